@@ -1,0 +1,206 @@
+#include "tapeformat/image_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace vtape {
+
+ImageFile::~ImageFile() { (void)close(); }
+
+Status ImageFile::open(const std::string& path, Mode mode) {
+  path_ = path;
+  writable_ = mode == Mode::kReadWrite;
+  fd_ = ::open(path.c_str(), (writable_ ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd_ < 0) return Status::io_error(fmt::format("cannot open {}", path), errno);
+  struct stat st {};
+  if (fstat(fd_, &st) != 0) return Status::io_error(fmt::format("cannot stat {}", path), errno);
+  if (S_ISDIR(st.st_mode)) {
+    return Status::invalid_argument(fmt::format("{} is a directory, not a tape image", path));
+  }
+  size_ = durable_end_ = static_cast<uint64_t>(st.st_size);
+  return Status::ok();
+}
+
+Status ImageFile::create(const std::string& path, bool overwrite) {
+  path_ = path;
+  writable_ = true;
+  int flags = O_RDWR | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
+  fd_ = ::open(path.c_str(), flags, 0644);
+  if (fd_ < 0) return Status::io_error(fmt::format("cannot create {}", path), errno);
+  size_ = durable_end_ = 0;
+  return Status::ok();
+}
+
+void ImageFile::adopt(int fd, bool writable, std::string name) {
+  fd_ = fd;
+  owns_fd_ = true;
+  writable_ = writable;
+  path_ = std::move(name);
+  struct stat st {};
+  size_ = durable_end_ = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+Status ImageFile::close() {
+  if (fd_ < 0) return Status::ok();
+  Status s = flush();
+  if (owns_fd_ && ::close(fd_) != 0 && s.is_ok()) {
+    s = Status::io_error(fmt::format("cannot close {}", path_), errno);
+  }
+  fd_ = -1;
+  return s;
+}
+
+Status ImageFile::fill_window(uint64_t offset, size_t want) {
+  if (window_.size() < kWindowSize) window_.resize(kWindowSize);
+  // Reading backwards (offset before the window) keeps the bytes before
+  // `offset` in the window, so the next backward step is served from memory.
+  uint64_t start = offset;
+  if (window_len_ > 0 && offset < window_start_ && want < kWindowSize) {
+    uint64_t end = offset + want;
+    start = end > kWindowSize ? end - kWindowSize : 0;
+  }
+  size_t got = 0;
+  while (got < kWindowSize) {
+    ssize_t n = pread(fd_, window_.data() + got, kWindowSize - got, static_cast<off_t>(start + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      window_len_ = 0;
+      return Status::io_error(fmt::format("cannot read {} at byte {}", path_, start + got), errno);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  window_start_ = start;
+  window_len_ = got;
+  return Status::ok();
+}
+
+Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
+  *got = 0;
+  if (!pending_.empty()) VTAPE_RETURN_IF_ERROR(flush());
+  if (offset >= size_) return Status::ok();
+  n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
+  auto* out = static_cast<uint8_t*>(dst);
+  // Large reads go straight to the caller's buffer: copying them through the
+  // window would only cost time.
+  if (n >= kWindowSize / 2) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Status::io_error(fmt::format("cannot read {} at byte {}", path_, offset + done), errno);
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    *got = done;
+    return Status::ok();
+  }
+  bool inside = window_len_ > 0 && offset >= window_start_ && offset + n <= window_start_ + window_len_;
+  if (!inside) VTAPE_RETURN_IF_ERROR(fill_window(offset, n));
+  if (offset < window_start_) return Status::ok();
+  uint64_t avail = window_start_ + window_len_ > offset ? window_start_ + window_len_ - offset : 0;
+  size_t take = static_cast<size_t>(std::min<uint64_t>(n, avail));
+  std::memcpy(out, window_.data() + (offset - window_start_), take);
+  *got = take;
+  return Status::ok();
+}
+
+Status ImageFile::read_exact(uint64_t offset, void* dst, size_t n, const char* what) {
+  size_t got = 0;
+  VTAPE_RETURN_IF_ERROR(read_some(offset, dst, n, &got));
+  if (got != n) {
+    return Status::corrupt(offset, fmt::format("{} of {} bytes", what, n),
+                           fmt::format("end of file after {} bytes", got));
+  }
+  return Status::ok();
+}
+
+Status ImageFile::write_all(uint64_t offset, const uint8_t* data, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = pwrite(fd_, data + done, n - done, static_cast<off_t>(offset + done));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      if (err == ENOSPC || err == EDQUOT) {
+        return Status::no_space(fmt::format("cannot write {} at byte {}", path_, offset + done));
+      }
+      return Status::io_error(fmt::format("cannot write {} at byte {}", path_, offset + done), err);
+    }
+    done += static_cast<size_t>(w);
+  }
+  return Status::ok();
+}
+
+Status ImageFile::truncate_at(uint64_t offset) {
+  if (!writable_) return Status::not_supported(fmt::format("{} is open read-only", path_));
+  VTAPE_RETURN_IF_ERROR(flush());
+  if (offset == size_) return Status::ok();
+  if (ftruncate(fd_, static_cast<off_t>(offset)) != 0) {
+    return Status::io_error(fmt::format("cannot truncate {} at byte {}", path_, offset), errno);
+  }
+  invalidate_window();
+  size_ = durable_end_ = offset;
+  return Status::ok();
+}
+
+Status ImageFile::append_object(std::span<const std::span<const uint8_t>> pieces) {
+  if (!writable_) return Status::not_supported(fmt::format("{} is open read-only", path_));
+  size_t total = 0;
+  for (auto p : pieces) total += p.size();
+  if (pending_.size() + total > kWriteBufferSize) VTAPE_RETURN_IF_ERROR(flush());
+  if (total > kWriteBufferSize) {
+    // Too big to buffer: write it in place, and on failure cut the file back
+    // to the previous object so no partial object is left behind.
+    uint64_t at = durable_end_;
+    for (auto p : pieces) {
+      Status s = write_all(at, p.data(), p.size());
+      if (!s.is_ok()) {
+        (void)ftruncate(fd_, static_cast<off_t>(durable_end_));
+        return s;
+      }
+      at += p.size();
+    }
+    invalidate_window();
+    durable_end_ = size_ = at;
+    return Status::ok();
+  }
+  for (auto p : pieces) pending_.insert(pending_.end(), p.begin(), p.end());
+  size_ += total;
+  return Status::ok();
+}
+
+Status ImageFile::flush() {
+  if (pending_.empty()) return Status::ok();
+  Status s = write_all(durable_end_, pending_.data(), pending_.size());
+  invalidate_window();
+  if (!s.is_ok()) {
+    // Leave the image as it was after the last complete flush.
+    (void)ftruncate(fd_, static_cast<off_t>(durable_end_));
+    size_ = durable_end_;
+    pending_.clear();
+    return s;
+  }
+  durable_end_ += pending_.size();
+  pending_.clear();
+  return Status::ok();
+}
+
+Status ImageFile::sync() {
+  VTAPE_RETURN_IF_ERROR(flush());
+  if (writable_ && fdatasync(fd_) != 0) {
+    return Status::io_error(fmt::format("cannot sync {}", path_), errno);
+  }
+  return Status::ok();
+}
+
+}  // namespace vtape

@@ -1,0 +1,97 @@
+// ImageFile: the bytes of one tape image on disk, with a read-ahead window and
+// a write-behind buffer so that codecs can ask for a few bytes at a time
+// without a system call each.
+//
+// Writes follow tape rules: every object is appended at the current end of
+// the tape and the file ends right after the newest object (anything that was
+// after it is discarded).  Pending writes are whole objects; flush() writes
+// them and, if it fails (a full disk), truncates the file back to the end of
+// the last object that was completely written, so the image stays valid.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tapeformat/status.h"
+
+namespace vtape {
+
+class ImageFile {
+ public:
+  enum class Mode { kReadOnly, kReadWrite };
+
+  ImageFile() = default;
+  ~ImageFile();
+  ImageFile(const ImageFile&) = delete;
+  ImageFile& operator=(const ImageFile&) = delete;
+
+  Status open(const std::string& path, Mode mode);
+  // Creates (or, with overwrite, empties) a file for writing.
+  Status create(const std::string& path, bool overwrite);
+  // Adopts an already open descriptor (used by the fuzz targets on a memfd).
+  void adopt(int fd, bool writable, std::string name);
+  Status close();
+
+  const std::string& path() const { return path_; }
+  bool writable() const { return writable_; }
+  // Size of the tape as it stands, including objects not yet flushed.
+  uint64_t size() const { return size_; }
+
+  // Reads exactly n bytes at offset.  Asking for bytes past the end is a
+  // Corrupt status naming the offset ("expected N bytes, found M").
+  Status read_exact(uint64_t offset, void* dst, size_t n, const char* what);
+  // Reads up to n bytes at offset; returns how many (fewer only at the end).
+  Status read_some(uint64_t offset, void* dst, size_t n, size_t* got);
+
+  // Makes `offset` the end of the tape: everything from there on is gone.
+  Status truncate_at(uint64_t offset);
+  // Appends one encoded object at the end of the tape.  The object may be
+  // given in pieces (header, data, trailer) to avoid copying the data.
+  Status append_object(std::span<const std::span<const uint8_t>> pieces);
+  // Writes pending objects to the file (no fsync).
+  Status flush();
+  // flush() and fdatasync(): the data is on disk when this returns.
+  Status sync();
+
+ private:
+  Status fill_window(uint64_t offset, size_t want);
+  Status write_all(uint64_t offset, const uint8_t* data, size_t n);
+  void invalidate_window() { window_len_ = 0; }
+
+  static constexpr size_t kWindowSize = 1 << 20;
+  static constexpr size_t kWriteBufferSize = 4 << 20;
+
+  int fd_ = -1;
+  bool writable_ = false;
+  bool owns_fd_ = true;
+  std::string path_;
+  uint64_t size_ = 0;         // logical end of the tape
+  uint64_t durable_end_ = 0;  // end of the objects already in the file
+
+  std::vector<uint8_t> window_;
+  uint64_t window_start_ = 0;
+  size_t window_len_ = 0;
+
+  std::vector<uint8_t> pending_;  // whole objects that start at durable_end_
+};
+
+// Little-endian helpers shared by the codecs.
+inline uint32_t load_le32(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+inline uint16_t load_le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
+inline void store_le32(uint8_t* p, uint32_t v) {
+  p[0] = uint8_t(v);
+  p[1] = uint8_t(v >> 8);
+  p[2] = uint8_t(v >> 16);
+  p[3] = uint8_t(v >> 24);
+}
+inline void store_le16(uint8_t* p, uint16_t v) {
+  p[0] = uint8_t(v);
+  p[1] = uint8_t(v >> 8);
+}
+
+}  // namespace vtape

@@ -1,0 +1,90 @@
+// TapeImage: one tape image file seen as a tape.  It reads one object at a
+// time forward or backward, writes records and filemarks with tape rules (a
+// write discards everything after it), and keeps the position as file
+// number, block number and byte offset.  Memory use does not depend on the
+// image size.
+//
+// Reading forward:
+//   record     -> obj.kind == kRecord, data filled, position past it
+//   filemark   -> obj.kind == kFilemark, position past it (next file, block 0)
+//   end of data-> obj.kind == kEndOfData, position unchanged
+// Reading backward (step_back):
+//   record / filemark -> position before it
+//   beginning of tape -> obj.kind == kBeginningOfTape, position unchanged
+// Damage is a kCorrupt Status naming the byte offset; the position does not
+// change, so a caller may resynchronise with seek_to_offset().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tapeformat/codec.h"
+#include "tapeformat/image_file.h"
+#include "tapeformat/status.h"
+#include "tapeformat/tape_format.h"
+#include "tapeformat/tape_object.h"
+
+namespace vtape {
+
+struct OpenOptions {
+  bool writable = false;
+  std::optional<Format> format;  // detected from the content when not given
+  WriteOptions write;            // for later writes (HET compression, chunk size)
+};
+
+class TapeImage {
+ public:
+  static Status open(const std::string& path, const OpenOptions& options,
+                     std::unique_ptr<TapeImage>* out);
+  static Status create(const std::string& path, Format format, const WriteOptions& options,
+                       bool overwrite, std::unique_ptr<TapeImage>* out);
+  // An image on an already open descriptor (fuzz targets use a memfd).
+  static Status adopt_fd(int fd, std::string name, Format format, bool writable,
+                         std::unique_ptr<TapeImage>* out);
+
+  ~TapeImage();
+
+  Format format() const { return codec_->format(); }
+  const std::string& path() const { return file_.path(); }
+  uint64_t size() const { return file_.size(); }
+  const TapePosition& position() const { return pos_; }
+  bool writable() const { return file_.writable(); }
+
+  Status read(TapeObject* obj, std::vector<uint8_t>* data);
+  Status step_back(TapeObject* obj);
+  Status rewind();
+  // Moves to the end of the recorded data (skips data, keeps counting files).
+  Status seek_end_of_data();
+  // Continues reading at a byte offset (after damage).  File and block
+  // counts carry on from where they were; they may be wrong after damage.
+  void seek_to_offset(uint64_t offset);
+
+  Status write_record(std::span<const uint8_t> data, bool error_flag = false);
+  Status write_filemark();
+  // Erases from the current position to the end of the tape.
+  Status erase_to_end();
+
+  Status flush() { return file_.flush(); }
+  Status sync() { return file_.sync(); }
+  Status close() { return file_.close(); }
+
+  // Whether a well-formed object seems to start at this offset.
+  bool plausible_object_at(uint64_t offset) { return codec_->plausible_object_at(file_, offset); }
+
+  // "path: at byte N: expected X, found Y"
+  std::string describe(const Status& s) const { return s.message_for(path()); }
+
+ private:
+  TapeImage() = default;
+  Status prepare_write();
+
+  ImageFile file_;
+  std::unique_ptr<Codec> codec_;
+  TapePosition pos_;
+};
+
+}  // namespace vtape

@@ -1,0 +1,22 @@
+// The vtape subcommands.  Each takes its arguments (after the subcommand
+// name) and returns the exit status: 0 success, 1 failure, 2 usage error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vtape {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+using Args = std::vector<std::string>;
+
+int run_dump(const Args& args);
+int run_verify(const Args& args);
+int run_convert(const Args& args);
+int run_info(const Args& args);
+int run_write(const Args& args);
+
+}  // namespace vtape
