@@ -17,16 +17,21 @@ Status Codec::write_filemark(ImageFile&) {
 }
 
 bool Codec::plausible_object_at(ImageFile& file, uint64_t offset) {
-  // Two consecutive well-formed objects (or one followed by the end of the
-  // file) make a convincing resynchronisation point; one alone is too easy
-  // to find in random bytes.
-  TapeObject obj;
-  uint64_t next = 0;
-  if (!read_forward(file, offset, &obj, nullptr, &next).is_ok()) return false;
-  if (obj.kind == ObjectKind::kEndOfData || obj.offset != offset) return false;
-  TapeObject second;
-  uint64_t after = 0;
-  return read_forward(file, next, &second, nullptr, &after).is_ok();
+  // A resynchronisation point must start a run of well-formed objects that
+  // reaches a record or the end of the data.  Tape marks alone are weak
+  // evidence: any four zero bytes look like one, and damage next to zeros
+  // would otherwise resynchronise half a word off.
+  constexpr int kMaxObjects = 8;
+  uint64_t at = offset;
+  for (int i = 0; i < kMaxObjects; ++i) {
+    TapeObject obj;
+    uint64_t next = 0;
+    if (!read_forward(file, at, &obj, nullptr, &next).is_ok()) return false;
+    if (i == 0 && (obj.kind == ObjectKind::kEndOfData || obj.offset != offset)) return false;
+    if (obj.kind == ObjectKind::kEndOfData || obj.kind == ObjectKind::kRecord) return true;
+    at = next;
+  }
+  return true;
 }
 
 std::unique_ptr<Codec> make_codec(Format format, const WriteOptions& options) {

@@ -1,0 +1,202 @@
+// Tape semantics common to every format: position, spacing, rewind, end of
+// data, overwrite in the middle, and a full disk.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tapeformat/tape_motion.h"
+#include "tests/tapeformat/test_images.h"
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+namespace {
+
+class EveryWritableFormat : public ::testing::TestWithParam<Format> {};
+
+INSTANTIATE_TEST_SUITE_P(Formats, EveryWritableFormat,
+                         ::testing::Values(Format::kSimh, Format::kE11, Format::kMtd, Format::kAws,
+                                           Format::kHet),
+                         [](const auto& info) { return std::string(format_name(info.param)); });
+
+std::vector<Obj> sample_tape() {
+  return {rec("A1"), rec("A22"), rec(pattern_bytes(513, 1)), fm(), fm(), rec("B1"), rec(pattern_bytes(65537, 2)),
+          fm(), rec("C1"), fm()};
+}
+
+TEST_P(EveryWritableFormat, RoundTripsEveryObject) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), sample_tape());
+  EXPECT_EQ(read_all(p, GetParam()), sample_tape());
+}
+
+TEST_P(EveryWritableFormat, PositionCountsFilesBlocksAndObjects) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), sample_tape());
+  auto img = open_image(p, GetParam());
+  TapeObject obj;
+  std::vector<uint8_t> data;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(img->read(&obj, &data).is_ok());
+  EXPECT_EQ(img->position().file, 0u);
+  EXPECT_EQ(img->position().block, 3);
+  ASSERT_TRUE(img->read(&obj, &data).is_ok());
+  EXPECT_EQ(obj.kind, ObjectKind::kFilemark);
+  EXPECT_EQ(img->position().file, 1u);
+  EXPECT_EQ(img->position().block, 0);
+  EXPECT_EQ(img->position().object_index, 4u);
+  // Back over the filemark: file 0, block unknown, as the st driver reports.
+  ASSERT_TRUE(img->step_back(&obj).is_ok());
+  EXPECT_EQ(obj.kind, ObjectKind::kFilemark);
+  EXPECT_EQ(img->position().file, 0u);
+  EXPECT_EQ(img->position().block, -1);
+  EXPECT_EQ(img->position().object_index, 3u);
+  ASSERT_TRUE(img->rewind().is_ok());
+  EXPECT_TRUE(img->position().at_bot());
+  EXPECT_EQ(img->position().offset, 0u);
+}
+
+TEST_P(EveryWritableFormat, SpacingOverRecordsAndFiles) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), sample_tape());
+  auto img = open_image(p, GetParam());
+  Motion m;
+  // Forward 10 records: stops past the first filemark after 3.
+  ASSERT_TRUE(space_records_forward(*img, 10, &m).is_ok());
+  EXPECT_EQ(m.done, 3u);
+  EXPECT_EQ(m.stopped_at, ObjectKind::kFilemark);
+  EXPECT_EQ(img->position().file, 1u);
+  // Forward 2 files: past the empty file 1 and file 2.
+  ASSERT_TRUE(space_files_forward(*img, 2, &m).is_ok());
+  EXPECT_EQ(m.done, 2u);
+  EXPECT_EQ(img->position().file, 3u);
+  std::vector<uint8_t> data;
+  TapeObject obj;
+  ASSERT_TRUE(img->read(&obj, &data).is_ok());
+  EXPECT_EQ(rec(data), rec("C1"));
+  // Backward 5 records: stops after crossing the filemark before C1.
+  ASSERT_TRUE(space_records_backward(*img, 5, &m).is_ok());
+  EXPECT_EQ(m.done, 1u);
+  EXPECT_EQ(m.stopped_at, ObjectKind::kFilemark);
+  EXPECT_EQ(img->position().file, 2u);
+  ASSERT_TRUE(img->read(&obj, &data).is_ok());
+  EXPECT_EQ(obj.kind, ObjectKind::kFilemark);
+  // Backward 3 files then forward 1: the start of file 1 (the empty one).
+  ASSERT_TRUE(space_files_backward(*img, 3, &m).is_ok());
+  EXPECT_EQ(m.done, 3u);
+  ASSERT_TRUE(space_files_forward(*img, 1, &m).is_ok());
+  EXPECT_EQ(img->position().file, 1u);
+  ASSERT_TRUE(img->read(&obj, &data).is_ok());
+  EXPECT_EQ(obj.kind, ObjectKind::kFilemark);
+  // Backward past everything: beginning of tape.
+  ASSERT_TRUE(space_files_backward(*img, 99, &m).is_ok());
+  EXPECT_EQ(m.stopped_at, ObjectKind::kBeginningOfTape);
+  EXPECT_TRUE(img->position().at_bot());
+  // Forward past everything: end of data, which stays where it is.
+  ASSERT_TRUE(space_files_forward(*img, 99, &m).is_ok());
+  EXPECT_EQ(m.done, 4u);
+  EXPECT_EQ(m.stopped_at, ObjectKind::kEndOfData);
+  ASSERT_TRUE(img->read(&obj, &data).is_ok());
+  EXPECT_EQ(obj.kind, ObjectKind::kEndOfData);
+}
+
+TEST_P(EveryWritableFormat, WriteInTheMiddleDiscardsTheRest) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), sample_tape());
+  auto img = open_image(p, GetParam(), true);
+  Motion m;
+  ASSERT_TRUE(space_files_forward(*img, 2, &m).is_ok());
+  ASSERT_TRUE(img->write_record(std::vector<uint8_t>{'N', 'E', 'W'}).is_ok());
+  ASSERT_TRUE(img->write_filemark().is_ok());
+  ASSERT_TRUE(img->close().is_ok());
+  EXPECT_EQ(read_all(p, GetParam()),
+            (std::vector<Obj>{rec("A1"), rec("A22"), rec(pattern_bytes(513, 1)), fm(), fm(), rec("NEW"), fm()}));
+}
+
+TEST_P(EveryWritableFormat, WriteAfterBackspaceReplacesTheLastRecord) {
+  // What tar -r does: back up over a record, then write.
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), {rec("ONE"), rec("TWO")});
+  auto img = open_image(p, GetParam(), true);
+  ASSERT_TRUE(img->seek_end_of_data().is_ok());
+  TapeObject obj;
+  ASSERT_TRUE(img->step_back(&obj).is_ok());
+  ASSERT_TRUE(img->write_record(std::vector<uint8_t>{'2', '2'}).is_ok());
+  ASSERT_TRUE(img->write_record(std::vector<uint8_t>{'3'}).is_ok());
+  ASSERT_TRUE(img->close().is_ok());
+  EXPECT_EQ(read_all(p, GetParam()), (std::vector<Obj>{rec("ONE"), rec("22"), rec("3")}));
+}
+
+TEST_P(EveryWritableFormat, EraseToEndLeavesAValidShorterTape) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), sample_tape());
+  auto img = open_image(p, GetParam(), true);
+  Motion m;
+  ASSERT_TRUE(space_files_forward(*img, 1, &m).is_ok());
+  ASSERT_TRUE(img->erase_to_end().is_ok());
+  ASSERT_TRUE(img->close().is_ok());
+  EXPECT_EQ(read_all(p, GetParam()), (std::vector<Obj>{rec("A1"), rec("A22"), rec(pattern_bytes(513, 1)), fm()}));
+}
+
+TEST_P(EveryWritableFormat, AppendAfterReopenAtEndOfData) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), {rec("FIRST"), fm()});
+  {
+    auto img = open_image(p, GetParam(), true);
+    ASSERT_TRUE(img->seek_end_of_data().is_ok());
+    ASSERT_TRUE(img->write_record(std::vector<uint8_t>{'S'}).is_ok());
+    ASSERT_TRUE(img->write_filemark().is_ok());
+    ASSERT_TRUE(img->sync().is_ok());
+  }
+  EXPECT_EQ(read_all(p, GetParam()), (std::vector<Obj>{rec("FIRST"), fm(), rec("S"), fm()}));
+}
+
+TEST_P(EveryWritableFormat, ReadOnlyImageRefusesWrites) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  write_image(p, GetParam(), {rec("X")});
+  auto img = open_image(p, GetParam(), false);
+  EXPECT_EQ(img->write_record(std::vector<uint8_t>{'Y'}).code(), StatusCode::kNotSupported);
+  EXPECT_EQ(read_all(p, GetParam()), (std::vector<Obj>{rec("X")}));
+}
+
+TEST_P(EveryWritableFormat, FullDiskGivesNoSpaceAndLeavesAValidImage) {
+  TempDir dir;
+  std::string mnt = dir.file("small");
+  std::filesystem::create_directory(mnt);
+  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k"), 0)
+      << "mounting a small tmpfs needs root: " << std::strerror(errno);
+  struct Unmount {
+    std::string m;
+    ~Unmount() { umount2(m.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  std::string p = mnt + "/t.img";
+  WriteOptions o;
+  o.compression = Compression::kNone;  // keep HET from shrinking the data
+  auto img = create_image(p, GetParam(), o);
+  Status s;
+  int written = 0;
+  for (; written < 1000; ++written) {
+    s = img->write_record(pattern_bytes(20000, written));
+    if (s.is_ok() && written % 3 == 2) s = img->sync();
+    if (!s.is_ok()) break;
+  }
+  ASSERT_EQ(s.code(), StatusCode::kNoSpace) << s.message();
+  EXPECT_EQ(s.sys_errno(), ENOSPC);
+  img.reset();
+  // Whatever is in the file reads cleanly: only whole records.
+  auto back = read_all(p, GetParam());
+  EXPECT_GE(back.size(), 9u);
+  EXPECT_LE(back.size(), static_cast<size_t>(written));
+  for (size_t i = 0; i < back.size(); ++i) EXPECT_EQ(back[i], rec(pattern_bytes(20000, int(i)))) << i;
+}
+
+}  // namespace
+}  // namespace vtape::testing
