@@ -1,0 +1,22 @@
+#!/bin/bash
+# Installs the Debian 12 packages that building, testing and the demo need,
+# when any is missing.  Run as root (CI and fresh machines are root).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config            # toolchain
+  libfuse3-dev fuse3 libfmt-dev libsqlite3-dev libgtest-dev zlib1g-dev libbz2-dev
+  clang libclang-rt-14-dev                    # libFuzzer targets
+  hercules simh mt-st cpio tar sqlite3 attr python3   # the real programs the tests drive
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+fi
