@@ -144,8 +144,13 @@ Status ImageFile::write_all(uint64_t offset, const uint8_t* data, size_t n) {
 Status ImageFile::truncate_at(uint64_t offset) {
   if (!writable_) return Status::not_supported(fmt::format("{} is open read-only", path_));
   VTAPE_RETURN_IF_ERROR(flush());
-  if (offset == size_) return Status::ok();
-  if (ftruncate(fd_, static_cast<off_t>(offset)) != 0) {
+  if (guard_enabled_) {
+    // Guard first, then cut: at every moment the file reads as a valid tape.
+    VTAPE_RETURN_IF_ERROR(write_all(offset, guard_, sizeof guard_));
+    if (ftruncate(fd_, static_cast<off_t>(offset + sizeof guard_)) != 0) {
+      return Status::io_error(fmt::format("cannot truncate {} at byte {}", path_, offset), errno);
+    }
+  } else if (offset != size_ && ftruncate(fd_, static_cast<off_t>(offset)) != 0) {
     return Status::io_error(fmt::format("cannot truncate {} at byte {}", path_, offset), errno);
   }
   invalidate_window();
@@ -157,41 +162,63 @@ Status ImageFile::append_object(std::span<const std::span<const uint8_t>> pieces
   if (!writable_) return Status::not_supported(fmt::format("{} is open read-only", path_));
   size_t total = 0;
   for (auto p : pieces) total += p.size();
-  if (pending_.size() + total > kWriteBufferSize) VTAPE_RETURN_IF_ERROR(flush());
-  if (total > kWriteBufferSize) {
-    // Too big to buffer: write it in place, and on failure cut the file back
-    // to the previous object so no partial object is left behind.
-    uint64_t at = durable_end_;
-    for (auto p : pieces) {
-      Status s = write_all(at, p.data(), p.size());
-      if (!s.is_ok()) {
-        (void)ftruncate(fd_, static_cast<off_t>(durable_end_));
-        return s;
-      }
-      at += p.size();
-    }
-    invalidate_window();
-    durable_end_ = size_ = at;
-    return Status::ok();
-  }
+  if (!pending_.empty() && pending_.size() + total > kWriteBufferSize) VTAPE_RETURN_IF_ERROR(flush());
+  // An object larger than the buffer still goes through it whole, so that a
+  // failed write can always be undone object by object.
   for (auto p : pieces) pending_.insert(pending_.end(), p.begin(), p.end());
   size_ += total;
+  if (pending_.size() >= kWriteBufferSize) return flush();
   return Status::ok();
 }
 
 Status ImageFile::flush() {
   if (pending_.empty()) return Status::ok();
-  Status s = write_all(durable_end_, pending_.data(), pending_.size());
+  Status s;
+  if (guard_enabled_ && pending_.size() >= sizeof guard_) {
+    // Behind the old guard: the new objects but their first word, then a new
+    // guard.  Last, their first word over the old guard makes them visible.
+    pending_.insert(pending_.end(), guard_, guard_ + sizeof guard_);
+    s = write_all(durable_end_ + sizeof guard_, pending_.data() + sizeof guard_,
+                  pending_.size() - sizeof guard_);
+    pending_.resize(pending_.size() - sizeof guard_);
+    if (s.is_ok()) s = write_all(durable_end_, pending_.data(), sizeof guard_);
+  } else {
+    s = write_all(durable_end_, pending_.data(), pending_.size());
+  }
   invalidate_window();
   if (!s.is_ok()) {
     // Leave the image as it was after the last complete flush.
-    (void)ftruncate(fd_, static_cast<off_t>(durable_end_));
+    (void)ftruncate(fd_, static_cast<off_t>(durable_end_ + (guard_enabled_ ? sizeof guard_ : 0)));
     size_ = durable_end_;
     pending_.clear();
     return s;
   }
   durable_end_ += pending_.size();
   pending_.clear();
+  return Status::ok();
+}
+
+Status ImageFile::enable_end_guard(uint32_t word) {
+  if (guard_enabled_) return Status::ok();
+  VTAPE_RETURN_IF_ERROR(flush());
+  store_le32(guard_, word);
+  VTAPE_RETURN_IF_ERROR(write_all(size_, guard_, sizeof guard_));
+  if (ftruncate(fd_, static_cast<off_t>(size_ + sizeof guard_)) != 0) {
+    return Status::io_error(fmt::format("cannot truncate {} at byte {}", path_, size_ + sizeof guard_), errno);
+  }
+  invalidate_window();
+  guard_enabled_ = true;
+  return Status::ok();
+}
+
+Status ImageFile::disable_end_guard() {
+  if (!guard_enabled_) return Status::ok();
+  VTAPE_RETURN_IF_ERROR(flush());
+  if (ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+    return Status::io_error(fmt::format("cannot truncate {} at byte {}", path_, size_), errno);
+  }
+  invalidate_window();
+  guard_enabled_ = false;
   return Status::ok();
 }
 

@@ -56,6 +56,17 @@ class ImageFile {
   // flush() and fdatasync(): the data is on disk when this returns.
   Status sync();
 
+  // End guard (SIMH-framed images written by a drive): the file always ends
+  // with `word` (the SIMH end-of-medium marker) after the last object, and
+  // new objects are written behind it first and made visible last by
+  // overwriting it with their first 4 bytes.  A process killed in the middle
+  // of a write then leaves a valid image: readers stop at the guard, and
+  // the torn bytes after it are never read.  The guard is not part of size().
+  Status enable_end_guard(uint32_t word);
+  // Removes the guard: the file ends right after the last object again.
+  Status disable_end_guard();
+  bool has_end_guard() const { return guard_enabled_; }
+
  private:
   Status fill_window(uint64_t offset, size_t want);
   Status write_all(uint64_t offset, const uint8_t* data, size_t n);
@@ -76,6 +87,9 @@ class ImageFile {
   size_t window_len_ = 0;
 
   std::vector<uint8_t> pending_;  // whole objects that start at durable_end_
+
+  bool guard_enabled_ = false;
+  uint8_t guard_[4] = {};
 };
 
 // Little-endian helpers shared by the codecs.

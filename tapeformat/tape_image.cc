@@ -140,6 +140,12 @@ Status TapeImage::write_filemark() {
   return Status::ok();
 }
 
+Status TapeImage::enable_crash_guard() {
+  Format f = format();
+  if (f != Format::kSimh && f != Format::kE11 && f != Format::kMtd) return Status::ok();
+  return file_.enable_end_guard(0xFFFFFFFF);
+}
+
 Status TapeImage::erase_to_end() { return prepare_write(); }
 
 }  // namespace vtape

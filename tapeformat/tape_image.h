@@ -68,6 +68,16 @@ class TapeImage {
   // Erases from the current position to the end of the tape.
   Status erase_to_end();
 
+  // Crash guard for images a drive writes to (see ImageFile end guard):
+  // SIMH-framed formats keep an end-of-medium marker after the last object
+  // so that a process killed mid-write never leaves a torn image.  Formats
+  // without such a marker (AWS, HET) ignore this.
+  Status enable_crash_guard();
+  Status disable_crash_guard() { return file_.disable_end_guard(); }
+
+  // After MTEOM the st driver does not know the block number either.
+  void mark_block_unknown() { pos_.block = -1; }
+
   Status flush() { return file_.flush(); }
   Status sync() { return file_.sync(); }
   Status close() { return file_.close(); }

@@ -1,7 +1,9 @@
 // vtape convert: copies every record, filemark and error flag of one image
 // into a new image of any writable format.  The copy is written beside OUT
-// and renamed over it only when done, so a failed conversion never leaves a
-// half-written OUT (nor destroys the OUT that --force would replace).
+// and renamed over it only when the input has been read to its end or to
+// its first damage, so an I/O failure or a full disk never leaves a
+// half-written OUT.  On damage OUT holds every object before it (a valid
+// image) and the exit status is 1; --salvage reads on past the damage.
 
 #include <unistd.h>
 
@@ -64,6 +66,7 @@ int run_convert(const Args& args) {
   Progress progress("convert", in->size());
   uint64_t lost_error_flags = 0;
   Status write_error;
+  uint64_t failed_at = 0;
   auto on_object = [&](const TapeObject& obj, const TapePosition&, const std::vector<uint8_t>* data) {
     if (obj.kind == ObjectKind::kFilemark) {
       write_error = out->write_filemark();
@@ -72,6 +75,7 @@ int run_convert(const Args& args) {
       if (obj.error_flag && !flag) ++lost_error_flags;
       write_error = out->write_record(*data, flag);
     }
+    failed_at = obj.offset;
     progress.update(obj.offset + obj.stored_size);
     return write_error.is_ok();
   };
@@ -84,7 +88,11 @@ int run_convert(const Args& args) {
   ScanSummary summary;
   s = scan_image(*in, options, on_object, on_damage, &summary);
   progress.finish();
-  if (s.is_ok()) s = write_error;
+  if (s.is_ok() && !write_error.is_ok()) {
+    unlink(partial.c_str());
+    return failure("convert", fmt::format("{}: the record at byte {} cannot be written as {}: {}; {} was not written",
+                                          in_path, failed_at, format_name(out_format), write_error.message(), out_path));
+  }
   if (s.is_ok()) s = out->sync();
   if (s.is_ok()) s = out->close();
   if (!s.is_ok()) {

@@ -98,7 +98,9 @@ int run_dump(const Args& args) {
 
   ScanOptions options;
   options.salvage = cl.has("--salvage");
-  options.read_data = false;
+  // Framing alone gives every length except HET's compressed records, whose
+  // true length is known only after decompressing them.
+  options.read_data = image->format() == Format::kHet;
   auto on_object = [&](const TapeObject& obj, const TapePosition& pos, const std::vector<uint8_t>*) {
     layout.add(obj);
     if (records) {
