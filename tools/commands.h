@@ -18,5 +18,11 @@ int run_verify(const Args& args);
 int run_convert(const Args& args);
 int run_info(const Args& args);
 int run_write(const Args& args);
+int run_new(const Args& args);
+int run_load(const Args& args);
+int run_unload(const Args& args);
+int run_protect(const Args& args);
+int run_unprotect(const Args& args);
+int run_status(const Args& args);
 
 }  // namespace vtape

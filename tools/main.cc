@@ -22,6 +22,12 @@ constexpr Command kCommands[] = {
     {"verify", "check the whole structure of an image; --salvage reads past damage", vtape::run_verify},
     {"convert", "copy an image into another format, record for record", vtape::run_convert},
     {"write", "write files (or standard input) to an image as tape files", vtape::run_write},
+    {"new", "create a cartridge in the library", vtape::run_new},
+    {"load", "load a cartridge into a drive", vtape::run_load},
+    {"unload", "take the cartridge out of a drive", vtape::run_unload},
+    {"protect", "write-protect a cartridge", vtape::run_protect},
+    {"unprotect", "allow writing to a cartridge again", vtape::run_unprotect},
+    {"status", "drives of the running vtapefs: cartridge, position, status", vtape::run_status},
 };
 
 void print_help() {

@@ -1,0 +1,20 @@
+// The control socket between `vtape` and a running vtapefs daemon
+// (DIR/vtapefs.sock, a Unix stream socket).  One request per connection:
+// the client sends one line, the daemon answers and closes.
+//
+//   request:  "status" | "load DRIVE VOLSER" | "unload DRIVE" | "protect VOLSER 0|1"
+//   answer:   "ok\n" followed by a payload (status: one JSON document), or
+//             "error MESSAGE\n"
+#pragma once
+
+#include <string>
+
+#include "tapeformat/status.h"
+
+namespace vtape {
+
+// Sends one request to the daemon of the library whose socket is given.
+// kNotFound when no daemon is listening there.
+Status control_request(const std::string& socket_path, const std::string& request, std::string* payload);
+
+}  // namespace vtape

@@ -1,0 +1,252 @@
+#include "fuse/fuse_adapter.h"
+
+#include <fcntl.h>
+#include <sys/mtio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fuse/vtapefs.h"
+
+namespace vtape {
+namespace {
+
+// 32-bit callers' layouts (FUSE_IOCTL_COMPAT): longs are 4 bytes.
+struct Mtget32 {
+  int32_t mt_type, mt_resid, mt_dsreg, mt_gstat, mt_erreg;
+  int32_t mt_fileno, mt_blkno;
+};
+static_assert(sizeof(Mtget32) == 28);
+struct Mtpos32 {
+  int32_t mt_blkno;
+};
+constexpr unsigned kMtiocget32 = _IOR('m', 2, Mtget32);
+constexpr unsigned kMtiocpos32 = _IOR('m', 3, Mtpos32);
+static_assert(sizeof(mtget) == 48 && sizeof(mtop) == 8 && sizeof(mtpos) == 8);
+
+// What an open file handle (fi->fh) refers to.
+struct OpenFile {
+  enum class Kind { kDrive, kImage } kind;
+  int drive = -1;
+  int fd = -1;
+};
+
+VtapeFs& fs() { return *static_cast<VtapeFs*>(fuse_get_context()->private_data); }
+OpenFile* open_file(fuse_file_info* fi) { return reinterpret_cast<OpenFile*>(fi->fh); }
+
+int vt_getattr(const char* path, struct stat* st, fuse_file_info*) {
+  std::memset(st, 0, sizeof *st);
+  std::string p = path;
+  st->st_uid = getuid();
+  st->st_gid = getgid();
+  if (p == "/" || p == "/drives" || p == "/library") {
+    st->st_mode = S_IFDIR | 0755;
+    st->st_nlink = 2;
+    return 0;
+  }
+  if (fs().parse_drive_path(p)) {
+    // Regular files, not device nodes: a device node in a FUSE mount would
+    // be opened by the kernel's own driver for its number.
+    st->st_mode = S_IFREG | 0666;
+    st->st_nlink = 1;
+    return 0;
+  }
+  if (auto c = fs().parse_library_path(p)) {
+    struct stat img {};
+    if (stat(c->image_path.c_str(), &img) != 0) return -errno;
+    st->st_mode = S_IFREG | 0444;
+    st->st_nlink = 1;
+    st->st_size = img.st_size;
+    st->st_mtim = img.st_mtim;
+    return 0;
+  }
+  return -ENOENT;
+}
+
+int vt_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_file_info*, fuse_readdir_flags) {
+  std::string p = path;
+  fill(buf, ".", nullptr, 0, FUSE_FILL_DIR_PLUS);
+  fill(buf, "..", nullptr, 0, FUSE_FILL_DIR_PLUS);
+  if (p == "/") {
+    fill(buf, "drives", nullptr, 0, FUSE_FILL_DIR_PLUS);
+    fill(buf, "library", nullptr, 0, FUSE_FILL_DIR_PLUS);
+  } else if (p == "/drives") {
+    for (int i = 0; i < fs().drive_count(); ++i) {
+      fill(buf, ("nst" + std::to_string(i)).c_str(), nullptr, 0, FUSE_FILL_DIR_PLUS);
+      fill(buf, ("st" + std::to_string(i)).c_str(), nullptr, 0, FUSE_FILL_DIR_PLUS);
+    }
+  } else if (p == "/library") {
+    for (const auto& c : fs().library().list()) {
+      fill(buf, c.image_path.substr(c.image_path.rfind('/') + 1).c_str(), nullptr, 0, FUSE_FILL_DIR_PLUS);
+    }
+  } else {
+    return -ENOTDIR;
+  }
+  return 0;
+}
+
+int vt_open(const char* path, fuse_file_info* fi) {
+  std::string p = path;
+  if (auto dp = fs().parse_drive_path(p)) {
+    DriveOpenMode mode;
+    mode.rewind_on_close = dp->rewind_on_close;
+    mode.writable = (fi->flags & O_ACCMODE) != O_RDONLY;
+    mode.nonblocking = (fi->flags & O_NONBLOCK) != 0;
+    DriveError e = fs().drive(dp->drive).open(mode);
+    if (e != DriveError::kNone) return -to_errno(e);
+    // One read() or write() is one request of exactly the caller's size,
+    // and there is no file offset to seek (lseek fails with ESPIPE).
+    fi->direct_io = 1;
+    fi->nonseekable = 1;
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1});
+    return 0;
+  }
+  if (auto c = fs().parse_library_path(p)) {
+    if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
+    int fd = ::open(c->image_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd});
+    return 0;
+  }
+  return p == "/" || p == "/drives" || p == "/library" ? -EISDIR : -ENOENT;
+}
+
+int vt_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+  OpenFile* f = open_file(fi);
+  if (f->kind == OpenFile::Kind::kImage) {
+    ssize_t n = pread(f->fd, buf, size, offset);
+    return n < 0 ? -errno : static_cast<int>(n);
+  }
+  thread_local std::vector<uint8_t> record;
+  DriveError e = fs().drive(f->drive).read(size, &record);
+  if (e != DriveError::kNone) return -to_errno(e);
+  std::memcpy(buf, record.data(), record.size());
+  return static_cast<int>(record.size());
+}
+
+int vt_write(const char*, const char* buf, size_t size, off_t, fuse_file_info* fi) {
+  OpenFile* f = open_file(fi);
+  if (f->kind != OpenFile::Kind::kDrive) return -EROFS;
+  DriveError e = fs().drive(f->drive).write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf), size));
+  if (e != DriveError::kNone) return -to_errno(e);
+  return static_cast<int>(size);
+}
+
+int vt_release(const char*, fuse_file_info* fi) {
+  OpenFile* f = open_file(fi);
+  if (f->kind == OpenFile::Kind::kDrive) {
+    (void)fs().drive(f->drive).release();  // close(2) has already returned; errors are logged
+  } else {
+    ::close(f->fd);
+  }
+  delete f;
+  return 0;
+}
+
+int vt_fsync(const char*, int, fuse_file_info* fi) {
+  OpenFile* f = open_file(fi);
+  if (f->kind != OpenFile::Kind::kDrive) return 0;
+  DriveError e = fs().drive(f->drive).fsync();
+  return e == DriveError::kNone ? 0 : -to_errno(e);
+}
+
+int vt_truncate(const char* path, off_t, fuse_file_info*) {
+  // tar -c and dd open with O_TRUNC: a tape has nothing to truncate.
+  if (fs().parse_drive_path(path)) return 0;
+  return -EROFS;
+}
+
+int vt_ioctl(const char*, unsigned int cmd, void*, fuse_file_info* fi, unsigned int flags, void* data) {
+  OpenFile* f = open_file(fi);
+  if (f == nullptr || f->kind != OpenFile::Kind::kDrive) return -ENOTTY;
+  TapeDrive& drive = fs().drive(f->drive);
+  bool compat = (flags & FUSE_IOCTL_COMPAT) != 0;
+  if (cmd == MTIOCTOP) {
+    const auto* op = static_cast<const mtop*>(data);
+    DriveError e = drive.operation(op->mt_op, op->mt_count);
+    return e == DriveError::kNone ? 0 : -to_errno(e);
+  }
+  if (cmd == MTIOCGET || cmd == kMtiocget32) {
+    DriveStatus st = drive.status();
+    if (cmd == kMtiocget32 || compat) {
+      auto* g = static_cast<Mtget32*>(data);
+      *g = Mtget32{MT_ISSCSI2, 0, static_cast<int32_t>(st.dsreg()), static_cast<int32_t>(st.gstat), 0,
+                   static_cast<int32_t>(st.file), static_cast<int32_t>(st.block)};
+      return 0;
+    }
+    auto* g = static_cast<mtget*>(data);
+    std::memset(g, 0, sizeof *g);
+    g->mt_type = MT_ISSCSI2;
+    g->mt_resid = 0;  // st reports the partition here
+    g->mt_dsreg = st.dsreg();
+    g->mt_gstat = st.gstat;
+    g->mt_erreg = 0;
+    g->mt_fileno = static_cast<__daddr_t>(st.file);
+    g->mt_blkno = static_cast<__daddr_t>(st.block);
+    return 0;
+  }
+  if (cmd == MTIOCPOS || cmd == kMtiocpos32) {
+    DriveStatus st = drive.status();
+    if (!st.loaded) return -ENOMEDIUM;
+    if (cmd == kMtiocpos32 || compat) {
+      static_cast<Mtpos32*>(data)->mt_blkno = static_cast<int32_t>(st.block_address);
+    } else {
+      static_cast<mtpos*>(data)->mt_blkno = static_cast<long>(st.block_address);
+    }
+    return 0;
+  }
+  return -ENOTTY;
+}
+
+int vt_statfs(const char*, struct statvfs* st) {
+  std::memset(st, 0, sizeof *st);
+  if (statvfs(fs().library().dir().c_str(), st) != 0) return -errno;
+  return 0;
+}
+
+int vt_chmod(const char* path, mode_t, fuse_file_info*) { return fs().parse_drive_path(path) ? 0 : -EROFS; }
+int vt_chown(const char* path, uid_t, gid_t, fuse_file_info*) { return fs().parse_drive_path(path) ? 0 : -EROFS; }
+int vt_utimens(const char* path, const timespec*, fuse_file_info*) { return fs().parse_drive_path(path) ? 0 : -EROFS; }
+
+void* vt_init(fuse_conn_info* conn, fuse_config* cfg) {
+  cfg->use_ino = 0;
+  cfg->nullpath_ok = 0;
+  // The kernel must not cache attributes of the drives' files or the library.
+  cfg->attr_timeout = 0;
+  cfg->entry_timeout = 0;
+  // No atomic O_TRUNC: the kernel then sends truncate, which drives ignore.
+  conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+  return fuse_get_context()->private_data;
+}
+
+fuse_operations make_operations() {
+  fuse_operations ops{};
+  ops.init = vt_init;
+  ops.getattr = vt_getattr;
+  ops.readdir = vt_readdir;
+  ops.open = vt_open;
+  ops.read = vt_read;
+  ops.write = vt_write;
+  ops.release = vt_release;
+  ops.fsync = vt_fsync;
+  ops.truncate = vt_truncate;
+  ops.ioctl = vt_ioctl;
+  ops.statfs = vt_statfs;
+  ops.chmod = vt_chmod;
+  ops.chown = vt_chown;
+  ops.utimens = vt_utimens;
+  return ops;
+}
+
+}  // namespace
+
+const fuse_operations& vtapefs_operations() {
+  static const fuse_operations ops = make_operations();
+  return ops;
+}
+
+}  // namespace vtape

@@ -1,0 +1,108 @@
+// vtapefs: mounts virtual tape drives backed by the image files of a library.
+//
+//   vtapefs [--library DIR] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT
+//
+// main() is a fixed sequence: parse, open the library, hand over to FUSE
+// (which mounts, daemonizes unless -f, and runs a multi-threaded loop).
+// The drives and the control socket start in init(), after daemonizing, so
+// that their threads live in the daemon process.
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "fuse/fuse_adapter.h"
+#include "fuse/vtapefs.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: vtapefs [--library DIR] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT\n"
+    "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
+    "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). Unmount with\n"
+    "fusermount3 -u MOUNTPOINT. See vtapefs(8).\n";
+
+vtape::VtapeFs* g_fs = nullptr;
+
+void* init_then_start(fuse_conn_info* conn, fuse_config* cfg) {
+  void* data = vtape::vtapefs_operations().init(conn, cfg);
+  vtape::Status s = g_fs->start();
+  if (!s.is_ok()) {
+    fmt::print(stderr, "vtapefs: {}\n", s.message());
+    fuse_exit(fuse_get_context()->fuse);
+  }
+  return data;
+}
+
+void destroy_then_stop(void*) { g_fs->stop(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string library_dir = vtape::TapeLibrary::default_dir();
+  int drives = 2;
+  std::vector<std::string> fuse_args = {argv[0]};
+  std::string mountpoint;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        fmt::print(stderr, "vtapefs: {} needs a value\n{}", name, kUsage);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      fmt::print("{}", kUsage);
+      return 0;
+    } else if (a == "--library") {
+      library_dir = value("--library");
+    } else if (a == "--drives") {
+      std::string v = value("--drives");
+      drives = std::atoi(v.c_str());
+      if (drives < 1 || drives > 64) {
+        fmt::print(stderr, "vtapefs: --drives takes 1 to 64, not '{}'\n", v);
+        return 2;
+      }
+    } else if (a == "-f" || a == "-d" || a == "-s") {
+      fuse_args.push_back(a);
+    } else if (a == "-o") {
+      fuse_args.push_back(a);
+      fuse_args.push_back(value("-o"));
+    } else if (!a.empty() && a[0] == '-') {
+      fmt::print(stderr, "vtapefs: unknown option {}\n{}", a, kUsage);
+      return 2;
+    } else if (mountpoint.empty()) {
+      mountpoint = a;
+    } else {
+      fmt::print(stderr, "vtapefs: one MOUNTPOINT only\n{}", kUsage);
+      return 2;
+    }
+  }
+  if (mountpoint.empty()) {
+    fmt::print(stderr, "vtapefs: MOUNTPOINT is needed\n{}", kUsage);
+    return 2;
+  }
+
+  std::unique_ptr<vtape::TapeLibrary> library;
+  vtape::Status s = vtape::TapeLibrary::open(library_dir, /*create=*/true, &library);
+  if (!s.is_ok()) {
+    fmt::print(stderr, "vtapefs: {}\n", s.message());
+    return 1;
+  }
+  vtape::VtapeFs fs(std::move(library), drives);
+  g_fs = &fs;
+
+  fuse_args.push_back("-o");
+  fuse_args.push_back("fsname=vtapefs,subtype=vtapefs,max_threads=16");
+  fuse_args.push_back(mountpoint);
+  std::vector<char*> cargs;
+  for (auto& a : fuse_args) cargs.push_back(a.data());
+  fuse_operations ops = vtape::vtapefs_operations();
+  ops.init = init_then_start;
+  ops.destroy = destroy_then_stop;
+  return fuse_main(static_cast<int>(cargs.size()), cargs.data(), &ops, &fs);
+}

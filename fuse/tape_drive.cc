@@ -1,0 +1,488 @@
+#include "fuse/tape_drive.h"
+
+#include <sys/mtio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "tapeformat/image_scan.h"
+#include "tapeformat/tape_motion.h"
+
+namespace vtape {
+namespace {
+
+// glibc's <sys/mtio.h> predates MTWEOFI (Linux 2.6.37).
+#ifndef MTWEOFI
+#define MTWEOFI 35
+#endif
+
+// mt_gstat bits (<sys/mtio.h> has them only as test macros).
+constexpr uint32_t kGmtEof = 0x80000000;
+constexpr uint32_t kGmtBot = 0x40000000;
+constexpr uint32_t kGmtEot = 0x20000000;
+constexpr uint32_t kGmtEod = 0x08000000;
+constexpr uint32_t kGmtWrProt = 0x04000000;
+constexpr uint32_t kGmtOnline = 0x01000000;
+constexpr uint32_t kGmtDrOpen = 0x00040000;
+constexpr uint32_t kGmtImRepEn = 0x00010000;
+
+// Bytes of framing a record may add in any writable format, for the
+// capacity check (SIMH: 8 + pad; AWS: 6 per chunk of up to 64 KiB).
+uint64_t framing_allowance(size_t n) { return 9 + 6 * (n / 65535 + 1); }
+
+std::string dirty_marker(const Cartridge& c) { return c.image_path + ".dirty"; }
+
+void log_line(const std::string& text) { fmt::print(stderr, "vtapefs: {}\n", text); }
+
+}  // namespace
+
+TapeDrive::~TapeDrive() {
+  std::lock_guard lock(mu_);
+  (void)close_image();
+}
+
+// ---- cartridges -----------------------------------------------------------
+
+Status TapeDrive::close_image() {
+  if (!image_) return Status::ok();
+  Status s = image_->sync();
+  if (s.is_ok()) s = image_->disable_crash_guard();
+  if (s.is_ok()) s = image_->sync();
+  if (s.is_ok()) s = image_->close();
+  if (s.is_ok() && cartridge_) unlink(dirty_marker(*cartridge_).c_str());
+  image_.reset();
+  return s;
+}
+
+Status TapeDrive::load_locked(const Cartridge& cartridge) {
+  // A dirty marker means the daemon stopped while this image was being
+  // written.  The image is valid up to its last complete object (SIMH
+  // images end in a guard marker; AWS/HET may end in a torn object):
+  // cut it there, as the tape would end after a power loss.
+  bool dirty = access(dirty_marker(cartridge).c_str(), F_OK) == 0;
+  OpenOptions options;
+  options.writable = true;
+  options.format = cartridge.format;
+  std::unique_ptr<TapeImage> image;
+  VTAPE_RETURN_IF_ERROR(TapeImage::open(cartridge.image_path, options, &image));
+  if (dirty) {
+    ScanOptions scan;
+    scan.read_data = false;
+    ScanSummary summary;
+    VTAPE_RETURN_IF_ERROR(scan_image(*image, scan, nullptr, nullptr, &summary));
+    uint64_t end = summary.end_offset;
+    VTAPE_RETURN_IF_ERROR(image->rewind());
+    image->seek_to_offset(end);
+    VTAPE_RETURN_IF_ERROR(image->erase_to_end());
+    VTAPE_RETURN_IF_ERROR(image->sync());
+    if (!summary.clean()) {
+      log_line(fmt::format("{}: recovered after an interrupted write: {}; the tape now ends at byte {}",
+                           cartridge.volser, summary.damage.front().error.message_for(cartridge.image_path), end));
+    }
+    unlink(dirty_marker(cartridge).c_str());
+  }
+  VTAPE_RETURN_IF_ERROR(image->rewind());
+  image_ = std::move(image);
+  cartridge_ = cartridge;
+  writing_ = false;
+  forget_read_state();
+  early_warning_error_due_ = false;
+  return Status::ok();
+}
+
+Status TapeDrive::load(const Cartridge& cartridge) {
+  std::lock_guard lock(mu_);
+  if (cartridge_) {
+    return Status::invalid_argument(
+        fmt::format("drive {} already holds {}; unload it first", number_, cartridge_->volser));
+  }
+  VTAPE_RETURN_IF_ERROR(load_locked(cartridge));
+  if (listener_) listener_(number_, cartridge.volser);
+  return Status::ok();
+}
+
+DriveError TapeDrive::unload_locked() {
+  if (!cartridge_) return DriveError::kNoMedium;
+  DriveError e = write_filemark_if_writing();
+  Status s = close_image();
+  if (!s.is_ok()) log_line(s.message());
+  cartridge_.reset();
+  if (listener_) listener_(number_, std::nullopt);
+  return s.is_ok() ? e : DriveError::kIo;
+}
+
+Status TapeDrive::unload() {
+  std::lock_guard lock(mu_);
+  if (!cartridge_) return Status::not_found(fmt::format("drive {} is empty", number_));
+  if (is_open_) return Status::invalid_argument(fmt::format("drive {} is in use (open)", number_));
+  if (locked_) return Status::invalid_argument(fmt::format("drive {} is locked (MTLOCK)", number_));
+  DriveError e = unload_locked();
+  if (e != DriveError::kNone) return Status::io_error(fmt::format("unloading drive {}", number_), to_errno(e));
+  return Status::ok();
+}
+
+std::optional<std::string> TapeDrive::loaded_volser() const {
+  std::lock_guard lock(mu_);
+  if (!cartridge_) return std::nullopt;
+  return cartridge_->volser;
+}
+
+void TapeDrive::set_write_protected(bool on) {
+  std::lock_guard lock(mu_);
+  if (cartridge_) cartridge_->write_protected = on;
+}
+
+// ---- open and close -------------------------------------------------------
+
+DriveError TapeDrive::open(const DriveOpenMode& mode) {
+  std::lock_guard lock(mu_);
+  if (is_open_) return DriveError::kBusy;
+  if (!mode.nonblocking) {
+    if (!cartridge_) return DriveError::kNoMedium;
+    if (mode.writable && cartridge_->write_protected) return DriveError::kReadOnlyMedium;
+  }
+  is_open_ = true;
+  mode_ = mode;
+  writing_ = false;
+  forget_read_state();
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::release() {
+  std::lock_guard lock(mu_);
+  if (!is_open_) return DriveError::kNone;
+  is_open_ = false;
+  if (!usable()) return DriveError::kNone;
+  DriveError e = write_filemark_if_writing();
+  // Close is a sync point; the guard comes off so the image at rest is a
+  // plain image of its format.
+  Status s = image_->sync();
+  if (s.is_ok()) s = image_->disable_crash_guard();
+  if (s.is_ok()) s = image_->sync();
+  if (s.is_ok() && cartridge_) unlink(dirty_marker(*cartridge_).c_str());
+  if (!s.is_ok()) {
+    log_line(image_->describe(s));
+    e = DriveError::kIo;
+  }
+  if (mode_.rewind_on_close) (void)image_->rewind();
+  return e;
+}
+
+// ---- data -----------------------------------------------------------------
+
+DriveError TapeDrive::fail_io(const Status& s) {
+  log_line(fmt::format("drive {}: {}", number_, image_ ? image_->describe(s) : s.message()));
+  return s.code() == StatusCode::kNoSpace ? DriveError::kNoSpace : DriveError::kIo;
+}
+
+DriveError TapeDrive::read_one(size_t size, std::vector<uint8_t>* out) {
+  const TapePosition& pos = image_->position();
+  bool after_filemark = pos.block == 0 && pos.file > 0;
+  TapeObject obj;
+  Status s = image_->read(&obj, &record_);
+  if (!s.is_ok()) return fail_io(s);
+  switch (obj.kind) {
+    case ObjectKind::kRecord:
+      eod_zero_returned_ = false;
+      if (record_.size() > size) return DriveError::kBufferTooSmall;  // the record is passed
+      out->insert(out->end(), record_.begin(), record_.end());
+      return DriveError::kNone;
+    case ObjectKind::kFilemark:
+      eod_zero_returned_ = false;
+      return DriveError::kNone;
+    default:
+      // End of data: right after a filemark the first read gives 0 (like a
+      // second filemark); blank tape otherwise.
+      if (after_filemark && !eod_zero_returned_) {
+        eod_zero_returned_ = true;
+        return DriveError::kNone;
+      }
+      return DriveError::kIo;
+  }
+}
+
+DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  if (!usable()) return DriveError::kNoMedium;
+  if (writing_) {
+    writing_ = false;
+    if (Status s = image_->flush(); !s.is_ok()) return fail_io(s);
+  }
+  if (block_size_ == 0) return read_one(size, out);
+  // Fixed-block mode: as many blocks as fit; every record must be one block.
+  size_t blocks = size / block_size_;
+  if (blocks == 0) return DriveError::kBufferTooSmall;
+  for (size_t i = 0; i < blocks; ++i) {
+    size_t before = out->size();
+    TapeObject obj;
+    TapePosition pos = image_->position();
+    bool after_filemark = pos.block == 0 && pos.file > 0;
+    Status s = image_->read(&obj, &record_);
+    if (!s.is_ok()) return fail_io(s);
+    if (obj.kind == ObjectKind::kRecord) {
+      if (record_.size() != block_size_) return DriveError::kIo;
+      out->insert(out->end(), record_.begin(), record_.end());
+      continue;
+    }
+    if (obj.kind == ObjectKind::kFilemark) {
+      // Data first; the filemark is reported by the next read.
+      if (before > 0) (void)image_->step_back(&obj);
+      return DriveError::kNone;
+    }
+    if (before > 0) return DriveError::kNone;
+    if (after_filemark && !eod_zero_returned_) {
+      eod_zero_returned_ = true;
+      return DriveError::kNone;
+    }
+    return DriveError::kIo;
+  }
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::check_writable() const {
+  if (!mode_.writable || cartridge_->write_protected) return DriveError::kWriteProtected;
+  return DriveError::kNone;
+}
+
+uint64_t TapeDrive::early_warning_offset() const {
+  uint64_t cap = cartridge_->capacity;
+  uint64_t zone = std::clamp<uint64_t>(cap / 32, 16 << 10, 64 << 20);
+  return cap > zone ? cap - zone : 0;
+}
+
+DriveError TapeDrive::write(std::span<const uint8_t> data) {
+  std::lock_guard lock(mu_);
+  if (!usable()) return DriveError::kNoMedium;
+  if (DriveError e = check_writable(); e != DriveError::kNone) return e;
+  if (data.empty()) return DriveError::kNone;
+  if (block_size_ != 0 && data.size() % block_size_ != 0) return DriveError::kInvalidArgument;
+  if (data.size() > format_max_record_size(cartridge_->format)) return DriveError::kRecordTooLarge;
+  uint64_t start = image_->position().offset;
+  // Physical end: nothing more fits, every write fails.
+  if (start + data.size() + framing_allowance(data.size()) > cartridge_->capacity) return DriveError::kNoSpace;
+  // Past early warning the writes alternate: one fails with ENOSPC (GNU tar
+  // -M takes it as "next volume"), the next succeeds.
+  if (start >= early_warning_offset() && early_warning_error_due_) {
+    early_warning_error_due_ = false;
+    return DriveError::kNoSpace;
+  }
+  if (!writing_) {
+    // From the first write on, the image may be torn by a crash: mark it so
+    // the next load repairs it, and guard SIMH-framed images.
+    if (cartridge_) {
+      FILE* f = fopen(dirty_marker(*cartridge_).c_str(), "w");
+      if (f != nullptr) fclose(f);
+    }
+    if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
+  }
+  size_t step = block_size_ != 0 ? block_size_ : data.size();
+  for (size_t at = 0; at < data.size(); at += step) {
+    Status s = image_->write_record(data.subspan(at, std::min(step, data.size() - at)));
+    if (!s.is_ok()) return fail_io(s);
+  }
+  writing_ = true;
+  forget_read_state();
+  if (image_->position().offset >= early_warning_offset()) early_warning_error_due_ = true;
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::fsync() {
+  std::lock_guard lock(mu_);
+  if (!usable()) return DriveError::kNone;
+  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  return DriveError::kNone;
+}
+
+// ---- motion and marks -----------------------------------------------------
+
+DriveError TapeDrive::write_filemarks(int count) {
+  if (DriveError e = check_writable(); e != DriveError::kNone) return e;
+  if (!writing_) {
+    if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
+  }
+  for (int i = 0; i < count; ++i) {
+    if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
+  }
+  writing_ = false;
+  forget_read_state();
+  // A filemark is a sync point.
+  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::write_filemark_if_writing() {
+  if (!writing_ || !usable()) return DriveError::kNone;
+  writing_ = false;
+  if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
+  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::rewind() {
+  if (Status s = image_->rewind(); !s.is_ok()) return fail_io(s);
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::space_files(int count) {
+  Motion m;
+  if (count >= 0) {
+    if (Status s = space_files_forward(*image_, static_cast<uint64_t>(count), &m); !s.is_ok()) return fail_io(s);
+  } else {
+    if (Status s = space_files_backward(*image_, static_cast<uint64_t>(-int64_t(count)), &m); !s.is_ok()) {
+      return fail_io(s);
+    }
+    image_->mark_block_unknown();
+  }
+  return m.stopped_at == ObjectKind::kRecord ? DriveError::kNone : DriveError::kIo;
+}
+
+DriveError TapeDrive::space_records(int count) {
+  Motion m;
+  Status s = count >= 0 ? space_records_forward(*image_, static_cast<uint64_t>(count), &m)
+                        : space_records_backward(*image_, static_cast<uint64_t>(-int64_t(count)), &m);
+  if (!s.is_ok()) return fail_io(s);
+  return m.stopped_at == ObjectKind::kRecord ? DriveError::kNone : DriveError::kIo;
+}
+
+DriveError TapeDrive::seek_block(int64_t address) {
+  if (address < 0) return DriveError::kInvalidArgument;
+  uint64_t target = static_cast<uint64_t>(address);
+  if (target < image_->position().object_index) {
+    if (Status s = image_->rewind(); !s.is_ok()) return fail_io(s);
+  }
+  while (image_->position().object_index < target) {
+    TapeObject obj;
+    if (Status s = image_->read(&obj, nullptr); !s.is_ok()) return fail_io(s);
+    if (obj.kind == ObjectKind::kEndOfData) return DriveError::kIo;
+  }
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::operation(int op, int count) {
+  std::lock_guard lock(mu_);
+  // Operations that keep the "writing" state (so close still writes a
+  // filemark); everything else ends it, as in st.
+  bool keeps_writing = op == MTNOP || op == MTSETBLK || op == MTSETDENSITY || op == MTWSM ||
+                       op == MTSETDRVBUFFER || op == MTSETPART;
+  // Settings work on an empty drive too (mt-st opens O_NONBLOCK for them).
+  switch (op) {
+    case MTSETBLK:
+      if (count < 0 || static_cast<uint32_t>(count) > kMaxDriveRecord) return DriveError::kInvalidArgument;
+      block_size_ = static_cast<uint32_t>(count);
+      return DriveError::kNone;
+    case MTSETDENSITY:
+      density_ = static_cast<uint8_t>(count & 0xFF);
+      return DriveError::kNone;
+    case MTSETDRVBUFFER:
+      return DriveError::kNone;
+    case MTCOMPRESSION:
+      compression_ = count != 0;
+      return DriveError::kNone;
+    case MTLOCK:
+      locked_ = true;
+      return DriveError::kNone;
+    case MTUNLOCK:
+      locked_ = false;
+      return DriveError::kNone;
+    case MTRESET:
+    case MTTELL:
+    case MTRAS1:
+    case MTRAS2:
+    case MTRAS3:
+      return DriveError::kNotSupported;
+    case MTFSS:
+    case MTBSS:
+    case MTWSM:
+    case MTSETPART:
+    case MTMKPART:
+      return DriveError::kInvalidArgument;  // no setmarks, no partitions
+    default:
+      break;
+  }
+  if (!usable()) return op == MTNOP ? DriveError::kNone : DriveError::kNoMedium;
+  if (op == MTREW || op == MTOFFL || op == MTUNLOAD || op == MTSEEK || op == MTBSF || op == MTBSFM) {
+    if (DriveError e = write_filemark_if_writing(); e != DriveError::kNone) return e;
+  }
+  if (!keeps_writing) writing_ = false;
+  forget_read_state();
+  early_warning_error_due_ = false;
+  switch (op) {
+    case MTNOP:
+      if (Status s = image_->flush(); !s.is_ok()) return fail_io(s);
+      return DriveError::kNone;
+    case MTFSF: return space_files(count);
+    case MTBSF: return space_files(-count);
+    case MTFSR: return space_records(count);
+    case MTBSR: return space_records(-count);
+    case MTWEOF:
+    case MTWEOFI: return write_filemarks(count);
+    case MTREW:
+    case MTRETEN: return rewind();
+    case MTOFFL:
+    case MTUNLOAD: {
+      (void)rewind();
+      return unload_locked();
+    }
+    case MTLOAD: return rewind();
+    case MTBSFM: {
+      if (DriveError e = space_files(-count); e != DriveError::kNone) return e;
+      return space_files(1);
+    }
+    case MTFSFM: {
+      if (DriveError e = space_files(count); e != DriveError::kNone) return e;
+      return space_files(-1);
+    }
+    case MTEOM: {
+      if (Status s = image_->seek_end_of_data(); !s.is_ok()) return fail_io(s);
+      image_->mark_block_unknown();
+      return DriveError::kNone;
+    }
+    case MTERASE: {
+      if (DriveError e = check_writable(); e != DriveError::kNone) return e;
+      if (Status s = image_->erase_to_end(); !s.is_ok()) return fail_io(s);
+      if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+      return DriveError::kNone;
+    }
+    case MTSEEK: return seek_block(count);
+    default: return DriveError::kNotSupported;
+  }
+}
+
+DriveStatus TapeDrive::status() const {
+  std::lock_guard lock(mu_);
+  DriveStatus st;
+  st.number = number_;
+  st.open = is_open_;
+  st.block_size = block_size_;
+  st.density = density_;
+  st.locked = locked_;
+  st.compression = compression_;
+  if (!usable()) {
+    st.gstat = kGmtDrOpen;
+    return st;
+  }
+  const TapePosition& pos = image_->position();
+  st.loaded = true;
+  st.volser = cartridge_->volser;
+  st.format = cartridge_->format;
+  st.capacity = cartridge_->capacity;
+  st.used = image_->size();
+  st.early_warning = early_warning_offset();
+  st.write_protected = cartridge_->write_protected;
+  st.file = static_cast<int64_t>(pos.file);
+  st.block = pos.block;
+  st.block_address = pos.object_index;
+  st.gstat = kGmtOnline | kGmtImRepEn;
+  if (pos.at_bot()) st.gstat |= kGmtBot;
+  if (pos.block == 0 && pos.file > 0) st.gstat |= kGmtEof;
+  if (pos.offset >= st.early_warning) st.gstat |= kGmtEot;
+  if (pos.offset >= image_->size()) st.gstat |= kGmtEod;
+  if (st.write_protected) st.gstat |= kGmtWrProt;
+  return st;
+}
+
+}  // namespace vtape

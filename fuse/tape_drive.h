@@ -1,0 +1,126 @@
+// TapeDrive: one virtual tape drive with the behaviour of the Linux st
+// driver (see man/vtapefs.8).  It knows nothing of FUSE: the adapter turns
+// open/read/write/ioctl/release requests into these calls, and the unit
+// tests drive it directly.
+//
+// All public methods lock the drive's mutex; a drive is used by one open
+// file at a time (a second open gets kBusy) but status and cartridge
+// handling may come from other threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fuse/drive_error.h"
+#include "fuse/tape_library.h"
+#include "tapeformat/tape_image.h"
+
+namespace vtape {
+
+// The largest record one write() can carry through FUSE: the kernel splits
+// larger writes into requests that cannot be told apart from separate
+// writes.  256 pages is the kernel's default fuse max_pages_limit.
+inline constexpr uint32_t kMaxDriveRecord = 1u << 20;
+
+struct DriveOpenMode {
+  bool rewind_on_close = false;  // stN rather than nstN
+  bool writable = false;         // O_WRONLY or O_RDWR
+  bool nonblocking = false;      // O_NONBLOCK: open even without a usable cartridge
+};
+
+// What MTIOCGET reports, and more for `vtape status`.
+struct DriveStatus {
+  int number = 0;
+  bool loaded = false;
+  bool open = false;
+  std::string volser;
+  Format format = Format::kSimh;
+  uint64_t capacity = 0;
+  uint64_t used = 0;             // bytes of image up to the end of data
+  uint64_t early_warning = 0;    // byte offset where early warning begins
+  bool write_protected = false;
+  bool locked = false;
+  bool compression = false;
+  int64_t file = 0;
+  int64_t block = 0;             // -1 when unknown
+  uint64_t block_address = 0;    // MTIOCPOS: records and filemarks from BOT
+  uint32_t block_size = 0;       // 0: variable-block mode
+  uint8_t density = 0;
+  uint32_t gstat = 0;            // GMT_* bits
+  uint32_t dsreg() const { return (uint32_t(density) << 24) | (block_size & 0xFFFFFF); }
+};
+
+class TapeDrive {
+ public:
+  // Called after a cartridge goes in or out (by MTOFFL too), so the library
+  // can remember it.
+  using CartridgeListener = std::function<void(int drive, const std::optional<std::string>& volser)>;
+
+  explicit TapeDrive(int number) : number_(number) {}
+  ~TapeDrive();
+
+  int number() const { return number_; }
+  void set_listener(CartridgeListener listener) { listener_ = std::move(listener); }
+
+  // Cartridge handling (vtape load / unload; MTOFFL).
+  Status load(const Cartridge& cartridge);
+  Status unload();
+  std::optional<std::string> loaded_volser() const;
+  void set_write_protected(bool on);
+
+  // One open file at a time.
+  DriveError open(const DriveOpenMode& mode);
+  // close(): a filemark after writing, data on disk, rewind for stN.
+  DriveError release();
+  // One record per call (variable mode) or size/block_size records (fixed
+  // mode).  An empty result is a filemark (or the first read at end of data
+  // right after one).
+  DriveError read(size_t size, std::vector<uint8_t>* out);
+  DriveError write(std::span<const uint8_t> data);
+  DriveError fsync();
+  // MTIOCTOP: op and count as in struct mtop.
+  DriveError operation(int op, int count);
+  DriveStatus status() const;
+
+ private:
+  bool usable() const { return image_ != nullptr; }
+  DriveError check_writable() const;
+  DriveError write_filemark_if_writing();
+  DriveError write_filemarks(int count);
+  DriveError rewind();
+  DriveError space_files(int count);
+  DriveError space_records(int count);
+  DriveError seek_block(int64_t address);
+  DriveError unload_locked();
+  DriveError read_one(size_t size, std::vector<uint8_t>* out);
+  DriveError fail_io(const Status& s);
+  void forget_read_state() { eod_zero_returned_ = false; }
+  uint64_t early_warning_offset() const;
+  Status load_locked(const Cartridge& cartridge);
+  Status close_image();
+
+  const int number_;
+  CartridgeListener listener_;
+  mutable std::mutex mu_;
+
+  std::optional<Cartridge> cartridge_;
+  std::unique_ptr<TapeImage> image_;
+  bool is_open_ = false;
+  DriveOpenMode mode_;
+  bool writing_ = false;             // the last operation was a write
+  bool eod_zero_returned_ = false;   // a read at end of data after a filemark gave 0 once
+  bool early_warning_error_due_ = false;  // next write past early warning fails ENOSPC
+  uint32_t block_size_ = 0;
+  uint8_t density_ = 0;
+  bool locked_ = false;
+  bool compression_ = false;
+  std::vector<uint8_t> record_;      // reused read buffer
+};
+
+}  // namespace vtape

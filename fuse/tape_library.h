@@ -1,0 +1,74 @@
+// TapeLibrary: the cartridges of one library directory and which drive holds
+// which.  Used by the vtapefs daemon and by the vtape tools (a cartridge can
+// be created or protected while no daemon runs).  No FUSE in here.
+//
+// On disk (documented in man/vtapefs.8, "LIBRARY"):
+//   DIR/cartridges/VOLSER.EXT        the tape image (EXT from the format)
+//   DIR/cartridges/VOLSER.cartridge  "key value" lines: format, capacity,
+//                                    protected, created
+//   DIR/drives.state                 "DRIVE VOLSER" lines: what is loaded
+//   DIR/vtapefs.sock                 the running daemon's control socket
+// Metadata files are replaced atomically (write, fsync, rename).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tapeformat/status.h"
+#include "tapeformat/tape_format.h"
+
+namespace vtape {
+
+inline constexpr uint64_t kDefaultCapacity = 10ull << 30;  // 10 GiB
+inline constexpr const char* kDefaultScratchVolser = "SCR001";
+
+struct Cartridge {
+  std::string volser;
+  Format format = Format::kSimh;
+  uint64_t capacity = kDefaultCapacity;
+  bool write_protected = false;
+  std::string created;     // ISO 8601, UTC
+  std::string image_path;  // absolute path of the image file
+};
+
+class TapeLibrary {
+ public:
+  // Opens (and with create, makes) a library directory.  A library made here
+  // gets a scratch cartridge loaded in drive 0, so a first run needs no set-up.
+  static Status open(const std::string& dir, bool create, std::unique_ptr<TapeLibrary>* out);
+  // $VTAPE_LIBRARY, else ~/.local/share/vtapefs.
+  static std::string default_dir();
+
+  const std::string& dir() const { return dir_; }
+  std::string socket_path() const { return dir_ + "/vtapefs.sock"; }
+  std::string cartridges_dir() const { return dir_ + "/cartridges"; }
+
+  Status create_cartridge(const std::string& volser, Format format, uint64_t capacity, Cartridge* out);
+  Status find(const std::string& volser, Cartridge* out) const;
+  std::vector<Cartridge> list() const;
+  Status set_protected(const std::string& volser, bool on);
+
+  // What each drive holds, as last saved.
+  std::map<int, std::string> loaded() const;
+  Status set_loaded(int drive, const std::optional<std::string>& volser);
+
+ private:
+  explicit TapeLibrary(std::string dir) : dir_(std::move(dir)) {}
+  Status save_cartridge(const Cartridge& c);
+  Status load_cartridge_file(const std::string& volser, Cartridge* out) const;
+
+  std::string dir_;
+  mutable std::mutex mu_;  // serialises metadata file updates within one process
+};
+
+// VOLSER rules: 1 to 6 characters A-Z, 0-9; lower case is taken as upper.
+std::optional<std::string> normalize_volser(const std::string& text);
+// Writes `content` to `path` atomically (temporary file, fsync, rename).
+Status write_file_atomically(const std::string& path, const std::string& content);
+
+}  // namespace vtape

@@ -1,0 +1,53 @@
+// VtapeFs: all state of one mounted vtapefs: the library, its drives and
+// the control socket.  The FUSE callbacks (fuse_adapter.cc) resolve paths
+// here and call the drives.
+//
+// Mount layout:
+//   /drives/nstN   drive N, no rewind on close
+//   /drives/stN    drive N, rewind on close (the same drive)
+//   /library/VOLSER.EXT   read-only view of each cartridge's image
+//
+// Lock order: a drive's mutex, then the library's; never the reverse.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fuse/control_server.h"
+#include "fuse/tape_drive.h"
+#include "fuse/tape_library.h"
+
+namespace vtape {
+
+struct DrivePath {
+  int drive = -1;
+  bool rewind_on_close = false;
+};
+
+class VtapeFs {
+ public:
+  VtapeFs(std::unique_ptr<TapeLibrary> library, int drives);
+  // Loads the cartridges the library remembers and opens the control socket.
+  Status start();
+  void stop();
+
+  TapeLibrary& library() { return *library_; }
+  int drive_count() const { return static_cast<int>(drives_.size()); }
+  TapeDrive& drive(int n) { return *drives_[static_cast<size_t>(n)]; }
+
+  // "/drives/nst0" -> drive 0, no rewind.
+  std::optional<DrivePath> parse_drive_path(const std::string& path) const;
+  // "/library/VOL001.tap" -> the cartridge.
+  std::optional<Cartridge> parse_library_path(const std::string& path) const;
+
+ private:
+  std::string handle_control(const std::string& request);
+
+  std::unique_ptr<TapeLibrary> library_;
+  std::vector<std::unique_ptr<TapeDrive>> drives_;
+  ControlServer control_;
+};
+
+}  // namespace vtape
