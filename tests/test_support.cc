@@ -100,3 +100,94 @@ void put_simh_record(std::vector<uint8_t>& v, const std::vector<uint8_t>& data, 
 }
 
 }  // namespace vtape::testing
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <chrono>
+#include <thread>
+
+namespace vtape::testing {
+
+MountedVtapefs::MountedVtapefs(const std::string& extra_args) {
+  library_ = dir_.file("library");
+  mount_ = dir_.file("mnt");
+  log_ = dir_.file("vtapefs.log");
+  std::filesystem::create_directories(mount_);
+  start(extra_args);
+}
+
+MountedVtapefs::~MountedVtapefs() { unmount(); }
+
+bool MountedVtapefs::start(const std::string& extra_args) {
+  std::string cmd = "exec " + shell_quote(VTAPEFS_BINARY) + " -f --library " + shell_quote(library_) + " " +
+                    extra_args + " " + shell_quote(mount_) + " >>" + shell_quote(log_) + " 2>&1";
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  pid_ = pid;
+  // Mounted when the drives folder shows up (FUSE_SUPER_MAGIC on the mount).
+  for (int i = 0; i < 200; ++i) {
+    struct statfs sfs {};
+    if (statfs(mount_.c_str(), &sfs) == 0 && sfs.f_type == 0x65735546 &&
+        std::filesystem::exists(mount_ + "/drives")) {
+      return true;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      error_ = "vtapefs exited: " + log();
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  error_ = "vtapefs did not mount within 5 s: " + log();
+  unmount();
+  return false;
+}
+
+CommandResult MountedVtapefs::vtape(const std::string& arguments) const {
+  return run_command("VTAPE_LIBRARY=" + shell_quote(library_) + " " + shell_quote(VTAPE_BINARY) + " " + arguments);
+}
+
+std::string MountedVtapefs::log() const { return slurp(log_); }
+
+void MountedVtapefs::unmount() {
+  if (pid_ <= 0) {
+    run_command("fusermount3 -u -z " + shell_quote(mount_));
+    return;
+  }
+  run_command("fusermount3 -u " + shell_quote(mount_));
+  for (int i = 0; i < 200; ++i) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  run_command("fusermount3 -u -z " + shell_quote(mount_));
+}
+
+void MountedVtapefs::crash() {
+  if (pid_ > 0) {
+    // The shell exec'd vtapefs, so the child pid is the daemon's.
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  run_command("fusermount3 -u -z " + shell_quote(mount_));
+}
+
+bool MountedVtapefs::remount(const std::string& extra_args) {
+  unmount();
+  return start(extra_args);
+}
+
+}  // namespace vtape::testing

@@ -3,6 +3,8 @@
 // byte by byte.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -51,5 +53,47 @@ void put_le32(std::vector<uint8_t>& v, uint32_t x);
 // as its length word (pass the length, optionally with class bits).
 void put_simh_record(std::vector<uint8_t>& v, const std::vector<uint8_t>& data, bool padded = true,
                      uint32_t flags = 0);
+
+}  // namespace vtape::testing
+
+namespace vtape::testing {
+
+// A real vtapefs mounted on a fresh library and mount point for one test:
+// started in the foreground as a child process, unmounted and killed in the
+// destructor even when the test fails.
+class MountedVtapefs {
+ public:
+  // extra_args go to vtapefs before the mount point (e.g. "--drives 3").
+  explicit MountedVtapefs(const std::string& extra_args = "");
+  ~MountedVtapefs();
+  MountedVtapefs(const MountedVtapefs&) = delete;
+  MountedVtapefs& operator=(const MountedVtapefs&) = delete;
+
+  bool ok() const { return pid_ > 0; }
+  const std::string& error() const { return error_; }
+  std::string library() const { return library_; }
+  std::string mount_point() const { return mount_; }
+  std::string drive(int n, bool rewind = false) const {
+    return mount_ + (rewind ? "/drives/st" : "/drives/nst") + std::to_string(n);
+  }
+  // "VTAPE_LIBRARY=... vtape ARGS"
+  CommandResult vtape(const std::string& arguments) const;
+  // Stops the daemon with SIGKILL (a crash) and clears the mount.
+  void crash();
+  // Starts the daemon again on the same library and mount point.
+  bool remount(const std::string& extra_args = "");
+  // Clean unmount (fusermount3 -u) and wait for the daemon to exit.
+  void unmount();
+  pid_t pid() const { return pid_; }
+  // What the daemon wrote to stderr.
+  std::string log() const;
+
+ private:
+  bool start(const std::string& extra_args);
+  TempDir dir_;
+  std::string library_, mount_, log_;
+  pid_t pid_ = -1;
+  std::string error_;
+};
 
 }  // namespace vtape::testing
