@@ -3,7 +3,7 @@
 // errno values come only from drive_error.cc and system calls.
 #pragma once
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312
 #include <fuse3/fuse.h>
 
 namespace vtape {

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "fuse/fuse_adapter.h"
+#include <fuse3/fuse_lowlevel.h>
 #include "fuse/vtapefs.h"
 
 namespace {
@@ -38,6 +39,47 @@ void* init_then_start(fuse_conn_info* conn, fuse_config* cfg) {
 }
 
 void destroy_then_stop(void*) { g_fs->stop(); }
+
+// parse FUSE's own options, session, mount, daemonize, signals, loop,
+// unmount: the sequence fuse_main() runs, spelled out so the loop gets a
+// sane thread configuration (libfuse 3.14's fuse_main() passes an unset
+// maximum and warns about it on every mount).
+int run_fuse(std::vector<std::string>& arguments, vtape::VtapeFs& fs) {
+  std::vector<char*> cargs;
+  for (auto& a : arguments) cargs.push_back(a.data());
+  fuse_args args = FUSE_ARGS_INIT(static_cast<int>(cargs.size()), cargs.data());
+  fuse_cmdline_opts opts{};
+  if (fuse_parse_cmdline(&args, &opts) != 0 || opts.mountpoint == nullptr) {
+    fmt::print(stderr, "vtapefs: cannot parse the FUSE options\n");
+    return 2;
+  }
+  fuse_operations ops = vtape::vtapefs_operations();
+  ops.init = init_then_start;
+  ops.destroy = destroy_then_stop;
+  int rc = 1;
+  fuse* f = fuse_new(&args, &ops, sizeof ops, &fs);
+  if (f != nullptr) {
+    if (fuse_mount(f, opts.mountpoint) == 0) {
+      if (fuse_daemonize(opts.foreground) == 0 && fuse_set_signal_handlers(fuse_get_session(f)) == 0) {
+        if (opts.singlethread) {
+          rc = fuse_loop(f);
+        } else {
+          fuse_loop_config* cfg = fuse_loop_cfg_create();
+          fuse_loop_cfg_set_clone_fd(cfg, opts.clone_fd);
+          fuse_loop_cfg_set_max_threads(cfg, 16);
+          rc = fuse_loop_mt(f, cfg);
+          fuse_loop_cfg_destroy(cfg);
+        }
+        fuse_remove_signal_handlers(fuse_get_session(f));
+      }
+      fuse_unmount(f);
+    }
+    fuse_destroy(f);
+  }
+  free(opts.mountpoint);
+  fuse_opt_free_args(&args);
+  return rc == 0 ? 0 : 1;
+}
 
 }  // namespace
 
@@ -97,12 +139,7 @@ int main(int argc, char** argv) {
   g_fs = &fs;
 
   fuse_args.push_back("-o");
-  fuse_args.push_back("fsname=vtapefs,subtype=vtapefs,max_threads=16");
+  fuse_args.push_back("fsname=vtapefs,subtype=vtapefs");
   fuse_args.push_back(mountpoint);
-  std::vector<char*> cargs;
-  for (auto& a : fuse_args) cargs.push_back(a.data());
-  fuse_operations ops = vtape::vtapefs_operations();
-  ops.init = init_then_start;
-  ops.destroy = destroy_then_stop;
-  return fuse_main(static_cast<int>(cargs.size()), cargs.data(), &ops, &fs);
+  return run_fuse(fuse_args, fs);
 }
