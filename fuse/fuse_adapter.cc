@@ -33,6 +33,7 @@ struct OpenFile {
   enum class Kind { kDrive, kImage } kind;
   int drive = -1;
   int fd = -1;
+  uint64_t handle = 0;  // the drive's handle for this open
 };
 
 VtapeFs& fs() { return *static_cast<VtapeFs*>(fuse_get_context()->private_data); }
@@ -96,20 +97,21 @@ int vt_open(const char* path, fuse_file_info* fi) {
     mode.rewind_on_close = dp->rewind_on_close;
     mode.writable = (fi->flags & O_ACCMODE) != O_RDONLY;
     mode.nonblocking = (fi->flags & O_NONBLOCK) != 0;
-    DriveError e = fs().drive(dp->drive).open(mode);
+    uint64_t handle = 0;
+    DriveError e = fs().drive(dp->drive).open(mode, &handle);
     if (e != DriveError::kNone) return -to_errno(e);
     // One read() or write() is one request of exactly the caller's size,
     // and there is no file offset to seek (lseek fails with ESPIPE).
     fi->direct_io = 1;
     fi->nonseekable = 1;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1, handle});
     return 0;
   }
   if (auto c = fs().parse_library_path(p)) {
     if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
     int fd = ::open(c->image_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd, 0});
     return 0;
   }
   return p == "/" || p == "/drives" || p == "/library" ? -EISDIR : -ENOENT;
@@ -136,10 +138,21 @@ int vt_write(const char*, const char* buf, size_t size, off_t, fuse_file_info* f
   return static_cast<int>(size);
 }
 
+// Every close(2), of duplicates too (dd dup2()s its output and closes the
+// original): the data written so far is on disk before close returns.
+int vt_flush(const char*, fuse_file_info* fi) {
+  OpenFile* f = open_file(fi);
+  if (f->kind != OpenFile::Kind::kDrive) return 0;
+  DriveError e = fs().drive(f->drive).flush(f->handle);
+  return e == DriveError::kNone ? 0 : -to_errno(e);
+}
+
+// After the last close, asynchronously: the filemark after writing, rewind
+// for stN, and the drive is free.
 int vt_release(const char*, fuse_file_info* fi) {
   OpenFile* f = open_file(fi);
   if (f->kind == OpenFile::Kind::kDrive) {
-    (void)fs().drive(f->drive).release();  // close(2) has already returned; errors are logged
+    fs().drive(f->drive).release(f->handle);
   } else {
     ::close(f->fd);
   }
@@ -231,6 +244,7 @@ fuse_operations make_operations() {
   ops.open = vt_open;
   ops.read = vt_read;
   ops.write = vt_write;
+  ops.flush = vt_flush;
   ops.release = vt_release;
   ops.fsync = vt_fsync;
   ops.truncate = vt_truncate;

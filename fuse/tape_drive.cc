@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -88,6 +89,9 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   image_ = std::move(image);
   cartridge_ = cartridge;
   writing_ = false;
+  // A new tape starts in the default mode: variable blocks, default density.
+  block_size_ = 0;
+  density_ = 0;
   forget_read_state();
   early_warning_error_due_ = false;
   return Status::ok();
@@ -110,6 +114,7 @@ DriveError TapeDrive::unload_locked() {
   Status s = close_image();
   if (!s.is_ok()) log_line(s.message());
   cartridge_.reset();
+  locked_ = false;  // ejecting opens the door lock, as st does before unloading
   if (listener_) listener_(number_, std::nullopt);
   return s.is_ok() ? e : DriveError::kIo;
 }
@@ -137,24 +142,36 @@ void TapeDrive::set_write_protected(bool on) {
 
 // ---- open and close -------------------------------------------------------
 
-DriveError TapeDrive::open(const DriveOpenMode& mode) {
-  std::lock_guard lock(mu_);
+DriveError TapeDrive::open(const DriveOpenMode& mode, uint64_t* handle) {
+  std::unique_lock lock(mu_);
+  // FUSE sends release after close(2) has returned: a program that closes
+  // and reopens at once must not see EBUSY.  Wait a little for that release;
+  // a descriptor really still open elsewhere keeps the drive busy.
+  if (is_open_ && closed_by_user_) {
+    released_.wait_for(lock, std::chrono::seconds(2), [this] { return !is_open_; });
+  }
   if (is_open_) return DriveError::kBusy;
   if (!mode.nonblocking) {
     if (!cartridge_) return DriveError::kNoMedium;
     if (mode.writable && cartridge_->write_protected) return DriveError::kReadOnlyMedium;
   }
   is_open_ = true;
+  closed_by_user_ = false;
+  handle_ = ++last_handle_;
+  *handle = handle_;
   mode_ = mode;
+  // A new open starts neither reading nor writing; the end-of-data state
+  // stays, so a loop of reads across opens still ends with EIO.
   writing_ = false;
-  forget_read_state();
   return DriveError::kNone;
 }
 
-DriveError TapeDrive::release() {
-  std::lock_guard lock(mu_);
-  if (!is_open_) return DriveError::kNone;
-  is_open_ = false;
+DriveError TapeDrive::open(const DriveOpenMode& mode) {
+  uint64_t handle = 0;
+  return open(mode, &handle);
+}
+
+DriveError TapeDrive::close_work() {
   if (!usable()) return DriveError::kNone;
   DriveError e = write_filemark_if_writing();
   // Close is a sync point; the guard comes off so the image at rest is a
@@ -167,8 +184,48 @@ DriveError TapeDrive::release() {
     log_line(image_->describe(s));
     e = DriveError::kIo;
   }
-  if (mode_.rewind_on_close) (void)image_->rewind();
+  if (mode_.rewind_on_close) {
+    (void)image_->rewind();
+    forget_read_state();
+  }
   return e;
+}
+
+DriveError TapeDrive::flush(uint64_t handle) {
+  std::lock_guard lock(mu_);
+  if (!is_open_ || handle != handle_) return DriveError::kNone;
+  closed_by_user_ = true;
+  // Only what is safe on any close(2), also of a duplicate descriptor: the
+  // records written so far go to disk.
+  if (!usable()) return DriveError::kNone;
+  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  return DriveError::kNone;
+}
+
+void TapeDrive::release(uint64_t handle) {
+  std::lock_guard lock(mu_);
+  if (!is_open_ || handle != handle_) return;
+  (void)close_work();  // close(2) has returned already; errors are logged
+  is_open_ = false;
+  closed_by_user_ = false;
+  released_.notify_all();
+}
+
+DriveError TapeDrive::release() {
+  uint64_t handle = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!is_open_) return DriveError::kNone;
+    handle = handle_;
+  }
+  DriveError e = flush(handle);
+  std::lock_guard lock(mu_);
+  if (!is_open_ || handle != handle_) return e;
+  DriveError closing = close_work();
+  is_open_ = false;
+  closed_by_user_ = false;
+  released_.notify_all();
+  return e != DriveError::kNone ? e : closing;
 }
 
 // ---- data -----------------------------------------------------------------
@@ -204,6 +261,48 @@ DriveError TapeDrive::read_one(size_t size, std::vector<uint8_t>* out) {
   }
 }
 
+DriveError TapeDrive::read_fixed(size_t size, std::vector<uint8_t>* out) {
+  // Fixed-block mode: any count; blocks are taken whole from the tape and
+  // what a short read leaves is served to the next read.  A filemark after
+  // some data is reported by the next read.
+  const TapePosition& pos = image_->position();
+  bool after_filemark = pos.block == 0 && pos.file > 0;
+  while (out->size() < size) {
+    if (block_buffer_used_ < block_buffer_.size()) {
+      size_t take = std::min(size - out->size(), block_buffer_.size() - block_buffer_used_);
+      out->insert(out->end(), block_buffer_.begin() + static_cast<ptrdiff_t>(block_buffer_used_),
+                  block_buffer_.begin() + static_cast<ptrdiff_t>(block_buffer_used_ + take));
+      block_buffer_used_ += take;
+      continue;
+    }
+    TapeObject next;
+    if (Status s = image_->peek(&next); !s.is_ok()) return fail_io(s);
+    if (next.kind == ObjectKind::kRecord) {
+      TapeObject obj;
+      if (Status s = image_->read(&obj, &block_buffer_); !s.is_ok()) return fail_io(s);
+      block_buffer_used_ = 0;
+      eod_zero_returned_ = false;
+      if (block_buffer_.size() != block_size_) {
+        block_buffer_.clear();
+        return DriveError::kIo;  // a record of the wrong size for this block size
+      }
+      continue;
+    }
+    if (!out->empty()) return DriveError::kNone;
+    if (next.kind == ObjectKind::kFilemark) {
+      TapeObject obj;
+      if (Status s = image_->read(&obj, nullptr); !s.is_ok()) return fail_io(s);
+      return DriveError::kNone;
+    }
+    if (after_filemark && !eod_zero_returned_) {
+      eod_zero_returned_ = true;
+      return DriveError::kNone;
+    }
+    return DriveError::kIo;
+  }
+  return DriveError::kNone;
+}
+
 DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
   std::lock_guard lock(mu_);
   out->clear();
@@ -213,34 +312,7 @@ DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
     if (Status s = image_->flush(); !s.is_ok()) return fail_io(s);
   }
   if (block_size_ == 0) return read_one(size, out);
-  // Fixed-block mode: as many blocks as fit; every record must be one block.
-  size_t blocks = size / block_size_;
-  if (blocks == 0) return DriveError::kBufferTooSmall;
-  for (size_t i = 0; i < blocks; ++i) {
-    size_t before = out->size();
-    TapeObject obj;
-    TapePosition pos = image_->position();
-    bool after_filemark = pos.block == 0 && pos.file > 0;
-    Status s = image_->read(&obj, &record_);
-    if (!s.is_ok()) return fail_io(s);
-    if (obj.kind == ObjectKind::kRecord) {
-      if (record_.size() != block_size_) return DriveError::kIo;
-      out->insert(out->end(), record_.begin(), record_.end());
-      continue;
-    }
-    if (obj.kind == ObjectKind::kFilemark) {
-      // Data first; the filemark is reported by the next read.
-      if (before > 0) (void)image_->step_back(&obj);
-      return DriveError::kNone;
-    }
-    if (before > 0) return DriveError::kNone;
-    if (after_filemark && !eod_zero_returned_) {
-      eod_zero_returned_ = true;
-      return DriveError::kNone;
-    }
-    return DriveError::kIo;
-  }
-  return DriveError::kNone;
+  return read_fixed(size, out);
 }
 
 DriveError TapeDrive::check_writable() const {
@@ -335,7 +407,9 @@ DriveError TapeDrive::space_files(int count) {
     if (Status s = space_files_backward(*image_, static_cast<uint64_t>(-int64_t(count)), &m); !s.is_ok()) {
       return fail_io(s);
     }
-    image_->mark_block_unknown();
+    // Before a filemark the block number is unknown, as st says; at the
+    // beginning of the tape it is 0.
+    if (!image_->position().at_bot()) image_->mark_block_unknown();
   }
   return m.stopped_at == ObjectKind::kRecord ? DriveError::kNone : DriveError::kIo;
 }
@@ -381,12 +455,15 @@ DriveError TapeDrive::operation(int op, int count) {
       return DriveError::kNone;
     case MTCOMPRESSION:
       compression_ = count != 0;
+      writing_ = false;
       return DriveError::kNone;
     case MTLOCK:
       locked_ = true;
+      writing_ = false;
       return DriveError::kNone;
     case MTUNLOCK:
       locked_ = false;
+      writing_ = false;
       return DriveError::kNone;
     case MTRESET:
     case MTTELL:
@@ -404,8 +481,11 @@ DriveError TapeDrive::operation(int op, int count) {
       break;
   }
   if (!usable()) return op == MTNOP ? DriveError::kNone : DriveError::kNoMedium;
-  if (op == MTREW || op == MTOFFL || op == MTUNLOAD || op == MTSEEK || op == MTBSF || op == MTBSFM) {
+  if (writing_ && (op == MTREW || op == MTOFFL || op == MTUNLOAD || op == MTSEEK || op == MTBSF || op == MTBSFM)) {
     if (DriveError e = write_filemark_if_writing(); e != DriveError::kNone) return e;
+    // As st: the filemark just written is not one the caller asked to
+    // space over.
+    if (op == MTBSF || op == MTBSFM) ++count;
   }
   if (!keeps_writing) writing_ = false;
   forget_read_state();

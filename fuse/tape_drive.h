@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -74,9 +75,19 @@ class TapeDrive {
   std::optional<std::string> loaded_volser() const;
   void set_write_protected(bool on);
 
-  // One open file at a time.
+  // One open file at a time.  FUSE gives three steps: open returns a
+  // handle; flush comes with every close(2), of duplicated descriptors too,
+  // and puts the data written so far on disk before close returns; release
+  // comes once, after the last close, asynchronously, and does the rest of
+  // what st does at close (a filemark after writing, rewind for stN) and
+  // frees the drive.  An open that arrives between a close and its release
+  // waits for the release instead of failing with EBUSY.
+  DriveError open(const DriveOpenMode& mode, uint64_t* handle);
+  DriveError flush(uint64_t handle);
+  void release(uint64_t handle);
+  // The same for callers that keep no handle (one open at a time):
+  // release() is flush and release of the current open.
   DriveError open(const DriveOpenMode& mode);
-  // close(): a filemark after writing, data on disk, rewind for stN.
   DriveError release();
   // One record per call (variable mode) or size/block_size records (fixed
   // mode).  An empty result is a filemark (or the first read at end of data
@@ -99,8 +110,14 @@ class TapeDrive {
   DriveError seek_block(int64_t address);
   DriveError unload_locked();
   DriveError read_one(size_t size, std::vector<uint8_t>* out);
+  DriveError read_fixed(size_t size, std::vector<uint8_t>* out);
+  DriveError close_work();
   DriveError fail_io(const Status& s);
-  void forget_read_state() { eod_zero_returned_ = false; }
+  void forget_read_state() {
+    eod_zero_returned_ = false;
+    block_buffer_.clear();
+    block_buffer_used_ = 0;
+  }
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
@@ -108,10 +125,14 @@ class TapeDrive {
   const int number_;
   CartridgeListener listener_;
   mutable std::mutex mu_;
+  std::condition_variable released_;
 
   std::optional<Cartridge> cartridge_;
   std::unique_ptr<TapeImage> image_;
   bool is_open_ = false;
+  bool closed_by_user_ = false;     // close(2) seen (flush), release may be on its way
+  uint64_t handle_ = 0;             // the current open's handle
+  uint64_t last_handle_ = 0;
   DriveOpenMode mode_;
   bool writing_ = false;             // the last operation was a write
   bool eod_zero_returned_ = false;   // a read at end of data after a filemark gave 0 once
@@ -121,6 +142,10 @@ class TapeDrive {
   bool locked_ = false;
   bool compression_ = false;
   std::vector<uint8_t> record_;      // reused read buffer
+  // Fixed-block mode: the rest of a block a short read did not take, as
+  // st keeps it in its buffer for the next read.
+  std::vector<uint8_t> block_buffer_;
+  size_t block_buffer_used_ = 0;
 };
 
 }  // namespace vtape

@@ -92,6 +92,11 @@ Status TapeImage::step_back(TapeObject* obj) {
   return Status::ok();
 }
 
+Status TapeImage::peek(TapeObject* obj) {
+  uint64_t next = 0;
+  return codec_->read_forward(file_, pos_.offset, obj, nullptr, &next);
+}
+
 Status TapeImage::rewind() {
   pos_ = TapePosition{};
   return Status::ok();

@@ -56,6 +56,8 @@ class TapeImage {
 
   Status read(TapeObject* obj, std::vector<uint8_t>* data);
   Status step_back(TapeObject* obj);
+  // What the next read would meet (kind and length), without moving.
+  Status peek(TapeObject* obj);
   Status rewind();
   // Moves to the end of the recorded data (skips data, keeps counting files).
   Status seek_end_of_data();

@@ -229,9 +229,7 @@ TEST_F(TapeDriveTest, EndOfDataAfterAFilemarkReadsEmptyOnceThenFails) {
 // st_open resets only the read/write state: the end-of-data state (one
 // empty read given) survives a close and a new open, so a second program
 // reading there gets EIO.
-// DISABLED: fails against fuse/tape_drive.cc as it is (reported as a drive bug);
-// enable once the drive is fixed.
-TEST_F(TapeDriveTest, DISABLED_EndOfDataStateSurvivesReleaseAndOpen) {
+TEST_F(TapeDriveTest, EndOfDataStateSurvivesReleaseAndOpen) {
   TapeDrive d(0);
   make_standard_tape(d);
   ASSERT_EQ(d.operation(MTFSF, 3), DriveError::kNone);
@@ -381,9 +379,7 @@ TEST_F(TapeDriveTest, FixedBlockReadsReturnWholeBlocksAndStopAtAFilemark) {
 
 // st reports the blocks already read while the filemark that stopped a
 // fixed-block read is still pending.
-// DISABLED: fails against fuse/tape_drive.cc as it is (reported as a drive bug);
-// enable once the drive is fixed.
-TEST_F(TapeDriveTest, DISABLED_FixedBlockReadStoppedByAFilemarkKeepsTheBlockNumber) {
+TEST_F(TapeDriveTest, FixedBlockReadStoppedByAFilemarkKeepsTheBlockNumber) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
@@ -398,9 +394,7 @@ TEST_F(TapeDriveTest, DISABLED_FixedBlockReadStoppedByAFilemarkKeepsTheBlockNumb
 }
 
 // st-semantics: "Fixed-block mode: ... reads may use any count".
-// DISABLED: fails against fuse/tape_drive.cc as it is (reported as a drive bug);
-// enable once the drive is fixed.
-TEST_F(TapeDriveTest, DISABLED_FixedBlockReadsMayUseAnyCount) {
+TEST_F(TapeDriveTest, FixedBlockReadsMayUseAnyCount) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
@@ -490,9 +484,7 @@ TEST_F(TapeDriveTest, OperationsThatEndTheWritingStatePreventTheCloseFilemark) {
 // st clears the writing state for every MTIOCTOP except NOP, SETBLK,
 // SETDENSITY, WSM, SETDRVBUFFER and SETPART: MTLOCK, MTUNLOCK and
 // MTCOMPRESSION after a write also mean no filemark at close.
-// DISABLED: fails against fuse/tape_drive.cc as it is (reported as a drive bug);
-// enable once the drive is fixed.
-TEST_F(TapeDriveTest, DISABLED_LockUnlockAndCompressionAlsoEndTheWritingState) {
+TEST_F(TapeDriveTest, LockUnlockAndCompressionAlsoEndTheWritingState) {
   struct Case {
     const char* name;
     int op, count;
@@ -577,9 +569,7 @@ TEST_F(TapeDriveTest, RewSeekBsfBsfmAndOfflRightAfterAWriteFirstWriteAFilemark) 
 // first is not counted: the count goes up by one.  So `mt bsf 1` after
 // writing a file ends before the filemark of the previous file, and
 // `mt bsfm 1` returns to the start of the file just written.
-// DISABLED: fails against fuse/tape_drive.cc as it is (reported as a drive bug);
-// enable once the drive is fixed.
-TEST_F(TapeDriveTest, DISABLED_BsfAndBsfmRightAfterAWriteDoNotCountTheirOwnFilemark) {
+TEST_F(TapeDriveTest, BsfAndBsfmRightAfterAWriteDoNotCountTheirOwnFilemark) {
   for (int op : {MTBSF, MTBSFM}) {
     SCOPED_TRACE(op == MTBSF ? "MTBSF" : "MTBSFM");
     TapeDrive d(0);
@@ -649,9 +639,7 @@ TEST_F(TapeDriveTest, BsfStopsBeforeTheFilemarkWithTheBlockNumberUnknown) {
 
 // st: a backward space that hits the beginning of tape fails with EIO and
 // leaves the tape at BOT, file 0 block 0 (not unknown).
-// DISABLED: fails against fuse/tape_drive.cc as it is (reported as a drive bug);
-// enable once the drive is fixed.
-TEST_F(TapeDriveTest, DISABLED_BsfHittingBeginningOfTapeFailsAtBlockZero) {
+TEST_F(TapeDriveTest, BsfHittingBeginningOfTapeFailsAtBlockZero) {
   TapeDrive d(0);
   make_standard_tape(d);
   ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
