@@ -510,14 +510,7 @@ TEST_F(MtCommands, CompressionDrvbufferStoptionsAndDensities) {
   EXPECT_NE(r.out.find("LTO-3"), std::string::npos) << r.out;
 }
 
-TEST_F(MtCommands, NopIfThisMtHasIt) {
-  CommandResult help = run_command("mt --help");
-  if ((help.out + help.err).find(" nop") == std::string::npos) GTEST_SKIP() << "this mt has no nop command";
-  prepare();
-  ok("fsf 1");
-  ok("nop");
-  EXPECT_TRUE(at(1, 0, 4));
-}
+// mt-st has no nop command; MTNOP is covered by tape_drive_test.cc.
 
 TEST_F(MtCommands, PartitionsAndSetmarksAreNotSupported) {
   prepare();
