@@ -45,6 +45,30 @@ TapeDrive::~TapeDrive() {
   (void)close_image();
 }
 
+// ---- catalog upkeep ------------------------------------------------------
+
+void TapeDrive::catalog_event(const std::string& kind, const std::string& detail) {
+  if (catalog_ == nullptr) return;
+  Status s = catalog_->add_event(cartridge_ ? cartridge_->volser : "", number_, kind, detail);
+  if (!s.is_ok()) log_line(s.message());
+}
+
+void TapeDrive::catalog_begin_if_needed() {
+  if (recorder_ && !recorder_->active()) recorder_->begin(image_->position());
+}
+
+void TapeDrive::catalog_stop() {
+  if (!recorder_ || !recorder_->active()) return;
+  if (Status s = recorder_->stop(image_->size()); !s.is_ok()) log_line("catalog: " + s.message());
+}
+
+void TapeDrive::catalog_filemark() {
+  if (!recorder_) return;
+  if (Status s = recorder_->filemark_written(image_->position(), image_->size()); !s.is_ok()) {
+    log_line("catalog: " + s.message());
+  }
+}
+
 // ---- cartridges -----------------------------------------------------------
 
 Status TapeDrive::close_image() {
@@ -92,6 +116,11 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   // A new tape starts in the default mode: variable blocks, default density.
   block_size_ = 0;
   density_ = 0;
+  if (catalog_ != nullptr) {
+    recorder_ = std::make_unique<CatalogRecorder>(*catalog_, cartridge.volser, cartridge.image_path,
+                                                  cartridge.format, number_);
+    catalog_event("load", fmt::format("drive {}", number_));
+  }
   forget_read_state();
   early_warning_error_due_ = false;
   return Status::ok();
@@ -111,6 +140,9 @@ Status TapeDrive::load(const Cartridge& cartridge) {
 DriveError TapeDrive::unload_locked() {
   if (!cartridge_) return DriveError::kNoMedium;
   DriveError e = write_filemark_if_writing();
+  catalog_stop();
+  catalog_event("unload", fmt::format("drive {}", number_));
+  recorder_.reset();
   Status s = close_image();
   if (!s.is_ok()) log_line(s.message());
   cartridge_.reset();
@@ -174,6 +206,7 @@ DriveError TapeDrive::open(const DriveOpenMode& mode) {
 DriveError TapeDrive::close_work() {
   if (!usable()) return DriveError::kNone;
   DriveError e = write_filemark_if_writing();
+  catalog_stop();
   // Close is a sync point; the guard comes off so the image at rest is a
   // plain image of its format.
   Status s = image_->sync();
@@ -309,7 +342,8 @@ DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
   if (!usable()) return DriveError::kNoMedium;
   if (writing_) {
     writing_ = false;
-    if (Status s = image_->flush(); !s.is_ok()) return fail_io(s);
+    if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+    catalog_stop();
   }
   if (block_size_ == 0) return read_one(size, out);
   return read_fixed(size, out);
@@ -351,10 +385,13 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
     }
     if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
   }
+  catalog_begin_if_needed();
   size_t step = block_size_ != 0 ? block_size_ : data.size();
   for (size_t at = 0; at < data.size(); at += step) {
-    Status s = image_->write_record(data.subspan(at, std::min(step, data.size() - at)));
+    auto record = data.subspan(at, std::min(step, data.size() - at));
+    Status s = image_->write_record(record);
     if (!s.is_ok()) return fail_io(s);
+    if (recorder_) recorder_->record(record);
   }
   writing_ = true;
   forget_read_state();
@@ -376,21 +413,28 @@ DriveError TapeDrive::write_filemarks(int count) {
   if (!writing_) {
     if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
   }
+  // A filemark is a sync point: on disk, then in the catalog.
   for (int i = 0; i < count; ++i) {
+    catalog_begin_if_needed();
     if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
+    if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+    catalog_filemark();
+  }
+  if (count == 0) {
+    if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
   }
   writing_ = false;
   forget_read_state();
-  // A filemark is a sync point.
-  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
   return DriveError::kNone;
 }
 
 DriveError TapeDrive::write_filemark_if_writing() {
   if (!writing_ || !usable()) return DriveError::kNone;
   writing_ = false;
+  catalog_begin_if_needed();
   if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
   if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  catalog_filemark();
   return DriveError::kNone;
 }
 
@@ -487,7 +531,13 @@ DriveError TapeDrive::operation(int op, int count) {
     // space over.
     if (op == MTBSF || op == MTBSFM) ++count;
   }
-  if (!keeps_writing) writing_ = false;
+  if (!keeps_writing) {
+    if (writing_) {
+      if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+    }
+    writing_ = false;
+    if (op != MTWEOF && op != MTWEOFI) catalog_stop();
+  }
   forget_read_state();
   early_warning_error_due_ = false;
   switch (op) {
@@ -525,6 +575,11 @@ DriveError TapeDrive::operation(int op, int count) {
       if (DriveError e = check_writable(); e != DriveError::kNone) return e;
       if (Status s = image_->erase_to_end(); !s.is_ok()) return fail_io(s);
       if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+      if (recorder_) {
+        if (Status s = recorder_->erased(image_->position(), image_->size()); !s.is_ok()) {
+          log_line("catalog: " + s.message());
+        }
+      }
       return DriveError::kNone;
     }
     case MTSEEK: return seek_block(count);

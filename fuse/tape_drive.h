@@ -20,6 +20,8 @@
 
 #include "fuse/drive_error.h"
 #include "fuse/tape_library.h"
+#include "index/catalog.h"
+#include "index/catalog_recorder.h"
 #include "tapeformat/tape_image.h"
 
 namespace vtape {
@@ -68,6 +70,8 @@ class TapeDrive {
 
   int number() const { return number_; }
   void set_listener(CartridgeListener listener) { listener_ = std::move(listener); }
+  // The catalog this drive keeps up to date (may be null: no catalog).
+  void set_catalog(Catalog* catalog) { catalog_ = catalog; }
 
   // Cartridge handling (vtape load / unload; MTOFFL).
   Status load(const Cartridge& cartridge);
@@ -121,9 +125,17 @@ class TapeDrive {
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
+  // Catalog upkeep; failures are logged and recorded as events, never
+  // turned into tape errors.
+  void catalog_begin_if_needed();
+  void catalog_stop();
+  void catalog_filemark();
+  void catalog_event(const std::string& kind, const std::string& detail);
 
   const int number_;
   CartridgeListener listener_;
+  Catalog* catalog_ = nullptr;
+  std::unique_ptr<CatalogRecorder> recorder_;
   mutable std::mutex mu_;
   std::condition_variable released_;
 

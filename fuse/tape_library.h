@@ -8,6 +8,7 @@
 //                                    protected, created
 //   DIR/drives.state                 "DRIVE VOLSER" lines: what is loaded
 //   DIR/vtapefs.sock                 the running daemon's control socket
+//   DIR/catalog.db                   the SQLite catalog (man/vtape-catalog.5)
 // Metadata files are replaced atomically (write, fsync, rename).
 #pragma once
 
@@ -47,6 +48,7 @@ class TapeLibrary {
   const std::string& dir() const { return dir_; }
   std::string socket_path() const { return dir_ + "/vtapefs.sock"; }
   std::string cartridges_dir() const { return dir_ + "/cartridges"; }
+  std::string catalog_path() const { return dir_ + "/catalog.db"; }
 
   Status create_cartridge(const std::string& volser, Format format, uint64_t capacity, Cartridge* out);
   Status find(const std::string& volser, Cartridge* out) const;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "fuse/catalog_sync.h"
 #include "fuse/drive_status_json.h"
 
 namespace vtape {
@@ -19,6 +20,8 @@ VtapeFs::VtapeFs(std::unique_ptr<TapeLibrary> library, int drives) : library_(st
 }
 
 Status VtapeFs::start() {
+  VTAPE_RETURN_IF_ERROR(Catalog::open(library_->catalog_path(), &catalog_));
+  for (auto& d : drives_) d->set_catalog(catalog_.get());
   for (const auto& [n, volser] : library_->loaded()) {
     if (n < 0 || n >= drive_count()) {
       fmt::print(stderr, "vtapefs: {} stays in drive {}, which this mount does not have (--drives)\n", volser, n);
@@ -29,7 +32,15 @@ Status VtapeFs::start() {
     if (s.is_ok()) s = drives_[static_cast<size_t>(n)]->load(c);
     if (!s.is_ok()) fmt::print(stderr, "vtapefs: drive {}: cannot load {}: {}\n", n, volser, s.message());
   }
+  reconcile_catalog();
   return control_.start(library_->socket_path(), [this](const std::string& r) { return handle_control(r); });
+}
+
+void VtapeFs::reconcile_catalog() {
+  for (const auto& c : library_->list()) {
+    Status s = sync_volume_to_catalog(*catalog_, c, /*force=*/false);
+    if (!s.is_ok()) fmt::print(stderr, "vtapefs: catalog: {}: {}\n", c.volser, s.message());
+  }
 }
 
 void VtapeFs::stop() {
@@ -37,6 +48,7 @@ void VtapeFs::stop() {
   for (auto& d : drives_) {
     // Unmounting closes every open file first; what is left is the image.
     d->release();
+    d->set_catalog(nullptr);
   }
 }
 

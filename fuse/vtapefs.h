@@ -18,6 +18,7 @@
 #include "fuse/control_server.h"
 #include "fuse/tape_drive.h"
 #include "fuse/tape_library.h"
+#include "index/catalog.h"
 
 namespace vtape {
 
@@ -34,6 +35,7 @@ class VtapeFs {
   void stop();
 
   TapeLibrary& library() { return *library_; }
+  Catalog* catalog() { return catalog_.get(); }
   int drive_count() const { return static_cast<int>(drives_.size()); }
   TapeDrive& drive(int n) { return *drives_[static_cast<size_t>(n)]; }
 
@@ -44,8 +46,13 @@ class VtapeFs {
 
  private:
   std::string handle_control(const std::string& request);
+  // Brings the catalog in line with the images: volumes it lacks, and
+  // volumes whose image changed since it was last cataloged (a crash, or
+  // an image replaced behind our back), are indexed from the image.
+  void reconcile_catalog();
 
   std::unique_ptr<TapeLibrary> library_;
+  std::unique_ptr<Catalog> catalog_;
   std::vector<std::unique_ptr<TapeDrive>> drives_;
   ControlServer control_;
 };

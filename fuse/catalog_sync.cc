@@ -1,0 +1,49 @@
+#include "fuse/catalog_sync.h"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include "index/volume_indexer.h"
+#include "tapeformat/tape_image.h"
+
+namespace vtape {
+
+VolumeRow volume_row(const Cartridge& c) {
+  VolumeRow v;
+  v.volser = c.volser;
+  v.image_path = c.image_path;
+  v.format = std::string(format_name(c.format));
+  v.capacity = c.capacity;
+  v.created = c.created;
+  v.write_protected = c.write_protected;
+  return v;
+}
+
+Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force) {
+  VTAPE_RETURN_IF_ERROR(catalog.upsert_volume(volume_row(c)));
+  struct stat st {};
+  if (stat(c.image_path.c_str(), &st) != 0) {
+    return Status::io_error(fmt::format("cannot stat {}", c.image_path), errno);
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (!force) {
+    std::vector<VolumeRow> volumes;
+    VTAPE_RETURN_IF_ERROR(catalog.volumes(&volumes));
+    for (const auto& v : volumes) {
+      if (v.volser == c.volser && v.image_size == size && (size == 0 || v.tape_files > 0)) return Status::ok();
+    }
+  }
+  OpenOptions options;
+  options.format = c.format;
+  std::unique_ptr<TapeImage> image;
+  VTAPE_RETURN_IF_ERROR(TapeImage::open(c.image_path, options, &image));
+  VolumeIndex index;
+  VTAPE_RETURN_IF_ERROR(index_image(*image, /*salvage=*/true, &index));
+  VTAPE_RETURN_IF_ERROR(store_volume_index(catalog, c.volser, index, size));
+  std::string detail = fmt::format("indexed from the image: {} tape files", index.files.size());
+  for (const auto& d : index.damage) detail += "; " + d.error.message_for(c.image_path);
+  return catalog.add_event(c.volser, -1, index.damage.empty() ? "reconcile" : "error", detail);
+}
+
+}  // namespace vtape

@@ -1,0 +1,398 @@
+#include "index/catalog.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "index/catalog_schema.h"
+
+namespace vtape {
+namespace {
+
+// Resets a prepared statement when the scope ends, so it can be reused.
+class StatementScope {
+ public:
+  explicit StatementScope(sqlite3_stmt* s) : s_(s) {}
+  ~StatementScope() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  sqlite3_stmt* get() const { return s_; }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_int(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i));
+}
+int64_t column_int(sqlite3_stmt* s, int i) { return sqlite3_column_int64(s, i); }
+
+// RAII transaction: rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { ok_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK; }
+  ~Transaction() {
+    if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  bool begun() const { return ok_; }
+  bool commit() {
+    done_ = true;
+    return sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+
+ private:
+  sqlite3* db_;
+  bool ok_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::string catalog_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Catalog::~Catalog() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  if (db_ != nullptr) sqlite3_close(db_);
+}
+
+Status Catalog::error(const char* what) {
+  return Status::io_error(fmt::format("{}: {}: {}", path_, what, sqlite3_errmsg(db_)), EIO);
+}
+
+Status Catalog::prepare(const char* sql, sqlite3_stmt** stmt) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) {
+    *stmt = it->second;
+    return Status::ok();
+  }
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK) {
+    return error("preparing a statement");
+  }
+  statements_[sql] = *stmt;
+  return Status::ok();
+}
+
+Status Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out) {
+  std::unique_ptr<Catalog> c(new Catalog());
+  c->path_ = path;
+  if (sqlite3_open_v2(path.c_str(), &c->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return c->error("cannot open the catalog");
+  }
+  sqlite3_busy_timeout(c->db_, 10000);
+  if (sqlite3_exec(c->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                   nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return c->error("setting up the catalog");
+  }
+  VTAPE_RETURN_IF_ERROR(c->migrate());
+  *out = std::move(c);
+  return Status::ok();
+}
+
+Status Catalog::migrate() {
+  sqlite3_stmt* s = nullptr;
+  int app = 0, version = 0;
+  if (sqlite3_prepare_v2(db_, "PRAGMA application_id", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    app = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    version = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+  if (version == 0 && app == 0) {
+    // New database (or one made by something else that is empty).
+  } else if (app != sql::kApplicationId) {
+    return Status::invalid_argument(fmt::format("{} is not a vtape catalog (application_id {:#x})", path_, app));
+  }
+  if (version > sql::kSchemaVersion) {
+    return Status::not_supported(fmt::format("{} has catalog schema version {}; this vtape knows up to {}", path_,
+                                             version, sql::kSchemaVersion));
+  }
+  for (int v = version; v < sql::kSchemaVersion; ++v) {
+    Transaction tx(db_);
+    if (!tx.begun()) return error("starting a migration");
+    if (sqlite3_exec(db_, sql::kMigrations[v], nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return error("migrating the schema");
+    }
+    std::string pragmas = fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", sql::kApplicationId, v + 1);
+    if (sqlite3_exec(db_, pragmas.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) return error("setting the version");
+    if (!tx.commit()) return error("committing a migration");
+  }
+  return Status::ok();
+}
+
+Status Catalog::exec(const std::string& text) {
+  std::lock_guard lock(mu_);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) return error("executing SQL");
+  return Status::ok();
+}
+
+Status Catalog::upsert_volume(const VolumeRow& v) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kUpsertVolume, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, v.volser);
+  bind_text(s, 2, v.image_path);
+  bind_text(s, 3, v.format);
+  bind_int(s, 4, static_cast<int64_t>(v.capacity));
+  bind_text(s, 5, v.created.empty() ? catalog_now() : v.created);
+  bind_int(s, 6, v.write_protected ? 1 : 0);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("recording a volume");
+  return Status::ok();
+}
+
+Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertFile, &s));
+  {
+    StatementScope scope(s);
+    const TapeFileRow& r = f.row;
+    bind_text(s, 1, volser);
+    bind_int(s, 2, static_cast<int64_t>(r.file_number));
+    bind_int(s, 3, static_cast<int64_t>(r.first_block));
+    bind_int(s, 4, static_cast<int64_t>(r.records));
+    bind_int(s, 5, static_cast<int64_t>(r.bytes));
+    bind_int(s, 6, r.smallest);
+    bind_int(s, 7, r.largest);
+    bind_int(s, 8, static_cast<int64_t>(r.image_offset));
+    bind_text(s, 9, r.sha256);
+    bind_text(s, 10, r.written_at.empty() ? catalog_now() : r.written_at);
+    bind_int(s, 11, r.closed_cleanly ? 1 : 0);
+    bind_text(s, 12, r.content);
+    if (r.damage.empty()) {
+      sqlite3_bind_null(s, 13);
+    } else {
+      bind_text(s, 13, r.damage);
+    }
+    if (sqlite3_step(s) != SQLITE_DONE) return error("recording a tape file");
+  }
+  sqlite3_stmt* m = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertMember, &m));
+  for (const auto& member : f.members) {
+    StatementScope scope(m);
+    bind_text(m, 1, volser);
+    bind_int(m, 2, static_cast<int64_t>(f.row.file_number));
+    bind_text(m, 3, member.kind);
+    bind_text(m, 4, member.path);
+    bind_int(m, 5, static_cast<int64_t>(member.size));
+    bind_int(m, 6, member.mode);
+    bind_int(m, 7, member.mtime);
+    bind_int(m, 8, static_cast<int64_t>(member.data_offset));
+    bind_text(m, 9, member.link_target);
+    if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
+  }
+  return Status::ok();
+}
+
+Status Catalog::replace_files(const std::string& volser, uint64_t from_file, const std::vector<CatalogedFile>& files,
+                              uint64_t image_size, const std::string& written_at) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (!tx.begun()) return error("starting a transaction");
+  for (const char* q : {sql::kDeleteMembersFrom, sql::kDeleteFilesFrom}) {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(q, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    bind_int(s, 2, static_cast<int64_t>(from_file));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("removing overwritten tape files");
+  }
+  for (const auto& f : files) VTAPE_RETURN_IF_ERROR(insert_file(volser, f));
+  sqlite3_stmt* s = nullptr;
+  if (written_at.empty()) {
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeSize, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    bind_int(s, 2, static_cast<int64_t>(image_size));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("recording the image size");
+  } else {
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeWritten, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    bind_text(s, 2, written_at);
+    bind_int(s, 3, static_cast<int64_t>(image_size));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("recording the volume's last write");
+  }
+  if (!tx.commit()) return error("committing");
+  return Status::ok();
+}
+
+Status Catalog::set_label(const std::string& volser, const std::string& label_volser, const std::string& owner) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeLabel, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  bind_text(s, 2, label_volser);
+  bind_text(s, 3, owner);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("recording the volume label");
+  return Status::ok();
+}
+
+Status Catalog::add_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertEvent, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, catalog_now());
+  if (volser.empty()) {
+    sqlite3_bind_null(s, 2);
+  } else {
+    bind_text(s, 2, volser);
+  }
+  if (drive < 0) {
+    sqlite3_bind_null(s, 3);
+  } else {
+    bind_int(s, 3, drive);
+  }
+  bind_text(s, 4, kind);
+  bind_text(s, 5, detail);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("recording an event");
+  return Status::ok();
+}
+
+Status Catalog::delete_volume(const std::string& volser) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (!tx.begun()) return error("starting a transaction");
+  for (const char* q : {sql::kDeleteVolumeMembers, sql::kDeleteVolumeFiles, sql::kDeleteVolume}) {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(q, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    if (sqlite3_step(s) != SQLITE_DONE) return error("removing a volume");
+  }
+  if (!tx.commit()) return error("committing");
+  return Status::ok();
+}
+
+Status Catalog::volumes(std::vector<VolumeRow>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectVolumes, &s));
+  StatementScope scope(s);
+  int rc = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    VolumeRow v;
+    v.volser = column_text(s, 0);
+    v.image_path = column_text(s, 1);
+    v.format = column_text(s, 2);
+    v.capacity = static_cast<uint64_t>(column_int(s, 3));
+    v.created = column_text(s, 4);
+    v.last_written = column_text(s, 5);
+    v.write_protected = column_int(s, 6) != 0;
+    v.label_volser = column_text(s, 7);
+    v.label_owner = column_text(s, 8);
+    v.image_size = static_cast<uint64_t>(column_int(s, 9));
+    v.tape_files = static_cast<uint64_t>(column_int(s, 10));
+    v.bytes = static_cast<uint64_t>(column_int(s, 11));
+    out->push_back(std::move(v));
+  }
+  if (rc != SQLITE_DONE) return error("listing volumes");
+  return Status::ok();
+}
+
+Status Catalog::files(const std::string& volser, std::vector<TapeFileRow>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectFiles, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  int rc = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    TapeFileRow r;
+    r.file_number = static_cast<uint64_t>(column_int(s, 0));
+    r.first_block = static_cast<uint64_t>(column_int(s, 1));
+    r.records = static_cast<uint64_t>(column_int(s, 2));
+    r.bytes = static_cast<uint64_t>(column_int(s, 3));
+    r.smallest = static_cast<uint32_t>(column_int(s, 4));
+    r.largest = static_cast<uint32_t>(column_int(s, 5));
+    r.image_offset = static_cast<uint64_t>(column_int(s, 6));
+    r.sha256 = column_text(s, 7);
+    r.written_at = column_text(s, 8);
+    r.closed_cleanly = column_int(s, 9) != 0;
+    r.content = column_text(s, 10);
+    r.damage = column_text(s, 11);
+    r.member_count = static_cast<uint64_t>(column_int(s, 12));
+    out->push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return error("listing tape files");
+  return Status::ok();
+}
+
+Status Catalog::members(const std::string& volser, uint64_t file, std::vector<TapeMember>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectMembers, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  bind_int(s, 2, static_cast<int64_t>(file));
+  int rc = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    TapeMember m;
+    m.kind = column_text(s, 0);
+    m.path = column_text(s, 1);
+    m.size = static_cast<uint64_t>(column_int(s, 2));
+    m.mode = static_cast<uint32_t>(column_int(s, 3));
+    m.mtime = column_int(s, 4);
+    m.data_offset = static_cast<uint64_t>(column_int(s, 5));
+    m.link_target = column_text(s, 6);
+    out->push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return error("listing members");
+  return Status::ok();
+}
+
+Status Catalog::find(const std::string& glob, const std::optional<std::string>& volser,
+                     const std::optional<int64_t>& since, uint64_t limit, std::vector<FoundMember>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kFindMembers, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, glob);
+  if (volser) {
+    bind_text(s, 2, *volser);
+  } else {
+    sqlite3_bind_null(s, 2);
+  }
+  if (since) {
+    bind_int(s, 3, *since);
+  } else {
+    sqlite3_bind_null(s, 3);
+  }
+  bind_int(s, 4, static_cast<int64_t>(limit));
+  int rc = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    FoundMember m;
+    m.volser = column_text(s, 0);
+    m.file_number = static_cast<uint64_t>(column_int(s, 1));
+    m.kind = column_text(s, 2);
+    m.path = column_text(s, 3);
+    m.size = static_cast<uint64_t>(column_int(s, 4));
+    m.mtime = column_int(s, 5);
+    out->push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return error("searching members");
+  return Status::ok();
+}
+
+}  // namespace vtape

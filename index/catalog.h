@@ -1,0 +1,108 @@
+// Catalog: the SQLite catalog of a library (DIR/catalog.db, WAL mode):
+// volumes, their tape files, the members inside them, and events.  The
+// schema and statements are in catalog_schema.h; the schema is checked and
+// migrated forward on open.  One Catalog is one connection; its methods are
+// serialised by a mutex so drives on several threads can share it.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/tape_member.h"
+#include "tapeformat/status.h"
+
+namespace vtape {
+
+struct VolumeRow {
+  std::string volser;
+  std::string image_path;
+  std::string format;
+  uint64_t capacity = 0;
+  std::string created;
+  std::string last_written;
+  bool write_protected = false;
+  std::string label_volser;
+  std::string label_owner;
+  uint64_t image_size = 0;
+  uint64_t tape_files = 0;  // derived
+  uint64_t bytes = 0;       // derived
+};
+
+struct TapeFileRow {
+  uint64_t file_number = 0;
+  uint64_t first_block = 0;   // block address (records and filemarks from BOT) of its first object
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  uint32_t smallest = 0;
+  uint32_t largest = 0;
+  uint64_t image_offset = 0;
+  std::string sha256;
+  std::string written_at;
+  bool closed_cleanly = false;  // ended by a filemark
+  std::string content;
+  std::string damage;
+  uint64_t member_count = 0;    // derived
+};
+
+struct FoundMember {
+  std::string volser;
+  uint64_t file_number = 0;
+  std::string kind;
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime = 0;
+};
+
+// One tape file as the indexer or a drive learnt it.
+struct CatalogedFile {
+  TapeFileRow row;
+  std::vector<TapeMember> members;
+};
+
+class Catalog {
+ public:
+  static Status open(const std::string& path, std::unique_ptr<Catalog>* out);
+  ~Catalog();
+
+  Status upsert_volume(const VolumeRow& v);
+  // Replaces tape files from `from_file` on (the tape ends where it was
+  // written) with `files`, and records the image size; one transaction.
+  Status replace_files(const std::string& volser, uint64_t from_file, const std::vector<CatalogedFile>& files,
+                       uint64_t image_size, const std::string& written_at);
+  Status set_label(const std::string& volser, const std::string& label_volser, const std::string& owner);
+  Status add_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail);
+  Status delete_volume(const std::string& volser);
+
+  Status volumes(std::vector<VolumeRow>* out);
+  Status files(const std::string& volser, std::vector<TapeFileRow>* out);
+  Status members(const std::string& volser, uint64_t file, std::vector<TapeMember>* out);
+  Status find(const std::string& glob, const std::optional<std::string>& volser, const std::optional<int64_t>& since,
+              uint64_t limit, std::vector<FoundMember>* out);
+
+  // For bulk loads (tests, benchmarks): runs `sql` as is.
+  Status exec(const std::string& sql);
+
+ private:
+  Catalog() = default;
+  Status prepare(const char* sql, sqlite3_stmt** stmt);
+  Status error(const char* what);
+  Status migrate();
+  Status insert_file(const std::string& volser, const CatalogedFile& f);
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::mutex mu_;
+  std::map<const char*, sqlite3_stmt*> statements_;  // prepared once, reused
+};
+
+// Current time as ISO 8601 UTC, the form the catalog stores.
+std::string catalog_now();
+
+}  // namespace vtape

@@ -1,0 +1,100 @@
+#include "index/catalog_recorder.h"
+
+#include <fmt/format.h>
+
+#include "index/volume_indexer.h"
+#include "tapeformat/tape_image.h"
+#include "tapeformat/tape_motion.h"
+
+namespace vtape {
+
+void CatalogRecorder::begin(const TapePosition& at) {
+  active_ = true;
+  has_objects_ = false;
+  start_ = at;
+  mid_file_ = at.block != 0;  // past some records, or not known where in the file
+  analyzer_ = std::make_unique<TapeFileAnalyzer>();
+}
+
+void CatalogRecorder::record(std::span<const uint8_t> data) {
+  if (!active_) return;
+  has_objects_ = true;
+  if (!mid_file_) analyzer_->add_record(data);
+}
+
+Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
+  CatalogedFile file;
+  if (mid_file_) {
+    // The file's first records went by before we were watching: read the
+    // whole file back from the image.
+    OpenOptions options;
+    options.format = format_;
+    std::unique_ptr<TapeImage> image;
+    VTAPE_RETURN_IF_ERROR(TapeImage::open(image_path_, options, &image));
+    Motion m;
+    VTAPE_RETURN_IF_ERROR(space_files_forward(*image, start_.file, &m));
+    VTAPE_RETURN_IF_ERROR(index_tape_file(*image, &file));
+  } else {
+    TapeFileAnalysis a = analyzer_->finish();
+    file.row.file_number = start_.file;
+    file.row.first_block = start_.object_index;
+    file.row.image_offset = start_.offset;
+    file.row.records = a.records;
+    file.row.bytes = a.bytes;
+    file.row.smallest = a.smallest;
+    file.row.largest = a.largest;
+    file.row.sha256 = a.sha256;
+    file.row.closed_cleanly = closed;
+    file.row.content = content_name(a.content);
+    file.row.damage = a.damage.value_or("");
+    file.members = std::move(a.members);
+    if (!a.label_volser.empty()) VTAPE_RETURN_IF_ERROR(catalog_.set_label(volser_, a.label_volser, a.label_owner));
+  }
+  file.row.written_at = catalog_now();
+  VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, start_.file, {file}, image_size, file.row.written_at));
+  VTAPE_RETURN_IF_ERROR(catalog_.add_event(
+      volser_, drive_, "write",
+      fmt::format("file {}: {} records, {} bytes, {}{}", file.row.file_number, file.row.records, file.row.bytes,
+                  file.row.content, closed ? "" : " (no filemark)")));
+  if (!file.row.damage.empty()) {
+    VTAPE_RETURN_IF_ERROR(catalog_.add_event(volser_, drive_, "error",
+                                             fmt::format("file {}: {}", file.row.file_number, file.row.damage)));
+  }
+  return Status::ok();
+}
+
+Status CatalogRecorder::filemark_written(const TapePosition& after, uint64_t image_size) {
+  if (!active_) return Status::ok();
+  Status s = commit(true, image_size);
+  // The next file starts right after the filemark, at its first block.
+  begin(after);
+  return s;
+}
+
+Status CatalogRecorder::stop(uint64_t image_size) {
+  if (!active_) return Status::ok();
+  active_ = false;
+  if (!has_objects_) return Status::ok();
+  return commit(false, image_size);
+}
+
+}  // namespace vtape
+
+namespace vtape {
+
+Status CatalogRecorder::erased(const TapePosition& at, uint64_t image_size) {
+  active_ = false;
+  if (at.block == 0) {
+    // Nothing of file `at.file` is left: it and everything after it are gone.
+    VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, at.file, {}, image_size, catalog_now()));
+    return catalog_.add_event(volser_, drive_, "erase", fmt::format("from file {}", at.file));
+  }
+  // Erased in the middle of a file: what is left of it is read back.
+  begin(at);
+  has_objects_ = true;
+  VTAPE_RETURN_IF_ERROR(commit(false, image_size));
+  active_ = false;
+  return catalog_.add_event(volser_, drive_, "erase", fmt::format("from file {} block {}", at.file, at.block));
+}
+
+}  // namespace vtape

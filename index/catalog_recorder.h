@@ -1,0 +1,54 @@
+// CatalogRecorder: keeps the catalog true while a drive writes.  The drive
+// tells it where writing starts and hands it every record as it passes; at
+// each filemark (and when writing stops without one) the tape file is put
+// into the catalog in one transaction.  Content is detected from the records
+// as they stream through; only a write that starts in the middle of a tape
+// file (tar -r) makes the recorder read that file's earlier records back.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "index/catalog.h"
+#include "index/tape_file_analyzer.h"
+#include "tapeformat/tape_format.h"
+#include "tapeformat/tape_object.h"
+
+namespace vtape {
+
+class CatalogRecorder {
+ public:
+  CatalogRecorder(Catalog& catalog, std::string volser, std::string image_path, Format format, int drive)
+      : catalog_(catalog), volser_(std::move(volser)), image_path_(std::move(image_path)), format_(format),
+        drive_(drive) {}
+
+  bool active() const { return active_; }
+  // Writing starts here (before the first record or filemark is written).
+  void begin(const TapePosition& at);
+  void record(std::span<const uint8_t> data);
+  // A filemark was written after the current file's records.  The image
+  // must be synced first: a rescan reads it back.
+  Status filemark_written(const TapePosition& after, uint64_t image_size);
+  // Writing stopped without a filemark (the tape moved, was closed or
+  // unloaded): records written so far form a file not closed cleanly.
+  Status stop(uint64_t image_size);
+  // MTERASE at `at`: the tape now ends there.
+  Status erased(const TapePosition& at, uint64_t image_size);
+
+ private:
+  Status commit(bool closed, uint64_t image_size);
+
+  Catalog& catalog_;
+  std::string volser_;
+  std::string image_path_;
+  Format format_;
+  int drive_;
+  bool active_ = false;
+  bool mid_file_ = false;      // writing began after some records of this file
+  bool has_objects_ = false;   // anything written since begin()
+  TapePosition start_;
+  std::unique_ptr<TapeFileAnalyzer> analyzer_;
+};
+
+}  // namespace vtape
