@@ -1,0 +1,4 @@
+// libFuzzer target: the SIMH reader (and writer), forced format.
+#include "tests/fuzz/fuzz_driver.h"
+
+VTAPE_FUZZ_TARGET(::vtape::Format::kSimh)

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Writes seed corpora for the fuzz targets: small valid images of every
+# format, made with the built vtape tool (write, convert) and, for what vtape
+# cannot write (TPC, SIMH gap and marker words), with printf.
+#
+#   make_seeds.sh OUT_DIR [VTAPE]
+#
+# OUT_DIR gets one directory per target: simh e11 mtd aws het tpc detect
+# (detect gets every seed).  VTAPE defaults to $VTAPE, then build/tools/vtape.
+# Nothing here is committed: the seeds are made fresh each time.
+set -euo pipefail
+
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+  echo "usage: $0 OUT_DIR [VTAPE]" >&2
+  exit 2
+fi
+out=$1
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+vtape=${2:-${VTAPE:-$here/../../build/tools/vtape}}
+if [[ ! -x $vtape ]]; then
+  echo "$0: no vtape binary at $vtape (give it as the second argument or \$VTAPE)" >&2
+  exit 2
+fi
+# A sanitizer build of vtape is fine for making seeds; its leak report is not
+# what this script checks.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+
+mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Deterministic sample data: text (compresses well, for HET) and a short
+# odd-length line (odd records exercise the SIMH pad byte).
+seq -f 'seed line %g of the vtape fuzz corpus' 1 40 > "$work/text"
+printf 'odd length record data\n' > "$work/odd"
+printf 'x' > "$work/one"
+: > "$work/empty"
+
+vw() { "$vtape" write "$@" --force 2> /dev/null; }
+
+# --- SIMH, E11, MTD: the same tapes in the three framings ------------------
+for fmt in simh e11 mtd; do
+  ext=$fmt
+  [[ $fmt == simh ]] && ext=tap
+  d=$out/$fmt
+  vw "$d/text7.$ext" --format "$fmt" --record-size 7 "$work/odd" "$work/odd"
+  vw "$d/text512.$ext" --format "$fmt" --record-size 512 "$work/text" "$work/odd"
+  vw "$d/one.$ext" --format "$fmt" --record-size 1 "$work/one"
+  vw "$d/empty-file.$ext" --format "$fmt" "$work/empty" "$work/odd"
+  vw "$d/mixed.$ext" --format "$fmt" --record-size 333 "$work/text"
+done
+# MTD is read padded or unpadded: give it the unpadded (E11) tapes too.
+for f in "$out"/e11/*.e11; do cp "$f" "$out/mtd/$(basename "${f%.e11}")-unpadded.mtd"; done
+
+# SIMH words vtape never writes (see simh_format.h): erase gap, half gaps,
+# private marker, a record flagged bad (class 8), a private-data record
+# (class 1, skipped), the end-of-medium marker.  All little-endian.
+rec3='\x03\x00\x00\x00abc\x00\x03\x00\x00\x00'           # 3-byte record, padded
+bad2='\x02\x00\x00\x80zz\x02\x00\x00\x80'                # 2-byte record, error flag
+priv2='\x02\x00\x00\x10pp\x02\x00\x00\x10'               # class 1 private data
+mark='\x00\x00\x00\x00'
+printf "$rec3"'\xfe\xff\xff\xff'"$bad2$mark"'\xff\xff\xfe\xff\xff\xff'"$rec3$mark" > "$out/simh/gaps.tap"
+printf "$priv2"'\x01\x00\x00\x70'"$rec3$mark$mark"'\xff\xff\xff\xff' > "$out/simh/markers.tap"
+printf "$bad2$rec3"'\xfe\xff\xff\xff\xfe\xff\xff\xff' > "$out/simh/trailing-gaps.tap"
+cp "$out/simh/gaps.tap" "$out/mtd/gaps.mtd"
+printf '\x03\x00\x00\x00abc\x03\x00\x00\x00'"$bad2$mark" > "$out/e11/bad.e11"
+
+# --- AWS and HET ------------------------------------------------------------
+vw "$out/aws/text.aws" --format aws --record-size 512 "$work/text" "$work/odd"
+vw "$out/aws/chunks.aws" --format aws --record-size 64 --chunk-size 5 "$work/odd"
+vw "$out/aws/empty-file.aws" --format aws "$work/empty" "$work/one"
+"$vtape" convert "$out/simh/text7.tap" "$out/aws/from-simh.aws" --force > /dev/null 2>&1
+for c in zlib bzip2 none; do
+  vw "$out/het/text-$c.het" --format het --compress "$c" --record-size 700 "$work/text" "$work/odd"
+  vw "$out/het/chunks-$c.het" --format het --compress "$c" --chunk-size 9 --record-size 300 "$work/text"
+done
+"$vtape" convert "$out/simh/text512.tap" "$out/het/from-simh.het" --compress bzip2 --level 1 --force > /dev/null 2>&1
+vw "$out/het/one.het" --format het --record-size 1 "$work/one"
+
+# --- TPC (read only: built by hand) -----------------------------------------
+# LE16 length, data padded to even length, length 0 is a filemark, a final
+# 0xFFFF word is the end of medium.
+printf '\x03\x00abc\x00\x04\x00defg\x00\x00\x01\x00z\x00\x00\x00' > "$out/tpc/small.tpc"
+printf '\x05\x00hello\x00\x00\x00\xff\xff' > "$out/tpc/eom.tpc"
+{
+  for i in $(seq 1 30); do printf '\x06\x00rec%03d' "$i"; done
+  printf '\x00\x00'
+  for i in $(seq 1 300); do printf '\x01\x00%s\x00' "$((i % 10))"; done
+  printf '\x00\x00'
+} > "$out/tpc/many.tpc"   # > 256 objects: backward motion uses the index
+
+# --- Detection gets everything ------------------------------------------------
+for d in simh e11 mtd aws het tpc; do
+  for f in "$out/$d"/*; do cp "$f" "$out/detect/$d-$(basename "$f")"; done
+done
+
+count=$(find "$out" -type f | wc -l)
+echo "make_seeds.sh: $count seed files in $out"
