@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Throughput of a vtapefs drive against dd to a plain file on the same file
+# system (the ceiling), in one run:
+#
+#   bench/drive_throughput.sh
+#
+# Mounts vtapefs on a fresh library in $BENCH_DIR and, for each block size,
+# writes with dd through the rewinding drive (drives/st0, SIMH cartridge
+# SCR001) and reads the tape back with dd, then does the same with a plain
+# file next to the library:
+#   256 KiB records, DRIVE_BENCH_BIG (default 2G) of data
+#   10 KiB records (tar's default), DRIVE_BENCH_SMALL (default 512M)
+#   512-byte records, DRIVE_BENCH_RECORDS (default 200000) of them: records/s
+# Each figure is the best of BENCH_RUNS (default 3) runs, cache-hot: the data
+# comes from /dev/zero and goes to /dev/null, and nothing is dropped from the
+# page cache.  The time is dd's own (first to last write or read); the sync
+# the drive does on close is not in it (FUSE releases the file after close
+# has returned), but the script waits for it before the next run.
+#
+# Environment:
+#   VTAPEFS, VTAPE        the binaries (default: build-bench2/ of this checkout;
+#                         use a Release build)
+#   BENCH_DIR             where the library, mount point and plain file go
+#                         (default: a new directory under ${TMPDIR:-/tmp})
+#   DRIVE_BENCH_BIG       data at 256 KiB (default 2G)
+#   DRIVE_BENCH_SMALL     data at 10 KiB (default 512M)
+#   DRIVE_BENCH_RECORDS   records at 512 bytes (default 200000)
+#   BENCH_RUNS            runs per figure (default 3)
+set -euo pipefail
+export LC_ALL=C
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+vtapefs=${VTAPEFS:-$root/build-bench2/fuse/vtapefs}
+vtape=${VTAPE:-$root/build-bench2/tools/vtape}
+runs=${BENCH_RUNS:-3}
+big_arg=${DRIVE_BENCH_BIG:-2G}
+small_arg=${DRIVE_BENCH_SMALL:-512M}
+tiny_records=${DRIVE_BENCH_RECORDS:-200000}
+
+for b in "$vtapefs" "$vtape"; do
+  if [[ ! -x $b ]]; then
+    echo "$0: no binary at $b (set VTAPEFS and VTAPE)" >&2
+    exit 2
+  fi
+done
+for cmd in dd fusermount3 numfmt; do
+  command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
+done
+if ! big=$(numfmt --from=iec "$big_arg" 2> /dev/null) || ((big < 262144)); then
+  echo "$0: DRIVE_BENCH_BIG must be at least 256K, not '$big_arg'" >&2
+  exit 2
+fi
+if ! small=$(numfmt --from=iec "$small_arg" 2> /dev/null) || ((small < 10240)); then
+  echo "$0: DRIVE_BENCH_SMALL must be at least 10K, not '$small_arg'" >&2
+  exit 2
+fi
+
+if [[ -n ${BENCH_DIR:-} ]]; then
+  dir=$BENCH_DIR
+  mkdir -p "$dir"
+  own_dir=0
+else
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/vtapefs-bench.XXXXXX")
+  own_dir=1
+fi
+lib=$dir/library
+mnt=$dir/mnt
+plain=$dir/plain.bin
+log=$dir/vtapefs.log
+mkdir -p "$mnt"
+rm -rf "$lib"
+
+# Enough capacity for the largest run and its framing.
+need=$(((big > small ? big : small) + (big > small ? big : small) / 8 + (64 << 20)))
+
+daemon=
+cleanup() {
+  if [[ -n $daemon ]]; then
+    fusermount3 -u "$mnt" 2> /dev/null || fusermount3 -u -z "$mnt" 2> /dev/null || true
+    for _ in $(seq 100); do kill -0 "$daemon" 2> /dev/null || break; sleep 0.05; done
+    kill -0 "$daemon" 2> /dev/null && kill "$daemon"
+  fi
+  rm -f "$plain"
+  if ((own_dir)); then rm -rf "$dir"; else rm -rf "$lib"; fi
+}
+trap cleanup EXIT
+
+"$vtape" new BENCH --capacity "$need" --library "$lib" > /dev/null
+"$vtape" load 1 BENCH --library "$lib" > /dev/null
+"$vtapefs" -f --library "$lib" "$mnt" 2> "$log" &
+daemon=$!
+for _ in $(seq 200); do
+  [[ -e $mnt/drives/st1 ]] && break
+  kill -0 "$daemon" 2> /dev/null || { echo "$0: vtapefs did not start:" >&2; cat "$log" >&2; exit 1; }
+  sleep 0.05
+done
+[[ -e $mnt/drives/st1 ]] || { echo "$0: vtapefs did not mount on $mnt" >&2; exit 1; }
+drive=$mnt/drives/st1
+
+# The drive is free once the daemon has handled the release of the last
+# close (the filemark, the sync and the rewind).
+wait_drive() {
+  for _ in $(seq 2000); do
+    if (exec 3< "$drive") 2> /dev/null; then return 0; fi
+    sleep 0.01
+  done
+  echo "$0: the drive stays busy" >&2
+  exit 1
+}
+
+# run_dd ARGS... -> "BYTES SECONDS" from dd's summary line
+run_dd() {
+  local out
+  if ! out=$(dd "$@" 2>&1); then
+    echo "$0: dd $*: $out" >&2
+    exit 1
+  fi
+  awk '/ copied, / { print $1, $(NF - 3) }' <<< "$out"
+}
+
+# best KIND BS COUNT -> "BYTES SECONDS" of the fastest of $runs runs
+#   KIND: drive-write drive-read plain-write plain-read
+best() {
+  local kind=$1 bs=$2 count=$3 best_s='' bytes='' r s
+  for _ in $(seq "$runs"); do
+    case $kind in
+      drive-write) wait_drive; sync; r=$(run_dd if=/dev/zero of="$drive" bs="$bs" count="$count") ;;
+      drive-read) wait_drive; r=$(run_dd if="$drive" of=/dev/null bs="$bs") ;;
+      plain-write) rm -f "$plain"; sync; r=$(run_dd if=/dev/zero of="$plain" bs="$bs" count="$count") ;;
+      plain-read) r=$(run_dd if="$plain" of=/dev/null bs="$bs") ;;
+    esac
+    read -r bytes s <<< "$r"
+    if [[ -z $best_s ]] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; fi
+  done
+  echo "$bytes $best_s"
+}
+
+mbs() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
+recs() { awk -v b="$1" -v s="$2" -v bs="$3" 'BEGIN { printf "%.0f", b / bs / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# measure LABEL BS COUNT UNIT -> table rows (write and read)
+measure() {
+  local label=$1 bs=$2 count=$3 unit=$4 dw dr pw pr
+  dw=$(best drive-write "$bs" "$count")
+  dr=$(best drive-read "$bs" "$count")
+  pw=$(best plain-write "$bs" "$count")
+  pr=$(best plain-read "$bs" "$count")
+  local op d p dv pv
+  for op in write read; do
+    if [[ $op == write ]]; then d=$dw p=$pw; else d=$dr p=$pr; fi
+    # shellcheck disable=SC2086
+    if [[ $unit == MB/s ]]; then dv=$(mbs $d) pv=$(mbs $p); else dv=$(recs $d "$bs") pv=$(recs $p "$bs"); fi
+    printf '%-9s %-6s %8s  %12s  %12s  %6s\n' "$label" "$op" "$(numfmt --to=iec "${d%% *}")" \
+      "$dv $unit" "$pv $unit" "$(ratio "$dv" "$pv")"
+  done
+}
+
+echo "vtapefs drive throughput, best of $runs, cache-hot; $(nproc) CPUs; library on $(df --output=source,fstype "$dir" | tail -1 | tr -s ' ')"
+printf '%-9s %-6s %8s  %12s  %12s  %6s\n' "record" "op" "data" "drive" "plain file" "ratio"
+measure "256 KiB" 262144 $((big / 262144)) MB/s
+measure "10 KiB" 10240 $((small / 10240)) MB/s
+measure "512 B" 512 "$tiny_records" rec/s
