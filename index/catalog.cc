@@ -114,7 +114,18 @@ Status Catalog::migrate() {
   }
   sqlite3_finalize(s);
   if (version == 0 && app == 0) {
-    // New database (or one made by something else that is empty).
+    // A new database, or one something else made: only an empty one may
+    // become a catalog.
+    int tables = 0;
+    if (sqlite3_prepare_v2(db_, "SELECT COUNT(*) FROM sqlite_master", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+      tables = sqlite3_column_int(s, 0);
+    }
+    sqlite3_finalize(s);
+    if (tables > 0) {
+      return Status::invalid_argument(
+          fmt::format("{} is not a vtape catalog (an SQLite database with tables of its own)", path_));
+    }
   } else if (app != sql::kApplicationId) {
     return Status::invalid_argument(fmt::format("{} is not a vtape catalog (application_id {:#x})", path_, app));
   }

@@ -64,6 +64,8 @@ struct FoundMember {
 struct CatalogedFile {
   TapeFileRow row;
   std::vector<TapeMember> members;
+  std::string label_volser;  // from a VOL1 label in this file, if any
+  std::string label_owner;
 };
 
 class Catalog {

@@ -48,7 +48,13 @@ Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
     file.row.content = content_name(a.content);
     file.row.damage = a.damage.value_or("");
     file.members = std::move(a.members);
-    if (!a.label_volser.empty()) VTAPE_RETURN_IF_ERROR(catalog_.set_label(volser_, a.label_volser, a.label_owner));
+    file.label_volser = a.label_volser;
+    file.label_owner = a.label_owner;
+  }
+  // The volume label is what file 0 says (a tape rewritten without labels
+  // has none any more).
+  if (start_.file == 0 || !file.label_volser.empty()) {
+    VTAPE_RETURN_IF_ERROR(catalog_.set_label(volser_, file.label_volser, file.label_owner));
   }
   file.row.written_at = catalog_now();
   VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, start_.file, {file}, image_size, file.row.written_at));

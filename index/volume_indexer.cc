@@ -41,6 +41,8 @@ Status index_tape_file(TapeImage& image, CatalogedFile* out) {
   TapeFileAnalysis a = analyzer.finish();
   out->row = row_from(a, start.file, start.object_index, start.offset, closed);
   out->members = std::move(a.members);
+  out->label_volser = a.label_volser;
+  out->label_owner = a.label_owner;
   return Status::ok();
 }
 
@@ -51,8 +53,13 @@ Status index_image(TapeImage& image, bool salvage, VolumeIndex* out) {
   bool file_open = false;
   TapePosition file_start;
   uint64_t file_number = 0;
+  std::string file_damage;  // damaged regions met inside the current file
   auto close_file = [&](bool closed) {
     TapeFileAnalysis a = analyzer.finish();
+    if (!file_damage.empty()) {
+      a.damage = a.damage ? file_damage + "; " + *a.damage : file_damage;
+      file_damage.clear();
+    }
     if (a.label_volser.size() > 0 && out->label_volser.empty()) {
       out->label_volser = a.label_volser;
       out->label_owner = a.label_owner;
@@ -84,7 +91,17 @@ Status index_image(TapeImage& image, bool salvage, VolumeIndex* out) {
         }
         return true;
       },
-      nullptr, &summary);
+      [&](const DamagedRegion& d) {
+        // Records of this file were lost: say so in its row.
+        if (!file_damage.empty()) file_damage += "; ";
+        file_damage += "image damaged from byte " + std::to_string(d.start) + " to " + std::to_string(d.end) +
+                       ": " + d.error.message();
+        if (!file_open) {
+          file_open = true;
+          file_start = image.position();
+        }
+      },
+      &summary);
   VTAPE_RETURN_IF_ERROR(s);
   if (file_open) close_file(false);
   out->damage = summary.damage;

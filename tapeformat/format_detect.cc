@@ -50,6 +50,7 @@ Trial try_format(ImageFile& file, Format format) {
 
 Status detect_format(ImageFile& file, Format* format) {
   std::optional<Format> by_name = format_from_extension(file.path());
+  *format = by_name.value_or(Format::kSimh);
   if (file.size() == 0) {
     *format = by_name.value_or(Format::kSimh);
     return Status::ok();

@@ -58,17 +58,20 @@ Status ImageFile::close() {
 }
 
 Status ImageFile::fill_window(uint64_t offset, size_t want) {
-  if (window_.size() < kWindowSize) window_.resize(kWindowSize);
+  // No bigger than the file: small images (and the fuzzers) do not pay for
+  // a 1 MiB buffer.
+  size_t wanted = static_cast<size_t>(std::min<uint64_t>(kWindowSize, std::max<uint64_t>(size_, want)));
+  if (window_.size() < wanted) window_.resize(wanted);
   // Reading backwards (offset before the window) keeps the bytes before
   // `offset` in the window, so the next backward step is served from memory.
   uint64_t start = offset;
-  if (window_len_ > 0 && offset < window_start_ && want < kWindowSize) {
+  if (window_len_ > 0 && offset < window_start_ && want < window_.size()) {
     uint64_t end = offset + want;
-    start = end > kWindowSize ? end - kWindowSize : 0;
+    start = end > window_.size() ? end - window_.size() : 0;
   }
   size_t got = 0;
-  while (got < kWindowSize) {
-    ssize_t n = pread(fd_, window_.data() + got, kWindowSize - got, static_cast<off_t>(start + got));
+  while (got < window_.size()) {
+    ssize_t n = pread(fd_, window_.data() + got, window_.size() - got, static_cast<off_t>(start + got));
     if (n < 0) {
       if (errno == EINTR) continue;
       window_len_ = 0;

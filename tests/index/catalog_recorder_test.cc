@@ -263,7 +263,7 @@ TEST_P(RecorderTest, EraseAtAFileBoundaryAndInsideAFile) {
 // holds a VOL1; a labelled tape rewritten from the beginning without labels
 // keeps the old label_volser/label_owner in `volumes` until the next
 // rebuild, which clears them.
-TEST_P(RecorderTest, DISABLED_RewritingALabelledTapeWithoutLabelsClearsTheLabel) {
+TEST_P(RecorderTest, RewritingALabelledTapeWithoutLabelsClearsTheLabel) {
   MixedTape t = mixed_tape(dir_);
   {
     auto img = create_tape(path_, GetParam());

@@ -189,7 +189,7 @@ TEST(CatalogOpen, ADatabaseOfAnotherApplicationIsRefused) {
 // case: any sqlite3-made file) is taken for a new catalog: Catalog::open
 // creates the vtape tables in it next to its own and sets the catalog's
 // application_id and user_version.
-TEST(CatalogOpen, DISABLED_ANonCatalogDatabaseWithoutApplicationIdIsRefused) {
+TEST(CatalogOpen, ANonCatalogDatabaseWithoutApplicationIdIsRefused) {
   TempDir dir;
   std::string path = dir.file("other.db");
   { RawDb(path).exec("CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('keep me')"); }

@@ -141,7 +141,7 @@ TEST(IndexImage, StoredInTheCatalogReadsBackTheSame) {
 // true, records and sha256 of what was left); only VolumeIndex::damage
 // lists the region, and the catalog keeps no trace of it per file (the
 // reconcile event names the byte offsets only).
-TEST(IndexImage, DISABLED_AFileWithADamagedRegionSaysSoInItsRow) {
+TEST(IndexImage, AFileWithADamagedRegionSaysSoInItsRow) {
   TempDir dir;
   std::string path = dir.file("damaged.tap");
   std::vector<ScriptFile> files;
