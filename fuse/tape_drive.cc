@@ -110,6 +110,7 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
     unlink(dirty_marker(cartridge).c_str());
   }
   VTAPE_RETURN_IF_ERROR(image->rewind());
+  image->set_write_through(true);
   image_ = std::move(image);
   cartridge_ = cartridge;
   writing_ = false;
@@ -195,6 +196,7 @@ DriveError TapeDrive::open(const DriveOpenMode& mode, uint64_t* handle) {
   // A new open starts neither reading nor writing; the end-of-data state
   // stays, so a loop of reads across opens still ends with EIO.
   writing_ = false;
+  provisional_filemark_ = false;
   return DriveError::kNone;
 }
 
@@ -228,9 +230,15 @@ DriveError TapeDrive::flush(uint64_t handle) {
   std::lock_guard lock(mu_);
   if (!is_open_ || handle != handle_) return DriveError::kNone;
   closed_by_user_ = true;
-  // Only what is safe on any close(2), also of a duplicate descriptor: the
-  // records written so far go to disk.
   if (!usable()) return DriveError::kNone;
+  // The filemark that ends what was written goes on disk before close(2)
+  // returns.  This may be the close of a duplicate descriptor (dd dup2()s
+  // its output): if writing goes on, write() steps back over it.
+  if (writing_) {
+    DriveError e = write_filemark_if_writing();
+    provisional_filemark_ = e == DriveError::kNone;
+    return e;
+  }
   if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
   return DriveError::kNone;
 }
@@ -340,6 +348,7 @@ DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
   std::lock_guard lock(mu_);
   out->clear();
   if (!usable()) return DriveError::kNoMedium;
+  provisional_filemark_ = false;
   if (writing_) {
     writing_ = false;
     if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
@@ -375,6 +384,18 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
   if (start >= early_warning_offset() && early_warning_error_due_) {
     early_warning_error_due_ = false;
     return DriveError::kNoSpace;
+  }
+  if (provisional_filemark_) {
+    // Writing goes on after the close of a duplicate descriptor: the
+    // filemark written then was not the end after all.
+    provisional_filemark_ = false;
+    TapeObject obj;
+    if (Status s = image_->step_back(&obj); !s.is_ok()) return fail_io(s);
+    writing_ = true;
+    // The catalog goes on with the same tape file (read back when it is next
+    // committed, as the start of it went by before this write).
+    catalog_stop();
+    catalog_begin_if_needed();
   }
   if (!writing_) {
     // From the first write on, the image may be torn by a crash: mark it so
@@ -486,6 +507,7 @@ DriveError TapeDrive::operation(int op, int count) {
   // filemark); everything else ends it, as in st.
   bool keeps_writing = op == MTNOP || op == MTSETBLK || op == MTSETDENSITY || op == MTWSM ||
                        op == MTSETDRVBUFFER || op == MTSETPART;
+  provisional_filemark_ = false;
   // Settings work on an empty drive too (mt-st opens O_NONBLOCK for them).
   switch (op) {
     case MTSETBLK:

@@ -147,6 +147,9 @@ class TapeDrive {
   uint64_t last_handle_ = 0;
   DriveOpenMode mode_;
   bool writing_ = false;             // the last operation was a write
+  // close(2) wrote the filemark that ends what was written; if a duplicate
+  // descriptor writes again, the tape steps back over it first.
+  bool provisional_filemark_ = false;
   bool eod_zero_returned_ = false;   // a read at end of data after a filemark gave 0 once
   bool early_warning_error_due_ = false;  // next write past early warning fails ENOSPC
   uint32_t block_size_ = 0;

@@ -69,8 +69,14 @@ Status detect_format(ImageFile& file, Format* format) {
     *format = het ? Format::kHet : Format::kAws;
     return Status::ok();
   }
-  bool simh_ok = simh.clean && simh.objects > 0;
-  bool e11_ok = e11.clean && e11.objects > 0;
+  // An end-of-medium word at byte 0 is an empty SIMH-framed tape (a drive
+  // keeps one after the last object while it writes; what follows it was
+  // never completed).
+  uint8_t first[4] = {};
+  size_t got = 0;
+  bool starts_with_eom = file.read_some(0, first, 4, &got).is_ok() && got == 4 && load_le32(first) == 0xFFFFFFFF;
+  bool simh_ok = simh.clean && (simh.objects > 0 || starts_with_eom);
+  bool e11_ok = e11.clean && (e11.objects > 0 || starts_with_eom);
   if (simh_ok || e11_ok) {
     if (by_name == Format::kMtd) {
       *format = Format::kMtd;

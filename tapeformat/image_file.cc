@@ -170,7 +170,7 @@ Status ImageFile::append_object(std::span<const std::span<const uint8_t>> pieces
   // failed write can always be undone object by object.
   for (auto p : pieces) pending_.insert(pending_.end(), p.begin(), p.end());
   size_ += total;
-  if (pending_.size() >= kWriteBufferSize) return flush();
+  if (write_through_ || pending_.size() >= kWriteBufferSize) return flush();
   return Status::ok();
 }
 

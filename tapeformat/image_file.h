@@ -53,6 +53,11 @@ class ImageFile {
   Status append_object(std::span<const std::span<const uint8_t>> pieces);
   // Writes pending objects to the file (no fsync).
   Status flush();
+  // Every object goes to the file as it is appended (drives use this: a
+  // full disk then fails the very write that does not fit, and a daemon
+  // killed at any moment has handed every acknowledged record to the
+  // kernel).
+  void set_write_through(bool on) { write_through_ = on; }
   // flush() and fdatasync(): the data is on disk when this returns.
   Status sync();
 
@@ -88,6 +93,7 @@ class ImageFile {
 
   std::vector<uint8_t> pending_;  // whole objects that start at durable_end_
 
+  bool write_through_ = false;
   bool guard_enabled_ = false;
   uint8_t guard_[4] = {};
 };

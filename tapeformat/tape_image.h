@@ -81,6 +81,7 @@ class TapeImage {
   void mark_block_unknown() { pos_.block = -1; }
 
   Status flush() { return file_.flush(); }
+  void set_write_through(bool on) { file_.set_write_through(on); }
   Status sync() { return file_.sync(); }
   Status close() { return file_.close(); }
 

@@ -731,7 +731,7 @@ TEST_P(CrashTest, CloseIsASyncPoint) {
 // the records but not the filemark: the tape file is left open, and what is
 // appended after the next mount (mt eod; tar -c) joins the same tape file.
 // Ten attempts per format make a failure near certain.
-TEST_P(CrashTest, DISABLED_TheFilemarkOfACloseIsOnDiskWhenCloseReturns) {
+TEST_P(CrashTest, TheFilemarkOfACloseIsOnDiskWhenCloseReturns) {
   for (int attempt = 0; attempt < 10; ++attempt) {
     if (attempt > 0) fresh_mount();
     if (HasFatalFailure()) return;
@@ -764,7 +764,7 @@ INSTANTIATE_TEST_SUITE_P(Formats, CrashTest, ::testing::ValuesIn(kFormats),
 // drive, which knows the format, reloads the cartridge without trouble.  The
 // crash tests meet this by timing (KilledDuringALargeWrite/simh, killed in
 // the first 4 MiB flush); here the bytes are laid out by hand.
-TEST(CrashLeftovers, DISABLED_AnImageTornInItsFirstWriteIsDetectedAsSimh) {
+TEST(CrashLeftovers, AnImageTornInItsFirstWriteIsDetectedAsSimh) {
   TempDir dir;
   std::vector<uint8_t> bytes;
   for (uint32_t i = 0; i < 20; ++i) put_simh_record(bytes, pattern_bytes(50000, 100 + i));
@@ -938,7 +938,7 @@ TEST(FullDisk, WriterGetsEnospcAndTheImageStaysValid) {
 // acknowledged, the 128th fails, and the tape holds none of them, only the
 // filemark written on close.  MTIOCPOS still counts the dropped records (128
 // on a tape of one object).
-TEST(FullDisk, DISABLED_EveryAcknowledgedRecordIsOnTheTape) {
+TEST(FullDisk, EveryAcknowledgedRecordIsOnTheTape) {
   SmallDiskVtapefs d;
   if (!d.skip_reason().empty()) GTEST_SKIP() << d.skip_reason();
   ASSERT_TRUE(d.started()) << d.vt().error();
