@@ -27,12 +27,14 @@ constexpr const char* kUsage =
     "fusermount3 -u MOUNTPOINT. See vtapefs(8).\n";
 
 vtape::VtapeFs* g_fs = nullptr;
+bool g_start_failed = false;
 
 void* init_then_start(fuse_conn_info* conn, fuse_config* cfg) {
   void* data = vtape::vtapefs_operations().init(conn, cfg);
   vtape::Status s = g_fs->start();
   if (!s.is_ok()) {
     fmt::print(stderr, "vtapefs: {}\n", s.message());
+    g_start_failed = true;
     fuse_exit(fuse_get_context()->fuse);
   }
   return data;
@@ -78,7 +80,7 @@ int run_fuse(std::vector<std::string>& arguments, vtape::VtapeFs& fs) {
   }
   free(opts.mountpoint);
   fuse_opt_free_args(&args);
-  return rc == 0 ? 0 : 1;
+  return rc == 0 && !g_start_failed ? 0 : 1;
 }
 
 }  // namespace
@@ -137,6 +139,10 @@ int main(int argc, char** argv) {
   }
   vtape::VtapeFs fs(std::move(library), drives);
   g_fs = &fs;
+  if (vtape::Status p = fs.preflight(); !p.is_ok()) {
+    fmt::print(stderr, "vtapefs: {}\n", p.message());
+    return 1;
+  }
 
   fuse_args.push_back("-o");
   fuse_args.push_back("fsname=vtapefs,subtype=vtapefs");

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "fuse/catalog_sync.h"
+#include "fuse/control_protocol.h"
 #include "fuse/drive_status_json.h"
 
 namespace vtape {
@@ -19,8 +20,21 @@ VtapeFs::VtapeFs(std::unique_ptr<TapeLibrary> library, int drives) : library_(st
   }
 }
 
+Status VtapeFs::preflight() {
+  std::string ignored;
+  if (control_request(library_->socket_path(), "status json", &ignored).is_ok()) {
+    return Status::invalid_argument(
+        fmt::format("another vtapefs is already serving the library {}", library_->dir()));
+  }
+  // Opened (created, migrated) and closed again: an SQLite connection must
+  // not cross the fork into the daemon.
+  std::unique_ptr<Catalog> catalog;
+  return Catalog::open(library_->catalog_path(), &catalog);
+}
+
 Status VtapeFs::start() {
   VTAPE_RETURN_IF_ERROR(Catalog::open(library_->catalog_path(), &catalog_));
+  saved_view_ = std::make_unique<SavedView>(*library_, *catalog_);
   for (auto& d : drives_) d->set_catalog(catalog_.get());
   for (const auto& [n, volser] : library_->loaded()) {
     if (n < 0 || n >= drive_count()) {

@@ -6,6 +6,8 @@
 //   /drives/nstN   drive N, no rewind on close
 //   /drives/stN    drive N, rewind on close (the same drive)
 //   /library/VOLSER.EXT   read-only view of each cartridge's image
+//   /saved/VOLSER/NNNN/{data,members/...}   read-only view of the cataloged
+//                         tape files and their members (saved_view.h)
 //
 // Lock order: a drive's mutex, then the library's; never the reverse.
 #pragma once
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "fuse/control_server.h"
+#include "fuse/saved_view.h"
 #include "fuse/tape_drive.h"
 #include "fuse/tape_library.h"
 #include "index/catalog.h"
@@ -30,12 +33,18 @@ struct DrivePath {
 class VtapeFs {
  public:
   VtapeFs(std::unique_ptr<TapeLibrary> library, int drives);
+  // What can fail before mounting, checked before the daemon forks so that
+  // vtapefs exits non-zero: another daemon serving the library, a catalog
+  // that cannot be opened.
+  Status preflight();
   // Loads the cartridges the library remembers and opens the control socket.
   Status start();
   void stop();
 
   TapeLibrary& library() { return *library_; }
   Catalog* catalog() { return catalog_.get(); }
+  // The saved/ tree; null until start() opened the catalog.
+  SavedView* saved_view() { return saved_view_.get(); }
   int drive_count() const { return static_cast<int>(drives_.size()); }
   TapeDrive& drive(int n) { return *drives_[static_cast<size_t>(n)]; }
 
@@ -53,6 +62,7 @@ class VtapeFs {
 
   std::unique_ptr<TapeLibrary> library_;
   std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<SavedView> saved_view_;  // uses catalog_: declared after it
   std::vector<std::unique_ptr<TapeDrive>> drives_;
   ControlServer control_;
 };
