@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace vtape {
 namespace {
 
@@ -26,7 +30,67 @@ void Sha256::reset() {
   total_bytes_ = 0;
 }
 
-void Sha256::compress(const uint8_t* block) {
+namespace {
+
+#if defined(__x86_64__)
+// The compression function with the SHA-NI instructions: four rounds per
+// group, the message schedule computed four words at a time.
+__attribute__((target("sha,sse4.1"))) void compress_shani(uint32_t state[8], const uint8_t* data, size_t blocks) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
+  __m128i state1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);
+  state1 = _mm_shuffle_epi32(state1, 0x1B);
+  __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);  // ABEF
+  state1 = _mm_blend_epi16(state1, tmp, 0xF0);       // CDGH
+  for (; blocks > 0; --blocks, data += 64) {
+    __m128i abef = state0, cdgh = state1;
+    __m128i msg[4];
+    for (int g = 0; g < 16; ++g) {
+      if (g < 4) {
+        msg[g] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)), byte_swap);
+      }
+      __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRoundConstants[4 * g]));
+      __m128i m = _mm_add_epi32(msg[g & 3], k);
+      state1 = _mm_sha256rnds2_epu32(state1, state0, m);
+      if (g >= 3 && g < 15) {
+        __m128i t = _mm_alignr_epi8(msg[g & 3], msg[(g + 3) & 3], 4);
+        msg[(g + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(msg[(g + 1) & 3], t), msg[g & 3]);
+      }
+      m = _mm_shuffle_epi32(m, 0x0E);
+      state0 = _mm_sha256rnds2_epu32(state0, state1, m);
+      if (g >= 1 && g < 13) msg[(g + 3) & 3] = _mm_sha256msg1_epu32(msg[(g + 3) & 3], msg[g & 3]);
+    }
+    state0 = _mm_add_epi32(state0, abef);
+    state1 = _mm_add_epi32(state1, cdgh);
+  }
+  tmp = _mm_shuffle_epi32(state0, 0x1B);
+  state1 = _mm_shuffle_epi32(state1, 0xB1);
+  state0 = _mm_blend_epi16(tmp, state1, 0xF0);
+  state1 = _mm_alignr_epi8(state1, tmp, 8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), state0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), state1);
+}
+
+bool cpu_has_sha_ni() {
+  static const bool has = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+  return has;
+}
+#endif
+
+}  // namespace
+
+void Sha256::compress(const uint8_t* data, size_t blocks) {
+#if defined(__x86_64__)
+  if (cpu_has_sha_ni()) {
+    compress_shani(h_.data(), data, blocks);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < blocks; ++i) compress_portable(data + 64 * i);
+}
+
+void Sha256::compress_portable(const uint8_t* block) {
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
     w[i] = uint32_t(block[4 * i]) << 24 | uint32_t(block[4 * i + 1]) << 16 | uint32_t(block[4 * i + 2]) << 8 |
@@ -75,14 +139,14 @@ void Sha256::update(std::span<const uint8_t> data) {
     p += take;
     n -= take;
     if (buffered_ == 64) {
-      compress(buffer_);
+      compress(buffer_, 1);
       buffered_ = 0;
     }
   }
-  while (n >= 64) {
-    compress(p);
-    p += 64;
-    n -= 64;
+  if (n >= 64) {
+    compress(p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
   }
   if (n > 0) {
     std::memcpy(buffer_, p, n);
