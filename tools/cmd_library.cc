@@ -8,6 +8,7 @@
 #include "fuse/control_protocol.h"
 #include "fuse/drive_status_json.h"
 #include "fuse/tape_library.h"
+#include "tools/catalog_support.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
@@ -74,6 +75,7 @@ int run_new(const Args& args) {
   if (!s.is_ok()) return failure("new", s.message());
   fmt::print("{}: new {} cartridge, capacity {}, image {}\n", c.volser, format_name(c.format),
              human_bytes(c.capacity), c.image_path);
+  catalog_new_cartridge(*lib, c);
   return kExitOk;
 }
 

@@ -24,5 +24,9 @@ int run_unload(const Args& args);
 int run_protect(const Args& args);
 int run_unprotect(const Args& args);
 int run_status(const Args& args);
+int run_ls(const Args& args);
+int run_find(const Args& args);
+int run_index(const Args& args);
+int run_import(const Args& args);
 
 }  // namespace vtape

@@ -28,12 +28,17 @@ constexpr Command kCommands[] = {
     {"protect", "write-protect a cartridge", vtape::run_protect},
     {"unprotect", "allow writing to a cartridge again", vtape::run_unprotect},
     {"status", "drives of the running vtapefs: cartridge, position, status", vtape::run_status},
+    {"ls", "what the catalog knows: volumes, their tape files, members", vtape::run_ls},
+    {"find", "find archived files in the catalog by name (glob)", vtape::run_find},
+    {"index", "check the catalog against the images, or rebuild it", vtape::run_index},
+    {"import", "make tape images from elsewhere cartridges of the library", vtape::run_import},
 };
 
 void print_help() {
   fmt::print("usage: vtape COMMAND [ARGS...]\n\ncommands:\n");
   for (const auto& c : kCommands) fmt::print("  {:<9} {}\n", c.name, c.summary);
-  fmt::print("\n'vtape COMMAND --help' describes one command; see also vtape(1), vtape-formats(5).\n");
+  fmt::print("\n'vtape COMMAND --help' describes one command; see also vtape(1), vtape-formats(5),\n"
+             "vtape-catalog(5).\n");
 }
 
 }  // namespace

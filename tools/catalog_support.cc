@@ -1,0 +1,167 @@
+#include "tools/catalog_support.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "fuse/catalog_sync.h"
+#include "fuse/control_protocol.h"
+#include "tools/tool_support.h"
+
+namespace vtape {
+
+std::string library_dir_option(const CommandLine& cl) {
+  return cl.value("--library").value_or(TapeLibrary::default_dir());
+}
+
+bool open_existing_catalog(const std::string& command, const std::string& dir, std::unique_ptr<Catalog>* out) {
+  std::string path = dir + "/catalog.db";
+  if (access(path.c_str(), F_OK) != 0) {
+    if (access((dir + "/cartridges").c_str(), F_OK) != 0) {
+      failure(command, fmt::format("{} is not a vtapefs library", dir));
+    } else {
+      failure(command, fmt::format("{} has no catalog yet; vtapefs makes it when it mounts the library, "
+                                   "'vtape index rebuild' makes it from the cartridges",
+                                   dir));
+    }
+    return false;
+  }
+  Status s = Catalog::open(path, out);
+  if (!s.is_ok()) {
+    failure(command, s.message());
+    return false;
+  }
+  return true;
+}
+
+std::string iso_utc(int64_t epoch) {
+  std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(epoch);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::optional<int64_t> parse_iso_time(std::string_view text) {
+  size_t at = 0;
+  // Reads exactly `digits` digits.
+  auto number = [&](size_t digits, int* v) {
+    if (at + digits > text.size()) return false;
+    *v = 0;
+    for (size_t i = 0; i < digits; ++i) {
+      char c = text[at + i];
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      *v = *v * 10 + (c - '0');
+    }
+    at += digits;
+    return true;
+  };
+  auto expect = [&](char c) {
+    if (at < text.size() && text[at] == c) {
+      ++at;
+      return true;
+    }
+    return false;
+  };
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!number(4, &year) || !expect('-') || !number(2, &month) || !expect('-') || !number(2, &day)) {
+    return std::nullopt;
+  }
+  int64_t offset = 0;  // seconds east of UTC
+  if (at < text.size()) {
+    if (!expect('T') && !expect('t') && !expect(' ')) return std::nullopt;
+    if (!number(2, &hour) || !expect(':') || !number(2, &minute)) return std::nullopt;
+    if (expect(':') && !number(2, &second)) return std::nullopt;
+    if (expect('Z') || expect('z')) {
+      // UTC
+    } else if (at < text.size() && (text[at] == '+' || text[at] == '-')) {
+      int sign = text[at] == '-' ? -1 : 1;
+      ++at;
+      int oh = 0, om = 0;
+      if (!number(2, &oh)) return std::nullopt;
+      expect(':');
+      if (!number(2, &om) || oh > 23 || om > 59) return std::nullopt;
+      offset = sign * (oh * 3600 + om * 60);
+    }
+    if (at != text.size()) return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  std::time_t t = timegm(&tm);
+  // timegm normalises 2024-02-31 into March: such a date is not a date.
+  if (tm.tm_mday != day || tm.tm_mon != month - 1) return std::nullopt;
+  return static_cast<int64_t>(t) - offset;
+}
+
+std::string library_extension(Format format) {
+  // As TapeLibrary names the images it creates (fuse/tape_library.cc).
+  switch (format) {
+    case Format::kSimh: return ".tap";
+    case Format::kE11: return ".e11";
+    case Format::kMtd: return ".mtd";
+    case Format::kAws: return ".aws";
+    case Format::kHet: return ".het";
+    case Format::kTpc: return ".tpc";
+  }
+  return ".tap";
+}
+
+Status catalog_cartridge(Catalog& catalog, const Cartridge& c) {
+  VTAPE_RETURN_IF_ERROR(sync_volume_to_catalog(catalog, c, /*force=*/true));
+  std::vector<VolumeRow> volumes;
+  VTAPE_RETURN_IF_ERROR(catalog.volumes(&volumes));
+  for (const auto& v : volumes) {
+    if (v.volser != c.volser) continue;
+    if (!v.last_written.empty() || v.tape_files == 0) return Status::ok();
+    struct stat st {};
+    if (stat(c.image_path.c_str(), &st) != 0) return Status::ok();
+    // The volser is 1 to 6 letters or digits and the time is ours: nothing
+    // here needs quoting.
+    return catalog.exec(fmt::format("UPDATE volumes SET last_written = '{}' WHERE volser = '{}'",
+                                    iso_utc(static_cast<int64_t>(st.st_mtime)), v.volser));
+  }
+  return Status::ok();
+}
+
+Status catalog_unseen_cartridges(Catalog& catalog, const TapeLibrary& library) {
+  std::vector<VolumeRow> volumes;
+  VTAPE_RETURN_IF_ERROR(catalog.volumes(&volumes));
+  for (const auto& c : library.list()) {
+    bool known = false;
+    for (const auto& v : volumes) known = known || v.volser == c.volser;
+    if (!known) VTAPE_RETURN_IF_ERROR(sync_volume_to_catalog(catalog, c, /*force=*/false));
+  }
+  return Status::ok();
+}
+
+void catalog_new_cartridge(const TapeLibrary& library, const Cartridge& cartridge) {
+  std::unique_ptr<Catalog> catalog;
+  Status s = Catalog::open(library.catalog_path(), &catalog);
+  if (s.is_ok()) s = sync_volume_to_catalog(*catalog, cartridge, /*force=*/true);
+  if (s.is_ok()) s = catalog_unseen_cartridges(*catalog, library);
+  if (!s.is_ok()) {
+    fmt::print(stderr, "vtape new: warning: the catalog was not updated ({}); vtapefs catalogs {} when it "
+                       "mounts the library, or run 'vtape index rebuild'\n",
+               s.message(), cartridge.volser);
+  }
+}
+
+bool daemon_running(const TapeLibrary& library) {
+  std::string payload;
+  return control_request(library.socket_path(), "status text", &payload).code() != StatusCode::kNotFound;
+}
+
+}  // namespace vtape

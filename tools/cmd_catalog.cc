@@ -1,0 +1,392 @@
+// Reading the catalog: vtape ls and vtape find.  Both only read
+// DIR/catalog.db (SQLite in WAL mode), so they work while vtapefs runs and
+// writes to it, and while it does not run at all.  Member names are shown
+// escaped (tools/member_names.h).
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "fuse/tape_library.h"
+#include "index/catalog.h"
+#include "tools/catalog_support.h"
+#include "tools/commands.h"
+#include "tools/json_writer.h"
+#include "tools/member_names.h"
+#include "tools/tool_support.h"
+
+namespace vtape {
+namespace {
+
+// A plain text table: columns padded to their widest cell, numbers aligned
+// right, the last column never padded (it holds names, which may be long).
+class Table {
+ public:
+  Table(std::vector<std::string> headers, std::vector<bool> right)
+      : right_(std::move(right)) {
+    rows_.push_back(std::move(headers));
+  }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print() const {
+    std::vector<size_t> width(rows_[0].size(), 0);
+    for (const auto& r : rows_) {
+      for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    }
+    for (const auto& r : rows_) {
+      std::string line;
+      for (size_t i = 0; i < r.size(); ++i) {
+        bool last = i + 1 == r.size();
+        if (i > 0) line += "  ";
+        if (right_[i]) {
+          line += std::string(width[i] - r[i].size(), ' ') + r[i];
+        } else {
+          line += r[i];
+          if (!last) line += std::string(width[i] - r[i].size(), ' ');
+        }
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+  }
+
+ private:
+  std::vector<bool> right_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string mtime_text(int64_t t) { return t == 0 ? "-" : iso_utc(t); }
+std::string yes_no(bool b) { return b ? "yes" : "no"; }
+
+// ---- vtape ls ----------------------------------------------------------------
+
+constexpr const char* kLsUsage = "vtape ls [VOLSER[/FILE]] [--json] [--library DIR]";
+constexpr const char* kLsHelp =
+    "Lists what the library's catalog knows.  Without an argument: the volumes.\n"
+    "With VOLSER: its tape files (numbered from 0).  With VOLSER/FILE: the members\n"
+    "(files of a tar or cpio archive, labels, savesets) of that tape file.\n"
+    "Names are shown escaped: \\xNN for control characters and bytes that are not\n"
+    "UTF-8, \\\\ for a backslash.  --json prints one JSON document instead.\n";
+
+int ls_volumes(Catalog& catalog, const std::string& dir, bool json) {
+  std::vector<VolumeRow> volumes;
+  if (Status s = catalog.volumes(&volumes); !s.is_ok()) return failure("ls", s.message());
+  if (json) {
+    JsonWriter j;
+    j.begin_object().field("library", dir).key("volumes").begin_array();
+    for (const auto& v : volumes) {
+      j.begin_object().field("volser", v.volser).field("format", v.format).field("tape_files", v.tape_files)
+          .field("bytes", v.bytes).field("image_size", v.image_size).field("capacity", v.capacity)
+          .field("created", v.created);
+      j.key("last_written");
+      if (v.last_written.empty()) {
+        j.null();
+      } else {
+        j.value(v.last_written);
+      }
+      j.field("write_protected", v.write_protected);
+      j.key("label_volser");
+      if (v.label_volser.empty()) {
+        j.null();
+      } else {
+        j.value(json_member_name(v.label_volser));
+      }
+      j.key("label_owner");
+      if (v.label_volser.empty() && v.label_owner.empty()) {
+        j.null();
+      } else {
+        j.value(json_member_name(v.label_owner));
+      }
+      j.field("image", v.image_path).end_object();
+    }
+    j.end_array().end_object();
+    fmt::print("{}\n", j.str());
+    return kExitOk;
+  }
+  Table t({"VOLSER", "FORMAT", "FILES", "BYTES", "LAST-WRITTEN", "PROTECTED", "LABEL", "OWNER"},
+          {false, false, true, true, false, false, false, false});
+  for (const auto& v : volumes) {
+    t.add({v.volser, v.format, std::to_string(v.tape_files), std::to_string(v.bytes), or_dash(v.last_written),
+           yes_no(v.write_protected), or_dash(escape_member_name(v.label_volser)),
+           or_dash(escape_member_name(v.label_owner))});
+  }
+  t.print();
+  // Cartridges vtapefs has not catalogued yet (made while it did not run).
+  std::unique_ptr<TapeLibrary> lib;
+  if (TapeLibrary::open(dir, false, &lib).is_ok()) {
+    std::vector<std::string> missing;
+    for (const auto& c : lib->list()) {
+      bool known = std::any_of(volumes.begin(), volumes.end(), [&](const VolumeRow& v) { return v.volser == c.volser; });
+      if (!known) missing.push_back(c.volser);
+    }
+    if (!missing.empty()) {
+      fmt::print(stderr, "vtape ls: not in the catalog yet: {}; 'vtape index rebuild' adds them\n",
+                 fmt::join(missing, " "));
+    }
+  }
+  return kExitOk;
+}
+
+bool find_volume(Catalog& catalog, const std::string& volser, VolumeRow* out, int* rc) {
+  std::vector<VolumeRow> volumes;
+  if (Status s = catalog.volumes(&volumes); !s.is_ok()) {
+    *rc = failure("ls", s.message());
+    return false;
+  }
+  for (const auto& v : volumes) {
+    if (v.volser == volser) {
+      *out = v;
+      return true;
+    }
+  }
+  *rc = failure("ls", fmt::format("no volume {} in the catalog ('vtape ls' lists them)", volser));
+  return false;
+}
+
+int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
+  std::vector<TapeFileRow> files;
+  if (Status s = catalog.files(v.volser, &files); !s.is_ok()) return failure("ls", s.message());
+  if (json) {
+    JsonWriter j;
+    j.begin_object().field("volser", v.volser).field("format", v.format).key("files").begin_array();
+    for (const auto& f : files) {
+      j.begin_object().field("file", f.file_number).field("first_block", f.first_block)
+          .field("records", f.records).field("bytes", f.bytes).field("smallest_record", f.smallest)
+          .field("largest_record", f.largest).field("image_offset", f.image_offset).field("sha256", f.sha256)
+          .field("written_at", f.written_at).field("closed_cleanly", f.closed_cleanly)
+          .field("content", f.content).field("members", f.member_count);
+      j.key("damage");
+      if (f.damage.empty()) {
+        j.null();
+      } else {
+        j.value(json_member_name(f.damage));
+      }
+      j.end_object();
+    }
+    j.end_array().end_object();
+    fmt::print("{}\n", j.str());
+    return kExitOk;
+  }
+  if (files.empty()) {
+    fmt::print("{}: no tape files (the tape is empty)\n", v.volser);
+    return kExitOk;
+  }
+  Table t({"FILE", "RECORDS", "BYTES", "SMALLEST", "LARGEST", "CONTENT", "CLOSED", "SHA256", "MEMBERS", "DAMAGE"},
+          {true, true, true, true, true, false, false, false, true, false});
+  for (const auto& f : files) {
+    t.add({std::to_string(f.file_number), std::to_string(f.records), std::to_string(f.bytes),
+           std::to_string(f.smallest), std::to_string(f.largest), f.content, yes_no(f.closed_cleanly),
+           f.sha256.substr(0, 12), std::to_string(f.member_count), or_dash(escape_member_name(f.damage))});
+  }
+  t.print();
+  return kExitOk;
+}
+
+int ls_members(Catalog& catalog, const VolumeRow& v, uint64_t file, bool json) {
+  std::vector<TapeFileRow> files;
+  if (Status s = catalog.files(v.volser, &files); !s.is_ok()) return failure("ls", s.message());
+  const TapeFileRow* row = nullptr;
+  for (const auto& f : files) {
+    if (f.file_number == file) row = &f;
+  }
+  if (row == nullptr) {
+    return failure("ls", files.empty() ? fmt::format("{} has no tape files", v.volser)
+                                       : fmt::format("{} has no tape file {} (files 0 to {})", v.volser, file,
+                                                     files.back().file_number));
+  }
+  std::vector<TapeMember> members;
+  if (Status s = catalog.members(v.volser, file, &members); !s.is_ok()) return failure("ls", s.message());
+  if (json) {
+    JsonWriter j;
+    j.begin_object().field("volser", v.volser).field("file", file).field("content", row->content)
+        .key("members").begin_array();
+    size_t n = 0;
+    for (const auto& m : members) {
+      j.begin_object().field("kind", m.kind).field("path", json_member_name(m.path)).field("size", m.size)
+          .field("mode", m.mode).field("mtime", m.mtime).field("data_offset", m.data_offset);
+      if (!m.link_target.empty()) j.field("link_target", json_member_name(m.link_target));
+      j.end_object();
+      if (++n % 1024 == 0) j.flush_to(stdout);
+    }
+    j.end_array().end_object();
+    j.flush_to(stdout);
+    fmt::print("\n");
+    return kExitOk;
+  }
+  if (members.empty()) {
+    fmt::print(stderr, "{} file {}: no members known (content {})\n", v.volser, file, row->content);
+    return kExitOk;
+  }
+  Table t({"KIND", "SIZE", "MODE", "MTIME", "PATH"}, {false, true, false, false, false});
+  for (const auto& m : members) {
+    std::string path = escape_member_name(m.path);
+    if (!m.link_target.empty()) path += " -> " + escape_member_name(m.link_target);
+    t.add({m.kind, std::to_string(m.size), fmt::format("{:04o}", m.mode & 07777), mtime_text(m.mtime), path});
+  }
+  t.print();
+  return kExitOk;
+}
+
+// ---- vtape find --------------------------------------------------------------
+
+constexpr const char* kFindUsage =
+    "vtape find PATTERN [--volser V] [--since DATE] [--limit N] [--json] [--library DIR]";
+constexpr const char* kFindHelp =
+    "Finds members (archived files) in the catalog by name.  PATTERN is a glob: *\n"
+    "any characters, ? one character, [abc] [a-z] [^abc] one of a set; case counts.\n"
+    "A PATTERN without '/' is matched against the last component of each path\n"
+    "(like find -name): 'main.c' finds src/main.c, '*.c' every C file.  A PATTERN\n"
+    "with '/' is matched against the whole path, where * also matches '/', and a\n"
+    "leading ./ of the recorded path may be left out ('src/*' finds everything\n"
+    "under src/ and ./src/).\n"
+    "--volser V looks on one volume only; --since DATE keeps members modified at\n"
+    "or after DATE (YYYY-MM-DD, UTC midnight, or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]);\n"
+    "--limit N stops after N matches.  Prints VOLSER/FILE, size, modification\n"
+    "time and path (escaped as in 'vtape ls').  Exit status 1 when nothing matched.\n";
+
+// The last component of a path, ignoring a trailing '/' (tar records
+// directories as "dir/").
+std::string_view last_component(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+int run_ls(const Args& args) {
+  CommandLine cl;
+  cl.flag("--json").flag("--help").option("--library");
+  if (!cl.parse(args)) return usage_error("ls", cl.error(), kLsUsage);
+  if (cl.has("--help")) {
+    fmt::print("usage: {}\n{}", kLsUsage, kLsHelp);
+    return kExitOk;
+  }
+  if (cl.positional().size() > 1) return usage_error("ls", "one VOLSER or VOLSER/FILE at most", kLsUsage);
+  std::optional<std::string> volser;
+  std::optional<uint64_t> file;
+  if (cl.positional().size() == 1) {
+    const std::string& arg = cl.positional()[0];
+    auto slash = arg.find('/');
+    volser = normalize_volser(arg.substr(0, slash));
+    if (!volser) {
+      return usage_error("ls", fmt::format("'{}' is not a volume serial (1 to 6 letters or digits)",
+                                           arg.substr(0, slash)),
+                         kLsUsage);
+    }
+    if (slash != std::string::npos) {
+      std::string n = arg.substr(slash + 1);
+      if (n.empty() || n.size() > 18 || n.find_first_not_of("0123456789") != std::string::npos) {
+        return usage_error("ls", fmt::format("'{}' is not a tape file number", n), kLsUsage);
+      }
+      file = std::stoull(n);
+    }
+  }
+  std::string dir = library_dir_option(cl);
+  std::unique_ptr<Catalog> catalog;
+  if (!open_existing_catalog("ls", dir, &catalog)) return kExitFailure;
+  bool json = cl.has("--json");
+  if (!volser) return ls_volumes(*catalog, dir, json);
+  VolumeRow v;
+  int rc = kExitFailure;
+  if (!find_volume(*catalog, *volser, &v, &rc)) return rc;
+  if (!file) return ls_files(*catalog, v, json);
+  return ls_members(*catalog, v, *file, json);
+}
+
+int run_find(const Args& args) {
+  CommandLine cl;
+  cl.flag("--json").flag("--help").option("--library").option("--volser").option("--since").option("--limit");
+  if (!cl.parse(args)) return usage_error("find", cl.error(), kFindUsage);
+  if (cl.has("--help")) {
+    fmt::print("usage: {}\n{}", kFindUsage, kFindHelp);
+    return kExitOk;
+  }
+  if (cl.positional().size() != 1) return usage_error("find", "one PATTERN is needed", kFindUsage);
+  const std::string& pattern = cl.positional()[0];
+  if (pattern.empty()) return usage_error("find", "the PATTERN is empty", kFindUsage);
+  std::optional<std::string> volser;
+  if (auto v = cl.value("--volser")) {
+    volser = normalize_volser(*v);
+    if (!volser) return usage_error("find", fmt::format("'{}' is not a volume serial", *v), kFindUsage);
+  }
+  std::optional<int64_t> since;
+  if (auto v = cl.value("--since")) {
+    since = parse_iso_time(*v);
+    if (!since) {
+      return usage_error("find", fmt::format("--since takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z], not '{}'", *v),
+                         kFindUsage);
+    }
+  }
+  uint64_t limit = 0;  // none
+  if (auto v = cl.value("--limit")) {
+    if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(*v) == 0) {
+      return usage_error("find", fmt::format("--limit takes a number of at least 1, not '{}'", *v), kFindUsage);
+    }
+    limit = std::stoull(*v);
+  }
+  std::string dir = library_dir_option(cl);
+  std::unique_ptr<Catalog> catalog;
+  if (!open_existing_catalog("find", dir, &catalog)) return kExitFailure;
+
+  // The catalog's GLOB (Catalog::find) is asked for a superset, "*P*" for
+  // a name or "*P" for a path that may have "./" before it, and each path
+  // is then matched here with SQLite's own GLOB rules (sqlite3_strglob), so
+  // the two always agree.  A path PATTERN that starts with "/", "./" or
+  // "*" is the catalog's GLOB exactly, and --limit goes to SQLite.
+  bool by_name = pattern.find('/') == std::string::npos;
+  bool exact = !by_name && (pattern[0] == '/' || pattern[0] == '*' || pattern.rfind("./", 0) == 0);
+  constexpr uint64_t kNoLimit = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  std::string glob = exact ? pattern : by_name ? "*" + pattern + "*" : "*" + pattern;
+  std::vector<FoundMember> found;
+  Status s = catalog->find(glob, volser, since, !exact || limit == 0 ? kNoLimit : limit + 1, &found);
+  if (!s.is_ok()) return failure("find", s.message());
+  auto glob_matches = [&](std::string_view text) {
+    return sqlite3_strglob(pattern.c_str(), std::string(text).c_str()) == 0;
+  };
+  if (by_name) {
+    std::erase_if(found, [&](const FoundMember& m) { return !glob_matches(last_component(m.path)); });
+  } else if (!exact) {
+    std::erase_if(found, [&](const FoundMember& m) {
+      std::string_view p = m.path;
+      return !glob_matches(p) && !(p.rfind("./", 0) == 0 && glob_matches(p.substr(2)));
+    });
+  }
+  bool truncated = limit != 0 && found.size() > limit;
+  if (truncated) found.resize(limit);
+
+  if (cl.has("--json")) {
+    JsonWriter j;
+    j.begin_object().field("pattern", json_member_name(pattern)).key("members").begin_array();
+    size_t n = 0;
+    for (const auto& m : found) {
+      j.begin_object().field("volser", m.volser).field("file", m.file_number).field("kind", m.kind)
+          .field("path", json_member_name(m.path)).field("size", m.size).field("mtime", m.mtime).end_object();
+      if (++n % 1024 == 0) j.flush_to(stdout);
+    }
+    j.end_array().field("truncated", truncated).end_object();
+    j.flush_to(stdout);
+    fmt::print("\n");
+  } else {
+    std::string out;
+    for (const auto& m : found) {
+      out += fmt::format("{}/{}  {}  {}  {}\n", m.volser, m.file_number, m.size, mtime_text(m.mtime),
+                         escape_member_name(m.path));
+      if (out.size() > 65536) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        out.clear();
+      }
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    if (truncated) fmt::print(stderr, "vtape find: stopped after {} matches (--limit)\n", limit);
+  }
+  return found.empty() ? kExitFailure : kExitOk;
+}
+
+}  // namespace vtape

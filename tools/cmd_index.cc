@@ -1,0 +1,325 @@
+// vtape index check | rebuild: the catalog against the images.
+//
+// check indexes every cartridge's image from its bytes alone (as
+// reconciliation does) and compares the result with what the catalog holds;
+// it changes nothing.  rebuild puts that index into the catalog for every
+// cartridge and drops volumes whose cartridge is gone; when the catalog
+// cannot be opened at all (damaged, or not a vtape catalog) and no vtapefs
+// runs, the old file is moved aside to catalog.db.broken and a new one made.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "fuse/catalog_sync.h"
+#include "fuse/tape_library.h"
+#include "index/catalog.h"
+#include "index/volume_indexer.h"
+#include "tools/catalog_support.h"
+#include "tools/commands.h"
+#include "tools/json_writer.h"
+#include "tools/member_names.h"
+#include "tools/progress.h"
+#include "tools/tool_support.h"
+
+namespace vtape {
+namespace {
+
+constexpr const char* kUsage = "vtape index check|rebuild [--json] [--library DIR]";
+constexpr const char* kHelp =
+    "check:   indexes every cartridge's image and compares it with the catalog:\n"
+    "         volumes, tape files, and per tape file its records, bytes, record\n"
+    "         sizes, position, SHA-256, content, members and filemark.  Prints each\n"
+    "         difference; exit status 1 if there is any.  Changes nothing.\n"
+    "rebuild: remakes the catalog from the images alone (every cartridge is\n"
+    "         indexed again; volumes whose cartridge is gone are dropped).\n"
+    "--json (check only) prints one JSON document.\n";
+
+struct Difference {
+  std::string volser;
+  std::optional<uint64_t> file;
+  std::string field;
+  std::string catalog;  // the catalog's value ("" when it has none)
+  std::string image;    // the image's (or cartridge's) value
+  std::string message;
+};
+
+class Checker {
+ public:
+  explicit Checker(std::vector<Difference>* out) : out_(out) {}
+
+  void volume(const std::string& volser, const std::string& field, const std::string& catalog,
+              const std::string& image, const std::string& message) {
+    out_->push_back({volser, std::nullopt, field, catalog, image, fmt::format("{}: {}", volser, message)});
+  }
+
+  // "SCR001 file 2: catalog has 5 records, image has 7"
+  void number(const std::string& volser, uint64_t file, const std::string& field, uint64_t catalog, uint64_t image,
+              const std::string& unit) {
+    if (catalog == image) return;
+    out_->push_back({volser, file, field, std::to_string(catalog), std::to_string(image),
+                     fmt::format("{} file {}: catalog has {} {}, image has {}", volser, file, catalog, unit, image)});
+  }
+
+  void text(const std::string& volser, uint64_t file, const std::string& field, const std::string& catalog,
+            const std::string& image) {
+    if (catalog == image) return;
+    auto show = [](const std::string& s) { return s.empty() ? std::string("none") : escape_member_name(s); };
+    out_->push_back({volser, file, field, catalog, image,
+                     fmt::format("{} file {}: catalog has {} {}, image has {}", volser, file, field, show(catalog),
+                                 show(image))});
+  }
+
+  void add(Difference d) { out_->push_back(std::move(d)); }
+
+ private:
+  std::vector<Difference>* out_;
+};
+
+void compare_files(Checker& check, const std::string& volser, const std::vector<TapeFileRow>& cataloged,
+                   const std::vector<CatalogedFile>& indexed) {
+  if (cataloged.size() != indexed.size()) {
+    check.add({volser, std::nullopt, "tape_files", std::to_string(cataloged.size()), std::to_string(indexed.size()),
+               fmt::format("{}: catalog has {} tape files, image has {}", volser, cataloged.size(), indexed.size())});
+  }
+  for (size_t i = 0; i < std::min(cataloged.size(), indexed.size()); ++i) {
+    const TapeFileRow& c = cataloged[i];
+    const TapeFileRow& m = indexed[i].row;
+    uint64_t f = m.file_number;
+    if (c.file_number != m.file_number) {
+      check.add({volser, f, "file_number", std::to_string(c.file_number), std::to_string(m.file_number),
+                 fmt::format("{}: the catalog's tape file {} is the image's file {}", volser, c.file_number,
+                             m.file_number)});
+    }
+    check.number(volser, f, "records", c.records, m.records, "records");
+    check.number(volser, f, "bytes", c.bytes, m.bytes, "bytes");
+    check.number(volser, f, "smallest_record", c.smallest, m.smallest, "as its smallest record");
+    check.number(volser, f, "largest_record", c.largest, m.largest, "as its largest record");
+    check.number(volser, f, "first_block", c.first_block, m.first_block, "as its first block");
+    check.number(volser, f, "image_offset", c.image_offset, m.image_offset, "as its image offset");
+    if (c.sha256 != m.sha256) {
+      check.add({volser, f, "sha256", c.sha256, m.sha256,
+                 fmt::format("{} file {}: catalog has sha256 {}, image has {}", volser, f, c.sha256.substr(0, 12),
+                             m.sha256.substr(0, 12))});
+    }
+    check.text(volser, f, "content", c.content, m.content);
+    check.number(volser, f, "members", c.member_count, indexed[i].members.size(), "members");
+    if (c.closed_cleanly != m.closed_cleanly) {
+      auto say = [](bool b) { return b ? std::string("a filemark") : std::string("no filemark"); };
+      check.add({volser, f, "closed_cleanly", c.closed_cleanly ? "true" : "false", m.closed_cleanly ? "true" : "false",
+                 fmt::format("{} file {}: catalog has {} after it, image has {}", volser, f, say(c.closed_cleanly),
+                             say(m.closed_cleanly))});
+    }
+    check.text(volser, f, "damage", c.damage, m.damage);
+  }
+}
+
+int run_check(const std::string& dir, bool json) {
+  std::unique_ptr<TapeLibrary> lib;
+  if (Status s = TapeLibrary::open(dir, false, &lib); !s.is_ok()) return failure("index", s.message());
+  std::unique_ptr<Catalog> catalog;
+  if (!open_existing_catalog("index", lib->dir(), &catalog)) return kExitFailure;
+  std::vector<VolumeRow> volumes;
+  if (Status s = catalog->volumes(&volumes); !s.is_ok()) return failure("index", s.message());
+  std::map<std::string, const VolumeRow*> by_volser;
+  for (const auto& v : volumes) by_volser[v.volser] = &v;
+
+  std::vector<Difference> diffs;
+  Checker check(&diffs);
+  auto cartridges = lib->list();
+  uint64_t total = 0, done = 0;
+  for (const auto& c : cartridges) {
+    struct stat st {};
+    if (stat(c.image_path.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
+  }
+  Progress progress("checking", total);
+  for (const auto& c : cartridges) {
+    auto it = by_volser.find(c.volser);
+    const VolumeRow* v = it == by_volser.end() ? nullptr : it->second;
+    if (v != nullptr) by_volser.erase(it);
+    OpenOptions options;
+    options.format = c.format;
+    std::unique_ptr<TapeImage> image;
+    VolumeIndex index;
+    Status s = TapeImage::open(c.image_path, options, &image);
+    if (s.is_ok()) s = index_image(*image, /*salvage=*/true, &index);
+    if (image) done += image->size();
+    progress.update(done);
+    if (!s.is_ok()) {
+      check.volume(c.volser, "image", "", s.message(), "cannot index the image: " + s.message_for(c.image_path));
+      continue;
+    }
+    if (v == nullptr) {
+      check.volume(c.volser, "volume", "", c.volser,
+                   fmt::format("cartridge in the library, not in the catalog ({} tape files)", index.files.size()));
+      continue;
+    }
+    std::string format(format_name(c.format));
+    if (v->format != format) {
+      check.volume(c.volser, "format", v->format, format,
+                   fmt::format("catalog has format {}, the cartridge is {}", v->format, format));
+    }
+    if (v->write_protected != c.write_protected) {
+      auto say = [](bool b) { return std::string(b ? "write-protected" : "writable"); };
+      check.volume(c.volser, "write_protected", v->write_protected ? "true" : "false",
+                   c.write_protected ? "true" : "false",
+                   fmt::format("catalog has it {}, the cartridge is {}", say(v->write_protected),
+                               say(c.write_protected)));
+    }
+    if (v->label_volser != index.label_volser || v->label_owner != index.label_owner) {
+      auto show = [](const std::string& vol, const std::string& owner) {
+        return vol.empty() && owner.empty() ? std::string("no label")
+                                            : fmt::format("label {} owner '{}'", escape_member_name(vol),
+                                                          escape_member_name(owner));
+      };
+      check.volume(c.volser, "label", v->label_volser + "/" + v->label_owner,
+                   index.label_volser + "/" + index.label_owner,
+                   fmt::format("catalog has {}, image has {}", show(v->label_volser, v->label_owner),
+                               show(index.label_volser, index.label_owner)));
+    }
+    std::vector<TapeFileRow> files;
+    if (Status fs = catalog->files(c.volser, &files); !fs.is_ok()) return failure("index", fs.message());
+    compare_files(check, c.volser, files, index.files);
+  }
+  progress.finish();
+  for (const auto& [volser, v] : by_volser) {
+    check.volume(volser, "volume", volser, "",
+                 fmt::format("in the catalog ({} tape files), but the library has no such cartridge", v->tape_files));
+  }
+
+  if (json) {
+    JsonWriter j;
+    j.begin_object().field("library", lib->dir()).field("volumes", static_cast<uint64_t>(cartridges.size()))
+        .field("matches", diffs.empty()).key("differences").begin_array();
+    for (const auto& d : diffs) {
+      j.begin_object().field("volser", d.volser);
+      j.key("file");
+      if (d.file) {
+        j.value(*d.file);
+      } else {
+        j.null();
+      }
+      j.field("field", d.field).field("catalog", json_member_name(d.catalog)).field("image", json_member_name(d.image))
+          .field("message", json_member_name(d.message)).end_object();
+    }
+    j.end_array().end_object();
+    fmt::print("{}\n", j.str());
+  } else {
+    for (const auto& d : diffs) fmt::print("{}\n", d.message);
+    if (diffs.empty()) {
+      fmt::print("catalog matches {} volume{}\n", cartridges.size(), cartridges.size() == 1 ? "" : "s");
+    } else {
+      fmt::print(stderr, "vtape index: {} difference{} between the catalog and the images; 'vtape index rebuild' "
+                         "remakes the catalog from the images\n",
+                 diffs.size(), diffs.size() == 1 ? "" : "s");
+    }
+  }
+  return diffs.empty() ? kExitOk : kExitFailure;
+}
+
+// Opens the catalog for a rebuild; one that cannot be opened is moved aside
+// (never deleted) when no daemon holds it.
+bool open_for_rebuild(const TapeLibrary& lib, std::unique_ptr<Catalog>* catalog) {
+  Status s = Catalog::open(lib.catalog_path(), catalog);
+  if (s.is_ok()) return true;
+  if (s.code() == StatusCode::kNotSupported) {
+    failure("index", s.message());  // made by a newer vtape: not ours to replace
+    return false;
+  }
+  if (daemon_running(lib)) {
+    failure("index", fmt::format("{}; stop vtapefs to let 'vtape index rebuild' replace it", s.message()));
+    return false;
+  }
+  std::string aside = lib.catalog_path() + ".broken";
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string from = lib.catalog_path() + suffix;
+    if (access(from.c_str(), F_OK) == 0 && rename(from.c_str(), (aside + suffix).c_str()) != 0) {
+      failure("index", Status::io_error(fmt::format("cannot move {} aside", from), errno).message());
+      return false;
+    }
+  }
+  fmt::print(stderr, "vtape index: {}\nvtape index: moved it to {}; making a new catalog\n", s.message(), aside);
+  s = Catalog::open(lib.catalog_path(), catalog);
+  if (!s.is_ok()) {
+    failure("index", s.message());
+    return false;
+  }
+  return true;
+}
+
+int run_rebuild(const std::string& dir) {
+  std::unique_ptr<TapeLibrary> lib;
+  if (Status s = TapeLibrary::open(dir, false, &lib); !s.is_ok()) return failure("index", s.message());
+  std::unique_ptr<Catalog> catalog;
+  if (!open_for_rebuild(*lib, &catalog)) return kExitFailure;
+  auto cartridges = lib->list();
+  uint64_t total = 0, done = 0;
+  for (const auto& c : cartridges) {
+    struct stat st {};
+    if (stat(c.image_path.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
+  }
+  int failed = 0;
+  {
+    Progress progress("indexing", total);
+    for (const auto& c : cartridges) {
+      Status s = catalog_cartridge(*catalog, c);
+      if (!s.is_ok()) {
+        progress.finish();
+        fmt::print(stderr, "vtape index: {}: {}\n", c.volser, s.message());
+        ++failed;
+      }
+      struct stat st {};
+      if (stat(c.image_path.c_str(), &st) == 0) done += static_cast<uint64_t>(st.st_size);
+      progress.update(done);
+    }
+  }
+  std::vector<VolumeRow> volumes;
+  if (Status s = catalog->volumes(&volumes); !s.is_ok()) return failure("index", s.message());
+  uint64_t dropped = 0, files = 0, members = 0, volume_count = 0;
+  for (const auto& v : volumes) {
+    bool present = std::any_of(cartridges.begin(), cartridges.end(), [&](const Cartridge& c) { return c.volser == v.volser; });
+    if (!present) {
+      if (Status s = catalog->delete_volume(v.volser); !s.is_ok()) return failure("index", s.message());
+      (void)catalog->add_event(v.volser, -1, "reconcile", "dropped from the catalog: the cartridge is gone");
+      ++dropped;
+      continue;
+    }
+    ++volume_count;
+    files += v.tape_files;
+    std::vector<TapeFileRow> rows;
+    if (Status s = catalog->files(v.volser, &rows); !s.is_ok()) return failure("index", s.message());
+    for (const auto& r : rows) members += r.member_count;
+  }
+  fmt::print("catalog rebuilt: {} volume{}, {} tape file{}, {} member{}", volume_count, volume_count == 1 ? "" : "s",
+             files, files == 1 ? "" : "s", members, members == 1 ? "" : "s");
+  if (dropped > 0) fmt::print("; dropped {} volume{} whose cartridge is gone", dropped, dropped == 1 ? "" : "s");
+  if (failed > 0) fmt::print("; {} cartridge{} could not be indexed", failed, failed == 1 ? "" : "s");
+  fmt::print("\n");
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int run_index(const Args& args) {
+  CommandLine cl;
+  cl.flag("--json").flag("--help").option("--library");
+  if (!cl.parse(args)) return usage_error("index", cl.error(), kUsage);
+  if (cl.has("--help")) {
+    fmt::print("usage: {}\n{}", kUsage, kHelp);
+    return kExitOk;
+  }
+  if (cl.positional().size() != 1) return usage_error("index", "check or rebuild is needed", kUsage);
+  const std::string& what = cl.positional()[0];
+  std::string dir = library_dir_option(cl);
+  if (what == "check") return run_check(dir, cl.has("--json"));
+  if (what == "rebuild") {
+    if (cl.has("--json")) return usage_error("index", "--json is for 'index check'", kUsage);
+    return run_rebuild(dir);
+  }
+  return usage_error("index", fmt::format("unknown index command '{}' (check, rebuild)", what), kUsage);
+}
+
+}  // namespace vtape
