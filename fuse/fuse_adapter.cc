@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,17 +32,24 @@ static_assert(sizeof(mtget) == 48 && sizeof(mtop) == 8 && sizeof(mtpos) == 8);
 
 // What an open file handle (fi->fh) refers to.
 struct OpenFile {
-  enum class Kind { kDrive, kImage } kind;
+  enum class Kind { kDrive, kImage, kSaved } kind;
   int drive = -1;
   int fd = -1;
   uint64_t handle = 0;  // the drive's handle for this open
+  std::unique_ptr<SavedFile> saved;  // kSaved: a tape file's data or a member
 };
 
 VtapeFs& fs() { return *static_cast<VtapeFs*>(fuse_get_context()->private_data); }
 OpenFile* open_file(fuse_file_info* fi) { return reinterpret_cast<OpenFile*>(fi->fh); }
+bool is_saved(const std::string& path) { return SavedView::is_saved_path(path); }
+SavedView* saved_view() { return fs().saved_view(); }
 
-int vt_getattr(const char* path, struct stat* st, fuse_file_info*) {
+int vt_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   std::memset(st, 0, sizeof *st);
+  if (fi != nullptr && open_file(fi) != nullptr && open_file(fi)->kind == OpenFile::Kind::kSaved) {
+    *st = open_file(fi)->saved->stat_at_open();
+    return 0;
+  }
   std::string p = path;
   st->st_uid = getuid();
   st->st_gid = getgid();
@@ -48,6 +57,10 @@ int vt_getattr(const char* path, struct stat* st, fuse_file_info*) {
     st->st_mode = S_IFDIR | 0755;
     st->st_nlink = 2;
     return 0;
+  }
+  if (is_saved(p)) {
+    if (saved_view() == nullptr) return -ENOENT;
+    return saved_view()->getattr(p, st);
   }
   if (fs().parse_drive_path(p)) {
     // Regular files, not device nodes: a device node in a FUSE mount would
@@ -75,6 +88,14 @@ int vt_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_fi
   if (p == "/") {
     fill(buf, "drives", nullptr, 0, FUSE_FILL_DIR_PLUS);
     fill(buf, "library", nullptr, 0, FUSE_FILL_DIR_PLUS);
+    fill(buf, "saved", nullptr, 0, FUSE_FILL_DIR_PLUS);
+  } else if (is_saved(p)) {
+    if (saved_view() == nullptr) return -ENOENT;
+    std::vector<std::pair<std::string, struct stat>> entries;
+    if (int e = saved_view()->readdir(p, &entries); e != 0) return e;
+    for (const auto& [name, st] : entries) {
+      if (fill(buf, name.c_str(), &st, 0, FUSE_FILL_DIR_PLUS) != 0) break;
+    }
   } else if (p == "/drives") {
     for (int i = 0; i < fs().drive_count(); ++i) {
       fill(buf, ("nst" + std::to_string(i)).c_str(), nullptr, 0, FUSE_FILL_DIR_PLUS);
@@ -104,24 +125,59 @@ int vt_open(const char* path, fuse_file_info* fi) {
     // and there is no file offset to seek (lseek fails with ESPIPE).
     fi->direct_io = 1;
     fi->nonseekable = 1;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1, handle});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1, handle, nullptr});
     return 0;
   }
   if (auto c = fs().parse_library_path(p)) {
     if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
     int fd = ::open(c->image_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd, 0});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd, 0, nullptr});
+    return 0;
+  }
+  if (is_saved(p)) {
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0) return -EROFS;
+    if (saved_view() == nullptr) return -ENOENT;
+    std::unique_ptr<SavedFile> file;
+    if (int e = saved_view()->open(p, &file); e != 0) return e;
+    auto* f = new OpenFile{OpenFile::Kind::kSaved, -1, -1, 0, std::move(file)};
+    fi->fh = reinterpret_cast<uint64_t>(f);
     return 0;
   }
   return p == "/" || p == "/drives" || p == "/library" ? -EISDIR : -ENOENT;
 }
+
+int vt_readlink(const char* path, char* buf, size_t size) {
+  std::string p = path;
+  if (!is_saved(p) || saved_view() == nullptr) return -EINVAL;
+  std::string target;
+  if (int e = saved_view()->readlink(p, &target); e != 0) return e;
+  if (size == 0) return -EINVAL;
+  size_t n = std::min(target.size(), size - 1);
+  std::memcpy(buf, target.data(), n);
+  buf[n] = '\0';
+  return 0;
+}
+
+// Nothing can be made, removed or renamed anywhere in the mount.
+int vt_create(const char*, mode_t, fuse_file_info*) { return -EROFS; }
+int vt_mknod(const char*, mode_t, dev_t) { return -EROFS; }
+int vt_mkdir(const char*, mode_t) { return -EROFS; }
+int vt_unlink(const char*) { return -EROFS; }
+int vt_rmdir(const char*) { return -EROFS; }
+int vt_symlink(const char*, const char*) { return -EROFS; }
+int vt_link(const char*, const char*) { return -EROFS; }
+int vt_rename(const char*, const char*, unsigned int) { return -EROFS; }
 
 int vt_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   OpenFile* f = open_file(fi);
   if (f->kind == OpenFile::Kind::kImage) {
     ssize_t n = pread(f->fd, buf, size, offset);
     return n < 0 ? -errno : static_cast<int>(n);
+  }
+  if (f->kind == OpenFile::Kind::kSaved) {
+    if (offset < 0) return -EINVAL;
+    return f->saved->read(buf, size, static_cast<uint64_t>(offset));
   }
   thread_local std::vector<uint8_t> record;
   DriveError e = fs().drive(f->drive).read(size, &record);
@@ -153,7 +209,7 @@ int vt_release(const char*, fuse_file_info* fi) {
   OpenFile* f = open_file(fi);
   if (f->kind == OpenFile::Kind::kDrive) {
     fs().drive(f->drive).release(f->handle);
-  } else {
+  } else if (f->kind == OpenFile::Kind::kImage) {
     ::close(f->fd);
   }
   delete f;
@@ -228,7 +284,8 @@ int vt_utimens(const char* path, const timespec*, fuse_file_info*) { return fs()
 void* vt_init(fuse_conn_info* conn, fuse_config* cfg) {
   cfg->use_ino = 0;
   cfg->nullpath_ok = 0;
-  // The kernel must not cache attributes of the drives' files or the library.
+  // The kernel must not cache attributes of the drives' files, the library
+  // or saved/ (a tape file rewritten changes what its names show).
   cfg->attr_timeout = 0;
   cfg->entry_timeout = 0;
   // No atomic O_TRUNC: the kernel then sends truncate, which drives ignore.
@@ -253,6 +310,15 @@ fuse_operations make_operations() {
   ops.chmod = vt_chmod;
   ops.chown = vt_chown;
   ops.utimens = vt_utimens;
+  ops.readlink = vt_readlink;
+  ops.create = vt_create;
+  ops.mknod = vt_mknod;
+  ops.mkdir = vt_mkdir;
+  ops.unlink = vt_unlink;
+  ops.rmdir = vt_rmdir;
+  ops.symlink = vt_symlink;
+  ops.link = vt_link;
+  ops.rename = vt_rename;
   return ops;
 }
 
