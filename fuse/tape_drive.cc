@@ -89,11 +89,12 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   // cut it there, as the tape would end after a power loss.
   bool dirty = access(dirty_marker(cartridge).c_str(), F_OK) == 0;
   OpenOptions options;
-  options.writable = true;
+  // A read-only format (TPC) is loaded read only; it can never be written.
+  options.writable = format_is_writable(cartridge.format);
   options.format = cartridge.format;
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(TapeImage::open(cartridge.image_path, options, &image));
-  if (dirty) {
+  if (dirty && options.writable) {
     ScanOptions scan;
     scan.read_data = false;
     ScanSummary summary;
@@ -113,6 +114,7 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   image->set_write_through(true);
   image_ = std::move(image);
   cartridge_ = cartridge;
+  if (!options.writable) cartridge_->write_protected = true;
   writing_ = false;
   // A new tape starts in the default mode: variable blocks, default density.
   block_size_ = 0;

@@ -150,6 +150,9 @@ std::string VtapeFs::handle_control(const std::string& request) {
     for (const auto& d : drives_) {
       if (d->loaded_volser() == c.volser) d->set_write_protected(on != 0);
     }
+    if (catalog_) {
+      if (Status cs = catalog_->upsert_volume(volume_row(c)); !cs.is_ok()) return error(cs.message());
+    }
     return "ok\n";
   }
   return error(fmt::format("unknown request '{}'", verb));

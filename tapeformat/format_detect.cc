@@ -95,10 +95,14 @@ Status detect_format(ImageFile& file, Format* format) {
   // Nothing reads cleanly: a damaged image.  Take the format that read the
   // most objects before the damage so that verify --salvage can go on; with
   // nothing readable at all, report the damage as the named (or SIMH) format.
+  // TPC has no redundancy (any bytes read as some records), so it is the
+  // answer only when no framed format read anything.
   const Trial* best = nullptr;
   for (const Trial& t : trials) {
+    if (t.format == Format::kTpc && by_name != Format::kTpc) continue;
     if (t.objects > 0 && (best == nullptr || t.objects > best->objects)) best = &t;
   }
+  if (best == nullptr && tpc.objects > 0) best = &tpc;
   if (best != nullptr) {
     *format = best->format;
     if (best->format == Format::kAws && (best->saw_compressed || by_name == Format::kHet)) *format = Format::kHet;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "fuse/catalog_sync.h"
 #include "fuse/control_protocol.h"
 #include "fuse/drive_status_json.h"
 #include "fuse/tape_library.h"
@@ -142,7 +143,14 @@ static int set_protection(const std::string& command, const Args& args, bool on)
   if (Status s = lib->find(cl.positional()[0], &c); !s.is_ok()) return failure(command, s.message());
   std::string payload;
   Status s = control_request(lib->socket_path(), fmt::format("protect {} {}", c.volser, on ? 1 : 0), &payload);
-  if (s.code() == StatusCode::kNotFound) s = lib->set_protected(c.volser, on);
+  if (s.code() == StatusCode::kNotFound) {
+    // No daemon: the library file and the catalog are updated here.
+    s = lib->set_protected(c.volser, on);
+    std::unique_ptr<Catalog> catalog;
+    if (s.is_ok() && lib->find(c.volser, &c).is_ok() && Catalog::open(lib->catalog_path(), &catalog).is_ok()) {
+      s = catalog->upsert_volume(volume_row(c));
+    }
+  }
   if (!s.is_ok()) return failure(command, s.message());
   fmt::print("{} is {}\n", c.volser, on ? "write-protected" : "writable");
   return kExitOk;

@@ -4,11 +4,44 @@
 
 namespace vtape {
 
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  if (n == 3 && c == 0xE0 && byte(i + 1) < 0xA0) return 0;  // overlong
+  if (n == 3 && c == 0xED && byte(i + 1) >= 0xA0) return 0;  // surrogates
+  if (n == 4 && c == 0xF0 && byte(i + 1) < 0x90) return 0;
+  if (n == 4 && c == 0xF4 && byte(i + 1) >= 0x90) return 0;
+  return n;
+}
+
+}  // namespace
+
+// Bytes that are not valid UTF-8 become the characters U+0080..U+00FF
+// ("\u00XX"), so the output is always valid JSON text; valid UTF-8 passes.
 std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
   out.push_back('"');
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t n = utf8_sequence(s, i);
+      if (n == 0) {
+        out += fmt::format("\\u{:04x}", c);
+      } else {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

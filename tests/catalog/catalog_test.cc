@@ -463,11 +463,9 @@ TEST(CatalogCommands, ImportATpcImageWriteProtected) {
             "[('OLD1', 'tpc', True, 1)]");
 }
 
-// DISABLED: TapeDrive::load_locked (fuse/tape_drive.cc) always opens the
-// image writable, and TapeImage::open refuses that for the read-only TPC
-// format: "vtape load: ...OLD1.tpc: the tpc format can only be read".  An
-// imported TPC cartridge can be listed and found, but not read in a drive.
-TEST(CatalogCommands, DISABLED_AnImportedTpcCartridgeCanBeReadInADrive) {
+// An imported TPC cartridge (a read-only format) loads read only and can
+// be read in a drive.
+TEST(CatalogCommands, AnImportedTpcCartridgeCanBeReadInADrive) {
   MountedVtapefs vt("--drives 2");
   ASSERT_TRUE(vt.ok()) << vt.error();
   TempDir work;
@@ -483,13 +481,9 @@ TEST(CatalogCommands, DISABLED_AnImportedTpcCartridgeCanBeReadInADrive) {
   EXPECT_EQ(r.out, "ABC");
 }
 
-// DISABLED: `vtape protect` and `vtape unprotect` change the cartridge's
-// description (and a loaded drive), but neither the daemon's "protect"
-// request (fuse/vtapefs.cc) nor the tool without a daemon updates the
-// catalog's volumes.write_protected, so `vtape ls` shows the old state
-// until the next mount reconciles it, and `vtape index check` reports
-// "catalog has it writable, the cartridge is write-protected".
-TEST(CatalogCommands, DISABLED_ProtectIsSeenInTheCatalogAtOnce) {
+// vtape protect / unprotect are seen in the catalog at once, with or
+// without a running daemon.
+TEST(CatalogCommands, ProtectIsSeenInTheCatalogAtOnce) {
   MountedVtapefs vt("--drives 2");
   ASSERT_TRUE(vt.ok()) << vt.error();
   ASSERT_EQ(vt.vtape("protect SCR001").exit_code, 0);
