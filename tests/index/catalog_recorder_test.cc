@@ -257,12 +257,9 @@ TEST_P(RecorderTest, EraseAtAFileBoundaryAndInsideAFile) {
   EXPECT_NE(r[1].damage, "");
 }
 
-// Rule: the recorder leaves the catalog as index_image + store_volume_index
-// would (what a rebuild gives), volume label included.
-// Fails: CatalogRecorder::commit calls set_label only when the new file
-// holds a VOL1; a labelled tape rewritten from the beginning without labels
-// keeps the old label_volser/label_owner in `volumes` until the next
-// rebuild, which clears them.
+// The recorder leaves the catalog as index_image + store_volume_index would
+// (what a rebuild gives), volume label included: a labelled tape rewritten
+// from the beginning without labels has no label any more.
 TEST_P(RecorderTest, RewritingALabelledTapeWithoutLabelsClearsTheLabel) {
   MixedTape t = mixed_tape(dir_);
   {

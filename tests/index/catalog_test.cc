@@ -184,11 +184,8 @@ TEST(CatalogOpen, ADatabaseOfAnotherApplicationIsRefused) {
   EXPECT_EQ(RawDb(path).integer("SELECT COUNT(*) FROM sqlite_master WHERE name = 'volumes'"), 0);
 }
 
-// Rule: a database that is not a catalog is refused, not taken over.
-// Fails: a non-empty SQLite database with no application_id (the common
-// case: any sqlite3-made file) is taken for a new catalog: Catalog::open
-// creates the vtape tables in it next to its own and sets the catalog's
-// application_id and user_version.
+// A database that is not a catalog is refused, not taken over, also when
+// it has no application_id (any file the sqlite3 shell made).
 TEST(CatalogOpen, ANonCatalogDatabaseWithoutApplicationIdIsRefused) {
   TempDir dir;
   std::string path = dir.file("other.db");

@@ -135,12 +135,8 @@ TEST(IndexImage, StoredInTheCatalogReadsBackTheSame) {
   EXPECT_EQ(found[0].size, 30000u);
 }
 
-// Rule: a tape file that lost records to damage says so in its row.
-// Fails: with salvage, index_image passes over the damaged region and the
-// file it was in gets a row like any other (damage empty, closed_cleanly
-// true, records and sha256 of what was left); only VolumeIndex::damage
-// lists the region, and the catalog keeps no trace of it per file (the
-// reconcile event names the byte offsets only).
+// With salvage, a tape file that lost records to damage says so in its row,
+// not only in VolumeIndex::damage.
 TEST(IndexImage, AFileWithADamagedRegionSaysSoInItsRow) {
   TempDir dir;
   std::string path = dir.file("damaged.tap");
