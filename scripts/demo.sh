@@ -1,8 +1,6 @@
 #!/bin/bash
 # The main job on a default library: mount vtapefs, write a tar archive to
-# drive 0, read it back and compare, show what is on the cartridge, unmount.
-# (The SQLite catalog arrives with the catalog issue; until then the
-# cartridge's structure is shown with `vtape dump`.)
+# drive 0, read it back and compare, show the catalog, unmount.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
@@ -34,9 +32,13 @@ tar -xf "$TAPE" -C "$WORK"
 diff -r /usr/share/doc/hercules "$WORK/hercules" && echo "read back: identical"
 echo "== drive status"
 vtape status 0
-echo "== what is on the cartridge"
-mt -f "$TAPE" rewind
-vtape dump "$MNT/library/SCR001.tap"
+echo "== the catalog: volumes, the files on SCR001, a search"
+vtape ls
+vtape ls SCR001
+vtape find 'hercinst*'
+echo "== the archive's members in the mount, read straight from the image"
+ls "$MNT/saved/SCR001/0000/members/hercules" | sed -n 1,5p
+cmp "$MNT/saved/SCR001/0000/members/hercules/hercinst.html" /usr/share/doc/hercules/hercinst.html && echo "saved member identical"
 vtape verify "$MNT/library/SCR001.tap"
 echo "== unmount"
 fusermount3 -u "$MNT"
