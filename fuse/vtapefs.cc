@@ -1,5 +1,6 @@
 #include "fuse/vtapefs.h"
 
+#include <cstdlib>
 #include <sstream>
 
 #include <fmt/format.h>

@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# What the catalog costs (not a test):
+#
+#   bench/catalog.sh [write|find|all]      (default all)
+#
+# write: drive write throughput with and without catalog upkeep, in one run.
+#   Two vtapefs daemons on two fresh libraries; one runs with
+#   VTAPEFS_NO_CATALOG=1, under which the drives keep no catalog (the daemon
+#   still opens it and reconciles at mount).  The same data goes through a
+#   drive of each, alternately, and each figure is the best of BENCH_RUNS
+#   (default 3) runs, every run on a fresh cartridge:
+#     tar mixed  tar -b 20 of CATALOG_BENCH_SMALL_FILES (default 100000)
+#                files of 4 KiB plus CATALOG_BENCH_BIG_FILES (default 10) of
+#                60 MiB, about 1 GiB: many members to record, and bulk data
+#     tar small  the 4 KiB files alone: member recording dominates
+#     dd         1 GiB of 256 KiB records: no members, only the record
+#                statistics and SHA-256 the drive keeps of every tape file
+#   The time runs from the start of tar (dd) until the drive can be opened
+#   again, i.e. until the daemon has handled the release: filemark, sync,
+#   and with upkeep the catalog transaction of the tape file.  The catalog
+#   is checked afterwards: members present with upkeep, absent without.
+#   Then the same upkeep in one process without FUSE (SHA-256 alone, the
+#   whole analysis, the catalog transaction), to show where the time goes.
+#   The data tree is read from the page cache (it is read once first); the
+#   images go to disk (the drive syncs at the filemark), so runs vary with
+#   the disk; CATALOG_BENCH_LIBRARY_DIR=/dev/shm leaves the CPU cost alone.
+#
+# find: Catalog::find (what `vtape find` runs) on a generated catalog of
+#   CATALOG_BENCH_MEMBERS (default 1000000) members on 50 volumes of 20 tape
+#   files: '*.c', 'src/lib/*', 'exact/path/name.txt', and '*.h' on V0001,
+#   each with the GLOB as given and as `vtape find` turns it into (a name
+#   pattern P becomes '*P*', a path pattern '*P'), with no limit and with a
+#   limit of 100, best of 5 in one process (the statement prepared once),
+#   and the query plans.  When the vtape binary has a find command, it is
+#   timed too (a whole process, best of 3).  Then the fixes, measured on
+#   the same data: the volume as a plain condition, './' as a second GLOB
+#   instead of a leading '*', and a name_rev column (the last path
+#   component reversed: '*.c' becomes the prefix match 'c.*') with a plain
+#   or a covering index.
+#
+# Binaries: a Release build of the committed tree (git archive HEAD) in
+# CATALOG_BENCH_BUILD (default build-idxbench/ of this checkout), made when
+# missing or when HEAD moved.  If fuse/vtapefs.cc there has no
+# VTAPEFS_NO_CATALOG switch, the copy is patched with it (the change is
+# printed); the checkout itself is never changed.  VTAPEFS and VTAPE
+# override the binaries (the write benchmark checks that the switch works).
+#
+# Environment:
+#   BENCH_DIR                  work directory (default: a new one under ${TMPDIR:-/tmp},
+#                              removed at the end; a given one keeps the data tree and
+#                              the generated catalogs); needs about 4 GB
+#   BENCH_RUNS                 runs per figure (default 3)
+#   CATALOG_BENCH_SMALL_FILES  4 KiB files (default 100000)
+#   CATALOG_BENCH_BIG_FILES    60 MiB files (default 10)
+#   CATALOG_BENCH_DD           data for the dd run (default 1G)
+#   CATALOG_BENCH_MEMBERS      members in the generated catalog (default 1000000)
+#   CATALOG_BENCH_LIBRARY_DIR  where the two libraries go (default BENCH_DIR); /dev/shm
+#                              takes the disk out (images and catalog on tmpfs; each
+#                              image is emptied after its run, so 2 GB are enough)
+set -euo pipefail
+export LC_ALL=C
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+what=${1:-all}
+case $what in write | find | all) ;; *) echo "usage: $0 [write|find|all]" >&2; exit 2 ;; esac
+runs=${BENCH_RUNS:-3}
+small_files=${CATALOG_BENCH_SMALL_FILES:-100000}
+big_files=${CATALOG_BENCH_BIG_FILES:-10}
+dd_arg=${CATALOG_BENCH_DD:-1G}
+members=${CATALOG_BENCH_MEMBERS:-1000000}
+build=${CATALOG_BENCH_BUILD:-$root/build-idxbench}
+
+for cmd in git cmake ninja g++ tar dd sqlite3 fusermount3 numfmt awk; do
+  command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
+done
+dd_bytes=$(numfmt --from=iec "$dd_arg")
+
+# ---- binaries ----------------------------------------------------------------
+
+# The switch, as a patch of fuse/vtapefs.cc: three lines in VtapeFs::start().
+patch_no_catalog() {
+  local f=$1/fuse/vtapefs.cc
+  grep -q VTAPEFS_NO_CATALOG "$f" && return 0
+  grep -q '^  for (auto& d : drives_) d->set_catalog(catalog_.get());$' "$f" || {
+    echo "$0: cannot patch $f: the set_catalog line moved; add VTAPEFS_NO_CATALOG by hand" >&2
+    exit 1
+  }
+  sed -i 's|^  for (auto& d : drives_) d->set_catalog(catalog_.get());$|  // VTAPEFS_NO_CATALOG=1 (benchmarks): the drives keep no catalog.\
+  const char* no_catalog = std::getenv("VTAPEFS_NO_CATALOG");\
+  for (auto\& d : drives_) d->set_catalog(no_catalog != nullptr \&\& std::string(no_catalog) == "1" ? nullptr : catalog_.get());|' "$f"
+  sed -i '0,/^#include <sstream>$/s//#include <cstdlib>\n#include <sstream>/' "$f"
+  echo "patched the benchmark's copy of fuse/vtapefs.cc:"
+  diff -u <(git -C "$root" show HEAD:fuse/vtapefs.cc) "$f" | sed 's/^/  /' || true
+}
+
+ensure_build() {
+  local head
+  head=$(git -C "$root" rev-parse HEAD)
+  if [[ ! -x $build/obj/fuse/vtapefs || ! -x $build/obj/tools/vtape || $(cat "$build/commit" 2> /dev/null) != "$head" ]]; then
+    echo "building $head (Release) in $build ..."
+    rm -rf "$build/src"
+    mkdir -p "$build/src"
+    git -C "$root" archive HEAD | tar -x -C "$build/src"
+    patch_no_catalog "$build/src"
+    cmake -S "$build/src" -B "$build/obj" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVTAPE_TESTS=OFF > "$build/cmake.log"
+    ninja -C "$build/obj" vtapefs vtape vtape_index > "$build/ninja.log" || { cat "$build/ninja.log" >&2; exit 1; }
+    echo "$head" > "$build/commit"
+  fi
+  # The helper is built from this checkout's bench/ against that build.
+  if [[ ! -x $build/catalog_bench || $root/bench/catalog_bench.cc -nt $build/catalog_bench ||
+    $build/commit -nt $build/catalog_bench ]]; then
+    g++ -std=c++20 -O2 -I"$build/src" "$root/bench/catalog_bench.cc" "$build/obj/index/libvtape_index.a" \
+      "$build/obj/tapeformat/libvtape_tapeformat.a" -lsqlite3 -lfmt -lz -lbz2 -o "$build/catalog_bench"
+  fi
+}
+
+ensure_build
+vtapefs=${VTAPEFS:-$build/obj/fuse/vtapefs}
+vtape=${VTAPE:-$build/obj/tools/vtape}
+helper=$build/catalog_bench
+
+if [[ -n ${BENCH_DIR:-} ]]; then
+  dir=$BENCH_DIR
+  mkdir -p "$dir"
+  own_dir=0
+else
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/vtape-catalog-bench.XXXXXX")
+  own_dir=1
+fi
+
+libdir=${CATALOG_BENCH_LIBRARY_DIR:-$dir}
+mkdir -p "$libdir"
+rm -rf "$libdir/lib-cat" "$libdir/lib-nocat"
+
+daemons=()
+mounts=()
+cleanup() {
+  local m p
+  for m in "${mounts[@]}"; do fusermount3 -u "$m" 2> /dev/null || fusermount3 -u -z "$m" 2> /dev/null || true; done
+  for p in "${daemons[@]}"; do
+    for _ in $(seq 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.05; done
+    kill -0 "$p" 2> /dev/null && kill "$p"
+  done
+  rm -rf "$libdir/lib-cat" "$libdir/lib-nocat"
+  [[ $libdir != "$dir" ]] && rmdir "$libdir" 2> /dev/null
+  if ((own_dir)); then rm -rf "$dir"; else rm -rf "$dir/mnt-"*; fi
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+
+# ---- write throughput ------------------------------------------------------------
+
+# mount NAME ENV... : a library of cartridges W1..Wn (one per workload and
+# run), each loaded into its own drive, mounted with the environment given.
+mount_library() {
+  local name=$1 lib=$libdir/lib-$1 mnt=$dir/mnt-$1 n=$2 i log
+  shift 2
+  mkdir -p "$mnt"
+  "$vtape" new W0 --capacity 3G --library "$lib" > /dev/null
+  # A new library has a scratch cartridge in drive 0.
+  "$vtape" unload 0 --library "$lib" > /dev/null 2>&1 || true
+  "$vtape" load 0 W0 --library "$lib" > /dev/null
+  for i in $(seq 1 $((n - 1))); do
+    "$vtape" new "W$i" --capacity 3G --library "$lib" > /dev/null
+    "$vtape" load "$i" "W$i" --library "$lib" > /dev/null
+  done
+  log=$dir/vtapefs-$name.log
+  env "$@" "$vtapefs" -f --drives "$n" --library "$lib" "$mnt" 2> "$log" &
+  daemons+=($!)
+  mounts+=("$mnt")
+  for _ in $(seq 400); do
+    [[ -e $mnt/drives/nst$((n - 1)) ]] && return 0
+    kill -0 "${daemons[-1]}" 2> /dev/null || break
+    sleep 0.05
+  done
+  echo "$0: vtapefs did not mount on $mnt:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+# wait_free DRIVE: returns once the daemon has handled the last release.
+wait_free() {
+  local drive=$1
+  for _ in $(seq 6000); do
+    if (exec 3< "$drive") 2> /dev/null; then return 0; fi
+    sleep 0.01
+  done
+  echo "$0: $drive stays busy" >&2
+  exit 1
+}
+
+# one_run KIND DRIVE -> seconds
+one_run() {
+  local kind=$1 drive=$2 t0 t1
+  sync
+  t0=$(now)
+  case $kind in
+    mixed) tar -b 20 -cf "$drive" -C "$dir/data" . ;;
+    small) tar -b 20 -cf "$drive" -C "$dir/data" --exclude=./big . ;;
+    dd) dd if=/dev/zero of="$drive" bs=256K count=$((dd_bytes / 262144)) status=none ;;
+  esac
+  wait_free "$drive"
+  t1=$(now)
+  seconds "$t0" "$t1"
+}
+
+members_of() {  # members_of LIBRARY VOLSER
+  sqlite3 "$libdir/lib-$1/catalog.db" "SELECT COUNT(*) FROM members WHERE volser = '$2'"
+}
+
+# free MODE N: unloads drive N and empties its cartridge's image (untimed),
+# so that the runs do not fill the disk (or memory, on tmpfs).
+free_cartridge() {
+  "$vtape" unload "$2" --library "$libdir/lib-$1" > /dev/null
+  : > "$libdir/lib-$1/cartridges/W$2.tap"
+}
+
+bench_write() {
+  echo "== drive write throughput with and without catalog upkeep =="
+  echo "making the data: $small_files files of 4 KiB, $big_files of 60 MiB ..."
+  rm -rf "$dir/data"
+  "$helper" mktree "$dir/data" "$small_files" 4096 "$big_files" $((60 << 20))
+  tar -cf - -C "$dir/data" . | wc -c > "$dir/tar_bytes"  # and into the page cache
+  tar -cf - -C "$dir/data" --exclude=./big . | wc -c > "$dir/small_bytes"
+  local kinds=(mixed small dd) n
+  n=$((${#kinds[@]} * runs))
+  mount_library cat "$n"
+  mount_library nocat "$n" VTAPEFS_NO_CATALOG=1
+  declare -A best
+  local r k mode drive i=0 t
+  for r in $(seq "$runs"); do
+    for k in "${kinds[@]}"; do
+      for mode in nocat cat; do
+        drive=$dir/mnt-$mode/drives/nst$i
+        t=$(one_run "$k" "$drive")
+        best[$k-$mode]=$(min "${best[$k-$mode]:-}" "$t")
+        printf '  run %d %-5s %-5s %6.2f s  (%s members cataloged)\n' "$r" "$k" "$mode" "$t" "$(members_of "$mode" "W$i")"
+        free_cartridge "$mode" "$i"
+      done
+      i=$((i + 1))
+    done
+  done
+  # The switch must have worked: no members without upkeep, all with it.
+  if [[ $(members_of nocat W0) != 0 ]]; then
+    echo "$0: $vtapefs keeps the catalog under VTAPEFS_NO_CATALOG=1; it needs the switch" >&2
+    exit 1
+  fi
+  local expect=$((small_files + big_files + small_files / 1000 + 2))
+  if (($(members_of cat W0) != expect)); then
+    echo "$0: expected $expect members in the catalog, found $(members_of cat W0)" >&2
+  fi
+  echo
+  echo "drive write, best of $runs; $(nproc) CPUs; libraries on $(df --output=source,fstype "$libdir" | tail -1 | tr -s ' ')"
+  printf '%-10s %9s %10s %10s %12s %12s %9s\n' workload data "no catalog" catalog "no catalog" catalog overhead
+  local bytes label
+  for k in "${kinds[@]}"; do
+    case $k in
+      mixed) bytes=$(cat "$dir/tar_bytes") label="tar mixed" ;;
+      small) bytes=$(cat "$dir/small_bytes") label="tar small" ;;
+      dd) bytes=$dd_bytes label="dd 256K" ;;
+    esac
+    awk -v l="$label" -v b="$bytes" -v a="${best[$k-nocat]}" -v c="${best[$k-cat]}" 'BEGIN {
+      printf "%-10s %8.0fM %9.2fs %9.2fs %7.0f MB/s %7.0f MB/s %8.1f%%\n", l, b / 1048576, a, c, b / a / 1e6, b / c / 1e6, (c - a) / a * 100 }'
+  done
+  echo
+  # Where the time goes: the same work in one process, no FUSE.
+  echo "upkeep of one tape file in one process (catalog_bench upkeep):"
+  tar -b 20 -cf "$dir/mixed.tar" -C "$dir/data" .
+  "$helper" upkeep "$dir/mixed.tar" 10240 "$dir/upkeep.db" | sed 's/^/  /'
+  rm -f "$dir/mixed.tar"
+  head -c "$dd_bytes" /dev/zero > "$dir/zero"
+  "$helper" upkeep "$dir/zero" 262144 "$dir/upkeep.db" | sed 's/^/  /'
+  rm -f "$dir/zero" "$dir/upkeep.db"*
+  if command -v openssl > /dev/null; then
+    # What the CPU's SHA instructions do, for comparison (OpenSSL uses them).
+    printf '  for comparison, openssl sha256 (CPU %s SHA extensions): %s MB/s\n' \
+      "$(grep -q -m1 -w sha_ni /proc/cpuinfo && echo with || echo without)" \
+      "$(openssl speed -evp sha256 -bytes 262144 -seconds 2 2> /dev/null | awk '/^sha256/ { printf "%.0f", $2 / 1000 }')"
+  fi
+  echo
+}
+
+# ---- find ----------------------------------------------------------------------
+
+bench_find() {
+  echo "== find on a catalog of $members members =="
+  local db=$dir/find/catalog.db
+  mkdir -p "$dir/find"
+  "$helper" generate "$db" "$members" 50
+  stat -c %s "$db" | awk '{ printf "catalog.db: %.0f MB; load average %s\n", $1 / 1e6, "'"$(cut -d' ' -f1-3 /proc/loadavg)"'" }'
+  local has_find=0
+  if "$vtape" find --help > /dev/null 2>&1; then has_find=1; fi
+  # PATTERN|VOLSER|GLOB: the GLOB Catalog::find gets for the pattern as
+  # given, and as `vtape find` asks it (a name pattern becomes "*P*", a
+  # path pattern "*P" so that "./P" matches; it filters the rows after).
+  local queries=("*.c|-|*.c" "src/lib/*|-|src/lib/*" "exact/path/name.txt|-|exact/path/name.txt" "*.h|V0001|*.h"
+    "*.c|-|**.c*" "src/lib/*|-|*src/lib/*" "exact/path/name.txt|-|*exact/path/name.txt" "*.h|V0001|**.h*")
+  echo
+  echo "Catalog::find (ms, best of 5; the statement prepared once):"
+  printf '%-22s %-6s %-22s %8s %9s %9s %11s\n' pattern volser "GLOB asked" matches "no limit" "limit 100" "vtape find"
+  local q pattern vol glob out lim vt
+  for q in "${queries[@]}"; do
+    IFS='|' read -r pattern vol glob <<< "$q"
+    out=$("$helper" find "$db" "$glob" "$vol" 0 5)
+    lim=$("$helper" find "$db" "$glob" "$vol" 100 5 | awk '{ print $2 }')
+    vt=-
+    if ((has_find)) && [[ $glob != "$pattern" ]]; then
+      local args=("$pattern") b= t0 t1
+      [[ $vol != - ]] && args=(--volser "$vol" "$pattern")
+      for _ in 1 2 3; do
+        t0=$(now)
+        "$vtape" find --library "$dir/find" "${args[@]}" > /dev/null || true
+        t1=$(now)
+        b=$(min "$b" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
+      done
+      vt=$b
+    fi
+    printf '%-22s %-6s %-22s %8s %9s %9s %11s\n' "$pattern" "$vol" "$glob" "$(cut -d' ' -f1 <<< "$out")" \
+      "$(cut -d' ' -f2 <<< "$out")" "$lim" "$vt"
+  done
+  echo "(opening the catalog: $("$helper" find "$db" x - 1 1 | cut -d' ' -f3) ms)"
+  echo
+  echo "query plans of the find statement:"
+  for q in "${queries[@]}"; do
+    IFS='|' read -r pattern vol glob <<< "$q"
+    echo " GLOB '$glob' ${vol/#-/}"
+    "$helper" plan "$db" "$glob" "$vol"
+  done
+  echo
+
+  # The fixes, on a copy of the catalog with a column name_rev (the last
+  # component of the path, reversed) and its index, rows in the same order.
+  local v2=$dir/find/v2.db t
+  rm -f "$v2"
+  t=$("$helper" exec "$v2" "ATTACH '$db' AS s;
+    CREATE TABLE members (id INTEGER PRIMARY KEY, volser TEXT NOT NULL, file_number INTEGER NOT NULL,
+      kind TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mode INTEGER NOT NULL, mtime INTEGER NOT NULL,
+      data_offset INTEGER NOT NULL, link_target TEXT NOT NULL DEFAULT '', name_rev TEXT NOT NULL DEFAULT '');
+    INSERT INTO members SELECT *, name_rev(path) FROM s.members ORDER BY id;
+    CREATE INDEX members_by_file ON members(volser, file_number);
+    CREATE INDEX members_by_path ON members(path);")
+  t=$("$helper" exec "$v2" "CREATE INDEX members_by_name_rev ON members(name_rev)")
+  local size_v2
+  size_v2=$(stat -c %s "$v2")
+  local cols="m.volser, m.file_number, m.kind, m.path, m.size, m.mtime"
+  local order="ORDER BY m.volser, m.file_number, m.id"
+  local since="(?3 IS NULL OR m.mtime >= ?3)"
+  local cur="SELECT $cols FROM members m WHERE m.path GLOB ?1 AND (?2 IS NULL OR m.volser = ?2) AND $since $order"
+  local on_vol="SELECT $cols FROM members m WHERE m.path GLOB ?1 AND m.volser = ?2 AND $since $order"
+  local paths="SELECT $cols FROM members m WHERE (m.path GLOB ?1 OR m.path GLOB ?4) AND (?2 IS NULL OR m.volser = ?2) AND $since $order"
+  local names="SELECT $cols FROM members m WHERE m.name_rev GLOB ?1 AND (?2 IS NULL OR m.volser = ?2) AND $since $order"
+  local names_vol="SELECT $cols FROM members m WHERE m.name_rev GLOB ?1 AND m.volser = ?2 AND $since $order"
+  echo "fixes (rows and ms, best of 5):"
+  row() { printf '  %-64s %s\n' "$1" "$(shift; "$helper" sql "$@")"; }
+  row "'**.h*' on V0001, volume as a plain condition (no new index)" "$db" 5 "$on_vol" '**.h*' V0001 NULL
+  row "'src/lib/*': path GLOB 'src/lib/*' OR path GLOB './src/lib/*'" "$db" 5 "$paths" 'src/lib/*' NULL NULL './src/lib/*'
+  row "'exact/path/name.txt': the same OR" "$db" 5 "$paths" 'exact/path/name.txt' NULL NULL './exact/path/name.txt'
+  row "'*.c' by name: name_rev GLOB 'c.*'" "$v2" 5 "$names" 'c.*' NULL NULL
+  row "... with LIMIT 100" "$v2" 5 "$names LIMIT 100" 'c.*' NULL NULL
+  row "'*.h' by name on V0001: name_rev GLOB 'h.*', plain volume" "$v2" 5 "$names_vol" 'h.*' V0001 NULL
+  row "'name.txt' by name: name_rev GLOB 'txt.eman*'" "$v2" 5 "$names" 'txt.eman*' NULL NULL
+  CATALOG_BENCH_PRAGMAS="PRAGMA mmap_size = 1073741824" \
+    row "'*.c' by name, with PRAGMA mmap_size = 1 GiB" "$v2" 5 "$names" 'c.*' NULL NULL
+  t=$("$helper" exec "$v2" "DROP INDEX members_by_name_rev;
+    CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, id, kind, path, size, mtime)")
+  row "'*.c' by name, covering index on name_rev" "$v2" 5 "$names" 'c.*' NULL NULL
+  printf '  catalog.db %s MB; with name_rev and its index %s MB; with the covering index %s MB\n' \
+    "$(stat -c %s "$db" | awk '{ printf "%.0f", $1 / 1e6 }')" "$(awk -v b="$size_v2" 'BEGIN { printf "%.0f", b / 1e6 }')" \
+    "$(stat -c %s "$v2" | awk '{ printf "%.0f", $1 / 1e6 }')"
+  echo
+}
+
+case $what in
+  write) bench_write ;;
+  find) bench_find ;;
+  all) bench_write; bench_find ;;
+esac
