@@ -88,7 +88,7 @@ patch_no_catalog() {
   sed -i 's|^  for (auto& d : drives_) d->set_catalog(catalog_.get());$|  // VTAPEFS_NO_CATALOG=1 (benchmarks): the drives keep no catalog.\
   const char* no_catalog = std::getenv("VTAPEFS_NO_CATALOG");\
   for (auto\& d : drives_) d->set_catalog(no_catalog != nullptr \&\& std::string(no_catalog) == "1" ? nullptr : catalog_.get());|' "$f"
-  sed -i '0,/^#include <sstream>$/s//#include <cstdlib>\n#include <sstream>/' "$f"
+  grep -q '^#include <cstdlib>$' "$f" || sed -i '0,/^#include <sstream>$/s//#include <cstdlib>\n#include <sstream>/' "$f"
   echo "patched the benchmark's copy of fuse/vtapefs.cc:"
   diff -u <(git -C "$root" show HEAD:fuse/vtapefs.cc) "$f" | sed 's/^/  /' || true
 }
@@ -308,7 +308,7 @@ bench_find() {
     lim=$("$helper" find "$db" "$glob" "$vol" 100 5 | awk '{ print $2 }')
     vt=-
     if ((has_find)) && [[ $glob != "$pattern" ]]; then
-      local args=("$pattern") b= t0 t1
+      local args=("$pattern") b="" t0 t1
       [[ $vol != - ]] && args=(--volser "$vol" "$pattern")
       for _ in 1 2 3; do
         t0=$(now)
@@ -348,7 +348,6 @@ bench_find() {
   local cols="m.volser, m.file_number, m.kind, m.path, m.size, m.mtime"
   local order="ORDER BY m.volser, m.file_number, m.id"
   local since="(?3 IS NULL OR m.mtime >= ?3)"
-  local cur="SELECT $cols FROM members m WHERE m.path GLOB ?1 AND (?2 IS NULL OR m.volser = ?2) AND $since $order"
   local on_vol="SELECT $cols FROM members m WHERE m.path GLOB ?1 AND m.volser = ?2 AND $since $order"
   local paths="SELECT $cols FROM members m WHERE (m.path GLOB ?1 OR m.path GLOB ?4) AND (?2 IS NULL OR m.volser = ?2) AND $since $order"
   local names="SELECT $cols FROM members m WHERE m.name_rev GLOB ?1 AND (?2 IS NULL OR m.volser = ?2) AND $since $order"

@@ -49,9 +49,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "catalog_bench: %s\n", what.c_str());
@@ -117,19 +115,19 @@ int mktree(char** argv) {
 
 // ---- a realistic catalog ----------------------------------------------------
 
-const std::vector<std::string> kTops = {"src", "include", "lib", "doc", "tests", "build", "home", "var/log",
-                                        "etc", "opt", "usr/share", "projects", "data", "www", "backup"};
-const std::vector<std::string> kSubs = {"lib", "util", "net", "core", "io", "db", "ui", "crypto", "fs",
-                                        "mem", "sched", "drivers", "arch", "kernel", "tools", "scripts",
-                                        "alice", "bob", "carol", "dave", "reports", "2023", "2024", "archive"};
-const std::vector<std::string> kStems = {"main", "util", "config", "parser", "buffer", "socket", "server",
-                                         "client", "index", "readme", "notes", "report", "image", "table",
-                                         "queue", "hash", "list", "tree", "cache", "log", "test", "driver"};
+const std::vector<std::string> kTops = {"src", "include", "lib",       "doc",      "tests", "build", "home",  "var/log",
+                                        "etc", "opt",     "usr/share", "projects", "data",  "www",   "backup"};
+const std::vector<std::string> kSubs = {"lib",   "util", "net",   "core",    "io",      "db",     "ui",    "crypto",
+                                        "fs",    "mem",  "sched", "drivers", "arch",    "kernel", "tools", "scripts",
+                                        "alice", "bob",  "carol", "dave",    "reports", "2023",   "2024",  "archive"};
+const std::vector<std::string> kStems = {"main",  "util",   "config", "parser", "buffer", "socket", "server", "client",
+                                         "index", "readme", "notes",  "report", "image",  "table",  "queue",  "hash",
+                                         "list",  "tree",   "cache",  "log",    "test",   "driver"};
 // Extension mix, by weight: source code is common, as on real backups.
 const std::vector<std::pair<std::string, int>> kExts = {
-    {".c", 10}, {".h", 8}, {".cc", 5}, {".py", 5}, {".txt", 8}, {".o", 6}, {".so", 2}, {".log", 8},
-    {".md", 3}, {".json", 5}, {".html", 4}, {".png", 6}, {".jpg", 6}, {".tar.gz", 2}, {".pdf", 4},
-    {".xml", 3}, {".sh", 3}, {".java", 4}, {".rs", 2}, {"", 6}};
+    {".c", 10},  {".h", 8},   {".cc", 5},   {".py", 5},   {".txt", 8}, {".o", 6},   {".so", 2},
+    {".log", 8}, {".md", 3},  {".json", 5}, {".html", 4}, {".png", 6}, {".jpg", 6}, {".tar.gz", 2},
+    {".pdf", 4}, {".xml", 3}, {".sh", 3},   {".java", 4}, {".rs", 2},  {"", 6}};
 
 std::string pick_ext(Rng& rng) {
   static int total = [] {
@@ -261,8 +259,7 @@ int upkeep(char** argv) {
   std::printf("%.0f MB in records of %zu, %zu members\n", mb, record, f.members.size());
   std::printf("  SHA-256 alone             %8.0f ms  %6.0f MB/s\n", sha_ms, mb / sha_ms * 1000);
   std::printf("  whole analysis            %8.0f ms  %6.0f MB/s\n", analyze_ms, mb / analyze_ms * 1000);
-  std::printf("  catalog transaction       %8.0f ms  (replacing the same file again: %.0f ms)\n", store_ms,
-              restore_ms);
+  std::printf("  catalog transaction       %8.0f ms  (replacing the same file again: %.0f ms)\n", store_ms, restore_ms);
   return 0;
 }
 
