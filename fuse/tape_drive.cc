@@ -1,5 +1,7 @@
 #include "fuse/tape_drive.h"
 
+#include "fuse/catalog_sync.h"
+
 #include <sys/mtio.h>
 #include <unistd.h>
 
@@ -120,6 +122,8 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   block_size_ = 0;
   density_ = 0;
   if (catalog_ != nullptr) {
+    // The volume row must exist before any of its tape files is recorded.
+    if (Status s = catalog_->upsert_volume(volume_row(cartridge)); !s.is_ok()) log_line("catalog: " + s.message());
     recorder_ = std::make_unique<CatalogRecorder>(*catalog_, cartridge.volser, cartridge.image_path,
                                                   cartridge.format, number_);
     catalog_event("load", fmt::format("drive {}", number_));

@@ -36,7 +36,11 @@ Status VtapeFs::preflight() {
 Status VtapeFs::start() {
   VTAPE_RETURN_IF_ERROR(Catalog::open(library_->catalog_path(), &catalog_));
   saved_view_ = std::make_unique<SavedView>(*library_, *catalog_);
-  for (auto& d : drives_) d->set_catalog(catalog_.get());
+  // VTAPEFS_NO_CATALOG=1 (bench/catalog.sh only): drives keep no catalog,
+  // to measure what the upkeep costs.
+  const char* no_catalog = std::getenv("VTAPEFS_NO_CATALOG");
+  bool upkeep = no_catalog == nullptr || std::string(no_catalog) != "1";
+  for (auto& d : drives_) d->set_catalog(upkeep ? catalog_.get() : nullptr);
   for (const auto& [n, volser] : library_->loaded()) {
     if (n < 0 || n >= drive_count()) {
       fmt::print(stderr, "vtapefs: {} stays in drive {}, which this mount does not have (--drives)\n", volser, n);
