@@ -32,6 +32,8 @@ constexpr Command kCommands[] = {
     {"find", "find archived files in the catalog by name (glob)", vtape::run_find},
     {"index", "check the catalog against the images, or rebuild it", vtape::run_index},
     {"import", "make tape images from elsewhere cartridges of the library", vtape::run_import},
+    {"restore", "replay images, tape files or members onto a drive, an image, a pipe or a directory",
+     vtape::run_restore},
 };
 
 void print_help() {

@@ -1,0 +1,347 @@
+// vtape restore: replays a whole image or cartridge, one tape file, or
+// members of a tape file onto a tape device, into a new image, to standard
+// output or into a directory, checking what it reads against the catalog
+// (see man/vtape-restore.1).  The pieces: restore_plan (what), restore_replay
+// (reading and checking), restore_sinks and member_extractor (where to).
+
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "index/volume_indexer.h"
+#include "tapeformat/tape_motion.h"
+#include "tools/catalog_support.h"
+#include "tools/commands.h"
+#include "tools/json_writer.h"
+#include "tools/member_extractor.h"
+#include "tools/progress.h"
+#include "tools/restore_plan.h"
+#include "tools/restore_replay.h"
+#include "tools/restore_sinks.h"
+#include "tools/tool_support.h"
+
+namespace vtape {
+namespace {
+
+constexpr const char* kUsage =
+    "vtape restore SOURCE TARGET [--library DIR] [--overwrite never|always|ask] [--dry-run] [--resume] [--json]\n"
+    "  SOURCE: IMAGE | VOLSER | VOLSER/N | VOLSER/N:MEMBER-GLOB\n"
+    "  TARGET: --to-device PATH [--rewind] [--verify] | --to-image FILE [--format FMT] [--compress ...]\n"
+    "          | --to-stdout | --to-dir DIR";
+
+enum class TargetKind { kDevice, kImage, kStdout, kDir };
+
+struct Target {
+  TargetKind kind;
+  std::string path;
+};
+
+const char* target_name(TargetKind k) {
+  switch (k) {
+    case TargetKind::kDevice: return "device";
+    case TargetKind::kImage: return "image";
+    case TargetKind::kStdout: return "stdout";
+    case TargetKind::kDir: return "directory";
+  }
+  return "?";
+}
+
+// The one --to-* option given; false (and a message) otherwise.
+bool target_option(const CommandLine& cl, Target* target, std::string* error) {
+  int given = 0;
+  if (auto v = cl.value("--to-device")) *target = {TargetKind::kDevice, *v}, ++given;
+  if (auto v = cl.value("--to-image")) *target = {TargetKind::kImage, *v}, ++given;
+  if (cl.has("--to-stdout")) *target = {TargetKind::kStdout, ""}, ++given;
+  if (auto v = cl.value("--to-dir")) *target = {TargetKind::kDir, *v}, ++given;
+  if (given == 1) return true;
+  *error = given == 0 ? "say where to: --to-device, --to-image, --to-stdout or --to-dir"
+                      : "only one of --to-device, --to-image, --to-stdout and --to-dir";
+  return false;
+}
+
+// The members of the selected tape file that the glob picks, from the
+// catalog, or (when the catalog has none) by reading the tape file.
+Status select_members(const RestorePlan& plan, std::vector<TapeMember>* out) {
+  uint64_t file = *plan.only_file;
+  std::vector<TapeMember> all;
+  auto cataloged = plan.cataloged_members.find(file);
+  if (cataloged != plan.cataloged_members.end() && !cataloged->second.empty()) {
+    all = cataloged->second;
+  } else {
+    OpenOptions oo;
+    oo.format = plan.format;
+    std::unique_ptr<TapeImage> image;
+    VTAPE_RETURN_IF_ERROR(TapeImage::open(plan.image_path, oo, &image));
+    Motion m;
+    VTAPE_RETURN_IF_ERROR(space_files_forward(*image, file, &m));
+    CatalogedFile indexed;
+    VTAPE_RETURN_IF_ERROR(index_tape_file(*image, &indexed));
+    all = std::move(indexed.members);
+  }
+  for (auto& m : all) {
+    if (member_selected(*plan.members, m.path)) out->push_back(m);
+  }
+  if (out->empty()) {
+    return Status::not_found(fmt::format("no member of {} matches '{}' ({} members)", describe_tape_file(plan, file),
+                                         *plan.members, all.size()));
+  }
+  return Status::ok();
+}
+
+// Bytes of the image the selection spans, for the progress bar: [begin, end).
+void selection_span(const RestorePlan& plan, uint64_t* begin, uint64_t* end) {
+  *begin = 0;
+  *end = 0;
+  if (access(plan.image_path.c_str(), R_OK) == 0) {
+    std::unique_ptr<TapeImage> image;
+    OpenOptions oo;
+    oo.format = plan.format;
+    if (TapeImage::open(plan.image_path, oo, &image).is_ok()) *end = image->size();
+  }
+  if (!plan.only_file) return;
+  auto row = plan.cataloged.find(*plan.only_file);
+  if (row == plan.cataloged.end()) return;
+  *begin = row->second.image_offset;
+  auto next = plan.cataloged.upper_bound(*plan.only_file);
+  if (next != plan.cataloged.end()) *end = next->second.image_offset;
+}
+
+// Free space where `path` will be written (its directory), or nullopt.
+std::optional<uint64_t> free_space_for(const std::string& path, bool is_dir) {
+  std::string dir = path;
+  if (!is_dir) {
+    size_t slash = path.rfind('/');
+    dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  }
+  // A directory not made yet: ask its nearest existing parent.
+  while (access(dir.c_str(), F_OK) != 0) {
+    size_t slash = dir.rfind('/');
+    if (slash == std::string::npos) {
+      dir = ".";
+      break;
+    }
+    dir = slash == 0 ? "/" : dir.substr(0, slash);
+  }
+  struct statvfs vfs{};
+  if (statvfs(dir.c_str(), &vfs) != 0) return std::nullopt;
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+struct Outcome {
+  ReplaySummary summary;
+  DirReport dir;
+  bool verified = false;
+  uint64_t lost_error_flags = 0;
+  std::optional<uint64_t> needed;  // dry run: bytes the target needs
+  std::optional<uint64_t> room;    // dry run: free bytes there
+};
+
+std::string error_text(const RestorePlan& plan, const Status& s) {
+  return s.has_offset() ? s.message_for(plan.image_path) : s.message();
+}
+
+void print_summary(const CommandLine& cl, const RestorePlan& plan, const Target& target, const Outcome& o,
+                   double seconds) {
+  bool dry = cl.has("--dry-run");
+  if (cl.has("--json")) {
+    JsonWriter j;
+    j.begin_object().field("source", plan.source).field("volser", plan.volser).field("image", plan.image_path)
+        .field("target", target_name(target.kind)).field("target_path", target.path).field("dry_run", dry)
+        .field("tape_files", o.summary.tape_files).field("records", o.summary.records)
+        .field("filemarks", o.summary.filemarks).field("bytes", o.summary.bytes)
+        .field("unchecked_files", o.summary.unchecked_files).field("verified", o.verified)
+        .field("written", o.dir.written).field("skipped_existing", o.dir.skipped_existing)
+        .field("resumed", o.dir.resumed).field("lost_error_flags", o.lost_error_flags);
+    if (o.needed) j.field("bytes_needed", *o.needed);
+    if (o.room) j.field("bytes_free", *o.room);
+    j.key("mismatches").begin_array();
+    for (const auto& m : o.summary.mismatches) {
+      j.begin_object().field("file", m.file);
+      if (m.record) j.field("record", *m.record);
+      j.field("message", describe_mismatch(plan, m)).end_object();
+    }
+    j.end_array().key("refused").begin_array();
+    for (const auto& r : o.dir.refused) j.value(r);
+    j.end_array().key("existing").begin_array();
+    for (const auto& e : o.dir.existing) j.value(e);
+    j.end_array().field("seconds", seconds).end_object();
+    // With --to-stdout the data owns standard output: the summary goes to stderr.
+    fmt::print(target.kind == TargetKind::kStdout ? stderr : stdout, "{}\n", j.str());
+    return;
+  }
+  FILE* out = target.kind == TargetKind::kStdout ? stderr : stdout;
+  std::string where = target.kind == TargetKind::kStdout ? "standard output" : target.path;
+  fmt::print(out, "{}{} -> {}: {} tape files, {} records, {} filemarks, {} bytes in {:.2f} s{}\n",
+             dry ? "dry run: " : "", plan.source, where, o.summary.tape_files, o.summary.records,
+             o.summary.filemarks, o.summary.bytes, seconds, o.verified ? ", verified" : "");
+  if (target.kind == TargetKind::kDir) {
+    fmt::print(out, "{} written, {} left as they were, {} already restored, {} refused\n", o.dir.written,
+               o.dir.skipped_existing, o.dir.resumed, o.dir.refused.size());
+  }
+  if (o.needed) {
+    fmt::print(out, "needs about {} on the target{}\n", human_bytes(*o.needed),
+               o.room ? fmt::format(", {} free", human_bytes(*o.room)) : "");
+  }
+}
+
+}  // namespace
+
+int run_restore(const Args& args) {
+  CommandLine cl;
+  cl.flag("--help").flag("--json").flag("--dry-run").flag("--resume").flag("--rewind").flag("--verify")
+      .flag("--to-stdout").option("--to-device").option("--to-image").option("--to-dir").option("--format")
+      .option("--library").option("--overwrite");
+  declare_write_options(cl);
+  if (!cl.parse(args)) return usage_error("restore", cl.error(), kUsage);
+  if (cl.has("--help")) {
+    fmt::print("usage: {}\nReplays archived tape files exactly, checking them against the catalog.\n"
+               "See vtape-restore(1).\n", kUsage);
+    return kExitOk;
+  }
+  if (cl.positional().size() != 1) return usage_error("restore", "one SOURCE is needed", kUsage);
+  Target target;
+  std::string err;
+  if (!target_option(cl, &target, &err)) return usage_error("restore", err, kUsage);
+  auto policy = parse_overwrite_policy(cl.value("--overwrite").value_or("never"));
+  if (!policy) return usage_error("restore", "--overwrite takes never, always or ask", kUsage);
+  std::optional<Format> image_format;
+  WriteOptions wopts;
+  if (!format_option(cl, "--format", &image_format, &err) || !write_options(cl, &wopts, &err)) {
+    return usage_error("restore", err, kUsage);
+  }
+  if ((cl.has("--rewind") || cl.has("--verify")) && target.kind != TargetKind::kDevice) {
+    return usage_error("restore", "--rewind and --verify go with --to-device", kUsage);
+  }
+  const bool dry = cl.has("--dry-run");
+  const bool resume = cl.has("--resume");
+  if (resume && target.kind != TargetKind::kImage && target.kind != TargetKind::kDir) {
+    return usage_error("restore", "--resume continues a restore --to-image or --to-dir", kUsage);
+  }
+
+  RestorePlan plan;
+  Status s = resolve_restore_plan(cl.positional()[0], library_dir_option(cl), &plan);
+  if (!s.is_ok()) return failure("restore", error_text(plan, s));
+  if (plan.members && target.kind != TargetKind::kDir && target.kind != TargetKind::kStdout) {
+    return usage_error("restore", "members go --to-dir or --to-stdout", kUsage);
+  }
+  if (target.kind == TargetKind::kStdout && !plan.only_file) {
+    return usage_error("restore", "--to-stdout takes one tape file (VOLSER/N) or members of one", kUsage);
+  }
+  if (!plan.volser.empty() && plan.cataloged.empty()) {
+    fmt::print(stderr, "vtape restore: warning: the catalog has no record of {}; nothing to check its data "
+               "against\n", plan.volser);
+  }
+  std::vector<TapeMember> members;
+  if (plan.members) {
+    s = select_members(plan, &members);
+    if (!s.is_ok()) return failure("restore", error_text(plan, s));
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  uint64_t span_begin = 0, span_end = 0;
+  selection_span(plan, &span_begin, &span_end);
+  Progress progress("restore", span_end - span_begin);
+  Outcome o;
+  ReplayOptions ro;
+  ro.progress = &progress;
+  ro.progress_base = span_begin;
+
+  if (dry) {
+    NullSink sink;
+    s = replay(plan, sink, ro, &o.summary);
+    if (s.is_ok() && target.kind != TargetKind::kDevice && target.kind != TargetKind::kStdout) {
+      uint64_t bytes = 0;
+      if (plan.members) {
+        for (const auto& m : members) bytes += m.size;
+      } else {
+        bytes = o.summary.bytes;
+      }
+      // Framing: generous for every format (SIMH uses 8 bytes a record, AWS 6 a chunk).
+      if (target.kind == TargetKind::kImage) bytes += o.summary.records * 16 + o.summary.filemarks * 8;
+      o.needed = bytes;
+      o.room = free_space_for(target.path, target.kind == TargetKind::kDir);
+      if (o.room && *o.room < bytes) {
+        s = Status::no_space(fmt::format("{} needs about {}, only {} free there", target.path, human_bytes(bytes),
+                                         human_bytes(*o.room)));
+      }
+    }
+  } else if (target.kind == TargetKind::kDevice) {
+    std::unique_ptr<DeviceSink> device;
+    s = DeviceSink::open(target.path, cl.has("--rewind"), &device);
+    if (s.is_ok()) s = replay(plan, *device, ro, &o.summary);
+    if (s.is_ok() && cl.has("--verify")) {
+      progress.finish();
+      s = device->return_to_start();
+      ReplaySummary again;
+      DeviceVerifySink verify(device->fd(), target.path, o.summary.largest_record);
+      if (s.is_ok()) s = replay(plan, verify, ReplayOptions{}, &again);
+      o.verified = s.is_ok();
+    }
+    if (device) {
+      Status closed = device->close_device();
+      if (s.is_ok()) s = closed;
+    }
+  } else if (target.kind == TargetKind::kImage) {
+    if (!resume && access(target.path.c_str(), F_OK) == 0 && !may_overwrite(*policy, target.path)) {
+      return failure("restore", fmt::format("{} exists; --overwrite=always replaces it", target.path));
+    }
+    Format format = image_format.value_or(format_from_extension(target.path).value_or(plan.format));
+    if (!format_is_writable(format)) {
+      return failure("restore", fmt::format("the {} format can only be read", format_name(format)));
+    }
+    std::unique_ptr<ImageSink> sink;
+    s = ImageSink::open(target.path, format, wopts, resume, &ro.skip_objects, &sink);
+    if (s.is_ok()) s = replay(plan, *sink, ro, &o.summary);
+    if (s.is_ok()) s = sink->commit();
+    if (sink) o.lost_error_flags = sink->lost_error_flags();
+    if (!s.is_ok() && sink) {
+      progress.finish();
+      fmt::print(stderr, "vtape restore: {} keeps what was written; --resume continues it\n", sink->partial_path());
+    }
+  } else if (target.kind == TargetKind::kStdout) {
+    if (plan.members) {
+      MemberExtractor sink(members, nullptr, *policy, false, &o.dir);
+      s = replay(plan, sink, ro, &o.summary);
+    } else {
+      StdoutSink sink;
+      s = replay(plan, sink, ro, &o.summary);
+    }
+  } else {
+    SafeTree tree;
+    s = SafeTree::open(target.path, &tree);
+    if (s.is_ok() && plan.members) {
+      MemberExtractor sink(members, &tree, *policy, resume, &o.dir);
+      s = replay(plan, sink, ro, &o.summary);
+    } else if (s.is_ok()) {
+      TapeFileDirSink sink(tree, *policy, resume, plan.cataloged, &o.dir);
+      s = replay(plan, sink, ro, &o.summary);
+    }
+  }
+  progress.finish();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  for (const auto& m : o.summary.mismatches) {
+    fmt::print(stderr, "vtape restore: checksum mismatch: {}\n", describe_mismatch(plan, m));
+  }
+  for (const auto& r : o.dir.refused) fmt::print(stderr, "vtape restore: not restored: {}\n", r);
+  if (!o.dir.existing.empty() && !cl.has("--json")) {
+    fmt::print(stderr, "vtape restore: {} already there, left as they were (--overwrite=always replaces): {}{}\n",
+               o.dir.existing.size(), o.dir.existing.front(), o.dir.existing.size() > 1 ? ", ..." : "");
+  }
+  if (o.lost_error_flags > 0) {
+    fmt::print(stderr, "vtape restore: warning: {} records were flagged as read with an error; the target "
+               "format cannot say so\n", o.lost_error_flags);
+  }
+  if (!s.is_ok()) {
+    fmt::print(stderr, "vtape restore: {}\n", error_text(plan, s));
+    return kExitFailure;
+  }
+  print_summary(cl, plan, target, o, seconds);
+  bool clean = o.summary.mismatches.empty() && o.dir.refused.empty();
+  return clean ? kExitOk : kExitFailure;
+}
+
+}  // namespace vtape

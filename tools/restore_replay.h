@@ -1,0 +1,63 @@
+// Reads the selection of a RestorePlan from its image, object by object,
+// checks it against the catalog while it streams (SHA-256 of each tape
+// file, record count, and each record's CRC-32C where the catalog has
+// them) and hands every record and filemark to a RecordSink: a tape device,
+// a new image, standard output, a directory.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tapeformat/status.h"
+#include "tools/progress.h"
+#include "tools/restore_plan.h"
+
+namespace vtape {
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // Before the first object of tape file `file` (and before its filemark
+  // when it holds no records).
+  virtual Status begin_file(uint64_t /*file*/) { return Status::ok(); }
+  virtual Status record(std::span<const uint8_t> data, bool error_flag) = 0;
+  virtual Status filemark() = 0;
+  // After the tape file's filemark, or at end of data for a file that has
+  // none.  `damaged`: its checksum did not match the catalog.
+  virtual Status end_file(uint64_t /*file*/, bool /*damaged*/) { return Status::ok(); }
+};
+
+struct ChecksumMismatch {
+  uint64_t file = 0;
+  std::optional<uint64_t> record;  // the first bad record, when the catalog has record checksums
+  std::string what;                // "SHA-256 ...", "record count ..."
+};
+
+struct ReplayOptions {
+  // Objects an earlier, interrupted run already delivered (--resume): read
+  // and checked again but not handed to the sink.
+  uint64_t skip_objects = 0;
+  Progress* progress = nullptr;
+  uint64_t progress_base = 0;  // image offset where the progress bar starts
+};
+
+struct ReplaySummary {
+  uint64_t records = 0;
+  uint64_t filemarks = 0;
+  uint64_t bytes = 0;
+  uint64_t tape_files = 0;
+  uint32_t largest_record = 0;
+  uint64_t objects = 0;           // records and filemarks read
+  uint64_t unchecked_files = 0;   // tape files the catalog has no checksum for
+  std::vector<ChecksumMismatch> mismatches;
+};
+
+Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& options, ReplaySummary* summary);
+
+// "VOL001 file 2 record 17: ..." for a mismatch.
+std::string describe_mismatch(const RestorePlan& plan, const ChecksumMismatch& m);
+
+}  // namespace vtape

@@ -1,0 +1,134 @@
+// Where `vtape restore` writes the records it replays (see restore_replay.h):
+//   DeviceSink        a tape device (a vtapefs drive or a real /dev/nstN):
+//                     one write(2) per record, MTWEOF per filemark
+//   DeviceVerifySink  reads the device back and compares, record by record
+//   ImageSink         a new image in any writable format, written beside the
+//                     target and renamed over it when complete (--resume
+//                     continues the partial image)
+//   StdoutSink        the bytes of the records, for a pipe
+//   TapeFileDirSink   each tape file as DIR/NNNN.dat
+//   NullSink          nothing (--dry-run)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tapeformat/tape_image.h"
+#include "tools/overwrite_policy.h"
+#include "tools/restore_replay.h"
+#include "tools/safe_tree.h"
+
+namespace vtape {
+
+class DeviceSink : public RecordSink {
+ public:
+  // Opens the device read-write, checks that it is a tape (MTIOCGET), and
+  // rewinds it when asked; remembers the block where writing starts.
+  static Status open(const std::string& path, bool rewind, std::unique_ptr<DeviceSink>* out);
+  ~DeviceSink() override;
+  Status record(std::span<const uint8_t> data, bool error_flag) override;
+  Status filemark() override;
+  // Moves back to where writing began (MTREW or MTSEEK), to read it back.
+  Status return_to_start();
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  Status close_device();
+
+ private:
+  DeviceSink() = default;
+  int fd_ = -1;
+  std::string path_;
+  bool rewound_ = false;
+  uint32_t start_block_ = 0;
+};
+
+class DeviceVerifySink : public RecordSink {
+ public:
+  // `largest`: the largest record expected (the read buffer size).
+  DeviceVerifySink(int fd, std::string path, uint32_t largest);
+  Status begin_file(uint64_t file) override;
+  Status record(std::span<const uint8_t> data, bool error_flag) override;
+  Status filemark() override;
+
+ private:
+  int fd_;
+  std::string path_;
+  std::vector<uint8_t> buffer_;
+  uint64_t file_ = 0;
+  uint64_t record_ = 0;
+};
+
+class ImageSink : public RecordSink {
+ public:
+  // Creates OUT.vtape-partial (replacing one left over), or with `resume`
+  // opens the one an interrupted run left and counts the objects it holds
+  // (`*present`); a torn last object is cut off by the next write.
+  static Status open(const std::string& out_path, Format format, const WriteOptions& options, bool resume,
+                     uint64_t* present, std::unique_ptr<ImageSink>* out);
+  Status record(std::span<const uint8_t> data, bool error_flag) override;
+  Status filemark() override;
+  // Syncs the partial image and renames it to OUT.
+  Status commit();
+  const std::string& partial_path() const { return partial_; }
+  uint64_t lost_error_flags() const { return lost_error_flags_; }
+
+ private:
+  ImageSink() = default;
+  std::unique_ptr<TapeImage> image_;
+  std::string out_;
+  std::string partial_;
+  uint64_t lost_error_flags_ = 0;
+};
+
+class StdoutSink : public RecordSink {
+ public:
+  Status record(std::span<const uint8_t> data, bool error_flag) override;
+  Status filemark() override { return Status::ok(); }
+};
+
+class NullSink : public RecordSink {
+ public:
+  Status record(std::span<const uint8_t>, bool) override { return Status::ok(); }
+  Status filemark() override { return Status::ok(); }
+};
+
+// What a directory restore did with each name.
+struct DirReport {
+  uint64_t written = 0;
+  uint64_t skipped_existing = 0;  // there already, and not to be replaced
+  uint64_t resumed = 0;           // there already, complete, from an earlier run
+  std::vector<std::string> refused;  // "NAME: why"
+  std::vector<std::string> existing; // names left alone
+};
+
+class TapeFileDirSink : public RecordSink {
+ public:
+  // `expected_bytes(file)` gives the catalog's size of a tape file (for
+  // --resume: a complete NNNN.dat is kept), or -1 when unknown.
+  TapeFileDirSink(const SafeTree& tree, OverwritePolicy policy, bool resume,
+                  const std::map<uint64_t, TapeFileRow>& cataloged, DirReport* report);
+  ~TapeFileDirSink() override;
+  Status begin_file(uint64_t file) override;
+  Status record(std::span<const uint8_t> data, bool error_flag) override;
+  Status filemark() override { return Status::ok(); }
+  Status end_file(uint64_t file, bool damaged) override;
+
+  static std::string name_for(uint64_t file);
+
+ private:
+  const SafeTree& tree_;
+  OverwritePolicy policy_;
+  bool resume_;
+  const std::map<uint64_t, TapeFileRow>& cataloged_;
+  DirReport* report_;
+  int fd_ = -1;  // -1 while a file is skipped
+  std::string name_;
+};
+
+// Writes all of `data` to `fd`; `what` names the target in errors.
+Status write_all(int fd, std::span<const uint8_t> data, const std::string& what);
+
+}  // namespace vtape
