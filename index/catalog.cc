@@ -207,6 +207,43 @@ Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
     bind_text(m, 9, member.link_target);
     if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
   }
+  if (!f.record_crcs.empty()) {
+    // Little-endian, 4 bytes a record (man/vtape-catalog.5).
+    std::vector<uint8_t> blob(f.record_crcs.size() * 4);
+    for (size_t i = 0; i < f.record_crcs.size(); ++i) {
+      for (int b = 0; b < 4; ++b) blob[i * 4 + b] = static_cast<uint8_t>(f.record_crcs[i] >> (8 * b));
+    }
+    sqlite3_stmt* c = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertChecksums, &c));
+    StatementScope scope(c);
+    bind_text(c, 1, volser);
+    bind_int(c, 2, static_cast<int64_t>(f.row.file_number));
+    sqlite3_bind_blob64(c, 3, blob.data(), blob.size(), SQLITE_TRANSIENT);
+    if (sqlite3_step(c) != SQLITE_DONE) return error("recording record checksums");
+  }
+  return Status::ok();
+}
+
+Status Catalog::record_checksums(const std::string& volser, uint64_t file, std::vector<uint32_t>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectChecksums, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  bind_int(s, 2, static_cast<int64_t>(file));
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(s, 0));
+    size_t n = static_cast<size_t>(sqlite3_column_bytes(s, 0)) / 4;
+    out->resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      (*out)[i] = uint32_t(p[i * 4]) | uint32_t(p[i * 4 + 1]) << 8 | uint32_t(p[i * 4 + 2]) << 16 |
+                  uint32_t(p[i * 4 + 3]) << 24;
+    }
+    return Status::ok();
+  }
+  if (rc != SQLITE_DONE) return error("reading record checksums");
   return Status::ok();
 }
 
@@ -215,7 +252,7 @@ Status Catalog::replace_files(const std::string& volser, uint64_t from_file, con
   std::lock_guard lock(mu_);
   Transaction tx(db_);
   if (!tx.begun()) return error("starting a transaction");
-  for (const char* q : {sql::kDeleteMembersFrom, sql::kDeleteFilesFrom}) {
+  for (const char* q : {sql::kDeleteChecksumsFrom, sql::kDeleteMembersFrom, sql::kDeleteFilesFrom}) {
     sqlite3_stmt* s = nullptr;
     VTAPE_RETURN_IF_ERROR(prepare(q, &s));
     StatementScope scope(s);
@@ -281,7 +318,8 @@ Status Catalog::delete_volume(const std::string& volser) {
   std::lock_guard lock(mu_);
   Transaction tx(db_);
   if (!tx.begun()) return error("starting a transaction");
-  for (const char* q : {sql::kDeleteVolumeMembers, sql::kDeleteVolumeFiles, sql::kDeleteVolume}) {
+  for (const char* q :
+       {sql::kDeleteVolumeChecksums, sql::kDeleteVolumeMembers, sql::kDeleteVolumeFiles, sql::kDeleteVolume}) {
     sqlite3_stmt* s = nullptr;
     VTAPE_RETURN_IF_ERROR(prepare(q, &s));
     StatementScope scope(s);

@@ -64,6 +64,7 @@ struct FoundMember {
 struct CatalogedFile {
   TapeFileRow row;
   std::vector<TapeMember> members;
+  std::vector<uint32_t> record_crcs;  // CRC-32C of each record (may be empty: not known)
   std::string label_volser;  // from a VOL1 label in this file, if any
   std::string label_owner;
 };
@@ -85,6 +86,9 @@ class Catalog {
   Status volumes(std::vector<VolumeRow>* out);
   Status files(const std::string& volser, std::vector<TapeFileRow>* out);
   Status members(const std::string& volser, uint64_t file, std::vector<TapeMember>* out);
+  // The CRC-32C of every record of a tape file, in order; empty when the
+  // catalog has none for it.
+  Status record_checksums(const std::string& volser, uint64_t file, std::vector<uint32_t>* out);
   Status find(const std::string& glob, const std::optional<std::string>& volser, const std::optional<int64_t>& since,
               uint64_t limit, std::vector<FoundMember>* out);
 

@@ -48,6 +48,7 @@ Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
     file.row.content = content_name(a.content);
     file.row.damage = a.damage.value_or("");
     file.members = std::move(a.members);
+    file.record_crcs = std::move(a.record_crcs);
     file.label_volser = a.label_volser;
     file.label_owner = a.label_owner;
   }

@@ -5,7 +5,7 @@
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -62,6 +62,16 @@ CREATE TABLE events (
   detail TEXT NOT NULL DEFAULT ''
 );
 )sql",
+    // 1 -> 2: record checksums, so a restore names the record that changed.
+    R"sql(
+CREATE TABLE record_checksums (
+  volser       TEXT NOT NULL,
+  file_number  INTEGER NOT NULL,
+  crc32c       BLOB NOT NULL,
+  PRIMARY KEY (volser, file_number),
+  FOREIGN KEY (volser, file_number) REFERENCES tape_files(volser, file_number) ON DELETE CASCADE
+);
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -76,6 +86,13 @@ inline constexpr const char* kSetVolumeSize = "UPDATE volumes SET image_size = ?
 inline constexpr const char* kSetVolumeLabel = "UPDATE volumes SET label_volser = ?2, label_owner = ?3 WHERE volser = ?1";
 inline constexpr const char* kDeleteFilesFrom = "DELETE FROM tape_files WHERE volser = ?1 AND file_number >= ?2";
 inline constexpr const char* kDeleteMembersFrom = "DELETE FROM members WHERE volser = ?1 AND file_number >= ?2";
+inline constexpr const char* kDeleteChecksumsFrom =
+    "DELETE FROM record_checksums WHERE volser = ?1 AND file_number >= ?2";
+inline constexpr const char* kInsertChecksums =
+    "INSERT INTO record_checksums (volser, file_number, crc32c) VALUES (?1, ?2, ?3)";
+inline constexpr const char* kSelectChecksums =
+    "SELECT crc32c FROM record_checksums WHERE volser = ?1 AND file_number = ?2";
+inline constexpr const char* kDeleteVolumeChecksums = "DELETE FROM record_checksums WHERE volser = ?1";
 inline constexpr const char* kInsertFile = R"sql(
 INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,
                         image_offset, sha256, written_at, closed_cleanly, content, damage)

@@ -1,5 +1,7 @@
 #include "index/tape_file_analyzer.h"
 
+#include "index/crc32c.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -92,6 +94,7 @@ void TapeFileAnalyzer::add_record(std::span<const uint8_t> data) {
   ++result_.records;
   result_.bytes += data.size();
   sha_.update(data);
+  result_.record_crcs.push_back(crc32c(data));
   if (result_.content == ContentKind::kAnsiLabels || result_.content == ContentKind::kIbmLabels) add_label(data);
   if (parser_ && !parser_->done()) parser_->feed(data);
 }

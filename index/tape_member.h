@@ -29,6 +29,7 @@ struct TapeFileAnalysis {
   uint32_t smallest = 0;
   uint32_t largest = 0;
   std::string sha256;
+  std::vector<uint32_t> record_crcs;  // CRC-32C of each record, in order
   ContentKind content = ContentKind::kUnknown;
   std::vector<TapeMember> members;
   std::optional<std::string> damage;  // where content detection stopped, and why

@@ -41,6 +41,7 @@ Status index_tape_file(TapeImage& image, CatalogedFile* out) {
   TapeFileAnalysis a = analyzer.finish();
   out->row = row_from(a, start.file, start.object_index, start.offset, closed);
   out->members = std::move(a.members);
+  out->record_crcs = std::move(a.record_crcs);
   out->label_volser = a.label_volser;
   out->label_owner = a.label_owner;
   return Status::ok();
@@ -67,6 +68,7 @@ Status index_image(TapeImage& image, bool salvage, VolumeIndex* out) {
     CatalogedFile f;
     f.row = row_from(a, file_number, file_start.object_index, file_start.offset, closed);
     f.members = std::move(a.members);
+    f.record_crcs = std::move(a.record_crcs);
     out->files.push_back(std::move(f));
     analyzer = TapeFileAnalyzer();
     file_open = false;

@@ -32,7 +32,7 @@ constexpr const char* kUsage =
     "  TARGET: --to-device PATH [--rewind] [--verify] | --to-image FILE [--format FMT] [--compress ...]\n"
     "          | --to-stdout | --to-dir DIR";
 
-enum class TargetKind { kDevice, kImage, kStdout, kDir };
+enum class TargetKind { kNone, kDevice, kImage, kStdout, kDir };
 
 struct Target {
   TargetKind kind;
@@ -41,6 +41,7 @@ struct Target {
 
 const char* target_name(TargetKind k) {
   switch (k) {
+    case TargetKind::kNone: return "none";
     case TargetKind::kDevice: return "device";
     case TargetKind::kImage: return "image";
     case TargetKind::kStdout: return "stdout";
@@ -57,6 +58,10 @@ bool target_option(const CommandLine& cl, Target* target, std::string* error) {
   if (cl.has("--to-stdout")) *target = {TargetKind::kStdout, ""}, ++given;
   if (auto v = cl.value("--to-dir")) *target = {TargetKind::kDir, *v}, ++given;
   if (given == 1) return true;
+  if (given == 0 && cl.has("--dry-run")) {
+    *target = {TargetKind::kNone, ""};  // only read and check
+    return true;
+  }
   *error = given == 0 ? "say where to: --to-device, --to-image, --to-stdout or --to-dir"
                       : "only one of --to-device, --to-image, --to-stdout and --to-dir";
   return false;
@@ -161,6 +166,7 @@ void print_summary(const CommandLine& cl, const RestorePlan& plan, const Target&
     for (const auto& m : o.summary.mismatches) {
       j.begin_object().field("file", m.file);
       if (m.record) j.field("record", *m.record);
+      if (m.image_offset) j.field("image_offset", *m.image_offset);
       j.field("message", describe_mismatch(plan, m)).end_object();
     }
     j.end_array().key("refused").begin_array();
@@ -173,7 +179,9 @@ void print_summary(const CommandLine& cl, const RestorePlan& plan, const Target&
     return;
   }
   FILE* out = target.kind == TargetKind::kStdout ? stderr : stdout;
-  std::string where = target.kind == TargetKind::kStdout ? "standard output" : target.path;
+  std::string where = target.kind == TargetKind::kStdout ? "standard output"
+                      : target.kind == TargetKind::kNone ? "(read and checked only)"
+                                                         : target.path;
   fmt::print(out, "{}{} -> {}: {} tape files, {} records, {} filemarks, {} bytes in {:.2f} s{}\n",
              dry ? "dry run: " : "", plan.source, where, o.summary.tape_files, o.summary.records,
              o.summary.filemarks, o.summary.bytes, seconds, o.verified ? ", verified" : "");
@@ -252,7 +260,7 @@ int run_restore(const Args& args) {
   if (dry) {
     NullSink sink;
     s = replay(plan, sink, ro, &o.summary);
-    if (s.is_ok() && target.kind != TargetKind::kDevice && target.kind != TargetKind::kStdout) {
+    if (s.is_ok() && (target.kind == TargetKind::kImage || target.kind == TargetKind::kDir)) {
       uint64_t bytes = 0;
       if (plan.members) {
         for (const auto& m : members) bytes += m.size;

@@ -99,6 +99,12 @@ Status resolve_restore_plan(const std::string& source, const std::string& librar
   VTAPE_RETURN_IF_ERROR(Catalog::open(library->catalog_path(), &catalog));
   std::vector<TapeFileRow> rows;
   VTAPE_RETURN_IF_ERROR(catalog->files(plan->volser, &rows));
+  for (auto& row : rows) {
+    if (plan->only_file && row.file_number != *plan->only_file) continue;
+    std::vector<uint32_t> crcs;
+    VTAPE_RETURN_IF_ERROR(catalog->record_checksums(plan->volser, row.file_number, &crcs));
+    if (!crcs.empty()) plan->record_checksums[row.file_number] = std::move(crcs);
+  }
   for (auto& row : rows) plan->cataloged[row.file_number] = row;
   if (plan->only_file) {
     if (!rows.empty() && !plan->cataloged.count(*plan->only_file)) {

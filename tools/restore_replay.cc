@@ -23,14 +23,19 @@ class FileCheck {
   bool checked() const { return expected_ != nullptr; }
   uint64_t records() const { return records_; }
 
-  void record(std::span<const uint8_t> data) {
+  void record(std::span<const uint8_t> data, uint64_t image_offset) {
     if (!expected_) {
       ++records_;
       return;
     }
     sha_.update(data);
-    if (crcs_ && !first_bad_record_ && records_ < crcs_->size() && crc32c(data) != (*crcs_)[records_]) {
-      first_bad_record_ = records_;
+    if (crcs_ && !first_bad_record_ && records_ < crcs_->size()) {
+      uint32_t crc = crc32c(data);
+      if (crc != (*crcs_)[records_]) {
+        first_bad_record_ = records_;
+        bad_offset_ = image_offset;
+        bad_crc_ = fmt::format("CRC-32C {:08x}, the catalog has {:08x}", crc, (*crcs_)[records_]);
+      }
     }
     ++records_;
   }
@@ -41,18 +46,20 @@ class FileCheck {
     ChecksumMismatch m;
     m.file = file_;
     m.record = first_bad_record_;
+    m.image_offset = bad_offset_;
     std::string digest = sha_.hex_digest();
     if (records_ != expected_->records) {
       m.what = fmt::format("the catalog records {} records, the image holds {}", expected_->records, records_);
       if (!m.record && crcs_ && records_ < crcs_->size()) m.record = records_;
       return m;
     }
-    if (digest != expected_->sha256) {
-      m.what = fmt::format("SHA-256 mismatch: the catalog has {}, the image gives {}", expected_->sha256, digest);
+    if (first_bad_record_) {
+      m.what = fmt::format("the record at image byte {} is not what was archived ({}); the tape file's SHA-256 is {}, "
+                           "the catalog has {}", *bad_offset_, bad_crc_, digest, expected_->sha256);
       return m;
     }
-    if (first_bad_record_) {
-      m.what = "CRC-32C mismatch";
+    if (digest != expected_->sha256) {
+      m.what = fmt::format("the tape file's SHA-256 is {}, the catalog has {}", digest, expected_->sha256);
       return m;
     }
     return std::nullopt;
@@ -65,6 +72,8 @@ class FileCheck {
   Sha256 sha_;
   uint64_t records_ = 0;
   std::optional<uint64_t> first_bad_record_;
+  std::optional<uint64_t> bad_offset_;
+  std::string bad_crc_;
 };
 
 }  // namespace
@@ -134,7 +143,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
       ++summary->records;
       summary->bytes += data.size();
       if (data.size() > summary->largest_record) summary->largest_record = static_cast<uint32_t>(data.size());
-      check->record(data);
+      check->record(data, obj.offset);
       if (deliver()) VTAPE_RETURN_IF_ERROR(sink.record(data, obj.error_flag));
     }
     if (options.progress) {

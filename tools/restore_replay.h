@@ -33,6 +33,7 @@ class RecordSink {
 struct ChecksumMismatch {
   uint64_t file = 0;
   std::optional<uint64_t> record;  // the first bad record, when the catalog has record checksums
+  std::optional<uint64_t> image_offset;  // where that record is in the image
   std::string what;                // "SHA-256 ...", "record count ..."
 };
 
