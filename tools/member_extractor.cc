@@ -152,6 +152,7 @@ Status MemberExtractor::make_links_and_directories() {
   std::vector<const TapeMember*> directories;
   for (const TapeMember& m : members_) {
     if (m.kind == "file") continue;
+    if (m.kind == "directory" && (m.path.empty() || m.path == ".")) continue;  // "./": the target itself
     if (m.kind != "directory" && m.kind != "symlink" && m.kind != "hardlink") {
       if (m.kind == "other") {
         report_->refused.push_back(fmt::format("{}: a device, FIFO or socket is not restored",

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -52,9 +54,9 @@ std::string escaping_link_reason(std::string_view name, std::string_view target)
 }
 
 Status SafeTree::open(const std::string& root, SafeTree* out) {
-  if (mkdir(root.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status::io_error(fmt::format("cannot create the directory {}", root), errno);
-  }
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);  // the target itself is the user's word: made with its parents
+  if (ec) return Status::io_error(fmt::format("cannot create the directory {}", root), ec.value());
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(fmt::format("cannot open the directory {}", root), errno);
   SafeTree tree;
