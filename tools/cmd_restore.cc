@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "index/volume_indexer.h"
 #include "tapeformat/tape_motion.h"
+#include "tools/async_sink.h"
 #include "tools/catalog_support.h"
 #include "tools/commands.h"
 #include "tools/json_writer.h"
@@ -116,20 +118,11 @@ void selection_span(const RestorePlan& plan, uint64_t* begin, uint64_t* end) {
 
 // Free space where `path` will be written (its directory), or nullopt.
 std::optional<uint64_t> free_space_for(const std::string& path, bool is_dir) {
-  std::string dir = path;
-  if (!is_dir) {
-    size_t slash = path.rfind('/');
-    dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  }
+  std::filesystem::path dir = std::filesystem::absolute(path);
+  if (!is_dir) dir = dir.parent_path();
   // A directory not made yet: ask its nearest existing parent.
-  while (access(dir.c_str(), F_OK) != 0) {
-    size_t slash = dir.rfind('/');
-    if (slash == std::string::npos) {
-      dir = ".";
-      break;
-    }
-    dir = slash == 0 ? "/" : dir.substr(0, slash);
-  }
+  std::error_code ec;
+  while (!std::filesystem::exists(dir, ec) && dir.has_relative_path()) dir = dir.parent_path();
   struct statvfs vfs{};
   if (statvfs(dir.c_str(), &vfs) != 0) return std::nullopt;
   return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
@@ -143,6 +136,23 @@ struct Outcome {
   std::optional<uint64_t> needed;  // dry run: bytes the target needs
   std::optional<uint64_t> room;    // dry run: free bytes there
 };
+
+// Replays the plan into `sink` running on a thread of its own, so reading
+// and checking overlap with writing.
+Status replay_async(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& options, ReplaySummary* summary) {
+  AsyncSink async(sink);
+  Status s = replay(plan, async, options, summary);
+  Status written = async.finish();
+  return s.is_ok() ? written : s;
+}
+
+// Whether an image restore may copy the source's bytes as they are.
+bool raw_copy_possible(const RestorePlan& plan, Format format, const CommandLine& cl) {
+  if (format != plan.format || cl.has("--resume")) return false;
+  if (cl.value("--compress") || cl.value("--level") || cl.value("--chunk-size")) return false;
+  bool simh_framed = format == Format::kSimh || format == Format::kE11 || format == Format::kMtd;
+  return simh_framed || !plan.only_file || *plan.only_file == 0;
+}
 
 std::string error_text(const RestorePlan& plan, const Status& s) {
   return s.has_offset() ? s.message_for(plan.image_path) : s.message();
@@ -279,7 +289,7 @@ int run_restore(const Args& args) {
   } else if (target.kind == TargetKind::kDevice) {
     std::unique_ptr<DeviceSink> device;
     s = DeviceSink::open(target.path, cl.has("--rewind"), &device);
-    if (s.is_ok()) s = replay(plan, *device, ro, &o.summary);
+    if (s.is_ok()) s = replay_async(plan, *device, ro, &o.summary);
     if (s.is_ok() && cl.has("--verify")) {
       progress.finish();
       s = device->return_to_start();
@@ -300,14 +310,26 @@ int run_restore(const Args& args) {
     if (!format_is_writable(format)) {
       return failure("restore", fmt::format("the {} format can only be read", format_name(format)));
     }
-    std::unique_ptr<ImageSink> sink;
-    s = ImageSink::open(target.path, format, wopts, resume, &ro.skip_objects, &sink);
-    if (s.is_ok()) s = replay(plan, *sink, ro, &o.summary);
-    if (s.is_ok()) s = sink->commit();
-    if (sink) o.lost_error_flags = sink->lost_error_flags();
-    if (!s.is_ok() && sink) {
+    std::string partial;
+    if (raw_copy_possible(plan, format, cl)) {
+      std::unique_ptr<RawImageSink> sink;
+      s = RawImageSink::open(plan.image_path, target.path, &sink);
+      if (s.is_ok()) s = replay_async(plan, *sink, ro, &o.summary);
+      if (s.is_ok()) s = sink->commit();
+      if (sink) partial = sink->partial_path();
+    } else {
+      std::unique_ptr<ImageSink> sink;
+      s = ImageSink::open(target.path, format, wopts, resume, &ro.skip_objects, &sink);
+      if (s.is_ok()) s = replay_async(plan, *sink, ro, &o.summary);
+      if (s.is_ok()) s = sink->commit();
+      if (sink) {
+        o.lost_error_flags = sink->lost_error_flags();
+        partial = sink->partial_path();
+      }
+    }
+    if (!s.is_ok() && !partial.empty()) {
       progress.finish();
-      fmt::print(stderr, "vtape restore: {} keeps what was written; --resume continues it\n", sink->partial_path());
+      fmt::print(stderr, "vtape restore: {} keeps what was written; --resume continues it\n", partial);
     }
   } else if (target.kind == TargetKind::kStdout) {
     if (plan.members) {
@@ -315,17 +337,17 @@ int run_restore(const Args& args) {
       s = replay(plan, sink, ro, &o.summary);
     } else {
       StdoutSink sink;
-      s = replay(plan, sink, ro, &o.summary);
+      s = replay_async(plan, sink, ro, &o.summary);
     }
   } else {
     SafeTree tree;
     s = SafeTree::open(target.path, &tree);
     if (s.is_ok() && plan.members) {
       MemberExtractor sink(members, &tree, *policy, resume, &o.dir);
-      s = replay(plan, sink, ro, &o.summary);
+      s = replay_async(plan, sink, ro, &o.summary);
     } else if (s.is_ok()) {
       TapeFileDirSink sink(tree, *policy, resume, plan.cataloged, &o.dir);
-      s = replay(plan, sink, ro, &o.summary);
+      s = replay_async(plan, sink, ro, &o.summary);
     }
   }
   progress.finish();

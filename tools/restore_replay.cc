@@ -136,7 +136,10 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
     ++summary->objects;
     if (obj.kind == ObjectKind::kFilemark) {
       ++summary->filemarks;
-      if (deliver()) VTAPE_RETURN_IF_ERROR(sink.filemark());
+      if (deliver()) {
+        sink.source_object(obj.offset, obj.stored_size);
+        VTAPE_RETURN_IF_ERROR(sink.filemark());
+      }
       VTAPE_RETURN_IF_ERROR(end_file(true));
       if (plan.only_file) break;
     } else {
@@ -144,7 +147,10 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
       summary->bytes += data.size();
       if (data.size() > summary->largest_record) summary->largest_record = static_cast<uint32_t>(data.size());
       check->record(data, obj.offset);
-      if (deliver()) VTAPE_RETURN_IF_ERROR(sink.record(data, obj.error_flag));
+      if (deliver()) {
+        sink.source_object(obj.offset, obj.stored_size);
+        VTAPE_RETURN_IF_ERROR(sink.record(data, obj.error_flag));
+      }
     }
     if (options.progress) {
       uint64_t at = image->position().offset;

@@ -28,6 +28,11 @@ class RecordSink {
   // After the tape file's filemark, or at end of data for a file that has
   // none.  `damaged`: its checksum did not match the catalog.
   virtual Status end_file(uint64_t /*file*/, bool /*damaged*/) { return Status::ok(); }
+  // Where the record or filemark about to be delivered lies in the source
+  // image, framing included (for a sink that copies image bytes as they are).
+  virtual void source_object(uint64_t /*offset*/, uint64_t /*stored_size*/) {}
+  // Whether record() needs the data (a sink copying by offset does not).
+  virtual bool wants_data() const { return true; }
 };
 
 struct ChecksumMismatch {

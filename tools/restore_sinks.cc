@@ -187,6 +187,78 @@ Status ImageSink::commit() {
   return Status::ok();
 }
 
+// --- RawImageSink ---
+
+Status RawImageSink::open(const std::string& source_path, const std::string& out_path,
+                          std::unique_ptr<RawImageSink>* out) {
+  std::unique_ptr<RawImageSink> sink(new RawImageSink());
+  sink->source_ = source_path;
+  sink->out_ = out_path;
+  sink->partial_ = out_path + ".vtape-partial";
+  sink->source_fd_ = ::open(source_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (sink->source_fd_ < 0) return Status::io_error(fmt::format("cannot open {}", source_path), errno);
+  sink->out_fd_ = ::open(sink->partial_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (sink->out_fd_ < 0) return Status::io_error(fmt::format("cannot create {}", sink->partial_), errno);
+  *out = std::move(sink);
+  return Status::ok();
+}
+
+RawImageSink::~RawImageSink() {
+  if (source_fd_ >= 0) ::close(source_fd_);
+  if (out_fd_ >= 0) ::close(out_fd_);
+}
+
+void RawImageSink::source_object(uint64_t offset, uint64_t stored_size) {
+  object_offset_ = offset;
+  object_size_ = stored_size;
+}
+
+Status RawImageSink::add() {
+  constexpr uint64_t kRun = 8u << 20;
+  if (object_offset_ != run_end_ || run_end_ - run_begin_ >= kRun) {
+    VTAPE_RETURN_IF_ERROR(copy_pending());
+    run_begin_ = object_offset_;
+  }
+  run_end_ = object_offset_ + object_size_;
+  return Status::ok();
+}
+
+Status RawImageSink::copy_pending() {
+  loff_t from = static_cast<loff_t>(run_begin_);
+  uint64_t left = run_end_ - run_begin_;
+  std::vector<uint8_t> buffer;  // only when the kernel cannot copy between these files
+  while (left > 0) {
+    ssize_t n = copy_file_range(source_fd_, &from, out_fd_, nullptr, left, 0);
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+      if (buffer.empty()) buffer.resize(1u << 20);
+      n = pread(source_fd_, buffer.data(), std::min<uint64_t>(left, buffer.size()), from);
+      if (n > 0) {
+        VTAPE_RETURN_IF_ERROR(write_all(out_fd_, std::span(buffer.data(), static_cast<size_t>(n)), partial_));
+        from += n;
+      }
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == ENOSPC) return Status::no_space(fmt::format("{}: the file system is full", partial_));
+    if (n < 0) return Status::io_error(fmt::format("copying {} to {}", source_, partial_), errno);
+    if (n == 0) return Status::io_error(fmt::format("{} ended at byte {} while copying", source_, from), EIO);
+    left -= static_cast<uint64_t>(n);
+  }
+  run_begin_ = run_end_;
+  return Status::ok();
+}
+
+Status RawImageSink::commit() {
+  VTAPE_RETURN_IF_ERROR(copy_pending());
+  if (fdatasync(out_fd_) != 0) return Status::io_error(fmt::format("cannot sync {}", partial_), errno);
+  int fd = out_fd_;
+  out_fd_ = -1;
+  if (::close(fd) != 0) return Status::io_error(fmt::format("cannot write {}", partial_), errno);
+  if (::rename(partial_.c_str(), out_.c_str()) != 0) {
+    return Status::io_error(fmt::format("cannot rename {} to {}", partial_, out_), errno);
+  }
+  return Status::ok();
+}
+
 // --- StdoutSink ---
 
 Status StdoutSink::record(std::span<const uint8_t> data, bool) {

@@ -83,6 +83,39 @@ class ImageSink : public RecordSink {
   uint64_t lost_error_flags_ = 0;
 };
 
+// The same format, whole objects: the source image's bytes of each record
+// and filemark are copied as they are (copy_file_range, in the kernel),
+// nothing decoded or encoded again.  Contiguous objects are copied in runs
+// of up to 8 MiB.  For SIMH-framed formats any selection; for AWS and HET
+// only a selection starting at the beginning of the image (their headers
+// name the length of the block before).
+class RawImageSink : public RecordSink {
+ public:
+  static Status open(const std::string& source_path, const std::string& out_path,
+                     std::unique_ptr<RawImageSink>* out);
+  ~RawImageSink() override;
+  void source_object(uint64_t offset, uint64_t stored_size) override;
+  Status record(std::span<const uint8_t>, bool) override { return add(); }
+  Status filemark() override { return add(); }
+  bool wants_data() const override { return false; }
+  // Copies what is pending, syncs and renames the partial image to OUT.
+  Status commit();
+  const std::string& partial_path() const { return partial_; }
+
+ private:
+  RawImageSink() = default;
+  Status add();
+  Status copy_pending();
+
+  int source_fd_ = -1;
+  int out_fd_ = -1;
+  std::string source_;
+  std::string out_;
+  std::string partial_;
+  uint64_t object_offset_ = 0, object_size_ = 0;  // the object being delivered
+  uint64_t run_begin_ = 0, run_end_ = 0;          // the run of objects not copied yet
+};
+
 class StdoutSink : public RecordSink {
  public:
   Status record(std::span<const uint8_t> data, bool error_flag) override;

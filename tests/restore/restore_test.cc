@@ -450,6 +450,29 @@ TEST(Restore, TapeFilesGoToADirectoryAsNumberedFiles) {
   EXPECT_NE(r.out.find("./sub/nums"), std::string::npos);
 }
 
+TEST(Restore, OneTapeFileBecomesAnImageOfItsOwnInAnyFormat) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  SourceTree t;
+  tar_to(t, vt.drive(0));
+  tar_to(t, vt.drive(0), "64");
+  std::string source = record_layout(cartridge_image(vt, "SCR001"));
+  std::string second = source.substr(source.find("file 1:") + 7);
+  TempDir work;
+  // .tap copies the bytes as they are; .aws and .het are encoded again.
+  for (std::string name : {"one.tap", "one.aws", "one.het", "one.e11"}) {
+    CommandResult r = vt.vtape("restore SCR001/1 --to-image " + q(work.file(name)));
+    ASSERT_EQ(r.exit_code, 0) << name << "\n" << describe(r);
+    EXPECT_EQ(record_layout(work.file(name)), "file 0:" + second) << name;
+    r = run_vtape("verify " + q(work.file(name)));
+    EXPECT_EQ(r.exit_code, 0) << name << "\n" << describe(r);
+  }
+  // An image given by path restores like a cartridge.
+  CommandResult r = run_vtape("restore " + q(work.file("one.aws")) + " --to-dir " + q(work.file("d")));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(read_file_bytes(work.file("d/0000.dat")).size(), 32768u * 10);  // tar -b 64 of ~300 KB: 10 records
+}
+
 TEST(Restore, BadSourcesAndOptionsAreClearErrors) {
   MountedVtapefs vt;
   ASSERT_TRUE(vt.ok()) << vt.error();

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Throughput of vtape restore against cp of the same image (the ceiling),
+# in one run:
+#
+#   bench/restore.sh
+#
+# Builds a cataloged cartridge (SIMH, RESTORE_BENCH_SIZE of pseudo-random
+# data in 64 KiB records, imported with `vtape import` so the catalog holds
+# its checksums), then, each the best of BENCH_RUNS runs, cache-hot:
+#   cp           cp of the cartridge image to a new file (the ceiling)
+#   to-image     vtape restore VOLSER --to-image OUT.tap (same format;
+#                every record checked against the catalog, then synced)
+#   to-aws       vtape restore VOLSER --to-image OUT.aws (another format)
+#   to-drive     vtape restore VOLSER --to-device drives/nst1 --rewind on a
+#                mounted vtapefs (the drive writes through, keeps the catalog)
+# cp's time includes a sync of the copy, as the restore syncs its image.
+#
+# Environment:
+#   VTAPEFS, VTAPE        the binaries (default: build-bench2/ of this checkout;
+#                         use a Release build)
+#   BENCH_DIR             where everything goes (default: a new directory
+#                         under ${TMPDIR:-/tmp})
+#   RESTORE_BENCH_SIZE    data on the cartridge (default 1G)
+#   BENCH_RUNS            runs per figure (default 3)
+set -euo pipefail
+export LC_ALL=C
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+vtapefs=${VTAPEFS:-$root/build-bench2/fuse/vtapefs}
+vtape=${VTAPE:-$root/build-bench2/tools/vtape}
+runs=${BENCH_RUNS:-3}
+size_arg=${RESTORE_BENCH_SIZE:-1G}
+
+for b in "$vtapefs" "$vtape"; do
+  if [[ ! -x $b ]]; then
+    echo "$0: no binary at $b (set VTAPEFS and VTAPE)" >&2
+    exit 2
+  fi
+done
+for cmd in cp fusermount3 numfmt openssl; do
+  command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
+done
+if ! size=$(numfmt --from=iec "$size_arg" 2> /dev/null) || ((size < 65536)); then
+  echo "$0: RESTORE_BENCH_SIZE must be at least 64K, not '$size_arg'" >&2
+  exit 2
+fi
+
+if [[ -n ${BENCH_DIR:-} ]]; then
+  dir=$BENCH_DIR
+  mkdir -p "$dir"
+  own_dir=0
+else
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/vtape-restore-bench.XXXXXX")
+  own_dir=1
+fi
+lib=$dir/library
+mnt=$dir/mnt
+log=$dir/vtapefs.log
+mkdir -p "$mnt"
+rm -rf "$lib"
+
+daemon=
+cleanup() {
+  if [[ -n $daemon ]]; then
+    fusermount3 -u "$mnt" 2> /dev/null || fusermount3 -u -z "$mnt" 2> /dev/null || true
+    for _ in $(seq 100); do kill -0 "$daemon" 2> /dev/null || break; sleep 0.05; done
+    kill -0 "$daemon" 2> /dev/null && kill "$daemon"
+  fi
+  if ((own_dir)); then rm -rf "$dir"; else rm -rf "$lib" "$dir"/out.* "$dir"/source.tap; fi
+}
+trap cleanup EXIT
+
+export VTAPE_LIBRARY=$lib
+# Pseudo-random data (incompressible, fast to make) as one tape file.
+# (openssl ends with SIGPIPE when head has enough: not a failure.)
+{ openssl enc -aes-128-ctr -pass pass:vtape -nosalt -pbkdf2 < /dev/zero 2> /dev/null || true; } | head -c "$size" |
+  "$vtape" write "$dir/source.tap" --record-size 65536 - > /dev/null
+"$vtape" import "$dir/source.tap" --volser SRC001 > /dev/null
+image=$lib/cartridges/SRC001.tap
+"$vtape" new DST001 --capacity $((size + size / 8 + (64 << 20))) > /dev/null
+"$vtape" load 1 DST001 > /dev/null
+"$vtapefs" -f --library "$lib" "$mnt" 2> "$log" &
+daemon=$!
+for _ in $(seq 200); do
+  [[ -e $mnt/drives/nst1 ]] && break
+  kill -0 "$daemon" 2> /dev/null || { echo "$0: vtapefs did not start:" >&2; cat "$log" >&2; exit 1; }
+  sleep 0.05
+done
+[[ -e $mnt/drives/nst1 ]] || { echo "$0: vtapefs did not mount on $mnt" >&2; exit 1; }
+drive=$mnt/drives/nst1
+cat "$image" > /dev/null  # cache-hot from the start
+
+# seconds COMMAND... -> wall time of the command
+seconds() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" > /dev/null
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
+}
+
+run_kind() {
+  case $1 in
+    cp) rm -f "$dir/out.cp"; sync; seconds sh -c "cp '$image' '$dir/out.cp' && sync '$dir/out.cp'" ;;
+    to-image) rm -f "$dir/out.tap"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.tap" ;;
+    to-aws) rm -f "$dir/out.aws"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.aws" ;;
+    to-drive) sync; seconds "$vtape" restore SRC001 --to-device "$drive" --rewind ;;
+  esac
+}
+
+best() {
+  local b='' s
+  for _ in $(seq "$runs"); do
+    s=$(run_kind "$1")
+    if [[ -z $b ]] || awk -v a="$s" -v b="$b" 'BEGIN { exit !(a < b) }'; then b=$s; fi
+  done
+  echo "$b"
+}
+
+bytes=$(stat -c %s "$image")
+echo "vtape restore throughput, $(numfmt --to=iec "$bytes") image of 64 KiB records, best of $runs, cache-hot;" \
+  "$(nproc) CPUs; $(df --output=source,fstype "$dir" | tail -1 | tr -s ' ')"
+printf '%-10s %10s %10s  %6s\n' "what" "seconds" "MB/s" "of cp"
+ceiling=$(best cp)
+for kind in cp to-image to-aws to-drive; do
+  if [[ $kind == cp ]]; then s=$ceiling; else s=$(best "$kind"); fi
+  printf '%-10s %10s %10s  %6s\n' "$kind" "$s" "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.0f", b / s / 1e6 }')" \
+    "$(awk -v c="$ceiling" -v s="$s" 'BEGIN { printf "%.2f", c / s }')"
+done

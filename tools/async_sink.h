@@ -1,0 +1,61 @@
+// AsyncSink: runs another RecordSink on a thread of its own, so that reading
+// and checking the source (restore_replay: the image read, SHA-256 and
+// CRC-32C of every record) overlaps with writing the target (a device, an
+// image, a directory).  Calls are queued in order; the record data is
+// copied into reused buffers, at most `max_bytes` in flight.  The first
+// error the target returns is handed back to the reader at its next call,
+// which stops the replay; finish() waits for the queue to drain.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tools/restore_replay.h"
+
+namespace vtape {
+
+class AsyncSink : public RecordSink {
+ public:
+  explicit AsyncSink(RecordSink& target, size_t max_bytes = 32u << 20);
+  ~AsyncSink() override;
+  AsyncSink(const AsyncSink&) = delete;
+  AsyncSink& operator=(const AsyncSink&) = delete;
+
+  Status begin_file(uint64_t file) override;
+  Status record(std::span<const uint8_t> data, bool error_flag) override;
+  Status filemark() override;
+  Status end_file(uint64_t file, bool damaged) override;
+  void source_object(uint64_t offset, uint64_t stored_size) override;
+  bool wants_data() const override { return target_.wants_data(); }
+  // Waits until the target has done everything queued; its first error.
+  Status finish();
+
+ private:
+  enum class Kind { kBeginFile, kRecord, kFilemark, kEndFile, kSourceObject };
+  struct Item {
+    Kind kind = Kind::kRecord;
+    uint64_t a = 0, b = 0;  // file / damaged, or offset / stored size
+    bool flag = false;
+    std::vector<uint8_t> data;
+  };
+  Status push(Item item);
+  void run();
+
+  RecordSink& target_;
+  const size_t max_bytes_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Item> queue_;
+  std::vector<std::vector<uint8_t>> spare_;  // buffers to reuse
+  size_t bytes_queued_ = 0;
+  bool closing_ = false;
+  bool busy_ = false;  // the worker is running an item
+  Status error_;
+  std::thread worker_;
+};
+
+}  // namespace vtape
