@@ -40,5 +40,8 @@ echo "== the archive's members in the mount, read straight from the image"
 ls "$MNT/saved/SCR001/0000/members/hercules" | sed -n 1,5p
 cmp "$MNT/saved/SCR001/0000/members/hercules/hercinst.html" /usr/share/doc/hercules/hercinst.html && echo "saved member identical"
 vtape verify "$MNT/library/SCR001.tap"
+echo "== restore: one member back from the catalog, checked against its checksums"
+vtape restore 'SCR001/0:hercules/hercinst.html' --to-dir "$WORK/restored"
+cmp "$WORK/restored/hercules/hercinst.html" /usr/share/doc/hercules/hercinst.html && echo "restored member identical"
 echo "== unmount"
 fusermount3 -u "$MNT"
