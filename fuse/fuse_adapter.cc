@@ -179,11 +179,11 @@ int vt_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* f
     if (offset < 0) return -EINVAL;
     return f->saved->read(buf, size, static_cast<uint64_t>(offset));
   }
-  thread_local std::vector<uint8_t> record;
-  DriveError e = fs().drive(f->drive).read(size, &record);
+  // Straight into the request's buffer (one record, or blocks).
+  size_t length = 0;
+  DriveError e = fs().drive(f->drive).read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), size), &length);
   if (e != DriveError::kNone) return -to_errno(e);
-  std::memcpy(buf, record.data(), record.size());
-  return static_cast<int>(record.size());
+  return static_cast<int>(length);
 }
 
 int vt_write(const char*, const char* buf, size_t size, off_t, fuse_file_info* fi) {

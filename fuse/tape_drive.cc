@@ -282,7 +282,7 @@ DriveError TapeDrive::fail_io(const Status& s) {
   return s.code() == StatusCode::kNoSpace ? DriveError::kNoSpace : DriveError::kIo;
 }
 
-DriveError TapeDrive::read_one(size_t size, std::vector<uint8_t>* out) {
+DriveError TapeDrive::read_one(std::span<uint8_t> buffer, size_t* length) {
   const TapePosition& pos = image_->position();
   bool after_filemark = pos.block == 0 && pos.file > 0;
   TapeObject obj;
@@ -291,8 +291,9 @@ DriveError TapeDrive::read_one(size_t size, std::vector<uint8_t>* out) {
   switch (obj.kind) {
     case ObjectKind::kRecord:
       eod_zero_returned_ = false;
-      if (record_.size() > size) return DriveError::kBufferTooSmall;  // the record is passed
-      out->insert(out->end(), record_.begin(), record_.end());
+      if (record_.size() > buffer.size()) return DriveError::kBufferTooSmall;  // the record is passed
+      std::copy(record_.begin(), record_.end(), buffer.begin());
+      *length = record_.size();
       return DriveError::kNone;
     case ObjectKind::kFilemark:
       eod_zero_returned_ = false;
@@ -308,17 +309,19 @@ DriveError TapeDrive::read_one(size_t size, std::vector<uint8_t>* out) {
   }
 }
 
-DriveError TapeDrive::read_fixed(size_t size, std::vector<uint8_t>* out) {
+DriveError TapeDrive::read_fixed(std::span<uint8_t> buffer, size_t* length) {
   // Fixed-block mode: any count; blocks are taken whole from the tape and
   // what a short read leaves is served to the next read.  A filemark after
   // some data is reported by the next read.
   const TapePosition& pos = image_->position();
   bool after_filemark = pos.block == 0 && pos.file > 0;
-  while (out->size() < size) {
+  size_t& filled = *length;
+  while (filled < buffer.size()) {
     if (block_buffer_used_ < block_buffer_.size()) {
-      size_t take = std::min(size - out->size(), block_buffer_.size() - block_buffer_used_);
-      out->insert(out->end(), block_buffer_.begin() + static_cast<ptrdiff_t>(block_buffer_used_),
-                  block_buffer_.begin() + static_cast<ptrdiff_t>(block_buffer_used_ + take));
+      size_t take = std::min(buffer.size() - filled, block_buffer_.size() - block_buffer_used_);
+      std::copy_n(block_buffer_.begin() + static_cast<ptrdiff_t>(block_buffer_used_), take,
+                  buffer.begin() + static_cast<ptrdiff_t>(filled));
+      filled += take;
       block_buffer_used_ += take;
       continue;
     }
@@ -335,7 +338,7 @@ DriveError TapeDrive::read_fixed(size_t size, std::vector<uint8_t>* out) {
       }
       continue;
     }
-    if (!out->empty()) return DriveError::kNone;
+    if (filled > 0) return DriveError::kNone;
     if (next.kind == ObjectKind::kFilemark) {
       TapeObject obj;
       if (Status s = image_->read(&obj, nullptr); !s.is_ok()) return fail_io(s);
@@ -350,9 +353,9 @@ DriveError TapeDrive::read_fixed(size_t size, std::vector<uint8_t>* out) {
   return DriveError::kNone;
 }
 
-DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
+DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length) {
   std::lock_guard lock(mu_);
-  out->clear();
+  *length = 0;
   if (!usable()) return DriveError::kNoMedium;
   provisional_filemark_ = false;
   if (writing_) {
@@ -360,8 +363,16 @@ DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
     if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
     catalog_stop();
   }
-  if (block_size_ == 0) return read_one(size, out);
-  return read_fixed(size, out);
+  if (block_size_ == 0) return read_one(buffer, length);
+  return read_fixed(buffer, length);
+}
+
+DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
+  out->resize(size);
+  size_t length = 0;
+  DriveError e = read(std::span<uint8_t>(*out), &length);
+  out->resize(length);
+  return e;
 }
 
 DriveError TapeDrive::check_writable() const {

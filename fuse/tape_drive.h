@@ -94,8 +94,10 @@ class TapeDrive {
   DriveError open(const DriveOpenMode& mode);
   DriveError release();
   // One record per call (variable mode) or size/block_size records (fixed
-  // mode).  An empty result is a filemark (or the first read at end of data
-  // right after one).
+  // mode), into `buffer`; *length is how much of it was filled.  Nothing
+  // (0) is a filemark (or the first read at end of data right after one).
+  DriveError read(std::span<uint8_t> buffer, size_t* length);
+  // The same into a vector (resized to what was read).
   DriveError read(size_t size, std::vector<uint8_t>* out);
   DriveError write(std::span<const uint8_t> data);
   DriveError fsync();
@@ -113,8 +115,8 @@ class TapeDrive {
   DriveError space_records(int count);
   DriveError seek_block(int64_t address);
   DriveError unload_locked();
-  DriveError read_one(size_t size, std::vector<uint8_t>* out);
-  DriveError read_fixed(size_t size, std::vector<uint8_t>* out);
+  DriveError read_one(std::span<uint8_t> buffer, size_t* length);
+  DriveError read_fixed(std::span<uint8_t> buffer, size_t* length);
   DriveError close_work();
   DriveError fail_io(const Status& s);
   void forget_read_state() {

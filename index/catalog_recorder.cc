@@ -13,13 +13,13 @@ void CatalogRecorder::begin(const TapePosition& at) {
   has_objects_ = false;
   start_ = at;
   mid_file_ = at.block != 0;  // past some records, or not known where in the file
-  analyzer_ = std::make_unique<TapeFileAnalyzer>();
+  analyzer_.start();
 }
 
 void CatalogRecorder::record(std::span<const uint8_t> data) {
   if (!active_) return;
   has_objects_ = true;
-  if (!mid_file_) analyzer_->add_record(data);
+  if (!mid_file_) analyzer_.add_record(data);
 }
 
 Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
@@ -35,7 +35,7 @@ Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
     VTAPE_RETURN_IF_ERROR(space_files_forward(*image, start_.file, &m));
     VTAPE_RETURN_IF_ERROR(index_tape_file(*image, &file));
   } else {
-    TapeFileAnalysis a = analyzer_->finish();
+    TapeFileAnalysis a = analyzer_.finish();
     file.row.file_number = start_.file;
     file.row.first_block = start_.object_index;
     file.row.image_offset = start_.offset;

@@ -4,14 +4,16 @@
 // into the catalog in one transaction.  Content is detected from the records
 // as they stream through; only a write that starts in the middle of a tape
 // file (tar -r) makes the recorder read that file's earlier records back.
+// The records are analysed on a worker thread (BackgroundAnalyzer); every
+// commit waits for it, so the catalog is up to date when a filemark, stop
+// or erase returns.
 #pragma once
 
-#include <memory>
 #include <span>
 #include <string>
 
+#include "index/background_analyzer.h"
 #include "index/catalog.h"
-#include "index/tape_file_analyzer.h"
 #include "tapeformat/tape_format.h"
 #include "tapeformat/tape_object.h"
 
@@ -48,7 +50,7 @@ class CatalogRecorder {
   bool mid_file_ = false;      // writing began after some records of this file
   bool has_objects_ = false;   // anything written since begin()
   TapePosition start_;
-  std::unique_ptr<TapeFileAnalyzer> analyzer_;
+  BackgroundAnalyzer analyzer_;
 };
 
 }  // namespace vtape

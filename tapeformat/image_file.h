@@ -17,6 +17,8 @@
 
 #include "tapeformat/status.h"
 
+struct iovec;  // <sys/uio.h>
+
 namespace vtape {
 
 class ImageFile {
@@ -56,7 +58,8 @@ class ImageFile {
   // Every object goes to the file as it is appended (drives use this: a
   // full disk then fails the very write that does not fit, and a daemon
   // killed at any moment has handed every acknowledged record to the
-  // kernel).
+  // kernel).  The pieces then go straight from the caller's memory to the
+  // file with pwritev(2), without passing through the write buffer.
   void set_write_through(bool on) { write_through_ = on; }
   // flush() and fdatasync(): the data is on disk when this returns.
   Status sync();
@@ -75,6 +78,12 @@ class ImageFile {
  private:
   Status fill_window(uint64_t offset, size_t want);
   Status write_all(uint64_t offset, const uint8_t* data, size_t n);
+  // pwritev(2) of `count` iovecs at `offset`, all of them (the array is
+  // consumed: short writes advance it).
+  Status write_all_vectors(uint64_t offset, ::iovec* iov, size_t count);
+  // append_object in write-through mode with nothing pending.
+  Status write_object_through(std::span<const std::span<const uint8_t>> pieces, size_t total);
+  Status write_failed(int err, uint64_t offset);
   void invalidate_window() { window_len_ = 0; }
 
   static constexpr size_t kWindowSize = 1 << 20;

@@ -322,6 +322,23 @@ TEST(CatalogCommands, TarThroughADriveShowsInLsAndFind) {
             "[('SCR001', 2, False)]");
 }
 
+// The drive analyses records on a worker thread; close(2) must still
+// return with the tape file in the catalog (no settle() here: the release
+// may be on its way, the commit must not be).
+TEST(CatalogCommands, ManySmallRecordsAreInTheCatalogWhenTheWriterHasExited) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  TempDir dir;
+  std::string data = dir.file("data");
+  write_file_bytes(data, pattern_bytes(20000 * 512, 7));
+  CommandResult r = run_command("dd if=" + q(data) + " of=" + q(vt.drive(0)) + " bs=512 status=none");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  r = vt.vtape("ls SCR001 --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(py(r.out, "[(f['file'], f['records'], f['bytes'], f['sha256']) for f in d['files']]"),
+            "[(0, 20000, 10240000, '" + field(run_command("sha256sum " + q(data)).out, 0) + "')]");
+}
+
 TEST(CatalogCommands, CpioThroughADriveIsCatalogedWithItsMembers) {
   if (!have_program("cpio")) GTEST_SKIP() << "no cpio";
   MountedVtapefs vt("--drives 2");

@@ -1,0 +1,79 @@
+// BackgroundAnalyzer: a TapeFileAnalyzer on a worker thread of its own, so
+// that a drive's write() does not wait for the SHA-256 and the content
+// recognition of each record (they cost more than writing the record).
+//
+// add_record() copies the record into a chunk of a small pool and returns;
+// a full chunk goes to the worker, which analyses its records in order.
+// When every chunk is in flight, add_record() waits for one (the queue is
+// bounded: at most kPoolChunks chunks of kChunkBytes, more only for records
+// larger than a chunk).  finish() hands over what is left, waits until the
+// worker has analysed every record, and returns the analysis, as
+// TapeFileAnalyzer::finish() would have after the same records.
+//
+// One producer thread (the drive's, under its lock) calls every method.
+// The worker thread starts with the first record, so a drive that only
+// reads never has one; if it cannot be started, the records are analysed
+// in add_record() itself.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "index/tape_file_analyzer.h"
+
+namespace vtape {
+
+class BackgroundAnalyzer {
+ public:
+  static constexpr size_t kChunkBytes = 1 << 20;
+  static constexpr size_t kPoolChunks = 4;
+
+  explicit BackgroundAnalyzer(size_t chunk_bytes = kChunkBytes);
+  ~BackgroundAnalyzer();
+  BackgroundAnalyzer(const BackgroundAnalyzer&) = delete;
+  BackgroundAnalyzer& operator=(const BackgroundAnalyzer&) = delete;
+
+  // A new tape file: whatever was added and not finished is dropped.
+  void start();
+  void add_record(std::span<const uint8_t> data);
+  // The analysis of every record added since start(); start() again before
+  // adding more.
+  TapeFileAnalysis finish();
+
+ private:
+  // Records laid end to end; lengths[i] is the size of the i-th one.
+  struct Chunk {
+    std::vector<uint8_t> bytes;
+    size_t used = 0;
+    std::vector<uint32_t> lengths;
+  };
+
+  Chunk* take_free_chunk();
+  void hand_over_current();
+  // Waits until the worker has analysed everything handed over.
+  void drain();
+  void work();
+
+  const size_t chunk_bytes_;
+  std::unique_ptr<TapeFileAnalyzer> analyzer_;  // used by the worker while it is busy
+  Chunk* current_ = nullptr;                    // being filled by the producer
+
+  std::mutex mu_;
+  std::condition_variable work_ready_;  // producer -> worker: a chunk, or stop
+  std::condition_variable work_done_;   // worker -> producer: a chunk is free, or idle
+  std::vector<std::unique_ptr<Chunk>> pool_;
+  std::vector<Chunk*> free_;
+  std::vector<Chunk*> ready_;  // in order of handing over
+  bool inline_ = false;  // no worker could be started
+  bool busy_ = false;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace vtape

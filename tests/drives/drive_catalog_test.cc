@@ -1,0 +1,192 @@
+// A drive's catalog upkeep, without FUSE: the records are analysed on a
+// worker thread (BackgroundAnalyzer), yet every call that ends a tape file
+// (a filemark, close, rewind, MTEOM, unload, a read after writing) must
+// return with the tape file in the catalog, its records, bytes and SHA-256
+// those of everything written, however many records are still queued when
+// the call comes.
+#include <gtest/gtest.h>
+#include <sys/mtio.h>
+
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fuse/tape_drive.h"
+#include "fuse/tape_library.h"
+#include "index/catalog.h"
+#include "index/sha256.h"
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+namespace {
+
+constexpr DriveOpenMode kWritable{false, true, false};
+
+// What the drive was given, to compare the catalog with.
+struct Written {
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  Sha256 sha;
+  void add(const std::vector<uint8_t>& r) {
+    ++records;
+    bytes += r.size();
+    sha.update(r);
+  }
+};
+
+class DriveCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Status s = TapeLibrary::open(dir_.file("lib"), true, &lib_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    s = Catalog::open(dir_.file("catalog.db"), &catalog_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    s = lib_->create_cartridge("CAT001", Format::kSimh, kDefaultCapacity, &cart_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    drive_ = std::make_unique<TapeDrive>(0);
+    drive_->set_catalog(catalog_.get());
+    s = drive_->load(cart_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    ASSERT_EQ(drive_->open(kWritable), DriveError::kNone);
+  }
+
+  void TearDown() override {
+    if (drive_) (void)drive_->release();
+  }
+
+  void write(const std::vector<uint8_t>& record, Written* w) {
+    ASSERT_EQ(drive_->write(record), DriveError::kNone);
+    w->add(record);
+  }
+
+  // `count` records of 1 to `largest` bytes, the same every run.
+  void write_random(size_t count, size_t largest, uint32_t seed, Written* w) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<size_t> size(1, largest);
+    for (size_t i = 0; i < count; ++i) {
+      write(pattern_bytes(size(rng), seed + static_cast<uint32_t>(i)), w);
+      if (HasFatalFailure()) return;
+    }
+  }
+
+  std::vector<TapeFileRow> rows() {
+    std::vector<TapeFileRow> r;
+    Status s = catalog_->files("CAT001", &r);
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    return r;
+  }
+
+  void expect_row(size_t file, Written& w, bool closed) {
+    std::vector<TapeFileRow> r = rows();
+    ASSERT_GT(r.size(), file) << "tape file " << file << " is not in the catalog";
+    EXPECT_EQ(r[file].records, w.records);
+    EXPECT_EQ(r[file].bytes, w.bytes);
+    EXPECT_EQ(r[file].sha256, w.sha.hex_digest());
+    EXPECT_EQ(r[file].closed_cleanly, closed);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TapeLibrary> lib_;
+  std::unique_ptr<Catalog> catalog_;
+  Cartridge cart_;
+  std::unique_ptr<TapeDrive> drive_;
+};
+
+TEST_F(DriveCatalogTest, ManySmallRecordsAreInTheCatalogWhenTheFilemarkReturns) {
+  Written w;
+  write_random(20000, 600, 1, &w);
+  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  expect_row(0, w, true);
+}
+
+TEST_F(DriveCatalogTest, RecordsAroundTheSizeOfTheAnalysisChunks) {
+  Written w;
+  for (size_t n : {size_t(1) << 20, (size_t(1) << 20) - 1, size_t(262144), size_t(3), size_t(1) << 20,
+                   size_t(700000), size_t(700000), size_t(1)}) {
+    write(pattern_bytes(n, static_cast<uint32_t>(n)), &w);
+  }
+  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  expect_row(0, w, true);
+}
+
+TEST_F(DriveCatalogTest, EveryTapeFileOfASessionIsRecorded) {
+  std::vector<Written> files(4);
+  for (size_t f = 0; f < files.size(); ++f) {
+    write_random(500 + 300 * f, 20000, static_cast<uint32_t>(f), &files[f]);
+    ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  }
+  for (size_t f = 0; f < files.size(); ++f) {
+    SCOPED_TRACE("tape file " + std::to_string(f));
+    expect_row(f, files[f], true);
+  }
+}
+
+TEST_F(DriveCatalogTest, CloseCommitsBeforeItReturns) {
+  Written w;
+  write_random(5000, 5000, 2, &w);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  expect_row(0, w, true);
+}
+
+// Each way writing ends, right after many records: the catalog is up to
+// date when the call returns.
+struct Ending {
+  const char* name;
+  bool closed;  // a filemark ends the tape file
+  std::function<void(TapeDrive&)> end;
+};
+
+class DriveCatalogEndings : public DriveCatalogTest, public ::testing::WithParamInterface<Ending> {};
+
+TEST_P(DriveCatalogEndings, TheTapeFileIsCommittedWhenTheCallReturns) {
+  Written w;
+  write_random(1500, 20000, 3, &w);
+  GetParam().end(*drive_);
+  expect_row(0, w, GetParam().closed);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Endings, DriveCatalogEndings,
+    ::testing::Values(
+        Ending{"Rewind", true, [](TapeDrive& d) { EXPECT_EQ(d.operation(MTREW, 1), DriveError::kNone); }},
+        Ending{"EndOfMedium", false, [](TapeDrive& d) { EXPECT_EQ(d.operation(MTEOM, 1), DriveError::kNone); }},
+        Ending{"BackSpaceFile", true,
+               [](TapeDrive& d) {
+                 // Over the filemark it writes first, then into the beginning
+                 // of the tape (EIO, as st): the tape file is committed anyway.
+                 EXPECT_EQ(d.operation(MTBSF, 1), DriveError::kIo);
+               }},
+        Ending{"Offline", true, [](TapeDrive& d) { EXPECT_EQ(d.operation(MTOFFL, 1), DriveError::kNone); }},
+        Ending{"ReadAfterWriting", false,
+               [](TapeDrive& d) {
+                 std::vector<uint8_t> data;
+                 (void)d.read(1 << 20, &data);  // end of data: fails, and writing has ended
+               }},
+        Ending{"CloseThenUnload", true,
+               [](TapeDrive& d) {
+                 EXPECT_EQ(d.release(), DriveError::kNone);
+                 Status s = d.unload();
+                 EXPECT_TRUE(s.is_ok()) << s.message();
+               }}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(DriveCatalogTest, EraseAfterRecordsLeavesTheCatalogTrue) {
+  Written first;
+  write_random(400, 9000, 4, &first);
+  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  Written second;
+  write_random(400, 9000, 5, &second);
+  // The filemark after the second file, then back before the first one.
+  ASSERT_EQ(drive_->operation(MTBSF, 1), DriveError::kNone);
+  expect_row(1, second, true);
+  ASSERT_EQ(drive_->operation(MTFSF, 1), DriveError::kNone);  // at the start of file 1
+  ASSERT_EQ(drive_->operation(MTERASE, 1), DriveError::kNone);
+  std::vector<TapeFileRow> r = rows();
+  ASSERT_EQ(r.size(), 1u);
+  expect_row(0, first, true);
+}
+
+}  // namespace
+}  // namespace vtape::testing
