@@ -1,6 +1,8 @@
 #include "index/spool_catalog.h"
 
 #include <cctype>
+#include <climits>
+#include <cstdio>
 #include <ctime>
 #include <sstream>
 
@@ -178,7 +180,7 @@ bool SpoolCriteria::matches(const SpoolMetadata& m, bool purged) const {
 
 const std::vector<std::string>& SpoolCriteria::option_names() {
   static const std::vector<std::string> names = {"--queue", "--owner", "--spoolid", "--class", "--form",
-                                                 "--dest",  "--name",  "--from",    "--to",    "--hold"};
+                                                 "--dest",  "--name",  "--date",    "--hold"};
   return names;
 }
 
@@ -217,14 +219,18 @@ Status SpoolCriteria::add(const std::string& option, const std::string& value) {
     } else if (option == "--name") {
       if (v.empty()) return Status::invalid_argument("--name takes a pattern such as '*.LISTING' or 'REP%RT.*'");
       name_patterns.push_back(v);
-    } else if (option == "--from" || option == "--to") {
-      auto day = parse_day(v);
-      if (!day) return Status::invalid_argument(fmt::format("{} takes a date YYYY-MM-DD, not '{}'", option, v));
-      if (option == "--from") {
-        opened_from_us = *day;
-      } else {
-        opened_before_us = *day + 86400LL * 1000000;
+    } else if (option == "--date") {
+      size_t dots = v.find("..");
+      std::string first = v.substr(0, dots);
+      std::string last = dots == std::string::npos ? first : v.substr(dots + 2);
+      auto from = first.empty() ? std::optional<int64_t>(INT64_MIN) : parse_day(first);
+      auto to = last.empty() ? std::optional<int64_t>(INT64_MAX - 86400LL * 1000000) : parse_day(last);
+      if (!from || !to || *to < *from) {
+        return Status::invalid_argument(
+            fmt::format("--date takes YYYY-MM-DD or a range FIRST..LAST (either may be left out), not '{}'", v));
       }
+      if (!first.empty()) opened_from_us = *from;
+      if (!last.empty()) opened_before_us = *to + 86400LL * 1000000;
     } else if (option == "--hold") {
       if (v == "yes" || v == "no") {
         held = v == "yes";

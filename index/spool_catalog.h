@@ -51,9 +51,10 @@ struct SpoolCriteria {
 
   // The criteria options of `vtape spool` (and of anything else that takes
   // them): --queue prt|pun|rdr|all, --owner USER, --spoolid N or N-M,
-  // --class C, --form F, --dest D, --name PATTERN, --from DATE, --to DATE
-  // (YYYY-MM-DD, UTC days, both inclusive), --hold yes|no; a repeated option
-  // (or a comma-separated value) adds alternatives.  kInvalidArgument with
+  // --class C, --form F, --dest D, --name PATTERN, --date DAY or
+  // FIRST..LAST (YYYY-MM-DD, UTC days of the open time, both inclusive,
+  // either may be left out), --hold yes|no; a comma-separated value gives
+  // alternatives.  kInvalidArgument with
   // a message for a bad value, kNotFound for an option that is not a
   // criterion.
   Status add(const std::string& option, const std::string& value);

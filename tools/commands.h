@@ -28,5 +28,6 @@ int run_ls(const Args& args);
 int run_find(const Args& args);
 int run_index(const Args& args);
 int run_import(const Args& args);
+int run_spool(const Args& args);
 
 }  // namespace vtape

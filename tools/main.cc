@@ -32,6 +32,7 @@ constexpr Command kCommands[] = {
     {"find", "find archived files in the catalog by name (glob)", vtape::run_find},
     {"index", "check the catalog against the images, or rebuild it", vtape::run_index},
     {"import", "make tape images from elsewhere cartridges of the library", vtape::run_import},
+    {"spool", "spool files: list, dump, load, scan, adduser (SPXTAPE style)", vtape::run_spool},
 };
 
 void print_help() {
