@@ -113,6 +113,9 @@ Status SpoolStore::append_locked(const SpoolFile& file, uint64_t* file_number, u
   Cartridge c;
   VTAPE_RETURN_IF_ERROR(cartridge(true, &c));
   if (c.write_protected) return Status::invalid_argument(fmt::format("the spool cartridge {} is write-protected", c.volser));
+  // Its tape files are cataloged too: the volume row must be there (made by
+  // `vtape new` while no daemon ran, it may not be).
+  VTAPE_RETURN_IF_ERROR(catalog_.upsert_volume(volume_row(c)));
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(open_at_end(c, &image));
   TapePosition start = image->position();
