@@ -210,6 +210,13 @@ Status SpoolStore::rearchive(const SpoolFile& file, SpoolFileRow* row) {
   return Status::ok();
 }
 
+Status SpoolStore::send_to_reader(const SpoolFile& file, const std::string& user, SpoolFileRow* row) {
+  SpoolFile f = file;
+  VTAPE_RETURN_IF_ERROR(normalize_spool_user(user, &f.meta.owner));
+  f.meta.queue = SpoolQueue::kReader;
+  return archive(f, row);
+}
+
 Status SpoolStore::update(const SpoolFileRow& row) { return spool_catalog_.update(row); }
 
 Status SpoolStore::purge(const SpoolFileRow& row) {

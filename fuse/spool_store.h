@@ -1,7 +1,10 @@
 // SpoolStore: the spool of a library: spool files archived as tape files on
 // the library's spool cartridge and recorded in the catalog's spool tables.
 // Used by the vtapefs daemon (spool devices), by `vtape spool` and by
-// anything else that puts spool files in or takes them out (restore).
+// anything else that puts spool files in or takes them out (restore):
+//   select rows:         catalog().select(SpoolCriteria, &rows)
+//   read one:            read(row, &file) (records + metadata), content(row, &bytes)
+//   into a user's rdr:   send_to_reader(file, user, &row)
 //
 // The spool cartridge is an ordinary cartridge of the library, SPOOL1
 // unless $VTAPE_SPOOL_VOLSER names another, made on first use (SIMH, the
@@ -54,6 +57,13 @@ class SpoolStore {
   // after a close through another descriptor): its new content is
   // archived as a new tape file and the row points there.
   Status rearchive(const SpoolFile& file, SpoolFileRow* row);
+  // Puts a copy of a spool file (read with read(), or from an image) into
+  // `user`'s reader: archived anew with owner `user` and queue rdr, keeping
+  // its identity (unique id and open time, so --nodup knows it) and taking
+  // a spoolid of `user`'s (the old one if free).  Safe while vtapefs runs: the reader shows it at once.  This
+  // is how files are sent to a reader (vtape spool load --queue rdr,
+  // restore --to-spool).
+  Status send_to_reader(const SpoolFile& file, const std::string& user, SpoolFileRow* row);
   // Attributes changed after archiving (the row's metadata is taken as is).
   Status update(const SpoolFileRow& row);
   Status purge(const SpoolFileRow& row);

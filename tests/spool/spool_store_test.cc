@@ -156,6 +156,28 @@ TEST(SpoolStore, ATornSpoolWriteIsCutOffAndNeverCataloged) {
   EXPECT_EQ(back, "2\n");
 }
 
+TEST(SpoolStore, ACopySentToAReaderIsInThatUsersRdrWithTheSameContent) {
+  Fixture fx;
+  SpoolFileRow original, sent;
+  ASSERT_TRUE(fx.store->archive(printer_file("ALICE", "A.TXT", "to bob\n"), &original).is_ok());
+  SpoolFile f;
+  ASSERT_TRUE(fx.store->read(original, &f).is_ok());
+  ASSERT_TRUE(fx.store->send_to_reader(f, "bob", &sent).is_ok());
+  EXPECT_EQ(sent.meta.owner, "BOB");
+  EXPECT_EQ(sent.meta.queue, SpoolQueue::kReader);
+  EXPECT_EQ(sent.meta.origin, "ALICE");
+  SpoolCriteria rdr;
+  ASSERT_TRUE(rdr.add("--queue", "rdr").is_ok());
+  ASSERT_TRUE(rdr.add("--owner", "BOB").is_ok());
+  std::vector<SpoolFileRow> rows;
+  ASSERT_TRUE(fx.store->catalog().select(rdr, &rows).is_ok());
+  ASSERT_EQ(rows.size(), 1u);
+  std::string back;
+  ASSERT_TRUE(fx.store->content(rows[0], &back).is_ok());
+  EXPECT_EQ(back, "to bob\n");
+  EXPECT_EQ(fx.store->send_to_reader(f, "not a user", &sent).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(SpoolStore, TheSpoolCartridgeInADriveIsRefused) {
   Fixture fx;
   SpoolFileRow row;
