@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "index/catalog_schema.h"
 #include "tests/test_support.h"
 #include "tools/catalog_support.h"
 #include "tools/member_names.h"
@@ -718,7 +719,7 @@ TEST(CatalogCommands, Sqlite3CanQueryTheCatalog) {
   std::string db = q(vt.library() + "/catalog.db");
   CommandResult r = run_command("sqlite3 " + db + " 'PRAGMA user_version'");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(r.out, "1\n");
+  EXPECT_EQ(r.out, std::to_string(sql::kSchemaVersion) + "\n");
   r = run_command("sqlite3 " + db + " 'PRAGMA application_id'");
   EXPECT_EQ(r.out, std::to_string(0x56544150) + "\n");
   r = run_command("sqlite3 " + db + " \"SELECT volser, file_number, size FROM members WHERE path GLOB '*/nums'\"");

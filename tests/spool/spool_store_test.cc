@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "fuse/spool_store.h"
+#include "index/catalog_schema.h"
 #include "index/spool_header.h"
 #include "tests/test_support.h"
 
@@ -38,6 +39,32 @@ SpoolFile printer_file(const std::string& owner, const std::string& name, const 
   f.meta.opened_us = now_microseconds();
   EXPECT_TRUE(spool_records_from_content(content, &f.meta, &f.records).is_ok());
   return f;
+}
+
+TEST(SpoolCatalogSchema, AVersionOneCatalogGetsTheSpoolTablesAndKeepsItsData) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string v1 = std::string(sql::kMigrations[0]) +
+                     "INSERT INTO volumes (volser, image_path, format, capacity, created) "
+                     "VALUES ('OLD001', '/x.tap', 'simh', 1, '2026-01-01T00:00:00Z');"
+                     "PRAGMA application_id = 1448362320; PRAGMA user_version = 1;";
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Catalog> catalog;
+  ASSERT_TRUE(Catalog::open(path, &catalog).is_ok());
+  std::vector<VolumeRow> volumes;
+  ASSERT_TRUE(catalog->volumes(&volumes).is_ok());
+  ASSERT_EQ(volumes.size(), 1u);
+  EXPECT_EQ(volumes[0].volser, "OLD001");
+  SpoolCatalog spool(*catalog);
+  ASSERT_TRUE(spool.add_user("ALICE").is_ok());
+  std::vector<std::string> users;
+  ASSERT_TRUE(spool.users(&users).is_ok());
+  EXPECT_EQ(users, std::vector<std::string>{"ALICE"});
 }
 
 TEST(SpoolStore, SpoolidsCountPerOwnerAndATakenOneIsRenumbered) {
