@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -15,6 +17,12 @@ namespace vtape {
 
 int SpoolWriter::create(SpoolStore& store, const SpoolMetadata& meta, std::shared_ptr<SpoolWriter>* out) {
   int fd = ::open(store.library().dir().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // A file system without O_TMPFILE: a named file, unlinked at once.
+    std::string name = store.library().dir() + "/.spool-XXXXXX";
+    fd = mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+  }
   if (fd < 0) {
     int e = errno;
     fmt::print(stderr, "vtapefs: spool: cannot make a temporary file in {}: {}\n", store.library().dir(),

@@ -148,7 +148,7 @@ TEST_P(BrowseMount, TarMembersAndDataAreServedStraightFromTheImage) {
 
   // Layout.
   r = run_command("LC_ALL=C ls " + q(saved));
-  EXPECT_EQ(r.out, "SCR001\n") << describe(r);
+  EXPECT_EQ(r.out, "SCR001\nspool\n") << describe(r);  // spool: the spool views (vtape-spool(1))
   r = run_command("LC_ALL=C ls " + q(saved + "/SCR001"));
   EXPECT_EQ(r.out, "0000\n") << describe(r);
   r = run_command("LC_ALL=C ls " + q(file0));

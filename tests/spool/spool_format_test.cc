@@ -149,7 +149,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Damage{57, 'a', 56, "owner"}, Damage{82, '\t', 82, "filename"},
                       Damage{128, '!', 128, "class"}, Damage{129, 0, 129, "copies"}, Damage{130, 4, 130, "hold"},
                       Damage{131, 2, 131, "keep"}, Damage{141, '-', 140, "destination"},
-                      Damage{159, 81, 156, "80"}, Damage{184, 8, 184, "flag"}, Damage{200, 1, 200, "reserved"}));
+                      Damage{159, 81, 156, "80"}, Damage{184, 8, 184, "flag"}, Damage{200, 1, 200, "reserved"}),
+    [](const ::testing::TestParamInfo<Damage>& info) { return "Byte" + std::to_string(info.param.at); });
 
 TEST(SpoolHeader, AShortRecordIsRefused) {
   std::vector<uint8_t> h = encode_spool_header(sample());
