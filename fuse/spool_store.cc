@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -152,31 +151,10 @@ Status SpoolStore::archive(const SpoolFile& file, SpoolFileRow* row) {
   SpoolLock flock_guard(library_);
   VTAPE_RETURN_IF_ERROR(flock_guard.status());
   SpoolFile f = file;
-  // The spoolid goes into the header: choose it before writing.  The flock
-  // keeps anyone else from taking it meanwhile.
-  SpoolFileRow probe;
-  probe.meta = f.meta;
-  std::vector<SpoolFileRow> same_owner;
-  SpoolCriteria criteria;
-  criteria.owners.insert(f.meta.owner);
-  criteria.include_purged = true;
-  VTAPE_RETURN_IF_ERROR(spool_catalog_.select(criteria, &same_owner));
-  bool wanted_free = f.meta.spoolid >= 1 && f.meta.spoolid <= kMaxSpoolid;
-  uint32_t highest = 0;
-  for (const auto& r : same_owner) {
-    if (r.meta.spoolid == f.meta.spoolid) wanted_free = false;
-    highest = std::max(highest, r.meta.spoolid);
-  }
-  if (!wanted_free) {
-    std::set<uint32_t> taken;
-    for (const auto& r : same_owner) taken.insert(r.meta.spoolid);
-    if (taken.size() >= kMaxSpoolid) return Status::no_space(fmt::format("{} has all {} spoolids", f.meta.owner, kMaxSpoolid));
-    uint32_t candidate = highest;
-    do {
-      candidate = candidate % kMaxSpoolid + 1;
-    } while (taken.count(candidate) != 0);
-    f.meta.spoolid = candidate;
-  }
+  // The spoolid goes into the header: chosen before writing.  The flock
+  // keeps any other process from taking it meanwhile, and insert() below
+  // gives the same one.
+  VTAPE_RETURN_IF_ERROR(spool_catalog_.free_spoolid(f.meta.owner, f.meta.spoolid, &f.meta.spoolid));
   SpoolFileRow r;
   r.meta = f.meta;
   r.volser = volser_;

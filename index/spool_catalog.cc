@@ -286,6 +286,11 @@ Status SpoolCatalog::next_spoolid(const std::string& owner, uint32_t wanted, uin
   return Status::no_space(fmt::format("{} has all {} spoolids", owner, kMaxSpoolid));
 }
 
+Status SpoolCatalog::free_spoolid(const std::string& owner, uint32_t wanted, uint32_t* out) {
+  std::lock_guard lock(catalog_.mu_);
+  return next_spoolid(owner, wanted, out);
+}
+
 Status SpoolCatalog::insert(SpoolFileRow* row) {
   std::lock_guard lock(catalog_.mu_);
   Transaction tx(catalog_.db_);

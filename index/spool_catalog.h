@@ -78,6 +78,9 @@ class SpoolCatalog {
   Status purge(int64_t id);
   Status get(int64_t id, SpoolFileRow* out);
   Status select(const SpoolCriteria& criteria, std::vector<SpoolFileRow>* out);
+  // The spoolid insert() would give a new spool file of `owner` that wants
+  // `wanted` (0: none in particular).
+  Status free_spoolid(const std::string& owner, uint32_t wanted, uint32_t* out);
   // Whether a spool file with this identity is in the catalog.
   Status has_identity(const SpoolMetadata& m, bool* out);
   // The spool users: added ones and every owner of a spool file.
