@@ -32,17 +32,25 @@ static_assert(sizeof(mtget) == 48 && sizeof(mtop) == 8 && sizeof(mtpos) == 8);
 
 // What an open file handle (fi->fh) refers to.
 struct OpenFile {
-  enum class Kind { kDrive, kImage, kSaved } kind;
+  enum class Kind { kDrive, kImage, kSaved, kSpoolWrite, kSpoolRead } kind;
   int drive = -1;
   int fd = -1;
   uint64_t handle = 0;  // the drive's handle for this open
   std::unique_ptr<SavedFile> saved;  // kSaved: a tape file's data or a member
+  std::shared_ptr<SpoolWriter> spool_writer;      // kSpoolWrite: a new spool file
+  std::unique_ptr<SpoolContentFile> spool_content;  // kSpoolRead: an archived one
 };
 
 VtapeFs& fs() { return *static_cast<VtapeFs*>(fuse_get_context()->private_data); }
 OpenFile* open_file(fuse_file_info* fi) { return reinterpret_cast<OpenFile*>(fi->fh); }
 bool is_saved(const std::string& path) { return SavedView::is_saved_path(path); }
 SavedView* saved_view() { return fs().saved_view(); }
+bool is_spool(const std::string& path) { return SpoolDevices::is_spool_path(path); }
+bool is_spool_view(const std::string& path) { return SpoolView::is_view_path(path); }
+SpoolDevices* spool() { return fs().spool_devices(); }
+SpoolView* spool_view() { return fs().spool_view(); }
+// The spool user id of the process making the request.
+std::string caller() { return spool_user_of_uid(fuse_get_context()->uid); }
 
 int vt_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   std::memset(st, 0, sizeof *st);
@@ -50,7 +58,17 @@ int vt_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
     *st = open_file(fi)->saved->stat_at_open();
     return 0;
   }
+  if (fi != nullptr && open_file(fi) != nullptr && open_file(fi)->kind == OpenFile::Kind::kSpoolWrite) {
+    *st = open_file(fi)->spool_writer->stat();
+    return 0;
+  }
+  if (fi != nullptr && open_file(fi) != nullptr && open_file(fi)->kind == OpenFile::Kind::kSpoolRead) {
+    *st = open_file(fi)->spool_content->stat_at_open();
+    return 0;
+  }
   std::string p = path;
+  if (is_spool(p)) return spool() == nullptr ? -ENOENT : spool()->getattr(p, caller(), st);
+  if (is_spool_view(p)) return spool_view() == nullptr ? -ENOENT : spool_view()->getattr(p, st);
   st->st_uid = getuid();
   st->st_gid = getgid();
   if (p == "/" || p == "/drives" || p == "/library") {
@@ -89,10 +107,19 @@ int vt_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, fuse_fi
     fill(buf, "drives", nullptr, 0, FUSE_FILL_DIR_PLUS);
     fill(buf, "library", nullptr, 0, FUSE_FILL_DIR_PLUS);
     fill(buf, "saved", nullptr, 0, FUSE_FILL_DIR_PLUS);
-  } else if (is_saved(p)) {
-    if (saved_view() == nullptr) return -ENOENT;
+    fill(buf, "spool", nullptr, 0, FUSE_FILL_DIR_PLUS);
+  } else if (is_spool(p) || is_saved(p)) {
+    if (saved_view() == nullptr || spool() == nullptr) return -ENOENT;
     std::vector<std::pair<std::string, struct stat>> entries;
-    if (int e = saved_view()->readdir(p, &entries); e != 0) return e;
+    int e = is_spool(p)        ? spool()->readdir(p, caller(), &entries)
+            : is_spool_view(p) ? spool_view()->readdir(p, &entries)
+                               : saved_view()->readdir(p, &entries);
+    if (e != 0) return e;
+    if (p == SavedView::kRoot) {
+      struct stat st {};
+      (void)spool_view()->getattr(SpoolView::kRoot, &st);
+      entries.emplace_back("spool", st);
+    }
     for (const auto& [name, st] : entries) {
       if (fill(buf, name.c_str(), &st, 0, FUSE_FILL_DIR_PLUS) != 0) break;
     }
@@ -125,14 +152,37 @@ int vt_open(const char* path, fuse_file_info* fi) {
     // and there is no file offset to seek (lseek fails with ESPIPE).
     fi->direct_io = 1;
     fi->nonseekable = 1;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1, handle, nullptr});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1, handle, nullptr, nullptr, nullptr});
     return 0;
   }
   if (auto c = fs().parse_library_path(p)) {
     if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
     int fd = ::open(c->image_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd, 0, nullptr});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd, 0, nullptr, nullptr, nullptr});
+    return 0;
+  }
+  if (is_spool(p) || is_spool_view(p)) {
+    if (spool() == nullptr) return -ENOENT;
+    bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+    auto* f = new OpenFile{OpenFile::Kind::kSpoolRead, -1, -1, 0, nullptr, nullptr, nullptr};
+    int e = 0;
+    if (writing && is_spool(p)) {
+      // Opening a name in prt/ or pun/ for writing makes a new spool file
+      // (the spool files listed there are not written over).
+      f->kind = OpenFile::Kind::kSpoolWrite;
+      e = spool()->is_new_file_path(p, caller()) ? spool()->create(p, caller(), &f->spool_writer) : -EACCES;
+    } else if (writing) {
+      e = -EROFS;
+    } else {
+      e = is_spool(p) ? spool()->open_read(p, caller(), &f->spool_content) : spool_view()->open(p, &f->spool_content);
+    }
+    if (e != 0) {
+      delete f;
+      return e;
+    }
+    fi->direct_io = 1;  // the size of a file being written changes under the page cache
+    fi->fh = reinterpret_cast<uint64_t>(f);
     return 0;
   }
   if (is_saved(p)) {
@@ -140,7 +190,7 @@ int vt_open(const char* path, fuse_file_info* fi) {
     if (saved_view() == nullptr) return -ENOENT;
     std::unique_ptr<SavedFile> file;
     if (int e = saved_view()->open(p, &file); e != 0) return e;
-    auto* f = new OpenFile{OpenFile::Kind::kSaved, -1, -1, 0, std::move(file)};
+    auto* f = new OpenFile{OpenFile::Kind::kSaved, -1, -1, 0, std::move(file), nullptr, nullptr};
     fi->fh = reinterpret_cast<uint64_t>(f);
     return 0;
   }
@@ -159,11 +209,28 @@ int vt_readlink(const char* path, char* buf, size_t size) {
   return 0;
 }
 
-// Nothing can be made, removed or renamed anywhere in the mount.
-int vt_create(const char*, mode_t, fuse_file_info*) { return -EROFS; }
+// Nothing can be made, removed or renamed anywhere in the mount but spool
+// files: created in prt/ and pun/, purged by unlink.
+int vt_create(const char* path, mode_t, fuse_file_info* fi) {
+  std::string p = path;
+  if (!is_spool(p)) return -EROFS;
+  if (spool() == nullptr) return -ENOENT;
+  auto* f = new OpenFile{OpenFile::Kind::kSpoolWrite, -1, -1, 0, nullptr, nullptr, nullptr};
+  if (int e = spool()->create(p, caller(), &f->spool_writer); e != 0) {
+    delete f;
+    return e;
+  }
+  fi->direct_io = 1;
+  fi->fh = reinterpret_cast<uint64_t>(f);
+  return 0;
+}
 int vt_mknod(const char*, mode_t, dev_t) { return -EROFS; }
 int vt_mkdir(const char*, mode_t) { return -EROFS; }
-int vt_unlink(const char*) { return -EROFS; }
+int vt_unlink(const char* path) {
+  std::string p = path;
+  if (!is_spool(p)) return -EROFS;
+  return spool() == nullptr ? -ENOENT : spool()->unlink(p, caller());
+}
 int vt_rmdir(const char*) { return -EROFS; }
 int vt_symlink(const char*, const char*) { return -EROFS; }
 int vt_link(const char*, const char*) { return -EROFS; }
@@ -179,6 +246,11 @@ int vt_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* f
     if (offset < 0) return -EINVAL;
     return f->saved->read(buf, size, static_cast<uint64_t>(offset));
   }
+  if (f->kind == OpenFile::Kind::kSpoolRead) {
+    if (offset < 0) return -EINVAL;
+    return f->spool_content->read(buf, size, static_cast<uint64_t>(offset));
+  }
+  if (f->kind == OpenFile::Kind::kSpoolWrite) return -EBADF;
   // Straight into the request's buffer (one record, or blocks).
   size_t length = 0;
   DriveError e = fs().drive(f->drive).read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), size), &length);
@@ -186,8 +258,12 @@ int vt_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* f
   return static_cast<int>(length);
 }
 
-int vt_write(const char*, const char* buf, size_t size, off_t, fuse_file_info* fi) {
+int vt_write(const char*, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   OpenFile* f = open_file(fi);
+  if (f->kind == OpenFile::Kind::kSpoolWrite) {
+    if (offset < 0) return -EINVAL;
+    return f->spool_writer->write(buf, size, static_cast<uint64_t>(offset));
+  }
   if (f->kind != OpenFile::Kind::kDrive) return -EROFS;
   DriveError e = fs().drive(f->drive).write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf), size));
   if (e != DriveError::kNone) return -to_errno(e);
@@ -198,6 +274,8 @@ int vt_write(const char*, const char* buf, size_t size, off_t, fuse_file_info* f
 // original): the data written so far is on disk before close returns.
 int vt_flush(const char*, fuse_file_info* fi) {
   OpenFile* f = open_file(fi);
+  // A spool file is archived before close returns.
+  if (f->kind == OpenFile::Kind::kSpoolWrite) return f->spool_writer->flush();
   if (f->kind != OpenFile::Kind::kDrive) return 0;
   DriveError e = fs().drive(f->drive).flush(f->handle);
   return e == DriveError::kNone ? 0 : -to_errno(e);
@@ -211,6 +289,9 @@ int vt_release(const char*, fuse_file_info* fi) {
     fs().drive(f->drive).release(f->handle);
   } else if (f->kind == OpenFile::Kind::kImage) {
     ::close(f->fd);
+  } else if (f->kind == OpenFile::Kind::kSpoolWrite) {
+    f->spool_writer->release();
+    if (spool() != nullptr) spool()->released(f->spool_writer);
   }
   delete f;
   return 0;
@@ -226,6 +307,8 @@ int vt_fsync(const char*, int, fuse_file_info* fi) {
 int vt_truncate(const char* path, off_t, fuse_file_info*) {
   // tar -c and dd open with O_TRUNC: a tape has nothing to truncate.
   if (fs().parse_drive_path(path)) return 0;
+  // O_TRUNC on a name in prt/ or pun/: the new spool file is empty anyway.
+  if (is_spool(path) && spool() != nullptr && spool()->is_new_file_path(path, caller())) return 0;
   return -EROFS;
 }
 
@@ -277,9 +360,45 @@ int vt_statfs(const char*, struct statvfs* st) {
   return 0;
 }
 
-int vt_chmod(const char* path, mode_t, fuse_file_info*) { return fs().parse_drive_path(path) ? 0 : -EROFS; }
-int vt_chown(const char* path, uid_t, gid_t, fuse_file_info*) { return fs().parse_drive_path(path) ? 0 : -EROFS; }
-int vt_utimens(const char* path, const timespec*, fuse_file_info*) { return fs().parse_drive_path(path) ? 0 : -EROFS; }
+// Accepted and ignored on the drives and on spool files (touch, cp -p).
+bool settable(const char* path) { return fs().parse_drive_path(path) || is_spool(path); }
+int vt_chmod(const char* path, mode_t, fuse_file_info*) { return settable(path) ? 0 : -EROFS; }
+int vt_chown(const char* path, uid_t, gid_t, fuse_file_info*) { return settable(path) ? 0 : -EROFS; }
+int vt_utimens(const char* path, const timespec*, fuse_file_info*) { return settable(path) ? 0 : -EROFS; }
+
+// Extended attributes: the user.spool.* metadata of spool files.
+int reply_xattr(const std::string& value, char* buf, size_t size) {
+  if (size == 0) return static_cast<int>(value.size());
+  if (value.size() > size) return -ERANGE;
+  std::memcpy(buf, value.data(), value.size());
+  return static_cast<int>(value.size());
+}
+int vt_getxattr(const char* path, const char* name, char* buf, size_t size) {
+  std::string p = path, value;
+  int e = -ENODATA;
+  if (is_spool(p) && spool() != nullptr) {
+    e = spool()->getxattr(p, caller(), name, &value);
+  } else if (is_spool_view(p) && spool_view() != nullptr) {
+    e = spool_view()->getxattr(p, name, &value);
+  }
+  return e != 0 ? e : reply_xattr(value, buf, size);
+}
+int vt_listxattr(const char* path, char* buf, size_t size) {
+  std::string p = path, names;
+  int e = 0;
+  if (is_spool(p) && spool() != nullptr) {
+    e = spool()->listxattr(p, caller(), &names);
+  } else if (is_spool_view(p) && spool_view() != nullptr) {
+    e = spool_view()->listxattr(p, &names);
+  }
+  return e != 0 ? e : reply_xattr(names, buf, size);
+}
+int vt_setxattr(const char* path, const char* name, const char* value, size_t size, int) {
+  std::string p = path;
+  if (is_spool(p) && spool() != nullptr) return spool()->setxattr(p, caller(), name, std::string(value, size));
+  return is_spool_view(p) || is_saved(p) ? -EROFS : -ENOTSUP;
+}
+int vt_removexattr(const char* path, const char*) { return is_spool(path) ? -EPERM : -ENOTSUP; }
 
 void* vt_init(fuse_conn_info* conn, fuse_config* cfg) {
   cfg->use_ino = 0;
@@ -319,6 +438,10 @@ fuse_operations make_operations() {
   ops.symlink = vt_symlink;
   ops.link = vt_link;
   ops.rename = vt_rename;
+  ops.getxattr = vt_getxattr;
+  ops.listxattr = vt_listxattr;
+  ops.setxattr = vt_setxattr;
+  ops.removexattr = vt_removexattr;
   return ops;
 }
 

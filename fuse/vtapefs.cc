@@ -36,6 +36,11 @@ Status VtapeFs::preflight() {
 Status VtapeFs::start() {
   VTAPE_RETURN_IF_ERROR(Catalog::open(library_->catalog_path(), &catalog_));
   saved_view_ = std::make_unique<SavedView>(*library_, *catalog_);
+  spool_store_ = std::make_unique<SpoolStore>(*library_, *catalog_);
+  // A spool file whose writing a crash cut short is not kept.
+  if (Status s = spool_store_->recover(); !s.is_ok()) fmt::print(stderr, "vtapefs: spool: {}\n", s.message());
+  spool_devices_ = std::make_unique<SpoolDevices>(*spool_store_, spool_system_name());
+  spool_view_ = std::make_unique<SpoolView>(*spool_store_);
   // VTAPEFS_NO_CATALOG=1 (bench/catalog.sh only): drives keep no catalog,
   // to measure what the upkeep costs.
   const char* no_catalog = std::getenv("VTAPEFS_NO_CATALOG");

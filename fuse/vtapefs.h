@@ -8,6 +8,8 @@
 //   /library/VOLSER.EXT   read-only view of each cartridge's image
 //   /saved/VOLSER/NNNN/{data,members/...}   read-only view of the cataloged
 //                         tape files and their members (saved_view.h)
+//   /saved/spool/...     read-only views of the archived spool files (spool_view.h)
+//   /spool/USER/{prt,pun,rdr}/   spool devices (spool_devices.h)
 //
 // Lock order: a drive's mutex, then the library's; never the reverse.
 #pragma once
@@ -19,6 +21,9 @@
 
 #include "fuse/control_server.h"
 #include "fuse/saved_view.h"
+#include "fuse/spool_devices.h"
+#include "fuse/spool_store.h"
+#include "fuse/spool_view.h"
 #include "fuse/tape_drive.h"
 #include "fuse/tape_library.h"
 #include "index/catalog.h"
@@ -45,6 +50,9 @@ class VtapeFs {
   Catalog* catalog() { return catalog_.get(); }
   // The saved/ tree; null until start() opened the catalog.
   SavedView* saved_view() { return saved_view_.get(); }
+  // The spool/ and saved/spool/ trees; null until start().
+  SpoolDevices* spool_devices() { return spool_devices_.get(); }
+  SpoolView* spool_view() { return spool_view_.get(); }
   int drive_count() const { return static_cast<int>(drives_.size()); }
   TapeDrive& drive(int n) { return *drives_[static_cast<size_t>(n)]; }
 
@@ -63,6 +71,9 @@ class VtapeFs {
   std::unique_ptr<TapeLibrary> library_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<SavedView> saved_view_;  // uses catalog_: declared after it
+  std::unique_ptr<SpoolStore> spool_store_;  // likewise
+  std::unique_ptr<SpoolDevices> spool_devices_;
+  std::unique_ptr<SpoolView> spool_view_;
   std::vector<std::unique_ptr<TapeDrive>> drives_;
   ControlServer control_;
 };

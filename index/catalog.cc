@@ -5,54 +5,15 @@
 #include <fmt/format.h>
 
 #include "index/catalog_schema.h"
+#include "index/sqlite_support.h"
 
 namespace vtape {
-namespace {
-
-// Resets a prepared statement when the scope ends, so it can be reused.
-class StatementScope {
- public:
-  explicit StatementScope(sqlite3_stmt* s) : s_(s) {}
-  ~StatementScope() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  sqlite3_stmt* get() const { return s_; }
-
- private:
-  sqlite3_stmt* s_;
-};
-
-void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-void bind_int(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
-std::string column_text(sqlite3_stmt* s, int i) {
-  const unsigned char* p = sqlite3_column_text(s, i);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s, i));
-}
-int64_t column_int(sqlite3_stmt* s, int i) { return sqlite3_column_int64(s, i); }
-
-// RAII transaction: rolled back unless committed.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) { ok_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK; }
-  ~Transaction() {
-    if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  bool begun() const { return ok_; }
-  bool commit() {
-    done_ = true;
-    return sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
-
- private:
-  sqlite3* db_;
-  bool ok_ = false;
-  bool done_ = false;
-};
-
-}  // namespace
+using sqlite::bind_int;
+using sqlite::bind_text;
+using sqlite::column_int;
+using sqlite::column_text;
+using sqlite::StatementScope;
+using sqlite::Transaction;
 
 std::string catalog_now() {
   std::time_t t = std::time(nullptr);

@@ -96,6 +96,8 @@ class Catalog {
   Status exec(const std::string& sql);
 
  private:
+  // The spool tables (spool_catalog.h) share this connection and its mutex.
+  friend class SpoolCatalog;
   Catalog() = default;
   Status prepare(const char* sql, sqlite3_stmt** stmt);
   Status error(const char* what);

@@ -1,11 +1,12 @@
 // The catalog's SQL schema and every statement, in one place (documented
-// column by column in man/vtape-catalog.5).  Version 1.
+// column by column in man/vtape-catalog.5).  Version 3: the tables of 1, record
+// checksums (2), the spool (3).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -72,6 +73,46 @@ CREATE TABLE record_checksums (
   FOREIGN KEY (volser, file_number) REFERENCES tape_files(volser, file_number) ON DELETE CASCADE
 );
 )sql",
+    // 2 -> 3: the spool (spool_catalog.h): users and spool files.
+    R"sql(
+CREATE TABLE spool_users (
+  user  TEXT PRIMARY KEY,
+  added TEXT NOT NULL
+);
+CREATE TABLE spool_files (
+  id            INTEGER PRIMARY KEY,
+  owner         TEXT NOT NULL,
+  spoolid       INTEGER NOT NULL,
+  unique_id     TEXT NOT NULL,
+  opened_us     INTEGER NOT NULL,
+  closed_us     INTEGER NOT NULL,
+  device        TEXT NOT NULL,
+  queue         TEXT NOT NULL,
+  origin        TEXT NOT NULL,
+  origin_system TEXT NOT NULL,
+  filename      TEXT NOT NULL,
+  filetype      TEXT NOT NULL,
+  class         TEXT NOT NULL,
+  form          TEXT NOT NULL,
+  dest          TEXT NOT NULL,
+  dist          TEXT NOT NULL,
+  copies        INTEGER NOT NULL,
+  hold          TEXT NOT NULL,
+  keep          INTEGER NOT NULL,
+  records       INTEGER NOT NULL,
+  lrecl         INTEGER NOT NULL,
+  data_bytes    INTEGER NOT NULL,
+  content_bytes INTEGER NOT NULL,
+  flags         INTEGER NOT NULL,
+  volser        TEXT NOT NULL,
+  file_number   INTEGER NOT NULL,
+  image_offset  INTEGER NOT NULL,
+  archived_at   TEXT NOT NULL,
+  purged_at     TEXT,
+  UNIQUE (owner, spoolid)
+);
+CREATE INDEX spool_files_by_identity ON spool_files(unique_id, opened_us);
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -135,5 +176,43 @@ inline constexpr const char* kDeleteVolumeMembers = "DELETE FROM members WHERE v
 inline constexpr const char* kDeleteVolume = "DELETE FROM volumes WHERE volser = ?1";
 inline constexpr const char* kSelectEvents =
     "SELECT at, COALESCE(volser, ''), COALESCE(drive, -1), kind, detail FROM events ORDER BY id DESC LIMIT ?1";
+
+// ---- the spool (spool_catalog.cc) -------------------------------------------
+
+inline constexpr const char* kSelectSpoolFiles = R"sql(
+SELECT id, owner, spoolid, unique_id, opened_us, closed_us, device, queue, origin, origin_system, filename, filetype,
+       class, form, dest, dist, copies, hold, keep, records, lrecl, data_bytes, content_bytes, flags, volser,
+       file_number, image_offset, archived_at, COALESCE(purged_at, '')
+FROM spool_files ORDER BY owner, spoolid
+)sql";
+inline constexpr const char* kSelectSpoolFile = R"sql(
+SELECT id, owner, spoolid, unique_id, opened_us, closed_us, device, queue, origin, origin_system, filename, filetype,
+       class, form, dest, dist, copies, hold, keep, records, lrecl, data_bytes, content_bytes, flags, volser,
+       file_number, image_offset, archived_at, COALESCE(purged_at, '')
+FROM spool_files WHERE id = ?1
+)sql";
+inline constexpr const char* kInsertSpoolFile = R"sql(
+INSERT INTO spool_files (owner, spoolid, unique_id, opened_us, closed_us, device, queue, origin, origin_system,
+                         filename, filetype, class, form, dest, dist, copies, hold, keep, records, lrecl,
+                         data_bytes, content_bytes, flags, volser, file_number, image_offset, archived_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
+        ?24, ?25, ?26, ?27)
+)sql";
+// Everything but the identity (id, owner, spoolid, unique id, open time).
+inline constexpr const char* kUpdateSpoolFile = R"sql(
+UPDATE spool_files SET closed_us = ?2, queue = ?3, filename = ?4, filetype = ?5, class = ?6, form = ?7, dest = ?8,
+       dist = ?9, copies = ?10, hold = ?11, keep = ?12, records = ?13, lrecl = ?14, data_bytes = ?15,
+       content_bytes = ?16, flags = ?17, volser = ?18, file_number = ?19, image_offset = ?20
+WHERE id = ?1
+)sql";
+inline constexpr const char* kPurgeSpoolFile = "UPDATE spool_files SET purged_at = ?2 WHERE id = ?1 AND purged_at IS NULL";
+inline constexpr const char* kSpoolidTaken = "SELECT 1 FROM spool_files WHERE owner = ?1 AND spoolid = ?2";
+inline constexpr const char* kHighestSpoolid = "SELECT COALESCE(MAX(spoolid), 0) FROM spool_files WHERE owner = ?1";
+inline constexpr const char* kSpoolIdentityExists =
+    "SELECT 1 FROM spool_files WHERE unique_id = ?1 AND opened_us = ?2 LIMIT 1";
+inline constexpr const char* kSelectSpoolUsers = R"sql(
+SELECT user FROM spool_users UNION SELECT owner FROM spool_files ORDER BY 1
+)sql";
+inline constexpr const char* kInsertSpoolUser = "INSERT OR IGNORE INTO spool_users (user, added) VALUES (?1, ?2)";
 
 }  // namespace vtape::sql

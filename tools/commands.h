@@ -29,5 +29,6 @@ int run_find(const Args& args);
 int run_index(const Args& args);
 int run_import(const Args& args);
 int run_restore(const Args& args);
+int run_spool(const Args& args);
 
 }  // namespace vtape

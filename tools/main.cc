@@ -34,6 +34,7 @@ constexpr Command kCommands[] = {
     {"import", "make tape images from elsewhere cartridges of the library", vtape::run_import},
     {"restore", "replay images, tape files or members onto a drive, an image, a pipe or a directory",
      vtape::run_restore},
+    {"spool", "spool files: list, dump, load, scan, adduser (SPXTAPE style)", vtape::run_spool},
 };
 
 void print_help() {

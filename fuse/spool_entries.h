@@ -1,0 +1,51 @@
+// What the spool/ and saved/spool/ trees of the mount share: how a spool
+// file is named and shown there, its extended attributes, and an open
+// spool file being read (its content is read from the spool cartridge
+// when it is opened and kept for that open).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "index/spool_catalog.h"
+
+namespace vtape {
+
+inline constexpr const char* kSpoolXattrPrefix = "user.spool.";
+
+// "0007.REPORT.LISTING"
+std::string spool_entry_name(const SpoolMetadata& m);
+// Names for a directory of spool files: SPOOLID.NAME.TYPE, with "~OWNER"
+// added where files of different owners would get the same name.
+std::vector<std::pair<std::string, const SpoolFileRow*>> spool_directory_entries(const std::vector<SpoolFileRow>& rows);
+
+void spool_dir_stat(struct stat* st, int64_t mtime);
+void spool_file_stat(struct stat* st, const SpoolMetadata& m, mode_t mode);
+
+// Extended attributes of a spool file, as the FUSE operations want them:
+// 0 or -errno.  "user.spool.NAME"; listxattr gives every name.
+int spool_getxattr(const SpoolMetadata& m, const std::string& name, std::string* value);
+std::string spool_listxattr();
+// Validates and applies; -EINVAL (bad value, message in *why), -EPERM
+// (read-only attribute), -ENOTSUP (not a spool attribute).
+int spool_setxattr(SpoolMetadata& m, const std::string& name, const std::string& value, std::string* why);
+
+// An open spool file being read.
+class SpoolContentFile {
+ public:
+  SpoolContentFile(std::string content, const struct stat& st) : content_(std::move(content)), stat_(st) {}
+  int read(char* buf, size_t size, uint64_t offset) const;
+  const struct stat& stat_at_open() const { return stat_; }
+
+ private:
+  std::string content_;
+  struct stat stat_ {};
+};
+
+// Maps a Status to an errno for FUSE.
+int spool_errno(const Status& s);
+
+}  // namespace vtape

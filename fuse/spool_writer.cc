@@ -1,0 +1,156 @@
+#include "fuse/spool_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "fuse/spool_entries.h"
+
+namespace vtape {
+
+int SpoolWriter::create(SpoolStore& store, const SpoolMetadata& meta, std::shared_ptr<SpoolWriter>* out) {
+  int fd = ::open(store.library().dir().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // A file system without O_TMPFILE: a named file, unlinked at once.
+    std::string name = store.library().dir() + "/.spool-XXXXXX";
+    fd = mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+  }
+  if (fd < 0) {
+    int e = errno;
+    fmt::print(stderr, "vtapefs: spool: cannot make a temporary file in {}: {}\n", store.library().dir(),
+               std::strerror(e));
+    return -e;
+  }
+  out->reset(new SpoolWriter(store, meta, fd));
+  return 0;
+}
+
+SpoolWriter::~SpoolWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void SpoolWriter::log(const std::string& what) const {
+  fmt::print(stderr, "vtapefs: spool/{}/{}/{}: {}\n", meta_.owner, spool_queue_name(meta_.queue), meta_.name_type(),
+             what);
+  store_.log_event("spool-error", fmt::format("{} {} {}: {}", meta_.owner, spool_queue_name(meta_.queue),
+                                              meta_.name_type(), what));
+}
+
+int SpoolWriter::write(const char* buf, size_t size, uint64_t offset) {
+  std::lock_guard lock(mu_);
+  if (meta_.device == SpoolDevice::kPunch) {
+    if (offset != size_) checked_so_far_ = false;
+    if (checked_so_far_ && !punch_lines_fit(std::string_view(buf, size), &punch_column_)) {
+      log(fmt::format("a punch line is longer than a card ({} bytes); the file will not be spooled", kCardLength));
+      refused_ = true;
+      return -EINVAL;
+    }
+  }
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pwrite(fd_, buf + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    done += static_cast<size_t>(n);
+  }
+  size_ = std::max<uint64_t>(size_, offset + size);
+  dirty_ = true;
+  return static_cast<int>(size);
+}
+
+int SpoolWriter::archive_locked() {
+  std::string content(static_cast<size_t>(size_), '\0');
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::pread(fd_, content.data() + done, content.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? -errno : -EIO;
+    done += static_cast<size_t>(n);
+  }
+  SpoolFile file;
+  file.meta = meta_;
+  Status s = spool_records_from_content(content, &file.meta, &file.records);
+  if (s.is_ok()) {
+    file.meta.closed_us = now_microseconds();
+    if (row_) {
+      s = store_.rearchive(file, &*row_);
+    } else {
+      SpoolFileRow row;
+      s = store_.archive(file, &row);
+      if (s.is_ok()) row_ = row;
+    }
+  }
+  if (!s.is_ok()) {
+    log(fmt::format("not archived: {}", s.message()));
+    return -spool_errno(s);
+  }
+  meta_ = row_->meta;
+  dirty_ = false;
+  return 0;
+}
+
+int SpoolWriter::flush() {
+  std::lock_guard lock(mu_);
+  if (refused_) return -EINVAL;
+  // Nothing written yet: a shell closes the descriptor it opened after
+  // dup2()ing it to standard output.  An empty file is archived at release.
+  if (!dirty_ || (size_ == 0 && !row_)) return 0;
+  return archive_locked();
+}
+
+void SpoolWriter::release() {
+  std::lock_guard lock(mu_);
+  if (refused_ || !dirty_) return;
+  (void)archive_locked();
+}
+
+struct stat SpoolWriter::stat() const {
+  std::lock_guard lock(mu_);
+  struct stat st {};
+  SpoolMetadata m = meta_;
+  m.content_bytes = size_;
+  spool_file_stat(&st, m, 0644);
+  return st;
+}
+
+SpoolMetadata SpoolWriter::metadata() const {
+  std::lock_guard lock(mu_);
+  return meta_;
+}
+
+int SpoolWriter::getxattr(const std::string& name, std::string* value) const {
+  std::lock_guard lock(mu_);
+  return spool_getxattr(meta_, name, value);
+}
+
+int SpoolWriter::setxattr(const std::string& name, const std::string& value) {
+  std::lock_guard lock(mu_);
+  SpoolMetadata m = meta_;
+  std::string why;
+  if (int e = spool_setxattr(m, name, value, &why); e != 0) {
+    log(why);
+    return e;
+  }
+  meta_ = m;
+  if (row_) {
+    // Already archived: the catalog keeps the new value.
+    row_->meta = m;
+    if (Status s = store_.update(*row_); !s.is_ok()) {
+      log(s.message());
+      return -spool_errno(s);
+    }
+  }
+  return 0;
+}
+
+}  // namespace vtape
