@@ -23,6 +23,9 @@
 #include "tools/restore_plan.h"
 #include "tools/restore_replay.h"
 #include "tools/restore_sinks.h"
+#include "tools/restore_target.h"
+#include "tools/spool_restore.h"
+#include "index/spool_catalog.h"
 #include "tools/tool_support.h"
 
 namespace vtape {
@@ -30,44 +33,12 @@ namespace {
 
 constexpr const char* kUsage =
     "vtape restore SOURCE TARGET [--library DIR] [--overwrite never|always|ask] [--dry-run] [--resume] [--json]\n"
-    "  SOURCE: IMAGE | VOLSER | VOLSER/N | VOLSER/N:MEMBER-GLOB\n"
+    "  SOURCE: IMAGE | VOLSER | VOLSER/N | VOLSER/N:MEMBER-GLOB | spool:OWNER/SPOOLID | spool [criteria]\n"
     "  TARGET: --to-device PATH [--rewind] [--verify] | --to-image FILE [--format FMT] [--compress ...]\n"
-    "          | --to-stdout | --to-dir DIR";
+    "          | --to-stdout | --to-dir DIR | --to-spool USER\n"
+    "  criteria (spool): --owner --spoolid --queue --class --form --dest --name --date --hold";
 
-enum class TargetKind { kNone, kDevice, kImage, kStdout, kDir };
-
-struct Target {
-  TargetKind kind;
-  std::string path;
-};
-
-const char* target_name(TargetKind k) {
-  switch (k) {
-    case TargetKind::kNone: return "none";
-    case TargetKind::kDevice: return "device";
-    case TargetKind::kImage: return "image";
-    case TargetKind::kStdout: return "stdout";
-    case TargetKind::kDir: return "directory";
-  }
-  return "?";
-}
-
-// The one --to-* option given; false (and a message) otherwise.
-bool target_option(const CommandLine& cl, Target* target, std::string* error) {
-  int given = 0;
-  if (auto v = cl.value("--to-device")) *target = {TargetKind::kDevice, *v}, ++given;
-  if (auto v = cl.value("--to-image")) *target = {TargetKind::kImage, *v}, ++given;
-  if (cl.has("--to-stdout")) *target = {TargetKind::kStdout, ""}, ++given;
-  if (auto v = cl.value("--to-dir")) *target = {TargetKind::kDir, *v}, ++given;
-  if (given == 1) return true;
-  if (given == 0 && cl.has("--dry-run")) {
-    *target = {TargetKind::kNone, ""};  // only read and check
-    return true;
-  }
-  *error = given == 0 ? "say where to: --to-device, --to-image, --to-stdout or --to-dir"
-                      : "only one of --to-device, --to-image, --to-stdout and --to-dir";
-  return false;
-}
+using Target = RestoreTarget;
 
 // The members of the selected tape file that the glob picks, from the
 // catalog, or (when the catalog has none) by reading the tape file.
@@ -210,8 +181,9 @@ void print_summary(const CommandLine& cl, const RestorePlan& plan, const Target&
 int run_restore(const Args& args) {
   CommandLine cl;
   cl.flag("--help").flag("--json").flag("--dry-run").flag("--resume").flag("--rewind").flag("--verify")
-      .flag("--to-stdout").option("--to-device").option("--to-image").option("--to-dir").option("--format")
-      .option("--library").option("--overwrite");
+      .option("--format").option("--library").option("--overwrite");
+  declare_target_options(cl);
+  for (const auto& name : SpoolCriteria::option_names()) cl.option(name);
   declare_write_options(cl);
   if (!cl.parse(args)) return usage_error("restore", cl.error(), kUsage);
   if (cl.has("--help")) {
@@ -239,8 +211,28 @@ int run_restore(const Args& args) {
     return usage_error("restore", "--resume continues a restore --to-image or --to-dir", kUsage);
   }
 
+  const std::string& source = cl.positional()[0];
+  if (is_spool_source(source)) {
+    if (cl.has("--verify")) return usage_error("restore", "--verify is for tape restores, not spool files", kUsage);
+    SpoolRestoreOptions so;
+    so.target = target;
+    so.policy = *policy;
+    so.dry_run = dry;
+    so.resume = resume;
+    so.json = cl.has("--json");
+    so.rewind = cl.has("--rewind");
+    so.library_dir = library_dir_option(cl);
+    so.image_format = image_format;
+    so.write = wopts;
+    return run_spool_restore(source, cl, so);
+  }
+  if (target.kind == TargetKind::kSpool) return usage_error("restore", "--to-spool takes spool files", kUsage);
+  for (const auto& name : SpoolCriteria::option_names()) {
+    if (cl.value(name)) return usage_error("restore", name + " selects spool files (SOURCE spool)", kUsage);
+  }
+
   RestorePlan plan;
-  Status s = resolve_restore_plan(cl.positional()[0], library_dir_option(cl), &plan);
+  Status s = resolve_restore_plan(source, library_dir_option(cl), &plan);
   if (!s.is_ok()) return failure("restore", error_text(plan, s));
   if (plan.members && target.kind != TargetKind::kDir && target.kind != TargetKind::kStdout) {
     return usage_error("restore", "members go --to-dir or --to-stdout", kUsage);

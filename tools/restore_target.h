@@ -1,0 +1,25 @@
+// Where `vtape restore` writes: the one --to-* option given.
+#pragma once
+
+#include <string>
+
+#include "tools/command_line.h"
+
+namespace vtape {
+
+enum class TargetKind { kNone, kDevice, kImage, kStdout, kDir, kSpool };
+
+struct RestoreTarget {
+  TargetKind kind = TargetKind::kNone;
+  std::string path;  // device, image file, directory, or spool user
+};
+
+// "device", "image", "stdout", "directory", "spool", "none".
+const char* target_name(TargetKind k);
+// The one --to-* option of the command line (none is allowed only with
+// --dry-run).  False with a message otherwise.
+bool target_option(const CommandLine& cl, RestoreTarget* target, std::string* error);
+// Declares the --to-* options.
+void declare_target_options(CommandLine& cl);
+
+}  // namespace vtape
