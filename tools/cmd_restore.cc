@@ -176,6 +176,25 @@ void print_summary(const CommandLine& cl, const RestorePlan& plan, const Target&
   }
 }
 
+// The catalog's event log gets every restore of a cataloged volume (a
+// failure to log is a warning: the data is restored).
+void log_restore_event(const CommandLine& cl, const RestorePlan& plan, const Target& target, const Outcome& o) {
+  if (plan.volser.empty()) return;
+  std::unique_ptr<TapeLibrary> library;
+  std::unique_ptr<Catalog> catalog;
+  Status s = TapeLibrary::open(library_dir_option(cl), false, &library);
+  if (s.is_ok() && access(library->catalog_path().c_str(), F_OK) != 0) return;
+  if (s.is_ok()) s = Catalog::open(library->catalog_path(), &catalog);
+  if (s.is_ok()) {
+    s = catalog->add_event(plan.volser, -1, "restore",
+                           fmt::format("{} -> {} {}: {} records, {} filemarks, {} bytes{}", plan.source,
+                                       target_name(target.kind), target.path, o.summary.records,
+                                       o.summary.filemarks, o.summary.bytes,
+                                       o.summary.mismatches.empty() ? "" : ", checksum mismatches"));
+  }
+  if (!s.is_ok()) fmt::print(stderr, "vtape restore: warning: the catalog's event log: {}\n", s.message());
+}
+
 }  // namespace
 
 int run_restore(const Args& args) {
@@ -361,6 +380,7 @@ int run_restore(const Args& args) {
     fmt::print(stderr, "vtape restore: {}\n", error_text(plan, s));
     return kExitFailure;
   }
+  if (!dry) log_restore_event(cl, plan, target, o);
   print_summary(cl, plan, target, o, seconds);
   bool clean = o.summary.mismatches.empty() && o.dir.refused.empty();
   return clean ? kExitOk : kExitFailure;

@@ -445,6 +445,12 @@ TEST(Restore, TapeFilesGoToADirectoryAsNumberedFiles) {
   r = vt.vtape("restore SCR001 --to-dir " + q(work.file("d")));
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_EQ(read_file_bytes(work.file("d/0001.dat")), bytes_of_string("second file"));
+  // The catalog's event log has the restore.
+  r = run_command("sqlite3 " + q(vt.library() + "/catalog.db") +
+                  " \"SELECT volser, detail FROM events WHERE kind = 'restore'\"");
+  EXPECT_NE(r.out.find("SCR001|SCR001 -> directory " + work.file("d") + ": 31 records, 2 filemarks"),
+            std::string::npos)
+      << describe(r);
   r = run_command("tar -tf " + q(work.file("d/0000.dat")));
   EXPECT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.out.find("./sub/nums"), std::string::npos);
