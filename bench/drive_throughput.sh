@@ -11,6 +11,11 @@
 #   256 KiB records, DRIVE_BENCH_BIG (default 2G) of data
 #   10 KiB records (tar's default), DRIVE_BENCH_SMALL (default 512M)
 #   512-byte records, DRIVE_BENCH_RECORDS (default 200000) of them: records/s
+# A second ceiling, the fastest any FUSE file system can be here, comes
+# from bench/fuse_null.cc (built with g++ into the bench directory, mounted
+# beside vtapefs): dd through it acknowledges every write without touching
+# the data.  "of dd" is vtapefs against the plain file, "of FUSE" against
+# fuse_null.
 # Each figure is the best of BENCH_RUNS (default 3) runs, cache-hot: the data
 # comes from /dev/zero and goes to /dev/null, and nothing is dropped from the
 # page cache.  The time is dd's own (first to last write or read); the sync
@@ -43,7 +48,7 @@ for b in "$vtapefs" "$vtape"; do
     exit 2
   fi
 done
-for cmd in dd fusermount3 numfmt; do
+for cmd in dd fusermount3 numfmt g++ pkg-config; do
   command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
 done
 if ! big=$(numfmt --from=iec "$big_arg" 2> /dev/null) || ((big < 262144)); then
@@ -73,8 +78,11 @@ rm -rf "$lib"
 # Enough capacity for the largest run and its framing.
 need=$(((big > small ? big : small) + (big > small ? big : small) / 8 + (64 << 20)))
 
+null_mnt=$dir/null-mnt
+
 daemon=
 cleanup() {
+  fusermount3 -u "$null_mnt" 2> /dev/null || true
   if [[ -n $daemon ]]; then
     fusermount3 -u "$mnt" 2> /dev/null || fusermount3 -u -z "$mnt" 2> /dev/null || true
     for _ in $(seq 100); do kill -0 "$daemon" 2> /dev/null || break; sleep 0.05; done
@@ -84,6 +92,14 @@ cleanup() {
   if ((own_dir)); then rm -rf "$dir"; else rm -rf "$lib"; fi
 }
 trap cleanup EXIT
+
+# The null FUSE file system (see the top).
+null_bin=$dir/fuse_null
+mkdir -p "$null_mnt"
+# shellcheck disable=SC2046 # pkg-config prints several words
+g++ -O2 -std=c++20 "$root/bench/fuse_null.cc" $(pkg-config --cflags --libs fuse3) -o "$null_bin"
+"$null_bin" "$null_mnt"
+null=$null_mnt/sink
 
 "$vtape" new BENCH --capacity "$need" --library "$lib" > /dev/null
 "$vtape" load 1 BENCH --library "$lib" > /dev/null
@@ -119,7 +135,7 @@ run_dd() {
 }
 
 # best KIND BS COUNT -> "BYTES SECONDS" of the fastest of $runs runs
-#   KIND: drive-write drive-read plain-write plain-read
+#   KIND: drive-write drive-read plain-write plain-read null-write null-read
 best() {
   local kind=$1 bs=$2 count=$3 best_s='' bytes='' r s
   for _ in $(seq "$runs"); do
@@ -128,6 +144,8 @@ best() {
       drive-read) wait_drive; r=$(run_dd if="$drive" of=/dev/null bs="$bs") ;;
       plain-write) rm -f "$plain"; sync; r=$(run_dd if=/dev/zero of="$plain" bs="$bs" count="$count") ;;
       plain-read) r=$(run_dd if="$plain" of=/dev/null bs="$bs") ;;
+      null-write) r=$(run_dd if=/dev/zero of="$null" bs="$bs" count="$count") ;;
+      null-read) r=$(run_dd if="$null" of=/dev/null bs="$bs" count="$count") ;;
     esac
     read -r bytes s <<< "$r"
     if [[ -z $best_s ]] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; fi
@@ -141,23 +159,30 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # measure LABEL BS COUNT UNIT -> table rows (write and read)
 measure() {
-  local label=$1 bs=$2 count=$3 unit=$4 dw dr pw pr
+  local label=$1 bs=$2 count=$3 unit=$4 dw dr pw pr nw nr
   dw=$(best drive-write "$bs" "$count")
   dr=$(best drive-read "$bs" "$count")
   pw=$(best plain-write "$bs" "$count")
   pr=$(best plain-read "$bs" "$count")
-  local op d p dv pv
+  nw=$(best null-write "$bs" "$count")
+  nr=$(best null-read "$bs" "$count")
+  local op d p n dv pv nv
   for op in write read; do
-    if [[ $op == write ]]; then d=$dw p=$pw; else d=$dr p=$pr; fi
+    if [[ $op == write ]]; then d=$dw p=$pw n=$nw; else d=$dr p=$pr n=$nr; fi
     # shellcheck disable=SC2086
-    if [[ $unit == MB/s ]]; then dv=$(mbs $d) pv=$(mbs $p); else dv=$(recs $d "$bs") pv=$(recs $p "$bs"); fi
-    printf '%-9s %-6s %8s  %12s  %12s  %6s\n' "$label" "$op" "$(numfmt --to=iec "${d%% *}")" \
-      "$dv $unit" "$pv $unit" "$(ratio "$dv" "$pv")"
+    if [[ $unit == MB/s ]]; then
+      dv=$(mbs $d) pv=$(mbs $p) nv=$(mbs $n)
+    else
+      dv=$(recs $d "$bs") pv=$(recs $p "$bs") nv=$(recs $n "$bs")
+    fi
+    printf '%-9s %-6s %8s  %12s  %12s  %12s  %6s  %7s\n' "$label" "$op" "$(numfmt --to=iec "${d%% *}")" \
+      "$dv $unit" "$pv $unit" "$nv $unit" "$(ratio "$dv" "$pv")" "$(ratio "$dv" "$nv")"
   done
 }
 
 echo "vtapefs drive throughput, best of $runs, cache-hot; $(nproc) CPUs; library on $(df --output=source,fstype "$dir" | tail -1 | tr -s ' ')"
-printf '%-9s %-6s %8s  %12s  %12s  %6s\n' "record" "op" "data" "drive" "plain file" "ratio"
+printf '%-9s %-6s %8s  %12s  %12s  %12s  %6s  %7s\n' "record" "op" "data" "drive" "plain file" "null FUSE" \
+  "of dd" "of FUSE"
 measure "256 KiB" 262144 $((big / 262144)) MB/s
 measure "10 KiB" 10240 $((small / 10240)) MB/s
 measure "512 B" 512 "$tiny_records" rec/s
