@@ -1,10 +1,13 @@
 #include "index/catalog.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include <fmt/format.h>
 
+#include "index/catalog_functions.h"
 #include "index/catalog_schema.h"
+#include "index/member_name.h"
 
 namespace vtape {
 namespace {
@@ -25,6 +28,9 @@ class StatementScope {
 
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_blob(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 void bind_int(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
 std::string column_text(sqlite3_stmt* s, int i) {
@@ -52,6 +58,31 @@ class Transaction {
   bool done_ = false;
 };
 
+// A row of kSelectVolumes or kSelectVolume.
+VolumeRow volume_from(sqlite3_stmt* s) {
+  VolumeRow v;
+  v.volser = column_text(s, 0);
+  v.image_path = column_text(s, 1);
+  v.format = column_text(s, 2);
+  v.capacity = static_cast<uint64_t>(column_int(s, 3));
+  v.created = column_text(s, 4);
+  v.last_written = column_text(s, 5);
+  v.write_protected = column_int(s, 6) != 0;
+  v.label_volser = column_text(s, 7);
+  v.label_owner = column_text(s, 8);
+  v.image_size = static_cast<uint64_t>(column_int(s, 9));
+  v.tape_files = static_cast<uint64_t>(column_int(s, 10));
+  v.bytes = static_cast<uint64_t>(column_int(s, 11));
+  return v;
+}
+
+// Volume, tape file, then the order on the tape: what find returns.
+bool in_find_order(const FoundMember& a, const FoundMember& b) {
+  if (int c = a.volser.compare(b.volser); c != 0) return c < 0;
+  if (a.file_number != b.file_number) return a.file_number < b.file_number;
+  return a.id < b.id;
+}
+
 }  // namespace
 
 std::string catalog_now() {
@@ -65,6 +96,7 @@ std::string catalog_now() {
 
 Catalog::~Catalog() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  for (auto& [sql, stmt] : find_statements_) sqlite3_finalize(stmt);
   if (db_ != nullptr) sqlite3_close(db_);
 }
 
@@ -93,6 +125,7 @@ Status Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out) {
     return c->error("cannot open the catalog");
   }
   sqlite3_busy_timeout(c->db_, 10000);
+  if (register_catalog_functions(c->db_) != SQLITE_OK) return c->error("registering the catalog's SQL functions");
   if (sqlite3_exec(c->db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
                    nullptr, nullptr, nullptr) != SQLITE_OK) {
     return c->error("setting up the catalog");
@@ -205,6 +238,7 @@ Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
     bind_int(m, 7, member.mtime);
     bind_int(m, 8, static_cast<int64_t>(member.data_offset));
     bind_text(m, 9, member.link_target);
+    bind_blob(m, 10, reversed_member_name(member.path));
     if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
   }
   return Status::ok();
@@ -299,23 +333,25 @@ Status Catalog::volumes(std::vector<VolumeRow>* out) {
   VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectVolumes, &s));
   StatementScope scope(s);
   int rc = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    VolumeRow v;
-    v.volser = column_text(s, 0);
-    v.image_path = column_text(s, 1);
-    v.format = column_text(s, 2);
-    v.capacity = static_cast<uint64_t>(column_int(s, 3));
-    v.created = column_text(s, 4);
-    v.last_written = column_text(s, 5);
-    v.write_protected = column_int(s, 6) != 0;
-    v.label_volser = column_text(s, 7);
-    v.label_owner = column_text(s, 8);
-    v.image_size = static_cast<uint64_t>(column_int(s, 9));
-    v.tape_files = static_cast<uint64_t>(column_int(s, 10));
-    v.bytes = static_cast<uint64_t>(column_int(s, 11));
-    out->push_back(std::move(v));
-  }
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out->push_back(volume_from(s));
   if (rc != SQLITE_DONE) return error("listing volumes");
+  return Status::ok();
+}
+
+Status Catalog::volume(const std::string& volser, VolumeRow* out, bool* found) {
+  std::lock_guard lock(mu_);
+  *found = false;
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectVolume, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out = volume_from(s);
+    *found = true;
+  } else if (rc != SQLITE_DONE) {
+    return error("reading a volume");
+  }
   return Status::ok();
 }
 
@@ -374,23 +410,38 @@ Status Catalog::members(const std::string& volser, uint64_t file, std::vector<Ta
 
 Status Catalog::find(const std::string& glob, const std::optional<std::string>& volser,
                      const std::optional<int64_t>& since, uint64_t limit, std::vector<FoundMember>* out) {
+  FindRequest request;
+  request.pattern = glob;
+  request.volser = volser;
+  request.since = since;
+  request.limit = limit;
   std::lock_guard lock(mu_);
+  return run_find(find_statement(plan_path_glob(glob), request), out);
+}
+
+Status Catalog::find_pattern(const FindRequest& request, std::vector<FoundMember>* out) {
+  std::lock_guard lock(mu_);
+  return run_find(find_statement(plan_find(request.pattern), request), out);
+}
+
+Status Catalog::run_find(const FindStatement& statement, std::vector<FoundMember>* out) {
   out->clear();
-  sqlite3_stmt* s = nullptr;
-  VTAPE_RETURN_IF_ERROR(prepare(sql::kFindMembers, &s));
+  sqlite3_stmt*& s = find_statements_[statement.sql];
+  if (s == nullptr &&
+      sqlite3_prepare_v3(db_, statement.sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+    find_statements_.erase(statement.sql);
+    return error("preparing a search");
+  }
   StatementScope scope(s);
-  bind_text(s, 1, glob);
-  if (volser) {
-    bind_text(s, 2, *volser);
-  } else {
-    sqlite3_bind_null(s, 2);
+  int i = 0;
+  for (const auto& p : statement.parameters) {
+    ++i;
+    switch (p.type) {
+      case SqlParameter::Type::kText: bind_text(s, i, p.bytes); break;
+      case SqlParameter::Type::kBlob: bind_blob(s, i, p.bytes); break;
+      case SqlParameter::Type::kInteger: bind_int(s, i, p.integer); break;
+    }
   }
-  if (since) {
-    bind_int(s, 3, *since);
-  } else {
-    sqlite3_bind_null(s, 3);
-  }
-  bind_int(s, 4, static_cast<int64_t>(limit));
   int rc = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     FoundMember m;
@@ -400,9 +451,11 @@ Status Catalog::find(const std::string& glob, const std::optional<std::string>& 
     m.path = column_text(s, 3);
     m.size = static_cast<uint64_t>(column_int(s, 4));
     m.mtime = column_int(s, 5);
+    m.id = column_int(s, 6);
     out->push_back(std::move(m));
   }
   if (rc != SQLITE_DONE) return error("searching members");
+  if (!statement.ordered) std::sort(out->begin(), out->end(), in_find_order);
   return Status::ok();
 }
 

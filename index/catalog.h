@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "index/find_statement.h"
 #include "index/tape_member.h"
 #include "tapeformat/status.h"
 
@@ -58,6 +59,7 @@ struct FoundMember {
   std::string path;
   uint64_t size = 0;
   int64_t mtime = 0;
+  int64_t id = 0;  // members.id: the order of the members on the tape
 };
 
 // One tape file as the indexer or a drive learnt it.
@@ -83,10 +85,16 @@ class Catalog {
   Status delete_volume(const std::string& volser);
 
   Status volumes(std::vector<VolumeRow>* out);
+  // One volume; *found is false when the catalog does not have it.
+  Status volume(const std::string& volser, VolumeRow* out, bool* found);
   Status files(const std::string& volser, std::vector<TapeFileRow>* out);
   Status members(const std::string& volser, uint64_t file, std::vector<TapeMember>* out);
+  // Members whose path matches `glob` (SQLite GLOB), in volume, tape file
+  // and tape order; at most `limit` (0: all).
   Status find(const std::string& glob, const std::optional<std::string>& volser, const std::optional<int64_t>& since,
               uint64_t limit, std::vector<FoundMember>* out);
+  // What `vtape find PATTERN` finds (index/find_pattern.h), in the same order.
+  Status find_pattern(const FindRequest& request, std::vector<FoundMember>* out);
 
   // For bulk loads (tests, benchmarks): runs `sql` as is.
   Status exec(const std::string& sql);
@@ -97,11 +105,13 @@ class Catalog {
   Status error(const char* what);
   Status migrate();
   Status insert_file(const std::string& volser, const CatalogedFile& f);
+  Status run_find(const FindStatement& statement, std::vector<FoundMember>* out);
 
   sqlite3* db_ = nullptr;
   std::string path_;
   std::mutex mu_;
   std::map<const char*, sqlite3_stmt*> statements_;  // prepared once, reused
+  std::map<std::string, sqlite3_stmt*> find_statements_;  // by their SQL, which varies with the search
 };
 
 // Current time as ISO 8601 UTC, the form the catalog stores.
