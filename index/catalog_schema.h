@@ -122,14 +122,15 @@ FROM members WHERE volser = ?1 AND file_number = ?2 ORDER BY id
 // OR ...", which keeps SQLite from using an index for them).
 inline constexpr const char* kFindSelect =
     "SELECT m.volser, m.file_number, m.kind, m.path, m.size, m.mtime, m.id FROM members m WHERE ";
-inline constexpr const char* kFindNameRevLow = "m.name_rev >= ? AND ";
-inline constexpr const char* kFindNameRevHigh = "m.name_rev < ? AND ";
+inline constexpr const char* kFindNameRevLow = "m.name_rev >= ?";
+inline constexpr const char* kFindNameRevHigh = "m.name_rev < ?";
 inline constexpr const char* kFindNameGlob = "vtape_member_name(m.path) GLOB ?";
-inline constexpr const char* kFindPathLow = "m.path >= ? AND ";
-inline constexpr const char* kFindPathHigh = "m.path < ? AND ";
+inline constexpr const char* kFindPathLow = "m.path >= ?";
+inline constexpr const char* kFindPathHigh = "m.path < ?";
 inline constexpr const char* kFindPathGlob = "m.path GLOB ?";
-inline constexpr const char* kFindOnVolume = " AND m.volser = ?";
-inline constexpr const char* kFindSince = " AND m.mtime >= ?";
+inline constexpr const char* kFindOnVolume = "m.volser = ?";
+inline constexpr const char* kFindSince = "m.mtime >= ?";
+inline constexpr const char* kFindEverything = "1";
 inline constexpr const char* kFindOrderAndLimit = " ORDER BY m.volser, m.file_number, m.id LIMIT ?";
 inline constexpr const char* kSelectVolume = R"sql(
 SELECT v.volser, v.image_path, v.format, v.capacity, v.created, COALESCE(v.last_written, ''), v.write_protected,

@@ -15,6 +15,7 @@ FindPattern plan_name(std::string_view pattern) {
   if (!suffix.empty()) {
     p.index = FindPattern::Index::kNameRev;
     p.ranges = {prefix_range(std::string(suffix.rbegin(), suffix.rend()))};
+    p.ranges[0].exact = pattern.size() == suffix.size() + 1 && pattern[0] == '*';
   }
   return p;
 }
@@ -30,6 +31,7 @@ FindPattern plan_path(std::string_view pattern, bool as_given_only) {
     std::string prefix = literal_prefix(g);
     if (prefix.empty()) break;
     ranges.push_back(prefix_range(prefix));
+    ranges.back().exact = g.size() == prefix.size() + 1 && g.back() == '*';
   }
   if (ranges.size() == p.globs.size()) {
     p.index = FindPattern::Index::kPath;

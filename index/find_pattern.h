@@ -22,6 +22,9 @@ namespace vtape {
 struct FindRange {
   std::string low;                  // low <= key
   std::optional<std::string> high;  // key < high, when there is an upper bound
+  // Every key in the range matches its GLOB ("*.c", "src/*"), which need
+  // not be evaluated then.
+  bool exact = false;
 };
 
 struct FindPattern {

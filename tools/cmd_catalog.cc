@@ -350,8 +350,22 @@ int run_find(const Args& args) {
   } else {
     std::string out;
     for (const auto& m : found) {
-      out += fmt::format("{}/{}  {}  {}  {}\n", m.volser, m.file_number, m.size, mtime_text(m.mtime),
-                         escape_member_name(m.path));
+      // "VOLSER/FILE  SIZE  MTIME  PATH", put together by hand: a format
+      // string parsed 100000 times costs more than the rest of the line.
+      out += m.volser;
+      out += '/';
+      out += fmt::format_int(m.file_number).str();
+      out += "  ";
+      out += fmt::format_int(m.size).str();
+      out += "  ";
+      if (m.mtime == 0) {
+        out += '-';
+      } else {
+        append_iso_utc(&out, m.mtime);
+      }
+      out += "  ";
+      append_escaped_member_name(&out, m.path);
+      out += '\n';
       if (out.size() > 65536) {
         std::fwrite(out.data(), 1, out.size(), stdout);
         out.clear();
