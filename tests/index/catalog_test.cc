@@ -104,7 +104,7 @@ TEST(CatalogOpen, CreatesTheSchemaWithVersionAndApplicationId) {
   std::string path = dir.file("catalog.db");
   { auto c = open_catalog(path); }
   RawDb db(path);
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), sql::kSchemaVersion);
   EXPECT_EQ(db.integer("PRAGMA application_id"), 0x56544150);
   EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
   for (const char* table : {"volumes", "tape_files", "members", "events"}) {
@@ -113,6 +113,7 @@ TEST(CatalogOpen, CreatesTheSchemaWithVersionAndApplicationId) {
         << table;
   }
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_path'"), 1);
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_name_rev'"), 1);
 }
 
 TEST(CatalogOpen, ReopeningKeepsTheData) {
@@ -150,7 +151,7 @@ TEST(CatalogOpen, ReopeningKeepsTheData) {
   ASSERT_TRUE(c->members("V00001", 0, &ms).is_ok());
   expect_same_members(ms, {member("a/b.c"), member("a/d.h")});
   RawDb db(path);
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), sql::kSchemaVersion);
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM events WHERE kind = 'write'"), 1);
 }
 
@@ -158,16 +159,17 @@ TEST(CatalogOpen, ANewerSchemaIsRefused) {
   TempDir dir;
   std::string path = dir.file("catalog.db");
   { auto c = open_catalog(path); }
-  { RawDb(path).exec("PRAGMA user_version = 2"); }
+  const int newer = sql::kSchemaVersion + 1;
+  { RawDb(path).exec("PRAGMA user_version = " + std::to_string(newer)); }
   std::unique_ptr<Catalog> c;
   Status s = Catalog::open(path, &c);
   ASSERT_FALSE(s.is_ok());
   EXPECT_EQ(s.code(), StatusCode::kNotSupported);
-  EXPECT_NE(s.message().find("version 2"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("version " + std::to_string(newer)), std::string::npos) << s.message();
   EXPECT_NE(s.message().find(path), std::string::npos) << s.message();
   EXPECT_EQ(c, nullptr);
   // And it was left as it was.
-  EXPECT_EQ(RawDb(path).integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(RawDb(path).integer("PRAGMA user_version"), newer);
 }
 
 TEST(CatalogOpen, ADatabaseOfAnotherApplicationIsRefused) {
