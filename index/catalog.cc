@@ -185,10 +185,15 @@ Status Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out) {
   if (register_catalog_functions(c->db_) != SQLITE_OK) return c->error("registering the catalog's SQL functions");
   // mmap_size: pages are read from the file mapping instead of copied into
   // SQLite's cache by pread; a search reads thousands of index pages (a
-  // tenth less CPU for a search of 100000 members).
+  // tenth less CPU for a search of 100000 members).  cache_size (64 MiB at
+  // most, taken as used; SQLite's default is 2 MiB): a tape file's members
+  // go to random places of two indexes (path and reversed name), and with
+  // a small cache each transaction writes and reads back the same pages
+  // again and again (inserting 200000 members: 2.5 s of system time
+  // instead of 0.4 s).
   if (sqlite3_exec(c->db_,
                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                   "PRAGMA mmap_size=268435456;",
+                   "PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;",
                    nullptr, nullptr, nullptr) != SQLITE_OK) {
     return c->error("setting up the catalog");
   }
