@@ -94,8 +94,8 @@ void sort_in_find_order(std::vector<FoundMember>* found) {
 
   // The volume's rank and the tape file number in one integer when they
   // fit (always, in practice), so that a comparison is two integers.
-  bool packable = rank_of.size() <= UINT32_MAX &&
-                  std::all_of(found->begin(), found->end(), [](const FoundMember& m) { return m.file_number <= UINT32_MAX; });
+  bool packable = std::all_of(found->begin(), found->end(),
+                              [](const FoundMember& m) { return m.file_number <= UINT32_MAX; });
   struct Key {
     uint64_t volume_and_file;
     uint64_t file_number;  // only when the two do not fit in one integer

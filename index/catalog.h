@@ -111,7 +111,9 @@ class Catalog {
   std::string path_;
   std::mutex mu_;
   std::map<const char*, sqlite3_stmt*> statements_;  // prepared once, reused
-  std::map<std::string, sqlite3_stmt*> find_statements_;  // by their SQL, which varies with the search
+  // Searches, by their SQL: it varies with the kind of pattern and the
+  // filters given, a few dozen shapes at most.
+  std::map<std::string, sqlite3_stmt*> find_statements_;
 };
 
 // Current time as ISO 8601 UTC, the form the catalog stores.

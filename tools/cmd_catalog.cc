@@ -352,11 +352,12 @@ int run_find(const Args& args) {
     for (const auto& m : found) {
       // "VOLSER/FILE  SIZE  MTIME  PATH", put together by hand: a format
       // string parsed 100000 times costs more than the rest of the line.
+      fmt::format_int file(m.file_number), size(m.size);
       out += m.volser;
       out += '/';
-      out += fmt::format_int(m.file_number).str();
+      out.append(file.data(), file.size());
       out += "  ";
-      out += fmt::format_int(m.size).str();
+      out.append(size.data(), size.size());
       out += "  ";
       if (m.mtime == 0) {
         out += '-';

@@ -132,10 +132,8 @@ class CatalogSearch : public ::testing::Test {
     // V0002 first: the members' ids are then not in volume order.
     for (const char* v : {"V0002", "V0001"}) ASSERT_TRUE(catalog_->upsert_volume(volume(v)).is_ok());
     ASSERT_TRUE(catalog_->replace_files("V0002", 0, {tape_file(0, members(kOther, 3000))}, 1, "").is_ok());
-    ASSERT_TRUE(catalog_
-                    ->replace_files("V0001", 0, {tape_file(0, members(kFile0, 1000)), tape_file(1, members(kFile1, 2000))},
-                                    1, "")
-                    .is_ok());
+    std::vector<CatalogedFile> files = {tape_file(0, members(kFile0, 1000)), tape_file(1, members(kFile1, 2000))};
+    ASSERT_TRUE(catalog_->replace_files("V0001", 0, files, 1, "").is_ok());
   }
   static std::vector<TapeMember> members(const std::vector<std::string>& paths, int64_t first_mtime) {
     std::vector<TapeMember> out;
