@@ -124,7 +124,7 @@ inline constexpr const char* kFindSelect =
     "SELECT m.volser, m.file_number, m.kind, m.path, m.size, m.mtime, m.id FROM members m WHERE ";
 inline constexpr const char* kFindNameRevLow = "m.name_rev >= ?";
 inline constexpr const char* kFindNameRevHigh = "m.name_rev < ?";
-inline constexpr const char* kFindNameGlob = "vtape_member_name(m.path) GLOB ?";
+inline constexpr const char* kFindNameGlob = "vtape_name_glob(?, m.path)";
 inline constexpr const char* kFindPathLow = "m.path >= ?";
 inline constexpr const char* kFindPathHigh = "m.path < ?";
 inline constexpr const char* kFindPathGlob = "m.path GLOB ?";
