@@ -8,11 +8,13 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "index/find_statement.h"
@@ -59,8 +61,21 @@ struct FoundMember {
   std::string path;
   uint64_t size = 0;
   int64_t mtime = 0;
-  int64_t id = 0;  // members.id: the order of the members on the tape
 };
+
+// A found member as a search hands it to a visitor, without a string of its
+// own (a search may find 100000 members): the texts last only as long as
+// the call.
+struct FoundMemberView {
+  std::string_view volser;
+  uint64_t file_number = 0;
+  std::string_view kind;
+  std::string_view path;
+  uint64_t size = 0;
+  int64_t mtime = 0;
+};
+// Called with the catalog locked: it must not call the catalog.
+using FoundMemberVisitor = std::function<void(const FoundMemberView&)>;
 
 // One tape file as the indexer or a drive learnt it.
 struct CatalogedFile {
@@ -95,6 +110,7 @@ class Catalog {
               uint64_t limit, std::vector<FoundMember>* out);
   // What `vtape find PATTERN` finds (index/find_pattern.h), in the same order.
   Status find_pattern(const FindRequest& request, std::vector<FoundMember>* out);
+  Status find_pattern(const FindRequest& request, const FoundMemberVisitor& visit);
 
   // For bulk loads (tests, benchmarks): runs `sql` as is.
   Status exec(const std::string& sql);
@@ -105,7 +121,7 @@ class Catalog {
   Status error(const char* what);
   Status migrate();
   Status insert_file(const std::string& volser, const CatalogedFile& f);
-  Status run_find(const FindStatement& statement, std::vector<FoundMember>* out);
+  Status run_find(const FindStatement& statement, const FoundMemberVisitor& visit);
 
   sqlite3* db_ = nullptr;
   std::string path_;

@@ -110,7 +110,6 @@ FindStatement find_statement(const FindPattern& plan, const FindRequest& request
     limit.type = SqlParameter::Type::kInteger;
     limit.integer = request.limit > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(request.limit);
     out.parameters.push_back(std::move(limit));
-    out.ordered = true;
   }
   return out;
 }

@@ -34,7 +34,6 @@ struct FindStatement {
   // Selects volser, file_number, kind, path, size, mtime, id.
   std::string sql;
   std::vector<SqlParameter> parameters;
-  bool ordered = false;  // ORDER BY volser, file_number, id in the SQL
 };
 
 FindStatement find_statement(const FindPattern& plan, const FindRequest& request);

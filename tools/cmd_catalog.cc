@@ -330,52 +330,60 @@ int run_find(const Args& args) {
   request.volser = volser;
   request.since = since;
   request.limit = limit == 0 ? 0 : limit + 1;
-  std::vector<FoundMember> found;
-  if (Status s = catalog->find_pattern(request, &found); !s.is_ok()) return failure("find", s.message());
-  bool truncated = limit != 0 && found.size() > limit;
-  if (truncated) found.resize(limit);
-
-  if (cl.has("--json")) {
-    JsonWriter j;
-    j.begin_object().field("pattern", json_member_name(pattern)).key("members").begin_array();
-    size_t n = 0;
-    for (const auto& m : found) {
-      j.begin_object().field("volser", m.volser).field("file", m.file_number).field("kind", m.kind)
-          .field("path", json_member_name(m.path)).field("size", m.size).field("mtime", m.mtime).end_object();
-      if (++n % 1024 == 0) j.flush_to(stdout);
+  // Each match is written as it comes (into a buffer flushed now and then),
+  // never kept: a search may find 100000 members.
+  bool json = cl.has("--json");
+  uint64_t matches = 0;
+  bool truncated = false;
+  JsonWriter j;
+  std::string out;
+  if (json) j.begin_object().field("pattern", json_member_name(pattern)).key("members").begin_array();
+  auto show = [&](const FoundMemberView& m) {
+    if (limit != 0 && matches == limit) {
+      truncated = true;
+      return;
     }
+    ++matches;
+    if (json) {
+      j.begin_object().field("volser", std::string(m.volser)).field("file", m.file_number)
+          .field("kind", std::string(m.kind)).field("path", json_member_name(m.path)).field("size", m.size)
+          .field("mtime", m.mtime).end_object();
+      if (matches % 1024 == 0) j.flush_to(stdout);
+      return;
+    }
+    // "VOLSER/FILE  SIZE  MTIME  PATH", put together by hand: a format
+    // string parsed 100000 times costs more than the rest of the line.
+    fmt::format_int file(m.file_number), size(m.size);
+    out += m.volser;
+    out += '/';
+    out.append(file.data(), file.size());
+    out += "  ";
+    out.append(size.data(), size.size());
+    out += "  ";
+    if (m.mtime == 0) {
+      out += '-';
+    } else {
+      append_iso_utc(&out, m.mtime);
+    }
+    out += "  ";
+    append_escaped_member_name(&out, m.path);
+    out += '\n';
+    if (out.size() > 65536) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  };
+  // (The catalog hands out matches only once the search has succeeded.)
+  if (Status s = catalog->find_pattern(request, show); !s.is_ok()) return failure("find", s.message());
+  if (json) {
     j.end_array().field("truncated", truncated).end_object();
     j.flush_to(stdout);
     fmt::print("\n");
   } else {
-    std::string out;
-    for (const auto& m : found) {
-      // "VOLSER/FILE  SIZE  MTIME  PATH", put together by hand: a format
-      // string parsed 100000 times costs more than the rest of the line.
-      fmt::format_int file(m.file_number), size(m.size);
-      out += m.volser;
-      out += '/';
-      out.append(file.data(), file.size());
-      out += "  ";
-      out.append(size.data(), size.size());
-      out += "  ";
-      if (m.mtime == 0) {
-        out += '-';
-      } else {
-        append_iso_utc(&out, m.mtime);
-      }
-      out += "  ";
-      append_escaped_member_name(&out, m.path);
-      out += '\n';
-      if (out.size() > 65536) {
-        std::fwrite(out.data(), 1, out.size(), stdout);
-        out.clear();
-      }
-    }
     std::fwrite(out.data(), 1, out.size(), stdout);
     if (truncated) fmt::print(stderr, "vtape find: stopped after {} matches (--limit)\n", limit);
   }
-  return found.empty() ? kExitFailure : kExitOk;
+  return matches == 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace vtape
