@@ -108,7 +108,9 @@ class Catalog {
   // and tape order; at most `limit` (0: all).
   Status find(const std::string& glob, const std::optional<std::string>& volser, const std::optional<int64_t>& since,
               uint64_t limit, std::vector<FoundMember>* out);
-  // What `vtape find PATTERN` finds (index/find_pattern.h), in the same order.
+  // What `vtape find PATTERN` finds (index/find_pattern.h), in the same
+  // order.  The visitor is called for each member once the search has read
+  // them all (never when it fails).
   Status find_pattern(const FindRequest& request, std::vector<FoundMember>* out);
   Status find_pattern(const FindRequest& request, const FoundMemberVisitor& visit);
 
