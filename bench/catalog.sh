@@ -25,19 +25,19 @@
 #   images go to disk (the drive syncs at the filemark), so runs vary with
 #   the disk; CATALOG_BENCH_LIBRARY_DIR=/dev/shm leaves the CPU cost alone.
 #
-# find: Catalog::find (what `vtape find` runs) on a generated catalog of
-#   CATALOG_BENCH_MEMBERS (default 1000000) members on 50 volumes of 20 tape
-#   files: '*.c', 'src/lib/*', 'exact/path/name.txt', and '*.h' on V0001,
-#   each with the GLOB as given and as `vtape find` turns it into (a name
-#   pattern P becomes '*P*', a path pattern '*P'), with no limit and with a
-#   limit of 100, best of 5 in one process (the statement prepared once),
-#   and the query plans.  When the vtape binary has a find command, it is
-#   timed too (a whole process, best of 3).  Then the fixes, measured on
-#   the same data: the volume as a plain condition, './' as a second GLOB
-#   instead of a leading '*', and a name_rev column (the last path
-#   component reversed: '*.c' becomes the prefix match 'c.*') with a plain
-#   or a covering index.
-#
+# find: `vtape find` (a whole process, best of BENCH_FIND_RUNS, default 5:
+#   wall and CPU time) on a generated catalog of CATALOG_BENCH_MEMBERS
+#   (default 1000000) members on 50 volumes of 20 tape files, one pattern
+#   of each kind: suffixes ('*.c', '*.tar.gz'), a directory ('src/lib/*'),
+#   an exact path, a bare name ('name.txt', in any directory), --volser,
+#   --since, --limit, and patterns no index helps ('main*', '*main*'); the
+#   search alone in one process (Catalog::find_pattern), and the query
+#   plans.  The time to generate the catalog is the insert cost
+#   (Catalog::replace_files).  CATALOG_BENCH_BASELINE=REV (e.g. a commit
+#   before a change) also builds REV, generates a catalog with it and times
+#   its vtape find in the same run, next to this build's figures, and times
+#   this build's migration of REV's catalog.
+
 # Binaries: a Release build of the committed tree (git archive HEAD) in
 # CATALOG_BENCH_BUILD (default build-idxbench/ of this checkout), made when
 # missing or when HEAD moved.  If fuse/vtapefs.cc there has no
@@ -54,6 +54,8 @@
 #   CATALOG_BENCH_BIG_FILES    60 MiB files (default 10)
 #   CATALOG_BENCH_DD           data for the dd run (default 1G)
 #   CATALOG_BENCH_MEMBERS      members in the generated catalog (default 1000000)
+#   CATALOG_BENCH_BASELINE     a commit to compare find and insert with (default none)
+#   BENCH_FIND_RUNS            runs per vtape find figure (default 5)
 #   CATALOG_BENCH_LIBRARY_DIR  where the two libraries go (default BENCH_DIR); /dev/shm
 #                              takes the disk out (images and catalog on tmpfs; each
 #                              image is emptied after its run, so 2 GB are enough)
@@ -285,90 +287,112 @@ bench_write() {
 
 # ---- find ----------------------------------------------------------------------
 
+# time_find VTAPE LIBRARY ARGS... -> "BEST_WALL_MS BEST_CPU_MS" of `vtape find`
+# (a whole process: start, open, search, output to /dev/null), best of
+# BENCH_FIND_RUNS (default 5).
+time_find() {
+  local bin=$1 library=$2 wall="" cpu="" t w c
+  shift 2
+  for _ in $(seq "${BENCH_FIND_RUNS:-5}"); do
+    t=$({ TIMEFORMAT='%3R %3U %3S'; time "$bin" find --library "$library" "$@" > /dev/null 2>&1; } 2>&1)
+    w=$(awk '{ printf "%.1f", $1 * 1000 }' <<< "$t")
+    c=$(awk '{ printf "%.1f", ($2 + $3) * 1000 }' <<< "$t")
+    wall=$(min "$wall" "$w")
+    cpu=$(min "$cpu" "$c")
+  done
+  echo "$wall $cpu"
+}
+
+# A build of another commit for comparison (CATALOG_BENCH_BASELINE=REV):
+# its vtape, and its own benchmark helper (from that commit's bench/).
+ensure_baseline_build() {
+  local rev=$1 out=$2 commit
+  commit=$(git -C "$root" rev-parse "$rev")
+  if [[ ! -x $out/obj/tools/vtape || ! -x $out/catalog_bench || $(cat "$out/commit" 2> /dev/null) != "$commit" ]]; then
+    echo "building the baseline $commit (Release) in $out ..."
+    rm -rf "$out/src"
+    mkdir -p "$out/src"
+    git -C "$root" archive "$commit" | tar -x -C "$out/src"
+    cmake -S "$out/src" -B "$out/obj" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVTAPE_TESTS=OFF > "$out/cmake.log"
+    ninja -C "$out/obj" vtape vtape_index > "$out/ninja.log" || { cat "$out/ninja.log" >&2; exit 1; }
+    g++ -std=c++20 -O2 -I"$out/src" "$out/src/bench/catalog_bench.cc" "$out/obj/index/libvtape_index.a" \
+      "$out/obj/tapeformat/libvtape_tapeformat.a" -lsqlite3 -lfmt -lz -lbz2 -o "$out/catalog_bench"
+    echo "$commit" > "$out/commit"
+  fi
+}
+
+# find: `vtape find` on a generated catalog of CATALOG_BENCH_MEMBERS
+#   members (50 volumes of 20 tape files), one pattern of each kind users
+#   type; generating it is the insert cost (Catalog::replace_files, one
+#   transaction per volume).  With CATALOG_BENCH_BASELINE=REV, the same with
+#   REV's build on a catalog REV's helper generates, in the same run, and
+#   the migration of that catalog by this build.
 bench_find() {
   echo "== find on a catalog of $members members =="
-  local db=$dir/find/catalog.db
+  local db=$dir/find/catalog.db base="" base_lib=$dir/find-base
   mkdir -p "$dir/find"
+  if [[ -n ${CATALOG_BENCH_BASELINE:-} ]]; then
+    base=$build-baseline
+    ensure_baseline_build "$CATALOG_BENCH_BASELINE" "$base"
+    mkdir -p "$base_lib"
+    printf 'insert, baseline %s: ' "$(cut -c1-10 "$base/commit")"
+    "$base/catalog_bench" generate "$base_lib/catalog.db" "$members" 50
+  fi
+  printf 'insert, this build: '
   "$helper" generate "$db" "$members" 50
-  stat -c %s "$db" | awk '{ printf "catalog.db: %.0f MB; load average %s\n", $1 / 1e6, "'"$(cut -d' ' -f1-3 /proc/loadavg)"'" }'
-  local has_find=0
-  if "$vtape" find --help > /dev/null 2>&1; then has_find=1; fi
-  # PATTERN|VOLSER|GLOB: the GLOB Catalog::find gets for the pattern as
-  # given, and as `vtape find` asks it (a name pattern becomes "*P*", a
-  # path pattern "*P" so that "./P" matches; it filters the rows after).
-  local queries=("*.c|-|*.c" "src/lib/*|-|src/lib/*" "exact/path/name.txt|-|exact/path/name.txt" "*.h|V0001|*.h"
-    "*.c|-|**.c*" "src/lib/*|-|*src/lib/*" "exact/path/name.txt|-|*exact/path/name.txt" "*.h|V0001|**.h*")
+  stat -c %s "$db" | awk '{ printf "catalog.db: %.0f MB", $1 / 1e6 }'
+  [[ -n $base ]] && stat -c %s "$base_lib/catalog.db" | awk '{ printf " (baseline: %.0f MB)", $1 / 1e6 }'
+  echo "; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [[ -n $base ]]; then
+    # The baseline's catalog, migrated by the first open of this build.
+    mkdir -p "$dir/find-migrated"
+    cp "$base_lib/catalog.db" "$dir/find-migrated/catalog.db"
+    local t0 t1
+    t0=$(now)
+    "$vtape" find --library "$dir/find-migrated" exact/path/name.txt > /dev/null
+    t1=$(now)
+    echo "migrating the baseline's catalog (the first vtape find on it): $(seconds "$t0" "$t1") s"
+  fi
   echo
-  echo "Catalog::find (ms, best of 5; the statement prepared once):"
-  printf '%-22s %-6s %-22s %8s %9s %9s %11s\n' pattern volser "GLOB asked" matches "no limit" "limit 100" "vtape find"
-  local q pattern vol glob out lim vt
+  # PATTERN|OPTIONS (OPTIONS as vtape find takes them, '-' for none).
+  local queries=("*.c|-" "*.tar.gz|-" "src/lib/*|-" "exact/path/name.txt|-" "name.txt|-" "*.h|--volser V0001"
+    "*.c|--since 2024-01-01" "*/lib/util.c|-" "*.c|--limit 100" "main*|-" "*main*|--limit 100")
+  echo "vtape find, whole process, ms (best of ${BENCH_FIND_RUNS:-5}; wall and CPU, user + sys):"
+  printf '%-22s %-20s %8s %9s %9s' pattern options matches wall cpu
+  [[ -n $base ]] && printf ' %13s %13s' "baseline wall" "baseline cpu"
+  printf ' %10s\n' "in-process"
+  local q pattern opts shown args vol since limit matches wall cpu ip
   for q in "${queries[@]}"; do
-    IFS='|' read -r pattern vol glob <<< "$q"
-    out=$("$helper" find "$db" "$glob" "$vol" 0 5)
-    lim=$("$helper" find "$db" "$glob" "$vol" 100 5 | awk '{ print $2 }')
-    vt=-
-    if ((has_find)) && [[ $glob != "$pattern" ]]; then
-      local args=("$pattern") b="" t0 t1
-      [[ $vol != - ]] && args=(--volser "$vol" "$pattern")
-      for _ in 1 2 3; do
-        t0=$(now)
-        "$vtape" find --library "$dir/find" "${args[@]}" > /dev/null || true
-        t1=$(now)
-        b=$(min "$b" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
-      done
-      vt=$b
+    IFS='|' read -r pattern opts <<< "$q"
+    args=()
+    shown=
+    [[ $opts != - ]] && read -r -a args <<< "$opts" && shown=$opts
+    matches=$("$vtape" find --library "$dir/find" "${args[@]}" "$pattern" 2> /dev/null | wc -l)
+    read -r wall cpu <<< "$(time_find "$vtape" "$dir/find" "${args[@]}" "$pattern")"
+    printf '%-22s %-20s %8s %9s %9s' "$pattern" "$shown" "$matches" "$wall" "$cpu"
+    if [[ -n $base ]]; then
+      read -r wall cpu <<< "$(time_find "$base/obj/tools/vtape" "$base_lib" "${args[@]}" "$pattern")"
+      printf ' %13s %13s' "$wall" "$cpu"
     fi
-    printf '%-22s %-6s %-22s %8s %9s %9s %11s\n' "$pattern" "$vol" "$glob" "$(cut -d' ' -f1 <<< "$out")" \
-      "$(cut -d' ' -f2 <<< "$out")" "$lim" "$vt"
+    # Catalog::find_pattern alone, in one process (best of 5).
+    vol=- since=- limit=0
+    [[ $opts == --volser* ]] && vol=${opts#--volser }
+    [[ $opts == --since* ]] && since=$(date -u -d "${opts#--since }" +%s)
+    [[ $opts == --limit* ]] && limit=$((${opts#--limit } + 1))
+    ip=$("$helper" search "$db" "$pattern" "$vol" "$limit" 5 "$since" | cut -d' ' -f2)
+    printf ' %10s\n' "$ip"
   done
-  echo "(opening the catalog: $("$helper" find "$db" x - 1 1 | cut -d' ' -f3) ms)"
   echo
-  echo "query plans of the find statement:"
+  echo "query plans:"
   for q in "${queries[@]}"; do
-    IFS='|' read -r pattern vol glob <<< "$q"
-    echo " GLOB '$glob' ${vol/#-/}"
-    "$helper" plan "$db" "$glob" "$vol"
+    IFS='|' read -r pattern opts <<< "$q"
+    vol=- limit=0
+    [[ $opts == --volser* ]] && vol=${opts#--volser }
+    [[ $opts == --limit* ]] && limit=$((${opts#--limit } + 1))
+    [[ $opts == - ]] && opts=
+    echo " '$pattern' $opts"
+    "$helper" plan "$db" "$pattern" "$vol" "$limit"
   done
-  echo
-
-  # The fixes, on a copy of the catalog with a column name_rev (the last
-  # component of the path, reversed) and its index, rows in the same order.
-  local v2=$dir/find/v2.db t
-  rm -f "$v2"
-  t=$("$helper" exec "$v2" "ATTACH '$db' AS s;
-    CREATE TABLE members (id INTEGER PRIMARY KEY, volser TEXT NOT NULL, file_number INTEGER NOT NULL,
-      kind TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, mode INTEGER NOT NULL, mtime INTEGER NOT NULL,
-      data_offset INTEGER NOT NULL, link_target TEXT NOT NULL DEFAULT '', name_rev TEXT NOT NULL DEFAULT '');
-    INSERT INTO members SELECT *, name_rev(path) FROM s.members ORDER BY id;
-    CREATE INDEX members_by_file ON members(volser, file_number);
-    CREATE INDEX members_by_path ON members(path);")
-  t=$("$helper" exec "$v2" "CREATE INDEX members_by_name_rev ON members(name_rev)")
-  local size_v2
-  size_v2=$(stat -c %s "$v2")
-  local cols="m.volser, m.file_number, m.kind, m.path, m.size, m.mtime"
-  local order="ORDER BY m.volser, m.file_number, m.id"
-  local since="(?3 IS NULL OR m.mtime >= ?3)"
-  local on_vol="SELECT $cols FROM members m WHERE m.path GLOB ?1 AND m.volser = ?2 AND $since $order"
-  local paths="SELECT $cols FROM members m WHERE (m.path GLOB ?1 OR m.path GLOB ?4) AND (?2 IS NULL OR m.volser = ?2) AND $since $order"
-  local names="SELECT $cols FROM members m WHERE m.name_rev GLOB ?1 AND (?2 IS NULL OR m.volser = ?2) AND $since $order"
-  local names_vol="SELECT $cols FROM members m WHERE m.name_rev GLOB ?1 AND m.volser = ?2 AND $since $order"
-  echo "fixes (rows and ms, best of 5):"
-  row() { printf '  %-64s %s\n' "$1" "$(shift; "$helper" sql "$@")"; }
-  row "'**.h*' on V0001, volume as a plain condition (no new index)" "$db" 5 "$on_vol" '**.h*' V0001 NULL
-  row "'src/lib/*': path GLOB 'src/lib/*' OR path GLOB './src/lib/*'" "$db" 5 "$paths" 'src/lib/*' NULL NULL './src/lib/*'
-  row "'exact/path/name.txt': the same OR" "$db" 5 "$paths" 'exact/path/name.txt' NULL NULL './exact/path/name.txt'
-  row "'*.c' by name: name_rev GLOB 'c.*'" "$v2" 5 "$names" 'c.*' NULL NULL
-  row "... with LIMIT 100" "$v2" 5 "$names LIMIT 100" 'c.*' NULL NULL
-  row "'*.h' by name on V0001: name_rev GLOB 'h.*', plain volume" "$v2" 5 "$names_vol" 'h.*' V0001 NULL
-  row "'name.txt' by name: name_rev GLOB 'txt.eman*'" "$v2" 5 "$names" 'txt.eman*' NULL NULL
-  CATALOG_BENCH_PRAGMAS="PRAGMA mmap_size = 1073741824" \
-    row "'*.c' by name, with PRAGMA mmap_size = 1 GiB" "$v2" 5 "$names" 'c.*' NULL NULL
-  t=$("$helper" exec "$v2" "DROP INDEX members_by_name_rev;
-    CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, id, kind, path, size, mtime)")
-  row "'*.c' by name, covering index on name_rev" "$v2" 5 "$names" 'c.*' NULL NULL
-  printf '  catalog.db %s MB; with name_rev and its index %s MB; with the covering index %s MB\n' \
-    "$(stat -c %s "$db" | awk '{ printf "%.0f", $1 / 1e6 }')" "$(awk -v b="$size_v2" 'BEGIN { printf "%.0f", b / 1e6 }')" \
-    "$(stat -c %s "$v2" | awk '{ printf "%.0f", $1 / 1e6 }')"
   echo
 }
 

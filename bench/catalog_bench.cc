@@ -10,10 +10,13 @@
 //       source trees, home directories and logs, with an extension mix;
 //       "exact/path/name.txt" is on V0025 once
 //   catalog_bench find DB GLOB [VOLSER|-] [LIMIT] [RUNS]
-//       Catalog::find as `vtape find` calls it; prints "MATCHES BEST_MS
-//       OPEN_MS" (best of RUNS, default 5; LIMIT 0 = no limit)
-//   catalog_bench plan DB GLOB [VOLSER|-]
-//       SQLite's query plan of the find statement for these arguments
+//       Catalog::find (the path matched with GLOB exactly); prints "MATCHES
+//       BEST_MS OPEN_MS" (best of RUNS, default 5; LIMIT 0 = no limit)
+//   catalog_bench search DB PATTERN [VOLSER|-] [LIMIT] [RUNS] [SINCE]
+//       Catalog::find_pattern, what `vtape find PATTERN` runs; prints the
+//       same (SINCE in seconds since 1970, or -)
+//   catalog_bench plan DB PATTERN [VOLSER|-] [LIMIT]
+//       SQLite's query plan of the statement find_pattern runs for them
 //   catalog_bench sql DB RUNS SQL [PARAM...]
 //       runs one statement with text parameters ?1.. ("NULL" binds NULL),
 //       prints "ROWS BEST_MS"; for trying other query shapes and indexes
@@ -41,7 +44,9 @@
 #include <vector>
 
 #include "index/catalog.h"
-#include "index/catalog_schema.h"
+#include "index/catalog_functions.h"
+#include "index/find_pattern.h"
+#include "index/find_statement.h"
 #include "index/sha256.h"
 #include "index/tape_file_analyzer.h"
 
@@ -326,6 +331,7 @@ sqlite3* open_raw(const std::string& path) {
                           nullptr);
   sqlite3_create_function(db, "name_rev", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, name_rev_function, nullptr,
                           nullptr);
+  vtape::register_catalog_functions(db);  // what the catalog's own statements call
   if (const char* pragmas = std::getenv("CATALOG_BENCH_PRAGMAS")) {
     if (sqlite3_exec(db, pragmas, nullptr, nullptr, nullptr) != SQLITE_OK) die(sqlite3_errmsg(db));
   }
@@ -342,19 +348,54 @@ void bind_params(sqlite3_stmt* s, int n, char** params) {
   }
 }
 
+int search(int argc, char** argv) {
+  std::string db = argv[0];
+  vtape::FindRequest request;
+  request.pattern = argv[1];
+  if (argc > 2 && std::string(argv[2]) != "-") request.volser = argv[2];
+  request.limit = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0;
+  int runs = argc > 4 ? std::atoi(argv[4]) : 5;
+  if (argc > 5 && std::string(argv[5]) != "-") request.since = std::strtoll(argv[5], nullptr, 10);
+  auto t0 = Clock::now();
+  std::unique_ptr<vtape::Catalog> c;
+  check(vtape::Catalog::open(db, &c), "opening the catalog");
+  double open_ms = ms_since(t0);
+  double best = 1e18;
+  size_t matches = 0;
+  for (int r = 0; r < runs; ++r) {
+    std::vector<vtape::FoundMember> found;
+    auto t = Clock::now();
+    check(c->find_pattern(request, &found), "find_pattern");
+    best = std::min(best, ms_since(t));
+    matches = found.size();
+  }
+  std::printf("%zu %.1f %.1f\n", matches, best, open_ms);
+  return 0;
+}
+
 int plan(int argc, char** argv) {
   sqlite3* db = open_raw(argv[0]);
-  std::string sql = std::string("EXPLAIN QUERY PLAN ") + vtape::sql::kFindMembers;
+  vtape::FindRequest request;
+  request.pattern = argv[1];
+  if (argc > 2 && std::string(argv[2]) != "-") request.volser = argv[2];
+  request.limit = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0;
+  vtape::FindStatement statement = vtape::find_statement(vtape::plan_find(request.pattern), request);
+  std::string sql = "EXPLAIN QUERY PLAN " + statement.sql;
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) die(sqlite3_errmsg(db));
-  sqlite3_bind_text(s, 1, argv[1], -1, SQLITE_TRANSIENT);
-  if (argc > 2 && std::string(argv[2]) != "-") {
-    sqlite3_bind_text(s, 2, argv[2], -1, SQLITE_TRANSIENT);
-  } else {
-    sqlite3_bind_null(s, 2);
+  int i = 0;
+  for (const auto& p : statement.parameters) {
+    ++i;
+    switch (p.type) {
+      case vtape::SqlParameter::Type::kText:
+        sqlite3_bind_text(s, i, p.bytes.data(), static_cast<int>(p.bytes.size()), SQLITE_TRANSIENT);
+        break;
+      case vtape::SqlParameter::Type::kBlob:
+        sqlite3_bind_blob(s, i, p.bytes.data(), static_cast<int>(p.bytes.size()), SQLITE_TRANSIENT);
+        break;
+      case vtape::SqlParameter::Type::kInteger: sqlite3_bind_int64(s, i, p.integer); break;
+    }
   }
-  sqlite3_bind_null(s, 3);
-  sqlite3_bind_int64(s, 4, -1);
   while (sqlite3_step(s) == SQLITE_ROW) std::printf("  %s\n", reinterpret_cast<const char*>(sqlite3_column_text(s, 3)));
   sqlite3_finalize(s);
   sqlite3_close(db);
@@ -407,6 +448,7 @@ int main(int argc, char** argv) {
   if (cmd == "mktree" && argc == 7) return mktree(argv + 2);
   if (cmd == "generate" && argc == 5) return generate(argv + 2);
   if (cmd == "find" && argc >= 4) return find(argc - 2, argv + 2);
+  if (cmd == "search" && argc >= 4) return search(argc - 2, argv + 2);
   if (cmd == "plan" && argc >= 4) return plan(argc - 2, argv + 2);
   if (cmd == "sql" && argc >= 5) return sql(argc - 2, argv + 2);
   if (cmd == "exec" && argc == 4) return exec(argv + 2);
@@ -415,7 +457,8 @@ int main(int argc, char** argv) {
                "usage: catalog_bench mktree DIR SMALL_FILES SMALL_SIZE BIG_FILES BIG_SIZE\n"
                "       catalog_bench generate DB MEMBERS VOLUMES\n"
                "       catalog_bench find DB GLOB [VOLSER|-] [LIMIT] [RUNS]\n"
-               "       catalog_bench plan DB GLOB [VOLSER|-]\n"
+               "       catalog_bench search DB PATTERN [VOLSER|-] [LIMIT] [RUNS] [SINCE|-]\n"
+               "       catalog_bench plan DB PATTERN [VOLSER|-] [LIMIT]\n"
                "       catalog_bench sql DB RUNS SQL [PARAM...]\n"
                "       catalog_bench exec DB SQL\n"
                "       catalog_bench upkeep FILE RECORD DB\n");

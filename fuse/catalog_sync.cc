@@ -28,11 +28,12 @@ Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force) 
   }
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (!force) {
-    std::vector<VolumeRow> volumes;
-    VTAPE_RETURN_IF_ERROR(catalog.volumes(&volumes));
-    for (const auto& v : volumes) {
-      if (v.volser == c.volser && v.image_size == size && (size == 0 || v.tape_files > 0)) return Status::ok();
-    }
+    // This volume's row alone: listing every volume for each cartridge made
+    // a mount of N cartridges cost N * N.
+    VolumeRow v;
+    bool found = false;
+    VTAPE_RETURN_IF_ERROR(catalog.volume(c.volser, &v, &found));
+    if (found && v.image_size == size && (size == 0 || v.tape_files > 0)) return Status::ok();
   }
   OpenOptions options;
   options.format = c.format;

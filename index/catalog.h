@@ -8,13 +8,16 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "index/find_statement.h"
 #include "index/tape_member.h"
 #include "tapeformat/status.h"
 
@@ -60,6 +63,20 @@ struct FoundMember {
   int64_t mtime = 0;
 };
 
+// A found member as a search hands it to a visitor, without a string of its
+// own (a search may find 100000 members): the texts last only as long as
+// the call.
+struct FoundMemberView {
+  std::string_view volser;
+  uint64_t file_number = 0;
+  std::string_view kind;
+  std::string_view path;
+  uint64_t size = 0;
+  int64_t mtime = 0;
+};
+// Called with the catalog locked: it must not call the catalog.
+using FoundMemberVisitor = std::function<void(const FoundMemberView&)>;
+
 // One tape file as the indexer or a drive learnt it.
 struct CatalogedFile {
   TapeFileRow row;
@@ -84,13 +101,22 @@ class Catalog {
   Status delete_volume(const std::string& volser);
 
   Status volumes(std::vector<VolumeRow>* out);
+  // One volume; *found is false when the catalog does not have it.
+  Status volume(const std::string& volser, VolumeRow* out, bool* found);
   Status files(const std::string& volser, std::vector<TapeFileRow>* out);
   Status members(const std::string& volser, uint64_t file, std::vector<TapeMember>* out);
   // The CRC-32C of every record of a tape file, in order; empty when the
   // catalog has none for it.
   Status record_checksums(const std::string& volser, uint64_t file, std::vector<uint32_t>* out);
+  // Members whose path matches `glob` (SQLite GLOB), in volume, tape file
+  // and tape order; at most `limit` (0: all).
   Status find(const std::string& glob, const std::optional<std::string>& volser, const std::optional<int64_t>& since,
               uint64_t limit, std::vector<FoundMember>* out);
+  // What `vtape find PATTERN` finds (index/find_pattern.h), in the same
+  // order.  The visitor is called for each member once the search has read
+  // them all (never when it fails).
+  Status find_pattern(const FindRequest& request, std::vector<FoundMember>* out);
+  Status find_pattern(const FindRequest& request, const FoundMemberVisitor& visit);
 
   // For bulk loads (tests, benchmarks): runs `sql` as is.
   Status exec(const std::string& sql);
@@ -103,11 +129,15 @@ class Catalog {
   Status error(const char* what);
   Status migrate();
   Status insert_file(const std::string& volser, const CatalogedFile& f);
+  Status run_find(const FindStatement& statement, const FoundMemberVisitor& visit);
 
   sqlite3* db_ = nullptr;
   std::string path_;
   std::mutex mu_;
   std::map<const char*, sqlite3_stmt*> statements_;  // prepared once, reused
+  // Searches, by their SQL: it varies with the kind of pattern and the
+  // filters given, a few dozen shapes at most.
+  std::map<std::string, sqlite3_stmt*> find_statements_;
 };
 
 // Current time as ISO 8601 UTC, the form the catalog stores.

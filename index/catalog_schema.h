@@ -1,12 +1,12 @@
 // The catalog's SQL schema and every statement, in one place (documented
-// column by column in man/vtape-catalog.5).  Version 3: the tables of 1, record
-// checksums (2), the spool (3).
+// column by column in man/vtape-catalog.5).  Version 4: the tables of 1, record
+// checksums (2), the spool (3), finding members by name (4).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -113,6 +113,18 @@ CREATE TABLE spool_files (
 );
 CREATE INDEX spool_files_by_identity ON spool_files(unique_id, opened_us);
 )sql",
+    // 3 -> 4: finding members by name.  name_rev is the member's name
+    // (the last component of its path) with its bytes reversed, so that a
+    // pattern's literal end ("*.c", "*.tar.gz", an exact name) is a range of
+    // members_by_name_rev.  The index holds every column vtape find shows
+    // and filters on, so a search reads the index alone, never the table.
+    // vtape_name_rev() is registered on every connection by Catalog::open
+    // (index/catalog_functions.h).
+    R"sql(
+ALTER TABLE members ADD COLUMN name_rev BLOB NOT NULL DEFAULT x'';
+UPDATE members SET name_rev = vtape_name_rev(path);
+CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind, path, size, mtime);
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -140,8 +152,8 @@ INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smalle
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
 )sql";
 inline constexpr const char* kInsertMember = R"sql(
-INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 )sql";
 inline constexpr const char* kInsertEvent =
     "INSERT INTO events (at, volser, drive, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -162,14 +174,28 @@ inline constexpr const char* kSelectMembers = R"sql(
 SELECT kind, path, size, mode, mtime, data_offset, link_target
 FROM members WHERE volser = ?1 AND file_number = ?2 ORDER BY id
 )sql";
-// GLOB on the path; the path index makes patterns with a literal prefix
-// a range scan, others a scan of the index alone.
-inline constexpr const char* kFindMembers = R"sql(
-SELECT m.volser, m.file_number, m.kind, m.path, m.size, m.mtime
-FROM members m
-WHERE m.path GLOB ?1 AND (?2 IS NULL OR m.volser = ?2) AND (?3 IS NULL OR m.mtime >= ?3)
-ORDER BY m.volser, m.file_number, m.id
-LIMIT ?4
+// A search (Catalog::find, find_pattern), put together by find_statement()
+// (index/find_statement.cc) from these pieces: the candidates of an index
+// range, each matched with GLOB, then plain conditions (never "?x IS NULL
+// OR ...", which keeps SQLite from using an index for them).
+inline constexpr const char* kFindSelect =
+    "SELECT m.volser, m.file_number, m.kind, m.path, m.size, m.mtime, m.id FROM members m WHERE ";
+inline constexpr const char* kFindNameRevLow = "m.name_rev >= ?";
+inline constexpr const char* kFindNameRevHigh = "m.name_rev < ?";
+inline constexpr const char* kFindNameGlob = "vtape_name_glob(?, m.path)";
+inline constexpr const char* kFindPathLow = "m.path >= ?";
+inline constexpr const char* kFindPathHigh = "m.path < ?";
+inline constexpr const char* kFindPathGlob = "m.path GLOB ?";
+inline constexpr const char* kFindOnVolume = "m.volser = ?";
+inline constexpr const char* kFindSince = "m.mtime >= ?";
+inline constexpr const char* kFindEverything = "1";
+inline constexpr const char* kFindOrderAndLimit = " ORDER BY m.volser, m.file_number, m.id LIMIT ?";
+inline constexpr const char* kSelectVolume = R"sql(
+SELECT v.volser, v.image_path, v.format, v.capacity, v.created, COALESCE(v.last_written, ''), v.write_protected,
+       COALESCE(v.label_volser, ''), COALESCE(v.label_owner, ''), v.image_size,
+       (SELECT COUNT(*) FROM tape_files f WHERE f.volser = v.volser),
+       (SELECT COALESCE(SUM(bytes), 0) FROM tape_files f WHERE f.volser = v.volser)
+FROM volumes v WHERE v.volser = ?1
 )sql";
 inline constexpr const char* kDeleteVolumeFiles = "DELETE FROM tape_files WHERE volser = ?1";
 inline constexpr const char* kDeleteVolumeMembers = "DELETE FROM members WHERE volser = ?1";

@@ -38,13 +38,62 @@ bool open_existing_catalog(const std::string& command, const std::string& dir, s
   return true;
 }
 
+namespace {
+
+// 1970-01-01 to 9999-12-31T23:59:59Z: the years strftime writes in four digits.
+constexpr int64_t kLastFourDigitSecond = 253402300799;
+
+// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+// civil_from_days), for days >= 0.
+void civil_from_days(int64_t days, int* year, int* month, int* day) {
+  days += 719468;
+  int64_t era = days / 146097;
+  int64_t doe = days - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *year = static_cast<int>(yoe + era * 400 + (*month <= 2 ? 1 : 0));
+}
+
+}  // namespace
+
 std::string iso_utc(int64_t epoch) {
+  std::string out;
+  append_iso_utc(&out, epoch);
+  return out;
+}
+
+void append_iso_utc(std::string* out, int64_t epoch) {
+  if (epoch >= 0 && epoch <= kLastFourDigitSecond) {
+    // The common case without gmtime_r and strftime, which cost more than
+    // the rest of a line of vtape find's output; the same text.
+    int year = 0, month = 0, day = 0;
+    civil_from_days(epoch / 86400, &year, &month, &day);
+    int64_t second_of_day = epoch % 86400;
+    char buf[21] = "0000-00-00T00:00:00Z";
+    auto digits = [&](int at, int width, int64_t value) {
+      for (int i = width - 1; i >= 0; --i, value /= 10) buf[at + i] = static_cast<char>('0' + value % 10);
+    };
+    digits(0, 4, year);
+    digits(5, 2, month);
+    digits(8, 2, day);
+    digits(11, 2, second_of_day / 3600);
+    digits(14, 2, second_of_day / 60 % 60);
+    digits(17, 2, second_of_day % 60);
+    out->append(buf, 20);
+    return;
+  }
   std::time_t t = static_cast<std::time_t>(epoch);
   std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) return std::to_string(epoch);
+  if (gmtime_r(&t, &tm) == nullptr) {
+    *out += std::to_string(epoch);
+    return;
+  }
   char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  out->append(buf, n);
 }
 
 std::optional<int64_t> parse_iso_time(std::string_view text) {

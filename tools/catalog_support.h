@@ -25,6 +25,7 @@ bool open_existing_catalog(const std::string& command, const std::string& dir, s
 
 // Seconds since the epoch as the catalog writes times: 2024-05-01T10:00:00Z.
 std::string iso_utc(int64_t epoch);
+void append_iso_utc(std::string* out, int64_t epoch);  // the same, appended
 // YYYY-MM-DD (midnight UTC), or YYYY-MM-DDTHH:MM[:SS] with an optional Z or
 // +HH:MM / -HH:MM (UTC when none; a space may stand for the T).
 std::optional<int64_t> parse_iso_time(std::string_view text);

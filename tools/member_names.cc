@@ -7,6 +7,16 @@ namespace {
 
 bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+// Printable ASCII other than the backslash stands for itself in both forms;
+// most names are made of nothing else, and vtape find may show 100000 of them.
+bool plain_ascii(std::string_view name) {
+  for (char ch : name) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F || c == '\\') return false;
+  }
+  return true;
+}
+
 // The code point of a valid sequence of `n` bytes.
 uint32_t decode(std::string_view s, size_t n) {
   auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(s[i])); };
@@ -59,9 +69,12 @@ size_t utf8_sequence_length(std::string_view s) {
   return n;
 }
 
-std::string escape_member_name(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
+void append_escaped_member_name(std::string* out_string, std::string_view name) {
+  std::string& out = *out_string;
+  if (plain_ascii(name)) {
+    out.append(name);
+    return;
+  }
   size_t i = 0;
   while (i < name.size()) {
     std::string_view rest = name.substr(i);
@@ -80,10 +93,17 @@ std::string escape_member_name(std::string_view name) {
     }
     i += n;
   }
+}
+
+std::string escape_member_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  append_escaped_member_name(&out, name);
   return out;
 }
 
 std::string json_member_name(std::string_view name) {
+  if (plain_ascii(name)) return std::string(name);
   std::string out;
   out.reserve(name.size());
   size_t i = 0;

@@ -23,6 +23,9 @@
 namespace vtape {
 
 std::string escape_member_name(std::string_view name);
+// escape_member_name(name) appended to *out (no string of its own: vtape
+// find writes 100000 names).
+void append_escaped_member_name(std::string* out, std::string_view name);
 std::string json_member_name(std::string_view name);
 
 // Length of the valid UTF-8 sequence at the start of `s`, or 0 when the

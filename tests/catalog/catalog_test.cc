@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <regex>
@@ -225,6 +226,116 @@ TEST(CatalogNames, SinceTakesADateOrAnIsoTime) {
   EXPECT_FALSE(parse_iso_time("yesterday"));
   EXPECT_FALSE(parse_iso_time("2001-02-03T12"));
   EXPECT_EQ(iso_utc(981201600), "2001-02-03T12:00:00Z");
+}
+
+// iso_utc formats the years 1970-9999 itself (vtape find shows 100000
+// times): the same text as gmtime_r and strftime, which do the rest.
+TEST(CatalogNames, IsoTimesAreThoseOfStrftime) {
+  auto strftime_utc = [](int64_t epoch) {
+    std::time_t t = static_cast<std::time_t>(epoch);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf);
+  };
+  std::vector<int64_t> times = {0,          1,           59,          60,          86399,       86400,
+                                951782400,  951868799,   951868800,   4107542400,  4107628800,  253402300799,
+                                253402300800, -1,        -86401,      -62135596800, 1700000000};
+  uint64_t x = 12345;
+  for (int i = 0; i < 20000; ++i) {  // and spread over the four-digit years
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    times.push_back(static_cast<int64_t>(x % 253402300800ull));
+  }
+  for (int64_t t : times) EXPECT_EQ(iso_utc(t), strftime_utc(t)) << t;
+  std::string appended = "at ";
+  append_iso_utc(&appended, 981201600);
+  EXPECT_EQ(appended, "at 2001-02-03T12:00:00Z");
+}
+
+TEST(CatalogNames, AppendingEscapedNamesEqualsEscapingThem) {
+  for (std::string name : {"plain/name.c", "back\\slash", "new\nline", "caf\xc3\xa9", "bad\xff", "", "~ !"}) {
+    std::string out = ">";
+    append_escaped_member_name(&out, name);
+    EXPECT_EQ(out, ">" + escape_member_name(name)) << name;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// vtape find on an imported image (no mount): tar's "./" names, bare names
+// in any directory, directory prefixes, --volser, --since and --json.
+
+TEST(CatalogFind, EveryKindOfPatternOnATarWithAndWithoutDotSlash) {
+  TempDir work;
+  std::string src = work.file("src");
+  fs::create_directories(src + "/src/lib");
+  fs::create_directories(src + "/doc");
+  write_text(src + "/src/lib/util.c", "util\n");
+  write_text(src + "/src/main.c", "main\n");
+  write_text(src + "/doc/main.c", "doc\n");
+  write_text(src + "/x.tar.gz", "gz\n");
+  ASSERT_EQ(run_command("touch -d '2001-02-03 12:00:00 UTC' " + q(src + "/doc/main.c")).exit_code, 0);
+  // File 0 as "tar -C src ." writes it (./src/main.c), file 1 without ./;
+  // in name order, for a known order of the members.
+  std::string dotted = work.file("dotted.tar"), plain = work.file("plain.tar");
+  ASSERT_EQ(run_command("tar -cf " + q(dotted) + " -C " + q(src) + " --sort=name .").exit_code, 0);
+  ASSERT_EQ(run_command("tar -cf " + q(plain) + " -C " + q(src) + " --sort=name src doc").exit_code, 0);
+  std::string image = work.file("tape01.tap"), lib = work.file("lib");
+  ASSERT_EQ(run_vtape("write " + q(image) + " " + q(dotted) + " " + q(plain)).exit_code, 0);
+  CommandResult r = run_vtape("import " + q(image) + " --library " + q(lib));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  auto find = [&](const std::string& args) { return run_vtape("find " + args + " --library " + q(lib)); };
+  auto paths = [](const CommandResult& r) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while (at < r.out.size()) {
+      size_t end = r.out.find('\n', at);
+      out.push_back(field(r.out.substr(at, end - at), 0) + " " + field(r.out.substr(at, end - at), 3));
+      at = end + 1;
+    }
+    return out;
+  };
+
+  r = find("main.c");  // a bare name: in any directory
+  EXPECT_EQ(paths(r), (std::vector<std::string>{"TAPE01/0 ./doc/main.c", "TAPE01/0 ./src/main.c",
+                                                "TAPE01/1 src/main.c", "TAPE01/1 doc/main.c"}))
+      << describe(r);
+  r = find("'*.c'");  // a suffix
+  EXPECT_EQ(paths(r).size(), 6u) << describe(r);
+  r = find("'*.tar.gz'");
+  EXPECT_EQ(paths(r), (std::vector<std::string>{"TAPE01/0 ./x.tar.gz"})) << describe(r);
+  r = find("'src/*'");  // a directory, recorded with and without ./
+  EXPECT_EQ(paths(r), (std::vector<std::string>{"TAPE01/0 ./src/", "TAPE01/0 ./src/lib/", "TAPE01/0 ./src/lib/util.c",
+                                                "TAPE01/0 ./src/main.c", "TAPE01/1 src/", "TAPE01/1 src/lib/",
+                                                "TAPE01/1 src/lib/util.c", "TAPE01/1 src/main.c"}))
+      << describe(r);
+  r = find("'./src/*'");  // as given: only the ./ form
+  EXPECT_EQ(paths(r).size(), 4u) << describe(r);
+  r = find("src/lib/util.c");  // an exact path
+  EXPECT_EQ(paths(r), (std::vector<std::string>{"TAPE01/0 ./src/lib/util.c", "TAPE01/1 src/lib/util.c"}))
+      << describe(r);
+  r = find("src");  // the directory by its name
+  EXPECT_EQ(paths(r), (std::vector<std::string>{"TAPE01/0 ./src/", "TAPE01/1 src/"})) << describe(r);
+  r = find("'*/util.c'");
+  EXPECT_EQ(paths(r), (std::vector<std::string>{"TAPE01/0 ./src/lib/util.c", "TAPE01/1 src/lib/util.c"}))
+      << describe(r);
+  r = find("main.c --since 2010-01-01");
+  EXPECT_EQ(paths(r), (std::vector<std::string>{"TAPE01/0 ./src/main.c", "TAPE01/1 src/main.c"})) << describe(r);
+  r = find("main.c --volser TAPE01 --limit 3");
+  EXPECT_EQ(paths(r).size(), 3u) << describe(r);
+  EXPECT_TRUE(contains(r.err, "stopped after 3")) << describe(r);
+  EXPECT_EQ(find("main.c --volser TAPE02").exit_code, 1);
+  EXPECT_EQ(find("'ain.c'").exit_code, 1);  // a name matches whole
+
+  r = find("main.c --json --limit 3");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(py(r.out, "[(m['volser'], m['file'], m['kind'], m['path'], m['size']) for m in d['members']]"),
+            "[('TAPE01', 0, 'file', './doc/main.c', 4), ('TAPE01', 0, 'file', './src/main.c', 5), "
+            "('TAPE01', 1, 'file', 'src/main.c', 5)]");
+  EXPECT_EQ(py(r.out, "(d['pattern'], d['truncated'], d['members'][0]['mtime'])"), "('main.c', True, 981201600)");
+  r = find("'src/lib/*' --json");
+  EXPECT_EQ(py(r.out, "([m['path'] for m in d['members']], d['truncated'])"),
+            "(['./src/lib/', './src/lib/util.c', 'src/lib/', 'src/lib/util.c'], False)");
 }
 
 // ---------------------------------------------------------------------------

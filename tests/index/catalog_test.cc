@@ -113,6 +113,7 @@ TEST(CatalogOpen, CreatesTheSchemaWithVersionAndApplicationId) {
         << table;
   }
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_path'"), 1);
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_name_rev'"), 1);
 }
 
 TEST(CatalogOpen, ReopeningKeepsTheData) {

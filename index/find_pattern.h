@@ -1,0 +1,60 @@
+// How the catalog answers `vtape find PATTERN` (man/vtape.1): what the
+// PATTERN is matched against, and which index range holds every member
+// that can match, so that a search reads that range instead of the whole
+// members table.
+//
+// A PATTERN without '/' is matched against the member's name (the last
+// component of its path, index/member_name.h).  One with '/' is matched
+// against the whole path; unless it begins with '/', "./" or '*', also
+// against the path with "./" before it (tar often records "./src/x").
+//
+// The range is only ever a superset: every candidate is still matched
+// with GLOB, so results are exactly those of matching every member.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vtape {
+
+struct FindRange {
+  std::string low;                  // low <= key
+  std::optional<std::string> high;  // key < high, when there is an upper bound
+  // Every key in the range matches its GLOB ("*.c", "src/*"), which need
+  // not be evaluated then.
+  bool exact = false;
+};
+
+struct FindPattern {
+  enum class Target { kName, kPath };
+  enum class Index { kNone, kNameRev, kPath };
+
+  Target target = Target::kName;
+  // A member matches when its name (kName) or path (kPath) matches one of
+  // these GLOB patterns.
+  std::vector<std::string> globs;
+  // Where the candidates are: members_by_name_rev (one range of reversed
+  // names), members_by_path (one range per GLOB), or everywhere.
+  Index index = Index::kNone;
+  std::vector<FindRange> ranges;
+};
+
+FindPattern plan_find(std::string_view pattern);
+
+// The whole path matched with exactly this GLOB (Catalog::find).
+FindPattern plan_path_glob(std::string_view glob);
+
+// The parts of a GLOB pattern that every match must begin or end with,
+// byte for byte: the characters before the first (after the last) '*',
+// '?' or character class.  Only ASCII is taken: GLOB compares characters,
+// and a byte sequence that is not UTF-8 may read as the same character as
+// a different one.
+std::string literal_prefix(std::string_view glob);
+std::string literal_suffix(std::string_view glob);
+
+// Every string that begins with `prefix` (not empty) lies in the range.
+FindRange prefix_range(const std::string& prefix);
+
+}  // namespace vtape

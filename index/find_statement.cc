@@ -1,0 +1,117 @@
+#include "index/find_statement.h"
+
+#include <utility>
+
+#include "index/catalog_schema.h"
+
+namespace vtape {
+namespace {
+
+// Conditions joined with AND, and the values of their parameters in order.
+class Conditions {
+ public:
+  void add(const char* sql) { conditions_.emplace_back(sql); }
+  void add(std::string sql) { conditions_.push_back(std::move(sql)); }
+  void text(const std::string& v) { value(SqlParameter::Type::kText, v, 0); }
+  void blob(const std::string& v) { value(SqlParameter::Type::kBlob, v, 0); }
+  void integer(int64_t v) { value(SqlParameter::Type::kInteger, "", v); }
+
+  std::string joined() const {
+    if (conditions_.empty()) return sql::kFindEverything;
+    std::string out;
+    for (const auto& c : conditions_) {
+      if (!out.empty()) out += " AND ";
+      out += c;
+    }
+    return out;
+  }
+  std::vector<SqlParameter> parameters;
+
+ private:
+  void value(SqlParameter::Type type, const std::string& bytes, int64_t integer) {
+    SqlParameter p;
+    p.type = type;
+    p.bytes = bytes;
+    p.integer = integer;
+    parameters.push_back(std::move(p));
+  }
+  std::vector<std::string> conditions_;
+};
+
+// The path matches one of the GLOBs: "((range AND GLOB) OR (range AND
+// GLOB))", each alternative with its own range of members_by_path when
+// there is one per GLOB, so that SQLite reads each range on its own.
+void add_path_match(const FindPattern& plan, Conditions* where) {
+  bool ranged = plan.index == FindPattern::Index::kPath;
+  std::vector<std::string> alternatives;
+  for (size_t i = 0; i < plan.globs.size(); ++i) {
+    Conditions one;
+    if (ranged) {
+      one.add(sql::kFindPathLow);
+      one.text(plan.ranges[i].low);
+      if (plan.ranges[i].high) {
+        one.add(sql::kFindPathHigh);
+        one.text(*plan.ranges[i].high);
+      }
+    }
+    if (!ranged || !plan.ranges[i].exact) {
+      one.add(sql::kFindPathGlob);
+      one.text(plan.globs[i]);
+    }
+    alternatives.push_back("(");
+    alternatives.back() += one.joined();
+    alternatives.back() += ")";
+    for (auto& p : one.parameters) where->parameters.push_back(std::move(p));
+  }
+  std::string any = "(";
+  for (size_t i = 0; i < alternatives.size(); ++i) {
+    if (i > 0) any += " OR ";
+    any += alternatives[i];
+  }
+  any += ")";
+  where->add(std::move(any));
+}
+
+}  // namespace
+
+FindStatement find_statement(const FindPattern& plan, const FindRequest& request) {
+  Conditions where;
+  if (plan.index == FindPattern::Index::kNameRev) {
+    where.add(sql::kFindNameRevLow);
+    where.blob(plan.ranges[0].low);
+    if (plan.ranges[0].high) {
+      where.add(sql::kFindNameRevHigh);
+      where.blob(*plan.ranges[0].high);
+    }
+  }
+  if (plan.target == FindPattern::Target::kName) {
+    bool range_is_the_match = plan.index == FindPattern::Index::kNameRev && plan.ranges[0].exact;
+    if (!range_is_the_match) {
+      where.add(sql::kFindNameGlob);
+      where.text(plan.globs[0]);
+    }
+  } else {
+    add_path_match(plan, &where);
+  }
+  if (request.volser) {
+    where.add(sql::kFindOnVolume);
+    where.text(*request.volser);
+  }
+  if (request.since) {
+    where.add(sql::kFindSince);
+    where.integer(*request.since);
+  }
+  FindStatement out;
+  out.sql = std::string(sql::kFindSelect) + where.joined();
+  out.parameters = std::move(where.parameters);
+  if (request.limit != 0) {
+    out.sql += sql::kFindOrderAndLimit;
+    SqlParameter limit;
+    limit.type = SqlParameter::Type::kInteger;
+    limit.integer = request.limit > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(request.limit);
+    out.parameters.push_back(std::move(limit));
+  }
+  return out;
+}
+
+}  // namespace vtape

@@ -1,0 +1,272 @@
+// Catalog::find_pattern, what `vtape find` asks (man/vtape.1), compared
+// with the documented meaning applied to every member one by one: a
+// PATTERN without '/' matches the last component of the path, one with '/'
+// the whole path, or the path after a leading "./" unless the PATTERN
+// begins with '/', "./" or '*'; results in volume, tape file and tape
+// order.  Whatever index range a pattern is answered from, the results
+// must be exactly these.  Also: a catalog of schema version 1 is migrated
+// on open (name_rev filled for the members it holds), and volume().
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include "index/catalog.h"
+#include "index/catalog_schema.h"
+#include "tests/index/index_test_util.h"
+
+namespace vtape::testing {
+namespace {
+
+TapeMember member(const std::string& path, int64_t mtime, const std::string& kind = "file") {
+  TapeMember m;
+  m.kind = kind;
+  m.path = path;
+  m.size = path.size();
+  m.mode = 0644;
+  m.mtime = mtime;
+  m.data_offset = 512;
+  return m;
+}
+
+CatalogedFile tape_file(uint64_t number, std::vector<TapeMember> members) {
+  CatalogedFile f;
+  f.row.file_number = number;
+  f.row.sha256 = std::string(64, 'a');
+  f.row.written_at = "2024-01-02T03:04:05Z";
+  f.row.closed_cleanly = true;
+  f.row.content = "tar";
+  f.members = std::move(members);
+  return f;
+}
+
+VolumeRow volume(const std::string& volser) {
+  VolumeRow v;
+  v.volser = volser;
+  v.image_path = "/lib/" + volser + ".tap";
+  v.format = "simh";
+  return v;
+}
+
+// The documented meaning, written independently of the catalog's code.
+bool documented_match(const std::string& pattern, const std::string& path) {
+  auto glob = [&](const std::string& text) { return sqlite3_strglob(pattern.c_str(), text.c_str()) == 0; };
+  if (pattern.find('/') == std::string::npos) {
+    std::string p = path;
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    auto slash = p.rfind('/');
+    return glob(slash == std::string::npos ? p : p.substr(slash + 1));
+  }
+  bool as_given = pattern[0] == '/' || pattern[0] == '*' || pattern.rfind("./", 0) == 0;
+  return glob(path) || (!as_given && path.rfind("./", 0) == 0 && glob(path.substr(2)));
+}
+
+std::string describe(const FoundMember& m) {
+  return m.volser + ":" + std::to_string(m.file_number) + ":" + m.kind + ":" + std::to_string(m.size) + ":" +
+         std::to_string(m.mtime) + ":" + m.path;
+}
+
+// Every member in find's order, matched one by one.
+std::vector<std::string> expected(Catalog& c, const FindRequest& r) {
+  std::vector<std::string> out;
+  std::vector<VolumeRow> volumes;
+  EXPECT_TRUE(c.volumes(&volumes).is_ok());
+  for (const auto& v : volumes) {
+    if (r.volser && v.volser != *r.volser) continue;
+    std::vector<TapeFileRow> files;
+    EXPECT_TRUE(c.files(v.volser, &files).is_ok());
+    for (const auto& f : files) {
+      std::vector<TapeMember> members;
+      EXPECT_TRUE(c.members(v.volser, f.file_number, &members).is_ok());
+      for (const auto& m : members) {
+        if (r.since && m.mtime < *r.since) continue;
+        if (!documented_match(r.pattern, m.path)) continue;
+        if (r.limit != 0 && out.size() == r.limit) return out;
+        FoundMember fm;
+        fm.volser = v.volser;
+        fm.file_number = f.file_number;
+        fm.kind = m.kind;
+        fm.size = m.size;
+        fm.mtime = m.mtime;
+        fm.path = m.path;
+        out.push_back(describe(fm));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> found(Catalog& c, const FindRequest& r) {
+  std::vector<FoundMember> members;
+  Status s = c.find_pattern(r, &members);
+  EXPECT_TRUE(s.is_ok()) << s.message();
+  std::vector<std::string> out;
+  for (const auto& m : members) out.push_back(describe(m));
+  return out;
+}
+
+// Names as archives hold them: tar's "./" form, directories with a
+// trailing '/', names in several directories, absolute paths, glob
+// characters, bytes that are not UTF-8 and an overlong encoding of 'é'.
+const std::vector<std::string> kFile0 = {
+    "./", "./src/", "./src/main.c", "./src/lib/", "./src/lib/util.c", "./src/lib/util.h", "./x.tar.gz",
+    "./doc/readme.txt", "./exact/path/name.txt"};
+const std::vector<std::string> kFile1 = {
+    "src/main.c",   "src/lib/util.c", "a b/c[1].c",       "deep/er/main.c", "Main.C",      "dir.c/",
+    "dir.c/in.txt", "/etc/passwd",    "/",                "",               "caf\xc3\xa9", "caf\xe0\x83\xa9",
+    "bad\xff.c",    "x/.hidden",      "trailing//",       "main.c.orig",    "src/lib/main.c", "domain.c"};
+const std::vector<std::string> kOther = {
+    "main.c", "lib/main.c", "archive.tar.gz", "archive.tar", "report-2024-01.pdf", "name.txt", "exact/path/name.txt"};
+
+const std::vector<std::string> kPatterns = {
+    "*.c",         "*.C",           "main.c",       "*.tar.gz",    "*.gz",         "src/lib/*",  "src/*",
+    "./src/*",     "/etc/*",        "*/main.c",     "*main*",      "main*",        "?ain.c",     "*.[ch]",
+    "c[[]1].c",    "a b/c[[]1].c",  "dir.c",        "dir.c/*",     "exact/path/name.txt",       "name.txt",
+    "*",           "caf\xc3\xa9",   "*\xc3\xa9",    "bad*",        "*\xff.c",      "src/lib/util.?",
+    "trailing",    "*/",            "src/",         "x/.*",        "",             "?rc/*.c",    "*/lib/*.c",
+    "*.txt",       "readme.txt",    "doc/*",        "no-such-name", "src/lib/",    "*/passwd"};
+
+class CatalogSearch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Catalog::open(dir_.file("catalog.db"), &catalog_).is_ok());
+    // V0002 first: the members' ids are then not in volume order.
+    for (const char* v : {"V0002", "V0001"}) ASSERT_TRUE(catalog_->upsert_volume(volume(v)).is_ok());
+    ASSERT_TRUE(catalog_->replace_files("V0002", 0, {tape_file(0, members(kOther, 3000))}, 1, "").is_ok());
+    std::vector<CatalogedFile> files = {tape_file(0, members(kFile0, 1000)), tape_file(1, members(kFile1, 2000))};
+    ASSERT_TRUE(catalog_->replace_files("V0001", 0, files, 1, "").is_ok());
+  }
+  static std::vector<TapeMember> members(const std::vector<std::string>& paths, int64_t first_mtime) {
+    std::vector<TapeMember> out;
+    for (size_t i = 0; i < paths.size(); ++i) {
+      bool dir = !paths[i].empty() && paths[i].back() == '/';
+      out.push_back(member(paths[i], first_mtime + static_cast<int64_t>(i), dir ? "directory" : "file"));
+    }
+    return out;
+  }
+  TempDir dir_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_F(CatalogSearch, EveryPatternFindsExactlyTheDocumentedMembersInOrder) {
+  for (const auto& p : kPatterns) {
+    FindRequest r;
+    r.pattern = p;
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "'";
+  }
+}
+
+TEST_F(CatalogSearch, VolumeTimeAndLimitFilterTheSameWay) {
+  for (const auto& p : kPatterns) {
+    FindRequest r;
+    r.pattern = p;
+    r.volser = "V0001";
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "' on V0001";
+    r.volser.reset();
+    r.since = 2005;
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "' since 2005";
+    r.volser = "V0002";
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "' on V0002 since 2005";
+    r.volser.reset();
+    r.since.reset();
+    r.limit = 2;
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "' limit 2";
+  }
+}
+
+TEST_F(CatalogSearch, SpotChecksOfWhatTheKindsOfPatternFind) {
+  FindRequest r;
+  r.pattern = "main.c";  // a bare name, in any directory, "./" or not
+  EXPECT_EQ(found(*catalog_, r),
+            (std::vector<std::string>{"V0001:0:file:12:1002:./src/main.c", "V0001:1:file:10:2000:src/main.c",
+                                      "V0001:1:file:14:2003:deep/er/main.c", "V0001:1:file:14:2016:src/lib/main.c",
+                                      "V0002:0:file:6:3000:main.c", "V0002:0:file:10:3001:lib/main.c"}));
+  r.pattern = "src/lib/*";  // a directory, recorded with and without "./"
+  EXPECT_EQ(found(*catalog_, r),
+            (std::vector<std::string>{"V0001:0:directory:10:1003:./src/lib/", "V0001:0:file:16:1004:./src/lib/util.c",
+                                      "V0001:0:file:16:1005:./src/lib/util.h", "V0001:1:file:14:2001:src/lib/util.c",
+                                      "V0001:1:file:14:2016:src/lib/main.c"}));
+  r.pattern = "*.tar.gz";
+  EXPECT_EQ(found(*catalog_, r), (std::vector<std::string>{"V0001:0:file:10:1006:./x.tar.gz",
+                                                           "V0002:0:file:14:3002:archive.tar.gz"}));
+  r.pattern = "dir.c";  // the directory dir.c/
+  EXPECT_EQ(found(*catalog_, r), (std::vector<std::string>{"V0001:1:directory:6:2005:dir.c/"}));
+  r.pattern = "exact/path/name.txt";
+  EXPECT_EQ(found(*catalog_, r), (std::vector<std::string>{"V0001:0:file:21:1008:./exact/path/name.txt",
+                                                           "V0002:0:file:19:3006:exact/path/name.txt"}));
+  r.pattern = "*\xc3\xa9";  // not ASCII: no range, every name is matched
+  EXPECT_FALSE(found(*catalog_, r).empty());
+}
+
+// A catalog written by a vtape of schema version 1: members without
+// name_rev.  Opening it migrates it; find then works on the old rows.
+TEST(CatalogMigration, AVersion1CatalogGetsNameRevFilledAndItsIndex) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string v1 = std::string(sql::kMigrations[0]) +
+                     "PRAGMA application_id = 1448362320; PRAGMA user_version = 1;"
+                     "INSERT INTO volumes (volser, image_path, format, capacity, created) "
+                     "  VALUES ('OLD001', '/x', 'simh', 0, '2024-01-01T00:00:00Z');"
+                     "INSERT INTO tape_files VALUES ('OLD001', 0, 0, 1, 1, 1, 1, 0, '', '', 1, 'tar', NULL);"
+                     "INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset) VALUES"
+                     "  ('OLD001', 0, 'directory', './src/', 0, 493, 5, 0),"
+                     "  ('OLD001', 0, 'file', './src/lib/util.c', 7, 420, 6, 512),"
+                     "  ('OLD001', 0, 'file', 'doc/main.c', 8, 420, 7, 1024);";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Catalog> c;
+  ASSERT_TRUE(Catalog::open(path, &c).is_ok());
+  FindRequest r;
+  r.pattern = "*.c";
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"OLD001:0:file:7:6:./src/lib/util.c",
+                                                    "OLD001:0:file:8:7:doc/main.c"}));
+  r.pattern = "src";
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"OLD001:0:directory:0:5:./src/"}));
+  r.pattern = "src/lib/*";
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"OLD001:0:file:7:6:./src/lib/util.c"}));
+  c.reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto text = [&](const std::string& q) {
+    sqlite3_stmt* s = nullptr;
+    std::string v;
+    EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr), SQLITE_OK) << q;
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr) {
+      v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    return v;
+  };
+  EXPECT_EQ(text("PRAGMA user_version"), std::to_string(sql::kSchemaVersion));
+  EXPECT_EQ(text("SELECT group_concat(CAST(name_rev AS TEXT), '|') FROM (SELECT name_rev FROM members ORDER BY id)"),
+            "crs|c.litu|c.niam");
+  EXPECT_EQ(text("SELECT group_concat(DISTINCT typeof(name_rev)) FROM members"), "blob");
+  EXPECT_EQ(text("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_name_rev'"), "1");
+  sqlite3_close(db);
+}
+
+TEST(CatalogVolume, OneVolumeByItsSerial) {
+  TempDir dir;
+  std::unique_ptr<Catalog> c;
+  ASSERT_TRUE(Catalog::open(dir.file("catalog.db"), &c).is_ok());
+  ASSERT_TRUE(c->upsert_volume(volume("V0001")).is_ok());
+  ASSERT_TRUE(c->replace_files("V0001", 0, {tape_file(0, {}), tape_file(1, {})}, 777, "2024-05-05T00:00:00Z").is_ok());
+  VolumeRow v;
+  bool known = false;
+  ASSERT_TRUE(c->volume("V0001", &v, &known).is_ok());
+  EXPECT_TRUE(known);
+  EXPECT_EQ(v.volser, "V0001");
+  EXPECT_EQ(v.image_size, 777u);
+  EXPECT_EQ(v.tape_files, 2u);
+  EXPECT_EQ(v.last_written, "2024-05-05T00:00:00Z");
+  ASSERT_TRUE(c->volume("NOSUCH", &v, &known).is_ok());
+  EXPECT_FALSE(known);
+}
+
+}  // namespace
+}  // namespace vtape::testing

@@ -1,0 +1,109 @@
+// How a vtape find PATTERN becomes an index range (index/find_pattern.h):
+// the literal start and end of a GLOB, the ranges, and which patterns may
+// skip GLOB.  That the ranges never lose a match is checked against every
+// member in catalog_search_test.cc.
+#include "index/find_pattern.h"
+
+#include <gtest/gtest.h>
+
+namespace vtape::testing {
+namespace {
+
+TEST(FindPattern, LiteralPrefixAndSuffixStopAtEveryGlobCharacter) {
+  EXPECT_EQ(literal_prefix("src/lib/*"), "src/lib/");
+  EXPECT_EQ(literal_prefix("src/lib/util.?"), "src/lib/util.");
+  EXPECT_EQ(literal_prefix("a[bc]d"), "a");
+  EXPECT_EQ(literal_prefix("*.c"), "");
+  EXPECT_EQ(literal_prefix("plain"), "plain");
+  EXPECT_EQ(literal_suffix("*.tar.gz"), ".tar.gz");
+  EXPECT_EQ(literal_suffix("*.[ch]"), "");
+  EXPECT_EQ(literal_suffix("x[ab]cd"), "cd");
+  EXPECT_EQ(literal_suffix("a]b"), "b");  // a ']' may close a class: not taken
+  EXPECT_EQ(literal_suffix("main*"), "");
+  EXPECT_EQ(literal_suffix("main.c"), "main.c");
+}
+
+TEST(FindPattern, OnlyAsciiIsTakenLiterally) {
+  // GLOB reads characters: an overlong or otherwise invalid byte sequence in
+  // a name can read as the same character as the pattern's.
+  EXPECT_EQ(literal_suffix("*caf\xc3\xa9"), "");
+  EXPECT_EQ(literal_suffix("*\xc3\xa9.txt"), ".txt");
+  EXPECT_EQ(literal_prefix("caf\xc3\xa9/*"), "caf");
+}
+
+TEST(FindPattern, PrefixRangeEndsAfterEveryStringWithThePrefix) {
+  FindRange r = prefix_range("ab");
+  EXPECT_EQ(r.low, "ab");
+  EXPECT_EQ(r.high, "ac");
+  EXPECT_EQ(prefix_range("a\xff").high, "b");
+  EXPECT_FALSE(prefix_range("\xff\xff").high.has_value());
+}
+
+TEST(FindPattern, ASuffixNamePatternIsAnExactRangeOfReversedNames) {
+  FindPattern p = plan_find("*.c");
+  EXPECT_EQ(p.target, FindPattern::Target::kName);
+  EXPECT_EQ(p.globs, (std::vector<std::string>{"*.c"}));
+  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
+  ASSERT_EQ(p.ranges.size(), 1u);
+  EXPECT_EQ(p.ranges[0].low, "c.");
+  EXPECT_EQ(p.ranges[0].high, "c/");
+  EXPECT_TRUE(p.ranges[0].exact);
+  p = plan_find("*.tar.gz");
+  EXPECT_EQ(p.ranges[0].low, "zg.rat.");
+  EXPECT_TRUE(p.ranges[0].exact);
+}
+
+TEST(FindPattern, ABareNameIsARangeThatStillNeedsGlob) {
+  FindPattern p = plan_find("main.c");
+  EXPECT_EQ(p.target, FindPattern::Target::kName);
+  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
+  EXPECT_EQ(p.ranges[0].low, "c.niam");  // also "domain.c": GLOB decides
+  EXPECT_FALSE(p.ranges[0].exact);
+  EXPECT_FALSE(plan_find("ma*n.c").ranges[0].exact);
+}
+
+TEST(FindPattern, ANamePatternWithoutALiteralEndReadsEverything) {
+  EXPECT_EQ(plan_find("main*").index, FindPattern::Index::kNone);
+  EXPECT_EQ(plan_find("*").index, FindPattern::Index::kNone);
+  EXPECT_EQ(plan_find("*.[ch]").index, FindPattern::Index::kNone);
+}
+
+TEST(FindPattern, ADirectoryPrefixIsARangeOfPathsWithAndWithoutDotSlash) {
+  FindPattern p = plan_find("src/lib/*");
+  EXPECT_EQ(p.target, FindPattern::Target::kPath);
+  EXPECT_EQ(p.globs, (std::vector<std::string>{"src/lib/*", "./src/lib/*"}));
+  ASSERT_EQ(p.index, FindPattern::Index::kPath);
+  ASSERT_EQ(p.ranges.size(), 2u);
+  EXPECT_EQ(p.ranges[0].low, "src/lib/");
+  EXPECT_EQ(p.ranges[0].high, "src/lib0");
+  EXPECT_EQ(p.ranges[1].low, "./src/lib/");
+  EXPECT_TRUE(p.ranges[0].exact);
+  EXPECT_TRUE(p.ranges[1].exact);
+  p = plan_find("src/*.c");
+  EXPECT_EQ(p.index, FindPattern::Index::kPath);
+  EXPECT_FALSE(p.ranges[0].exact);
+}
+
+TEST(FindPattern, PathsGivenFromTheRootOrWithDotSlashAreMatchedAsGiven) {
+  EXPECT_EQ(plan_find("/etc/*").globs, (std::vector<std::string>{"/etc/*"}));
+  EXPECT_EQ(plan_find("./src/*").globs, (std::vector<std::string>{"./src/*"}));
+  EXPECT_EQ(plan_find("*/util.c").globs, (std::vector<std::string>{"*/util.c"}));
+  EXPECT_EQ(plan_path_glob("src/*").globs, (std::vector<std::string>{"src/*"}));
+}
+
+TEST(FindPattern, APathPatternWithoutAPrefixUsesTheEndOfItsName) {
+  FindPattern p = plan_find("*/lib/util.c");
+  EXPECT_EQ(p.target, FindPattern::Target::kPath);
+  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
+  EXPECT_EQ(p.ranges[0].low, "c.litu");  // the name is util.c
+  EXPECT_FALSE(p.ranges[0].exact);
+  p = plan_find("?rc/*.c");
+  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
+  EXPECT_EQ(p.ranges[0].low, "c.");
+  // Ending in '/', the path's name is before it: no range.
+  EXPECT_EQ(plan_find("*/").index, FindPattern::Index::kNone);
+  EXPECT_EQ(plan_find("*/*").index, FindPattern::Index::kNone);
+}
+
+}  // namespace
+}  // namespace vtape::testing
