@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "fuse/path_parts.h"
+
 namespace vtape {
 namespace {
 
@@ -23,18 +25,6 @@ int64_t parse_catalog_time(const std::string& text) {
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   return static_cast<int64_t>(timegm(&tm));
-}
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
 }
 
 bool same_content(const TapeFileRow& a, const TapeFileRow& b) {

@@ -11,20 +11,10 @@
 
 #include <fmt/format.h>
 
+#include "fuse/path_parts.h"
+
 namespace vtape {
 namespace {
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start < path.size()) {
-    size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) parts.push_back(path.substr(start, slash - start));
-    start = slash + 1;
-  }
-  return parts;
-}
 
 constexpr SpoolQueue kQueues[] = {SpoolQueue::kPrinter, SpoolQueue::kPunch, SpoolQueue::kReader};
 
