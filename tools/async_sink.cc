@@ -49,28 +49,37 @@ void AsyncSink::source_object(uint64_t offset, uint64_t stored_size) {
 }
 
 void AsyncSink::run() {
+  std::deque<Item> batch;
   for (;;) {
-    Item item;
     {
       std::unique_lock lock(mu_);
       changed_.wait(lock, [&] { return closing_ || !queue_.empty(); });
       if (queue_.empty()) return;  // closing and drained
-      item = std::move(queue_.front());
-      queue_.pop_front();
+      // Everything queued at once: one wake-up for many records.
+      batch.swap(queue_);
       busy_ = true;
     }
     Status s;
-    switch (item.kind) {
-      case Kind::kBeginFile: s = target_.begin_file(item.a); break;
-      case Kind::kRecord: s = target_.record(item.data, item.flag); break;
-      case Kind::kFilemark: s = target_.filemark(); break;
-      case Kind::kEndFile: s = target_.end_file(item.a, item.b != 0); break;
-      case Kind::kSourceObject: target_.source_object(item.a, item.b); break;
+    size_t done_bytes = 0;
+    for (Item& item : batch) {
+      if (s.is_ok()) {
+        switch (item.kind) {
+          case Kind::kBeginFile: s = target_.begin_file(item.a); break;
+          case Kind::kRecord: s = target_.record(item.data, item.flag); break;
+          case Kind::kFilemark: s = target_.filemark(); break;
+          case Kind::kEndFile: s = target_.end_file(item.a, item.b != 0); break;
+          case Kind::kSourceObject: target_.source_object(item.a, item.b); break;
+        }
+      }
+      done_bytes += item.data.size();
     }
     std::lock_guard lock(mu_);
     busy_ = false;
-    bytes_queued_ -= item.data.size();
-    if (item.data.capacity() > 0 && spare_.size() < 64) spare_.push_back(std::move(item.data));
+    bytes_queued_ -= done_bytes;
+    for (Item& item : batch) {
+      if (item.data.capacity() > 0 && spare_.size() < 64) spare_.push_back(std::move(item.data));
+    }
+    batch.clear();
     if (!s.is_ok() && error_.is_ok()) {
       error_ = s;
       queue_.clear();  // nothing after a failed write is written

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include "index/crc32c.h"
-#include "index/sha256.h"
 #include "tapeformat/tape_image.h"
 #include "tapeformat/tape_motion.h"
+#include "tools/background_sha256.h"
 
 namespace vtape {
 namespace {
@@ -13,7 +13,7 @@ namespace {
 // Checks one tape file as its records go by.
 class FileCheck {
  public:
-  FileCheck(const RestorePlan& plan, uint64_t file) : file_(file) {
+  FileCheck(const RestorePlan& plan, uint64_t file, BackgroundSha256& sha) : file_(file), sha_(sha) {
     auto row = plan.cataloged.find(file);
     if (row != plan.cataloged.end()) expected_ = &row->second;
     auto crcs = plan.record_checksums.find(file);
@@ -69,7 +69,7 @@ class FileCheck {
   uint64_t file_;
   const TapeFileRow* expected_ = nullptr;
   const std::vector<uint32_t>* crcs_ = nullptr;
-  Sha256 sha_;
+  BackgroundSha256& sha_;  // shared by the files of one replay, one at a time
   uint64_t records_ = 0;
   std::optional<uint64_t> first_bad_record_;
   std::optional<uint64_t> bad_offset_;
@@ -103,6 +103,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
   uint64_t file = plan.only_file.value_or(0);
   bool file_started = false;
   std::optional<FileCheck> check;
+  BackgroundSha256 sha;
   uint64_t skip = options.skip_objects;
   auto deliver = [&]() { return skip == 0 || (--skip, false); };
 
@@ -130,7 +131,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
     }
     if (!file_started) {
       file_started = true;
-      check.emplace(plan, file);
+      check.emplace(plan, file, sha);
       VTAPE_RETURN_IF_ERROR(sink.begin_file(file));
     }
     ++summary->objects;

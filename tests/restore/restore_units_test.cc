@@ -10,6 +10,9 @@
 #include <filesystem>
 
 #include "index/crc32c.h"
+#include "index/sha256.h"
+#include "tools/async_sink.h"
+#include "tools/background_sha256.h"
 #include "tests/test_support.h"
 #include "tools/restore_plan.h"
 #include "tools/safe_tree.h"
@@ -110,6 +113,69 @@ TEST(Crc32c, KnownValuesAndTheHardwarePathAgreeWithTheTable) {
     auto data = pattern_bytes(n, static_cast<uint32_t>(n));
     EXPECT_EQ(crc32c(data), crc32c_portable(data)) << n;
   }
+}
+
+TEST(BackgroundSha256, DigestsMatchTheSha256OfTheSameBytesAndStartAfresh) {
+  BackgroundSha256 background(2u << 20);  // little room: the caller waits for the worker
+  for (int round = 0; round < 2; ++round) {
+    Sha256 direct;
+    // Records of odd sizes across the 1 MiB chunks, and one larger than a chunk.
+    for (size_t n : {1u, 513u, 65537u, 1u << 20, 3u << 20, 7u, 0u, 262144u}) {
+      auto data = pattern_bytes(n, static_cast<uint32_t>(n + round));
+      background.update(data);
+      direct.update(data);
+    }
+    EXPECT_EQ(background.hex_digest(), direct.hex_digest()) << "round " << round;
+  }
+  EXPECT_EQ(background.hex_digest(), Sha256().hex_digest());  // nothing since: the digest of nothing
+}
+
+// Records what it is given; fails at a chosen record.
+class ListSink : public RecordSink {
+ public:
+  explicit ListSink(int fail_at = -1) : fail_at_(fail_at) {}
+  Status begin_file(uint64_t file) override { return add("begin " + std::to_string(file)); }
+  Status record(std::span<const uint8_t> data, bool) override {
+    if (records_++ == fail_at_) return Status::no_space("full");
+    return add("record " + std::to_string(data.size()));
+  }
+  Status filemark() override { return add("filemark"); }
+  Status end_file(uint64_t file, bool) override { return add("end " + std::to_string(file)); }
+  std::vector<std::string> seen;
+
+ private:
+  Status add(std::string what) {
+    seen.push_back(std::move(what));
+    return Status::ok();
+  }
+  int fail_at_;
+  int records_ = 0;
+};
+
+TEST(AsyncSinkOrder, CallsArriveInOrderAndTheFirstErrorStopsTheWriter) {
+  ListSink target;
+  {
+    AsyncSink async(target, 4096);  // small: the writer falls behind and the reader waits
+    ASSERT_TRUE(async.begin_file(0).is_ok());
+    for (size_t n = 1; n <= 200; ++n) ASSERT_TRUE(async.record(pattern_bytes(n * 37, 1), false).is_ok());
+    ASSERT_TRUE(async.filemark().is_ok());
+    ASSERT_TRUE(async.end_file(0, false).is_ok());
+    ASSERT_TRUE(async.finish().is_ok());
+  }
+  ASSERT_EQ(target.seen.size(), 203u);
+  EXPECT_EQ(target.seen.front(), "begin 0");
+  for (size_t n = 1; n <= 200; ++n) EXPECT_EQ(target.seen[n], "record " + std::to_string(n * 37));
+  EXPECT_EQ(target.seen.back(), "end 0");
+
+  ListSink failing(5);
+  AsyncSink async(failing, 1024);
+  Status s;
+  int accepted = 0;
+  for (int i = 0; i < 1000 && s.is_ok(); ++i, ++accepted) s = async.record(pattern_bytes(100, 2), false);
+  Status finished = async.finish();
+  EXPECT_EQ(finished.code(), StatusCode::kNoSpace);
+  EXPECT_EQ(failing.seen.size(), 5u);  // nothing after the failed record was written
+  EXPECT_LT(accepted, 1000);           // and the reader was told to stop
 }
 
 }  // namespace
