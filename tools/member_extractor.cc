@@ -7,24 +7,13 @@
 #include <fmt/format.h>
 
 #include "tools/member_names.h"
+#include "tools/restore_plan.h"
 
 namespace vtape {
-namespace {
-
-constexpr const char* kPartialSuffix = ".vtape-partial";
-
-std::string trimmed(std::string path) {
-  while (path.size() >= 2 && path.compare(0, 2, "./") == 0) path.erase(0, 2);
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-}  // namespace
-
 MemberExtractor::MemberExtractor(std::vector<TapeMember> members, const SafeTree* tree, OverwritePolicy policy,
                                  bool resume, DirReport* report)
     : members_(std::move(members)), tree_(tree), policy_(policy), resume_(resume), report_(report) {
-  for (auto& m : members_) m.path = trimmed(m.path);
+  for (auto& m : members_) m.path = normalized_member(m.path);
   for (size_t i = 0; i < members_.size(); ++i) {
     if (members_[i].kind == "file") files_.push_back(i);
   }
@@ -40,7 +29,7 @@ bool MemberExtractor::allowed(const TapeMember& m) {
   std::string reason = unsafe_name_reason(m.path);
   if (reason.empty() && m.kind == "symlink") reason = escaping_link_reason(m.path, m.link_target);
   if (reason.empty() && m.kind == "hardlink") {
-    std::string target_reason = unsafe_name_reason(trimmed(m.link_target));
+    std::string target_reason = unsafe_name_reason(normalized_member(m.link_target));
     if (!target_reason.empty()) reason = "a hard link to " + target_reason;
   }
   if (reason.empty()) return true;
@@ -179,7 +168,7 @@ Status MemberExtractor::make_links_and_directories() {
       VTAPE_RETURN_IF_ERROR(tree_->remove(m.path));
     }
     Status s = m.kind == "symlink" ? tree_->make_symlink(m.path, m.link_target)
-                                   : tree_->make_hardlink(m.path, trimmed(m.link_target));
+                                   : tree_->make_hardlink(m.path, normalized_member(m.link_target));
     if (s.is_ok() && m.kind == "symlink") s = tree_->set_attributes(m.path, m.mode, m.mtime, true);
     if (!s.is_ok()) {
       report_->refused.push_back(fmt::format("{}: {}", escape_member_name(m.path), s.message()));

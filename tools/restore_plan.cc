@@ -53,14 +53,13 @@ bool is_regular_file(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// A member path without a leading "./" (or "/") and without a trailing "/".
+}  // namespace
+
 std::string normalized_member(std::string path) {
   while (path.size() >= 2 && path.compare(0, 2, "./") == 0) path.erase(0, 2);
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   return path;
 }
-
-}  // namespace
 
 bool member_selected(const std::string& glob, const std::string& path) {
   std::string p = normalized_member(path);
@@ -99,21 +98,24 @@ Status resolve_restore_plan(const std::string& source, const std::string& librar
   VTAPE_RETURN_IF_ERROR(Catalog::open(library->catalog_path(), &catalog));
   std::vector<TapeFileRow> rows;
   VTAPE_RETURN_IF_ERROR(catalog->files(plan->volser, &rows));
-  for (auto& row : rows) {
+  if (plan->only_file && !rows.empty() && rows.back().file_number < *plan->only_file) {
+    return Status::not_found(fmt::format("{} has no tape file {} (the catalog lists files 0 to {})", plan->volser,
+                                         *plan->only_file, rows.back().file_number));
+  }
+  VTAPE_RETURN_IF_ERROR(load_cataloged(*catalog, rows, plan));
+  if (plan->only_file) {
+    VTAPE_RETURN_IF_ERROR(catalog->members(plan->volser, *plan->only_file, &plan->cataloged_members[*plan->only_file]));
+  }
+  return Status::ok();
+}
+
+Status load_cataloged(Catalog& catalog, const std::vector<TapeFileRow>& rows, RestorePlan* plan) {
+  for (const auto& row : rows) {
+    plan->cataloged[row.file_number] = row;
     if (plan->only_file && row.file_number != *plan->only_file) continue;
     std::vector<uint32_t> crcs;
-    VTAPE_RETURN_IF_ERROR(catalog->record_checksums(plan->volser, row.file_number, &crcs));
+    VTAPE_RETURN_IF_ERROR(catalog.record_checksums(plan->volser, row.file_number, &crcs));
     if (!crcs.empty()) plan->record_checksums[row.file_number] = std::move(crcs);
-  }
-  for (auto& row : rows) plan->cataloged[row.file_number] = row;
-  if (plan->only_file) {
-    if (!rows.empty() && !plan->cataloged.count(*plan->only_file)) {
-      return Status::not_found(fmt::format("{} has no tape file {} (the catalog lists files 0 to {})", plan->volser,
-                                           *plan->only_file, rows.back().file_number));
-    }
-    std::vector<TapeMember> members;
-    VTAPE_RETURN_IF_ERROR(catalog->members(plan->volser, *plan->only_file, &members));
-    plan->cataloged_members[*plan->only_file] = std::move(members);
   }
   return Status::ok();
 }

@@ -46,6 +46,15 @@ bool parse_volume_selector(const std::string& text, std::string* volser, std::op
 // library in `library_dir`.  The catalog is opened only when present.
 Status resolve_restore_plan(const std::string& source, const std::string& library_dir, RestorePlan* plan);
 
+// Puts what the catalog recorded of the plan's volume into the plan: the
+// rows of its tape files (`rows`, as Catalog::files gives them) and the
+// record checksums of the files the plan selects (plan->only_file, or all).
+Status load_cataloged(Catalog& catalog, const std::vector<TapeFileRow>& rows, RestorePlan* plan);
+
+// A member path as restore uses it: without leading "./" and without a
+// trailing "/" ("./src/" -> "src", "./" -> "").
+std::string normalized_member(std::string path);
+
 // Whether member `path` (as recorded on tape) is selected by `glob`.
 bool member_selected(const std::string& glob, const std::string& path);
 

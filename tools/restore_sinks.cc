@@ -148,7 +148,7 @@ Status ImageSink::open(const std::string& out_path, Format format, const WriteOp
                        uint64_t* present, std::unique_ptr<ImageSink>* out) {
   std::unique_ptr<ImageSink> sink(new ImageSink());
   sink->out_ = out_path;
-  sink->partial_ = out_path + ".vtape-partial";
+  sink->partial_ = out_path + kPartialSuffix;
   *present = 0;
   if (resume && access(sink->partial_.c_str(), F_OK) == 0) {
     OpenOptions oo;
@@ -194,7 +194,7 @@ Status RawImageSink::open(const std::string& source_path, const std::string& out
   std::unique_ptr<RawImageSink> sink(new RawImageSink());
   sink->source_ = source_path;
   sink->out_ = out_path;
-  sink->partial_ = out_path + ".vtape-partial";
+  sink->partial_ = out_path + kPartialSuffix;
   sink->source_fd_ = ::open(source_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (sink->source_fd_ < 0) return Status::io_error(fmt::format("cannot open {}", source_path), errno);
   sink->out_fd_ = ::open(sink->partial_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -292,12 +292,12 @@ Status TapeFileDirSink::begin_file(uint64_t file) {
       return Status::ok();
     }
   }
-  return tree_.create_file(name_ + ".vtape-partial", &fd_);
+  return tree_.create_file(name_ + kPartialSuffix, &fd_);
 }
 
 Status TapeFileDirSink::record(std::span<const uint8_t> data, bool) {
   if (fd_ < 0) return Status::ok();
-  return write_all(fd_, data, tree_.root() + "/" + name_ + ".vtape-partial");
+  return write_all(fd_, data, tree_.root() + "/" + name_ + kPartialSuffix);
 }
 
 Status TapeFileDirSink::end_file(uint64_t, bool) {
@@ -307,7 +307,7 @@ Status TapeFileDirSink::end_file(uint64_t, bool) {
   if (fdatasync(fd) != 0 || ::close(fd) != 0) {
     return Status::io_error(fmt::format("cannot write {}/{}", tree_.root(), name_), errno);
   }
-  VTAPE_RETURN_IF_ERROR(tree_.rename(name_ + ".vtape-partial", name_));
+  VTAPE_RETURN_IF_ERROR(tree_.rename(name_ + kPartialSuffix, name_));
   ++report_->written;
   return Status::ok();
 }

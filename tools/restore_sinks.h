@@ -23,6 +23,9 @@
 
 namespace vtape {
 
+// What a file being written is called until it is complete (then renamed).
+inline constexpr const char* kPartialSuffix = ".vtape-partial";
+
 class DeviceSink : public RecordSink {
  public:
   // Opens the device read-write, checks that it is a tape (MTIOCGET), and

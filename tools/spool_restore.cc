@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -57,13 +58,46 @@ std::string metadata_text(const SpoolMetadata& m) {
 
 Status write_file_in(const SafeTree& tree, const std::string& name, const std::string& bytes) {
   int fd = -1;
-  VTAPE_RETURN_IF_ERROR(tree.create_file(name + ".vtape-partial", &fd));
+  VTAPE_RETURN_IF_ERROR(tree.create_file(name + kPartialSuffix, &fd));
   Status s = write_all(fd, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
                        tree.root() + "/" + name);
   if (::close(fd) != 0 && s.is_ok()) s = Status::io_error(fmt::format("cannot write {}/{}", tree.root(), name), errno);
-  if (s.is_ok()) s = tree.rename(name + ".vtape-partial", name);
+  if (s.is_ok()) s = tree.rename(name + kPartialSuffix, name);
   return s;
 }
+
+// The restore plan of a spool file's tape file, from the library and the
+// catalog already open; each spool cartridge's rows are read once.
+class SpoolFilePlans {
+ public:
+  SpoolFilePlans(TapeLibrary& library, Catalog& catalog) : library_(library), catalog_(catalog) {}
+
+  Status plan_for(const SpoolFileRow& row, RestorePlan* plan) {
+    auto volume = volumes_.find(row.volser);
+    if (volume == volumes_.end()) {
+      Volume v;
+      VTAPE_RETURN_IF_ERROR(library_.find(row.volser, &v.cartridge));
+      VTAPE_RETURN_IF_ERROR(catalog_.files(row.volser, &v.rows));
+      volume = volumes_.emplace(row.volser, std::move(v)).first;
+    }
+    *plan = RestorePlan{};
+    plan->source = fmt::format("{}/{}", row.volser, row.file_number);
+    plan->volser = row.volser;
+    plan->image_path = volume->second.cartridge.image_path;
+    plan->format = volume->second.cartridge.format;
+    plan->only_file = row.file_number;
+    return load_cataloged(catalog_, volume->second.rows, plan);
+  }
+
+ private:
+  struct Volume {
+    Cartridge cartridge;
+    std::vector<TapeFileRow> rows;
+  };
+  TapeLibrary& library_;
+  Catalog& catalog_;
+  std::map<std::string, Volume> volumes_;
+};
 
 struct Run {
   uint64_t files = 0, records = 0, bytes = 0;
@@ -124,12 +158,13 @@ int run_spool_restore(const std::string& source, const CommandLine& cl, const Sp
   }
   if (!s.is_ok()) return failure("restore", s.message());
 
+  SpoolFilePlans plans(*library, *catalog);
   for (const SpoolFileRow& row : rows) {
     std::string what = fmt::format("spool file {} {:04} {}", row.meta.owner, row.meta.spoolid, row.meta.name_type());
     // Its tape file, checked against the catalog (and copied when the
     // target takes tape files).
     RestorePlan plan;
-    s = resolve_restore_plan(fmt::format("{}/{}", row.volser, row.file_number), o.library_dir, &plan);
+    s = plans.plan_for(row, &plan);
     ReplaySummary summary;
     NullSink check_only;
     RecordSink* sink = &check_only;
