@@ -1,6 +1,7 @@
 #include "tests/test_support.h"
 
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -54,6 +55,15 @@ CommandResult run_command(const std::string& command_line) {
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+std::string describe(const CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
+}
+
+void settle_drive(const std::string& device) {
+  int fd = ::open(device.c_str(), O_RDONLY);
+  if (fd >= 0) ::close(fd);
 }
 
 CommandResult run_vtape(const std::string& arguments) {

@@ -34,6 +34,11 @@ struct CommandResult {
 
 // Runs a shell command line; captures stdout and stderr separately.
 CommandResult run_command(const std::string& command_line);
+// "exit N", then stdout and stderr: what a failed expectation prints.
+std::string describe(const CommandResult& r);
+// Opening a drive waits for the release of its previous open (filemark,
+// sync, catalog), so the image and the catalog are complete afterwards.
+void settle_drive(const std::string& device);
 // Runs the vtape binary under test with the given argument string.
 CommandResult run_vtape(const std::string& arguments);
 // Quotes a string for /bin/sh.

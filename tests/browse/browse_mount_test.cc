@@ -27,10 +27,6 @@ namespace fs = std::filesystem;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
-}
-
 bool have_programs(std::initializer_list<const char*> names) {
   for (const char* n : names) {
     if (!have_program(n)) return false;

@@ -32,10 +32,6 @@ namespace fs = std::filesystem;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
-}
-
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
@@ -117,26 +113,18 @@ struct SourceTree {
   std::string src() const { return dir.file("src"); }
 };
 
-// The drive writes its filemark and updates the catalog before close(2)
-// returns; opening the drive again also waits for any work left from the
-// release of the previous open, so this makes sure of it either way.
-void settle(const std::string& device) {
-  int fd = ::open(device.c_str(), O_RDONLY);
-  if (fd >= 0) ::close(fd);
-}
-
 // tar of a.txt, sub/ and old.txt onto a drive (one tape file).
 void tar_to(const SourceTree& t, const std::string& device) {
   CommandResult r = run_command("tar -cf " + q(device) + " -C " + q(t.src()) + " a.txt sub old.txt");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  settle(device);
+  settle_drive(device);
 }
 
 // cpio (newc) of `list` (names, one a line, relative to src) onto a drive.
 void cpio_to(const SourceTree& t, const std::string& list, const std::string& device) {
   CommandResult r = run_command("cd " + q(t.src()) + " && printf " + q(list) + " | cpio -o -H newc -O " + q(device));
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  settle(device);
+  settle_drive(device);
 }
 
 // ---- hand-made tar archives with hostile names -------------------------------
@@ -434,7 +422,7 @@ TEST(CatalogCommands, TarThroughADriveShowsInLsAndFind) {
 }
 
 // The drive analyses records on a worker thread; close(2) must still
-// return with the tape file in the catalog (no settle() here: the release
+// return with the tape file in the catalog (no settle_drive() here: the release
 // may be on its way, the commit must not be).
 TEST(CatalogCommands, ManySmallRecordsAreInTheCatalogWhenTheWriterHasExited) {
   MountedVtapefs vt;

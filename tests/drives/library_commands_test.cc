@@ -32,10 +32,6 @@ namespace fs = std::filesystem;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
-}
-
 std::string read_text(const std::string& path) {
   auto bytes = read_file_bytes(path);
   return std::string(bytes.begin(), bytes.end());

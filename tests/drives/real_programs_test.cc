@@ -53,10 +53,6 @@ AssertionResult have_programs(std::initializer_list<std::pair<const char*, const
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
-}
-
 // A tree of files of every kind tar and cpio must carry: large random files
 // (several records at any blocking factor), small ones, an empty file, a
 // symbolic link, nested directories.

@@ -25,17 +25,6 @@ namespace fs = std::filesystem;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-std::string describe(const CommandResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
-}
-
-// Opening the drive waits for the release of the previous open (filemark,
-// catalog), so the image and the catalog are complete afterwards.
-void settle(const std::string& device) {
-  int fd = ::open(device.c_str(), O_RDONLY);
-  if (fd >= 0) ::close(fd);
-}
-
 struct SourceTree {
   TempDir dir;
   SourceTree() {
@@ -54,7 +43,7 @@ struct SourceTree {
 void tar_to(const SourceTree& t, const std::string& device, const std::string& blocking = "20") {
   CommandResult r = run_command("tar -b " + blocking + " -cf " + q(device) + " -C " + q(t.src()) + " .");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  settle(device);
+  settle_drive(device);
 }
 
 using interop::Json;
@@ -124,13 +113,13 @@ TEST(Restore, ACartridgeRestoredOntoAnotherDriveHoldsTheSameRecordsAndFilemarks)
                                   " bs=" + std::to_string(size) + " iflag=fullblock 2>&1");
     ASSERT_EQ(r.exit_code, 0) << describe(r);
   }
-  settle(vt.drive(0));
+  settle_drive(vt.drive(0));
 
   CommandResult r = vt.vtape("restore SCR001 --to-device " + q(vt.drive(1)) + " --rewind --verify");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.out.find("verified"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("5 filemarks"), std::string::npos) << r.out;
-  settle(vt.drive(1));
+  settle_drive(vt.drive(1));
 
   std::string a = record_layout(cartridge_image(vt, "SCR001"));
   std::string b = record_layout(cartridge_image(vt, "VOL002"));
@@ -162,7 +151,7 @@ TEST(Restore, OneTapeFileGoesOntoADriveAtItsPositionEndedByAFilemark) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   r = vt.vtape("restore SCR001/1 --to-device " + q(vt.drive(1)) + " --verify");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  settle(vt.drive(1));
+  settle_drive(vt.drive(1));
   std::string layout = record_layout(cartridge_image(vt, "VOL002"));
   std::string source = record_layout(cartridge_image(vt, "SCR001"));
   std::string second_file = source.substr(source.find("file 1:"));
@@ -226,7 +215,7 @@ TEST(Restore, ACraftedTarRestoresNothingOutsideTheTarget) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   r = run_command("dd if=" + q(tar) + " of=" + q(vt.drive(0)) + " bs=10240 2>&1");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  settle(vt.drive(0));
+  settle_drive(vt.drive(0));
 
   std::string target = work.file("restore/inside");
   r = vt.vtape("restore 'SCR001/0:*' --to-dir " + q(target) + " --json");
@@ -440,7 +429,7 @@ TEST(Restore, TapeFilesGoToADirectoryAsNumberedFiles) {
   tar_to(t, vt.drive(0));
   CommandResult r = run_command("printf 'second file' | dd of=" + q(vt.drive(0)) + " 2>&1");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  settle(vt.drive(0));
+  settle_drive(vt.drive(0));
   TempDir work;
   r = vt.vtape("restore SCR001 --to-dir " + q(work.file("d")));
   ASSERT_EQ(r.exit_code, 0) << describe(r);
