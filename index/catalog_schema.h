@@ -224,12 +224,15 @@ INSERT INTO spool_files (owner, spoolid, unique_id, opened_us, closed_us, device
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
         ?24, ?25, ?26, ?27)
 )sql";
-// Everything but the identity (id, owner, spoolid, unique id, open time).
+// Everything but the identity (id, owner, spoolid, unique id, open time),
+// the device, origin and archive time.  The parameters have the numbers of
+// kInsertSpoolFile (so one binding serves both; SQLite lets the numbers
+// this statement does not use be bound too), and ?28 is the row id.
 inline constexpr const char* kUpdateSpoolFile = R"sql(
-UPDATE spool_files SET closed_us = ?2, queue = ?3, filename = ?4, filetype = ?5, class = ?6, form = ?7, dest = ?8,
-       dist = ?9, copies = ?10, hold = ?11, keep = ?12, records = ?13, lrecl = ?14, data_bytes = ?15,
-       content_bytes = ?16, flags = ?17, volser = ?18, file_number = ?19, image_offset = ?20
-WHERE id = ?1
+UPDATE spool_files SET closed_us = ?5, queue = ?7, filename = ?10, filetype = ?11, class = ?12, form = ?13,
+       dest = ?14, dist = ?15, copies = ?16, hold = ?17, keep = ?18, records = ?19, lrecl = ?20, data_bytes = ?21,
+       content_bytes = ?22, flags = ?23, volser = ?24, file_number = ?25, image_offset = ?26
+WHERE id = ?28
 )sql";
 inline constexpr const char* kPurgeSpoolFile = "UPDATE spool_files SET purged_at = ?2 WHERE id = ?1 AND purged_at IS NULL";
 inline constexpr const char* kSpoolidTaken = "SELECT 1 FROM spool_files WHERE owner = ?1 AND spoolid = ?2";
