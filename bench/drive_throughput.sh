@@ -37,6 +37,8 @@ set -euo pipefail
 export LC_ALL=C
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$root/bench/bench_lib.sh"
 vtapefs=${VTAPEFS:-$root/build-bench2/fuse/vtapefs}
 vtape=${VTAPE:-$root/build-bench2/tools/vtape}
 runs=${BENCH_RUNS:-3}
@@ -62,14 +64,7 @@ if ! small=$(numfmt --from=iec "$small_arg" 2> /dev/null) || ((small < 10240)); 
   exit 2
 fi
 
-if [[ -n ${BENCH_DIR:-} ]]; then
-  dir=$BENCH_DIR
-  mkdir -p "$dir"
-  own_dir=0
-else
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/vtapefs-bench.XXXXXX")
-  own_dir=1
-fi
+bench_dir vtapefs-bench
 lib=$dir/library
 mnt=$dir/mnt
 plain=$dir/plain.bin
@@ -82,14 +77,9 @@ need=$(((big > small ? big : small) + (big > small ? big : small) / 8 + (64 << 2
 
 null_mnt=$dir/null-mnt
 
-daemon=
 cleanup() {
   fusermount3 -u "$null_mnt" 2> /dev/null || true
-  if [[ -n $daemon ]]; then
-    fusermount3 -u "$mnt" 2> /dev/null || fusermount3 -u -z "$mnt" 2> /dev/null || true
-    for _ in $(seq 100); do kill -0 "$daemon" 2> /dev/null || break; sleep 0.05; done
-    kill -0 "$daemon" 2> /dev/null && kill "$daemon"
-  fi
+  bench_stop_vtapefs "$mnt"
   rm -f "$plain"
   if ((own_dir)); then rm -rf "$dir"; else rm -rf "$lib"; fi
 }
@@ -105,14 +95,7 @@ null=$null_mnt/sink
 
 "$vtape" new BENCH --capacity "$need" --library "$lib" > /dev/null
 "$vtape" load 1 BENCH --library "$lib" > /dev/null
-"$vtapefs" -f --library "$lib" "$mnt" 2> "$log" &
-daemon=$!
-for _ in $(seq 200); do
-  [[ -e $mnt/drives/st1 ]] && break
-  kill -0 "$daemon" 2> /dev/null || { echo "$0: vtapefs did not start:" >&2; cat "$log" >&2; exit 1; }
-  sleep 0.05
-done
-[[ -e $mnt/drives/st1 ]] || { echo "$0: vtapefs did not mount on $mnt" >&2; exit 1; }
+bench_start_vtapefs "$vtapefs" "$lib" "$mnt" "$log" drives/st1
 drive=$mnt/drives/st1
 
 # The drive is free once the daemon has handled the release of the last

@@ -26,6 +26,8 @@ set -euo pipefail
 export LC_ALL=C
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$root/bench/bench_lib.sh"
 vtapefs=${VTAPEFS:-$root/build-bench2/fuse/vtapefs}
 vtape=${VTAPE:-$root/build-bench2/tools/vtape}
 runs=${BENCH_RUNS:-3}
@@ -45,27 +47,15 @@ if ! size=$(numfmt --from=iec "$size_arg" 2> /dev/null) || ((size < 65536)); the
   exit 2
 fi
 
-if [[ -n ${BENCH_DIR:-} ]]; then
-  dir=$BENCH_DIR
-  mkdir -p "$dir"
-  own_dir=0
-else
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/vtape-restore-bench.XXXXXX")
-  own_dir=1
-fi
+bench_dir vtape-restore-bench
 lib=$dir/library
 mnt=$dir/mnt
 log=$dir/vtapefs.log
 mkdir -p "$mnt"
 rm -rf "$lib"
 
-daemon=
 cleanup() {
-  if [[ -n $daemon ]]; then
-    fusermount3 -u "$mnt" 2> /dev/null || fusermount3 -u -z "$mnt" 2> /dev/null || true
-    for _ in $(seq 100); do kill -0 "$daemon" 2> /dev/null || break; sleep 0.05; done
-    kill -0 "$daemon" 2> /dev/null && kill "$daemon"
-  fi
+  bench_stop_vtapefs "$mnt"
   if ((own_dir)); then rm -rf "$dir"; else rm -rf "$lib" "$dir"/out.* "$dir"/source.tap; fi
 }
 trap cleanup EXIT
@@ -79,14 +69,7 @@ export VTAPE_LIBRARY=$lib
 image=$lib/cartridges/SRC001.tap
 "$vtape" new DST001 --capacity $((size + size / 8 + (64 << 20))) > /dev/null
 "$vtape" load 1 DST001 > /dev/null
-"$vtapefs" -f --library "$lib" "$mnt" 2> "$log" &
-daemon=$!
-for _ in $(seq 200); do
-  [[ -e $mnt/drives/nst1 ]] && break
-  kill -0 "$daemon" 2> /dev/null || { echo "$0: vtapefs did not start:" >&2; cat "$log" >&2; exit 1; }
-  sleep 0.05
-done
-[[ -e $mnt/drives/nst1 ]] || { echo "$0: vtapefs did not mount on $mnt" >&2; exit 1; }
+bench_start_vtapefs "$vtapefs" "$lib" "$mnt" "$log" drives/nst1
 drive=$mnt/drives/nst1
 cat "$image" > /dev/null  # cache-hot from the start
 
