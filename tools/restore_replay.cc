@@ -10,10 +10,40 @@
 namespace vtape {
 namespace {
 
+// The first record of a tape file whose CRC-32C differs from the catalog's,
+// found by reading the file's records again from `first_offset`.  Only a
+// file whose SHA-256 or record count already failed comes here: the digest
+// decides whether a file is intact, the CRCs only say where it went wrong,
+// so a healthy restore never spends CPU on them.
+struct BadRecord {
+  uint64_t record = 0;
+  uint64_t image_offset = 0;
+  std::string what;
+};
+
+std::optional<BadRecord> locate_bad_record(const RestorePlan& plan, uint64_t first_offset,
+                                           const std::vector<uint32_t>& crcs) {
+  OpenOptions open_options;
+  open_options.format = plan.format;
+  std::unique_ptr<TapeImage> image;
+  if (!TapeImage::open(plan.image_path, open_options, &image).is_ok()) return std::nullopt;
+  image->seek_to_offset(first_offset);
+  std::vector<uint8_t> data;
+  for (uint64_t record = 0; record < crcs.size(); ++record) {
+    TapeObject obj;
+    if (!image->read(&obj, &data).is_ok() || obj.kind != ObjectKind::kRecord) return std::nullopt;
+    uint32_t crc = crc32c(data);
+    if (crc != crcs[record]) {
+      return BadRecord{record, obj.offset, fmt::format("CRC-32C {:08x}, the catalog has {:08x}", crc, crcs[record])};
+    }
+  }
+  return std::nullopt;
+}
+
 // Checks one tape file as its records go by.
 class FileCheck {
  public:
-  FileCheck(const RestorePlan& plan, uint64_t file, BackgroundSha256& sha) : file_(file), sha_(sha) {
+  FileCheck(const RestorePlan& plan, uint64_t file, BackgroundSha256& sha) : plan_(plan), file_(file), sha_(sha) {
     auto row = plan.cataloged.find(file);
     if (row != plan.cataloged.end()) expected_ = &row->second;
     auto crcs = plan.record_checksums.find(file);
@@ -24,56 +54,45 @@ class FileCheck {
   uint64_t records() const { return records_; }
 
   void record(std::span<const uint8_t> data, uint64_t image_offset) {
-    if (!expected_) {
-      ++records_;
-      return;
-    }
-    sha_.update(data);
-    if (crcs_ && !first_bad_record_ && records_ < crcs_->size()) {
-      uint32_t crc = crc32c(data);
-      if (crc != (*crcs_)[records_]) {
-        first_bad_record_ = records_;
-        bad_offset_ = image_offset;
-        bad_crc_ = fmt::format("CRC-32C {:08x}, the catalog has {:08x}", crc, (*crcs_)[records_]);
-      }
-    }
-    ++records_;
+    if (records_++ == 0) first_offset_ = image_offset;
+    if (expected_) sha_.update(data);
   }
 
   // The mismatch, if the file differs from what the catalog recorded.
   std::optional<ChecksumMismatch> finish() {
     if (!expected_) return std::nullopt;
+    std::string digest = sha_.hex_digest();
+    bool count_differs = records_ != expected_->records;
+    if (!count_differs && digest == expected_->sha256) return std::nullopt;
+
     ChecksumMismatch m;
     m.file = file_;
-    m.record = first_bad_record_;
-    m.image_offset = bad_offset_;
-    std::string digest = sha_.hex_digest();
-    if (records_ != expected_->records) {
+    std::optional<BadRecord> bad;
+    if (crcs_ && records_ > 0) bad = locate_bad_record(plan_, first_offset_, *crcs_);
+    if (bad) {
+      m.record = bad->record;
+      m.image_offset = bad->image_offset;
+    }
+    if (count_differs) {
       m.what = fmt::format("the catalog records {} records, the image holds {}", expected_->records, records_);
       if (!m.record && crcs_ && records_ < crcs_->size()) m.record = records_;
-      return m;
-    }
-    if (first_bad_record_) {
+    } else if (bad) {
       m.what = fmt::format("the record at image byte {} is not what was archived ({}); the tape file's SHA-256 is {}, "
-                           "the catalog has {}", *bad_offset_, bad_crc_, digest, expected_->sha256);
-      return m;
-    }
-    if (digest != expected_->sha256) {
+                           "the catalog has {}", bad->image_offset, bad->what, digest, expected_->sha256);
+    } else {
       m.what = fmt::format("the tape file's SHA-256 is {}, the catalog has {}", digest, expected_->sha256);
-      return m;
     }
-    return std::nullopt;
+    return m;
   }
 
  private:
+  const RestorePlan& plan_;
   uint64_t file_;
   const TapeFileRow* expected_ = nullptr;
   const std::vector<uint32_t>* crcs_ = nullptr;
   BackgroundSha256& sha_;  // shared by the files of one replay, one at a time
   uint64_t records_ = 0;
-  std::optional<uint64_t> first_bad_record_;
-  std::optional<uint64_t> bad_offset_;
-  std::string bad_crc_;
+  uint64_t first_offset_ = 0;
 };
 
 }  // namespace

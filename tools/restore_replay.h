@@ -1,7 +1,7 @@
 // Reads the selection of a RestorePlan from its image, object by object,
-// checks it against the catalog while it streams (SHA-256 of each tape
-// file, record count, and each record's CRC-32C where the catalog has
-// them) and hands every record and filemark to a RecordSink: a tape device,
+// checks it against the catalog while it streams (SHA-256 and record count
+// of each tape file; a file that fails is read again to name its first bad
+// record by the records' CRC-32C, where the catalog has them) and hands every record and filemark to a RecordSink: a tape device,
 // a new image, standard output, a directory.
 #pragma once
 

@@ -243,6 +243,11 @@ Status RawImageSink::copy_pending() {
     if (n == 0) return Status::io_error(fmt::format("{} ended at byte {} while copying", source_, from), EIO);
     left -= static_cast<uint64_t>(n);
   }
+  // Start writing the copy back now rather than at the final fdatasync, so
+  // the disk works while the rest is read and checked (best effort).
+  uint64_t copied = run_end_ - run_begin_;
+  (void)sync_file_range(out_fd_, static_cast<off64_t>(out_size_), static_cast<off64_t>(copied), SYNC_FILE_RANGE_WRITE);
+  out_size_ += copied;
   run_begin_ = run_end_;
   return Status::ok();
 }

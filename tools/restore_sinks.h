@@ -117,6 +117,7 @@ class RawImageSink : public RecordSink {
   std::string partial_;
   uint64_t object_offset_ = 0, object_size_ = 0;  // the object being delivered
   uint64_t run_begin_ = 0, run_end_ = 0;          // the run of objects not copied yet
+  uint64_t out_size_ = 0;                          // bytes copied to the partial image
 };
 
 class StdoutSink : public RecordSink {
