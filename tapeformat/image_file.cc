@@ -118,6 +118,11 @@ Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
   return Status::ok();
 }
 
+std::span<const uint8_t> ImageFile::cached(uint64_t offset, size_t n) const {
+  if (window_len_ == 0 || offset < window_start_ || offset + n > window_start_ + window_len_) return {};
+  return {window_.data() + (offset - window_start_), n};
+}
+
 Status ImageFile::read_exact(uint64_t offset, void* dst, size_t n, const char* what) {
   size_t got = 0;
   VTAPE_RETURN_IF_ERROR(read_some(offset, dst, n, &got));
@@ -269,6 +274,10 @@ Status ImageFile::flush() {
     size_ = durable_end_;
     pending_.clear();
     return s;
+  }
+  if (early_writeback_) {
+    (void)sync_file_range(fd_, static_cast<off64_t>(durable_end_), static_cast<off64_t>(pending_.size()),
+                          SYNC_FILE_RANGE_WRITE);  // best effort: sync() still waits for everything
   }
   durable_end_ += pending_.size();
   pending_.clear();

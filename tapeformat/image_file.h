@@ -48,6 +48,11 @@ class ImageFile {
   // Reads up to n bytes at offset; returns how many (fewer only at the end).
   Status read_some(uint64_t offset, void* dst, size_t n, size_t* got);
 
+  // The bytes [offset, offset + n) if the read window holds all of them
+  // (they usually do right after a codec has read an object there), else
+  // an empty span.  Valid until the next read or write.
+  std::span<const uint8_t> cached(uint64_t offset, size_t n) const;
+
   // Makes `offset` the end of the tape: everything from there on is gone.
   Status truncate_at(uint64_t offset);
   // Appends one encoded object at the end of the tape.  The object may be
@@ -61,6 +66,11 @@ class ImageFile {
   // kernel).  The pieces then go straight from the caller's memory to the
   // file with pwritev(2), without passing through the write buffer.
   void set_write_through(bool on) { write_through_ = on; }
+  // Writers of whole new images (convert, restore) that sync at the end:
+  // every full write buffer is handed to the disk as soon as it is written
+  // (sync_file_range), so the final sync waits for the last buffer only,
+  // not for the whole image.
+  void set_early_writeback(bool on) { early_writeback_ = on; }
   // flush() and fdatasync(): the data is on disk when this returns.
   Status sync();
 
@@ -103,6 +113,7 @@ class ImageFile {
   std::vector<uint8_t> pending_;  // whole objects that start at durable_end_
 
   bool write_through_ = false;
+  bool early_writeback_ = false;
   bool guard_enabled_ = false;
   uint8_t guard_[4] = {};
 };

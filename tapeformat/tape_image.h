@@ -55,6 +55,11 @@ class TapeImage {
   bool writable() const { return file_.writable(); }
 
   Status read(TapeObject* obj, std::vector<uint8_t>* data);
+  // The stored bytes (framing included) of the object read last, if they
+  // are still in memory; empty otherwise.  Valid until the next call.
+  std::span<const uint8_t> stored_bytes(const TapeObject& obj) const {
+    return file_.cached(obj.offset, static_cast<size_t>(obj.stored_size));
+  }
   Status step_back(TapeObject* obj);
   // What the next read would meet (kind and length), without moving.
   Status peek(TapeObject* obj);
@@ -82,6 +87,7 @@ class TapeImage {
 
   Status flush() { return file_.flush(); }
   void set_write_through(bool on) { file_.set_write_through(on); }
+  void set_early_writeback(bool on) { file_.set_early_writeback(on); }
   Status sync() { return file_.sync(); }
   Status close() { return file_.close(); }
 

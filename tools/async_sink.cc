@@ -44,8 +44,8 @@ Status AsyncSink::filemark() { return push({Kind::kFilemark, 0, 0, false, {}}); 
 
 Status AsyncSink::end_file(uint64_t file, bool damaged) { return push({Kind::kEndFile, file, damaged, false, {}}); }
 
-void AsyncSink::source_object(uint64_t offset, uint64_t stored_size) {
-  (void)push({Kind::kSourceObject, offset, stored_size, false, {}});
+Status AsyncSink::source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t>) {
+  return push({Kind::kSourceObject, offset, stored_size, false, {}});
 }
 
 void AsyncSink::run() {
@@ -68,7 +68,7 @@ void AsyncSink::run() {
           case Kind::kRecord: s = target_.record(item.data, item.flag); break;
           case Kind::kFilemark: s = target_.filemark(); break;
           case Kind::kEndFile: s = target_.end_file(item.a, item.b != 0); break;
-          case Kind::kSourceObject: target_.source_object(item.a, item.b); break;
+          case Kind::kSourceObject: s = target_.source_object(item.a, item.b, {}); break;
         }
       }
       done_bytes += item.data.size();

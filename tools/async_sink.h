@@ -29,7 +29,8 @@ class AsyncSink : public RecordSink {
   Status record(std::span<const uint8_t> data, bool error_flag) override;
   Status filemark() override;
   Status end_file(uint64_t file, bool damaged) override;
-  void source_object(uint64_t offset, uint64_t stored_size) override;
+  // The stored bytes are not passed on: the target reads them itself.
+  Status source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) override;
   bool wants_data() const override { return target_.wants_data(); }
   // Waits until the target has done everything queued; its first error.
   Status finish();

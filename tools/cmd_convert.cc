@@ -61,6 +61,7 @@ int run_convert(const Args& args) {
   std::unique_ptr<TapeImage> out;
   Status s = TapeImage::create(partial, out_format, wopts, /*overwrite=*/true, &out);
   if (!s.is_ok()) return failure("convert", s.message());
+  out->set_early_writeback(true);
 
   auto started = std::chrono::steady_clock::now();
   Progress progress("convert", in->size());

@@ -321,7 +321,7 @@ int run_restore(const Args& args) {
     if (raw_copy_possible(plan, format, cl)) {
       std::unique_ptr<RawImageSink> sink;
       s = RawImageSink::open(plan.image_path, target.path, &sink);
-      if (s.is_ok()) s = replay_async(plan, *sink, ro, &o.summary);
+      if (s.is_ok()) s = replay(plan, *sink, ro, &o.summary);  // on this thread: it takes bytes from the reader
       if (s.is_ok()) s = sink->commit();
       if (sink) partial = sink->partial_path();
     } else {

@@ -157,7 +157,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
     if (obj.kind == ObjectKind::kFilemark) {
       ++summary->filemarks;
       if (deliver()) {
-        sink.source_object(obj.offset, obj.stored_size);
+        VTAPE_RETURN_IF_ERROR(sink.source_object(obj.offset, obj.stored_size, image->stored_bytes(obj)));
         VTAPE_RETURN_IF_ERROR(sink.filemark());
       }
       VTAPE_RETURN_IF_ERROR(end_file(true));
@@ -168,7 +168,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
       if (data.size() > summary->largest_record) summary->largest_record = static_cast<uint32_t>(data.size());
       check->record(data, obj.offset);
       if (deliver()) {
-        sink.source_object(obj.offset, obj.stored_size);
+        VTAPE_RETURN_IF_ERROR(sink.source_object(obj.offset, obj.stored_size, image->stored_bytes(obj)));
         VTAPE_RETURN_IF_ERROR(sink.record(data, obj.error_flag));
       }
     }

@@ -29,8 +29,12 @@ class RecordSink {
   // none.  `damaged`: its checksum did not match the catalog.
   virtual Status end_file(uint64_t /*file*/, bool /*damaged*/) { return Status::ok(); }
   // Where the record or filemark about to be delivered lies in the source
-  // image, framing included (for a sink that copies image bytes as they are).
-  virtual void source_object(uint64_t /*offset*/, uint64_t /*stored_size*/) {}
+  // image, framing included (for a sink that copies image bytes as they
+  // are), and those bytes when the reader still has them in memory (else
+  // empty; valid during this call only).
+  virtual Status source_object(uint64_t /*offset*/, uint64_t /*stored_size*/, std::span<const uint8_t> /*stored*/) {
+    return Status::ok();
+  }
   // Whether record() needs the data (a sink copying by offset does not).
   virtual bool wants_data() const { return true; }
 };

@@ -166,6 +166,7 @@ Status ImageSink::open(const std::string& out_path, Format format, const WriteOp
   } else {
     VTAPE_RETURN_IF_ERROR(TapeImage::create(sink->partial_, format, options, /*overwrite=*/true, &sink->image_));
   }
+  sink->image_->set_early_writeback(true);
   *out = std::move(sink);
   return Status::ok();
 }
@@ -208,24 +209,34 @@ RawImageSink::~RawImageSink() {
   if (out_fd_ >= 0) ::close(out_fd_);
 }
 
-void RawImageSink::source_object(uint64_t offset, uint64_t stored_size) {
-  object_offset_ = offset;
-  object_size_ = stored_size;
+Status RawImageSink::source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) {
+  if (stored.size() == stored_size && stored_size <= kBufferSize) {
+    if (buffer_.size() + stored.size() > kBufferSize) VTAPE_RETURN_IF_ERROR(write_buffer());
+    if (buffer_.capacity() == 0) buffer_.reserve(kBufferSize);
+    buffer_.insert(buffer_.end(), stored.begin(), stored.end());
+    return Status::ok();
+  }
+  VTAPE_RETURN_IF_ERROR(write_buffer());
+  return copy_from_source(offset, stored_size);
 }
 
-Status RawImageSink::add() {
-  constexpr uint64_t kRun = 8u << 20;
-  if (object_offset_ != run_end_ || run_end_ - run_begin_ >= kRun) {
-    VTAPE_RETURN_IF_ERROR(copy_pending());
-    run_begin_ = object_offset_;
-  }
-  run_end_ = object_offset_ + object_size_;
+void RawImageSink::written(uint64_t bytes) {
+  (void)sync_file_range(out_fd_, static_cast<off64_t>(out_size_), static_cast<off64_t>(bytes), SYNC_FILE_RANGE_WRITE);
+  out_size_ += bytes;
+}
+
+Status RawImageSink::write_buffer() {
+  if (buffer_.empty()) return Status::ok();
+  Status s = write_all(out_fd_, buffer_, partial_);
+  if (!s.is_ok()) return s;
+  written(buffer_.size());
+  buffer_.clear();
   return Status::ok();
 }
 
-Status RawImageSink::copy_pending() {
-  loff_t from = static_cast<loff_t>(run_begin_);
-  uint64_t left = run_end_ - run_begin_;
+Status RawImageSink::copy_from_source(uint64_t offset, uint64_t size) {
+  loff_t from = static_cast<loff_t>(offset);
+  uint64_t left = size;
   std::vector<uint8_t> buffer;  // only when the kernel cannot copy between these files
   while (left > 0) {
     ssize_t n = copy_file_range(source_fd_, &from, out_fd_, nullptr, left, 0);
@@ -243,17 +254,12 @@ Status RawImageSink::copy_pending() {
     if (n == 0) return Status::io_error(fmt::format("{} ended at byte {} while copying", source_, from), EIO);
     left -= static_cast<uint64_t>(n);
   }
-  // Start writing the copy back now rather than at the final fdatasync, so
-  // the disk works while the rest is read and checked (best effort).
-  uint64_t copied = run_end_ - run_begin_;
-  (void)sync_file_range(out_fd_, static_cast<off64_t>(out_size_), static_cast<off64_t>(copied), SYNC_FILE_RANGE_WRITE);
-  out_size_ += copied;
-  run_begin_ = run_end_;
+  written(size);
   return Status::ok();
 }
 
 Status RawImageSink::commit() {
-  VTAPE_RETURN_IF_ERROR(copy_pending());
+  VTAPE_RETURN_IF_ERROR(write_buffer());
   if (fdatasync(out_fd_) != 0) return Status::io_error(fmt::format("cannot sync {}", partial_), errno);
   int fd = out_fd_;
   out_fd_ = -1;

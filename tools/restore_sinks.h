@@ -87,37 +87,43 @@ class ImageSink : public RecordSink {
 };
 
 // The same format, whole objects: the source image's bytes of each record
-// and filemark are copied as they are (copy_file_range, in the kernel),
-// nothing decoded or encoded again.  Contiguous objects are copied in runs
-// of up to 8 MiB.  For SIMH-framed formats any selection; for AWS and HET
-// only a selection starting at the beginning of the image (their headers
-// name the length of the block before).
+// and filemark are copied as they are, nothing decoded or encoded again.
+// Bytes the reader still holds in memory are gathered into a buffer and
+// written from there (the source is then read once, not twice); any other
+// object is copied in the kernel (copy_file_range).  Run it on the
+// reader's thread: the bytes it is given are valid during the call only.
+// For SIMH-framed formats any selection; for AWS and HET only a selection
+// starting at the beginning of the image (their headers name the length of
+// the block before).
 class RawImageSink : public RecordSink {
  public:
   static Status open(const std::string& source_path, const std::string& out_path,
                      std::unique_ptr<RawImageSink>* out);
   ~RawImageSink() override;
-  void source_object(uint64_t offset, uint64_t stored_size) override;
-  Status record(std::span<const uint8_t>, bool) override { return add(); }
-  Status filemark() override { return add(); }
+  Status source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) override;
+  Status record(std::span<const uint8_t>, bool) override { return Status::ok(); }
+  Status filemark() override { return Status::ok(); }
   bool wants_data() const override { return false; }
-  // Copies what is pending, syncs and renames the partial image to OUT.
+  // Writes what is pending, syncs and renames the partial image to OUT.
   Status commit();
   const std::string& partial_path() const { return partial_; }
 
  private:
   RawImageSink() = default;
-  Status add();
-  Status copy_pending();
+  Status write_buffer();
+  Status copy_from_source(uint64_t offset, uint64_t size);
+  // Starts writeback of what was just written, so that the final sync
+  // waits for the last part only.
+  void written(uint64_t bytes);
 
+  static constexpr size_t kBufferSize = 8u << 20;
   int source_fd_ = -1;
   int out_fd_ = -1;
   std::string source_;
   std::string out_;
   std::string partial_;
-  uint64_t object_offset_ = 0, object_size_ = 0;  // the object being delivered
-  uint64_t run_begin_ = 0, run_end_ = 0;          // the run of objects not copied yet
-  uint64_t out_size_ = 0;                          // bytes copied to the partial image
+  std::vector<uint8_t> buffer_;  // objects to write at out_size_
+  uint64_t out_size_ = 0;        // bytes written to the partial image
 };
 
 class StdoutSink : public RecordSink {
