@@ -9,6 +9,10 @@
 #                         and waits until MNT/NODE exists
 #   bench_stop_vtapefs MNT
 #                         unmounts and waits for the daemon to end
+#   bench_start_fuse_null ROOT DIR MNT
+#                         builds bench/fuse_null.cc into DIR and mounts it on
+#                         MNT (sets null_sink: the file that takes writes)
+#   bench_stop_fuse_null MNT
 
 bench_dir() {
   if [[ -n ${BENCH_DIR:-} ]]; then
@@ -42,4 +46,20 @@ bench_stop_vtapefs() {
   for _ in $(seq 100); do kill -0 "$daemon" 2> /dev/null || break; sleep 0.05; done
   kill -0 "$daemon" 2> /dev/null && kill "$daemon"
   daemon=
+}
+
+# The null FUSE file system (bench/fuse_null.cc): what FUSE itself costs,
+# the ceiling of any FUSE daemon on this machine.
+null_sink=
+bench_start_fuse_null() {
+  local root=$1 dir=$2 mnt=$3
+  mkdir -p "$mnt"
+  # shellcheck disable=SC2046 # pkg-config prints several words
+  g++ -O2 -std=c++20 "$root/bench/fuse_null.cc" $(pkg-config --cflags --libs fuse3) -o "$dir/fuse_null"
+  "$dir/fuse_null" "$mnt"
+  null_sink=$mnt/sink
+}
+
+bench_stop_fuse_null() {
+  fusermount3 -u "$1" 2> /dev/null || true
 }

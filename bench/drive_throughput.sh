@@ -78,7 +78,7 @@ need=$(((big > small ? big : small) + (big > small ? big : small) / 8 + (64 << 2
 null_mnt=$dir/null-mnt
 
 cleanup() {
-  fusermount3 -u "$null_mnt" 2> /dev/null || true
+  bench_stop_fuse_null "$null_mnt"
   bench_stop_vtapefs "$mnt"
   rm -f "$plain"
   if ((own_dir)); then rm -rf "$dir"; else rm -rf "$lib"; fi
@@ -86,12 +86,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The null FUSE file system (see the top).
-null_bin=$dir/fuse_null
-mkdir -p "$null_mnt"
-# shellcheck disable=SC2046 # pkg-config prints several words
-g++ -O2 -std=c++20 "$root/bench/fuse_null.cc" $(pkg-config --cflags --libs fuse3) -o "$null_bin"
-"$null_bin" "$null_mnt"
-null=$null_mnt/sink
+bench_start_fuse_null "$root" "$dir" "$null_mnt"
+null=$null_sink
 
 "$vtape" new BENCH --capacity "$need" --library "$lib" > /dev/null
 "$vtape" load 1 BENCH --library "$lib" > /dev/null

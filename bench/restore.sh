@@ -13,6 +13,10 @@
 #   to-aws       vtape restore VOLSER --to-image OUT.aws (another format)
 #   to-drive     vtape restore VOLSER --to-device drives/nst1 --rewind on a
 #                mounted vtapefs (the drive writes through, keeps the catalog)
+#   null-fuse    dd of the image in 64 KiB writes to a FUSE file system that
+#                only acknowledges them (bench/fuse_null.cc): what FUSE
+#                alone costs, the ceiling of any restore to a FUSE drive;
+#                to-drive is also given as a fraction of it
 # cp's time includes a sync of the copy, as the restore syncs its image.
 #
 # Environment:
@@ -39,7 +43,7 @@ for b in "$vtapefs" "$vtape"; do
     exit 2
   fi
 done
-for cmd in cp fusermount3 numfmt openssl; do
+for cmd in cp dd fusermount3 g++ numfmt openssl pkg-config; do
   command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
 done
 if ! size=$(numfmt --from=iec "$size_arg" 2> /dev/null) || ((size < 65536)); then
@@ -54,7 +58,9 @@ log=$dir/vtapefs.log
 mkdir -p "$mnt"
 rm -rf "$lib"
 
+null_mnt=$dir/null-mnt
 cleanup() {
+  bench_stop_fuse_null "$null_mnt"
   bench_stop_vtapefs "$mnt"
   if ((own_dir)); then rm -rf "$dir"; else rm -rf "$lib" "$dir"/out.* "$dir"/source.tap; fi
 }
@@ -71,6 +77,7 @@ image=$lib/cartridges/SRC001.tap
 "$vtape" load 1 DST001 > /dev/null
 bench_start_vtapefs "$vtapefs" "$lib" "$mnt" "$log" drives/nst1
 drive=$mnt/drives/nst1
+bench_start_fuse_null "$root" "$dir" "$null_mnt"
 cat "$image" > /dev/null  # cache-hot from the start
 
 # seconds COMMAND... -> wall time of the command
@@ -88,6 +95,7 @@ run_kind() {
     to-image) rm -f "$dir/out.tap"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.tap" ;;
     to-aws) rm -f "$dir/out.aws"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.aws" ;;
     to-drive) sync; seconds "$vtape" restore SRC001 --to-device "$drive" --rewind ;;
+    null-fuse) seconds dd if="$image" of="$null_sink" bs=64k status=none ;;
   esac
 }
 
@@ -105,8 +113,11 @@ echo "vtape restore throughput, $(numfmt --to=iec "$bytes") image of 64 KiB reco
   "$(nproc) CPUs; $(df --output=source,fstype "$dir" | tail -1 | tr -s ' ')"
 printf '%-10s %10s %10s  %6s\n' "what" "seconds" "MB/s" "of cp"
 ceiling=$(best cp)
-for kind in cp to-image to-aws to-drive; do
+declare -A took
+for kind in cp to-image to-aws to-drive null-fuse; do
   if [[ $kind == cp ]]; then s=$ceiling; else s=$(best "$kind"); fi
+  took[$kind]=$s
   printf '%-10s %10s %10s  %6s\n' "$kind" "$s" "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.0f", b / s / 1e6 }')" \
     "$(awk -v c="$ceiling" -v s="$s" 'BEGIN { printf "%.2f", c / s }')"
 done
+echo "to-drive is $(awk -v c="${took[null-fuse]}" -v s="${took[to-drive]}" 'BEGIN { printf "%.2f", c / s }') of null-fuse"

@@ -105,7 +105,10 @@ struct Outcome {
 };
 
 // Replays the plan into `sink` running on a thread of its own, so reading
-// and checking overlap with writing.
+// and checking overlap with writing.  For sinks that wait on something
+// else (a drive's round trip, many small files); an image is written on the
+// reader's thread, as the SHA-256 already has a thread of its own and one
+// more would only add a copy of every record.
 Status replay_async(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& options, ReplaySummary* summary) {
   AsyncSink async(sink);
   Status s = replay(plan, async, options, summary);
@@ -327,7 +330,7 @@ int run_restore(const Args& args) {
     } else {
       std::unique_ptr<ImageSink> sink;
       s = ImageSink::open(target.path, format, wopts, resume, &ro.skip_objects, &sink);
-      if (s.is_ok()) s = replay_async(plan, *sink, ro, &o.summary);
+      if (s.is_ok()) s = replay(plan, *sink, ro, &o.summary);
       if (s.is_ok()) s = sink->commit();
       if (sink) {
         o.lost_error_flags = sink->lost_error_flags();
