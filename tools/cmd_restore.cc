@@ -339,7 +339,12 @@ int run_restore(const Args& args) {
     }
     if (!s.is_ok() && !partial.empty()) {
       progress.finish();
-      fmt::print(stderr, "vtape restore: {} keeps what was written; --resume continues it\n", partial);
+      if (s.code() == StatusCode::kCorrupt) {
+        // The source is damaged: a second run would stop at the same place.
+        fmt::print(stderr, "vtape restore: {} holds every record and filemark before the damage\n", partial);
+      } else {
+        fmt::print(stderr, "vtape restore: {} keeps what was written; --resume continues it\n", partial);
+      }
     }
   } else if (target.kind == TargetKind::kStdout) {
     if (plan.members) {

@@ -205,6 +205,9 @@ Status RawImageSink::open(const std::string& source_path, const std::string& out
 }
 
 RawImageSink::~RawImageSink() {
+  // A replay that stopped (damage in the source, a full disk) leaves the
+  // whole objects it delivered in the partial image.
+  if (out_fd_ >= 0) (void)write_buffer();
   if (source_fd_ >= 0) ::close(source_fd_);
   if (out_fd_ >= 0) ::close(out_fd_);
 }

@@ -221,5 +221,53 @@ TEST(RawImageCopy, EverySizeOfRecordComesOutByteForByte) {
   }
 }
 
+// A source cut short in the middle of a record: the restore stops there with
+// an error naming the image, the byte offset and what was expected, and
+// every record and filemark before the damage is in what it wrote.
+TEST(DamagedSource, EverythingBeforeTheDamageIsRestoredAndTheOffsetIsNamed) {
+  TempDir dir;
+  std::vector<uint8_t> simh;
+  for (uint32_t i = 0; i < 40; ++i) put_simh_record(simh, pattern_bytes(10240, i + 1));
+  put_le32(simh, 0);
+  size_t second_file = simh.size();
+  for (uint32_t i = 0; i < 30; ++i) put_simh_record(simh, pattern_bytes(10240, i + 100));
+  put_le32(simh, 0);
+  // Cut inside record 12 of the second file.
+  size_t record_12 = second_file + 12 * (10240 + 8);
+  simh.resize(record_12 + 5000);
+  write_file_bytes(dir.file("cut.tap"), simh);
+
+  for (std::string name : {"out.tap", "out.aws"}) {
+    std::string out = dir.file(name);
+    CommandResult r = run_vtape("restore " + shell_quote(dir.file("cut.tap")) + " --to-image " + shell_quote(out));
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find(dir.file("cut.tap") + ": at byte " + std::to_string(record_12) + ": expected a record"),
+              std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("holds every record and filemark before the damage"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << name << ": a damaged restore is not given the final name";
+    std::unique_ptr<TapeImage> partial;
+    ASSERT_TRUE(TapeImage::open(out + ".vtape-partial", OpenOptions{}, &partial).is_ok()) << name;
+    std::vector<uint8_t> data;
+    std::vector<std::string> seen;
+    for (;;) {
+      TapeObject obj;
+      ASSERT_TRUE(partial->read(&obj, &data).is_ok()) << name;
+      if (obj.kind == ObjectKind::kEndOfData) break;
+      seen.push_back(obj.kind == ObjectKind::kFilemark ? "mark" : std::to_string(data.size()));
+      if (obj.kind == ObjectKind::kRecord) {
+        uint32_t seed = seen.size() <= 40 ? static_cast<uint32_t>(seen.size()) : static_cast<uint32_t>(seen.size() - 42 + 100);
+        EXPECT_TRUE(data == pattern_bytes(10240, seed)) << name << " object " << seen.size();
+      }
+    }
+    ASSERT_EQ(seen.size(), 40u + 1 + 12) << name;
+    EXPECT_EQ(seen[40], "mark") << name;
+  }
+
+  CommandResult r = run_vtape("restore " + shell_quote(dir.file("cut.tap")) + " --to-dir " + shell_quote(dir.file("d")));
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_EQ(read_file_bytes(dir.file("d/0000.dat")).size(), 40u * 10240);
+  EXPECT_EQ(read_file_bytes(dir.file("d/0001.dat.vtape-partial")).size(), 12u * 10240);
+}
+
 }  // namespace
 }  // namespace vtape::testing
