@@ -140,8 +140,9 @@ Status ImageFile::write_failed(int err, uint64_t offset) {
   return Status::io_error(fmt::format("cannot write {} at byte {}", path_, offset), err);
 }
 
-Status ImageFile::write_all(uint64_t offset, const uint8_t* data, size_t n) {
+Status ImageFile::write_all(uint64_t offset, const uint8_t* data, size_t n, size_t* written) {
   size_t done = 0;
+  if (written != nullptr) *written = 0;
   while (done < n) {
     ssize_t w = pwrite(fd_, data + done, n - done, static_cast<off_t>(offset + done));
     if (w < 0) {
@@ -149,6 +150,7 @@ Status ImageFile::write_all(uint64_t offset, const uint8_t* data, size_t n) {
       return write_failed(errno, offset + done);
     }
     done += static_cast<size_t>(w);
+    if (written != nullptr) *written = done;
   }
   return Status::ok();
 }
@@ -202,6 +204,7 @@ Status ImageFile::append_object(std::span<const std::span<const uint8_t>> pieces
   // An object larger than the buffer still goes through it whole, so that a
   // failed write can always be undone object by object.
   for (auto p : pieces) pending_.insert(pending_.end(), p.begin(), p.end());
+  pending_ends_.push_back(pending_.size());
   size_ += total;
   if (write_through_ || pending_.size() >= kWriteBufferSize) return flush();
   return Status::ok();
@@ -216,6 +219,7 @@ Status ImageFile::write_object_through(std::span<const std::span<const uint8_t>>
   bool guarded = guard_enabled_ && total >= sizeof guard_;
   if (pieces.size() > kMaxPieces) {
     for (auto p : pieces) pending_.insert(pending_.end(), p.begin(), p.end());
+    pending_ends_.push_back(pending_.size());
     size_ += total;
     return flush();
   }
@@ -265,11 +269,19 @@ Status ImageFile::flush() {
     pending_.resize(pending_.size() - sizeof guard_);
     if (s.is_ok()) s = write_all(durable_end_, pending_.data(), sizeof guard_);
   } else {
-    s = write_all(durable_end_, pending_.data(), pending_.size());
+    size_t written = 0;
+    s = write_all(durable_end_, pending_.data(), pending_.size(), &written);
+    if (!s.is_ok()) {
+      // A full disk: keep the whole objects that did fit (nothing a writer
+      // handed over is dropped that the disk could hold).
+      auto fitted = std::upper_bound(pending_ends_.begin(), pending_ends_.end(), written);
+      if (fitted != pending_ends_.begin()) durable_end_ += *(fitted - 1);
+    }
   }
   invalidate_window();
+  pending_ends_.clear();
   if (!s.is_ok()) {
-    // Leave the image as it was after the last complete flush.
+    // Leave the image ending after its last complete object.
     (void)ftruncate(fd_, static_cast<off_t>(durable_end_ + (guard_enabled_ ? sizeof guard_ : 0)));
     size_ = durable_end_;
     pending_.clear();

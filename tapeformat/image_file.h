@@ -87,7 +87,8 @@ class ImageFile {
 
  private:
   Status fill_window(uint64_t offset, size_t want);
-  Status write_all(uint64_t offset, const uint8_t* data, size_t n);
+  // `written`, if given, says how much went to the file, also on failure.
+  Status write_all(uint64_t offset, const uint8_t* data, size_t n, size_t* written = nullptr);
   // pwritev(2) of `count` iovecs at `offset`, all of them (the array is
   // consumed: short writes advance it).
   Status write_all_vectors(uint64_t offset, ::iovec* iov, size_t count);
@@ -110,7 +111,8 @@ class ImageFile {
   uint64_t window_start_ = 0;
   size_t window_len_ = 0;
 
-  std::vector<uint8_t> pending_;  // whole objects that start at durable_end_
+  std::vector<uint8_t> pending_;      // whole objects that start at durable_end_
+  std::vector<size_t> pending_ends_;  // where each of them ends in pending_
 
   bool write_through_ = false;
   bool early_writeback_ = false;

@@ -6,14 +6,16 @@
 #include <sys/mtio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
 namespace vtape {
 
-Status write_all(int fd, std::span<const uint8_t> data, const std::string& what) {
+Status write_all(int fd, std::span<const uint8_t> data, const std::string& what, size_t* written) {
   size_t done = 0;
+  if (written != nullptr) *written = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -22,6 +24,7 @@ Status write_all(int fd, std::span<const uint8_t> data, const std::string& what)
       return Status::io_error(fmt::format("cannot write to {}", what), errno);
     }
     done += static_cast<size_t>(n);
+    if (written != nullptr) *written = done;
   }
   return Status::ok();
 }
@@ -217,6 +220,7 @@ Status RawImageSink::source_object(uint64_t offset, uint64_t stored_size, std::s
     if (buffer_.size() + stored.size() > kBufferSize) VTAPE_RETURN_IF_ERROR(write_buffer());
     if (buffer_.capacity() == 0) buffer_.reserve(kBufferSize);
     buffer_.insert(buffer_.end(), stored.begin(), stored.end());
+    buffer_ends_.push_back(buffer_.size());
     return Status::ok();
   }
   VTAPE_RETURN_IF_ERROR(write_buffer());
@@ -230,32 +234,50 @@ void RawImageSink::written(uint64_t bytes) {
 
 Status RawImageSink::write_buffer() {
   if (buffer_.empty()) return Status::ok();
-  Status s = write_all(out_fd_, buffer_, partial_);
-  if (!s.is_ok()) return s;
-  written(buffer_.size());
+  size_t done = 0;
+  Status s = write_all(out_fd_, buffer_, partial_, &done);
+  if (!s.is_ok()) {
+    // A full disk: the partial image keeps the whole objects that fitted.
+    auto fitted = std::upper_bound(buffer_ends_.begin(), buffer_ends_.end(), done);
+    done = fitted == buffer_ends_.begin() ? 0 : *(fitted - 1);
+  }
+  if (done > 0) written(done);
   buffer_.clear();
-  return Status::ok();
+  buffer_ends_.clear();
+  if (!s.is_ok()) cut_partial_object();
+  return s;
+}
+
+void RawImageSink::cut_partial_object() {
+  (void)ftruncate(out_fd_, static_cast<off_t>(out_size_));
+  (void)lseek(out_fd_, static_cast<off_t>(out_size_), SEEK_SET);
 }
 
 Status RawImageSink::copy_from_source(uint64_t offset, uint64_t size) {
   loff_t from = static_cast<loff_t>(offset);
   uint64_t left = size;
   std::vector<uint8_t> buffer;  // only when the kernel cannot copy between these files
-  while (left > 0) {
+  Status s;
+  while (left > 0 && s.is_ok()) {
     ssize_t n = copy_file_range(source_fd_, &from, out_fd_, nullptr, left, 0);
     if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
       if (buffer.empty()) buffer.resize(1u << 20);
       n = pread(source_fd_, buffer.data(), std::min<uint64_t>(left, buffer.size()), from);
       if (n > 0) {
-        VTAPE_RETURN_IF_ERROR(write_all(out_fd_, std::span(buffer.data(), static_cast<size_t>(n)), partial_));
+        s = write_all(out_fd_, std::span(buffer.data(), static_cast<size_t>(n)), partial_);
         from += n;
       }
     }
+    if (!s.is_ok()) break;
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == ENOSPC) return Status::no_space(fmt::format("{}: the file system is full", partial_));
-    if (n < 0) return Status::io_error(fmt::format("copying {} to {}", source_, partial_), errno);
-    if (n == 0) return Status::io_error(fmt::format("{} ended at byte {} while copying", source_, from), EIO);
-    left -= static_cast<uint64_t>(n);
+    if (n < 0 && errno == ENOSPC) s = Status::no_space(fmt::format("{}: the file system is full", partial_));
+    else if (n < 0) s = Status::io_error(fmt::format("copying {} to {}", source_, partial_), errno);
+    else if (n == 0) s = Status::io_error(fmt::format("{} ended at byte {} while copying", source_, from), EIO);
+    else left -= static_cast<uint64_t>(n);
+  }
+  if (!s.is_ok()) {
+    cut_partial_object();
+    return s;
   }
   written(size);
   return Status::ok();

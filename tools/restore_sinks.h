@@ -115,6 +115,8 @@ class RawImageSink : public RecordSink {
   // Starts writeback of what was just written, so that the final sync
   // waits for the last part only.
   void written(uint64_t bytes);
+  // After a failed write: the partial image ends after its last whole object.
+  void cut_partial_object();
 
   static constexpr size_t kBufferSize = 8u << 20;
   int source_fd_ = -1;
@@ -122,7 +124,8 @@ class RawImageSink : public RecordSink {
   std::string source_;
   std::string out_;
   std::string partial_;
-  std::vector<uint8_t> buffer_;  // objects to write at out_size_
+  std::vector<uint8_t> buffer_;      // objects to write at out_size_
+  std::vector<size_t> buffer_ends_;  // where each of them ends in buffer_
   uint64_t out_size_ = 0;        // bytes written to the partial image
 };
 
@@ -172,6 +175,7 @@ class TapeFileDirSink : public RecordSink {
 };
 
 // Writes all of `data` to `fd`; `what` names the target in errors.
-Status write_all(int fd, std::span<const uint8_t> data, const std::string& what);
+// `written`, if given, says how much went out, also on failure.
+Status write_all(int fd, std::span<const uint8_t> data, const std::string& what, size_t* written = nullptr);
 
 }  // namespace vtape

@@ -269,5 +269,47 @@ TEST(DamagedSource, EverythingBeforeTheDamageIsRestoredAndTheOffsetIsNamed) {
   EXPECT_EQ(read_file_bytes(dir.file("d/0001.dat.vtape-partial")).size(), 12u * 10240);
 }
 
+// A restore that fills the disk stops with ENOSPC and leaves a partial
+// image of whole objects; with room made, --resume finishes it and the
+// result is the same as a restore that never stopped.
+TEST(FullDisk, TheRestoreStopsCleanlyAndResumeFinishesIt) {
+  TempDir dir;
+  std::vector<uint8_t> simh;
+  for (uint32_t i = 0; i < 60; ++i) put_simh_record(simh, pattern_bytes(10240 + i, i + 1));
+  put_le32(simh, 0);
+  for (uint32_t i = 0; i < 60; ++i) put_simh_record(simh, pattern_bytes(7000, i + 200));
+  put_le32(simh, 0);
+  write_file_bytes(dir.file("source.tap"), simh);
+  std::string mnt = dir.file("small");
+  fs::create_directory(mnt);
+  ASSERT_EQ(run_command("mount -t tmpfs -o size=512k tmpfs " + shell_quote(mnt)).exit_code, 0)
+      << "mounting a small tmpfs needs root";
+  struct Unmount {
+    std::string m;
+    ~Unmount() { (void)run_command("umount -l " + shell_quote(m)); }
+  } unmount{mnt};
+
+  for (std::string name : {"out.tap", "out.aws"}) {
+    std::string out = mnt + "/" + name;
+    CommandResult r = run_vtape("restore " + shell_quote(dir.file("source.tap")) + " --to-image " + shell_quote(out));
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--resume continues it"), std::string::npos) << r.err;
+    r = run_vtape("verify " + shell_quote(out + ".vtape-partial") + " --json");
+    EXPECT_EQ(r.exit_code, 0) << name << ": the partial image is not valid\n" << describe(r);
+    EXPECT_NE(r.out.find("\"records\":"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("\"records\":0,"), std::string::npos) << name << ": nothing was kept\n" << r.out;
+
+    ASSERT_EQ(run_command("mount -o remount,size=8m " + shell_quote(mnt)).exit_code, 0);
+    r = run_vtape("restore " + shell_quote(dir.file("source.tap")) + " --to-image " + shell_quote(out) + " --resume");
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    std::string whole = dir.file("whole-" + name);
+    r = run_vtape("restore " + shell_quote(dir.file("source.tap")) + " --to-image " + shell_quote(whole));
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(read_file_bytes(out) == read_file_bytes(whole)) << name << ": the resumed image differs";
+    ASSERT_EQ(run_command("rm -f " + shell_quote(out) + " && mount -o remount,size=512k " + shell_quote(mnt)).exit_code, 0);
+  }
+}
+
 }  // namespace
 }  // namespace vtape::testing
