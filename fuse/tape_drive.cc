@@ -56,7 +56,10 @@ void TapeDrive::catalog_event(const std::string& kind, const std::string& detail
 }
 
 void TapeDrive::catalog_begin_if_needed() {
-  if (recorder_ && !recorder_->active()) recorder_->begin(image_->position());
+  if (!recorder_ || recorder_->active()) return;
+  TapePosition at = image_->position();
+  if (at.block < 0 && end_of_data_ && end_of_data_->object_index == at.object_index) at.block = end_of_data_->block;
+  recorder_->begin(at);
 }
 
 void TapeDrive::catalog_stop() {
@@ -607,6 +610,7 @@ DriveError TapeDrive::operation(int op, int count) {
     }
     case MTEOM: {
       if (Status s = image_->seek_end_of_data(); !s.is_ok()) return fail_io(s);
+      end_of_data_ = image_->position();
       image_->mark_block_unknown();
       return DriveError::kNone;
     }

@@ -123,6 +123,7 @@ class TapeDrive {
     eod_zero_returned_ = false;
     block_buffer_.clear();
     block_buffer_used_ = 0;
+    end_of_data_.reset();
   }
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
@@ -153,6 +154,10 @@ class TapeDrive {
   // descriptor writes again, the tape steps back over it first.
   bool provisional_filemark_ = false;
   bool eod_zero_returned_ = false;   // a read at end of data after a filemark gave 0 once
+  // Where MTEOM left the tape, its block number included, which st reports
+  // as unknown (-1) but the drive counted: a write there starts the
+  // catalog's next tape file without reading the tape back from the start.
+  std::optional<TapePosition> end_of_data_;
   bool early_warning_error_due_ = false;  // next write past early warning fails ENOSPC
   uint32_t block_size_ = 0;
   uint8_t density_ = 0;

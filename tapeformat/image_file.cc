@@ -58,21 +58,34 @@ Status ImageFile::close() {
   return s;
 }
 
-Status ImageFile::fill_window(uint64_t offset, size_t want) {
+size_t ImageFile::fill_size(uint64_t offset, size_t want) const {
+  // Skipping: little of the last window was copied out (a few length words)
+  // and the reader has gone on elsewhere (spacing over large records, or reading records
+  // too large for the window).  Then only a little is read, so that spacing
+  // over a tape reads its length words, not all of its data.  Reading on
+  // from the end of the window, or after a window that was used, gets the
+  // whole window.
+  bool skipping = window_len_ > 0 && offset != window_start_ + window_len_ &&
+                  window_served_ < window_len_ / 8;
+  size_t size = std::max(skipping ? kSkipWindowSize : kWindowSize, want);
   // No bigger than the file: small images (and the fuzzers) do not pay for
   // a 1 MiB buffer.
-  size_t wanted = static_cast<size_t>(std::min<uint64_t>(kWindowSize, std::max<uint64_t>(size_, want)));
-  if (window_.size() < wanted) window_.resize(wanted);
+  return static_cast<size_t>(std::min<uint64_t>({size, kWindowSize, std::max<uint64_t>(size_, want)}));
+}
+
+Status ImageFile::fill_window(uint64_t offset, size_t want) {
+  size_t size = fill_size(offset, want);
+  if (window_.size() < size) window_.resize(size);
   // Reading backwards (offset before the window) keeps the bytes before
   // `offset` in the window, so the next backward step is served from memory.
   uint64_t start = offset;
-  if (window_len_ > 0 && offset < window_start_ && want < window_.size()) {
+  if (window_len_ > 0 && offset < window_start_ && want < size) {
     uint64_t end = offset + want;
-    start = end > window_.size() ? end - window_.size() : 0;
+    start = end > size ? end - size : 0;
   }
   size_t got = 0;
-  while (got < window_.size()) {
-    ssize_t n = pread(fd_, window_.data() + got, window_.size() - got, static_cast<off_t>(start + got));
+  while (got < size) {
+    ssize_t n = pread(fd_, window_.data() + got, size - got, static_cast<off_t>(start + got));
     if (n < 0) {
       if (errno == EINTR) continue;
       window_len_ = 0;
@@ -80,9 +93,11 @@ Status ImageFile::fill_window(uint64_t offset, size_t want) {
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
+    bytes_read_ += static_cast<uint64_t>(n);
   }
   window_start_ = start;
   window_len_ = got;
+  window_served_ = 0;
   return Status::ok();
 }
 
@@ -104,6 +119,7 @@ Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
       }
       if (r == 0) break;
       done += static_cast<size_t>(r);
+      bytes_read_ += static_cast<uint64_t>(r);
     }
     *got = done;
     return Status::ok();
@@ -114,6 +130,7 @@ Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
   uint64_t avail = window_start_ + window_len_ > offset ? window_start_ + window_len_ - offset : 0;
   size_t take = static_cast<size_t>(std::min<uint64_t>(n, avail));
   std::memcpy(out, window_.data() + (offset - window_start_), take);
+  window_served_ += take;
   *got = take;
   return Status::ok();
 }

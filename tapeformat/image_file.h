@@ -41,6 +41,8 @@ class ImageFile {
   bool writable() const { return writable_; }
   // Size of the tape as it stands, including objects not yet flushed.
   uint64_t size() const { return size_; }
+  // Bytes read from the file so far (how much reading and spacing cost).
+  uint64_t bytes_read() const { return bytes_read_; }
 
   // Reads exactly n bytes at offset.  Asking for bytes past the end is a
   // Corrupt status naming the offset ("expected N bytes, found M").
@@ -86,6 +88,8 @@ class ImageFile {
   bool has_end_guard() const { return guard_enabled_; }
 
  private:
+  // How much a window miss at `offset` (for `want` bytes) reads.
+  size_t fill_size(uint64_t offset, size_t want) const;
   Status fill_window(uint64_t offset, size_t want);
   // `written`, if given, says how much went to the file, also on failure.
   Status write_all(uint64_t offset, const uint8_t* data, size_t n, size_t* written = nullptr);
@@ -98,6 +102,7 @@ class ImageFile {
   void invalidate_window() { window_len_ = 0; }
 
   static constexpr size_t kWindowSize = 1 << 20;
+  static constexpr size_t kSkipWindowSize = 4 << 10;
   static constexpr size_t kWriteBufferSize = 4 << 20;
 
   int fd_ = -1;
@@ -110,6 +115,8 @@ class ImageFile {
   std::vector<uint8_t> window_;
   uint64_t window_start_ = 0;
   size_t window_len_ = 0;
+  size_t window_served_ = 0;
+  uint64_t bytes_read_ = 0;  // bytes copied out of the window since it was filled
 
   std::vector<uint8_t> pending_;      // whole objects that start at durable_end_
   std::vector<size_t> pending_ends_;  // where each of them ends in pending_

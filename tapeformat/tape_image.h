@@ -51,6 +51,7 @@ class TapeImage {
   Format format() const { return codec_->format(); }
   const std::string& path() const { return file_.path(); }
   uint64_t size() const { return file_.size(); }
+  uint64_t bytes_read() const { return file_.bytes_read(); }
   const TapePosition& position() const { return pos_; }
   bool writable() const { return file_.writable(); }
 

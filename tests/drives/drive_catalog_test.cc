@@ -172,6 +172,35 @@ INSTANTIATE_TEST_SUITE_P(
                }}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// Appending after MTEOM (what Bacula and Amanda do) starts the next tape
+// file where the drive is: the catalog does not read the tape back from its
+// beginning.  Shown by making that beginning unreadable first: the appended
+// file is still recorded, from what was written.
+TEST_F(DriveCatalogTest, AppendingAfterEndOfMediumDoesNotReadTheTapeBack) {
+  Written first, second, appended;
+  write_random(50, 9000, 6, &first);
+  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  write_random(50, 9000, 7, &second);
+  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(drive_->operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(drive_->operation(MTEOM, 1), DriveError::kNone);
+  DriveStatus st = drive_->status();
+  EXPECT_EQ(st.file, 2);
+  EXPECT_EQ(st.block, -1);  // as st reports after MTEOM
+
+  // A length word that is no length word at the very start of the image.
+  std::vector<uint8_t> image = read_file_bytes(cart_.image_path);
+  std::vector<uint8_t> broken = image;
+  broken[3] = 0xF0;  // a marker SIMH does not define
+  write_file_bytes(cart_.image_path, broken);
+  write_random(30, 9000, 8, &appended);
+  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  expect_row(2, appended, true);
+  std::vector<TapeFileRow> r = rows();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[2].first_block, r[1].first_block + 50 + 1);
+}
+
 TEST_F(DriveCatalogTest, EraseAfterRecordsLeavesTheCatalogTrue) {
   Written first;
   write_random(400, 9000, 4, &first);
