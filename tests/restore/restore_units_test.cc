@@ -110,7 +110,8 @@ TEST(Crc32c, KnownValuesAndTheHardwarePathAgreeWithTheTable) {
   EXPECT_EQ(crc32c(bytes), 0xE3069283u);  // the standard check value of CRC-32C
   EXPECT_EQ(crc32c_portable(bytes), 0xE3069283u);
   EXPECT_EQ(crc32c({}), 0u);
-  for (size_t n : {1u, 7u, 8u, 9u, 63u, 64u, 4097u, 65536u}) {
+  // Around the hardware path's three-stream blocks of 6 KiB as well.
+  for (size_t n : {1u, 7u, 8u, 9u, 63u, 64u, 4097u, 6143u, 6144u, 6145u, 12288u, 12295u, 65536u, 1048583u}) {
     auto data = pattern_bytes(n, static_cast<uint32_t>(n));
     EXPECT_EQ(crc32c(data), crc32c_portable(data)) << n;
   }
