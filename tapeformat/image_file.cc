@@ -59,12 +59,12 @@ Status ImageFile::close() {
 }
 
 size_t ImageFile::fill_size(uint64_t offset, size_t want) const {
-  // Skipping: little of the last window was copied out (a few length words)
-  // and the reader has gone on elsewhere (spacing over large records, or reading records
-  // too large for the window).  Then only a little is read, so that spacing
-  // over a tape reads its length words, not all of its data.  Reading on
-  // from the end of the window, or after a window that was used, gets the
-  // whole window.
+  // Skipping: little of the last window was copied out (a few length
+  // words) and the reader has gone on elsewhere (spacing over large
+  // records, or reading records too large for the window).  Then only a
+  // little is read, so that spacing over a tape reads its length words, not
+  // all of its data.  Reading on from the end of the window, or after a
+  // window that was used, gets the whole window.
   bool skipping = window_len_ > 0 && offset != window_start_ + window_len_ &&
                   window_served_ < window_len_ / 8;
   size_t size = std::max(skipping ? kSkipWindowSize : kWindowSize, want);

@@ -203,17 +203,29 @@ TEST_P(EveryWritableFormat, ReadOnlyImageRefusesWrites) {
   EXPECT_EQ(read_all(p, GetParam()), (std::vector<Obj>{rec("X")}));
 }
 
+// A 256 KiB tmpfs for the full-disk tests, unmounted when it goes.
+class SmallDisk {
+ public:
+  SmallDisk() : mnt_(dir_.file("small")) {
+    std::filesystem::create_directory(mnt_);
+    mounted_ = mount("tmpfs", mnt_.c_str(), "tmpfs", 0, "size=256k") == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) umount2(mnt_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  std::string file(const std::string& name) const { return mnt_ + "/" + name; }
+
+ private:
+  TempDir dir_;
+  std::string mnt_;
+  bool mounted_ = false;
+};
+
 TEST_P(EveryWritableFormat, FullDiskGivesNoSpaceAndLeavesAValidImage) {
-  TempDir dir;
-  std::string mnt = dir.file("small");
-  std::filesystem::create_directory(mnt);
-  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k"), 0)
-      << "mounting a small tmpfs needs root: " << std::strerror(errno);
-  struct Unmount {
-    std::string m;
-    ~Unmount() { umount2(m.c_str(), MNT_DETACH); }
-  } unmount{mnt};
-  std::string p = mnt + "/t.img";
+  SmallDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mounting a small tmpfs needs root: " << std::strerror(errno);
+  std::string p = disk.file("t.img");
   WriteOptions o;
   o.compression = Compression::kNone;  // keep HET from shrinking the data
   auto img = create_image(p, GetParam(), o);
@@ -237,16 +249,9 @@ TEST_P(EveryWritableFormat, FullDiskGivesNoSpaceAndLeavesAValidImage) {
 // Without syncs the records wait in the write buffer; when the disk fills
 // up while it is written, the records that fitted whole stay in the image.
 TEST_P(EveryWritableFormat, FullDiskKeepsEveryWholeRecordThatFitted) {
-  TempDir dir;
-  std::string mnt = dir.file("small");
-  std::filesystem::create_directory(mnt);
-  ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=256k"), 0)
-      << "mounting a small tmpfs needs root: " << std::strerror(errno);
-  struct Unmount {
-    std::string m;
-    ~Unmount() { umount2(m.c_str(), MNT_DETACH); }
-  } unmount{mnt};
-  std::string p = mnt + "/t.img";
+  SmallDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mounting a small tmpfs needs root: " << std::strerror(errno);
+  std::string p = disk.file("t.img");
   WriteOptions o;
   o.compression = Compression::kNone;
   auto img = create_image(p, GetParam(), o);
