@@ -57,7 +57,7 @@ int run_convert(const Args& args) {
     return failure("convert", fmt::format("the {} format can only be read", format_name(out_format)));
   }
 
-  std::string partial = out_path + ".vtape-partial";
+  std::string partial = out_path + kPartialSuffix;
   std::unique_ptr<TapeImage> out;
   Status s = TapeImage::create(partial, out_format, wopts, /*overwrite=*/true, &out);
   if (!s.is_ok()) return failure("convert", s.message());

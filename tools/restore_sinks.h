@@ -20,11 +20,9 @@
 #include "tools/overwrite_policy.h"
 #include "tools/restore_replay.h"
 #include "tools/safe_tree.h"
+#include "tools/tool_support.h"
 
 namespace vtape {
-
-// What a file being written is called until it is complete (then renamed).
-inline constexpr const char* kPartialSuffix = ".vtape-partial";
 
 class DeviceSink : public RecordSink {
  public:

@@ -11,6 +11,10 @@
 
 namespace vtape {
 
+// What a file being written (a converted or restored image, a restored
+// file) is called until it is complete and renamed.
+inline constexpr const char* kPartialSuffix = ".vtape-partial";
+
 // Prints "vtape CMD: MESSAGE" and the usage line to stderr; returns kExitUsage.
 int usage_error(const std::string& command, const std::string& message, const std::string& usage);
 // Prints "vtape CMD: MESSAGE" to stderr; returns kExitFailure.
