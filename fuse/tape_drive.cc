@@ -117,6 +117,8 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   }
   VTAPE_RETURN_IF_ERROR(image->rewind());
   image->set_write_through(true);
+  // The filemark's sync then waits for the last few MiB, not the whole file.
+  image->set_early_writeback(true);
   image_ = std::move(image);
   cartridge_ = cartridge;
   if (!options.writable) cartridge_->write_protected = true;

@@ -25,7 +25,7 @@ Status ImageFile::open(const std::string& path, Mode mode) {
   if (S_ISDIR(st.st_mode)) {
     return Status::invalid_argument(fmt::format("{} is a directory, not a tape image", path));
   }
-  size_ = durable_end_ = static_cast<uint64_t>(st.st_size);
+  size_ = durable_end_ = writeback_from_ = static_cast<uint64_t>(st.st_size);
   return Status::ok();
 }
 
@@ -35,7 +35,7 @@ Status ImageFile::create(const std::string& path, bool overwrite) {
   int flags = O_RDWR | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL);
   fd_ = ::open(path.c_str(), flags, 0644);
   if (fd_ < 0) return Status::io_error(fmt::format("cannot create {}", path), errno);
-  size_ = durable_end_ = 0;
+  size_ = durable_end_ = writeback_from_ = 0;
   return Status::ok();
 }
 
@@ -45,7 +45,7 @@ void ImageFile::adopt(int fd, bool writable, std::string name) {
   writable_ = writable;
   path_ = std::move(name);
   struct stat st {};
-  size_ = durable_end_ = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  size_ = durable_end_ = writeback_from_ = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
 }
 
 Status ImageFile::close() {
@@ -209,6 +209,7 @@ Status ImageFile::truncate_at(uint64_t offset) {
   }
   invalidate_window();
   size_ = durable_end_ = offset;
+  writeback_from_ = std::min(writeback_from_, offset);
   return Status::ok();
 }
 
@@ -271,6 +272,7 @@ Status ImageFile::write_object_through(std::span<const std::span<const uint8_t>>
   }
   durable_end_ += total;
   size_ = durable_end_;
+  start_writeback_if_due();
   return Status::ok();
 }
 
@@ -304,13 +306,18 @@ Status ImageFile::flush() {
     pending_.clear();
     return s;
   }
-  if (early_writeback_) {
-    (void)sync_file_range(fd_, static_cast<off64_t>(durable_end_), static_cast<off64_t>(pending_.size()),
-                          SYNC_FILE_RANGE_WRITE);  // best effort: sync() still waits for everything
-  }
   durable_end_ += pending_.size();
   pending_.clear();
+  start_writeback_if_due();
   return Status::ok();
+}
+
+void ImageFile::start_writeback_if_due() {
+  if (!early_writeback_ || durable_end_ < writeback_from_ + kWritebackStep) return;
+  // Best effort: sync() still waits for everything.
+  (void)sync_file_range(fd_, static_cast<off64_t>(writeback_from_), static_cast<off64_t>(durable_end_ - writeback_from_),
+                        SYNC_FILE_RANGE_WRITE);
+  writeback_from_ = durable_end_;
 }
 
 Status ImageFile::enable_end_guard(uint32_t word) {

@@ -68,10 +68,10 @@ class ImageFile {
   // kernel).  The pieces then go straight from the caller's memory to the
   // file with pwritev(2), without passing through the write buffer.
   void set_write_through(bool on) { write_through_ = on; }
-  // Writers of whole new images (convert, restore) that sync at the end:
-  // every full write buffer is handed to the disk as soon as it is written
-  // (sync_file_range), so the final sync waits for the last buffer only,
-  // not for the whole image.
+  // Writers that sync at the end (convert and restore of whole images, a
+  // drive at its filemark): every 8 MiB written are handed to the disk at
+  // once (sync_file_range), so the final sync waits for the last few only,
+  // not for everything since the previous one.
   void set_early_writeback(bool on) { early_writeback_ = on; }
   // flush() and fdatasync(): the data is on disk when this returns.
   Status sync();
@@ -99,11 +99,13 @@ class ImageFile {
   // append_object in write-through mode with nothing pending.
   Status write_object_through(std::span<const std::span<const uint8_t>> pieces, size_t total);
   Status write_failed(int err, uint64_t offset);
+  void start_writeback_if_due();
   void invalidate_window() { window_len_ = 0; }
 
   static constexpr size_t kWindowSize = 1 << 20;
   static constexpr size_t kSkipWindowSize = 4 << 10;
   static constexpr size_t kWriteBufferSize = 4 << 20;
+  static constexpr uint64_t kWritebackStep = 8 << 20;
 
   int fd_ = -1;
   bool writable_ = false;
@@ -123,6 +125,7 @@ class ImageFile {
 
   bool write_through_ = false;
   bool early_writeback_ = false;
+  uint64_t writeback_from_ = 0;  // where the data not yet handed to the disk begins
   bool guard_enabled_ = false;
   uint8_t guard_[4] = {};
 };
