@@ -2,6 +2,10 @@
 # What the bench scripts share (sourced, not run): the working directory,
 # and starting and stopping a vtapefs daemon on a library.
 #
+#   bench_need_binaries FILE...
+#                         exits 2 unless each FILE is executable
+#   bench_need_commands CMD...
+#                         exits 2 unless each CMD is on PATH
 #   bench_dir PREFIX      sets dir (BENCH_DIR, else a new directory under
 #                         ${TMPDIR:-/tmp}) and own_dir (1: remove it at the end)
 #   bench_start_vtapefs VTAPEFS LIB MNT LOG NODE
@@ -13,6 +17,23 @@
 #                         builds bench/fuse_null.cc into DIR and mounts it on
 #                         MNT (sets null_sink: the file that takes writes)
 #   bench_stop_fuse_null MNT
+
+bench_need_binaries() {
+  local b
+  for b in "$@"; do
+    if [[ ! -x $b ]]; then
+      echo "$0: no binary at $b (set VTAPEFS and VTAPE)" >&2
+      exit 2
+    fi
+  done
+}
+
+bench_need_commands() {
+  local cmd
+  for cmd in "$@"; do
+    command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
+  done
+}
 
 bench_dir() {
   if [[ -n ${BENCH_DIR:-} ]]; then

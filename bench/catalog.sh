@@ -63,6 +63,8 @@ set -euo pipefail
 export LC_ALL=C
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$root/bench/bench_lib.sh"
 what=${1:-all}
 case $what in write | find | all) ;; *) echo "usage: $0 [write|find|all]" >&2; exit 2 ;; esac
 runs=${BENCH_RUNS:-3}
@@ -72,9 +74,7 @@ dd_arg=${CATALOG_BENCH_DD:-1G}
 members=${CATALOG_BENCH_MEMBERS:-1000000}
 build=${CATALOG_BENCH_BUILD:-$root/build-idxbench}
 
-for cmd in git cmake ninja g++ tar dd sqlite3 fusermount3 numfmt awk; do
-  command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
-done
+bench_need_commands git cmake ninja g++ tar dd sqlite3 fusermount3 numfmt awk
 dd_bytes=$(numfmt --from=iec "$dd_arg")
 
 # ---- binaries ----------------------------------------------------------------
@@ -121,14 +121,7 @@ vtapefs=${VTAPEFS:-$build/obj/fuse/vtapefs}
 vtape=${VTAPE:-$build/obj/tools/vtape}
 helper=$build/catalog_bench
 
-if [[ -n ${BENCH_DIR:-} ]]; then
-  dir=$BENCH_DIR
-  mkdir -p "$dir"
-  own_dir=0
-else
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/vtape-catalog-bench.XXXXXX")
-  own_dir=1
-fi
+bench_dir vtape-catalog-bench
 
 libdir=${CATALOG_BENCH_LIBRARY_DIR:-$dir}
 mkdir -p "$libdir"

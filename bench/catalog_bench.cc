@@ -268,13 +268,10 @@ int upkeep(char** argv) {
   return 0;
 }
 
-int find(int argc, char** argv) {
-  std::string db = argv[0], glob = argv[1];
-  std::optional<std::string> volser;
-  if (argc > 2 && std::string(argv[2]) != "-") volser = argv[2];
-  uint64_t limit = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0;
-  int runs = argc > 4 ? std::atoi(argv[4]) : 5;
-  if (limit == 0) limit = UINT64_MAX;  // LIMIT -1: no limit
+// Opens the catalog at `db`, runs `search` `runs` times and prints
+// "MATCHES BEST_MS OPEN_MS".
+template <class Search>
+int time_search(const std::string& db, int runs, Search search) {
   auto t0 = Clock::now();
   std::unique_ptr<vtape::Catalog> c;
   check(vtape::Catalog::open(db, &c), "opening the catalog");
@@ -284,12 +281,24 @@ int find(int argc, char** argv) {
   for (int r = 0; r < runs; ++r) {
     std::vector<vtape::FoundMember> found;
     auto t = Clock::now();
-    check(c->find(glob, volser, std::nullopt, limit, &found), "find");
+    search(*c, &found);
     best = std::min(best, ms_since(t));
     matches = found.size();
   }
   std::printf("%zu %.1f %.1f\n", matches, best, open_ms);
   return 0;
+}
+
+int find(int argc, char** argv) {
+  std::string db = argv[0], glob = argv[1];
+  std::optional<std::string> volser;
+  if (argc > 2 && std::string(argv[2]) != "-") volser = argv[2];
+  uint64_t limit = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0;
+  int runs = argc > 4 ? std::atoi(argv[4]) : 5;
+  if (limit == 0) limit = UINT64_MAX;  // LIMIT -1: no limit
+  return time_search(db, runs, [&](vtape::Catalog& c, std::vector<vtape::FoundMember>* found) {
+    check(c.find(glob, volser, std::nullopt, limit, found), "find");
+  });
 }
 
 // reverse(TEXT): the bytes in reverse order, for trying a reversed-path
@@ -356,21 +365,9 @@ int search(int argc, char** argv) {
   request.limit = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0;
   int runs = argc > 4 ? std::atoi(argv[4]) : 5;
   if (argc > 5 && std::string(argv[5]) != "-") request.since = std::strtoll(argv[5], nullptr, 10);
-  auto t0 = Clock::now();
-  std::unique_ptr<vtape::Catalog> c;
-  check(vtape::Catalog::open(db, &c), "opening the catalog");
-  double open_ms = ms_since(t0);
-  double best = 1e18;
-  size_t matches = 0;
-  for (int r = 0; r < runs; ++r) {
-    std::vector<vtape::FoundMember> found;
-    auto t = Clock::now();
-    check(c->find_pattern(request, &found), "find_pattern");
-    best = std::min(best, ms_since(t));
-    matches = found.size();
-  }
-  std::printf("%zu %.1f %.1f\n", matches, best, open_ms);
-  return 0;
+  return time_search(db, runs, [&](vtape::Catalog& c, std::vector<vtape::FoundMember>* found) {
+    check(c.find_pattern(request, found), "find_pattern");
+  });
 }
 
 int plan(int argc, char** argv) {

@@ -46,15 +46,8 @@ big_arg=${DRIVE_BENCH_BIG:-2G}
 small_arg=${DRIVE_BENCH_SMALL:-512M}
 tiny_records=${DRIVE_BENCH_RECORDS:-200000}
 
-for b in "$vtapefs" "$vtape"; do
-  if [[ ! -x $b ]]; then
-    echo "$0: no binary at $b (set VTAPEFS and VTAPE)" >&2
-    exit 2
-  fi
-done
-for cmd in dd fusermount3 numfmt g++ pkg-config; do
-  command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
-done
+bench_need_binaries "$vtapefs" "$vtape"
+bench_need_commands dd fusermount3 numfmt g++ pkg-config
 if ! big=$(numfmt --from=iec "$big_arg" 2> /dev/null) || ((big < 262144)); then
   echo "$0: DRIVE_BENCH_BIG must be at least 256K, not '$big_arg'" >&2
   exit 2

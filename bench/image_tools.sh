@@ -72,7 +72,7 @@ pool=$dir/random.pool
 pool_size=$((256 * 1048576))
 ((pool_size > big_size)) && pool_size=$big_size
 if [[ ! -f $pool || $(stat -c %s "$pool") -lt $pool_size ]]; then
-  echo "making $(human $pool_size) of random data in $pool"
+  echo "making $(human "$pool_size") of random data in $pool"
   head -c "$pool_size" /dev/urandom > "$pool.tmp"
   mv "$pool.tmp" "$pool"
 fi

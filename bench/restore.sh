@@ -37,15 +37,8 @@ vtape=${VTAPE:-$root/build-bench2/tools/vtape}
 runs=${BENCH_RUNS:-3}
 size_arg=${RESTORE_BENCH_SIZE:-1G}
 
-for b in "$vtapefs" "$vtape"; do
-  if [[ ! -x $b ]]; then
-    echo "$0: no binary at $b (set VTAPEFS and VTAPE)" >&2
-    exit 2
-  fi
-done
-for cmd in cp dd fusermount3 g++ numfmt openssl pkg-config; do
-  command -v "$cmd" > /dev/null || { echo "$0: $cmd is needed" >&2; exit 2; }
-done
+bench_need_binaries "$vtapefs" "$vtape"
+bench_need_commands cp dd fusermount3 g++ numfmt openssl pkg-config
 if ! size=$(numfmt --from=iec "$size_arg" 2> /dev/null) || ((size < 65536)); then
   echo "$0: RESTORE_BENCH_SIZE must be at least 64K, not '$size_arg'" >&2
   exit 2
