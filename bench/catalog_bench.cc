@@ -48,6 +48,7 @@
 #include "index/find_pattern.h"
 #include "index/find_statement.h"
 #include "index/sha256.h"
+#include "index/sqlite_support.h"
 #include "index/tape_file_analyzer.h"
 
 namespace {
@@ -388,7 +389,7 @@ int plan(int argc, char** argv) {
         sqlite3_bind_text(s, i, p.bytes.data(), static_cast<int>(p.bytes.size()), SQLITE_TRANSIENT);
         break;
       case vtape::SqlParameter::Type::kBlob:
-        sqlite3_bind_blob(s, i, p.bytes.data(), static_cast<int>(p.bytes.size()), SQLITE_TRANSIENT);
+        vtape::sqlite::bind_blob(s, i, p.bytes);
         break;
       case vtape::SqlParameter::Type::kInteger: sqlite3_bind_int64(s, i, p.integer); break;
     }

@@ -13,6 +13,7 @@
 #include "index/sqlite_support.h"
 
 namespace vtape {
+using sqlite::bind_blob;
 using sqlite::bind_int;
 using sqlite::bind_text;
 using sqlite::column_int;
@@ -21,10 +22,6 @@ using sqlite::StatementScope;
 using sqlite::Transaction;
 
 namespace {
-
-void bind_blob(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_blob(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
 
 // A row of kSelectVolumes or kSelectVolume.
 VolumeRow volume_from(sqlite3_stmt* s) {

@@ -217,7 +217,11 @@ Status ImageFile::append_object(std::span<const std::span<const uint8_t>> pieces
   if (!writable_) return Status::not_supported(fmt::format("{} is open read-only", path_));
   size_t total = 0;
   for (auto p : pieces) total += p.size();
-  if (write_through_ && pending_.empty()) return write_object_through(pieces, total);
+  // Objects with more pieces than one pwritev takes here go through the
+  // buffer (then flushed at once, as write-through wants).
+  if (write_through_ && pending_.empty() && pieces.size() <= kMaxThroughPieces) {
+    return write_object_through(pieces, total);
+  }
   if (!pending_.empty() && pending_.size() + total > kWriteBufferSize) VTAPE_RETURN_IF_ERROR(flush());
   // An object larger than the buffer still goes through it whole, so that a
   // failed write can always be undone object by object.
@@ -231,16 +235,9 @@ Status ImageFile::append_object(std::span<const std::span<const uint8_t>> pieces
 Status ImageFile::write_object_through(std::span<const std::span<const uint8_t>> pieces, size_t total) {
   // A drive's record: header, data and trailer in one pwritev from where
   // they are, no copy.  Objects have a handful of pieces (an AWS record of
-  // 1 MiB has 32); more than fit here go through the buffer instead.
-  constexpr size_t kMaxPieces = 64;
-  ::iovec iov[kMaxPieces + 1];
+  // 1 MiB has 34).
+  ::iovec iov[kMaxThroughPieces + 1];
   bool guarded = guard_enabled_ && total >= sizeof guard_;
-  if (pieces.size() > kMaxPieces) {
-    for (auto p : pieces) pending_.insert(pending_.end(), p.begin(), p.end());
-    pending_ends_.push_back(pending_.size());
-    size_ += total;
-    return flush();
-  }
   // With the end guard the first word of the object is held back: the rest
   // and a new guard go behind the old guard, and the first word over the
   // old guard makes the object part of the tape last (see flush()).

@@ -106,6 +106,7 @@ class ImageFile {
   static constexpr size_t kSkipWindowSize = 4 << 10;
   static constexpr size_t kWriteBufferSize = 4 << 20;
   static constexpr uint64_t kWritebackStep = 8 << 20;
+  static constexpr size_t kMaxThroughPieces = 64;  // pieces of one object in one pwritev
 
   int fd_ = -1;
   bool writable_ = false;
@@ -117,8 +118,8 @@ class ImageFile {
   std::vector<uint8_t> window_;
   uint64_t window_start_ = 0;
   size_t window_len_ = 0;
-  size_t window_served_ = 0;
-  uint64_t bytes_read_ = 0;  // bytes copied out of the window since it was filled
+  size_t window_served_ = 0;  // bytes copied out of the window since it was filled
+  uint64_t bytes_read_ = 0;
 
   std::vector<uint8_t> pending_;      // whole objects that start at durable_end_
   std::vector<size_t> pending_ends_;  // where each of them ends in pending_

@@ -79,9 +79,9 @@ std::optional<Format> format_from_extension(std::string_view path) {
 
 bool format_is_writable(Format f) { return entry(f).writable; }
 
-bool format_keeps_error_flags(Format f) {
-  return f == Format::kSimh || f == Format::kE11 || f == Format::kMtd;
-}
+bool format_is_simh_framed(Format f) { return f == Format::kSimh || f == Format::kE11 || f == Format::kMtd; }
+
+bool format_keeps_error_flags(Format f) { return format_is_simh_framed(f); }
 
 uint32_t format_max_record_size(Format f) {
   return f == Format::kTpc ? kTpcMaxRecordSize : kMaxRecordSize;

@@ -43,6 +43,9 @@ std::string_view compression_name(Compression c);
 std::optional<Format> format_from_extension(std::string_view path);
 bool format_is_writable(Format f);
 // Whether records can carry the SIMH "read with an error" flag.
+// SIMH-framed formats (simh, e11, mtd): every record carries its length
+// before and after it, so any record can be found from its neighbours.
+bool format_is_simh_framed(Format f);
 bool format_keeps_error_flags(Format f);
 uint32_t format_max_record_size(Format f);
 const std::vector<Format>& all_formats();

@@ -146,8 +146,7 @@ Status TapeImage::write_filemark() {
 }
 
 Status TapeImage::enable_crash_guard() {
-  Format f = format();
-  if (f != Format::kSimh && f != Format::kE11 && f != Format::kMtd) return Status::ok();
+  if (!format_is_simh_framed(format())) return Status::ok();
   return file_.enable_end_guard(0xFFFFFFFF);
 }
 

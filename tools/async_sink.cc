@@ -18,6 +18,11 @@ Status AsyncSink::push(Item item) {
   if (!error_.is_ok()) return error_;
   bytes_queued_ += item.data.size();
   queue_.push_back(std::move(item));
+  // While the lock is held anyway: a reused buffer for the next record.
+  if (next_buffer_.capacity() == 0 && !spare_.empty()) {
+    next_buffer_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
   changed_.notify_all();
   return Status::ok();
 }
@@ -25,18 +30,10 @@ Status AsyncSink::push(Item item) {
 Status AsyncSink::begin_file(uint64_t file) { return push({Kind::kBeginFile, file, 0, false, {}}); }
 
 Status AsyncSink::record(std::span<const uint8_t> data, bool error_flag) {
-  Item item{Kind::kRecord, 0, 0, error_flag, {}};
-  if (target_.wants_data()) {
-    {
-      std::lock_guard lock(mu_);
-      if (!spare_.empty()) {
-        item.data = std::move(spare_.back());
-        spare_.pop_back();
-      }
-    }
-    item.data.resize(data.size());
-    if (!data.empty()) std::memcpy(item.data.data(), data.data(), data.size());
-  }
+  Item item{Kind::kRecord, 0, 0, error_flag, std::move(next_buffer_)};
+  next_buffer_ = {};
+  item.data.resize(data.size());
+  if (!data.empty()) std::memcpy(item.data.data(), data.data(), data.size());
   return push(std::move(item));
 }
 
@@ -44,9 +41,6 @@ Status AsyncSink::filemark() { return push({Kind::kFilemark, 0, 0, false, {}}); 
 
 Status AsyncSink::end_file(uint64_t file, bool damaged) { return push({Kind::kEndFile, file, damaged, false, {}}); }
 
-Status AsyncSink::source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t>) {
-  return push({Kind::kSourceObject, offset, stored_size, false, {}});
-}
 
 void AsyncSink::run() {
   std::deque<Item> batch;
@@ -57,7 +51,6 @@ void AsyncSink::run() {
       if (queue_.empty()) return;  // closing and drained
       // Everything queued at once: one wake-up for many records.
       batch.swap(queue_);
-      busy_ = true;
     }
     Status s;
     size_t done_bytes = 0;
@@ -68,13 +61,11 @@ void AsyncSink::run() {
           case Kind::kRecord: s = target_.record(item.data, item.flag); break;
           case Kind::kFilemark: s = target_.filemark(); break;
           case Kind::kEndFile: s = target_.end_file(item.a, item.b != 0); break;
-          case Kind::kSourceObject: s = target_.source_object(item.a, item.b, {}); break;
         }
       }
       done_bytes += item.data.size();
     }
     std::lock_guard lock(mu_);
-    busy_ = false;
     bytes_queued_ -= done_bytes;
     for (Item& item : batch) {
       if (item.data.capacity() > 0 && spare_.size() < 64) spare_.push_back(std::move(item.data));

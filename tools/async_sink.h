@@ -4,7 +4,9 @@
 // image, a directory).  Calls are queued in order; the record data is
 // copied into reused buffers, at most `max_bytes` in flight.  The first
 // error the target returns is handed back to the reader at its next call,
-// which stops the replay; finish() waits for the queue to drain.
+// which stops the replay; finish() waits for the queue to drain.  Where the
+// source bytes lie (source_object) is not passed on: a sink that copies
+// image bytes as they are runs on the reader's thread instead.
 #pragma once
 
 #include <condition_variable>
@@ -30,16 +32,14 @@ class AsyncSink : public RecordSink {
   Status filemark() override;
   Status end_file(uint64_t file, bool damaged) override;
   // The stored bytes are not passed on: the target reads them itself.
-  Status source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) override;
-  bool wants_data() const override { return target_.wants_data(); }
   // Waits until the target has done everything queued; its first error.
   Status finish();
 
  private:
-  enum class Kind { kBeginFile, kRecord, kFilemark, kEndFile, kSourceObject };
+  enum class Kind { kBeginFile, kRecord, kFilemark, kEndFile };
   struct Item {
     Kind kind = Kind::kRecord;
-    uint64_t a = 0, b = 0;  // file / damaged, or offset / stored size
+    uint64_t a = 0, b = 0;  // file / damaged
     bool flag = false;
     std::vector<uint8_t> data;
   };
@@ -52,9 +52,9 @@ class AsyncSink : public RecordSink {
   std::condition_variable changed_;
   std::deque<Item> queue_;
   std::vector<std::vector<uint8_t>> spare_;  // buffers to reuse
+  std::vector<uint8_t> next_buffer_;         // the reader's: the next record goes here
   size_t bytes_queued_ = 0;
   bool closing_ = false;
-  bool busy_ = false;  // the worker is running an item
   Status error_;
   std::thread worker_;
 };

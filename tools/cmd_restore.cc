@@ -120,8 +120,7 @@ Status replay_async(const RestorePlan& plan, RecordSink& sink, const ReplayOptio
 bool raw_copy_possible(const RestorePlan& plan, Format format, const CommandLine& cl) {
   if (format != plan.format || cl.has("--resume")) return false;
   if (cl.value("--compress") || cl.value("--level") || cl.value("--chunk-size")) return false;
-  bool simh_framed = format == Format::kSimh || format == Format::kE11 || format == Format::kMtd;
-  return simh_framed || !plan.only_file || *plan.only_file == 0;
+  return format_is_simh_framed(format) || !plan.only_file || *plan.only_file == 0;
 }
 
 std::string error_text(const RestorePlan& plan, const Status& s) {
@@ -305,7 +304,9 @@ int run_restore(const Args& args) {
       s = device->return_to_start();
       ReplaySummary again;
       DeviceVerifySink verify(device->fd(), target.path, o.summary.largest_record);
-      if (s.is_ok()) s = replay(plan, verify, ReplayOptions{}, &again);
+      ReplayOptions verify_options;
+      verify_options.check = false;  // the source was checked on the way out
+      if (s.is_ok()) s = replay(plan, verify, verify_options, &again);
       o.verified = s.is_ok();
     }
     if (device) {

@@ -42,6 +42,7 @@ Status MemberExtractor::start_member(size_t i) {
   open_ = i;
   written_of_open_ = 0;
   skipping_ = false;
+  open_path_ = tree_ ? tree_->root() + "/" + m.path : "standard output";  // for error messages
   if (!tree_) {
     fd_ = STDOUT_FILENO;
     return Status::ok();
@@ -104,10 +105,7 @@ Status MemberExtractor::record(std::span<const uint8_t> data, bool) {
     uint64_t from = std::max(m.data_offset + written_of_open_, begin);
     uint64_t to = std::min(m.data_offset + m.size, end);
     if (from < to) {
-      if (!skipping_) {
-        std::string what = tree_ ? tree_->root() + "/" + m.path : "standard output";
-        VTAPE_RETURN_IF_ERROR(write_all(fd_, data.subspan(from - begin, to - from), what));
-      }
+      if (!skipping_) VTAPE_RETURN_IF_ERROR(write_all(fd_, data.subspan(from - begin, to - from), open_path_));
       written_of_open_ += to - from;
     }
     if (written_of_open_ < m.size) break;  // its data goes on in the next record

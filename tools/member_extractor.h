@@ -56,6 +56,7 @@ class MemberExtractor : public RecordSink {
   int fd_ = -1;
   bool skipping_ = false;        // the open member is not written (exists, refused)
   uint64_t written_of_open_ = 0;
+  std::string open_path_;        // where the open member goes, for messages
   std::set<std::string> written_names_;  // written by this run: a later copy replaces them
 };
 

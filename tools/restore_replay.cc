@@ -43,9 +43,10 @@ std::optional<BadRecord> locate_bad_record(const RestorePlan& plan, uint64_t fir
 // Checks one tape file as its records go by.
 class FileCheck {
  public:
-  FileCheck(const RestorePlan& plan, uint64_t file, BackgroundSha256& sha) : plan_(plan), file_(file), sha_(sha) {
+  // Without `sha` nothing is checked (only counted).
+  FileCheck(const RestorePlan& plan, uint64_t file, BackgroundSha256* sha) : plan_(plan), file_(file), sha_(sha) {
     auto row = plan.cataloged.find(file);
-    if (row != plan.cataloged.end()) expected_ = &row->second;
+    if (sha && row != plan.cataloged.end()) expected_ = &row->second;
     auto crcs = plan.record_checksums.find(file);
     if (crcs != plan.record_checksums.end()) crcs_ = &crcs->second;
   }
@@ -55,13 +56,13 @@ class FileCheck {
 
   void record(std::span<const uint8_t> data, uint64_t image_offset) {
     if (records_++ == 0) first_offset_ = image_offset;
-    if (expected_) sha_.update(data);
+    if (expected_) sha_->update(data);
   }
 
   // The mismatch, if the file differs from what the catalog recorded.
   std::optional<ChecksumMismatch> finish() {
     if (!expected_) return std::nullopt;
-    std::string digest = sha_.hex_digest();
+    std::string digest = sha_->hex_digest();
     bool count_differs = records_ != expected_->records;
     if (!count_differs && digest == expected_->sha256) return std::nullopt;
 
@@ -90,7 +91,7 @@ class FileCheck {
   uint64_t file_;
   const TapeFileRow* expected_ = nullptr;
   const std::vector<uint32_t>* crcs_ = nullptr;
-  BackgroundSha256& sha_;  // shared by the files of one replay, one at a time
+  BackgroundSha256* sha_;  // shared by the files of one replay, one at a time
   uint64_t records_ = 0;
   uint64_t first_offset_ = 0;
 };
@@ -122,7 +123,8 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
   uint64_t file = plan.only_file.value_or(0);
   bool file_started = false;
   std::optional<FileCheck> check;
-  BackgroundSha256 sha;
+  std::optional<BackgroundSha256> sha;  // its thread only when there is something to check
+  if (options.check && !plan.cataloged.empty()) sha.emplace();
   uint64_t skip = options.skip_objects;
   auto deliver = [&]() { return skip == 0 || (--skip, false); };
 
@@ -150,7 +152,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
     }
     if (!file_started) {
       file_started = true;
-      check.emplace(plan, file, sha);
+      check.emplace(plan, file, sha ? &*sha : nullptr);
       VTAPE_RETURN_IF_ERROR(sink.begin_file(file));
     }
     ++summary->objects;

@@ -35,8 +35,6 @@ class RecordSink {
   virtual Status source_object(uint64_t /*offset*/, uint64_t /*stored_size*/, std::span<const uint8_t> /*stored*/) {
     return Status::ok();
   }
-  // Whether record() needs the data (a sink copying by offset does not).
-  virtual bool wants_data() const { return true; }
 };
 
 struct ChecksumMismatch {
@@ -50,6 +48,9 @@ struct ReplayOptions {
   // Objects an earlier, interrupted run already delivered (--resume): read
   // and checked again but not handed to the sink.
   uint64_t skip_objects = 0;
+  // Check every tape file against the catalog (off for a second pass over
+  // a source already checked, such as --verify's).
+  bool check = true;
   Progress* progress = nullptr;
   uint64_t progress_base = 0;  // image offset where the progress bar starts
 };

@@ -328,12 +328,13 @@ Status TapeFileDirSink::begin_file(uint64_t file) {
       return Status::ok();
     }
   }
+  partial_path_ = tree_.root() + "/" + name_ + kPartialSuffix;
   return tree_.create_file(name_ + kPartialSuffix, &fd_);
 }
 
 Status TapeFileDirSink::record(std::span<const uint8_t> data, bool) {
   if (fd_ < 0) return Status::ok();
-  return write_all(fd_, data, tree_.root() + "/" + name_ + kPartialSuffix);
+  return write_all(fd_, data, partial_path_);
 }
 
 Status TapeFileDirSink::end_file(uint64_t, bool) {

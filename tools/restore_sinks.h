@@ -101,7 +101,6 @@ class RawImageSink : public RecordSink {
   Status source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) override;
   Status record(std::span<const uint8_t>, bool) override { return Status::ok(); }
   Status filemark() override { return Status::ok(); }
-  bool wants_data() const override { return false; }
   // Writes what is pending, syncs and renames the partial image to OUT.
   Status commit();
   const std::string& partial_path() const { return partial_; }
@@ -170,6 +169,7 @@ class TapeFileDirSink : public RecordSink {
   DirReport* report_;
   int fd_ = -1;  // -1 while a file is skipped
   std::string name_;
+  std::string partial_path_;  // root/NNNN.dat.vtape-partial, for messages
 };
 
 // Writes all of `data` to `fd`; `what` names the target in errors.
