@@ -241,15 +241,7 @@ int SpoolDevices::open_read(const std::string& path, const std::string& caller, 
   if (int e = resolve(path, caller, &t); e != 0) return e;
   if (t.kind == Target::Kind::kWriter) return -EBUSY;  // being written: read it when it is archived
   if (t.kind != Target::Kind::kFile) return -EISDIR;
-  std::string content;
-  if (Status s = store_.content(t.row, &content); !s.is_ok()) {
-    fmt::print(stderr, "vtapefs: {}: {}\n", path, s.message());
-    return -spool_errno(s);
-  }
-  struct stat st {};
-  spool_file_stat(&st, t.row.meta, 0444);
-  *out = std::make_unique<SpoolContentFile>(std::move(content), st);
-  return 0;
+  return SpoolContentFile::open(store_, t.row, path, out);
 }
 
 int SpoolDevices::unlink(const std::string& path, const std::string& caller) {

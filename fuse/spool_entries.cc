@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "fuse/spool_store.h"
+
 namespace vtape {
 
 std::string spool_entry_name(const SpoolMetadata& m) { return fmt::format("{:04}.{}", m.spoolid, m.name_type()); }
@@ -80,6 +82,19 @@ int spool_setxattr(SpoolMetadata& m, const std::string& name, const std::string&
   if (s.code() == StatusCode::kNotSupported) return -EPERM;
   if (s.code() == StatusCode::kNotFound) return -ENOTSUP;
   return -EINVAL;
+}
+
+int SpoolContentFile::open(SpoolStore& store, const SpoolFileRow& row, const std::string& path,
+                           std::unique_ptr<SpoolContentFile>* out) {
+  std::string content;
+  if (Status s = store.content(row, &content); !s.is_ok()) {
+    fmt::print(stderr, "vtapefs: {}: {}\n", path, s.message());
+    return -spool_errno(s);
+  }
+  struct stat st {};
+  spool_file_stat(&st, row.meta, 0444);
+  *out = std::make_unique<SpoolContentFile>(std::move(content), st);
+  return 0;
 }
 
 int SpoolContentFile::read(char* buf, size_t size, uint64_t offset) const {

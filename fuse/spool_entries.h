@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,9 +34,16 @@ std::string spool_listxattr();
 // (read-only attribute), -ENOTSUP (not a spool attribute).
 int spool_setxattr(SpoolMetadata& m, const std::string& name, const std::string& value, std::string* why);
 
+class SpoolStore;
+
 // An open spool file being read.
 class SpoolContentFile {
  public:
+  // Reads the content of `row` from the spool cartridge for an open of
+  // `path` (named in the daemon's message when that fails): 0 or -errno.
+  static int open(SpoolStore& store, const SpoolFileRow& row, const std::string& path,
+                  std::unique_ptr<SpoolContentFile>* out);
+
   SpoolContentFile(std::string content, const struct stat& st) : content_(std::move(content)), stat_(st) {}
   int read(char* buf, size_t size, uint64_t offset) const;
   const struct stat& stat_at_open() const { return stat_; }

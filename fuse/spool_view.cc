@@ -116,15 +116,7 @@ int SpoolView::open(const std::string& path, std::unique_ptr<SpoolContentFile>* 
   Target t;
   if (int e = resolve(path, &t); e != 0) return e;
   if (!t.is_file) return -EISDIR;
-  std::string content;
-  if (Status s = store_.content(t.row, &content); !s.is_ok()) {
-    fmt::print(stderr, "vtapefs: {}: {}\n", path, s.message());
-    return -spool_errno(s);
-  }
-  struct stat st {};
-  spool_file_stat(&st, t.row.meta, 0444);
-  *out = std::make_unique<SpoolContentFile>(std::move(content), st);
-  return 0;
+  return SpoolContentFile::open(store_, t.row, path, out);
 }
 
 int SpoolView::getxattr(const std::string& path, const std::string& name, std::string* value) {

@@ -123,11 +123,6 @@ struct stat SpoolWriter::stat() const {
   return st;
 }
 
-SpoolMetadata SpoolWriter::metadata() const {
-  std::lock_guard lock(mu_);
-  return meta_;
-}
-
 int SpoolWriter::getxattr(const std::string& name, std::string* value) const {
   std::lock_guard lock(mu_);
   return spool_getxattr(meta_, name, value);

@@ -35,7 +35,6 @@ class SpoolWriter {
   // After the last close: archives what no flush did (an empty file).
   void release();
   struct stat stat() const;
-  SpoolMetadata metadata() const;
   int getxattr(const std::string& name, std::string* value) const;
   int setxattr(const std::string& name, const std::string& value);
 

@@ -72,7 +72,8 @@ class HeaderReader {
   std::span<const uint8_t> r_;
 };
 
-std::string padded4(const char* name) {
+// "prt" -> "PRT": how device and queue names are written in the header.
+std::string upper_name(const char* name) {
   std::string s = name;
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -89,8 +90,8 @@ std::vector<uint8_t> encode_spool_header(const SpoolMetadata& m) {
   w.text(0, 8, kSpoolHeaderMagic);
   w.number(8, 2, kSpoolHeaderVersion);
   w.number(10, 2, kSpoolHeaderLength);
-  w.text(12, 4, padded4(spool_device_name(m.device)));
-  w.text(16, 4, padded4(spool_queue_name(m.queue)));
+  w.text(12, 4, upper_name(spool_device_name(m.device)));
+  w.text(16, 4, upper_name(spool_queue_name(m.queue)));
   w.number(20, 4, m.spoolid);
   for (size_t i = 0; i < 16; ++i) w.byte(24 + i, m.unique_id[i]);
   w.number(40, 8, static_cast<uint64_t>(m.opened_us));
@@ -139,13 +140,13 @@ Status decode_spool_header(std::span<const uint8_t> record, SpoolMetadata* out) 
   std::string text;
   VTAPE_RETURN_IF_ERROR(r.text(12, 4, "device", false, &text));
   auto device = parse_spool_device(text);
-  if (!device || text != padded4(spool_device_name(*device)).substr(0, 3)) {
+  if (!device || text != upper_name(spool_device_name(*device))) {
     return Status::corrupt(12, "device 'PRT ' or 'PUN '", quoted_bytes(record.subspan(12, 4)));
   }
   m.device = *device;
   VTAPE_RETURN_IF_ERROR(r.text(16, 4, "queue", false, &text));
   auto queue = parse_spool_queue(text);
-  if (!queue || text != padded4(spool_queue_name(*queue))) {
+  if (!queue || text != upper_name(spool_queue_name(*queue))) {
     return Status::corrupt(16, "queue 'PRT ', 'PUN ' or 'RDR '", quoted_bytes(record.subspan(16, 4)));
   }
   m.queue = *queue;

@@ -310,6 +310,15 @@ TEST(FullDisk, TheRestoreStopsCleanlyAndResumeFinishesIt) {
     EXPECT_TRUE(read_file_bytes(out) == read_file_bytes(whole)) << name << ": the resumed image differs";
     ASSERT_EQ(run_command("rm -f " + shell_quote(out) + " && mount -o remount,size=512k " + shell_quote(mnt)).exit_code, 0);
   }
+
+  // Tape files to a directory (written on a thread of their own): the
+  // writer's ENOSPC stops the reader, and nothing after it is written.
+  CommandResult r = run_vtape("restore " + shell_quote(dir.file("source.tap")) + " --to-dir " + shell_quote(mnt + "/d"));
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(mnt + "/d/0000.dat.vtape-partial"));
+  EXPECT_FALSE(fs::exists(mnt + "/d/0000.dat"));
+  EXPECT_FALSE(fs::exists(mnt + "/d/0001.dat") || fs::exists(mnt + "/d/0001.dat.vtape-partial"));
 }
 
 }  // namespace

@@ -124,6 +124,7 @@ TEST_F(SpoolCli, DumpToACartridgeAndScanPassesOverOtherTapeFiles) {
   // The spool cartridge itself is not a target.
   auto self = vtape("spool dump --to SPOOL1");
   EXPECT_EQ(self.exit_code, 1);
+  EXPECT_NE(self.err.find("cannot dump the spool cartridge onto itself"), std::string::npos) << self.err;
 }
 
 TEST_F(SpoolCli, ADamagedHeaderIsReportedWithItsOffset) {
