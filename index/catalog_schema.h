@@ -211,6 +211,14 @@ SELECT id, owner, spoolid, unique_id, opened_us, closed_us, device, queue, origi
        file_number, image_offset, archived_at, COALESCE(purged_at, '')
 FROM spool_files ORDER BY owner, spoolid
 )sql";
+// The same for one owner, from the (owner, spoolid) index: what the mount's
+// lookups ask, many times a listing.
+inline constexpr const char* kSelectOwnersSpoolFiles = R"sql(
+SELECT id, owner, spoolid, unique_id, opened_us, closed_us, device, queue, origin, origin_system, filename, filetype,
+       class, form, dest, dist, copies, hold, keep, records, lrecl, data_bytes, content_bytes, flags, volser,
+       file_number, image_offset, archived_at, COALESCE(purged_at, '')
+FROM spool_files WHERE owner = ?1 ORDER BY owner, spoolid
+)sql";
 inline constexpr const char* kSelectSpoolFile = R"sql(
 SELECT id, owner, spoolid, unique_id, opened_us, closed_us, device, queue, origin, origin_system, filename, filetype,
        class, form, dest, dist, copies, hold, keep, records, lrecl, data_bytes, content_bytes, flags, volser,

@@ -350,8 +350,10 @@ Status SpoolCatalog::select(const SpoolCriteria& criteria, std::vector<SpoolFile
   std::lock_guard lock(catalog_.mu_);
   out->clear();
   sqlite3_stmt* s = nullptr;
-  VTAPE_RETURN_IF_ERROR(catalog_.prepare(sql::kSelectSpoolFiles, &s));
+  bool one_owner = criteria.owners.size() == 1;
+  VTAPE_RETURN_IF_ERROR(catalog_.prepare(one_owner ? sql::kSelectOwnersSpoolFiles : sql::kSelectSpoolFiles, &s));
   StatementScope scope(s);
+  if (one_owner) bind_text(s, 1, *criteria.owners.begin());
   int rc = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     SpoolFileRow r = read_row(s);
