@@ -152,8 +152,8 @@ Status SpoolStore::archive(const SpoolFile& file, SpoolFileRow* row) {
   VTAPE_RETURN_IF_ERROR(flock_guard.status());
   SpoolFile f = file;
   // The spoolid goes into the header: chosen before writing.  The flock
-  // keeps any other process from taking it meanwhile, and insert() below
-  // gives the same one.
+  // keeps any other process from taking it meanwhile; insert() records it
+  // as it is.
   VTAPE_RETURN_IF_ERROR(spool_catalog_.free_spoolid(f.meta.owner, f.meta.spoolid, &f.meta.spoolid));
   SpoolFileRow r;
   r.meta = f.meta;

@@ -295,9 +295,6 @@ Status SpoolCatalog::insert(SpoolFileRow* row) {
   std::lock_guard lock(catalog_.mu_);
   Transaction tx(catalog_.db_);
   if (!tx.begun()) return catalog_.error("starting a transaction");
-  uint32_t spoolid = 0;
-  VTAPE_RETURN_IF_ERROR(next_spoolid(row->meta.owner, row->meta.spoolid, &spoolid));
-  row->meta.spoolid = spoolid;
   if (row->archived_at.empty()) row->archived_at = catalog_now();
   {
     sqlite3_stmt* s = nullptr;

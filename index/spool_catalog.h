@@ -68,18 +68,20 @@ class SpoolCatalog {
  public:
   explicit SpoolCatalog(Catalog& catalog) : catalog_(catalog) {}
 
-  // Records a new spool file.  Its spoolid is row->meta.spoolid when that is
-  // set and free for the owner, else the next free one after the owner's
-  // highest (wrapping at 9999); the spoolid given is written back, and so is
-  // the row id.  kNoSpace when the owner has all 9999.
+  // Records a new spool file under row->meta.spoolid, which free_spoolid()
+  // chose (it is written on tape too, so it is never changed here: a
+  // spoolid taken meanwhile is an error, not a silent renumbering).  The row
+  // id is written back.
   Status insert(SpoolFileRow* row);
   // Everything but the identity (owner, spoolid, unique id, open time).
   Status update(const SpoolFileRow& row);
   Status purge(int64_t id);
   Status get(int64_t id, SpoolFileRow* out);
   Status select(const SpoolCriteria& criteria, std::vector<SpoolFileRow>* out);
-  // The spoolid insert() would give a new spool file of `owner` that wants
-  // `wanted` (0: none in particular).
+  // The spoolid for a new spool file of `owner` that wants `wanted` (0:
+  // none in particular): `wanted` when it is free, else the next free one
+  // after the owner's highest (wrapping at 9999).  kNoSpace when the owner
+  // has all 9999.
   Status free_spoolid(const std::string& owner, uint32_t wanted, uint32_t* out);
   // Whether a spool file with this identity is in the catalog.
   Status has_identity(const SpoolMetadata& m, bool* out);
