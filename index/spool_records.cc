@@ -6,6 +6,29 @@
 
 namespace vtape {
 
+namespace {
+
+// Hands the read-back content of `records` to `put` piece by piece, so that
+// its size can be had without building it.
+template <class Put>
+void for_each_content_piece(const SpoolMetadata& m, const SpoolRecords& records, Put put) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    std::string_view r = records[i];
+    if (m.carriage_control && !r.empty()) {
+      if (r.front() == '1') put("\f");
+      r.remove_prefix(1);
+    }
+    if (m.device == SpoolDevice::kPunch) {
+      size_t end = r.find_last_not_of(' ');
+      r = end == std::string_view::npos ? std::string_view() : r.substr(0, end + 1);
+    }
+    put(r);
+    if (i + 1 < records.size() || !m.unterminated) put("\n");
+  }
+}
+
+}  // namespace
+
 Status spool_records_from_content(std::string_view content, SpoolMetadata* m, SpoolRecords* out) {
   out->clear();
   bool printer = m->device == SpoolDevice::kPrinter;
@@ -41,25 +64,14 @@ Status spool_records_from_content(std::string_view content, SpoolMetadata* m, Sp
     m->lrecl = std::max<uint32_t>(m->lrecl, static_cast<uint32_t>(r.size()));
     m->data_bytes += r.size();
   }
-  m->content_bytes = spool_content_from_records(*m, *out).size();
+  m->content_bytes = 0;
+  for_each_content_piece(*m, *out, [&](std::string_view piece) { m->content_bytes += piece.size(); });
   return Status::ok();
 }
 
 std::string spool_content_from_records(const SpoolMetadata& m, const SpoolRecords& records) {
   std::string out;
-  for (size_t i = 0; i < records.size(); ++i) {
-    std::string_view r = records[i];
-    if (m.carriage_control && !r.empty()) {
-      if (r.front() == '1') out.push_back('\f');
-      r.remove_prefix(1);
-    }
-    if (m.device == SpoolDevice::kPunch) {
-      size_t end = r.find_last_not_of(' ');
-      r = end == std::string_view::npos ? std::string_view() : r.substr(0, end + 1);
-    }
-    out.append(r);
-    if (i + 1 < records.size() || !m.unterminated) out.push_back('\n');
-  }
+  for_each_content_piece(m, records, [&](std::string_view piece) { out.append(piece); });
   return out;
 }
 

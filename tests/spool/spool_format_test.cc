@@ -193,6 +193,11 @@ TEST(SpoolRecords, PunchLinesBecomeEightyByteCards) {
   EXPECT_EQ(m.lrecl, 80u);
   EXPECT_EQ(m.data_bytes, 160u);
   EXPECT_EQ(spool_content_from_records(m, records), "//JOB CARD\n" + std::string(80, 'X') + "\n");
+  EXPECT_EQ(m.content_bytes, 11u + 81u);  // what reads back: trailing blanks of a card dropped
+  // Without a final newline: the content reads back without one too.
+  ASSERT_TRUE(spool_records_from_content("A   \nB", &m, &records).is_ok());
+  EXPECT_EQ(m.content_bytes, 3u);
+  EXPECT_EQ(spool_content_from_records(m, records), "A\nB");
 }
 
 TEST(SpoolRecords, APunchLineLongerThanACardIsRefused) {
