@@ -122,8 +122,10 @@ Status SpoolStore::append_locked(const SpoolFile& file, uint64_t* file_number, u
     return Status::no_space(fmt::format("the spool cartridge {} is full ({} of {} bytes used)", c.volser,
                                         start.offset, c.capacity));
   }
+  // Buffered, not written through record by record as a drive does: the
+  // whole file is in memory and goes in at once; a failure or a crash
+  // leaves none of it (the guard, then erase_to_end below).
   VTAPE_RETURN_IF_ERROR(image->enable_crash_guard());
-  image->set_write_through(true);
   CatalogRecorder recorder(catalog_, c.volser, c.image_path, c.format, -1);
   recorder.begin(start);
   Status s = write_spool_tape_file(*image, file, [&](std::span<const uint8_t> r) { recorder.record(r); });
