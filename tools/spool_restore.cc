@@ -61,6 +61,8 @@ Status write_file_in(const SafeTree& tree, const std::string& name, const std::s
   VTAPE_RETURN_IF_ERROR(tree.create_file(name + kPartialSuffix, &fd));
   Status s = write_all(fd, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()),
                        tree.root() + "/" + name);
+  // On disk before it gets its final name, as every restored file.
+  if (s.is_ok() && fdatasync(fd) != 0) s = Status::io_error(fmt::format("cannot sync {}/{}", tree.root(), name), errno);
   if (::close(fd) != 0 && s.is_ok()) s = Status::io_error(fmt::format("cannot write {}/{}", tree.root(), name), errno);
   if (s.is_ok()) s = tree.rename(name + kPartialSuffix, name);
   return s;
