@@ -32,7 +32,7 @@
 
 #include "fuse/member_tree.h"
 #include "fuse/tape_file_stream.h"
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 
 namespace vtape {

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "fuse/spool_entries.h"
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 #include "fuse/spool_writer.h"
 
 namespace vtape {

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 
 namespace vtape {
 

@@ -19,7 +19,7 @@
 #include <optional>
 #include <string>
 
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 
 namespace vtape {
 

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "fuse/catalog_sync.h"
-#include "fuse/control_protocol.h"
-#include "fuse/drive_status_json.h"
+#include "library/catalog_sync.h"
+#include "library/control_protocol.h"
+#include "library/drive_status_json.h"
 
 namespace vtape {
 

@@ -19,13 +19,13 @@
 #include <string>
 #include <vector>
 
-#include "fuse/control_server.h"
+#include "library/control_server.h"
 #include "fuse/saved_view.h"
 #include "fuse/spool_devices.h"
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 #include "fuse/spool_view.h"
-#include "fuse/tape_drive.h"
-#include "fuse/tape_library.h"
+#include "library/tape_drive.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 
 namespace vtape {

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 BUILD=${VTAPE_TEST_BUILD:-build-test}
 
+echo "== include order"
+bash scripts/check_layers.sh
+
 echo "== fuzz smoke run"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DVTAPE_FUZZ=ON -DVTAPE_SANITIZE=ON -DVTAPE_TESTS=OFF >/dev/null
 FUZZ_JOBS=2 bash tests/fuzz/run_fuzz_smoke.sh build-fuzz "${VTAPE_FUZZ_SECONDS:-15}"

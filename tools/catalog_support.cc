@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "fuse/catalog_sync.h"
-#include "fuse/control_protocol.h"
+#include "library/catalog_sync.h"
+#include "library/control_protocol.h"
 #include "tools/tool_support.h"
 
 namespace vtape {

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 #include "tools/command_line.h"
 

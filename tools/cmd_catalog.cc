@@ -8,11 +8,11 @@
 
 #include <fmt/format.h>
 
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 #include "tools/catalog_support.h"
 #include "tools/commands.h"
-#include "tools/json_writer.h"
+#include "tapeformat/base/json_writer.h"
 #include "tools/member_names.h"
 #include "tools/tool_support.h"
 

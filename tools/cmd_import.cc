@@ -23,7 +23,7 @@
 
 #include <fmt/format.h>
 
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 #include "index/tape_labels.h"
 #include "tools/catalog_support.h"

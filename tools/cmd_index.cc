@@ -14,13 +14,13 @@
 
 #include <fmt/format.h>
 
-#include "fuse/catalog_sync.h"
-#include "fuse/tape_library.h"
+#include "library/catalog_sync.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 #include "index/volume_indexer.h"
 #include "tools/catalog_support.h"
 #include "tools/commands.h"
-#include "tools/json_writer.h"
+#include "tapeformat/base/json_writer.h"
 #include "tools/member_names.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"

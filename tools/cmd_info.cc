@@ -7,7 +7,7 @@
 #include "tapeformat/image_scan.h"
 #include "tapeformat/tape_layout.h"
 #include "tools/commands.h"
-#include "tools/json_writer.h"
+#include "tapeformat/base/json_writer.h"
 #include "tools/tool_support.h"
 
 namespace vtape {

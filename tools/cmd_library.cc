@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "fuse/catalog_sync.h"
-#include "fuse/control_protocol.h"
-#include "fuse/drive_status_json.h"
-#include "fuse/tape_library.h"
+#include "library/catalog_sync.h"
+#include "library/control_protocol.h"
+#include "library/drive_status_json.h"
+#include "library/tape_library.h"
 #include "tools/catalog_support.h"
 #include "tools/commands.h"
 #include "tools/progress.h"

@@ -17,7 +17,7 @@
 #include "tools/async_sink.h"
 #include "tools/catalog_support.h"
 #include "tools/commands.h"
-#include "tools/json_writer.h"
+#include "tapeformat/base/json_writer.h"
 #include "tools/member_extractor.h"
 #include "tools/progress.h"
 #include "tools/restore_plan.h"

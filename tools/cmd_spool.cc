@@ -17,14 +17,14 @@
 
 #include <fmt/format.h>
 
-#include "fuse/catalog_sync.h"
-#include "fuse/spool_store.h"
-#include "fuse/tape_library.h"
+#include "library/catalog_sync.h"
+#include "library/spool_store.h"
+#include "library/tape_library.h"
 #include "index/spool_catalog.h"
 #include "index/spool_tape_file.h"
 #include "tools/catalog_support.h"
 #include "tools/commands.h"
-#include "tools/json_writer.h"
+#include "tapeformat/base/json_writer.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
 

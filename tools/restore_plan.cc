@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 #include "tapeformat/tape_image.h"
 
 namespace vtape {

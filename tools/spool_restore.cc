@@ -7,11 +7,11 @@
 
 #include <fmt/format.h>
 
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 #include "index/spool_catalog.h"
 #include "tools/async_sink.h"
 #include "tools/commands.h"
-#include "tools/json_writer.h"
+#include "tapeformat/base/json_writer.h"
 #include "tools/restore_plan.h"
 #include "tools/restore_replay.h"
 #include "tools/restore_sinks.h"

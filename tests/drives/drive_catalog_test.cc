@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "fuse/tape_drive.h"
-#include "fuse/tape_library.h"
+#include "library/tape_drive.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 #include "index/sha256.h"
 #include "tests/test_support.h"

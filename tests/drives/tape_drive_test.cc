@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "fuse/tape_drive.h"
-#include "fuse/tape_library.h"
+#include "library/tape_drive.h"
+#include "library/tape_library.h"
 #include "tapeformat/tape_image.h"
 #include "tests/test_support.h"
 

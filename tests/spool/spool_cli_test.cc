@@ -2,7 +2,7 @@
 // images holding other tape files, a damaged header, a cartridge as target.
 #include <gtest/gtest.h>
 
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 #include "index/spool_header.h"
 #include "tests/interop/json_reader.h"
 #include "tests/test_support.h"

@@ -4,7 +4,7 @@
 
 #include <sys/stat.h>
 
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 #include "index/catalog_schema.h"
 #include "index/spool_header.h"
 #include "tests/test_support.h"

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "fuse/drive_error.h"
-#include "fuse/tape_library.h"
+#include "library/drive_error.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 #include "index/catalog_recorder.h"
 #include "tapeformat/tape_image.h"

@@ -1,4 +1,4 @@
-#include "fuse/spool_store.h"
+#include "library/spool_store.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "fuse/catalog_sync.h"
+#include "library/catalog_sync.h"
 #include "index/catalog_recorder.h"
 
 namespace vtape {

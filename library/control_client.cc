@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "fuse/control_protocol.h"
+#include "library/control_protocol.h"
 
 namespace vtape {
 

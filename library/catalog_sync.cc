@@ -1,4 +1,4 @@
-#include "fuse/catalog_sync.h"
+#include "library/catalog_sync.h"
 
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "fuse/control_server.h"
+#include "library/control_server.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "fuse/control_protocol.h"
+#include "library/control_protocol.h"
 
 namespace vtape {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "fuse/tape_drive.h"
-#include "tools/json_writer.h"
+#include "library/tape_drive.h"
+#include "tapeformat/base/json_writer.h"
 
 namespace vtape {
 

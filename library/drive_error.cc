@@ -1,4 +1,4 @@
-#include "fuse/drive_error.h"
+#include "library/drive_error.h"
 
 #include <cerrno>
 

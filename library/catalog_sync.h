@@ -3,7 +3,7 @@
 // `vtape new`.
 #pragma once
 
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 
 namespace vtape {

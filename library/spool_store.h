@@ -26,7 +26,7 @@
 #include <mutex>
 #include <string>
 
-#include "fuse/tape_library.h"
+#include "library/tape_library.h"
 #include "index/catalog.h"
 #include "index/spool_catalog.h"
 #include "index/spool_tape_file.h"

@@ -1,4 +1,4 @@
-#include "fuse/drive_status_json.h"
+#include "library/drive_status_json.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "tools/json_writer.h"
+#include "tapeformat/base/json_writer.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
-#include "fuse/tape_drive.h"
+#include "library/tape_drive.h"
 
-#include "fuse/catalog_sync.h"
+#include "library/catalog_sync.h"
 
 #include <sys/mtio.h>
 #include <unistd.h>
