@@ -156,7 +156,7 @@ std::optional<int64_t> parse_iso_time(std::string_view text) {
 }
 
 std::string library_extension(Format format) {
-  // As TapeLibrary names the images it creates (fuse/tape_library.cc).
+  // As TapeLibrary names the images it creates (library/tape_library.cc).
   switch (format) {
     case Format::kSimh: return ".tap";
     case Format::kE11: return ".e11";
