@@ -6,26 +6,25 @@
 // a full chunk goes to the worker, which analyses its records in order.
 // When every chunk is in flight, add_record() waits for one (the queue is
 // bounded: at most kPoolChunks chunks of kChunkBytes, more only for records
-// larger than a chunk).  finish() hands over what is left, waits until the
+// larger than a chunk; the chunks are reused).  finish() hands over what is left, waits until the
 // worker has analysed every record, and returns the analysis, as
 // TapeFileAnalyzer::finish() would have after the same records.
 //
 // One producer thread (the drive's, under its lock) calls every method.
-// The worker thread starts with the first record, so a drive that only
-// reads never has one; if it cannot be started, the records are analysed
-// in add_record() itself.
+// The worker thread (a WorkQueue's) starts with the first record, so a
+// drive that only reads never has one; if it cannot be started, the records
+// are analysed in add_record() itself.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <span>
-#include <thread>
 #include <vector>
 
 #include "index/tape_file_analyzer.h"
+#include "tapeformat/base/work_queue.h"
 
 namespace vtape {
 
@@ -54,26 +53,14 @@ class BackgroundAnalyzer {
     std::vector<uint32_t> lengths;
   };
 
-  Chunk* take_free_chunk();
   void hand_over_current();
   // Waits until the worker has analysed everything handed over.
   void drain();
-  void work();
 
   const size_t chunk_bytes_;
   std::unique_ptr<TapeFileAnalyzer> analyzer_;  // used by the worker while it is busy
-  Chunk* current_ = nullptr;                    // being filled by the producer
-
-  std::mutex mu_;
-  std::condition_variable work_ready_;  // producer -> worker: a chunk, or stop
-  std::condition_variable work_done_;   // worker -> producer: a chunk is free, or idle
-  std::vector<std::unique_ptr<Chunk>> pool_;
-  std::vector<Chunk*> free_;
-  std::vector<Chunk*> ready_;  // in order of handing over
-  bool inline_ = false;  // no worker could be started
-  bool busy_ = false;
-  bool stopping_ = false;
-  std::thread worker_;
+  std::optional<Chunk> current_;                // being filled by the producer
+  WorkQueue<Chunk> queue_;                      // declared last: stopped first
 };
 
 }  // namespace vtape

@@ -9,13 +9,10 @@
 // image bytes as they are runs on the reader's thread instead.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <mutex>
-#include <thread>
 #include <vector>
 
+#include "tapeformat/base/work_queue.h"
 #include "tools/restore_replay.h"
 
 namespace vtape {
@@ -44,19 +41,11 @@ class AsyncSink : public RecordSink {
     std::vector<uint8_t> data;
   };
   Status push(Item item);
-  void run();
+  bool handle(Item& item);  // on the worker
 
   RecordSink& target_;
-  const size_t max_bytes_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<Item> queue_;
-  std::vector<std::vector<uint8_t>> spare_;  // buffers to reuse
-  std::vector<uint8_t> next_buffer_;         // the reader's: the next record goes here
-  size_t bytes_queued_ = 0;
-  bool closing_ = false;
-  Status error_;
-  std::thread worker_;
+  Status error_;  // the target's first error (written by the worker before the queue fails)
+  WorkQueue<Item> queue_;  // declared last: stopped first
 };
 
 }  // namespace vtape
