@@ -42,10 +42,10 @@ Status TapeImage::create(const std::string& path, Format format, const WriteOpti
 }
 
 Status TapeImage::adopt_fd(int fd, std::string name, Format format, bool writable,
-                           std::unique_ptr<TapeImage>* out) {
+                           std::unique_ptr<TapeImage>* out, const WriteOptions& options) {
   std::unique_ptr<TapeImage> image(new TapeImage());
   image->file_.adopt(fd, writable, std::move(name));
-  image->codec_ = make_codec(format, WriteOptions{});
+  image->codec_ = make_codec(format, options);
   VTAPE_RETURN_IF_ERROR(image->codec_->attach(image->file_));
   *out = std::move(image);
   return Status::ok();

@@ -42,9 +42,10 @@ class TapeImage {
                      std::unique_ptr<TapeImage>* out);
   static Status create(const std::string& path, Format format, const WriteOptions& options,
                        bool overwrite, std::unique_ptr<TapeImage>* out);
-  // An image on an already open descriptor (fuzz targets use a memfd).
+  // An image on an already open descriptor (fuzz targets use a memfd; a
+  // restore continues its partial image on the descriptor it checked).
   static Status adopt_fd(int fd, std::string name, Format format, bool writable,
-                         std::unique_ptr<TapeImage>* out);
+                         std::unique_ptr<TapeImage>* out, const WriteOptions& options = {});
 
   ~TapeImage();
 

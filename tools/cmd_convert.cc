@@ -13,8 +13,9 @@
 #include <fmt/format.h>
 
 #include "tapeformat/image_scan.h"
-#include "tools/commands.h"
 #include "tapeformat/base/json_writer.h"
+#include "tools/commands.h"
+#include "tools/partial_file.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
 
@@ -59,7 +60,10 @@ int run_convert(const Args& args) {
 
   std::string partial = out_path + kPartialSuffix;
   std::unique_ptr<TapeImage> out;
-  Status s = TapeImage::create(partial, out_format, wopts, /*overwrite=*/true, &out);
+  // O_CREAT|O_EXCL: OUT's directory may be /tmp, and a link planted at the
+  // partial name is never written through.
+  Status s = clear_partial_file(partial);
+  if (s.is_ok()) s = TapeImage::create(partial, out_format, wopts, /*overwrite=*/false, &out);
   if (!s.is_ok()) return failure("convert", s.message());
   out->set_early_writeback(true);
 

@@ -152,6 +152,8 @@ void print_summary(const CommandLine& cl, const RestorePlan& plan, const Target&
     for (const auto& r : o.dir.refused) j.value(r);
     j.end_array().key("existing").begin_array();
     for (const auto& e : o.dir.existing) j.value(e);
+    j.end_array().key("notes").begin_array();
+    for (const auto& n : o.dir.notes) j.value(n);
     j.end_array().field("seconds", seconds).end_object();
     // With --to-stdout the data owns standard output: the summary goes to stderr.
     fmt::print(target.kind == TargetKind::kStdout ? stderr : stdout, "{}\n", j.str());
@@ -373,6 +375,7 @@ int run_restore(const Args& args) {
     fmt::print(stderr, "vtape restore: checksum mismatch: {}\n", describe_mismatch(plan, m));
   }
   for (const auto& r : o.dir.refused) fmt::print(stderr, "vtape restore: not restored: {}\n", r);
+  for (const auto& n : o.dir.notes) fmt::print(stderr, "vtape restore: note: {}\n", n);
   if (!o.dir.existing.empty() && !cl.has("--json")) {
     fmt::print(stderr, "vtape restore: {} already there, left as they were (--overwrite=always replaces): {}{}\n",
                o.dir.existing.size(), o.dir.existing.front(), o.dir.existing.size() > 1 ? ", ..." : "");

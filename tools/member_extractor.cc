@@ -1,5 +1,6 @@
 #include "tools/member_extractor.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +36,16 @@ bool MemberExtractor::allowed(const TapeMember& m) {
   if (reason.empty()) return true;
   report_->refused.push_back(fmt::format("{}: {}", escape_member_name(m.path), reason));
   return false;
+}
+
+uint32_t MemberExtractor::restored_mode(const TapeMember& m) {
+  // The owner is not restored (the files belong to whoever restores), so a
+  // setuid or setgid bit would hand the archive's program that user's
+  // rights: dropped, as GNU tar does without --same-owner.
+  if ((m.mode & (S_ISUID | S_ISGID)) == 0) return m.mode;
+  report_->notes.push_back(
+      fmt::format("{}: setuid/setgid bit dropped: owner not restored", escape_member_name(m.path)));
+  return m.mode & ~static_cast<uint32_t>(S_ISUID | S_ISGID);
 }
 
 Status MemberExtractor::start_member(size_t i) {
@@ -81,8 +92,10 @@ Status MemberExtractor::finish_member(size_t i) {
   if (skipping_ || !tree_) return Status::ok();
   int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) return Status::io_error(fmt::format("cannot write {}/{}", tree_->root(), m.path), errno);
-  VTAPE_RETURN_IF_ERROR(tree_->set_attributes(m.path + kPartialSuffix, m.mode, m.mtime, false));
+  // Mode and time on the descriptor written to, never through a name.
+  Status s = SafeTree::set_file_attributes(fd, restored_mode(m), m.mtime, open_path_);
+  if (::close(fd) != 0 && s.is_ok()) s = Status::io_error(fmt::format("cannot write {}/{}", tree_->root(), m.path), errno);
+  VTAPE_RETURN_IF_ERROR(s);
   VTAPE_RETURN_IF_ERROR(tree_->rename(m.path + kPartialSuffix, m.path));
   written_names_.insert(m.path);
   ++report_->written;
@@ -135,8 +148,19 @@ Status MemberExtractor::end_file(uint64_t, bool) {
   return make_links_and_directories();
 }
 
+bool MemberExtractor::remove_if_escaping(const TapeMember& m) {
+  std::string reason = tree_->link_escape_reason(m.path);
+  if (reason.empty()) return true;
+  Status removed = tree_->remove(m.path);
+  report_->refused.push_back(fmt::format("{}: {}{}", escape_member_name(m.path), reason,
+                                         removed.is_ok() ? "; removed" : "; cannot remove it: " + removed.message()));
+  written_names_.erase(m.path);
+  return false;
+}
+
 Status MemberExtractor::make_links_and_directories() {
   std::vector<const TapeMember*> directories;
+  std::vector<const TapeMember*> links;  // made by this run
   for (const TapeMember& m : members_) {
     if (m.kind == "file") continue;
     if (m.kind == "directory" && (m.path.empty() || m.path == ".")) continue;  // "./": the target itself
@@ -167,13 +191,22 @@ Status MemberExtractor::make_links_and_directories() {
     }
     Status s = m.kind == "symlink" ? tree_->make_symlink(m.path, m.link_target)
                                    : tree_->make_hardlink(m.path, normalized_member(m.link_target));
-    if (s.is_ok() && m.kind == "symlink") s = tree_->set_attributes(m.path, m.mode, m.mtime, true);
+    if (s.is_ok() && m.kind == "symlink") s = tree_->set_symlink_time(m.path, m.mtime);
     if (!s.is_ok()) {
       report_->refused.push_back(fmt::format("{}: {}", escape_member_name(m.path), s.message()));
       continue;
     }
+    // The name check above is lexical; what the link leads to depends on
+    // the links already on disk (x/l1 -> .. makes x/l1/.. the parent of
+    // the top).  A link that leads outside is not left in the tree.
+    if (!remove_if_escaping(m)) continue;
     written_names_.insert(m.path);
+    links.push_back(&m);
     ++report_->written;
+  }
+  // A link made earlier may lead outside through a link made after it.
+  for (const TapeMember* m : links) {
+    if (!remove_if_escaping(*m)) --report_->written;
   }
   // Deepest first, so setting a directory's time is not undone by making
   // its subdirectories, and a read-only directory is filled before.
@@ -181,7 +214,12 @@ Status MemberExtractor::make_links_and_directories() {
     return std::count(a->path.begin(), a->path.end(), '/') > std::count(b->path.begin(), b->path.end(), '/');
   });
   for (const TapeMember* d : directories) {
-    VTAPE_RETURN_IF_ERROR(tree_->set_attributes(d->path, d->mode, d->mtime, false));
+    Status s = tree_->set_directory_attributes(d->path, restored_mode(*d), d->mtime);
+    if (!s.is_ok()) {
+      // Replaced by a later member (a link of the same name): not followed.
+      report_->refused.push_back(fmt::format("{}: {}", escape_member_name(d->path), s.message()));
+      continue;
+    }
     ++report_->written;
   }
   return Status::ok();

@@ -5,7 +5,9 @@
 // be read, and the checksums of the whole tape file are checked on the way.
 //
 // Into a directory, through SafeTree: unsafe names (absolute, "..") and
-// symbolic links that lead outside are refused and listed; each file is
+// links that lead outside (checked by name, and again on disk once made)
+// are refused and listed; setuid and setgid bits are dropped (the owner is
+// not restored) and noted; each file is
 // written as NAME.vtape-partial and renamed when complete; directories get
 // their mode and mtime last; symbolic and hard links are made after the
 // files.  Or to standard output: the data of each selected file in order
@@ -43,6 +45,11 @@ class MemberExtractor : public RecordSink {
   Status finish_member(size_t i);
   bool allowed(const TapeMember& m);
   Status make_links_and_directories();
+  // The mode to give member m: without its setuid and setgid bits (noted).
+  uint32_t restored_mode(const TapeMember& m);
+  // Removes the link at m's name when, resolved on disk, it leads outside
+  // the tree (and lists it as refused); false then.
+  bool remove_if_escaping(const TapeMember& m);
 
   std::vector<TapeMember> members_;
   std::vector<size_t> files_;    // indexes of regular files, by data offset

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "tools/partial_file.h"
+
 namespace vtape {
 
 Status write_all(int fd, std::span<const uint8_t> data, const std::string& what, size_t* written) {
@@ -153,12 +155,15 @@ Status ImageSink::open(const std::string& out_path, Format format, const WriteOp
   sink->out_ = out_path;
   sink->partial_ = out_path + kPartialSuffix;
   *present = 0;
-  if (resume && access(sink->partial_.c_str(), F_OK) == 0) {
-    OpenOptions oo;
-    oo.writable = true;
-    oo.format = format;
-    oo.write = options;
-    VTAPE_RETURN_IF_ERROR(TapeImage::open(sink->partial_, oo, &sink->image_));
+  if (resume && partial_file_exists(sink->partial_)) {
+    // Only our own regular file is continued, on the descriptor checked.
+    int fd = -1;
+    VTAPE_RETURN_IF_ERROR(open_partial_for_resume(sink->partial_, &fd));
+    if (!format_is_writable(format)) {
+      ::close(fd);
+      return Status::not_supported(fmt::format("the {} format can only be read", format_name(format)));
+    }
+    VTAPE_RETURN_IF_ERROR(TapeImage::adopt_fd(fd, sink->partial_, format, /*writable=*/true, &sink->image_, options));
     // Count what the interrupted run wrote; stop before a torn last object.
     std::vector<uint8_t> data;
     for (;;) {
@@ -167,7 +172,9 @@ Status ImageSink::open(const std::string& out_path, Format format, const WriteOp
       ++*present;
     }
   } else {
-    VTAPE_RETURN_IF_ERROR(TapeImage::create(sink->partial_, format, options, /*overwrite=*/true, &sink->image_));
+    // O_CREAT|O_EXCL: never through a link planted at the partial name.
+    VTAPE_RETURN_IF_ERROR(clear_partial_file(sink->partial_));
+    VTAPE_RETURN_IF_ERROR(TapeImage::create(sink->partial_, format, options, /*overwrite=*/false, &sink->image_));
   }
   sink->image_->set_early_writeback(true);
   *out = std::move(sink);
@@ -201,8 +208,7 @@ Status RawImageSink::open(const std::string& source_path, const std::string& out
   sink->partial_ = out_path + kPartialSuffix;
   sink->source_fd_ = ::open(source_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (sink->source_fd_ < 0) return Status::io_error(fmt::format("cannot open {}", source_path), errno);
-  sink->out_fd_ = ::open(sink->partial_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (sink->out_fd_ < 0) return Status::io_error(fmt::format("cannot create {}", sink->partial_), errno);
+  VTAPE_RETURN_IF_ERROR(create_partial_file(sink->partial_, &sink->out_fd_));
   *out = std::move(sink);
   return Status::ok();
 }

@@ -64,8 +64,10 @@ class DeviceVerifySink : public RecordSink {
 
 class ImageSink : public RecordSink {
  public:
-  // Creates OUT.vtape-partial (replacing one left over), or with `resume`
-  // opens the one an interrupted run left and counts the objects it holds
+  // Creates OUT.vtape-partial (replacing one of ours left over, never
+  // through a link planted there: see partial_file.h), or with `resume`
+  // opens the one an interrupted run left (only a regular file of ours)
+  // and counts the objects it holds
   // (`*present`); a torn last object is cut off by the next write.
   static Status open(const std::string& out_path, Format format, const WriteOptions& options, bool resume,
                      uint64_t* present, std::unique_ptr<ImageSink>* out);
@@ -145,6 +147,7 @@ struct DirReport {
   uint64_t resumed = 0;           // there already, complete, from an earlier run
   std::vector<std::string> refused;  // "NAME: why"
   std::vector<std::string> existing; // names left alone
+  std::vector<std::string> notes;    // "NAME: what was changed" (a setuid bit dropped)
 };
 
 class TapeFileDirSink : public RecordSink {

@@ -2,9 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -52,6 +55,96 @@ std::string escaping_link_reason(std::string_view name, std::string_view target)
   }
   return "";
 }
+
+namespace {
+
+// Components still to walk and the directories walked into (each opened
+// with O_NOFOLLOW relative to the one before; the first is the top).
+struct Walk {
+  std::deque<std::string> todo;
+  std::vector<int> dirs;
+  ~Walk() {
+    for (int fd : dirs) close(fd);
+  }
+  void push_front(std::string_view path) {
+    auto parts = components(path);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.emplace_front(*it);
+  }
+};
+
+constexpr int kMaxLinks = 40;  // as the kernel's MAXSYMLINKS
+
+int resolve_by_openat2(int root_fd, std::string_view path) {
+  struct open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  std::string p(path);
+  long fd;
+  int tries = 0;
+  do {  // EAGAIN: a rename elsewhere raced with the lookup; the kernel asks to retry
+    fd = syscall(SYS_openat2, root_fd, p.c_str(), &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN && ++tries < 8);
+  if (fd >= 0) {
+    close(static_cast<int>(fd));
+    return 0;
+  }
+  return errno;
+}
+
+}  // namespace
+
+int walk_beneath(int root_fd, std::string_view path) {
+  Walk w;
+  int top = dup(root_fd);
+  if (top < 0) return errno;
+  w.dirs.push_back(top);
+  w.push_front(path);
+  int links = 0;
+  while (!w.todo.empty()) {
+    std::string part = std::move(w.todo.front());
+    w.todo.pop_front();
+    if (part == "..") {
+      if (w.dirs.size() == 1) return EXDEV;  // above the top
+      close(w.dirs.back());
+      w.dirs.pop_back();
+      continue;
+    }
+    struct stat st{};
+    if (fstatat(w.dirs.back(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
+    if (S_ISLNK(st.st_mode)) {
+      if (++links > kMaxLinks) return ELOOP;
+      std::vector<char> target(static_cast<size_t>(st.st_size) + 1);
+      ssize_t n = readlinkat(w.dirs.back(), part.c_str(), target.data(), target.size());
+      if (n < 0) return errno;
+      std::string_view text(target.data(), static_cast<size_t>(n));
+      if (text.empty()) return ENOENT;
+      if (text.front() == '/') return EXDEV;  // absolute: outside by definition
+      w.push_front(text);
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) return w.todo.empty() ? 0 : ENOTDIR;
+    int next = openat(w.dirs.back(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) return errno;
+    w.dirs.push_back(next);
+  }
+  return 0;
+}
+
+namespace {
+
+// openat2 where the kernel has it (Linux 5.6), the walk above otherwise.
+int resolve_beneath(int root_fd, std::string_view path) {
+  static const bool kernel_has_openat2 = [] {
+    struct open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    long fd = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how);
+    if (fd >= 0) close(static_cast<int>(fd));
+    return fd >= 0 || (errno != ENOSYS && errno != EPERM);
+  }();
+  return kernel_has_openat2 ? resolve_by_openat2(root_fd, path) : walk_beneath(root_fd, path);
+}
+
+}  // namespace
 
 Status SafeTree::open(const std::string& root, SafeTree* out) {
   std::error_code ec;
@@ -185,22 +278,54 @@ Status SafeTree::make_hardlink(std::string_view name, std::string_view existing)
   return s;
 }
 
-Status SafeTree::set_attributes(std::string_view name, uint32_t mode, int64_t mtime, bool is_symlink) const {
+std::string SafeTree::link_escape_reason(std::string_view name) const {
+  int e = resolve_beneath(root_fd_, name);
+  if (e == EXDEV) return "a link that leads outside the restore directory (through what is on disk)";
+  if (e == ELOOP) return "a link that loops";
+  return "";  // inside, or not there yet
+}
+
+namespace {
+
+// Sets the modification time (access time left alone) of `leaf` in `dirfd`
+// without following a link, or of the open file `dirfd` when leaf is null.
+Status set_time(int dirfd, const char* leaf, int64_t mtime, const std::string& what) {
+  if (mtime == 0) return Status::ok();
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;
+  times[1].tv_sec = static_cast<time_t>(mtime);
+  times[1].tv_nsec = 0;
+  int rc = leaf ? utimensat(dirfd, leaf, times, AT_SYMLINK_NOFOLLOW) : futimens(dirfd, times);
+  if (rc != 0) return Status::io_error(fmt::format("cannot set the time of {}", what), errno);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status SafeTree::set_file_attributes(int fd, uint32_t mode, int64_t mtime, const std::string& what) {
+  if (fchmod(fd, mode & 07777) != 0) return Status::io_error(fmt::format("cannot set the mode of {}", what), errno);
+  return set_time(fd, nullptr, mtime, what);
+}
+
+Status SafeTree::set_directory_attributes(std::string_view name, uint32_t mode, int64_t mtime) const {
   return in_parent(*this, name, [&](int dirfd, const std::string& leaf) {
-    if (!is_symlink && fchmodat(dirfd, leaf.c_str(), mode & 07777, 0) != 0) {
-      return Status::io_error(fmt::format("cannot set the mode of {}", where(name)), errno);
-    }
-    if (mtime != 0) {
-      struct timespec times[2];
-      times[0].tv_sec = 0;
-      times[0].tv_nsec = UTIME_OMIT;
-      times[1].tv_sec = static_cast<time_t>(mtime);
-      times[1].tv_nsec = 0;
-      if (utimensat(dirfd, leaf.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-        return Status::io_error(fmt::format("cannot set the time of {}", where(name)), errno);
+    int fd = openat(dirfd, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ELOOP || errno == ENOTDIR) {
+        return Status::invalid_argument(fmt::format("{}: no longer a directory (a link or a file is there)", name));
       }
+      return Status::io_error(fmt::format("cannot open the directory {}", where(name)), errno);
     }
-    return Status::ok();
+    Status s = set_file_attributes(fd, mode, mtime, where(name));
+    close(fd);
+    return s;
+  });
+}
+
+Status SafeTree::set_symlink_time(std::string_view name, int64_t mtime) const {
+  return in_parent(*this, name, [&](int dirfd, const std::string& leaf) {
+    return set_time(dirfd, leaf.c_str(), mtime, where(name));
   });
 }
 
@@ -218,7 +343,21 @@ Status SafeTree::rename(std::string_view from, std::string_view to) const {
 
 Status SafeTree::create_file(std::string_view name, int* fd) const {
   return in_parent(*this, name, [&](int dirfd, const std::string& leaf) {
-    *fd = openat(dirfd, leaf.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    // A regular file at the name (a partial file an earlier run left, or
+    // another name of some file) is removed, not written into; anything
+    // else (a link someone planted) is refused.  O_EXCL below then fails
+    // rather than follow whatever appears in between.
+    struct stat st{};
+    if (fstatat(dirfd, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (!S_ISREG(st.st_mode)) {
+        return Status::invalid_argument(fmt::format("{}: {} is there and is not written through", name,
+                                                    S_ISLNK(st.st_mode) ? "a symbolic link" : "something not a file"));
+      }
+      if (unlinkat(dirfd, leaf.c_str(), 0) != 0 && errno != ENOENT) {
+        return Status::io_error(fmt::format("cannot remove {} to create it afresh", where(name)), errno);
+      }
+    }
+    *fd = openat(dirfd, leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (*fd >= 0) return Status::ok();
     return Status::io_error(fmt::format("cannot create {}", where(name)), errno);
   });
