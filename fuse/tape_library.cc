@@ -108,7 +108,9 @@ std::optional<std::string> normalize_volser(const std::string& text) {
 
 Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+  // A new file, never one that is there (left over, or planted as a link).
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return Status::io_error(fmt::format("cannot create {}", tmp), errno);
   if (fchmod(fd, mode) != 0) {  // exactly `mode`, whatever the umask
     int e = errno;
@@ -156,6 +158,10 @@ Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<Ta
     // Its parents like mkdir -p; the library itself only for its owner (and group).
     fs::create_directories(fs::path(abs).parent_path(), ec);
     if (ec) return Status::io_error(fmt::format("cannot create {}", fs::path(abs).parent_path().string()), ec.value());
+    // A directory that is there already is checked before it is made
+    // private: --library /tmp is refused, not closed.
+    struct stat before {};
+    if (stat(abs.c_str(), &before) == 0) VTAPE_RETURN_IF_ERROR(check_library_dir(abs, &before));
     VTAPE_RETURN_IF_ERROR(make_dir(abs, group ? 02770 : 0700, group));
   }
   struct stat st {};

@@ -165,6 +165,15 @@ TEST(LibraryAccess, ALibraryDirectoryOthersCanWriteIsRefused) {
   EXPECT_NE(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.err.find(lib + " is writable by others"), std::string::npos) << describe(r);
   run_command("fusermount3 -u -z " + q(mnt));
+  // A directory others can write is not made a library either (nor closed).
+  std::string open_dir = dir.file("open");
+  fs::create_directories(open_dir);
+  ASSERT_EQ(chmod(open_dir.c_str(), 01777), 0);
+  r = run_vtape("new VOL001 --library " + q(open_dir));
+  EXPECT_NE(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.err.find(open_dir + " is writable by others"), std::string::npos) << describe(r);
+  EXPECT_EQ(mode_of(open_dir), 01777u);
+  EXPECT_FALSE(fs::exists(open_dir + "/cartridges"));
 }
 
 // With -o allow_other, root archives its own 0600 file and a user's 0600
