@@ -69,8 +69,12 @@ int vt_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   std::string p = path;
   if (is_spool(p)) return spool() == nullptr ? -ENOENT : spool()->getattr(p, caller(), st);
   if (is_spool_view(p)) return spool_view() == nullptr ? -ENOENT : spool_view()->getattr(p, st);
-  st->st_uid = getuid();
-  st->st_gid = getgid();
+  // The mount is mounted with default_permissions: the kernel lets a
+  // caller at what these owners and modes allow.  The drives and the
+  // images are the library's: its owner's, and its group's when shared.
+  const TapeLibrary& library = fs().library();
+  st->st_uid = library.owner();
+  st->st_gid = library.group();
   if (p == "/" || p == "/drives" || p == "/library") {
     st->st_mode = S_IFDIR | 0755;
     st->st_nlink = 2;
@@ -83,14 +87,14 @@ int vt_getattr(const char* path, struct stat* st, fuse_file_info* fi) {
   if (fs().parse_drive_path(p)) {
     // Regular files, not device nodes: a device node in a FUSE mount would
     // be opened by the kernel's own driver for its number.
-    st->st_mode = S_IFREG | 0666;
+    st->st_mode = S_IFREG | library.file_mode();
     st->st_nlink = 1;
     return 0;
   }
   if (auto c = fs().parse_library_path(p)) {
     struct stat img {};
     if (stat(c->image_path.c_str(), &img) != 0) return -errno;
-    st->st_mode = S_IFREG | 0444;
+    st->st_mode = S_IFREG | (library.file_mode() & 0444);
     st->st_nlink = 1;
     st->st_size = img.st_size;
     st->st_mtim = img.st_mtim;

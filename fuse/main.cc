@@ -1,6 +1,6 @@
 // vtapefs: mounts virtual tape drives backed by the image files of a library.
 //
-//   vtapefs [--library DIR] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT
+//   vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT
 //
 // main() is a fixed sequence: parse, open the library, hand over to FUSE
 // (which mounts, daemonizes unless -f, and runs a multi-threaded loop).
@@ -21,9 +21,10 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vtapefs [--library DIR] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT\n"
+    "usage: vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT\n"
     "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
-    "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). Unmount with\n"
+    "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). A new library is\n"
+    "only its owner's (0700), or shared with group G (02770). Unmount with\n"
     "fusermount3 -u MOUNTPOINT. See vtapefs(8).\n";
 
 vtape::VtapeFs* g_fs = nullptr;
@@ -87,6 +88,7 @@ int run_fuse(std::vector<std::string>& arguments, vtape::VtapeFs& fs) {
 
 int main(int argc, char** argv) {
   std::string library_dir = vtape::TapeLibrary::default_dir();
+  std::string group;
   int drives = 2;
   std::vector<std::string> fuse_args = {argv[0]};
   std::string mountpoint;
@@ -104,6 +106,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--library") {
       library_dir = value("--library");
+    } else if (a == "--group") {
+      group = value("--group");
     } else if (a == "--drives") {
       std::string v = value("--drives");
       drives = std::atoi(v.c_str());
@@ -132,7 +136,7 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<vtape::TapeLibrary> library;
-  vtape::Status s = vtape::TapeLibrary::open(library_dir, /*create=*/true, &library);
+  vtape::Status s = vtape::TapeLibrary::open(library_dir, /*create=*/true, &library, group);
   if (!s.is_ok()) {
     fmt::print(stderr, "vtapefs: {}\n", s.message());
     return 1;
@@ -144,8 +148,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // default_permissions: the kernel checks every access against the owner
+  // and mode getattr gives (the library's owner for the drives and images,
+  // the archived owner for saved members, the spool user for spool files),
+  // so that with -o allow_other nobody reaches what is not theirs.
   fuse_args.push_back("-o");
-  fuse_args.push_back("fsname=vtapefs,subtype=vtapefs");
+  fuse_args.push_back("fsname=vtapefs,subtype=vtapefs,default_permissions");
   fuse_args.push_back(mountpoint);
   return run_fuse(fuse_args, fs);
 }

@@ -207,6 +207,8 @@ std::shared_ptr<const MemberTree> MemberTree::build(const std::vector<TapeMember
       uint32_t id = parts.empty() ? 0 : tree->ensure_directory(parent, parts.back(), m.mtime);
       MemberNode& d = tree->nodes_[id];
       d.mode = (m.mode & 0555) | 0500;
+      d.uid = m.uid;
+      d.gid = m.gid;
       d.mtime = m.mtime;
       d.member = static_cast<int64_t>(i);
       continue;
@@ -215,6 +217,8 @@ std::shared_ptr<const MemberTree> MemberTree::build(const std::vector<TapeMember
     MemberNode node;
     node.type = MemberNode::Type::kFile;
     node.mode = (m.mode & 0444) | 0400;
+    node.uid = m.uid;
+    node.gid = m.gid;
     node.mtime = m.mtime;
     node.member = static_cast<int64_t>(i);
     if (data_file) {
@@ -249,6 +253,8 @@ std::shared_ptr<const MemberTree> MemberTree::build(const std::vector<TapeMember
         const MemberNode& target = tree->nodes_[it->second];
         node.type = target.type;
         node.mode = target.mode;
+        node.uid = target.uid;
+        node.gid = target.gid;
         node.mtime = target.mtime;
         node.size = target.size;
         node.source = target.source;

@@ -63,6 +63,8 @@ struct MemberNode {
   Type type = Type::kDirectory;
   std::string name;           // shown name; empty for the root
   uint32_t mode = 0;          // permission bits shown (read-only)
+  int64_t uid = -1;           // owner and group as archived; -1: unknown or implied
+  int64_t gid = -1;
   int64_t mtime = 0;
   uint64_t size = 0;          // file: bytes; symlink: target length
   Source source = Source::kNone;

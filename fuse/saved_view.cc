@@ -38,12 +38,13 @@ int errno_of(const Status& s) {
   return EIO;
 }
 
-void basic_stat(struct stat* st, mode_t mode, int64_t mtime) {
+// Owned by the library's owner and group unless stat_node says otherwise.
+void basic_stat(const TapeLibrary& library, struct stat* st, mode_t mode, int64_t mtime) {
   std::memset(st, 0, sizeof *st);
   st->st_mode = mode;
   st->st_nlink = S_ISDIR(mode) ? 2 : 1;
-  st->st_uid = getuid();
-  st->st_gid = getgid();
+  st->st_uid = library.owner();
+  st->st_gid = library.group();
   st->st_mtim.tv_sec = static_cast<time_t>(mtime);
   st->st_atim = st->st_mtim;
   st->st_ctim = st->st_mtim;
@@ -223,38 +224,50 @@ int SavedView::resolve(const std::string& path, Target* t) {
   return 0;
 }
 
+mode_t SavedView::data_mode() const { return library_.file_mode() & 0444; }
+
 void SavedView::stat_node(const SavedTapeFile&, const MemberNode& n, struct stat* st) const {
+  // A member is its archived owner's, with its archived mode (read only),
+  // as on the disk it was saved from.  A member whose owner is unknown
+  // (cataloged before owners were) is the library's, and no more open
+  // than the library; implied directories hold nothing and are open.
+  mode_t mode = n.mode;
+  if (n.uid < 0 && n.member >= 0) mode &= data_mode() | ((data_mode() & 0444) >> 2);
   switch (n.type) {
     case MemberNode::Type::kDirectory:
-      basic_stat(st, S_IFDIR | n.mode, n.mtime);
+      basic_stat(library_, st, S_IFDIR | mode, n.mtime);
       st->st_nlink = 2 + n.subdirectories;
       break;
     case MemberNode::Type::kSymlink:
-      basic_stat(st, S_IFLNK | 0777, n.mtime);
+      basic_stat(library_, st, S_IFLNK | 0777, n.mtime);
       set_size(st, n.size);
       break;
     case MemberNode::Type::kFile:
-      basic_stat(st, S_IFREG | n.mode, n.mtime);
+      basic_stat(library_, st, S_IFREG | mode, n.mtime);
       set_size(st, n.size);
       break;
+  }
+  if (n.uid >= 0) {
+    st->st_uid = static_cast<uid_t>(n.uid);
+    st->st_gid = static_cast<gid_t>(n.gid);
   }
 }
 
 void SavedView::stat_of(const Target& t, struct stat* st) const {
   switch (t.kind) {
     case Target::Kind::kRoot:
-      basic_stat(st, S_IFDIR | 0555, mounted_at_.tv_sec);
+      basic_stat(library_, st, S_IFDIR | 0555, mounted_at_.tv_sec);
       break;
     case Target::Kind::kVolume:
-      basic_stat(st, S_IFDIR | 0555,
+      basic_stat(library_, st, S_IFDIR | 0555,
                  parse_catalog_time(t.volume.last_written.empty() ? t.volume.created : t.volume.last_written));
       break;
     case Target::Kind::kTapeFile:
-      basic_stat(st, S_IFDIR | 0555, parse_catalog_time(t.file->row.written_at));
+      basic_stat(library_, st, S_IFDIR | 0555, parse_catalog_time(t.file->row.written_at));
       if (t.file->has_members()) st->st_nlink = 3;
       break;
     case Target::Kind::kData:
-      basic_stat(st, S_IFREG | 0444, parse_catalog_time(t.file->row.written_at));
+      basic_stat(library_, st, S_IFREG | data_mode(), parse_catalog_time(t.file->row.written_at));
       set_size(st, t.file->row.bytes);
       break;
     case Target::Kind::kMembers:
@@ -281,7 +294,7 @@ int SavedView::readdir(const std::string& path, std::vector<std::pair<std::strin
       std::vector<VolumeRow> volumes;
       if (!catalog_.volumes(&volumes).is_ok()) return -EIO;
       for (const auto& v : volumes) {
-        basic_stat(&st, S_IFDIR | 0555, parse_catalog_time(v.last_written.empty() ? v.created : v.last_written));
+        basic_stat(library_, &st, S_IFDIR | 0555, parse_catalog_time(v.last_written.empty() ? v.created : v.last_written));
         entries->emplace_back(v.volser, st);
       }
       return 0;
@@ -290,14 +303,14 @@ int SavedView::readdir(const std::string& path, std::vector<std::pair<std::strin
       std::vector<TapeFileRow> files;
       if (!catalog_.files(t.volser, &files).is_ok()) return -EIO;
       for (const auto& f : files) {
-        basic_stat(&st, S_IFDIR | 0555, parse_catalog_time(f.written_at));
+        basic_stat(library_, &st, S_IFDIR | 0555, parse_catalog_time(f.written_at));
         entries->emplace_back(saved_file_name(f.file_number), st);
       }
       return 0;
     }
     case Target::Kind::kTapeFile: {
       int64_t mtime = parse_catalog_time(t.file->row.written_at);
-      basic_stat(&st, S_IFREG | 0444, mtime);
+      basic_stat(library_, &st, S_IFREG | data_mode(), mtime);
       set_size(&st, t.file->row.bytes);
       entries->emplace_back("data", st);
       if (t.file->has_members()) {

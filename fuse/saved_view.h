@@ -102,6 +102,9 @@ class SavedView {
   int member_tree(SavedTapeFile& f, std::shared_ptr<const MemberTree>* out);
   void stat_of(const Target& t, struct stat* st) const;
   void stat_node(const SavedTapeFile& f, const MemberNode& n, struct stat* st) const;
+  // A tape file's data holds everybody's members: the library's owner
+  // (and group) only, read only.
+  mode_t data_mode() const;
 
   TapeLibrary& library_;
   Catalog& catalog_;

@@ -130,16 +130,20 @@ int SpoolDevices::getattr(const std::string& path, const std::string& caller, st
   if (int e = resolve(path, caller, &t); e != 0) return e;
   switch (t.kind) {
     case Target::Kind::kRoot:
+      spool_dir_stat(st, mounted_at_, store_.library());
+      return 0;
     case Target::Kind::kUser:
     case Target::Kind::kQueue:
-      spool_dir_stat(st, mounted_at_);
+      // A user's queues are theirs alone: nobody else lists, reads,
+      // purges, holds or writes spool files in them.
+      spool_user_dir_stat(st, mounted_at_, t.user, store_.library());
       if (t.kind == Target::Kind::kUser) st->st_nlink = 5;
       return 0;
     case Target::Kind::kWriter:
       *st = t.writer->stat();
       return 0;
     case Target::Kind::kFile:
-      spool_file_stat(st, t.row.meta, 0444);
+      spool_file_stat(st, t.row.meta, store_.library());
       return 0;
   }
   return -ENOENT;
@@ -150,17 +154,20 @@ int SpoolDevices::readdir(const std::string& path, const std::string& caller,
   Target t;
   if (int e = resolve(path, caller, &t); e != 0) return e;
   struct stat st {};
-  spool_dir_stat(&st, mounted_at_);
   switch (t.kind) {
     case Target::Kind::kRoot: {
       std::vector<std::string> users;
       if (!store_.catalog().users(&users).is_ok()) return -EIO;
       if (std::find(users.begin(), users.end(), caller) == users.end()) users.push_back(caller);
       std::sort(users.begin(), users.end());
-      for (const auto& u : users) entries->emplace_back(u, st);
+      for (const auto& u : users) {
+        spool_user_dir_stat(&st, mounted_at_, u, store_.library());
+        entries->emplace_back(u, st);
+      }
       return 0;
     }
     case Target::Kind::kUser:
+      spool_user_dir_stat(&st, mounted_at_, t.user, store_.library());
       for (SpoolQueue q : kQueues) entries->emplace_back(spool_queue_name(q), st);
       return 0;
     case Target::Kind::kQueue: {
@@ -170,7 +177,7 @@ int SpoolDevices::readdir(const std::string& path, const std::string& caller,
       std::vector<SpoolFileRow> rows;
       if (!store_.catalog().select(c, &rows).is_ok()) return -EIO;
       for (const auto& r : rows) {
-        spool_file_stat(&st, r.meta, 0444);
+        spool_file_stat(&st, r.meta, store_.library());
         entries->emplace_back(spool_entry_name(r.meta), st);
       }
       std::string prefix = path + "/";

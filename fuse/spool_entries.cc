@@ -1,14 +1,17 @@
 #include "fuse/spool_entries.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "fuse/spool_devices.h"
 #include "library/spool_store.h"
 
 namespace vtape {
@@ -27,23 +30,57 @@ std::vector<std::pair<std::string, const SpoolFileRow*>> spool_directory_entries
   return out;
 }
 
-void spool_dir_stat(struct stat* st, int64_t mtime) {
+void spool_owner(const std::string& user, const TapeLibrary& library, uid_t* uid, gid_t* gid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  auto is_user = [&](const std::string& login) {
+    return getpwnam_r(login.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
+           spool_user_of_uid(found->pw_uid) == user;
+  };
+  std::string lower = user;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (is_user(lower) || is_user(user)) {
+    *uid = found->pw_uid;
+    *gid = found->pw_gid;
+    return;
+  }
+  // U1000: uid 1000, when that is what spool_user_of_uid calls it.
+  if (user.size() > 1 && user[0] == 'U' && user.find_first_not_of("0123456789", 1) == std::string::npos) {
+    auto n = static_cast<uid_t>(std::stoul(user.substr(1)));
+    if (spool_user_of_uid(n) == user) {
+      *uid = n;
+      *gid = getpwuid_r(n, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr ? found->pw_gid
+                                                                                          : library.group();
+      return;
+    }
+  }
+  *uid = library.owner();
+  *gid = library.group();
+}
+
+void spool_dir_stat(struct stat* st, int64_t mtime, const TapeLibrary& library) {
   std::memset(st, 0, sizeof *st);
   st->st_mode = S_IFDIR | 0755;
   st->st_nlink = 2;
-  st->st_uid = getuid();
-  st->st_gid = getgid();
+  st->st_uid = library.owner();
+  st->st_gid = library.group();
   st->st_mtim.tv_sec = static_cast<time_t>(mtime);
   st->st_atim = st->st_mtim;
   st->st_ctim = st->st_mtim;
 }
 
-void spool_file_stat(struct stat* st, const SpoolMetadata& m, mode_t mode) {
+void spool_user_dir_stat(struct stat* st, int64_t mtime, const std::string& user, const TapeLibrary& library) {
+  spool_dir_stat(st, mtime, library);
+  st->st_mode = S_IFDIR | kSpoolUserDirMode;
+  spool_owner(user, library, &st->st_uid, &st->st_gid);
+}
+
+void spool_file_stat(struct stat* st, const SpoolMetadata& m, const TapeLibrary& library) {
   std::memset(st, 0, sizeof *st);
-  st->st_mode = S_IFREG | mode;
+  st->st_mode = S_IFREG | kSpoolFileMode;
   st->st_nlink = 1;
-  st->st_uid = getuid();
-  st->st_gid = getgid();
+  spool_owner(m.owner, library, &st->st_uid, &st->st_gid);
   st->st_size = static_cast<off_t>(m.content_bytes);
   st->st_blocks = static_cast<blkcnt_t>((m.content_bytes + 511) / 512);
   st->st_blksize = 4096;
@@ -92,7 +129,7 @@ int SpoolContentFile::open(SpoolStore& store, const SpoolFileRow& row, const std
     return -spool_errno(s);
   }
   struct stat st {};
-  spool_file_stat(&st, row.meta, 0444);
+  spool_file_stat(&st, row.meta, store.library());
   *out = std::make_unique<SpoolContentFile>(std::move(content), st);
   return 0;
 }

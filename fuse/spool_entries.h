@@ -23,8 +23,22 @@ std::string spool_entry_name(const SpoolMetadata& m);
 // added where files of different owners would get the same name.
 std::vector<std::pair<std::string, const SpoolFileRow*>> spool_directory_entries(const std::vector<SpoolFileRow>& rows);
 
-void spool_dir_stat(struct stat* st, int64_t mtime);
-void spool_file_stat(struct stat* st, const SpoolMetadata& m, mode_t mode);
+class TapeLibrary;
+
+// The mount has default_permissions: these owners and modes are what the
+// kernel lets callers do.  A spool user's files and directories are the
+// uid that spool user is (spool_user_of_uid reversed: the login name, or
+// U and the number), else (a spool user who is nobody here) the library's
+// owner's.
+inline constexpr mode_t kSpoolFileMode = 0600;
+inline constexpr mode_t kSpoolUserDirMode = 0700;
+void spool_owner(const std::string& user, const TapeLibrary& library, uid_t* uid, gid_t* gid);
+// A directory that is nobody's in particular: the library's, open to all.
+void spool_dir_stat(struct stat* st, int64_t mtime, const TapeLibrary& library);
+// A spool user's directory (spool/USER/ and its queues).
+void spool_user_dir_stat(struct stat* st, int64_t mtime, const std::string& user, const TapeLibrary& library);
+// A spool file: its owner's, kSpoolFileMode.
+void spool_file_stat(struct stat* st, const SpoolMetadata& m, const TapeLibrary& library);
 
 // Extended attributes of a spool file, as the FUSE operations want them:
 // 0 or -errno.  "user.spool.NAME"; listxattr gives every name.

@@ -86,9 +86,9 @@ int SpoolView::getattr(const std::string& path, struct stat* st) {
   Target t;
   if (int e = resolve(path, &t); e != 0) return e;
   if (t.is_file) {
-    spool_file_stat(st, t.row.meta, 0444);
+    spool_file_stat(st, t.row.meta, store_.library());
   } else {
-    spool_dir_stat(st, mounted_at_);
+    spool_dir_stat(st, mounted_at_, store_.library());
     st->st_mode = S_IFDIR | 0555;
     st->st_nlink = 2 + t.subdirectories.size();
   }
@@ -101,12 +101,12 @@ int SpoolView::readdir(const std::string& path, std::vector<std::pair<std::strin
   if (t.is_file) return -ENOTDIR;
   struct stat st {};
   for (const auto& d : t.subdirectories) {
-    spool_dir_stat(&st, mounted_at_);
+    spool_dir_stat(&st, mounted_at_, store_.library());
     st.st_mode = S_IFDIR | 0555;
     entries->emplace_back(d, st);
   }
   for (const auto& [name, row] : spool_directory_entries(t.rows)) {
-    spool_file_stat(&st, row->meta, 0444);
+    spool_file_stat(&st, row->meta, store_.library());
     entries->emplace_back(name, st);
   }
   return 0;

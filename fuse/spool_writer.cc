@@ -119,7 +119,7 @@ struct stat SpoolWriter::stat() const {
   struct stat st {};
   SpoolMetadata m = meta_;
   m.content_bytes = size_;
-  spool_file_stat(&st, m, 0644);
+  spool_file_stat(&st, m, store_.library());
   return st;
 }
 

@@ -57,7 +57,8 @@ Status VtapeFs::start() {
     if (!s.is_ok()) fmt::print(stderr, "vtapefs: drive {}: cannot load {}: {}\n", n, volser, s.message());
   }
   reconcile_catalog();
-  return control_.start(library_->socket_path(), [this](const std::string& r) { return handle_control(r); });
+  return control_.start(
+      library_->socket_path(), [this](const std::string& r) { return handle_control(r); }, library_->file_mode());
 }
 
 void VtapeFs::reconcile_catalog() {

@@ -1,6 +1,11 @@
 #include "index/catalog.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <ctime>
 #include <string_view>
 #include <unordered_map>
@@ -147,6 +152,24 @@ FoundMember found_member(const FoundMemberView& v) {
   return m;
 }
 
+// Makes a missing catalog file before SQLite does, so that it gets the
+// read and write bits of its directory for owner and group and none for
+// others (0600 in a private library, 0660 in one shared with a group),
+// whatever the umask: the catalog lists other people's files.  SQLite
+// gives the -wal and -shm files the mode of the database file.
+Status create_catalog_file(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0) return Status::ok();  // SQLite names the problem
+  mode_t mode = st.st_mode & 0660;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return errno == EEXIST ? Status::ok() : Status::io_error(fmt::format("cannot create {}", path), errno);
+  int e = fchmod(fd, mode) == 0 ? 0 : errno;
+  ::close(fd);
+  return e == 0 ? Status::ok() : Status::io_error(fmt::format("cannot set the mode of {}", path), e);
+}
+
 }  // namespace
 
 std::string catalog_now() {
@@ -182,6 +205,7 @@ Status Catalog::prepare(const char* sql, sqlite3_stmt** stmt) {
 }
 
 Status Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out) {
+  VTAPE_RETURN_IF_ERROR(create_catalog_file(path));
   std::unique_ptr<Catalog> c(new Catalog());
   c->path_ = path;
   // No SQLite mutex: mu_ already serialises every use of the connection,
@@ -316,6 +340,8 @@ Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
     bind_int(m, 8, static_cast<int64_t>(member.data_offset));
     bind_text(m, 9, member.link_target);
     bind_blob(m, 10, reversed_member_name(member.path));
+    bind_int(m, 11, member.uid);
+    bind_int(m, 12, member.gid);
     if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
   }
   if (!f.record_crcs.empty()) {
@@ -517,6 +543,8 @@ Status Catalog::members(const std::string& volser, uint64_t file, std::vector<Ta
     m.mtime = column_int(s, 4);
     m.data_offset = static_cast<uint64_t>(column_int(s, 5));
     m.link_target = column_text(s, 6);
+    m.uid = column_int(s, 7);
+    m.gid = column_int(s, 8);
     out->push_back(std::move(m));
   }
   if (rc != SQLITE_DONE) return error("listing members");

@@ -1,12 +1,12 @@
 // The catalog's SQL schema and every statement, in one place (documented
-// column by column in man/vtape-catalog.5).  Version 4: the tables of 1, record
-// checksums (2), the spool (3), finding members by name (4).
+// column by column in man/vtape-catalog.5).  Version 5: the tables of 1, record
+// checksums (2), the spool (3), finding members by name (4), members' owners (5).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -125,6 +125,13 @@ ALTER TABLE members ADD COLUMN name_rev BLOB NOT NULL DEFAULT x'';
 UPDATE members SET name_rev = vtape_name_rev(path);
 CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind, path, size, mtime);
 )sql",
+    // 4 -> 5: the owner and group a member was archived with (numeric ids
+    // from its header), so that saved/ shows it as theirs.  -1: unknown
+    // (members cataloged before), shown as the library's.
+    R"sql(
+ALTER TABLE members ADD COLUMN uid INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE members ADD COLUMN gid INTEGER NOT NULL DEFAULT -1;
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -152,8 +159,8 @@ INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smalle
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
 )sql";
 inline constexpr const char* kInsertMember = R"sql(
-INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev, uid, gid)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 )sql";
 inline constexpr const char* kInsertEvent =
     "INSERT INTO events (at, volser, drive, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -171,7 +178,7 @@ SELECT file_number, first_block, records, bytes, smallest_record, largest_record
 FROM tape_files f WHERE volser = ?1 ORDER BY file_number
 )sql";
 inline constexpr const char* kSelectMembers = R"sql(
-SELECT kind, path, size, mode, mtime, data_offset, link_target
+SELECT kind, path, size, mode, mtime, data_offset, link_target, uid, gid
 FROM members WHERE volser = ?1 AND file_number = ?2 ORDER BY id
 )sql";
 // A search (Catalog::find, find_pattern), put together by find_statement()

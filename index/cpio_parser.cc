@@ -74,16 +74,18 @@ void CpioParser::on_bytes(std::span<const uint8_t> b) {
 
 void CpioParser::on_header(std::span<const uint8_t> rest) {
   current_ = TapeMember{};
-  uint64_t mode = 0, mtime = 0, size = 0, namesize = 0;
+  uint64_t mode = 0, uid = 0, gid = 0, mtime = 0, size = 0, namesize = 0;
   bool ok = true;
   if (flavor_ == Flavor::kNewc) {
     // 13 fields of 8 hex digits after the magic.
     auto field = [&](int i) { return rest.subspan(static_cast<size_t>(i) * 8, 8); };
-    ok = parse_number(field(1), 16, &mode) && parse_number(field(5), 16, &mtime) &&
+    ok = parse_number(field(1), 16, &mode) && parse_number(field(2), 16, &uid) && parse_number(field(3), 16, &gid) &&
+         parse_number(field(5), 16, &mtime) &&
          parse_number(field(6), 16, &size) && parse_number(field(11), 16, &namesize);
   } else if (flavor_ == Flavor::kOdc) {
     // dev ino mode uid gid nlink rdev (6 each), mtime (11), namesize (6), filesize (11)
-    ok = parse_number(rest.subspan(12, 6), 8, &mode) && parse_number(rest.subspan(42, 11), 8, &mtime) &&
+    ok = parse_number(rest.subspan(12, 6), 8, &mode) && parse_number(rest.subspan(18, 6), 8, &uid) &&
+         parse_number(rest.subspan(24, 6), 8, &gid) && parse_number(rest.subspan(42, 11), 8, &mtime) &&
          parse_number(rest.subspan(53, 6), 8, &namesize) && parse_number(rest.subspan(59, 11), 8, &size);
   } else {
     std::vector<uint8_t> h(magic_tail_);
@@ -94,6 +96,8 @@ void CpioParser::on_header(std::span<const uint8_t> rest) {
     };
     // words after magic: dev ino mode uid gid nlink rdev mtime[2] namesize filesize[2]
     mode = u16(2);
+    uid = u16(3);
+    gid = u16(4);
     mtime = u16(7) << 16 | u16(8);
     namesize = u16(9);
     size = u16(10) << 16 | u16(11);
@@ -104,6 +108,8 @@ void CpioParser::on_header(std::span<const uint8_t> rest) {
   }
   current_.mode = static_cast<uint32_t>(mode & 07777);
   current_.mtime = static_cast<int64_t>(mtime);
+  current_.uid = static_cast<int64_t>(uid & 0xffffffff);
+  current_.gid = static_cast<int64_t>(gid & 0xffffffff);
   current_.size = size;
   uint32_t type = static_cast<uint32_t>(mode) & 0170000;
   current_.kind = type == 0100000 ? "file" : type == 0040000 ? "directory" : type == 0120000 ? "symlink" : "other";

@@ -20,6 +20,8 @@ struct TapeMember {
   int64_t mtime = 0;         // seconds since the epoch, 0 when unknown
   uint64_t data_offset = 0;  // where its data starts in the tape file's byte stream
   std::string link_target;
+  int64_t uid = -1;          // owner and group as archived; -1 when unknown
+  int64_t gid = -1;
 };
 
 // Everything learnt about one tape file from its records.

@@ -93,6 +93,8 @@ void TarParser::on_extension(std::span<const uint8_t> data) {
         if (key == "linkpath") pax_link_ = value;
         if (key == "size") pax_size_ = std::strtoull(value.c_str(), nullptr, 10);
         if (key == "mtime") pax_mtime_ = std::strtoll(value.c_str(), nullptr, 10);
+        if (key == "uid") pax_uid_ = std::strtoll(value.c_str(), nullptr, 10);
+        if (key == "gid") pax_gid_ = std::strtoll(value.c_str(), nullptr, 10);
       }
       pos += len;
     }
@@ -141,6 +143,8 @@ void TarParser::on_header(std::span<const uint8_t> h) {
   m.size = pax_size_.value_or(size);
   m.mode = static_cast<uint32_t>(numeric_field(h.subspan(100, 8)) & 07777);
   m.mtime = pax_mtime_.value_or(static_cast<int64_t>(numeric_field(h.subspan(136, 12))));
+  m.uid = pax_uid_.value_or(static_cast<int64_t>(numeric_field(h.subspan(108, 8)) & 0xffffffff));
+  m.gid = pax_gid_.value_or(static_cast<int64_t>(numeric_field(h.subspan(116, 8)) & 0xffffffff));
   m.data_offset = at + kBlock;
   m.link_target = !long_link_.empty() ? long_link_ : !pax_link_.empty() ? pax_link_ : string_field(h.subspan(157, 100));
   switch (type) {
@@ -161,6 +165,8 @@ void TarParser::on_header(std::span<const uint8_t> h) {
   pax_link_.clear();
   pax_size_.reset();
   pax_mtime_.reset();
+  pax_uid_.reset();
+  pax_gid_.reset();
   bool has_data = type != '1' && type != '2' && type != '3' && type != '4' && type != '5' && type != '6';
   skip(has_data ? round_up(data_size) : 0);
   expect(kBlock);

@@ -28,6 +28,7 @@ class TarParser : public StreamParser {
   std::string long_name_, long_link_, pax_path_, pax_link_;
   std::optional<uint64_t> pax_size_;
   std::optional<int64_t> pax_mtime_;
+  std::optional<int64_t> pax_uid_, pax_gid_;
 };
 
 }  // namespace vtape

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -16,7 +17,7 @@
 
 namespace vtape {
 
-Status ControlServer::start(const std::string& socket_path, Handler handler) {
+Status ControlServer::start(const std::string& socket_path, Handler handler, mode_t mode) {
   path_ = socket_path;
   handler_ = std::move(handler);
   std::string ignored;
@@ -32,7 +33,8 @@ Status ControlServer::start(const std::string& socket_path, Handler handler) {
   std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
   listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return Status::io_error("socket", errno);
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listen_fd_, 8) != 0) {
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || chmod(socket_path.c_str(), mode) != 0 ||
+      listen(listen_fd_, 8) != 0) {
     return Status::io_error(fmt::format("cannot listen on {}", socket_path), errno);
   }
   if (pipe2(stop_pipe_, O_CLOEXEC) != 0) return Status::io_error("pipe", errno);

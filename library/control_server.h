@@ -3,6 +3,8 @@
 // handler.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <string>
 #include <thread>
@@ -19,7 +21,8 @@ class ControlServer {
   ~ControlServer() { stop(); }
   // Binds the socket (refusing when another daemon answers on it) and starts
   // the thread.
-  Status start(const std::string& socket_path, Handler handler);
+  // The socket gets exactly `mode` (the library's file mode) before it listens.
+  Status start(const std::string& socket_path, Handler handler, mode_t mode);
   void stop();
 
  private:

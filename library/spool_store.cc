@@ -18,7 +18,8 @@ namespace vtape {
 
 SpoolLock::SpoolLock(const TapeLibrary& library) {
   std::string path = library.dir() + "/spool.lock";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Read only: flock needs no more, so the library's group can lock it too.
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, library.file_mode());
   if (fd_ < 0) {
     status_ = Status::io_error(fmt::format("cannot open {}", path), errno);
     return;

@@ -1,6 +1,7 @@
 #include "library/tape_library.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,10 +46,50 @@ std::string extension_of(Format f) {
   return ".tap";
 }
 
-Status make_dirs(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::io_error(fmt::format("cannot create {}", dir), ec.value());
+Status resolve_group(const std::string& name, gid_t* out) {
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+    *out = found->gr_gid;
+    return Status::ok();
+  }
+  if (!name.empty() && name.size() < 10 && name.find_first_not_of("0123456789") == std::string::npos) {
+    *out = static_cast<gid_t>(std::stoul(name));
+    return Status::ok();
+  }
+  return Status::invalid_argument(fmt::format("there is no group '{}'", name));
+}
+
+// Makes the directory `dir` (if missing) with exactly `mode`, whatever the
+// umask; `group`, when given, becomes its group first.
+Status make_dir(const std::string& dir, mode_t mode, std::optional<gid_t> group) {
+  if (mkdir(dir.c_str(), 0700) != 0) {
+    if (errno != EEXIST) return Status::io_error(fmt::format("cannot create {}", dir), errno);
+  }
+  if (group && chown(dir.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    return Status::io_error(fmt::format("cannot give {} to group {}", dir, *group), errno);
+  }
+  if (chmod(dir.c_str(), mode) != 0) return Status::io_error(fmt::format("cannot set the mode of {}", dir), errno);
+  return Status::ok();
+}
+
+// A library directory must be a directory nobody else can write (they
+// could replace its cartridges, or plant links where it creates files).
+// One that others can read or enter (made by an older vtapefs) is closed
+// when it is ours.
+Status check_library_dir(const std::string& dir, struct stat* st) {
+  if (stat(dir.c_str(), st) != 0) return Status::io_error(fmt::format("cannot read {}", dir), errno);
+  if (!S_ISDIR(st->st_mode)) return Status::invalid_argument(fmt::format("{} is not a directory", dir));
+  if ((st->st_mode & S_IWOTH) != 0) {
+    return Status::invalid_argument(fmt::format(
+        "the library directory {} is writable by others (mode {:04o}); it is not used until only its owner "
+        "and group can write it (chmod o-w {})",
+        dir, st->st_mode & 07777, dir));
+  }
+  if ((st->st_mode & S_IRWXO) != 0 && st->st_uid == geteuid() && chmod(dir.c_str(), st->st_mode & 07770) == 0) {
+    st->st_mode &= ~static_cast<mode_t>(S_IRWXO);
+  }
   return Status::ok();
 }
 
@@ -65,10 +106,17 @@ std::optional<std::string> normalize_volser(const std::string& text) {
   return out;
 }
 
-Status write_file_atomically(const std::string& path, const std::string& content) {
+Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A new file, never one that is there (left over, or planted as a link).
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return Status::io_error(fmt::format("cannot create {}", tmp), errno);
+  if (fchmod(fd, mode) != 0) {  // exactly `mode`, whatever the umask
+    int e = errno;
+    ::close(fd);
+    return Status::io_error(fmt::format("cannot set the mode of {}", tmp), e);
+  }
   size_t done = 0;
   while (done < content.size()) {
     ssize_t w = ::write(fd, content.data() + done, content.size() - done);
@@ -93,14 +141,46 @@ std::string TapeLibrary::default_dir() {
   return std::string(home != nullptr ? home : "/root") + "/.local/share/vtapefs";
 }
 
-Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<TapeLibrary>* out) {
+Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<TapeLibrary>* out,
+                         const std::string& group_name) {
   std::error_code ec;
   std::string abs = fs::absolute(dir, ec).lexically_normal().string();
   if (!abs.empty() && abs.size() > 1 && abs.back() == '/') abs.pop_back();
   bool fresh = !fs::exists(abs + "/cartridges");
   if (fresh && !create) return Status::not_found(fmt::format("{} is not a vtapefs library", abs));
+  std::optional<gid_t> group;
+  if (!group_name.empty()) {
+    gid_t g = 0;
+    VTAPE_RETURN_IF_ERROR(resolve_group(group_name, &g));
+    group = g;
+  }
+  if (fresh) {
+    // Its parents like mkdir -p; the library itself only for its owner (and group).
+    fs::create_directories(fs::path(abs).parent_path(), ec);
+    if (ec) return Status::io_error(fmt::format("cannot create {}", fs::path(abs).parent_path().string()), ec.value());
+    // A directory that is there already is checked before it is made
+    // private: --library /tmp is refused, not closed.
+    struct stat before {};
+    if (stat(abs.c_str(), &before) == 0) VTAPE_RETURN_IF_ERROR(check_library_dir(abs, &before));
+    VTAPE_RETURN_IF_ERROR(make_dir(abs, group ? 02770 : 0700, group));
+  }
+  struct stat st {};
+  VTAPE_RETURN_IF_ERROR(check_library_dir(abs, &st));
+  if (group && (st.st_gid != *group || (st.st_mode & S_IRWXG) != S_IRWXG)) {
+    return Status::invalid_argument(
+        fmt::format("the library {} is not shared with group {} (its group is {}, mode {:04o}); to share it: "
+                    "chgrp -R {} {} && chmod -R g+rwX {} && chmod g+s {} {}/cartridges",
+                    abs, group_name, st.st_gid, st.st_mode & 07777, group_name, abs, abs, abs, abs));
+  }
   std::unique_ptr<TapeLibrary> lib(new TapeLibrary(abs));
-  VTAPE_RETURN_IF_ERROR(make_dirs(lib->cartridges_dir()));
+  lib->owner_ = st.st_uid;
+  lib->group_ = st.st_gid;
+  lib->file_mode_ = st.st_mode & 0660;
+  if (!fs::exists(lib->cartridges_dir())) {
+    VTAPE_RETURN_IF_ERROR(make_dir(lib->cartridges_dir(), st.st_mode & 02770, std::nullopt));
+  }
+  struct stat cartridges {};
+  VTAPE_RETURN_IF_ERROR(check_library_dir(lib->cartridges_dir(), &cartridges));
   if (fresh) {
     Cartridge scratch;
     VTAPE_RETURN_IF_ERROR(lib->create_cartridge(kDefaultScratchVolser, Format::kSimh, kDefaultCapacity, &scratch));
@@ -113,7 +193,7 @@ Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<Ta
 Status TapeLibrary::save_cartridge(const Cartridge& c) {
   std::string text = fmt::format("format {}\ncapacity {}\nprotected {}\ncreated {}\n", format_name(c.format),
                                  c.capacity, c.write_protected ? 1 : 0, c.created);
-  return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text);
+  return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_);
 }
 
 Status TapeLibrary::load_cartridge_file(const std::string& volser, Cartridge* out) const {
@@ -166,9 +246,21 @@ Status TapeLibrary::create_cartridge(const std::string& volser_text, Format form
   c.image_path = cartridges_dir() + "/" + c.volser + extension_of(format);
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(TapeImage::create(c.image_path, format, WriteOptions{}, /*overwrite=*/false, &image));
+  VTAPE_RETURN_IF_ERROR(adopt_file(c.image_path));
   VTAPE_RETURN_IF_ERROR(image->sync());
   VTAPE_RETURN_IF_ERROR(save_cartridge(c));
   *out = c;
+  return Status::ok();
+}
+
+Status TapeLibrary::adopt_file(const std::string& path) const {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return Status::io_error(fmt::format("cannot read {}", path), errno);
+  if (!S_ISREG(st.st_mode)) return Status::invalid_argument(fmt::format("{} is not a regular file", path));
+  if (st.st_gid != group_ && chown(path.c_str(), static_cast<uid_t>(-1), group_) != 0) {
+    return Status::io_error(fmt::format("cannot give {} to group {}", path, group_), errno);
+  }
+  if (chmod(path.c_str(), file_mode_) != 0) return Status::io_error(fmt::format("cannot set the mode of {}", path), errno);
   return Status::ok();
 }
 
@@ -221,7 +313,7 @@ Status TapeLibrary::set_loaded(int drive, const std::optional<std::string>& vols
   }
   std::string text;
   for (const auto& [d, v] : current) text += fmt::format("{} {}\n", d, v);
-  return write_file_atomically(dir_ + "/drives.state", text);
+  return write_file_atomically(dir_ + "/drives.state", text, file_mode_);
 }
 
 }  // namespace vtape

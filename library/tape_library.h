@@ -10,7 +10,17 @@
 //   DIR/vtapefs.sock                 the running daemon's control socket
 //   DIR/catalog.db                   the SQLite catalog (man/vtape-catalog.5)
 // Metadata files are replaced atomically (write, fsync, rename).
+//
+// Access: the directory is the record of who may use the library.  It is
+// made 0700 (only its owner), or 02770 with a group (--group G: the group
+// that may use it; the setgid bit gives every new file that group).  Every
+// file made in it gets the directory's read and write bits for owner and
+// group, never any for others (0600, or 0660 with a group): the images,
+// the catalog and the spool cartridge hold other people's files.  A
+// library directory that others can write is refused.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <map>
@@ -41,7 +51,10 @@ class TapeLibrary {
  public:
   // Opens (and with create, makes) a library directory.  A library made here
   // gets a scratch cartridge loaded in drive 0, so a first run needs no set-up.
-  static Status open(const std::string& dir, bool create, std::unique_ptr<TapeLibrary>* out);
+  // `group` (a name or number): a library made here is shared with it; an
+  // existing library must already be.
+  static Status open(const std::string& dir, bool create, std::unique_ptr<TapeLibrary>* out,
+                     const std::string& group = "");
   // $VTAPE_LIBRARY, else ~/.local/share/vtapefs.
   static std::string default_dir();
 
@@ -49,6 +62,14 @@ class TapeLibrary {
   std::string socket_path() const { return dir_ + "/vtapefs.sock"; }
   std::string cartridges_dir() const { return dir_ + "/cartridges"; }
   std::string catalog_path() const { return dir_ + "/catalog.db"; }
+  // Who the library belongs to (the directory's owner and group), and the
+  // mode of its files: 0600, or 0660 when it is shared with its group.
+  uid_t owner() const { return owner_; }
+  gid_t group() const { return group_; }
+  mode_t file_mode() const { return file_mode_; }
+  // Gives a file put into the library (made, copied or moved in) the
+  // library's mode and group.
+  Status adopt_file(const std::string& path) const;
 
   Status create_cartridge(const std::string& volser, Format format, uint64_t capacity, Cartridge* out);
   Status find(const std::string& volser, Cartridge* out) const;
@@ -65,12 +86,16 @@ class TapeLibrary {
   Status load_cartridge_file(const std::string& volser, Cartridge* out) const;
 
   std::string dir_;
+  uid_t owner_ = 0;
+  gid_t group_ = 0;
+  mode_t file_mode_ = 0600;
   mutable std::mutex mu_;  // serialises metadata file updates within one process
 };
 
 // VOLSER rules: 1 to 6 characters A-Z, 0-9; lower case is taken as upper.
 std::optional<std::string> normalize_volser(const std::string& text);
-// Writes `content` to `path` atomically (temporary file, fsync, rename).
-Status write_file_atomically(const std::string& path, const std::string& content);
+// Writes `content` to `path` atomically (temporary file, fsync, rename),
+// the new file with exactly `mode`.
+Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode);
 
 }  // namespace vtape

@@ -201,3 +201,69 @@ bool MountedVtapefs::remount(const std::string& extra_args) {
 }
 
 }  // namespace vtape::testing
+
+#include <pwd.h>
+
+#include <atomic>
+#include <cctype>
+
+namespace vtape::testing {
+
+namespace {
+
+// "vt" + tag + 5 digits: unique among this run's tests (process id and a
+// counter), tried again with the next number when the name is taken.
+std::string next_account_name(char tag) {
+  static std::atomic<unsigned> counter{0};
+  unsigned n = (static_cast<unsigned>(getpid()) * 16 + counter++) % 100000;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "vt%c%05u", tag, n);
+  return buf;
+}
+
+}  // namespace
+
+TestUser::TestUser(char tag, const std::string& groups) {
+  for (int attempt = 0; attempt < 20 && name_.empty(); ++attempt) {
+    std::string name = next_account_name(tag);
+    std::string cmd = "useradd -M -s /bin/sh " + (groups.empty() ? "" : "-G " + shell_quote(groups) + " ") +
+                      shell_quote(name);
+    if (run_command(cmd).exit_code != 0) continue;
+    passwd* pw = getpwnam(name.c_str());
+    if (pw == nullptr) continue;
+    name_ = name;
+    uid_ = pw->pw_uid;
+  }
+}
+
+TestUser::~TestUser() {
+  if (!name_.empty()) run_command("userdel " + shell_quote(name_));
+}
+
+std::string TestUser::spool_user() const {
+  std::string out = name_;
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+CommandResult TestUser::run(const std::string& command_line) const {
+  return run_command("runuser -u " + shell_quote(name_) + " -- /bin/sh -c " + shell_quote(command_line));
+}
+
+TestGroup::TestGroup() {
+  for (int attempt = 0; attempt < 20 && name_.empty(); ++attempt) {
+    std::string name = next_account_name('g');
+    if (run_command("groupadd " + shell_quote(name)).exit_code == 0) name_ = name;
+  }
+}
+
+TestGroup::~TestGroup() {
+  if (!name_.empty()) run_command("groupdel " + shell_quote(name_));
+}
+
+void open_to_other_users(const MountedVtapefs& m) {
+  std::filesystem::permissions(std::filesystem::path(m.mount_point()).parent_path(),
+                               std::filesystem::perms(0755));
+}
+
+}  // namespace vtape::testing

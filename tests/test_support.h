@@ -102,3 +102,49 @@ class MountedVtapefs {
 };
 
 }  // namespace vtape::testing
+
+namespace vtape::testing {
+
+// A Linux user made with useradd for one test and removed (with its group)
+// by userdel in the destructor.  The name is unique across the tests
+// running in parallel and at most 8 letters and digits, so it is also a
+// spool user id (upper case).  `groups`: supplementary groups, comma-separated.
+class TestUser {
+ public:
+  explicit TestUser(char tag, const std::string& groups = "");
+  ~TestUser();
+  TestUser(const TestUser&) = delete;
+  TestUser& operator=(const TestUser&) = delete;
+
+  bool ok() const { return !name_.empty(); }
+  const std::string& name() const { return name_; }
+  std::string spool_user() const;  // NAME in upper case
+  uid_t uid() const { return uid_; }
+  // Runs a shell command line as this user (runuser), captured like run_command.
+  CommandResult run(const std::string& command_line) const;
+
+ private:
+  std::string name_;
+  uid_t uid_ = 0;
+};
+
+// A group made with groupadd for one test, removed in the destructor.
+class TestGroup {
+ public:
+  TestGroup();
+  ~TestGroup();
+  TestGroup(const TestGroup&) = delete;
+  TestGroup& operator=(const TestGroup&) = delete;
+  bool ok() const { return !name_.empty(); }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+// Lets other users reach the mount point of `m` (and see its library's
+// directory, whose own mode then decides): the test's private temporary
+// directory that holds both is opened (0755).
+void open_to_other_users(const MountedVtapefs& m);
+
+}  // namespace vtape::testing

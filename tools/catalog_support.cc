@@ -20,14 +20,16 @@ std::string library_dir_option(const CommandLine& cl) {
 
 bool open_existing_catalog(const std::string& command, const std::string& dir, std::unique_ptr<Catalog>* out) {
   std::string path = dir + "/catalog.db";
+  // Opened as a library first: not a library, or one others can write, is refused.
+  std::unique_ptr<TapeLibrary> library;
+  if (Status s = TapeLibrary::open(dir, /*create=*/false, &library); !s.is_ok()) {
+    failure(command, s.message());
+    return false;
+  }
   if (access(path.c_str(), F_OK) != 0) {
-    if (access((dir + "/cartridges").c_str(), F_OK) != 0) {
-      failure(command, fmt::format("{} is not a vtapefs library", dir));
-    } else {
-      failure(command, fmt::format("{} has no catalog yet; vtapefs makes it when it mounts the library, "
-                                   "'vtape index rebuild' makes it from the cartridges",
-                                   dir));
-    }
+    failure(command, fmt::format("{} has no catalog yet; vtapefs makes it when it mounts the library, "
+                                 "'vtape index rebuild' makes it from the cartridges",
+                                 dir));
     return false;
   }
   Status s = Catalog::open(path, out);

@@ -51,7 +51,7 @@ constexpr const char* kHelp =
 Status copy_file(const std::string& from, const std::string& to, uint64_t size) {
   int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) return Status::io_error(fmt::format("cannot open {}", from), errno);
-  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);  // the library widens it
   if (out < 0) {
     int e = errno;
     ::close(in);
@@ -210,9 +210,15 @@ bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, con
     failure("import", fmt::format("{}: {}", path, s.message()));
     return false;
   }
+  // A moved image keeps the mode it had outside: it gets the library's.
+  if (Status s = lib.adopt_file(target); !s.is_ok()) {
+    failure("import", fmt::format("{}: {}", path, s.message()));
+    return false;
+  }
   std::string description = fmt::format("format {}\ncapacity {}\nprotected {}\ncreated {}\n", format_name(format),
                                         capacity, is_protected ? 1 : 0, catalog_now());
-  if (Status s = write_file_atomically(lib.cartridges_dir() + "/" + *volser + ".cartridge", description);
+  if (Status s = write_file_atomically(lib.cartridges_dir() + "/" + *volser + ".cartridge", description,
+                                      lib.file_mode());
       !s.is_ok()) {
     if (!o.move) ::unlink(target.c_str());
     failure("import", fmt::format("{}: {}", path, s.message()));

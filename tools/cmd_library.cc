@@ -20,7 +20,7 @@ namespace {
 bool open_library(const std::string& command, const CommandLine& cl, bool create,
                   std::unique_ptr<TapeLibrary>* lib) {
   std::string dir = cl.value("--library").value_or(TapeLibrary::default_dir());
-  Status s = TapeLibrary::open(dir, create, lib);
+  Status s = TapeLibrary::open(dir, create, lib, cl.value("--group").value_or(""));  // only vtape new has --group
   if (!s.is_ok()) {
     failure(command, s.message());
     return false;
@@ -52,11 +52,14 @@ std::optional<int> drive_number(const std::string& text) {
 }  // namespace
 
 int run_new(const Args& args) {
-  constexpr const char* kUsage = "vtape new VOLSER [--format simh|mtd|aws|het|e11] [--capacity SIZE] [--library DIR]";
+  constexpr const char* kUsage =
+      "vtape new VOLSER [--format simh|mtd|aws|het|e11] [--capacity SIZE] [--library DIR] [--group G]";
   CommandLine cl;
-  cl.option("--format").option("--capacity");
+  cl.option("--format").option("--capacity").option("--group");
   if (int rc = parse("new", args, kUsage,
-                     "Creates an empty cartridge (a tape image) in the library. SIZE takes K, M, G.\n", 1, cl);
+                     "Creates an empty cartridge (a tape image) in the library. SIZE takes K, M, G.\n"
+                     "A library made here is only its owner's (0700), or shared with group G (02770).\n",
+                     1, cl);
       rc >= 0) {
     return rc;
   }
