@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -952,30 +953,24 @@ TEST(CatalogFailures, AFailedCommitIsRepairedByTheNextMountAfterACrash) {
   EXPECT_EQ(vt.vtape("index check").exit_code, 0);
 }
 
-// Holds the catalog's write lock (BEGIN IMMEDIATE from python3) until
-// destroyed: a drive's commit waits on it.
+// Holds the catalog's write lock (BEGIN IMMEDIATE on a connection of its
+// own) until destroyed: a drive's commit waits on it.
 class CatalogWriteLock {
  public:
   explicit CatalogWriteLock(const std::string& db) {
-    write_text(dir_.file("lock.py"),
-               "import sqlite3, sys, time\n"
-               "c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
-               "c.execute('BEGIN IMMEDIATE')\n"
-               "open(sys.argv[2], 'w').close()\n"
-               "time.sleep(60)\n");
-    CommandResult r = run_command("python3 " + q(dir_.file("lock.py")) + " " + q(db) + " " +
-                                  q(dir_.file("locked")) + " >/dev/null 2>&1 & echo $!");
-    pid_ = std::atoi(r.out.c_str());
-    for (int i = 0; i < 400 && !fs::exists(dir_.file("locked")); ++i) usleep(25000);
+    if (sqlite3_open_v2(db.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+      held_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
   }
   ~CatalogWriteLock() {
-    if (pid_ > 0) kill(pid_, SIGKILL);
+    if (held_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
   }
-  bool held() const { return fs::exists(dir_.file("locked")); }
+  bool held() const { return held_; }
 
  private:
-  TempDir dir_;
-  pid_t pid_ = -1;
+  sqlite3* db_ = nullptr;
+  bool held_ = false;
 };
 
 // Two archives of the same shape: the same number of members of the same
