@@ -411,9 +411,21 @@ Status Catalog::set_label(const std::string& volser, const std::string& label_vo
   return Status::ok();
 }
 
-Status Catalog::set_write_pending(const std::string& volser) {
+Status Catalog::set_write_pending(const std::string& volser, bool* was_pending) {
   std::lock_guard lock(mu_);
+  *was_pending = false;
   sqlite3_stmt* s = nullptr;
+  {
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectVolumeWritePending, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      *was_pending = column_int(s, 0) != 0;
+    } else if (rc != SQLITE_DONE) {
+      return error("reading whether a volume is being written");
+    }
+  }
   VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeWritePending, &s));
   StatementScope scope(s);
   bind_text(s, 1, volser);

@@ -103,8 +103,9 @@ class Catalog {
   Status set_label(const std::string& volser, const std::string& label_volser, const std::string& owner);
   // A drive is about to change the volume's image: until replace_files
   // records the change, the volume is not to be trusted (VolumeRow::
-  // write_pending; a mount re-indexes it).
-  Status set_write_pending(const std::string& volser);
+  // write_pending; a mount re-indexes it).  *was_pending: it was set
+  // already, by a change nobody recorded since.
+  Status set_write_pending(const std::string& volser, bool* was_pending);
   Status add_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail);
   Status delete_volume(const std::string& volser);
 

@@ -24,8 +24,13 @@ void CatalogRecorder::record(std::span<const uint8_t> data) {
 
 Status CatalogRecorder::changing() {
   if (marked_pending_) return Status::ok();
-  VTAPE_RETURN_IF_ERROR(catalog_.set_write_pending(volser_));
+  bool was_pending = false;
+  VTAPE_RETURN_IF_ERROR(catalog_.set_write_pending(volser_, &was_pending));
   marked_pending_ = true;
+  // An earlier change was never recorded (a failed commit before the
+  // cartridge was unloaded and loaded again): the next commit indexes the
+  // whole image, or it would clear the mark over a tape file still missing.
+  if (was_pending) behind_ = true;
   return Status::ok();
 }
 

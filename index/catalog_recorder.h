@@ -59,7 +59,9 @@ class CatalogRecorder {
   bool mid_file_ = false;      // writing began after some records of this file
   bool has_objects_ = false;   // anything written since begin()
   bool marked_pending_ = false;  // write_pending set since the last commit
-  // A commit failed (a full disk, a damaged catalog): the tape files the
+  // A commit failed (a full disk, a damaged catalog), or the volume was
+  // write-pending already when this recorder first marked it (such a
+  // failure before the cartridge was last loaded): the tape files the
   // catalog missed are put in by the next commit, which indexes the whole
   // image again.
   bool behind_ = false;

@@ -150,6 +150,7 @@ UPDATE volumes SET last_written = ?2, image_size = ?3, write_pending = 0 WHERE v
 inline constexpr const char* kSetVolumeSize =
     "UPDATE volumes SET image_size = ?2, write_pending = 0 WHERE volser = ?1";
 inline constexpr const char* kSetVolumeWritePending = "UPDATE volumes SET write_pending = 1 WHERE volser = ?1";
+inline constexpr const char* kSelectVolumeWritePending = "SELECT write_pending FROM volumes WHERE volser = ?1";
 inline constexpr const char* kSetVolumeLabel = "UPDATE volumes SET label_volser = ?2, label_owner = ?3 WHERE volser = ?1";
 inline constexpr const char* kDeleteFilesFrom = "DELETE FROM tape_files WHERE volser = ?1 AND file_number >= ?2";
 inline constexpr const char* kDeleteMembersFrom = "DELETE FROM members WHERE volser = ?1 AND file_number >= ?2";

@@ -902,8 +902,12 @@ TEST(CatalogFailures, ACommitOnAFullDiskFailsCloseAndIsMadeUpForLater) {
   settle_drive(vt.drive(0));
   ASSERT_TRUE(daemon_alive(vt)) << vt.log();
 
-  // Space again; the user carries on with the next archive.
+  // Space again; the cartridge goes out and in again, and the user carries
+  // on with the next archive after the first.
   fs::remove(vt.library() + "/filler");
+  ASSERT_EQ(vt.vtape("unload 0").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 0 SCR001").exit_code, 0);
+  ASSERT_EQ(run_command("mt -f " + q(vt.drive(0)) + " eod").exit_code, 0);
   SourceTree t;
   tar_to(t, vt.drive(0));
   for (const char* name : {"f00000", "f19999", "nums"}) {
@@ -1069,6 +1073,11 @@ TEST(CatalogFailures, ATruncatedCatalogIsAnErrorNotTheEndOfTheDaemon) {
   EXPECT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_EQ(r.out, "3001\n") << describe(r);
   ASSERT_TRUE(daemon_alive(vt)) << vt.log();
+  // Writing needs the catalog: with it damaged, tar may be refused, but the
+  // daemon stays.
+  r = run_command("tar -cf " + q(vt.drive(0)) + " -C " + q(work.file("src")) + " .");
+  settle_drive(vt.drive(0));
+  ASSERT_TRUE(daemon_alive(vt)) << describe(r) << vt.log();
   EXPECT_EQ(vt.vtape("status").exit_code, 0);
 }
 

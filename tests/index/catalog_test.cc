@@ -179,9 +179,13 @@ TEST(CatalogOpen, AnOldCatalogGetsWritePendingAndTheMarkIsClearedByTheCommit) {
   EXPECT_EQ(v.image_size, 77u);
   EXPECT_EQ(v.file_number_end, 0u);
 
-  ASSERT_TRUE(c->set_write_pending("OLD001").is_ok());
+  bool was_pending = true;
+  ASSERT_TRUE(c->set_write_pending("OLD001", &was_pending).is_ok());
+  EXPECT_FALSE(was_pending);
   ASSERT_TRUE(c->volume("OLD001", &v, &found).is_ok());
   EXPECT_TRUE(v.write_pending);
+  ASSERT_TRUE(c->set_write_pending("OLD001", &was_pending).is_ok());
+  EXPECT_TRUE(was_pending);
   ASSERT_TRUE(c->replace_files("OLD001", 0, {tape_file(0, {member("x")})}, 5000, "2024-01-02T03:04:05Z").is_ok());
   ASSERT_TRUE(c->volume("OLD001", &v, &found).is_ok());
   EXPECT_FALSE(v.write_pending);
