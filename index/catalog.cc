@@ -43,6 +43,8 @@ VolumeRow volume_from(sqlite3_stmt* s) {
   v.image_size = static_cast<uint64_t>(column_int(s, 9));
   v.tape_files = static_cast<uint64_t>(column_int(s, 10));
   v.bytes = static_cast<uint64_t>(column_int(s, 11));
+  v.write_pending = column_int(s, 12) != 0;
+  v.file_number_end = static_cast<uint64_t>(column_int(s, 13));
   return v;
 }
 
@@ -188,7 +190,11 @@ Catalog::~Catalog() {
 }
 
 Status Catalog::error(const char* what) {
-  return Status::io_error(fmt::format("{}: {}: {}", path_, what, sqlite3_errmsg(db_)), EIO);
+  std::string message = fmt::format("{}: {}: {}", path_, what, sqlite3_errmsg(db_));
+  // A full disk is ENOSPC for whoever waits on the catalog (a drive's
+  // close()); any other failure (a damaged file: SQLITE_CORRUPT, IOERR) EIO.
+  if (sqlite3_errcode(db_) == SQLITE_FULL) return Status::no_space(message);
+  return Status::io_error(message, EIO);
 }
 
 Status Catalog::prepare(const char* sql, sqlite3_stmt** stmt) {
@@ -217,17 +223,19 @@ Status Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out) {
   }
   sqlite3_busy_timeout(c->db_, 10000);
   if (register_catalog_functions(c->db_) != SQLITE_OK) return c->error("registering the catalog's SQL functions");
-  // mmap_size: pages are read from the file mapping instead of copied into
-  // SQLite's cache by pread; a search reads thousands of index pages (a
-  // tenth less CPU for a search of 100000 members).  cache_size (64 MiB at
-  // most, taken as used; SQLite's default is 2 MiB): a tape file's members
-  // go to random places of two indexes (path and reversed name), and with
-  // a small cache each transaction writes and reads back the same pages
-  // again and again (inserting 200000 members: 2.5 s of system time
-  // instead of 0.4 s).
+  // mmap_size=0: pages are read with pread, never from a file mapping.  A
+  // mapped catalog.db that something truncates (or a disk error under it)
+  // turns the next page read into SIGBUS, which kills the daemon and every
+  // drive with it; pread gives SQLITE_IOERR or SQLITE_CORRUPT, an error for
+  // that one call.  (The mapping saved about a tenth of the CPU time of a
+  // search of 100000 members.)  cache_size (64 MiB at most, taken as used;
+  // SQLite's default is 2 MiB): a tape file's members go to random places
+  // of two indexes (path and reversed name), and with a small cache each
+  // transaction writes and reads back the same pages again and again
+  // (inserting 200000 members: 2.5 s of system time instead of 0.4 s).
   if (sqlite3_exec(c->db_,
                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                   "PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;",
+                   "PRAGMA mmap_size=0; PRAGMA cache_size=-65536;",
                    nullptr, nullptr, nullptr) != SQLITE_OK) {
     return c->error("setting up the catalog");
   }
@@ -426,6 +434,28 @@ Status Catalog::set_label(const std::string& volser, const std::string& label_vo
   bind_text(s, 2, label_volser);
   bind_text(s, 3, owner);
   if (sqlite3_step(s) != SQLITE_DONE) return error("recording the volume label");
+  return Status::ok();
+}
+
+Status Catalog::set_write_pending(const std::string& volser, bool* was_pending) {
+  std::lock_guard lock(mu_);
+  *was_pending = false;
+  sqlite3_stmt* s = nullptr;
+  {
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectVolumeWritePending, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      *was_pending = column_int(s, 0) != 0;
+    } else if (rc != SQLITE_DONE) {
+      return error("reading whether a volume is being written");
+    }
+  }
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeWritePending, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("recording that a volume is being written");
   return Status::ok();
 }
 

@@ -36,6 +36,10 @@ struct VolumeRow {
   uint64_t image_size = 0;
   uint64_t tape_files = 0;  // derived
   uint64_t bytes = 0;       // derived
+  // A drive began changing the image and the catalog has not recorded the
+  // change (a crash, or a commit that failed, came in between).
+  bool write_pending = false;
+  uint64_t file_number_end = 0;  // derived: highest file number + 1 (tape_files when none is missing)
 };
 
 struct TapeFileRow {
@@ -97,6 +101,11 @@ class Catalog {
   Status replace_files(const std::string& volser, uint64_t from_file, const std::vector<CatalogedFile>& files,
                        uint64_t image_size, const std::string& written_at);
   Status set_label(const std::string& volser, const std::string& label_volser, const std::string& owner);
+  // A drive is about to change the volume's image: until replace_files
+  // records the change, the volume is not to be trusted (VolumeRow::
+  // write_pending; a mount re-indexes it).  *was_pending: it was set
+  // already, by a change nobody recorded since.
+  Status set_write_pending(const std::string& volser, bool* was_pending);
   Status add_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail);
   Status delete_volume(const std::string& volser);
 

@@ -22,7 +22,46 @@ void CatalogRecorder::record(std::span<const uint8_t> data) {
   if (!mid_file_) analyzer_.add_record(data);
 }
 
+Status CatalogRecorder::changing() {
+  if (marked_pending_) return Status::ok();
+  bool was_pending = false;
+  VTAPE_RETURN_IF_ERROR(catalog_.set_write_pending(volser_, &was_pending));
+  marked_pending_ = true;
+  // An earlier change was never recorded (a failed commit before the
+  // cartridge was unloaded and loaded again): the next commit indexes the
+  // whole image, or it would clear the mark over a tape file still missing.
+  if (was_pending) behind_ = true;
+  return Status::ok();
+}
+
 Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
+  Status s = behind_ ? reindex_volume(image_size) : record_file(closed, image_size);
+  if (!s.is_ok()) {
+    behind_ = true;
+    return s;
+  }
+  // replace_files cleared write_pending with the commit.
+  behind_ = false;
+  marked_pending_ = false;
+  return Status::ok();
+}
+
+Status CatalogRecorder::reindex_volume(uint64_t image_size) {
+  // The analysis of the current file is not needed: the image says it all.
+  (void)analyzer_.finish();
+  OpenOptions options;
+  options.format = format_;
+  std::unique_ptr<TapeImage> image;
+  VTAPE_RETURN_IF_ERROR(TapeImage::open(image_path_, options, &image));
+  VolumeIndex index;
+  VTAPE_RETURN_IF_ERROR(index_image(*image, /*salvage=*/true, &index));
+  VTAPE_RETURN_IF_ERROR(store_volume_index(catalog_, volser_, index, image_size));
+  return catalog_.add_event(volser_, drive_, "reconcile",
+                            fmt::format("indexed from the image after a failed catalog update: {} tape files",
+                                        index.files.size()));
+}
+
+Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
   CatalogedFile file;
   if (mid_file_) {
     // The file's first records went by before we were watching: read the
@@ -93,7 +132,14 @@ Status CatalogRecorder::erased(const TapePosition& at, uint64_t image_size) {
   active_ = false;
   if (at.block == 0) {
     // Nothing of file `at.file` is left: it and everything after it are gone.
-    VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, at.file, {}, image_size, catalog_now()));
+    Status s = behind_ ? reindex_volume(image_size)
+                       : catalog_.replace_files(volser_, at.file, {}, image_size, catalog_now());
+    if (!s.is_ok()) {
+      behind_ = true;
+      return s;
+    }
+    behind_ = false;
+    marked_pending_ = false;
     return catalog_.add_event(volser_, drive_, "erase", fmt::format("from file {}", at.file));
   }
   // Erased in the middle of a file: what is left of it is read back.

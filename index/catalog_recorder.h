@@ -28,6 +28,12 @@ class CatalogRecorder {
   bool active() const { return active_; }
   // Writing starts here (before the first record or filemark is written).
   void begin(const TapePosition& at);
+  // The drive is about to change the image (a record, a filemark, an
+  // erase): the volume is marked write-pending in the catalog first, once
+  // until the next commit, so that a crash before that commit leaves a mark
+  // the next mount sees.  An error means the catalog cannot follow the
+  // tape; the drive fails the call rather than write what it cannot record.
+  Status changing();
   void record(std::span<const uint8_t> data);
   // A filemark was written after the current file's records.  The image
   // must be synced first: a rescan reads it back.
@@ -40,6 +46,9 @@ class CatalogRecorder {
 
  private:
   Status commit(bool closed, uint64_t image_size);
+  Status record_file(bool closed, uint64_t image_size);
+  // After a failed commit: the catalog is indexed anew from the whole image.
+  Status reindex_volume(uint64_t image_size);
 
   Catalog& catalog_;
   std::string volser_;
@@ -49,6 +58,13 @@ class CatalogRecorder {
   bool active_ = false;
   bool mid_file_ = false;      // writing began after some records of this file
   bool has_objects_ = false;   // anything written since begin()
+  bool marked_pending_ = false;  // write_pending set since the last commit
+  // A commit failed (a full disk, a damaged catalog), or the volume was
+  // write-pending already when this recorder first marked it (such a
+  // failure before the cartridge was last loaded): the tape files the
+  // catalog missed are put in by the next commit, which indexes the whole
+  // image again.
+  bool behind_ = false;
   TapePosition start_;
   BackgroundAnalyzer analyzer_;
 };

@@ -1,12 +1,13 @@
 // The catalog's SQL schema and every statement, in one place (documented
-// column by column in man/vtape-catalog.5).  Version 5: the tables of 1, record
-// checksums (2), the spool (3), finding members by name (4), members' owners (5).
+// column by column in man/vtape-catalog.5).  Version 6: the tables of 1, record
+// checksums (2), the spool (3), finding members by name (4), members' owners
+// (5), writes the catalog has not caught up with (6).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -132,6 +133,16 @@ CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind,
 ALTER TABLE members ADD COLUMN uid INTEGER NOT NULL DEFAULT -1;
 ALTER TABLE members ADD COLUMN gid INTEGER NOT NULL DEFAULT -1;
 )sql",
+    // 5 -> 6: write_pending is 1 from the moment a drive starts changing a
+    // volume's image until the catalog has recorded the change; a mount
+    // re-indexes every volume that has it (a crash or a failed commit in
+    // between), as the image's size alone does not tell a rewrite of the
+    // same length from the tape the catalog describes.  An old catalog
+    // starts with 0: its volumes are checked as before (size, and tape
+    // files numbered without a gap).
+    R"sql(
+ALTER TABLE volumes ADD COLUMN write_pending INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -139,10 +150,14 @@ INSERT INTO volumes (volser, image_path, format, capacity, created, write_protec
 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (volser) DO UPDATE SET image_path = ?2, format = ?3, capacity = ?4, write_protected = ?6
 )sql";
+// Both end a pending write: the catalog now says what the image holds.
 inline constexpr const char* kSetVolumeWritten = R"sql(
-UPDATE volumes SET last_written = ?2, image_size = ?3 WHERE volser = ?1
+UPDATE volumes SET last_written = ?2, image_size = ?3, write_pending = 0 WHERE volser = ?1
 )sql";
-inline constexpr const char* kSetVolumeSize = "UPDATE volumes SET image_size = ?2 WHERE volser = ?1";
+inline constexpr const char* kSetVolumeSize =
+    "UPDATE volumes SET image_size = ?2, write_pending = 0 WHERE volser = ?1";
+inline constexpr const char* kSetVolumeWritePending = "UPDATE volumes SET write_pending = 1 WHERE volser = ?1";
+inline constexpr const char* kSelectVolumeWritePending = "SELECT write_pending FROM volumes WHERE volser = ?1";
 inline constexpr const char* kSetVolumeLabel = "UPDATE volumes SET label_volser = ?2, label_owner = ?3 WHERE volser = ?1";
 inline constexpr const char* kDeleteFilesFrom = "DELETE FROM tape_files WHERE volser = ?1 AND file_number >= ?2";
 inline constexpr const char* kDeleteMembersFrom = "DELETE FROM members WHERE volser = ?1 AND file_number >= ?2";
@@ -168,7 +183,9 @@ inline constexpr const char* kSelectVolumes = R"sql(
 SELECT v.volser, v.image_path, v.format, v.capacity, v.created, COALESCE(v.last_written, ''), v.write_protected,
        COALESCE(v.label_volser, ''), COALESCE(v.label_owner, ''), v.image_size,
        (SELECT COUNT(*) FROM tape_files f WHERE f.volser = v.volser),
-       (SELECT COALESCE(SUM(bytes), 0) FROM tape_files f WHERE f.volser = v.volser)
+       (SELECT COALESCE(SUM(bytes), 0) FROM tape_files f WHERE f.volser = v.volser),
+       v.write_pending,
+       (SELECT COALESCE(MAX(file_number) + 1, 0) FROM tape_files f WHERE f.volser = v.volser)
 FROM volumes v ORDER BY v.volser
 )sql";
 inline constexpr const char* kSelectFiles = R"sql(
@@ -201,7 +218,9 @@ inline constexpr const char* kSelectVolume = R"sql(
 SELECT v.volser, v.image_path, v.format, v.capacity, v.created, COALESCE(v.last_written, ''), v.write_protected,
        COALESCE(v.label_volser, ''), COALESCE(v.label_owner, ''), v.image_size,
        (SELECT COUNT(*) FROM tape_files f WHERE f.volser = v.volser),
-       (SELECT COALESCE(SUM(bytes), 0) FROM tape_files f WHERE f.volser = v.volser)
+       (SELECT COALESCE(SUM(bytes), 0) FROM tape_files f WHERE f.volser = v.volser),
+       v.write_pending,
+       (SELECT COALESCE(MAX(file_number) + 1, 0) FROM tape_files f WHERE f.volser = v.volser)
 FROM volumes v WHERE v.volser = ?1
 )sql";
 inline constexpr const char* kDeleteVolumeFiles = "DELETE FROM tape_files WHERE volser = ?1";

@@ -20,6 +20,12 @@ VolumeRow volume_row(const Cartridge& c) {
   return v;
 }
 
+bool catalog_row_is_current(const VolumeRow& v, uint64_t image_size) {
+  if (v.write_pending || v.image_size != image_size) return false;
+  if (image_size > 0 && v.tape_files == 0) return false;
+  return v.file_number_end == v.tape_files;
+}
+
 Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force) {
   VTAPE_RETURN_IF_ERROR(catalog.upsert_volume(volume_row(c)));
   struct stat st {};
@@ -33,7 +39,7 @@ Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force) 
     VolumeRow v;
     bool found = false;
     VTAPE_RETURN_IF_ERROR(catalog.volume(c.volser, &v, &found));
-    if (found && v.image_size == size && (size == 0 || v.tape_files > 0)) return Status::ok();
+    if (found && catalog_row_is_current(v, size)) return Status::ok();
   }
   OpenOptions options;
   options.format = c.format;

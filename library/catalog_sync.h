@@ -8,10 +8,17 @@
 
 namespace vtape {
 
-// Records the cartridge as a volume; indexes its image when the catalog
-// has never seen it, when the image size differs from what the catalog
-// recorded, or when `force`.
+// Records the cartridge as a volume; indexes its image when `force` or when
+// the catalog's row cannot be trusted (catalog_row_is_current).
 Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& cartridge, bool force);
+
+// Whether the catalog's row still describes an image of `image_size` bytes,
+// judged without reading the image (a mount checks every cartridge): the
+// catalog knows the volume, no write is pending on it (a drive started
+// changing the image and the catalog never recorded the change: a crash or
+// a failed commit), the size is the one recorded, and the tape files are
+// numbered 0 to N-1 without a gap (a tape file whose commit was lost).
+bool catalog_row_is_current(const VolumeRow& row, uint64_t image_size);
 
 // The catalog's volume row for a cartridge (without counts).
 VolumeRow volume_row(const Cartridge& cartridge);

@@ -62,16 +62,29 @@ void TapeDrive::catalog_begin_if_needed() {
   recorder_->begin(at);
 }
 
-void TapeDrive::catalog_stop() {
-  if (!recorder_ || !recorder_->active()) return;
-  if (Status s = recorder_->stop(image_->size()); !s.is_ok()) log_line("catalog: " + s.message());
+DriveError TapeDrive::catalog_error(const Status& s) {
+  log_line(fmt::format("drive {}: catalog: {}", number_, s.message()));
+  return s.code() == StatusCode::kNoSpace ? DriveError::kNoSpace : DriveError::kIo;
 }
 
-void TapeDrive::catalog_filemark() {
-  if (!recorder_) return;
+DriveError TapeDrive::catalog_changing() {
+  if (!recorder_) return DriveError::kNone;
+  if (Status s = recorder_->changing(); !s.is_ok()) return catalog_error(s);
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::catalog_stop() {
+  if (!recorder_ || !recorder_->active()) return DriveError::kNone;
+  if (Status s = recorder_->stop(image_->size()); !s.is_ok()) return catalog_error(s);
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::catalog_filemark() {
+  if (!recorder_) return DriveError::kNone;
   if (Status s = recorder_->filemark_written(image_->position(), image_->size()); !s.is_ok()) {
-    log_line("catalog: " + s.message());
+    return catalog_error(s);
   }
+  return DriveError::kNone;
 }
 
 // ---- cartridges -----------------------------------------------------------
@@ -152,7 +165,7 @@ Status TapeDrive::load(const Cartridge& cartridge) {
 DriveError TapeDrive::unload_locked() {
   if (!cartridge_) return DriveError::kNoMedium;
   DriveError e = write_filemark_if_writing();
-  catalog_stop();
+  if (DriveError c = catalog_stop(); e == DriveError::kNone) e = c;
   catalog_event("unload", fmt::format("drive {}", number_));
   recorder_.reset();
   Status s = close_image();
@@ -219,7 +232,7 @@ DriveError TapeDrive::open(const DriveOpenMode& mode) {
 DriveError TapeDrive::close_work() {
   if (!usable()) return DriveError::kNone;
   DriveError e = write_filemark_if_writing();
-  catalog_stop();
+  if (DriveError c = catalog_stop(); e == DriveError::kNone) e = c;
   // Close is a sync point; the guard comes off so the image at rest is a
   // plain image of its format.
   Status s = image_->sync();
@@ -246,8 +259,9 @@ DriveError TapeDrive::flush(uint64_t handle) {
   // returns.  This may be the close of a duplicate descriptor (dd dup2()s
   // its output): if writing goes on, write() steps back over it.
   if (writing_) {
-    DriveError e = write_filemark_if_writing();
-    provisional_filemark_ = e == DriveError::kNone;
+    bool written = false;
+    DriveError e = write_filemark_if_writing(&written);
+    provisional_filemark_ = written;
     return e;
   }
   if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
@@ -366,7 +380,7 @@ DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length) {
   if (writing_) {
     writing_ = false;
     if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
-    catalog_stop();
+    if (DriveError e = catalog_stop(); e != DriveError::kNone) return e;
   }
   if (block_size_ == 0) return read_one(buffer, length);
   return read_fixed(buffer, length);
@@ -416,7 +430,7 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
     writing_ = true;
     // The catalog goes on with the same tape file (read back when it is next
     // committed, as the start of it went by before this write).
-    catalog_stop();
+    if (DriveError e = catalog_stop(); e != DriveError::kNone) return e;
     catalog_begin_if_needed();
   }
   if (!writing_) {
@@ -429,6 +443,7 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
     if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
   }
   catalog_begin_if_needed();
+  if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
   size_t step = block_size_ != 0 ? block_size_ : data.size();
   for (size_t at = 0; at < data.size(); at += step) {
     auto record = data.subspan(at, std::min(step, data.size() - at));
@@ -456,29 +471,34 @@ DriveError TapeDrive::write_filemarks(int count) {
   if (!writing_) {
     if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
   }
-  // A filemark is a sync point: on disk, then in the catalog.
+  // A filemark is a sync point: on disk, then in the catalog.  Every
+  // filemark asked for is written; a catalog failure is reported after.
+  DriveError catalog = DriveError::kNone;
   for (int i = 0; i < count; ++i) {
     catalog_begin_if_needed();
+    if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
     if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
     if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
-    catalog_filemark();
+    if (DriveError e = catalog_filemark(); catalog == DriveError::kNone) catalog = e;
   }
   if (count == 0) {
     if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
   }
   writing_ = false;
   forget_read_state();
-  return DriveError::kNone;
+  return catalog;
 }
 
-DriveError TapeDrive::write_filemark_if_writing() {
+DriveError TapeDrive::write_filemark_if_writing(bool* written) {
+  if (written != nullptr) *written = false;
   if (!writing_ || !usable()) return DriveError::kNone;
   writing_ = false;
+  // The records before it marked the volume write-pending already.
   catalog_begin_if_needed();
   if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
   if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
-  catalog_filemark();
-  return DriveError::kNone;
+  if (written != nullptr) *written = true;
+  return catalog_filemark();
 }
 
 DriveError TapeDrive::rewind() {
@@ -580,7 +600,9 @@ DriveError TapeDrive::operation(int op, int count) {
       if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
     }
     writing_ = false;
-    if (op != MTWEOF && op != MTWEOFI) catalog_stop();
+    if (op != MTWEOF && op != MTWEOFI) {
+      if (DriveError e = catalog_stop(); e != DriveError::kNone) return e;
+    }
   }
   forget_read_state();
   early_warning_error_due_ = false;
@@ -618,12 +640,11 @@ DriveError TapeDrive::operation(int op, int count) {
     }
     case MTERASE: {
       if (DriveError e = check_writable(); e != DriveError::kNone) return e;
+      if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
       if (Status s = image_->erase_to_end(); !s.is_ok()) return fail_io(s);
       if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
       if (recorder_) {
-        if (Status s = recorder_->erased(image_->position(), image_->size()); !s.is_ok()) {
-          log_line("catalog: " + s.message());
-        }
+        if (Status s = recorder_->erased(image_->position(), image_->size()); !s.is_ok()) return catalog_error(s);
       }
       return DriveError::kNone;
     }

@@ -108,7 +108,9 @@ class TapeDrive {
  private:
   bool usable() const { return image_ != nullptr; }
   DriveError check_writable() const;
-  DriveError write_filemark_if_writing();
+  // *written: whether a filemark went on the tape (even when the catalog
+  // then failed to record the tape file it ends).
+  DriveError write_filemark_if_writing(bool* written = nullptr);
   DriveError write_filemarks(int count);
   DriveError rewind();
   DriveError space_files(int count);
@@ -128,11 +130,15 @@ class TapeDrive {
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
-  // Catalog upkeep; failures are logged and recorded as events, never
-  // turned into tape errors.
+  // Catalog upkeep.  A tape file the catalog cannot record (a full disk, a
+  // damaged catalog) is an error of the call that ends it, as st reports a
+  // failed flush: ENOSPC or EIO, from close() too.  The tape keeps what was
+  // written; the next commit indexes the whole image again.
   void catalog_begin_if_needed();
-  void catalog_stop();
-  void catalog_filemark();
+  DriveError catalog_changing();
+  DriveError catalog_stop();
+  DriveError catalog_filemark();
+  DriveError catalog_error(const Status& s);
   void catalog_event(const std::string& kind, const std::string& detail);
 
   const int number_;

@@ -264,6 +264,34 @@ TestGroup::~TestGroup() {
 void open_to_other_users(const MountedVtapefs& m) {
   std::filesystem::permissions(std::filesystem::path(m.mount_point()).parent_path(),
                                std::filesystem::perms(0755));
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+#include <cstring>
+
+namespace vtape::testing {
+
+MountedOnSmallDisk::MountedOnSmallDisk(const std::string& size, const std::string& extra_args) {
+  vt_.unmount();
+  std::filesystem::create_directories(vt_.library());
+  std::string options = "size=" + size;
+  if (mount("tmpfs", vt_.library().c_str(), "tmpfs", 0, options.c_str()) != 0) {
+    skip_reason_ = std::string("cannot mount a tmpfs (needs root): ") + std::strerror(errno);
+    return;
+  }
+  mounted_ = true;
+  started_ = vt_.remount(extra_args);
+}
+
+MountedOnSmallDisk::~MountedOnSmallDisk() {
+  vt_.unmount();
+  if (mounted_ && umount2(vt_.library().c_str(), 0) != 0) umount2(vt_.library().c_str(), MNT_DETACH);
+}
+
+uint64_t MountedOnSmallDisk::free_bytes() const {
+  struct statvfs s {};
+  if (statvfs(vt_.library().c_str(), &s) != 0) return 0;
+  return static_cast<uint64_t>(s.f_bavail) * s.f_frsize;
 }
 
 }  // namespace vtape::testing

@@ -147,4 +147,27 @@ class TestGroup {
 // directory that holds both is opened (0755).
 void open_to_other_users(const MountedVtapefs& m);
 
+// A MountedVtapefs whose library lives on a tmpfs of `size` (mount's size=
+// option, e.g. "48m"): for full-disk tests.  The tmpfs is unmounted after
+// the daemon, also when the test fails.  skip_reason() is set when no tmpfs
+// can be mounted (not root).
+class MountedOnSmallDisk {
+ public:
+  explicit MountedOnSmallDisk(const std::string& size, const std::string& extra_args = "");
+  ~MountedOnSmallDisk();
+  MountedOnSmallDisk(const MountedOnSmallDisk&) = delete;
+  MountedOnSmallDisk& operator=(const MountedOnSmallDisk&) = delete;
+  MountedVtapefs& vt() { return vt_; }
+  const std::string& skip_reason() const { return skip_reason_; }
+  bool started() const { return started_; }
+  // Free bytes on the tmpfs.
+  uint64_t free_bytes() const;
+
+ private:
+  MountedVtapefs vt_;
+  bool mounted_ = false;
+  bool started_ = false;
+  std::string skip_reason_;
+};
+
 }  // namespace vtape::testing

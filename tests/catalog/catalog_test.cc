@@ -7,6 +7,9 @@
 // drive 0 starts with the scratch cartridge SCR001).
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -16,8 +19,10 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "index/catalog_schema.h"
@@ -847,6 +852,233 @@ TEST(CatalogCommands, Sqlite3CanQueryTheCatalog) {
   r = run_command("sqlite3 " + db + " \"SELECT kind, count(*) > 0 FROM events GROUP BY kind ORDER BY kind\"");
   EXPECT_TRUE(contains(r.out, "load|1")) << r.out;
   EXPECT_TRUE(contains(r.out, "write|1")) << r.out;
+}
+
+
+// ---------------------------------------------------------------------------
+// A catalog that cannot follow: a full disk, a crash before the commit, a
+// damaged catalog.db (issue 13: "Nothing lost, nobody in")
+
+bool daemon_alive(const MountedVtapefs& vt) {
+  int status = 0;
+  return vt.pid() > 0 && waitpid(vt.pid(), &status, WNOHANG) == 0;
+}
+
+// `count` files of a few bytes each, named f00000 ... in dir/src.
+void make_small_files(const TempDir& dir, int count) {
+  fs::create_directories(dir.file("src"));
+  for (int i = 0; i < count; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "f%05d", i);
+    write_text(dir.file("src") + "/" + name, std::to_string(i) + "\n");
+  }
+}
+
+// tar of 20000 small files onto a library whose disk holds the image but not
+// the catalog's 20000 new members.  The commit fails; close() must say so
+// (tar fails), and once there is space again the catalog gets every member,
+// on the same mount and after a remount.
+TEST(CatalogFailures, ACommitOnAFullDiskFailsCloseAndIsMadeUpForLater) {
+  MountedOnSmallDisk disk("64m");
+  if (!disk.skip_reason().empty()) GTEST_SKIP() << disk.skip_reason();
+  ASSERT_TRUE(disk.started()) << disk.vt().error();
+  MountedVtapefs& vt = disk.vt();
+  TempDir work;
+  make_small_files(work, 20000);
+  CommandResult r = run_command("tar -cf " + q(work.file("a.tar")) + " -C " + q(work.file("src")) + " .");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  uint64_t archive = fs::file_size(work.file("a.tar"));
+  // Room for the image (its records and their framing) and 1 MiB more: not
+  // for the catalog's members (several MiB of pages).
+  uint64_t image = archive + archive / 10240 * 8 + 64;
+  uint64_t free = disk.free_bytes();
+  ASSERT_GT(free, image + (2 << 20)) << "the tmpfs is too small for the test";
+  write_file_bytes(vt.library() + "/filler", std::vector<uint8_t>(free - image - (1 << 20), 0xEE));
+
+  r = run_command("tar -cf " + q(vt.drive(0)) + " -C " + q(work.file("src")) + " .");
+  EXPECT_NE(r.exit_code, 0) << "tar was not told that its archive is not in the catalog\n" << describe(r)
+                            << vt.log();
+  EXPECT_TRUE(contains(r.err, "No space left on device") || contains(r.err, "Input/output error")) << r.err;
+  settle_drive(vt.drive(0));
+  ASSERT_TRUE(daemon_alive(vt)) << vt.log();
+
+  // Space again; the cartridge goes out and in again, and the user carries
+  // on with the next archive after the first.
+  fs::remove(vt.library() + "/filler");
+  ASSERT_EQ(vt.vtape("unload 0").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 0 SCR001").exit_code, 0);
+  ASSERT_EQ(run_command("mt -f " + q(vt.drive(0)) + " eod").exit_code, 0);
+  SourceTree t;
+  tar_to(t, vt.drive(0));
+  for (const char* name : {"f00000", "f19999", "nums"}) {
+    r = vt.vtape(std::string("find ") + name);
+    EXPECT_EQ(r.exit_code, 0) << name << " is missing from the catalog\n" << describe(r) << vt.log();
+  }
+  r = vt.vtape("ls SCR001 --json");
+  EXPECT_EQ(py(r.out, "[(f['content'], f['members']) for f in d['files']]"), "[('tar', 20001), ('tar', 4)]")
+      << r.out;
+  r = vt.vtape("index check");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+
+  // And for good: a remount keeps them.
+  ASSERT_TRUE(vt.remount()) << vt.error();
+  r = vt.vtape("find f12345");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(vt.vtape("index check").exit_code, 0);
+}
+
+// The same when the daemon dies after the failed commit: the next mount
+// sees the volume was being written when the catalog stopped following.
+TEST(CatalogFailures, AFailedCommitIsRepairedByTheNextMountAfterACrash) {
+  MountedOnSmallDisk disk("64m");
+  if (!disk.skip_reason().empty()) GTEST_SKIP() << disk.skip_reason();
+  ASSERT_TRUE(disk.started()) << disk.vt().error();
+  MountedVtapefs& vt = disk.vt();
+  // A first archive, cataloged, so that the volume's recorded size is not 0.
+  SourceTree t;
+  tar_to(t, vt.drive(0));
+  TempDir work;
+  make_small_files(work, 20000);
+  CommandResult r = run_command("tar -cf " + q(work.file("a.tar")) + " -C " + q(work.file("src")) + " .");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  uint64_t archive = fs::file_size(work.file("a.tar"));
+  uint64_t image = archive + archive / 10240 * 8 + 64;
+  uint64_t free = disk.free_bytes();
+  ASSERT_GT(free, image + (2 << 20));
+  write_file_bytes(vt.library() + "/filler", std::vector<uint8_t>(free - image - (1 << 20), 0xEE));
+  r = run_command("tar -cf " + q(vt.drive(0)) + " -C " + q(work.file("src")) + " .");
+  EXPECT_NE(r.exit_code, 0) << describe(r);
+  settle_drive(vt.drive(0));
+  vt.crash();
+  fs::remove(vt.library() + "/filler");
+  ASSERT_TRUE(vt.remount()) << vt.error();
+  r = vt.vtape("find f19999");
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << vt.log();
+  EXPECT_EQ(vt.vtape("index check").exit_code, 0);
+}
+
+// Holds the catalog's write lock (BEGIN IMMEDIATE on a connection of its
+// own) until destroyed: a drive's commit waits on it.
+class CatalogWriteLock {
+ public:
+  explicit CatalogWriteLock(const std::string& db) {
+    if (sqlite3_open_v2(db.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+      held_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
+  }
+  ~CatalogWriteLock() {
+    if (held_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+  bool held() const { return held_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool held_ = false;
+};
+
+// Two archives of the same shape: the same number of members of the same
+// sizes, under other names (a*** and b***).
+std::string same_shape_archive(const TempDir& dir, const std::string& prefix) {
+  std::string src = dir.file(prefix);
+  fs::create_directories(src);
+  for (int i = 0; i < 40; ++i) {
+    std::string name = prefix + std::to_string(1000 + i);
+    auto bytes = pattern_bytes(3000 + 100 * static_cast<size_t>(i), static_cast<uint32_t>(prefix[0]) * 100 + i);
+    write_file_bytes(src + "/" + name, bytes);
+  }
+  std::string tar = dir.file(prefix + ".tar");
+  CommandResult r = run_command("tar -cf " + q(tar) + " --mtime=2020-01-01 -C " + q(src) + " .");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  return tar;
+}
+
+// kill -9 while close() of a rewrite of tape file 0 waits on the catalog
+// (held by another process): the image is the new archive, of the same size
+// as the old; the catalog still describes the old.  The next mount must see
+// it and index the volume again.
+TEST(CatalogFailures, ACrashDuringTheCommitOfASameSizeRewriteIsRepairedOnMount) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  TempDir work;
+  std::string a = same_shape_archive(work, "a");
+  std::string b = same_shape_archive(work, "b");
+  ASSERT_EQ(fs::file_size(a), fs::file_size(b));
+  CommandResult r = run_command("dd if=" + q(a) + " of=" + q(vt.drive(0)) + " bs=10240 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  settle_drive(vt.drive(0));
+  std::string image = vt.library() + "/cartridges/SCR001.tap";
+  uint64_t size_a = fs::file_size(image);
+  ASSERT_EQ(vt.vtape("find a1000").exit_code, 0);
+
+  // The rewrite: tape file 0 again, record for record.
+  ASSERT_EQ(run_command("mt -f " + q(vt.drive(0)) + " rewind").exit_code, 0);
+  int fd = ::open(vt.drive(0).c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  auto bytes = read_file_bytes(b);
+  for (size_t at = 0; at < bytes.size(); at += 10240) {
+    ASSERT_EQ(::write(fd, bytes.data() + at, 10240), 10240) << std::strerror(errno);
+  }
+  std::optional<CatalogWriteLock> lock;
+  lock.emplace(vt.library() + "/catalog.db");
+  ASSERT_TRUE(lock->held());
+  std::thread closer([fd] { ::close(fd); });  // the filemark, then the commit waits for the lock
+  for (int i = 0; i < 200; ++i) {
+    usleep(25000);
+    if (fs::file_size(image) >= size_a) break;  // the filemark is on disk
+  }
+  usleep(300000);
+  vt.crash();
+  closer.join();
+  lock.reset();
+  ASSERT_TRUE(vt.remount()) << vt.error();
+  ASSERT_EQ(fs::file_size(image), size_a) << "the rewrite should leave an image of the same size";
+
+  r = vt.vtape("find b1000");
+  EXPECT_EQ(r.exit_code, 0) << "the new archive's member is not in the catalog\n" << describe(r) << vt.log();
+  r = vt.vtape("find a1000");
+  EXPECT_EQ(r.exit_code, 1) << "the catalog lists a member that is no longer on the tape\n" << describe(r);
+  r = vt.vtape("index check");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  r = vt.vtape("restore SCR001/0 --to-image " + q(work.file("back.tap")));
+  EXPECT_EQ(r.exit_code, 0) << "restore checks the records against the catalog\n" << describe(r);
+}
+
+// catalog.db truncated under the running daemon: listing saved/ is an
+// error of that call; the daemon, its mount and its drives live on.
+TEST(CatalogFailures, ATruncatedCatalogIsAnErrorNotTheEndOfTheDaemon) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  TempDir work;
+  make_small_files(work, 3000);
+  CommandResult r = run_command("tar -cf " + q(vt.drive(0)) + " -C " + q(work.file("src")) + " .");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  settle_drive(vt.drive(0));
+  // A clean restart: the catalog's pages are in catalog.db, not in the WAL.
+  ASSERT_TRUE(vt.remount()) << vt.error();
+  ASSERT_EQ(run_command("ls " + q(vt.mount_point() + "/saved/SCR001/0000/members")).exit_code, 0);
+  ASSERT_EQ(truncate((vt.library() + "/catalog.db").c_str(), 8192), 0) << std::strerror(errno);
+
+  for (const char* dir : {"/saved", "/saved/SCR001", "/saved/SCR001/0000", "/saved/SCR001/0000/members"}) {
+    r = run_command("ls -l " + q(vt.mount_point() + dir));
+    ASSERT_TRUE(daemon_alive(vt)) << "the daemon died listing " << dir << "\n" << vt.log();
+    if (r.exit_code != 0) {
+      EXPECT_TRUE(contains(r.err, "Input/output error")) << dir << describe(r);
+    }
+  }
+  r = run_command("find " + q(vt.mount_point() + "/saved") + " -type f");
+  ASSERT_TRUE(daemon_alive(vt)) << vt.log();
+  // The mount and the drives work on: the tape reads back.
+  r = run_command("mt -f " + q(vt.drive(0)) + " rewind && tar -tf " + q(vt.drive(0)) + " | wc -l");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "3001\n") << describe(r);
+  ASSERT_TRUE(daemon_alive(vt)) << vt.log();
+  // Writing needs the catalog: with it damaged, tar may be refused, but the
+  // daemon stays.
+  r = run_command("tar -cf " + q(vt.drive(0)) + " -C " + q(work.file("src")) + " .");
+  settle_drive(vt.drive(0));
+  ASSERT_TRUE(daemon_alive(vt)) << describe(r) << vt.log();
+  EXPECT_EQ(vt.vtape("status").exit_code, 0);
 }
 
 }  // namespace

@@ -155,6 +155,44 @@ TEST(CatalogOpen, ReopeningKeepsTheData) {
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM events WHERE kind = 'write'"), 1);
 }
 
+// An old catalog (here version 3) is migrated to the current one: its
+// volumes start without a pending write; a drive's mark and the commit that
+// records the change set and clear it.
+TEST(CatalogOpen, AnOldCatalogGetsWritePendingAndTheMarkIsClearedByTheCommit) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    RawDb db(path);
+    for (int v = 0; v < 3; ++v) db.exec(sql::kMigrations[v]);
+    db.exec("PRAGMA application_id = 1448362320; PRAGMA user_version = 3");
+    db.exec("INSERT INTO volumes (volser, image_path, format, capacity, created, image_size) "
+            "VALUES ('OLD001', '/lib/OLD001.tap', 'simh', 1000, '2020-01-01T00:00:00Z', 77)");
+  }
+  auto c = open_catalog(path);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(RawDb(path).integer("PRAGMA user_version"), sql::kSchemaVersion);
+  VolumeRow v;
+  bool found = false;
+  ASSERT_TRUE(c->volume("OLD001", &v, &found).is_ok());
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(v.write_pending);
+  EXPECT_EQ(v.image_size, 77u);
+  EXPECT_EQ(v.file_number_end, 0u);
+
+  bool was_pending = true;
+  ASSERT_TRUE(c->set_write_pending("OLD001", &was_pending).is_ok());
+  EXPECT_FALSE(was_pending);
+  ASSERT_TRUE(c->volume("OLD001", &v, &found).is_ok());
+  EXPECT_TRUE(v.write_pending);
+  ASSERT_TRUE(c->set_write_pending("OLD001", &was_pending).is_ok());
+  EXPECT_TRUE(was_pending);
+  ASSERT_TRUE(c->replace_files("OLD001", 0, {tape_file(0, {member("x")})}, 5000, "2024-01-02T03:04:05Z").is_ok());
+  ASSERT_TRUE(c->volume("OLD001", &v, &found).is_ok());
+  EXPECT_FALSE(v.write_pending);
+  EXPECT_EQ(v.file_number_end, 1u);
+  EXPECT_EQ(v.tape_files, 1u);
+}
+
 TEST(CatalogOpen, ANewerSchemaIsRefused) {
   TempDir dir;
   std::string path = dir.file("catalog.db");
