@@ -264,6 +264,10 @@ TestGroup::~TestGroup() {
 void open_to_other_users(const MountedVtapefs& m) {
   std::filesystem::permissions(std::filesystem::path(m.mount_point()).parent_path(),
                                std::filesystem::perms(0755));
+}
+
+}  // namespace vtape::testing
+
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 
@@ -274,7 +278,9 @@ namespace vtape::testing {
 MountedOnSmallDisk::MountedOnSmallDisk(const std::string& size, const std::string& extra_args) {
   vt_.unmount();
   std::filesystem::create_directories(vt_.library());
-  std::string options = "size=" + size;
+  // mode=0700: a library directory others can write is refused (a tmpfs
+  // root is 1777 by default).
+  std::string options = "size=" + size + ",mode=0700";
   if (mount("tmpfs", vt_.library().c_str(), "tmpfs", 0, options.c_str()) != 0) {
     skip_reason_ = std::string("cannot mount a tmpfs (needs root): ") + std::strerror(errno);
     return;

@@ -816,7 +816,7 @@ class SmallDiskVtapefs {
   SmallDiskVtapefs() {
     vt_.unmount();
     std::filesystem::create_directories(vt_.library());
-    if (mount("tmpfs", vt_.library().c_str(), "tmpfs", 0, "size=2m") != 0) {
+    if (mount("tmpfs", vt_.library().c_str(), "tmpfs", 0, "size=2m,mode=0700") != 0) {
       skip_reason_ = std::string("cannot mount a tmpfs (needs root): ") + strerror(errno);
       return;
     }
