@@ -1,6 +1,7 @@
 #include "library/tape_drive.h"
 
 #include "library/catalog_sync.h"
+#include "library/dirty_marker.h"
 
 #include <sys/mtio.h>
 #include <unistd.h>
@@ -35,8 +36,6 @@ constexpr uint32_t kGmtImRepEn = 0x00010000;
 // Bytes of framing a record may add in any writable format, for the
 // capacity check (SIMH: 8 + pad; AWS: 6 per chunk of up to 64 KiB).
 uint64_t framing_allowance(size_t n) { return 9 + 6 * (n / 65535 + 1); }
-
-std::string dirty_marker(const Cartridge& c) { return c.image_path + ".dirty"; }
 
 void log_line(const std::string& text) { fmt::print(stderr, "vtapefs: {}\n", text); }
 
@@ -95,38 +94,28 @@ Status TapeDrive::close_image() {
   if (s.is_ok()) s = image_->disable_crash_guard();
   if (s.is_ok()) s = image_->sync();
   if (s.is_ok()) s = image_->close();
-  if (s.is_ok() && cartridge_) unlink(dirty_marker(*cartridge_).c_str());
+  if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   image_.reset();
   return s;
 }
 
 Status TapeDrive::load_locked(const Cartridge& cartridge) {
   // A dirty marker means the daemon stopped while this image was being
-  // written.  The image is valid up to its last complete object (SIMH
-  // images end in a guard marker; AWS/HET may end in a torn object):
-  // cut it there, as the tape would end after a power loss.
-  bool dirty = access(dirty_marker(cartridge).c_str(), F_OK) == 0;
+  // written.  What was written after the last sync point may be torn (SIMH
+  // images end in a guard marker; AWS/HET may end in a torn object): it is
+  // cut, as the tape would end after a power loss.  Damage before that
+  // point is reported and the cartridge write-protected, never cut.
+  bool dirty = has_dirty_marker(cartridge.image_path);
   OpenOptions options;
   // A read-only format (TPC) is loaded read only; it can never be written.
   options.writable = format_is_writable(cartridge.format);
   options.format = cartridge.format;
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(TapeImage::open(cartridge.image_path, options, &image));
+  Recovery recovery;
   if (dirty && options.writable) {
-    ScanOptions scan;
-    scan.read_data = false;
-    ScanSummary summary;
-    VTAPE_RETURN_IF_ERROR(scan_image(*image, scan, nullptr, nullptr, &summary));
-    uint64_t end = summary.end_offset;
-    VTAPE_RETURN_IF_ERROR(image->rewind());
-    image->seek_to_offset(end);
-    VTAPE_RETURN_IF_ERROR(image->erase_to_end());
-    VTAPE_RETURN_IF_ERROR(image->sync());
-    if (!summary.clean()) {
-      log_line(fmt::format("{}: recovered after an interrupted write: {}; the tape now ends at byte {}",
-                           cartridge.volser, summary.damage.front().error.message_for(cartridge.image_path), end));
-    }
-    unlink(dirty_marker(cartridge).c_str());
+    VTAPE_RETURN_IF_ERROR(recover_interrupted_write(cartridge.volser, *image, &recovery));
+    if (!recovery.message.empty()) log_line(recovery.message);
   }
   VTAPE_RETURN_IF_ERROR(image->rewind());
   image->set_write_through(true);
@@ -134,7 +123,8 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   image->set_early_writeback(true);
   image_ = std::move(image);
   cartridge_ = cartridge;
-  if (!options.writable) cartridge_->write_protected = true;
+  keep_dirty_marker_ = recovery.damaged;
+  if (!options.writable || recovery.damaged) cartridge_->write_protected = true;
   writing_ = false;
   // A new tape starts in the default mode: variable blocks, default density.
   block_size_ = 0;
@@ -145,6 +135,7 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
     recorder_ = std::make_unique<CatalogRecorder>(*catalog_, cartridge.volser, cartridge.image_path,
                                                   cartridge.format, number_);
     catalog_event("load", fmt::format("drive {}", number_));
+    if (recovery.damaged) catalog_event("error", recovery.message);
   }
   forget_read_state();
   early_warning_error_due_ = false;
@@ -238,7 +229,7 @@ DriveError TapeDrive::close_work() {
   Status s = image_->sync();
   if (s.is_ok()) s = image_->disable_crash_guard();
   if (s.is_ok()) s = image_->sync();
-  if (s.is_ok() && cartridge_) unlink(dirty_marker(*cartridge_).c_str());
+  if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   if (!s.is_ok()) {
     log_line(image_->describe(s));
     e = DriveError::kIo;
@@ -264,8 +255,7 @@ DriveError TapeDrive::flush(uint64_t handle) {
     provisional_filemark_ = written;
     return e;
   }
-  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
-  return DriveError::kNone;
+  return sync_point();
 }
 
 void TapeDrive::release(uint64_t handle) {
@@ -427,6 +417,8 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
     provisional_filemark_ = false;
     TapeObject obj;
     if (Status s = image_->step_back(&obj); !s.is_ok()) return fail_io(s);
+    // The next write takes the filemark, which was a sync point, away.
+    if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
     writing_ = true;
     // The catalog goes on with the same tape file (read back when it is next
     // committed, as the start of it went by before this write).
@@ -434,13 +426,7 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
     catalog_begin_if_needed();
   }
   if (!writing_) {
-    // From the first write on, the image may be torn by a crash: mark it so
-    // the next load repairs it, and guard SIMH-framed images.
-    if (cartridge_) {
-      FILE* f = fopen(dirty_marker(*cartridge_).c_str(), "w");
-      if (f != nullptr) fclose(f);
-    }
-    if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
+    if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
   }
   catalog_begin_if_needed();
   if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
@@ -460,7 +446,29 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
 DriveError TapeDrive::fsync() {
   std::lock_guard lock(mu_);
   if (!usable()) return DriveError::kNone;
+  return sync_point();
+}
+
+// From the first write or filemark after a sync point on, the image may be
+// torn by a crash: the marker goes on disk first (saying where the image
+// ended at that sync point, which is where writing starts), so that the
+// next load repairs it, then the guard of SIMH-framed images.  Whenever the
+// image on disk holds a guard or anything unsynced, the marker exists.
+DriveError TapeDrive::begin_unsynced_change() {
+  if (cartridge_) {
+    if (Status s = mark_unsynced(cartridge_->image_path, image_->position().offset); !s.is_ok()) return fail_io(s);
+  }
+  if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
+  return DriveError::kNone;
+}
+
+// Everything written is on disk; the marker (if writing made one) learns
+// that the repair after a crash may cut nothing before here.
+DriveError TapeDrive::sync_point() {
   if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  if (cartridge_) {
+    if (Status s = advance_sync_point(cartridge_->image_path, image_->size()); !s.is_ok()) return fail_io(s);
+  }
   return DriveError::kNone;
 }
 
@@ -468,8 +476,8 @@ DriveError TapeDrive::fsync() {
 
 DriveError TapeDrive::write_filemarks(int count) {
   if (DriveError e = check_writable(); e != DriveError::kNone) return e;
-  if (!writing_) {
-    if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
+  if (!writing_ && count > 0) {
+    if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
   }
   // A filemark is a sync point: on disk, then in the catalog.  Every
   // filemark asked for is written; a catalog failure is reported after.
@@ -478,11 +486,11 @@ DriveError TapeDrive::write_filemarks(int count) {
     catalog_begin_if_needed();
     if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
     if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
-    if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+    if (DriveError e = sync_point(); e != DriveError::kNone) return e;
     if (DriveError e = catalog_filemark(); catalog == DriveError::kNone) catalog = e;
   }
   if (count == 0) {
-    if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+    if (DriveError e = sync_point(); e != DriveError::kNone) return e;
   }
   writing_ = false;
   forget_read_state();
@@ -496,7 +504,7 @@ DriveError TapeDrive::write_filemark_if_writing(bool* written) {
   // The records before it marked the volume write-pending already.
   catalog_begin_if_needed();
   if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
-  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  if (DriveError e = sync_point(); e != DriveError::kNone) return e;
   if (written != nullptr) *written = true;
   return catalog_filemark();
 }
@@ -641,8 +649,9 @@ DriveError TapeDrive::operation(int op, int count) {
     case MTERASE: {
       if (DriveError e = check_writable(); e != DriveError::kNone) return e;
       if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
+      if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
       if (Status s = image_->erase_to_end(); !s.is_ok()) return fail_io(s);
-      if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+      if (DriveError e = sync_point(); e != DriveError::kNone) return e;
       if (recorder_) {
         if (Status s = recorder_->erased(image_->position(), image_->size()); !s.is_ok()) return catalog_error(s);
       }

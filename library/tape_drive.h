@@ -112,6 +112,8 @@ class TapeDrive {
   // then failed to record the tape file it ends).
   DriveError write_filemark_if_writing(bool* written = nullptr);
   DriveError write_filemarks(int count);
+  DriveError begin_unsynced_change();
+  DriveError sync_point();
   DriveError rewind();
   DriveError space_files(int count);
   DriveError space_records(int count);
@@ -156,6 +158,9 @@ class TapeDrive {
   uint64_t last_handle_ = 0;
   DriveOpenMode mode_;
   bool writing_ = false;             // the last operation was a write
+  // The load found damage before the last sync point: the .dirty marker
+  // stays (and the next load says so again) until the image is repaired.
+  bool keep_dirty_marker_ = false;
   // close(2) wrote the filemark that ends what was written; if a duplicate
   // descriptor writes again, the tape steps back over it first.
   bool provisional_filemark_ = false;

@@ -17,21 +17,29 @@ Status Codec::write_filemark(ImageFile&) {
 }
 
 bool Codec::plausible_object_at(ImageFile& file, uint64_t offset) {
-  // A resynchronisation point must start a run of well-formed objects that
-  // reaches a record or the end of the data.  Tape marks alone are weak
-  // evidence: any four zero bytes look like one, and damage next to zeros
-  // would otherwise resynchronise half a word off.
-  constexpr int kMaxObjects = 8;
+  // A resynchronisation point must be corroborated by framing that was
+  // checked: a record (SIMH repeats its length word after the data, AWS
+  // chains each header to the one before) that the next object also reads
+  // after.  Tape marks alone are no evidence: any four zero bytes read as a
+  // SIMH one, and resynchronising into the zeros inside record data would
+  // invent a tape file for every word of them.  So at most a tape's usual
+  // two tape marks may come before that record.
+  constexpr int kMaxFilemarksBefore = 2;
   uint64_t at = offset;
-  for (int i = 0; i < kMaxObjects; ++i) {
+  for (int filemarks = 0;; ++filemarks) {
     TapeObject obj;
     uint64_t next = 0;
     if (!read_forward(file, at, &obj, nullptr, &next).is_ok()) return false;
-    if (i == 0 && (obj.kind == ObjectKind::kEndOfData || obj.offset != offset)) return false;
-    if (obj.kind == ObjectKind::kEndOfData || obj.kind == ObjectKind::kRecord) return true;
+    if (filemarks == 0 && obj.offset != offset) return false;
+    if (obj.kind == ObjectKind::kEndOfData) return false;
+    if (obj.kind == ObjectKind::kRecord) {
+      TapeObject after;
+      uint64_t after_next = 0;
+      return read_forward(file, next, &after, nullptr, &after_next).is_ok();
+    }
+    if (filemarks == kMaxFilemarksBefore) return false;
     at = next;
   }
-  return true;
 }
 
 std::unique_ptr<Codec> make_codec(Format format, const WriteOptions& options) {

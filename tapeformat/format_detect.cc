@@ -16,6 +16,7 @@ constexpr int kObjectsToCheck = 64;
 struct Trial {
   Format format;
   int objects = 0;           // well-formed objects read
+  int records = 0;           // of which records (framing checked, unlike a filemark's zeros)
   bool clean = false;        // reached the end of data (or the check limit) without damage
   bool saw_odd = false;      // an odd-length record was read (SIMH vs E11)
   bool saw_compressed = false;
@@ -37,6 +38,7 @@ Trial try_format(ImageFile& file, Format format) {
       return t;
     }
     if (obj.kind == ObjectKind::kEndOfData) break;
+    if (obj.kind == ObjectKind::kRecord) ++t.records;
     if (obj.kind == ObjectKind::kRecord && (obj.length & 1) != 0) t.saw_odd = true;
     if (obj.compressed) t.saw_compressed = true;
     ++t.objects;
@@ -44,6 +46,22 @@ Trial try_format(ImageFile& file, Format format) {
   }
   t.clean = true;
   return t;
+}
+
+// The codec to report a named framed format's damage with: SIMH framing for
+// .tap, .e11 and .mtd, AWS chunks for .aws and .het.
+bool same_family(Format tried, Format named) {
+  bool aws_family = named == Format::kAws || named == Format::kHet;
+  if (aws_family) return tried == Format::kAws;
+  return tried == named || (named == Format::kMtd && (tried == Format::kSimh || tried == Format::kE11));
+}
+
+// The format a trial stands for, once the name has had its say (HET is AWS
+// with compressed records; MTD is SIMH framing read either way).
+Format named_variant(const Trial& t, std::optional<Format> by_name) {
+  if (t.format == Format::kAws && (t.saw_compressed || by_name == Format::kHet)) return Format::kHet;
+  if ((t.format == Format::kSimh || t.format == Format::kE11) && by_name == Format::kMtd) return Format::kMtd;
+  return t.format;
 }
 
 }  // namespace
@@ -88,35 +106,48 @@ Status detect_format(ImageFile& file, Format* format) {
     }
     return Status::ok();
   }
-  if (tpc.clean && tpc.objects > 0) {
+  // No framed format reads cleanly.  TPC has no redundancy at all: any
+  // bytes read as some TPC records and filemarks (a damaged SIMH or AWS
+  // image reads as hundreds of them), so TPC is the answer only when the
+  // name says so or nothing framed reads at all.
+  if (by_name == Format::kTpc && tpc.objects > 0) {
     *format = Format::kTpc;
     return Status::ok();
   }
-  // Nothing reads cleanly: a damaged image.  Take the format that read the
-  // most objects before the damage so that verify --salvage can go on; with
-  // nothing readable at all, report the damage as the named (or SIMH) format.
-  // TPC has no redundancy (any bytes read as some records), so it is the
-  // answer only when no framed format read anything.
+  // A damaged framed image: the image is judged (and its damage reported)
+  // as the format its name says, or else as the framed format that read the
+  // most before the damage.  Another framed format counts only if it read a
+  // record: its framing (trailing length word, chunk flags) was checked,
+  // while a filemark is just four or six zero bytes.
+  bool named_framed = by_name && *by_name != Format::kTpc;
   const Trial* best = nullptr;
   for (const Trial& t : trials) {
-    if (t.format == Format::kTpc && by_name != Format::kTpc) continue;
-    if (t.objects > 0 && (best == nullptr || t.objects > best->objects)) best = &t;
+    if (t.format == Format::kTpc) continue;
+    bool named_reading = named_framed && same_family(t.format, *by_name) && t.objects > 0;
+    if (t.records == 0 && !named_reading) continue;
+    bool better = best == nullptr || t.objects > best->objects;
+    if (named_framed && best != nullptr) {
+      // The named format's reading wins over another's.
+      bool t_named = same_family(t.format, *by_name);
+      bool best_named = same_family(best->format, *by_name);
+      if (t_named != best_named) better = t_named;
+    }
+    if (better) best = &t;
   }
-  if (best == nullptr && tpc.objects > 0) best = &tpc;
+  if (best == nullptr && !named_framed && tpc.objects > 0) best = &tpc;
   if (best != nullptr) {
-    *format = best->format;
-    if (best->format == Format::kAws && (best->saw_compressed || by_name == Format::kHet)) *format = Format::kHet;
-    if ((best->format == Format::kSimh || best->format == Format::kE11) && by_name == Format::kMtd) *format = Format::kMtd;
+    *format = named_variant(*best, by_name);
     return Status::ok();
   }
-  best = &simh;
-  if (by_name == Format::kAws || by_name == Format::kHet) best = &aws;
-  if (by_name == Format::kE11) best = &e11;
-  if (by_name == Format::kTpc) best = &tpc;
-  Status e = best->error;
+  // Nothing reads: report the damage as the named (or SIMH) format.
+  const Trial* named = &simh;
+  if (by_name == Format::kAws || by_name == Format::kHet) named = &aws;
+  if (by_name == Format::kE11) named = &e11;
+  if (by_name == Format::kTpc) named = &tpc;
+  Status e = named->error;
   if (e.code() == StatusCode::kCorrupt) {
     return Status::corrupt(e.offset(),
-                           fmt::format("a tape image (read as {}: {})", format_name(best->format),
+                           fmt::format("a tape image (read as {}: {})", format_name(named->format),
                                        e.expected()),
                            e.found());
   }

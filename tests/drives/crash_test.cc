@@ -954,5 +954,169 @@ TEST(FullDisk, EveryAcknowledgedRecordIsOnTheTape) {
       << "MTIOCPOS after close should count the objects on the tape";
 }
 
+
+// ---- the repair after a crash cuts only the torn tail (issue 13) ------------
+
+// Offsets of the SIMH objects (records and filemarks) in an image, in order.
+std::vector<uint64_t> simh_object_offsets(const std::vector<uint8_t>& b) {
+  std::vector<uint64_t> out;
+  uint64_t at = 0;
+  while (at + 4 <= b.size()) {
+    uint32_t w = uint32_t(b[at]) | uint32_t(b[at + 1]) << 8 | uint32_t(b[at + 2]) << 16 | uint32_t(b[at + 3]) << 24;
+    if (w == 0xFFFFFFFF) break;
+    out.push_back(at);
+    at += w == 0 ? 4 : 8 + ((w & 0x00FFFFFF) + 1) / 2 * 2;
+  }
+  return out;
+}
+
+class CrashRepair : public ::testing::Test {
+ protected:
+  static constexpr int kDrive = 1;
+  static constexpr const char* kVolser = "DMG001";
+
+  void SetUp() override {
+    ASSERT_TRUE(vt_.ok()) << vt_.error();
+    ASSERT_EQ(vt_.vtape(std::string("new ") + kVolser + " --format simh").exit_code, 0);
+    ASSERT_EQ(vt_.vtape("load " + std::to_string(kDrive) + " " + kVolser).exit_code, 0);
+  }
+
+  std::string device() const { return vt_.drive(kDrive); }
+  std::string image() const { return vt_.library() + "/cartridges/" + kVolser + ".tap"; }
+  std::string marker() const { return image() + ".dirty"; }
+
+  // Three tar archives of about 570 KiB each, written by tar, each closed
+  // (a sync point) and ended by its filemark.
+  void write_three_archives() {
+    for (int i = 0; i < 3; ++i) {
+      TempDir src;
+      write_file_bytes(src.file("data.bin"), pattern_bytes(570000, 10 + i));
+      auto c = run_command("tar -cf " + shell_quote(device()) + " -C " + shell_quote(src.path().string()) +
+                           " data.bin");
+      ASSERT_EQ(c.exit_code, 0) << c.err;
+      ASSERT_TRUE(wait_until_closed(device()));
+    }
+  }
+
+  // A fourth archive is being written (one record, not synced) when the
+  // daemon is killed: the image has a marker, and everything before the
+  // fourth archive was acknowledged.
+  void crash_while_writing() {
+    int fd = open(device().c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0) << strerror(errno);
+    std::vector<uint8_t> record = pattern_bytes(10240, 77);
+    ASSERT_EQ(write(fd, record.data(), record.size()), static_cast<ssize_t>(record.size())) << strerror(errno);
+    ASSERT_TRUE(std::filesystem::exists(marker()));
+    vt_.crash();
+    close(fd);
+  }
+
+  MountedVtapefs vt_;
+};
+
+// One damaged length word in the middle of the second archive of an image
+// that has a .dirty marker: the load after the crash may cut only what was
+// written after the last sync point (the fourth archive's torn record), so
+// the damage is reported and the cartridge write-protected, and not a byte
+// of the 1.7 MB is cut.  (It used to cut the tape at the damage, leaving
+// one archive and a piece, and log "recovered after an interrupted write".)
+TEST_F(CrashRepair, DamageBeforeTheLastSyncPointIsReportedNeverCut) {
+  write_three_archives();
+  if (HasFatalFailure()) return;
+  crash_while_writing();
+  if (HasFatalFailure()) return;
+  auto bytes = read_file_bytes(image());
+  auto objects = simh_object_offsets(bytes);
+  ASSERT_GT(objects.size(), 100u);
+  uint64_t victim = objects[objects.size() / 2];  // a record of the second archive
+  ASSERT_GT(victim, 600000u);
+  ASSERT_LT(victim, 1200000u);
+  bytes[victim + 2] ^= 0x21;
+  write_file_bytes(image(), bytes);
+
+  ASSERT_TRUE(vt_.remount()) << vt_.error();
+  EXPECT_TRUE(read_file_bytes(image()) == bytes) << "the repair changed the image";
+  EXPECT_TRUE(std::filesystem::exists(marker())) << "the marker must stay until the image is repaired";
+  EXPECT_NE(vt_.log().find(std::string(kVolser) + ": damaged before its last sync point"), std::string::npos)
+      << vt_.log();
+  EXPECT_EQ(vt_.log().find("recovered after an interrupted write"), std::string::npos) << vt_.log();
+  auto st = vt_.vtape("status --json " + std::to_string(kDrive));
+  EXPECT_NE(st.out.find("\"write_protected\":true"), std::string::npos) << st.out << st.err;
+  EXPECT_EQ(open(device().c_str(), O_WRONLY), -1) << "a damaged cartridge must not be written";
+  // The first archive reads back through the drive; salvage finds the rest.
+  TempDir out;
+  auto x = run_command("tar -xf " + shell_quote(device()) + " -C " + shell_quote(out.path().string()));
+  EXPECT_EQ(x.exit_code, 0) << x.err;
+  EXPECT_TRUE(read_file_bytes(out.file("data.bin")) == pattern_bytes(570000, 10));
+  // The next mount finds the marker and the damage again: the cartridge
+  // stays write-protected until the image is repaired.
+  ASSERT_TRUE(wait_until_closed(device()));
+  ASSERT_TRUE(vt_.remount()) << vt_.error();
+  EXPECT_TRUE(read_file_bytes(image()) == bytes) << "the repair changed the image";
+  EXPECT_TRUE(std::filesystem::exists(marker()));
+  EXPECT_EQ(open(device().c_str(), O_WRONLY), -1) << "a damaged cartridge must not be written";
+  vt_.unmount();
+  EXPECT_TRUE(std::filesystem::exists(marker()));
+  // Everything but the damaged record is still there for salvage: the
+  // three archives, and nothing invented.
+  auto v = run_vtape("verify --salvage " + shell_quote(image()));
+  EXPECT_NE(v.out.find("1 damaged region(s); readable: 4 tape files"), std::string::npos) << v.out << v.err;
+}
+
+// A marker that names no sync point (an older vtapefs's, or one made by
+// hand) allows no cut at all: the same damage is reported, nothing is cut.
+TEST_F(CrashRepair, AMarkerWithoutASyncPointAllowsNoCut) {
+  write_three_archives();
+  if (HasFatalFailure()) return;
+  vt_.unmount();
+  auto bytes = read_file_bytes(image());
+  auto objects = simh_object_offsets(bytes);
+  ASSERT_GT(objects.size(), 100u);
+  bytes[objects[objects.size() / 2] + 2] ^= 0x21;
+  write_file_bytes(image(), bytes);
+  write_file_bytes(marker(), {});
+  ASSERT_TRUE(vt_.remount()) << vt_.error();
+  EXPECT_TRUE(read_file_bytes(image()) == bytes) << "the repair changed the image";
+  EXPECT_NE(vt_.log().find("damaged before its last sync point"), std::string::npos) << vt_.log();
+  EXPECT_EQ(open(device().c_str(), O_WRONLY), -1) << "a damaged cartridge must not be written";
+}
+
+// Whenever the image on disk holds the end guard, the marker exists: MTWEOF
+// puts the guard on (as a write does) and the daemon is killed before the
+// release that takes it off (what `mt weof` followed by kill -9 can do,
+// made certain here by holding the descriptor open).  The next load removes
+// the guard, and the filemark is there.
+TEST_F(CrashRepair, AnEndGuardOnDiskAlwaysHasItsMarker) {
+  write_three_archives();
+  if (HasFatalFailure()) return;
+  int fd = open(device().c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  mtop weof{MTWEOF, 1};
+  ASSERT_EQ(ioctl(fd, MTIOCTOP, &weof), 0) << strerror(errno);
+  auto ends_in_guard = [&] {
+    auto b = read_file_bytes(image());
+    return b.size() >= 4 && std::vector<uint8_t>(b.end() - 4, b.end()) == std::vector<uint8_t>(4, 0xFF);
+  };
+  bool guarded = ends_in_guard();
+  EXPECT_TRUE(!guarded || std::filesystem::exists(marker())) << "an end guard without a .dirty marker";
+  vt_.crash();
+  close(fd);
+  guarded = ends_in_guard();
+  EXPECT_TRUE(guarded);
+  EXPECT_TRUE(!guarded || std::filesystem::exists(marker())) << "an end guard without a .dirty marker";
+  auto size_at_crash = read_file_bytes(image()).size();
+
+  ASSERT_TRUE(vt_.remount()) << vt_.error();
+  EXPECT_FALSE(std::filesystem::exists(marker()));
+  auto b = read_file_bytes(image());
+  EXPECT_EQ(b.size(), size_at_crash - 4) << "the guard, and only the guard, is cut";
+  EXPECT_EQ(std::vector<uint8_t>(b.end() - 8, b.end()), std::vector<uint8_t>(8, 0))
+      << "the image ends in the archive's filemark and the one MTWEOF wrote";
+  vt_.unmount();
+  auto v = run_vtape("verify " + shell_quote(image()));
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("4 tape files"), std::string::npos) << v.out;
+}
+
 }  // namespace
 }  // namespace vtape::testing

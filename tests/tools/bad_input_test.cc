@@ -3,6 +3,8 @@
 // non-zero exit; nothing crashes.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "tests/tapeformat/test_images.h"
 #include "tests/test_support.h"
 
@@ -119,6 +121,135 @@ TEST(BadInput, ConvertKeepsWhatPrecedesTheDamage) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(read_all(out), (std::vector<Obj>{rec(pattern_bytes(50, 1))}));
   EXPECT_EQ(run_vtape("verify " + shell_quote(out)).exit_code, 0);
+}
+
+
+// ---- damaged images of real archives (issue 13) ------------------------------
+
+// A SIMH image of 32 tape files, each a tar archive of a few small text files
+// (as `tar` writes them: 10 KiB records, mostly zeros), written by `vtape
+// write`.  Zeros are what TPC, which checks nothing, reads as filemarks.
+std::string thirty_two_tar_files(const TempDir& dir) {
+  std::string tars;
+  for (int i = 1; i <= 32; ++i) {
+    std::string d = dir.file("src/d" + std::to_string(i));
+    std::filesystem::create_directories(d);
+    for (int j = 1; j <= 3; ++j) {
+      std::string text = "file " + std::to_string(i) + " " + std::to_string(j) + " hello\n";
+      write_file_bytes(d + "/t" + std::to_string(j) + ".txt", std::vector<uint8_t>(text.begin(), text.end()));
+    }
+    std::string tar = dir.file("d" + std::to_string(i) + ".tar");
+    auto t = run_command("tar -cf " + shell_quote(tar) + " -C " + shell_quote(dir.file("src")) + " d" +
+                         std::to_string(i));
+    EXPECT_EQ(t.exit_code, 0) << t.err;
+    tars += " " + shell_quote(tar);
+  }
+  std::string image = dir.file("good.tap");
+  auto w = run_vtape("write " + shell_quote(image) + tars);
+  EXPECT_EQ(w.exit_code, 0) << w.err;
+  return image;
+}
+
+// The byte offset of AWS chunk number `n` (0-based).
+uint64_t aws_chunk_offset(const std::vector<uint8_t>& b, int n) {
+  uint64_t at = 0;
+  for (int i = 0; i < n; ++i) at += 6 + (b[at] | (b[at + 1] << 8));
+  return at;
+}
+
+// Convert a SIMH image to AWS and flip one bit of a chunk header: the image
+// is a damaged AWS image (verify and restore fail, naming the byte), never a
+// TPC image.  The same holds without the extension, when the content alone
+// decides: the AWS chain read records before the damage, TPC read nothing
+// that can be checked.
+TEST(DamagedImages, AFlippedChunkHeaderBitIsAwsDamageNotATpcImage) {
+  TempDir dir;
+  std::string simh = thirty_two_tar_files(dir);
+  std::string aws = dir.file("x.aws");
+  ASSERT_EQ(run_vtape("convert " + shell_quote(simh) + " " + shell_quote(aws) + " --to aws").exit_code, 0);
+  auto bytes = read_file_bytes(aws);
+  uint64_t header = aws_chunk_offset(bytes, 40);
+  bytes[header + 4] ^= 0x04;  // flags1: a flag no AWS chunk has
+  std::string damaged = dir.file("damaged.aws");
+  write_file_bytes(damaged, bytes);
+  std::string unnamed = dir.file("damaged.img");
+  write_file_bytes(unnamed, bytes);
+  for (const std::string& image : {damaged, unnamed}) {
+    auto v = run_vtape("verify " + shell_quote(image));
+    EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
+    EXPECT_NE(v.out.find(image + ": damaged aws image: valid up to byte " + std::to_string(header)),
+              std::string::npos)
+        << v.out << v.err;
+    EXPECT_NE(v.err.find(image + ": at byte " + std::to_string(header) + ": expected chunk flags"),
+              std::string::npos)
+        << v.err;
+    auto r = run_vtape("restore " + shell_quote(image) + " --to-image " + shell_quote(dir.file("restored.tap")));
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("at byte " + std::to_string(header)), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("restored.tap")));
+    std::filesystem::remove(dir.file("restored.tap.vtape-partial"));
+  }
+}
+
+// A truncated .tap or .e11 is a damaged SIMH or E11 image, reported where the
+// cut record begins; `vtape import` makes it a cartridge of that format (not
+// a write-protected TPC cartridge of hundreds of tape files) holding the 16
+// tape files before the cut.
+TEST(DamagedImages, ATruncatedTapOrE11IsReportedAsItsOwnFormat) {
+  TempDir dir;
+  std::string simh = thirty_two_tar_files(dir);
+  auto bytes = read_file_bytes(simh);
+  // 16 tape files of one 10240-byte record and a filemark each: 16 * 10252.
+  uint64_t cut_record = 16 * (4 + 10240 + 4 + 4);
+  bytes.resize(cut_record + 5968);
+  for (const char* ext : {"tap", "e11"}) {
+    std::string image = dir.file(std::string("T") + ext[0] + "." + ext);
+    write_file_bytes(image, bytes);
+    std::string format = std::string(ext) == "tap" ? "simh" : "e11";
+    auto v = run_vtape("verify " + shell_quote(image));
+    EXPECT_EQ(v.exit_code, 1);
+    EXPECT_NE(v.out.find(image + ": damaged " + format + " image: valid up to byte " + std::to_string(cut_record) +
+                         ": 16 tape files"),
+              std::string::npos)
+        << v.out << v.err;
+    auto lib = dir.file(std::string("lib-") + ext);
+    auto i = run_vtape("import --library " + shell_quote(lib) + " " + shell_quote(image));
+    EXPECT_NE(i.out.find("imported " + image + " (" + format + ")"), std::string::npos) << i.out << i.err;
+    EXPECT_EQ(i.out.find("write-protected"), std::string::npos) << i.out;
+    EXPECT_EQ(i.out.find("tpc"), std::string::npos) << i.out;
+  }
+}
+
+// Salvage reads past damage only where a checked record corroborates the
+// place it resumes: the zeros inside a tar record are not a run of
+// filemarks.  One damaged length word in the middle of the 32-file image
+// loses that record, not more, and invents no tape file; a truncated image
+// reads as the 16 tape files before the cut.
+TEST(DamagedImages, SalvageInventsNoTapeFilesFromZerosInsideRecords) {
+  TempDir dir;
+  std::string simh = thirty_two_tar_files(dir);
+  auto bytes = read_file_bytes(simh);
+  uint64_t fifth = 5 * (4 + 10240 + 4 + 4);
+  auto middle = bytes;
+  middle[fifth + 1] ^= 0x10;  // the length word of record 6
+  std::string damaged = dir.file("middle.tap");
+  write_file_bytes(damaged, middle);
+  auto v = run_vtape("verify --salvage " + shell_quote(damaged));
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.out.find("1 damaged region(s); readable: 32 tape files, 31 records, 32 filemarks"), std::string::npos)
+      << v.out << v.err;
+  EXPECT_NE(v.err.find("damaged region: bytes " + std::to_string(fifth) + " to " + std::to_string(fifth + 10248)),
+            std::string::npos)
+      << v.err;
+
+  auto truncated = bytes;
+  truncated.resize(16 * (4 + 10240 + 4 + 4) + 5968);
+  std::string cut = dir.file("cut.tap");
+  write_file_bytes(cut, truncated);
+  auto c = run_vtape("verify --salvage " + shell_quote(cut));
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_NE(c.out.find("1 damaged region(s); readable: 16 tape files, 16 records, 16 filemarks"), std::string::npos)
+      << c.out << c.err;
 }
 
 }  // namespace
