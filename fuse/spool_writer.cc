@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -68,25 +69,39 @@ int SpoolWriter::write(const char* buf, size_t size, uint64_t offset) {
   return static_cast<int>(size);
 }
 
-int SpoolWriter::archive_locked() {
-  std::string content(static_cast<size_t>(size_), '\0');
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::pread(fd_, content.data() + done, content.size() - done, static_cast<off_t>(done));
+Status SpoolWriter::split_content(const SpoolRecordSink& put, SpoolMetadata* m) const {
+  constexpr size_t kChunk = 1 << 20;
+  SpoolRecordSplitter split(meta_.device);
+  std::vector<char> buf(kChunk);
+  uint64_t at = 0;
+  while (at < size_) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, size_ - at));
+    ssize_t n = ::pread(fd_, buf.data(), want, static_cast<off_t>(at));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return n < 0 ? -errno : -EIO;
-    done += static_cast<size_t>(n);
+    if (n <= 0) return Status::io_error("reading back what was written", n < 0 ? errno : EIO);
+    VTAPE_RETURN_IF_ERROR(split.feed(std::string_view(buf.data(), static_cast<size_t>(n)), put));
+    at += static_cast<uint64_t>(n);
   }
-  SpoolFile file;
-  file.meta = meta_;
-  Status s = spool_records_from_content(content, &file.meta, &file.records);
+  return split.finish(put, m);
+}
+
+int SpoolWriter::archive_locked() {
+  // Two passes over the temporary file, a piece at a time, so that memory
+  // stays small whatever was written: the first gives the record fields
+  // the header needs, the second the records as they go onto the tape.
+  SpoolMetadata m = meta_;
+  Status s = split_content([](std::string_view) { return Status::ok(); }, &m);
   if (s.is_ok()) {
-    file.meta.closed_us = now_microseconds();
+    m.closed_us = now_microseconds();
+    SpoolRecordSource records = [&](const SpoolRecordSink& put) {
+      SpoolMetadata again = m;
+      return split_content(put, &again);
+    };
     if (row_) {
-      s = store_.rearchive(file, &*row_);
+      s = store_.rearchive(m, records, &*row_);
     } else {
       SpoolFileRow row;
-      s = store_.archive(file, &row);
+      s = store_.archive(m, records, &row);
       if (s.is_ok()) row_ = row;
     }
   }

@@ -2,7 +2,8 @@
 // go to an unnamed temporary file in the library (O_TMPFILE: nothing is
 // left behind by a crash); every close(2) (the FUSE flush) that follows
 // writes turns what was written into records and archives the spool file
-// (SpoolStore) before close returns.  A file closed with nothing written
+// (SpoolStore) before close returns, streaming from the temporary file to
+// the cartridge (memory for a line and a block, not for the file).  A file closed with nothing written
 // is archived (empty) at the release after the last close, since a shell
 // closes its first descriptor before the program writes through the
 // duplicate.  A refused write (a punch line longer than a card) means the
@@ -41,6 +42,9 @@ class SpoolWriter {
  private:
   SpoolWriter(SpoolStore& store, const SpoolMetadata& meta, int fd) : store_(store), meta_(meta), fd_(fd) {}
   int archive_locked();
+  // Splits the temporary file into records (to `put`) and fills the record
+  // fields of *m.
+  Status split_content(const SpoolRecordSink& put, SpoolMetadata* m) const;
   void log(const std::string& what) const;
 
   SpoolStore& store_;

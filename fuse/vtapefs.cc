@@ -1,6 +1,8 @@
 #include "fuse/vtapefs.h"
 
+#include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -105,17 +107,52 @@ std::optional<Cartridge> VtapeFs::parse_library_path(const std::string& path) co
   return c;
 }
 
-std::string VtapeFs::handle_control(const std::string& request) {
+namespace {
+
+// The words of a control request, split at blanks.
+std::vector<std::string> request_words(const std::string& request) {
   std::istringstream in(request);
-  std::string verb;
-  in >> verb;
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// A decimal number that is the whole word and fits; nothing else.
+std::optional<int> strict_number(const std::string& word) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), n);
+  if (word.empty() || ec != std::errc() || end != word.data() + word.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+std::string VtapeFs::handle_control(const std::string& request) {
+  std::vector<std::string> words = request_words(request);
+  std::string verb = words.empty() ? "" : words[0];
   auto error = [](const std::string& m) { return "error " + m + "\n"; };
+  auto word = [&](size_t i) { return i < words.size() ? words[i] : std::string(); };
+  // A drive number: strictly decimal and one of this mount's drives.
+  auto drive_arg = [&](size_t i) -> std::optional<int> {
+    auto n = strict_number(word(i));
+    if (!n || *n < 0 || *n >= drive_count()) return std::nullopt;
+    return n;
+  };
+  auto no_drive = [&](size_t i) {
+    return error(fmt::format("no drive '{}' (drives 0 to {})", word(i), drive_count() - 1));
+  };
+  auto arity = [&](size_t lo, size_t hi) { return words.size() >= lo && words.size() <= hi; };
   if (verb == "status") {
-    std::string form;
-    in >> form;
+    if (!arity(1, 3)) return error("usage: status [text|json] [DRIVE]");
+    std::string form = word(1);
+    if (!form.empty() && form != "text" && form != "json") {
+      return error(fmt::format("status takes 'text' or 'json', not '{}'", form));
+    }
     int only = -1;
-    if (in >> only && (only < 0 || only >= drive_count())) {
-      return error(fmt::format("no drive {} (drives 0 to {})", only, drive_count() - 1));
+    if (words.size() == 3) {
+      auto n = drive_arg(2);
+      if (!n) return no_drive(2);
+      only = *n;
     }
     std::vector<DriveStatus> list;
     for (const auto& d : drives_) {
@@ -133,14 +170,17 @@ std::string VtapeFs::handle_control(const std::string& request) {
     return "ok\n" + text;
   }
   if (verb == "load" || verb == "unload") {
-    int n = -1;
-    if (!(in >> n) || n < 0 || n >= drive_count()) return error(fmt::format("no drive '{}' (drives 0 to {})", n, drive_count() - 1));
+    if (!arity(verb == "load" ? 3 : 2, verb == "load" ? 3 : 2)) {
+      return error(verb == "load" ? "usage: load DRIVE VOLSER" : "usage: unload DRIVE");
+    }
+    auto drive = drive_arg(1);
+    if (!drive) return no_drive(1);
+    int n = *drive;
     if (verb == "unload") {
       Status s = drives_[static_cast<size_t>(n)]->unload();
       return s.is_ok() ? "ok\n" : error(s.message());
     }
-    std::string volser;
-    in >> volser;
+    std::string volser = word(2);
     Cartridge c;
     Status s = library_->find(volser, &c);
     if (!s.is_ok()) return error(s.message());
@@ -151,15 +191,15 @@ std::string VtapeFs::handle_control(const std::string& request) {
     return s.is_ok() ? "ok\n" : error(s.message());
   }
   if (verb == "protect") {
-    std::string volser;
-    int on = 0;
-    in >> volser >> on;
-    Status s = library_->set_protected(volser, on != 0);
+    if (!arity(3, 3) || (word(2) != "0" && word(2) != "1")) return error("usage: protect VOLSER 0|1");
+    std::string volser = word(1);
+    bool on = word(2) == "1";
+    Status s = library_->set_protected(volser, on);
     if (!s.is_ok()) return error(s.message());
     Cartridge c;
     (void)library_->find(volser, &c);
     for (const auto& d : drives_) {
-      if (d->loaded_volser() == c.volser) d->set_write_protected(on != 0);
+      if (d->loaded_volser() == c.volser) d->set_write_protected(on);
     }
     if (catalog_) {
       if (Status cs = catalog_->upsert_volume(volume_row(c)); !cs.is_ok()) return error(cs.message());

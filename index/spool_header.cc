@@ -112,7 +112,7 @@ std::vector<uint8_t> encode_spool_header(const SpoolMetadata& m) {
   w.number(160, 8, m.records);
   w.number(168, 8, m.data_bytes);
   w.number(176, 8, m.content_bytes);
-  w.byte(184, static_cast<uint8_t>((m.unterminated ? 1 : 0) | (m.carriage_control ? 2 : 0)));
+  w.byte(184, static_cast<uint8_t>((m.unterminated ? 1 : 0) | (m.carriage_control ? 2 : 0) | (m.blocked ? 4 : 0)));
   return w.take();
 }
 
@@ -185,9 +185,10 @@ Status decode_spool_header(std::span<const uint8_t> record, SpoolMetadata* out) 
   m.records = r.number(160, 8);
   m.data_bytes = r.number(168, 8);
   m.content_bytes = r.number(176, 8);
-  if (record[184] > 3) return Status::corrupt(184, "flag bits 0 to 3", std::to_string(record[184]));
+  if (record[184] > 7) return Status::corrupt(184, "flag bits 0 to 2", std::to_string(record[184]));
   m.unterminated = (record[184] & 1) != 0;
   m.carriage_control = (record[184] & 2) != 0;
+  m.blocked = (record[184] & 4) != 0;
   for (size_t i = 185; i < kSpoolHeaderLength; ++i) {
     if (record[i] != 0) return Status::corrupt(i, "reserved bytes 185 to 255 zero", fmt::format("0x{:02X}", record[i]));
   }

@@ -31,7 +31,8 @@
 //   168     8   data bytes: sum of the data record lengths (big-endian)
 //   176     8   content bytes: size of the file as read back (big-endian)
 //   184     1   flags: bit 0 the last line had no newline, bit 1 printer
-//               records start with an ASA carriage control byte
+//               records start with an ASA carriage control byte, bit 2
+//               the data records are blocked (spool_blocks.h)
 //   185    71   reserved, zero
 #pragma once
 

@@ -62,6 +62,7 @@ struct SpoolMetadata {
   uint64_t content_bytes = 0;   // size of the file as it reads back
   bool unterminated = false;    // the last line had no newline
   bool carriage_control = false;  // printer records start with an ASA control byte
+  bool blocked = false;         // on tape: data records packed into blocks (spool_blocks.h)
 
   // "NAME.TYPE" (or "NAME" without a type).
   std::string name_type() const;

@@ -29,44 +29,73 @@ void for_each_content_piece(const SpoolMetadata& m, const SpoolRecords& records,
 
 }  // namespace
 
+Status SpoolRecordSplitter::emit(std::string_view line, const SpoolRecordSink& put) {
+  ++records_;
+  record_.clear();
+  if (printer_) {
+    bool new_page = !line.empty() && line.front() == '\f';
+    record_.push_back(new_page ? '1' : ' ');
+    record_.append(new_page ? line.substr(1) : line);
+    content_bytes_ += line.size() + 1;  // reads back as written
+  } else {
+    if (line.size() > kCardLength) {
+      return Status::invalid_argument(fmt::format("punch line {} has {} bytes; a card holds {}", records_,
+                                                  line.size(), kCardLength));
+    }
+    record_.assign(line);
+    record_.resize(kCardLength, ' ');
+    size_t end = line.find_last_not_of(' ');
+    content_bytes_ += (end == std::string_view::npos ? 0 : end + 1) + 1;  // without trailing blanks
+  }
+  lrecl_ = std::max<uint32_t>(lrecl_, static_cast<uint32_t>(record_.size()));
+  data_bytes_ += record_.size();
+  return put(record_);
+}
+
+Status SpoolRecordSplitter::feed(std::string_view bytes, const SpoolRecordSink& put) {
+  input_bytes_ += bytes.size();
+  while (!bytes.empty()) {
+    size_t nl = bytes.find('\n');
+    if (nl == std::string_view::npos) {
+      line_.append(bytes);
+      return Status::ok();
+    }
+    if (line_.empty()) {
+      VTAPE_RETURN_IF_ERROR(emit(bytes.substr(0, nl), put));
+    } else {
+      line_.append(bytes.substr(0, nl));
+      VTAPE_RETURN_IF_ERROR(emit(line_, put));
+      line_.clear();
+    }
+    bytes.remove_prefix(nl + 1);
+  }
+  return Status::ok();
+}
+
+Status SpoolRecordSplitter::finish(const SpoolRecordSink& put, SpoolMetadata* m) {
+  m->unterminated = !line_.empty();
+  if (m->unterminated) {
+    VTAPE_RETURN_IF_ERROR(emit(line_, put));
+    line_.clear();
+    --content_bytes_;  // no newline after the last line
+  }
+  m->carriage_control = printer_;
+  m->records = records_;
+  m->lrecl = lrecl_;
+  m->data_bytes = data_bytes_;
+  m->content_bytes = content_bytes_;
+  return Status::ok();
+}
+
 Status spool_records_from_content(std::string_view content, SpoolMetadata* m, SpoolRecords* out) {
   out->clear();
-  bool printer = m->device == SpoolDevice::kPrinter;
-  size_t start = 0;
-  uint64_t line_number = 0;
-  while (start < content.size()) {
-    size_t nl = content.find('\n', start);
-    size_t end = nl == std::string_view::npos ? content.size() : nl;
-    std::string_view line = content.substr(start, end - start);
-    ++line_number;
-    if (printer) {
-      bool new_page = !line.empty() && line.front() == '\f';
-      std::string record(1, new_page ? '1' : ' ');
-      record.append(new_page ? line.substr(1) : line);
-      out->push_back(std::move(record));
-    } else {
-      if (line.size() > kCardLength) {
-        return Status::invalid_argument(fmt::format("punch line {} has {} bytes; a card holds {}", line_number,
-                                                    line.size(), kCardLength));
-      }
-      std::string card(line);
-      card.resize(kCardLength, ' ');
-      out->push_back(std::move(card));
-    }
-    start = end + 1;
-  }
-  m->unterminated = !content.empty() && content.back() != '\n';
-  m->carriage_control = printer;
-  m->records = out->size();
-  m->lrecl = 0;
-  m->data_bytes = 0;
-  for (const auto& r : *out) {
-    m->lrecl = std::max<uint32_t>(m->lrecl, static_cast<uint32_t>(r.size()));
-    m->data_bytes += r.size();
-  }
-  m->content_bytes = 0;
-  for_each_content_piece(*m, *out, [&](std::string_view piece) { m->content_bytes += piece.size(); });
-  return Status::ok();
+  SpoolRecordSplitter split(m->device);
+  auto keep = [&](std::string_view r) {
+    out->emplace_back(r);
+    return Status::ok();
+  };
+  VTAPE_RETURN_IF_ERROR(split.feed(content, keep));
+  return split.finish(keep, m);
 }
 
 std::string spool_content_from_records(const SpoolMetadata& m, const SpoolRecords& records) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,28 @@
 namespace vtape {
 
 using SpoolRecords = std::vector<std::string>;
+
+using SpoolRecordSink = std::function<Status(std::string_view record)>;
+
+// The same split, done as the bytes come: memory for one line at most,
+// whatever the size of the file.  feed() hands every whole line's record
+// to `put`; finish() the last line without a newline, then fills the record
+// fields of *m as spool_records_from_content does.
+class SpoolRecordSplitter {
+ public:
+  explicit SpoolRecordSplitter(SpoolDevice device) : printer_(device == SpoolDevice::kPrinter) {}
+  Status feed(std::string_view bytes, const SpoolRecordSink& put);
+  Status finish(const SpoolRecordSink& put, SpoolMetadata* m);
+
+ private:
+  Status emit(std::string_view line, const SpoolRecordSink& put);
+
+  bool printer_;
+  std::string line_;  // the line so far (no newline yet)
+  std::string record_;
+  uint64_t records_ = 0, data_bytes_ = 0, content_bytes_ = 0, input_bytes_ = 0;
+  uint32_t lrecl_ = 0;
+};
 
 // Fills the records and the record fields of `m` (lrecl, records,
 // data_bytes, content_bytes, unterminated, carriage_control) from the

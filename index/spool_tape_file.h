@@ -19,15 +19,27 @@ struct SpoolFile {
 };
 
 // Bytes of image the tape file takes at most, framing included (for the
-// capacity check before anything is written).
-uint64_t spool_tape_file_bound(const SpoolFile& f);
+// capacity check before anything is written), from the record fields of
+// the metadata.
+uint64_t spool_tape_file_bound(const SpoolMetadata& m);
 
-// Writes header, records and filemark at the image's position.  `on_record`
-// (may be empty) sees every record written, for catalog upkeep.
+// The data records of a spool file, handed one by one to `put` in order
+// (so that a file need not be in memory whole).
+using SpoolRecordSource = std::function<Status(const SpoolRecordSink& put)>;
+
+// Writes header, data records (blocked: spool_blocks.h) and filemark at the
+// image's position.  The source must give as many records as m.records.
+// `on_record` (may be empty) sees every tape record written, for catalog
+// upkeep.
+Status write_spool_tape_file(TapeImage& image, const SpoolMetadata& m, const SpoolRecordSource& records,
+                             const std::function<void(std::span<const uint8_t>)>& on_record = {});
 Status write_spool_tape_file(TapeImage& image, const SpoolFile& f,
                              const std::function<void(std::span<const uint8_t>)>& on_record = {});
+// A SpoolFile's records as a source.
+SpoolRecordSource spool_records_source(const SpoolRecords& records);
 
-// Reads the spool tape file at the image's position, through its filemark.
+// Reads the spool tape file at the image's position, through its filemark
+// (unblocked data records too, as written before blocking).
 // *end is set (and nothing read) at the end of the data.  A tape file that
 // is not a spool file, a header that does not decode, or a record count
 // that does not match the header is a Corrupt status naming the byte

@@ -2,9 +2,13 @@
 // (DIR/vtapefs.sock, a Unix stream socket).  One request per connection:
 // the client sends one line, the daemon answers and closes.
 //
-//   request:  "status" | "load DRIVE VOLSER" | "unload DRIVE" | "protect VOLSER 0|1"
-//   answer:   "ok\n" followed by a payload (status: one JSON document), or
-//             "error MESSAGE\n"
+//   request:  "status [text|json] [DRIVE]" | "load DRIVE VOLSER" | "unload DRIVE"
+//             | "protect VOLSER 0|1"  (DRIVE: a decimal drive number of the
+//             mount; a word that is not one, or a word too many, is an error)
+//   answer:   "ok\n" followed by a payload (status json: one JSON document),
+//             or "error MESSAGE\n"
+// The request line must arrive within a few seconds (at most 4 KiB); the
+// daemon serves several connections at once.
 #pragma once
 
 #include <string>

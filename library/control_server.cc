@@ -8,7 +8,10 @@
 
 #include <fcntl.h>
 
+#include <time.h>
+
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -42,15 +45,103 @@ Status ControlServer::start(const std::string& socket_path, Handler handler, mod
   return Status::ok();
 }
 
+namespace {
+
+// A request must arrive whole within this time: a client that connects and
+// says nothing (or too little) is dropped.
+constexpr int kRequestTimeoutMs = 3000;
+constexpr size_t kMaxRequestBytes = 4096;
+// Connections served at once; more are refused (answered at once).
+constexpr size_t kMaxConnections = 16;
+
+int64_t now_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Reads up to the first newline, within the deadline.  False (with `why`)
+// when the client sent no whole line in time, too much, or went away.
+bool read_request(int fd, std::string* request, std::string* why) {
+  int64_t deadline = now_ms() + kRequestTimeoutMs;
+  std::string got;
+  char buf[512];
+  while (got.find('\n') == std::string::npos) {
+    if (got.size() > kMaxRequestBytes) {
+      *why = fmt::format("request longer than {} bytes", kMaxRequestBytes);
+      return false;
+    }
+    int64_t left = deadline - now_ms();
+    if (left <= 0) {
+      *why = "no request line within the time allowed";
+      return false;
+    }
+    pollfd p{fd, POLLIN, 0};
+    int r = poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;  // timed out: the deadline check says so
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *why = "the client closed the connection before a whole request line";
+      return false;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  *request = got.substr(0, got.find('\n'));
+  return true;
+}
+
+void write_answer(int fd, const std::string& answer) {
+  // A client that does not read cannot hold the thread either.
+  timeval tv{kRequestTimeoutMs / 1000, 0};
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  size_t done = 0;
+  while (done < answer.size()) {
+    ssize_t n = send(fd, answer.data() + done, answer.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
 void ControlServer::stop() {
   if (!thread_.joinable()) return;
   char c = 'x';
   (void)!write(stop_pipe_[1], &c, 1);
   thread_.join();
+  // Clients still being read get end-of-file now instead of their timeout.
+  std::list<std::unique_ptr<Connection>> left;
+  {
+    std::lock_guard lock(conn_mu_);
+    for (auto& conn : connections_) shutdown(conn->fd, SHUT_RDWR);
+    left.swap(connections_);
+  }
+  for (auto& conn : left) {
+    conn->thread.join();
+    close(conn->fd);
+  }
   close(listen_fd_);
   close(stop_pipe_[0]);
   close(stop_pipe_[1]);
   unlink(path_.c_str());
+}
+
+size_t ControlServer::reap_locked() {
+  size_t active = 0;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if ((*it)->done) {
+      (*it)->thread.join();
+      close((*it)->fd);
+      it = connections_.erase(it);
+    } else {
+      ++active;
+      ++it;
+    }
+  }
+  return active;
 }
 
 void ControlServer::run() {
@@ -61,27 +152,41 @@ void ControlServer::run() {
       return;
     }
     if (fds[1].revents != 0) return;
-    int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (conn < 0) continue;
-    std::string request;
-    char buf[512];
-    while (request.find('\n') == std::string::npos && request.size() < 4096) {
-      ssize_t n = read(conn, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      request.append(buf, static_cast<size_t>(n));
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    std::lock_guard lock(conn_mu_);
+    if (reap_locked() >= kMaxConnections) {
+      write_answer(fd, fmt::format("error vtapefs is serving {} control connections already; try again\n",
+                                   kMaxConnections));
+      close(fd);
+      continue;
     }
-    request = request.substr(0, request.find('\n'));
-    std::string answer = handler_(request);
-    size_t done = 0;
-    while (done < answer.size()) {
-      ssize_t n = write(conn, answer.data() + done, answer.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    close(conn);
+    auto conn = std::make_unique<Connection>();
+    conn->fd = fd;
+    Connection* c = conn.get();
+    connections_.push_back(std::move(conn));
+    c->thread = std::thread([this, c] {
+      serve(*c);
+      // The client reads to end-of-file; the descriptor itself is closed
+      // when the thread is joined.
+      shutdown(c->fd, SHUT_RDWR);
+      c->done = true;
+    });
   }
+}
+
+void ControlServer::serve(Connection& c) {
+  std::string request, why;
+  if (!read_request(c.fd, &request, &why)) {
+    write_answer(c.fd, "error " + why + "\n");
+    return;
+  }
+  std::string answer;
+  {
+    std::lock_guard lock(handler_mu_);
+    answer = handler_(request);
+  }
+  write_answer(c.fd, answer);
 }
 
 }  // namespace vtape

@@ -1,11 +1,17 @@
 // The daemon's side of the control socket (control_protocol.h): a thread
-// that accepts one connection at a time and hands each request line to a
-// handler.
+// that accepts connections, each read on its own thread with a deadline
+// (a client that connects and sends nothing holds up nobody), and hands
+// each request line to a handler, one request at a time.  stop() never
+// waits for a client: it shuts down the sockets still being read.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -26,13 +32,27 @@ class ControlServer {
   void stop();
 
  private:
+  // One accepted client: its socket stays open until its thread is joined,
+  // so that stop() can shut it down without hitting a reused descriptor.
+  struct Connection {
+    int fd = -1;
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
   void run();
+  void serve(Connection& c);
+  // Joins the threads of the connections that are done; returns how many
+  // are still being served.  Under conn_mu_.
+  size_t reap_locked();
 
   std::string path_;
   Handler handler_;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   std::thread thread_;
+  std::mutex handler_mu_;  // one request handled at a time
+  std::mutex conn_mu_;
+  std::list<std::unique_ptr<Connection>> connections_;
 };
 
 }  // namespace vtape

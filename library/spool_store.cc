@@ -109,7 +109,8 @@ Status SpoolStore::recover() {
   return Status::ok();
 }
 
-Status SpoolStore::append_locked(const SpoolFile& file, uint64_t* file_number, uint64_t* offset) {
+Status SpoolStore::append_locked(const SpoolMetadata& meta, const SpoolRecordSource& records, uint64_t* file_number,
+                                 uint64_t* offset) {
   Cartridge c;
   VTAPE_RETURN_IF_ERROR(cartridge(true, &c));
   if (c.write_protected) return Status::invalid_argument(fmt::format("the spool cartridge {} is write-protected", c.volser));
@@ -119,17 +120,17 @@ Status SpoolStore::append_locked(const SpoolFile& file, uint64_t* file_number, u
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(open_at_end(c, &image));
   TapePosition start = image->position();
-  if (start.offset + spool_tape_file_bound(file) > c.capacity) {
+  if (start.offset + spool_tape_file_bound(meta) > c.capacity) {
     return Status::no_space(fmt::format("the spool cartridge {} is full ({} of {} bytes used)", c.volser,
                                         start.offset, c.capacity));
   }
   // Buffered, not written through record by record as a drive does: the
-  // whole file is in memory and goes in at once; a failure or a crash
+  // blocks go out through the image's write buffer; a failure or a crash
   // leaves none of it (the guard, then erase_to_end below).
   VTAPE_RETURN_IF_ERROR(image->enable_crash_guard());
   CatalogRecorder recorder(catalog_, c.volser, c.image_path, c.format, -1);
   recorder.begin(start);
-  Status s = write_spool_tape_file(*image, file, [&](std::span<const uint8_t> r) { recorder.record(r); });
+  Status s = write_spool_tape_file(*image, meta, records, [&](std::span<const uint8_t> r) { recorder.record(r); });
   if (s.is_ok()) s = image->sync();
   if (!s.is_ok()) {
     // Nothing of it may stay: back to where it began.
@@ -150,10 +151,15 @@ Status SpoolStore::append_locked(const SpoolFile& file, uint64_t* file_number, u
 }
 
 Status SpoolStore::archive(const SpoolFile& file, SpoolFileRow* row) {
+  return archive(file.meta, spool_records_source(file.records), row);
+}
+
+Status SpoolStore::archive(const SpoolMetadata& meta, const SpoolRecordSource& records, SpoolFileRow* row) {
   std::lock_guard lock(mu_);
   SpoolLock flock_guard(library_);
   VTAPE_RETURN_IF_ERROR(flock_guard.status());
-  SpoolFile f = file;
+  SpoolFile f;
+  f.meta = meta;
   // The spoolid goes into the header: chosen before writing.  The flock
   // keeps any other process from taking it meanwhile; insert() records it
   // as it is.
@@ -161,7 +167,7 @@ Status SpoolStore::archive(const SpoolFile& file, SpoolFileRow* row) {
   SpoolFileRow r;
   r.meta = f.meta;
   r.volser = volser_;
-  VTAPE_RETURN_IF_ERROR(append_locked(f, &r.file_number, &r.image_offset));
+  VTAPE_RETURN_IF_ERROR(append_locked(f.meta, records, &r.file_number, &r.image_offset));
   Status s = spool_catalog_.insert(&r);
   if (!s.is_ok()) return s;
   log_event("spool", fmt::format("{} {:04} {} {}: {} records, {} bytes, file {}", r.meta.owner, r.meta.spoolid,
@@ -171,18 +177,19 @@ Status SpoolStore::archive(const SpoolFile& file, SpoolFileRow* row) {
   return Status::ok();
 }
 
-Status SpoolStore::rearchive(const SpoolFile& file, SpoolFileRow* row) {
+Status SpoolStore::rearchive(const SpoolMetadata& meta, const SpoolRecordSource& records, SpoolFileRow* row) {
   std::lock_guard lock(mu_);
   SpoolLock flock_guard(library_);
   VTAPE_RETURN_IF_ERROR(flock_guard.status());
-  SpoolFile f = file;
+  SpoolFile f;
+  f.meta = meta;
   f.meta.spoolid = row->meta.spoolid;
   f.meta.owner = row->meta.owner;
   f.meta.unique_id = row->meta.unique_id;
   f.meta.opened_us = row->meta.opened_us;
   SpoolFileRow r = *row;
   r.meta = f.meta;
-  VTAPE_RETURN_IF_ERROR(append_locked(f, &r.file_number, &r.image_offset));
+  VTAPE_RETURN_IF_ERROR(append_locked(f.meta, records, &r.file_number, &r.image_offset));
   r.volser = volser_;
   VTAPE_RETURN_IF_ERROR(spool_catalog_.update(r));
   log_event("spool", fmt::format("{} {:04} {} rewritten: {} records, {} bytes, file {}", r.meta.owner, r.meta.spoolid,

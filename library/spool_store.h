@@ -53,10 +53,13 @@ class SpoolStore {
   // Errors: kNoSpace (the cartridge is full, nothing written),
   // kInvalidArgument (the spool cartridge is in a drive), I/O errors.
   Status archive(const SpoolFile& file, SpoolFileRow* row);
+  // The same with the records streamed from `records` (as many as
+  // meta.records), so that no file needs to be in memory whole.
+  Status archive(const SpoolMetadata& meta, const SpoolRecordSource& records, SpoolFileRow* row);
   // A spool file that got more data after it was archived (written on
   // after a close through another descriptor): its new content is
   // archived as a new tape file and the row points there.
-  Status rearchive(const SpoolFile& file, SpoolFileRow* row);
+  Status rearchive(const SpoolMetadata& meta, const SpoolRecordSource& records, SpoolFileRow* row);
   // Puts a copy of a spool file (read with read(), or from an image) into
   // `user`'s reader: archived anew with owner `user` and queue rdr, keeping
   // its identity (unique id and open time, so --nodup knows it) and taking
@@ -84,7 +87,8 @@ class SpoolStore {
 
  private:
   Status cartridge(bool create, Cartridge* out);
-  Status append_locked(const SpoolFile& file, uint64_t* file_number, uint64_t* offset);
+  Status append_locked(const SpoolMetadata& meta, const SpoolRecordSource& records, uint64_t* file_number,
+                       uint64_t* offset);
   Status open_at_end(const Cartridge& c, std::unique_ptr<TapeImage>* out);
 
   TapeLibrary& library_;

@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -744,53 +746,222 @@ std::map<std::string, std::string> parse_lines(const std::string& text) {
   return out;
 }
 
-TEST_F(MtCommands, ThirtyTwoBitProgram) {
-  if (!have_program("gcc")) GTEST_SKIP() << "no gcc";
-  TempDir build;
-  {
-    std::ofstream src(build.file("probe.c"));
-    src << kProbeSource;
+// The i386 ioctl requests, from the i386 struct sizes (every long is 4
+// bytes): mtget 28, mtpos 4, mtop 8 (short, 2 bytes padding, int).
+constexpr size_t kI386MtgetSize = 28, kI386MtposSize = 4, kI386MtopSize = 8;
+constexpr unsigned long kI386Mtiocget = _IOC(_IOC_READ, 'm', 2, kI386MtgetSize);
+constexpr unsigned long kI386Mtiocpos = _IOC(_IOC_READ, 'm', 3, kI386MtposSize);
+constexpr unsigned long kI386Mtioctop = _IOC(_IOC_WRITE, 'm', 1, kI386MtopSize);
+static_assert(kI386Mtioctop == MTIOCTOP, "struct mtop is 8 bytes on i386 and x86-64 alike");
+
+// A 64-bit reply as an i386 caller must get it: each field a 4-byte
+// little-endian word, in struct order.
+std::vector<uint8_t> i386_bytes(std::initializer_list<int64_t> fields) {
+  std::vector<uint8_t> out;
+  for (int64_t f : fields) {
+    auto v = static_cast<uint32_t>(f);
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
-  std::string exe = build.file("probe32");
-  CommandResult cc = run_command("gcc -m32 -O0 -o " + shell_quote(exe) + " " + shell_quote(build.file("probe.c")));
-  ASSERT_EQ(cc.exit_code, 0) << "gcc -m32 cannot build (install the Debian package gcc-multilib): " << cc.err;
+  return out;
+}
+
+std::string hex(const uint8_t* p, size_t n) {
+  std::string out;
+  char two[3];
+  for (size_t i = 0; i < n; ++i) {
+    std::snprintf(two, sizeof two, "%02x", p[i]);
+    out += two;
+  }
+  return out;
+}
+
+int32_t i386_word(const uint8_t* p, size_t index) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = v << 8 | p[index * 4 + static_cast<size_t>(i)];
+  return static_cast<int32_t>(v);
+}
+
+// kProbeSource's show(), done from this 64-bit process with the i386
+// request numbers: prints the same lines, and adds "TAG.mismatch=..." when
+// the i386 reply is not, byte for byte, the 64-bit reply packed to the
+// i386 layout.
+void show_i386(int fd, const std::string& tag, std::string* out) {
+  uint8_t g[kI386MtgetSize + 4];
+  std::memset(g, 0x5a, sizeof g);
+  if (ioctl(fd, kI386Mtiocget, g) != 0) {
+    *out += tag + ".get_errno=" + std::to_string(errno) + "\n";
+    return;
+  }
+  if (g[kI386MtgetSize] != 0x5a) *out += tag + ".mismatch=MTIOCGET wrote past 28 bytes\n";
+  mtget g64{};
+  if (ioctl(fd, MTIOCGET, &g64) != 0) {
+    *out += tag + ".mismatch=64-bit MTIOCGET failed\n";
+    return;
+  }
+  std::vector<uint8_t> want = i386_bytes({g64.mt_type, g64.mt_resid, g64.mt_dsreg, g64.mt_gstat, g64.mt_erreg,
+                                          g64.mt_fileno, g64.mt_blkno});
+  if (std::memcmp(g, want.data(), kI386MtgetSize) != 0) {
+    *out += tag + ".mismatch=MTIOCGET " + hex(g, kI386MtgetSize) + " != " + hex(want.data(), want.size()) + "\n";
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, "%s.type=%d\n%s.resid=%d\n%s.dsreg=%x\n%s.gstat=%x\n%s.erreg=%d\n%s.fileno=%d\n%s.blkno=%d\n",
+                tag.c_str(), i386_word(g, 0), tag.c_str(), i386_word(g, 1), tag.c_str(),
+                static_cast<uint32_t>(i386_word(g, 2)), tag.c_str(), static_cast<uint32_t>(i386_word(g, 3)),
+                tag.c_str(), i386_word(g, 4), tag.c_str(), i386_word(g, 5), tag.c_str(), i386_word(g, 6));
+  *out += line;
+  uint8_t p[kI386MtposSize + 4];
+  std::memset(p, 0x5a, sizeof p);
+  if (ioctl(fd, kI386Mtiocpos, p) != 0) {
+    *out += tag + ".pos_errno=" + std::to_string(errno) + "\n";
+    return;
+  }
+  if (p[kI386MtposSize] != 0x5a) *out += tag + ".mismatch=MTIOCPOS wrote past 4 bytes\n";
+  mtpos p64{};
+  if (ioctl(fd, MTIOCPOS, &p64) != 0 ||
+      std::memcmp(p, i386_bytes({p64.mt_blkno}).data(), kI386MtposSize) != 0) {
+    *out += tag + ".mismatch=MTIOCPOS " + hex(p, kI386MtposSize) + "\n";
+  }
+  *out += tag + ".pos=" + std::to_string(i386_word(p, 0)) + "\n";
+}
+
+// MTIOCTOP with an i386 struct mtop built byte by byte: 0 or errno.
+int op_i386(int fd, int16_t op, int32_t count) {
+  uint8_t m[kI386MtopSize] = {};
+  std::memcpy(m, &op, 2);  // mt_op, then 2 bytes of padding
+  std::memcpy(m + 4, &count, 4);
+  return ioctl(fd, kI386Mtioctop, m) == 0 ? 0 : errno;
+}
+
+// kProbeSource's main(), from this 64-bit process with the i386 requests.
+std::string probe_with_i386_requests(const std::string& device) {
+  std::string out;
+  int fd = ::open(device.c_str(), O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return "open_errno=" + std::to_string(errno) + "\n";
+  show_i386(fd, "before", &out);
+  out += "fsf=" + std::to_string(op_i386(fd, MTFSF, 1)) + "\n";
+  show_i386(fd, "after", &out);
+  out += "fsf10=" + std::to_string(op_i386(fd, MTFSF, 10)) + "\n";
+  show_i386(fd, "end", &out);
+  ::close(fd);
+  return out;
+}
+
+// Whether this machine builds and runs 32-bit programs: probed once (the
+// kernel may lack IA-32 emulation, "Exec format error").  The path of the
+// built probe, or empty with the reason.
+struct Probe32 {
+  std::string exe;
+  std::string why_not;
+};
+const Probe32& probe32() {
+  static TempDir* dir = new TempDir();  // lives as long as the process
+  static const Probe32 probe = [] {
+    Probe32 p;
+    if (!have_program("gcc")) {
+      p.why_not = "no gcc";
+      return p;
+    }
+    {
+      std::ofstream src(dir->file("probe.c"));
+      src << kProbeSource;
+    }
+    std::string exe = dir->file("probe32");
+    CommandResult cc =
+        run_command("gcc -m32 -O0 -o " + shell_quote(exe) + " " + shell_quote(dir->file("probe.c")));
+    if (cc.exit_code != 0) {
+      p.why_not = "gcc -m32 cannot build (the Debian package gcc-multilib): " + cc.err;
+      return p;
+    }
+    CommandResult run = run_command(shell_quote(exe) + " /dev/null");
+    if (run.out.find("sizeof_long=4") == std::string::npos) {
+      std::string err = run.err.substr(0, run.err.find('\n'));
+      p.why_not = "the kernel does not run 32-bit programs (exit " + std::to_string(run.exit_code) + ": " + err + ")";
+      return p;
+    }
+    p.exe = exe;
+    return p;
+  }();
+  return probe;
+}
+
+// What ThirtyTwoBitProgram's callers must see (kProbeSource's output).
+void expect_i386_view(const std::string& r, bool real_program) {
+  auto v = parse_lines(r);
+  for (const auto& [key, value] : v) {
+    EXPECT_EQ(key.find(".mismatch"), std::string::npos) << key << ": " << value;
+  }
+  if (real_program) {
+    EXPECT_EQ(v["sizeof_long"], "4") << r;
+    EXPECT_EQ(v["sizeof_mtget"], "28") << r;
+    EXPECT_EQ(v["sizeof_mtpos"], "4") << r;
+  }
+  EXPECT_EQ(v["before.type"], "114") << r;
+  EXPECT_EQ(v["before.resid"], "0") << r;
+  EXPECT_EQ(v["before.dsreg"], "44000200") << r;
+  EXPECT_EQ(v["before.gstat"], "1010000") << r;
+  EXPECT_EQ(v["before.erreg"], "0") << r;
+  EXPECT_EQ(v["before.fileno"], "1") << r;
+  EXPECT_EQ(v["before.blkno"], "1") << r;
+  EXPECT_EQ(v["before.pos"], "5") << r;
+  EXPECT_EQ(v["fsf"], "0") << r;
+  EXPECT_EQ(v["after.fileno"], "2") << r;
+  EXPECT_EQ(v["after.blkno"], "0") << r;
+  EXPECT_EQ(v["after.gstat"], "81010000") << r;
+  EXPECT_EQ(v["after.pos"], "7") << r;
+  EXPECT_EQ(v["fsf10"], std::to_string(EIO)) << r;
+  EXPECT_EQ(v["end.fileno"], "3") << r;
+  EXPECT_EQ(v["end.pos"], "9") << r;
+  EXPECT_NE(std::stoul(v["end.gstat"], nullptr, 16) & 0x08000000ul, 0ul) << r;
+}
+
+// 32-bit callers (mt, tar or backup software built for i386) get the i386
+// layouts.  Proven on every machine with the i386 request numbers from this
+// 64-bit process, byte for byte against the 64-bit replies; where the
+// kernel runs 32-bit programs, also by a real `gcc -m32` program (whose
+// calls arrive with FUSE_IOCTL_COMPAT).
+TEST_F(MtCommands, ThirtyTwoBitProgram) {
+  const Probe32& probe = probe32();
+  std::string which = probe.exe.empty() ? "i386 request numbers from a 64-bit caller (no real 32-bit program: " +
+                                              probe.why_not + ")"
+                                        : "i386 request numbers from a 64-bit caller, and a real gcc -m32 program";
+  RecordProperty("callers", which);
+  std::printf("ThirtyTwoBitProgram: %s\n", which.c_str());
+  std::vector<std::pair<std::string, bool>> callers = {{"", false}};
+  if (!probe.exe.empty()) callers.push_back({probe.exe, true});
   prepare();
-  ok("setblk 512");
-  ok("setdensity 0x44");
-  ok("asf 1");
-  ok("fsr 1");
-  CommandResult r = run_command(shell_quote(exe) + " " + drive_);
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  auto v = parse_lines(r.out);
-  EXPECT_EQ(v["sizeof_long"], "4") << r.out;
-  EXPECT_EQ(v["sizeof_mtget"], "28") << r.out;
-  EXPECT_EQ(v["sizeof_mtpos"], "4") << r.out;
-  EXPECT_EQ(v["before.type"], "114") << r.out;
-  EXPECT_EQ(v["before.resid"], "0") << r.out;
-  EXPECT_EQ(v["before.dsreg"], "44000200") << r.out;
-  EXPECT_EQ(v["before.gstat"], "1010000") << r.out;
-  EXPECT_EQ(v["before.erreg"], "0") << r.out;
-  EXPECT_EQ(v["before.fileno"], "1") << r.out;
-  EXPECT_EQ(v["before.blkno"], "1") << r.out;
-  EXPECT_EQ(v["before.pos"], "5") << r.out;
-  EXPECT_EQ(v["fsf"], "0") << r.out;
-  EXPECT_EQ(v["after.fileno"], "2") << r.out;
-  EXPECT_EQ(v["after.blkno"], "0") << r.out;
-  EXPECT_EQ(v["after.gstat"], "81010000") << r.out;
-  EXPECT_EQ(v["after.pos"], "7") << r.out;
-  EXPECT_EQ(v["fsf10"], std::to_string(EIO)) << r.out;
-  EXPECT_EQ(v["end.fileno"], "3") << r.out;
-  EXPECT_EQ(v["end.pos"], "9") << r.out;
-  EXPECT_NE(std::stoul(v["end.gstat"], nullptr, 16) & 0x08000000ul, 0ul) << r.out;
-  // The 64-bit view of the same position.
-  EXPECT_EQ(status().file, 3);
-  EXPECT_EQ(tell(), 9);
-  // On an empty drive a 32-bit MTIOCGET still works: DR_OPEN.
-  ASSERT_EQ(vt_.vtape("unload 0").exit_code, 0);
-  r = run_command(shell_quote(exe) + " " + drive_);
-  v = parse_lines(r.out);
-  EXPECT_EQ(v["before.gstat"], "40000") << r.out;
-  EXPECT_EQ(v["fsf"], std::to_string(ENOMEDIUM)) << r.out;
+  for (const auto& [exe, real] : callers) {
+    SCOPED_TRACE(real ? "gcc -m32 program" : "i386 requests from 64 bits");
+    ok("setblk 512");
+    ok("setdensity 0x44");
+    ok("asf 1");
+    ok("fsr 1");
+    std::string out;
+    if (real) {
+      CommandResult r = run_command(shell_quote(exe) + " " + drive_);
+      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+      out = r.out;
+    } else {
+      out = probe_with_i386_requests(path_);
+    }
+    expect_i386_view(out, real);
+    // The 64-bit view of the same position.
+    EXPECT_EQ(status().file, 3);
+    EXPECT_EQ(tell(), 9);
+    // On an empty drive an i386 MTIOCGET still works: DR_OPEN.
+    ASSERT_EQ(vt_.vtape("unload 0").exit_code, 0);
+    if (real) {
+      out = run_command(shell_quote(exe) + " " + drive_).out;
+    } else {
+      out = probe_with_i386_requests(path_);
+    }
+    auto v = parse_lines(out);
+    EXPECT_EQ(v["before.gstat"], "40000") << out;
+    EXPECT_EQ(v["fsf"], std::to_string(ENOMEDIUM)) << out;
+    for (const auto& [key, value] : v) {
+      EXPECT_EQ(key.find(".mismatch"), std::string::npos) << key << ": " << value;
+    }
+    ASSERT_EQ(vt_.vtape("load 0 SCR001").exit_code, 0);
+  }
 }
 
 }  // namespace

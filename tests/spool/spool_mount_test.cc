@@ -383,5 +383,116 @@ TEST(SpoolCrash, KilledDuringSpoolWritesThenRemountedLeavesNoHalfSpoolFile) {
   EXPECT_NE(find_file(after, "after", "txt"), nullptr);
 }
 
+// The daemon's peak resident memory (VmHWM of /proc/PID/status), in kB.
+uint64_t peak_memory_kb(pid_t pid) {
+  std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
+  size_t at = status.find("VmHWM:");
+  return at == std::string::npos ? 0 : std::stoull(status.substr(at + 6));
+}
+
+uint64_t file_size(const std::string& path) {
+  std::error_code ec;
+  auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
+}
+
+// 20 MB of empty lines into the printer used to take the daemon to almost
+// 2 GB resident (every line a std::string in a vector, the whole file in
+// memory twice: about 100 bytes per byte written) and put 10 bytes of tape
+// per line on SPOOL1.  8 MB here (the same 8 million records' worth of
+// growth, a test that takes seconds rather than minutes in a Debug build).
+TEST_F(SpoolMount, MegabytesOfEmptyLinesTakeLittleMemoryAndLittleTape) {
+  ASSERT_EQ(run_command("printf 'first\\n' > " + shell_quote(user_dir_ + "/prt/first.txt")).exit_code, 0);
+  std::string spool1 = vt_.library() + "/cartridges/SPOOL1.tap";
+  uint64_t tape_before = file_size(spool1);
+  ASSERT_GT(tape_before, 0u) << "no " << spool1;
+  uint64_t peak_before = peak_memory_kb(vt_.pid());
+  ASSERT_GT(peak_before, 0u);
+
+  constexpr uint64_t kLines = 8'000'000;
+  auto r = run_command("head -c " + std::to_string(kLines) + " /dev/zero | tr '\\0' '\\n' > " +
+                       shell_quote(user_dir_ + "/prt/empty.lines"));
+  ASSERT_EQ(r.exit_code, 0) << describe(r) << vt_.log();
+  uint64_t peak_after = peak_memory_kb(vt_.pid());
+  uint64_t tape_growth = file_size(spool1) - tape_before;
+  std::printf("daemon peak memory %llu kB -> %llu kB; SPOOL1 grew by %llu bytes for %llu\n",
+              static_cast<unsigned long long>(peak_before), static_cast<unsigned long long>(peak_after),
+              static_cast<unsigned long long>(tape_growth), static_cast<unsigned long long>(kLines));
+  EXPECT_LT(peak_after, peak_before + 64 * 1024) << "the spool writer's memory grows with its input";
+  EXPECT_LT(tape_growth, 3 * kLines) << "an empty line takes more than a few bytes of tape";
+
+  Json files = spool_list(vt_);
+  const Json* f = find_file(files, "empty", "lines");
+  ASSERT_NE(f, nullptr) << vt_.vtape("spool list").out;
+  EXPECT_EQ((*f)["records"].u64(), kLines);
+  EXPECT_EQ((*f)["lrecl"].u64(), 1u);
+  EXPECT_EQ((*f)["data_bytes"].u64(), kLines);
+  // It reads back as written.
+  std::string id = std::to_string(10000 + (*f)["spoolid"].u64()).substr(1);
+  std::string path = user_dir_ + "/prt/" + id + ".empty.lines";
+  EXPECT_EQ(file_size(path), kLines);
+  auto cmp = run_command("head -c " + std::to_string(kLines) + " /dev/zero | tr '\\0' '\\n' | cmp - " +
+                         shell_quote(path));
+  EXPECT_EQ(cmp.exit_code, 0) << describe(cmp);
+}
+
+// Blocked records (many lines to a tape record) read back byte for byte in
+// every way a spool file is read: its queue, saved/spool, a reader after a
+// dump and load, and vtape restore.
+TEST_F(SpoolMount, BlockedRecordsReadBackIdenticallyEverywhere) {
+  std::string text;
+  for (int i = 0; i < 30000; ++i) {
+    switch (i % 7) {
+      case 0: text += "\n"; break;
+      case 1: text += "\fpage " + std::to_string(i) + "\n"; break;
+      case 2: text += std::string(static_cast<size_t>(i % 300), 'x') + "  \n"; break;
+      case 3: text += "\f\n"; break;
+      default: text += "line " + std::to_string(i) + "\n"; break;
+    }
+    if (i == 15000) text += std::string(200000, 'L') + "\n";  // longer than a block
+  }
+  text += "last line without a newline";
+  TempDir src;
+  write_file_bytes(src.file("mixed.listing"), std::vector<uint8_t>(text.begin(), text.end()));
+  auto cp = run_command("cp " + shell_quote(src.file("mixed.listing")) + " " + shell_quote(user_dir_ + "/prt/"));
+  ASSERT_EQ(cp.exit_code, 0) << cp.err << vt_.log();
+  std::string deck = "CARD 1\n\n   \nCARD 4 with blanks   \n" + std::string(80, 'P') + "\n";
+  auto pun = run_command("printf '%s' " + shell_quote(deck) + " > " + shell_quote(user_dir_ + "/pun/deck.cards"));
+  ASSERT_EQ(pun.exit_code, 0) << pun.err << vt_.log();
+  std::string deck_back = "CARD 1\n\n\nCARD 4 with blanks\n" + std::string(80, 'P') + "\n";
+
+  Json files = spool_list(vt_);
+  const Json* f = find_file(files, "mixed", "listing");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ((*f)["records"].u64(), 30002u);
+  EXPECT_EQ((*f)["lrecl"].u64(), 200001u);
+  std::string id = std::to_string(10000 + (*f)["spoolid"].u64()).substr(1);
+  const Json* d = find_file(files, "deck", "cards");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ((*d)["records"].u64(), 5u);
+  std::string did = std::to_string(10000 + (*d)["spoolid"].u64()).substr(1);
+
+  EXPECT_TRUE(slurp(user_dir_ + "/prt/" + id + ".mixed.listing") == text);
+  EXPECT_TRUE(slurp(vt_.mount_point() + "/saved/spool/by-id/" + id + ".mixed.listing") == text);
+  EXPECT_EQ(slurp(user_dir_ + "/pun/" + did + ".deck.cards"), deck_back);
+  TempDir out;
+  auto restore = vt_.vtape("restore spool --owner " + me() + " --to-dir " + shell_quote(out.file("d")));
+  ASSERT_EQ(restore.exit_code, 0) << describe(restore);
+  EXPECT_TRUE(slurp(out.file("d/" + me() + "/" + id + ".mixed.listing")) == text);
+  EXPECT_EQ(slurp(out.file("d/" + me() + "/" + did + ".deck.cards")), deck_back);
+  auto dump = vt_.vtape("spool dump --to " + shell_quote(out.file("s.tap")));
+  ASSERT_EQ(dump.exit_code, 0) << describe(dump);
+  auto load = vt_.vtape("spool load --from " + shell_quote(out.file("s.tap")) + " --queue rdr");
+  ASSERT_EQ(load.exit_code, 0) << describe(load);
+  bool found = false;
+  for (const auto& e : std::filesystem::directory_iterator(user_dir_ + "/rdr")) {
+    std::string name = e.path().filename().string();
+    if (name.find(".mixed.listing") == std::string::npos) continue;
+    found = true;
+    EXPECT_TRUE(slurp(e.path().string()) == text) << name;
+  }
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace vtape::testing
