@@ -1,12 +1,13 @@
 // The catalog's SQL schema and every statement, in one place (documented
-// column by column in man/vtape-catalog.5).  Version 4: the tables of 1, record
-// checksums (2), the spool (3), finding members by name (4).
+// column by column in man/vtape-catalog.5).  Version 5: the tables of 1, record
+// checksums (2), the spool (3), finding members by name (4), the compression
+// of a tape file's content (5).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -125,6 +126,13 @@ ALTER TABLE members ADD COLUMN name_rev BLOB NOT NULL DEFAULT x'';
 UPDATE members SET name_rev = vtape_name_rev(path);
 CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind, path, size, mtime);
 )sql",
+    // 4 -> 5: compressed archives (tar -z, -j, -J, --zstd): the compression
+    // the content was found under, '' for none.  Tape files cataloged
+    // before are left as they were ('unknown' for a compressed archive)
+    // until `vtape index rebuild` reads them again.
+    R"sql(
+ALTER TABLE tape_files ADD COLUMN compression TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -148,8 +156,8 @@ inline constexpr const char* kSelectChecksums =
 inline constexpr const char* kDeleteVolumeChecksums = "DELETE FROM record_checksums WHERE volser = ?1";
 inline constexpr const char* kInsertFile = R"sql(
 INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,
-                        image_offset, sha256, written_at, closed_cleanly, content, damage)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                        image_offset, sha256, written_at, closed_cleanly, content, damage, compression)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
 )sql";
 inline constexpr const char* kInsertMember = R"sql(
 INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev)
@@ -167,7 +175,7 @@ FROM volumes v ORDER BY v.volser
 inline constexpr const char* kSelectFiles = R"sql(
 SELECT file_number, first_block, records, bytes, smallest_record, largest_record, image_offset, sha256,
        written_at, closed_cleanly, content, COALESCE(damage, ''),
-       (SELECT COUNT(*) FROM members m WHERE m.volser = f.volser AND m.file_number = f.file_number)
+       (SELECT COUNT(*) FROM members m WHERE m.volser = f.volser AND m.file_number = f.file_number), compression
 FROM tape_files f WHERE volser = ?1 ORDER BY file_number
 )sql";
 inline constexpr const char* kSelectMembers = R"sql(
