@@ -29,14 +29,16 @@ class CompressedReader : public ContentReader {
       stopped_ = true;
     }
   }
+  // Once the archive inside has ended, the rest of its compressed stream is
+  // still decompressed (not read) so that the stream's check is verified.
   bool wants_more() const override {
-    if (stopped_) return false;
-    return !sniff_done_ || (inner_ && inner_->wants_more());  // nothing known inside: nothing to read
+    if (stopped_ || decompressor_.ended()) return false;
+    return !sniff_done_ || inner_ != nullptr;  // nothing known inside: nothing to read
   }
 
   void finish(TapeFileAnalysis& out) override {
     if (!stopped_) decompressor_.finish();
-    if (!inner_ && !sniffed_.empty()) start_inner();  // less content than kSniffBytes
+    if (!sniff_done_ && !sniffed_.empty()) start_inner();  // less content than kSniffBytes
     out.compression = decompressor_.compression().name;
     out.content = inner_ ? ContentKind(inner_name_) : ContentKind::kUnknown;
     if (inner_) inner_->finish(out);
@@ -48,13 +50,15 @@ class CompressedReader : public ContentReader {
 
  private:
   bool take(std::span<const uint8_t> content) {
-    if (!inner_ && !sniff_done_) {
+    if (!sniff_done_) {
       sniffed_.insert(sniffed_.end(), content.begin(), content.end());
-      if (sniffed_.size() < kSniffBytes) return true;
-      return start_inner();
+      return sniffed_.size() < kSniffBytes || start_inner();
     }
-    if (inner_) inner_->add_record(content);
-    return inner_ && inner_->wants_more();
+    if (inner_ && inner_->wants_more()) {
+      inner_->add_record(content);
+      if (!inner_->wants_more()) decompressor_.end_with_this_stream();
+    }
+    return inner_ != nullptr;
   }
 
   // Decides the inner content from what was sniffed; false when there is
@@ -63,13 +67,13 @@ class CompressedReader : public ContentReader {
     sniff_done_ = true;
     std::vector<uint8_t> first;
     first.swap(sniffed_);
-    if (auto d = find_archive_detector(first)) {
-      inner_name_ = d->name;
-      inner_ = d->make_reader();
-      inner_->add_record(first);
-      return inner_->wants_more();
-    }
-    return false;
+    auto d = find_archive_detector(first);
+    if (!d) return false;
+    inner_name_ = d->name;
+    inner_ = d->make_reader();
+    inner_->add_record(first);
+    if (!inner_->wants_more()) decompressor_.end_with_this_stream();
+    return true;
   }
 
   StreamDecompressor decompressor_;

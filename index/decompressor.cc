@@ -6,6 +6,17 @@
 
 namespace vtape {
 
+// The built-in decompressors, one file each.
+bool is_gzip_start(std::span<const uint8_t> first);   // gzip_decompressor.cc
+std::unique_ptr<Decompressor> make_gzip_decompressor();
+bool is_bzip2_start(std::span<const uint8_t> first);  // bzip2_decompressor.cc
+std::unique_ptr<Decompressor> make_bzip2_decompressor();
+bool is_xz_start(std::span<const uint8_t> first);     // xz_decompressor.cc
+std::unique_ptr<Decompressor> make_xz_decompressor();
+bool is_zstd_start(std::span<const uint8_t> first);   // zstd_decompressor.cc
+std::unique_ptr<Decompressor> make_zstd_decompressor();
+
+// The table, in the order the compressions are tried.
 const std::vector<ContentCompression>& compressions() {
   static const std::vector<ContentCompression> table = {
       {"gzip", is_gzip_start, make_gzip_decompressor},
@@ -33,7 +44,7 @@ void StreamDecompressor::fail(std::string why) {
 }
 
 bool StreamDecompressor::feed(std::span<const uint8_t>& in, const Sink& sink) {
-  while (!damage_) {
+  while (!damage_ && !ended_) {
     if (!in_stream_) {
       // Between streams: zero padding is skipped, anything else starts the
       // next stream.
@@ -64,7 +75,10 @@ bool StreamDecompressor::feed(std::span<const uint8_t>& in, const Sink& sink) {
       produced_ += made;
       more = sink(std::span<const uint8_t>(chunk_.data(), made));
     }
-    if (r == Decompressor::Result::kStreamEnd) in_stream_ = false;
+    if (r == Decompressor::Result::kStreamEnd) {
+      in_stream_ = false;
+      ended_ = last_stream_;
+    }
     if (!more) return true;
     // Nothing more comes out without more input.
     if (made == 0 && in.empty() && r == Decompressor::Result::kOk) return true;
@@ -74,7 +88,7 @@ bool StreamDecompressor::feed(std::span<const uint8_t>& in, const Sink& sink) {
       break;
     }
   }
-  return false;
+  return !damage_;
 }
 
 bool StreamDecompressor::finish() {

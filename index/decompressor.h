@@ -45,16 +45,6 @@ struct ContentCompression {
 const std::vector<ContentCompression>& compressions();
 const ContentCompression* find_compression(std::string_view name);
 
-// The built-in decompressors (one file each).
-bool is_gzip_start(std::span<const uint8_t> first);
-std::unique_ptr<Decompressor> make_gzip_decompressor();
-bool is_bzip2_start(std::span<const uint8_t> first);
-std::unique_ptr<Decompressor> make_bzip2_decompressor();
-bool is_xz_start(std::span<const uint8_t> first);
-std::unique_ptr<Decompressor> make_xz_decompressor();
-bool is_zstd_start(std::span<const uint8_t> first);
-std::unique_ptr<Decompressor> make_zstd_decompressor();
-
 // Decompresses a tape file's bytes fed in pieces (records, or reads of a
 // stream), handing the content to a sink in pieces of at most kChunk bytes.
 // Streams may follow each other (pigz, pbzip2, several zstd frames); zero
@@ -74,6 +64,11 @@ class StreamDecompressor {
   bool feed(std::span<const uint8_t>& in, const Sink& sink);
   // The tape file ended: false (and damage()) when it ended in a stream.
   bool finish();
+  // Stop at the end of the current stream: what follows is not wanted
+  // (the archive inside has ended), but the stream's own check (gzip's
+  // CRC, xz's and zstd's checksums) is still verified.
+  void end_with_this_stream() { last_stream_ = true; }
+  bool ended() const { return ended_; }
   const std::optional<std::string>& damage() const { return damage_; }
   uint64_t consumed() const { return consumed_; }  // compressed bytes used
   uint64_t produced() const { return produced_; }  // content bytes given out
@@ -86,6 +81,8 @@ class StreamDecompressor {
   std::vector<uint8_t> chunk_;
   bool in_stream_ = false;
   bool started_ = false;
+  bool last_stream_ = false;
+  bool ended_ = false;
   uint64_t consumed_ = 0;
   uint64_t produced_ = 0;
   std::optional<std::string> damage_;
