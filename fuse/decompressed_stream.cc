@@ -36,8 +36,7 @@ Status DecompressedStream::decompress_to(uint64_t until, uint64_t keep_from) {
     }
     return window_start_ + window_.size() < until;
   };
-  while (window_start_ + window_.size() < until && !ended_) {
-    if (decompressor_->damage()) return Status::io_error(*decompressor_->damage(), EIO);
+  while (window_start_ + window_.size() < until && !ended_ && !decompressor_->damage()) {
     if (input_used_ == input_.size()) {
       input_.resize(kRawChunk);
       size_t got = 0;
@@ -48,13 +47,18 @@ Status DecompressedStream::decompress_to(uint64_t until, uint64_t keep_from) {
       raw_offset_ += got;
       if (got == 0) {
         ended_ = true;
-        if (!decompressor_->finish()) return Status::io_error(*decompressor_->damage(), EIO);
+        decompressor_->finish();
         break;
       }
     }
     std::span<const uint8_t> in(input_.data() + input_used_, input_.size() - input_used_);
     decompressor_->feed(in, sink);
     input_used_ = input_.size() - in.size();
+  }
+  // Every read that wants content past the damage gets the error (not only
+  // the first: the kernel drops the errors of its read-ahead).
+  if (window_start_ + window_.size() < until && decompressor_->damage()) {
+    return Status::io_error(*decompressor_->damage(), EIO);
   }
   return Status::ok();
 }
