@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "fuse/decompressed_stream.h"
 #include "fuse/path_parts.h"
 
 namespace vtape {
@@ -54,6 +55,21 @@ void basic_stat(const TapeLibrary& library, struct stat* st, mode_t mode, int64_
 void set_size(struct stat* st, uint64_t size) {
   st->st_size = static_cast<off_t>(size);
   st->st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+}
+
+// The stream a tape file's members are read from: its bytes, decompressed
+// when the catalog says the archive is compressed.
+Status open_member_stream(const SavedTapeFile& f, std::unique_ptr<ContentStream>* out) {
+  std::unique_ptr<TapeFileStream> raw;
+  VTAPE_RETURN_IF_ERROR(TapeFileStream::open(f.location, f.index, &raw));
+  if (f.row.compression.empty()) {
+    *out = std::move(raw);
+    return Status::ok();
+  }
+  const ContentCompression* compression = find_compression(f.row.compression);
+  if (compression == nullptr) return Status::not_supported(f.row.compression + " compression");
+  *out = std::make_unique<DecompressedStream>(std::move(raw), *compression);
+  return Status::ok();
 }
 
 }  // namespace
@@ -149,11 +165,13 @@ int SavedView::member_tree(SavedTapeFile& f, std::shared_ptr<const MemberTree>* 
     Status s = catalog_.members(f.volser, f.row.file_number, &members);
     if (!s.is_ok()) return -EIO;
     MemberTree::Options options;
-    options.stream_bytes = f.row.bytes;
+    // Compressed: the length of the content is not recorded, and reading
+    // past its end gives short reads.
+    options.stream_bytes = f.row.compression.empty() ? f.row.bytes : UINT64_MAX;
     options.default_mtime = parse_catalog_time(f.row.written_at);
-    std::unique_ptr<TapeFileStream> stream;
+    std::unique_ptr<ContentStream> stream;
     options.read_data = [&](uint64_t offset, uint64_t size) -> std::optional<std::string> {
-      if (!stream && !TapeFileStream::open(f.location, f.index, &stream).is_ok()) return std::nullopt;
+      if (!stream && !open_member_stream(f, &stream).is_ok()) return std::nullopt;
       std::string data(static_cast<size_t>(size), '\0');
       size_t got = 0;
       if (!stream->read(offset, data.size(), reinterpret_cast<uint8_t*>(data.data()), &got).is_ok() ||
@@ -350,6 +368,7 @@ int SavedView::open(const std::string& path, std::unique_ptr<SavedFile>* out) {
   f->file_ = t.file;
   stat_of(t, &f->stat_);
   bool from_stream = false;
+  bool member = false;
   switch (t.kind) {
     case Target::Kind::kRoot:
     case Target::Kind::kVolume:
@@ -371,13 +390,21 @@ int SavedView::open(const std::string& path, std::unique_ptr<SavedFile>* out) {
       } else if (t.node->source == MemberNode::Source::kStream) {
         f->base_ = t.node->data_offset;
         from_stream = true;
+        member = true;
       } else {
         f->size_ = 0;
       }
       break;
   }
   if (from_stream && f->size_ > 0) {
-    Status s = TapeFileStream::open(t.file->location, t.file->index, &f->stream_);
+    Status s;
+    if (member) {
+      s = open_member_stream(*t.file, &f->stream_);
+    } else {
+      std::unique_ptr<TapeFileStream> raw;
+      s = TapeFileStream::open(t.file->location, t.file->index, &raw);
+      f->stream_ = std::move(raw);
+    }
     if (!s.is_ok()) {
       std::fprintf(stderr, "vtapefs: %s: %s\n", path.c_str(), s.message().c_str());
       return -errno_of(s);

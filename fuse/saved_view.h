@@ -5,10 +5,12 @@
 //   /saved/VOLSER/                       its tape files, NNNN (file number,
 //                                        at least 4 digits, zero padded)
 //   /saved/VOLSER/NNNN/data              the tape file's bytes as one stream
-//   /saved/VOLSER/NNNN/members/...       tar and cpio members (member_tree.h)
+//   /saved/VOLSER/NNNN/members/...       tar and cpio members (member_tree.h),
+//                                        compressed or not
 //
 // Nothing is extracted or copied: a member's bytes are read from the tape
-// file's stream at the member's recorded data offset.  What is shown for a
+// file's stream at the member's recorded data offset (of the decompressed
+// stream when the archive is compressed: decompressed_stream.h).  What is shown for a
 // tape file (its member tree and record index) is cached by (volume, file
 // number) together with the catalog row it was built from (SHA-256,
 // records, bytes, image offset); a row that changed (the tape file was
@@ -34,6 +36,7 @@
 #include "fuse/tape_file_stream.h"
 #include "library/tape_library.h"
 #include "index/catalog.h"
+#include "index/content_detector.h"
 
 namespace vtape {
 
@@ -45,7 +48,7 @@ struct SavedTapeFile {
   std::shared_ptr<RecordIndex> index;
   std::mutex tree_mu;
   std::shared_ptr<const MemberTree> tree;  // built on first use
-  bool has_members() const { return row.content == "tar" || row.content == "cpio"; }
+  bool has_members() const { return content_has_member_data(row.content); }
 };
 
 // One open file of the saved/ tree.
@@ -61,7 +64,7 @@ class SavedFile {
  private:
   friend class SavedView;
   std::shared_ptr<SavedTapeFile> file_;
-  std::unique_ptr<TapeFileStream> stream_;  // null for inline and empty content
+  std::unique_ptr<ContentStream> stream_;   // null for inline and empty content
   uint64_t base_ = 0;                       // where the content starts in the stream
   uint64_t size_ = 0;
   std::string inline_;

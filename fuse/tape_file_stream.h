@@ -60,7 +60,17 @@ class RecordIndex {
   Boundary frontier_;                  // the furthest boundary known
 };
 
-class TapeFileStream {
+// A tape file's content, readable at any offset: its bytes as they are
+// (TapeFileStream), or decompressed (fuse/decompressed_stream.h).
+class ContentStream {
+ public:
+  virtual ~ContentStream() = default;
+  // Reads up to `n` bytes at `offset` into `dst`; `*got` is less than `n`
+  // only at the end of the content.
+  virtual Status read(uint64_t offset, size_t n, uint8_t* dst, size_t* got) = 0;
+};
+
+class TapeFileStream : public ContentStream {
  public:
   static Status open(const TapeFileLocation& location, std::shared_ptr<RecordIndex> index,
                      std::unique_ptr<TapeFileStream>* out);
@@ -68,7 +78,7 @@ class TapeFileStream {
   // Reads up to `n` bytes at `offset` into `dst`; `*got` is less than `n`
   // only at the end of the tape file.  An image that no longer holds what
   // the catalog says is a Corrupt status.
-  Status read(uint64_t offset, size_t n, uint8_t* dst, size_t* got);
+  Status read(uint64_t offset, size_t n, uint8_t* dst, size_t* got) override;
   uint64_t size() const { return location_.bytes; }
   // Records read or passed so far (for tests of the index).
   uint64_t records_walked() const { return walked_; }

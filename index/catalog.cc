@@ -332,6 +332,7 @@ Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
     } else {
       bind_text(s, 13, r.damage);
     }
+    bind_text(s, 14, r.compression);
     if (sqlite3_step(s) != SQLITE_DONE) return error("recording a tape file");
   }
   sqlite3_stmt* m = nullptr;
@@ -549,6 +550,7 @@ Status Catalog::files(const std::string& volser, std::vector<TapeFileRow>* out) 
     r.content = column_text(s, 10);
     r.damage = column_text(s, 11);
     r.member_count = static_cast<uint64_t>(column_int(s, 12));
+    r.compression = column_text(s, 13);
     out->push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return error("listing tape files");

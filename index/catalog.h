@@ -54,6 +54,7 @@ struct TapeFileRow {
   std::string written_at;
   bool closed_cleanly = false;  // ended by a filemark
   std::string content;
+  std::string compression;      // gzip, bzip2, xz, zstd; empty when none (index/decompressor.h)
   std::string damage;
   uint64_t member_count = 0;    // derived
 };

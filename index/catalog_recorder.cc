@@ -85,6 +85,7 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     file.row.sha256 = a.sha256;
     file.row.closed_cleanly = closed;
     file.row.content = content_name(a.content);
+    file.row.compression = a.compression;
     file.row.damage = a.damage.value_or("");
     file.members = std::move(a.members);
     file.record_crcs = std::move(a.record_crcs);

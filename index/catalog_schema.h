@@ -1,13 +1,14 @@
 // The catalog's SQL schema and every statement, in one place (documented
-// column by column in man/vtape-catalog.5).  Version 6: the tables of 1, record
+// column by column in man/vtape-catalog.5).  Version 7: the tables of 1, record
 // checksums (2), the spool (3), finding members by name (4), members' owners
-// (5), writes the catalog has not caught up with (6).
+// (5), writes the catalog has not caught up with (6), the compression of a
+// tape file's content (7).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -143,6 +144,13 @@ ALTER TABLE members ADD COLUMN gid INTEGER NOT NULL DEFAULT -1;
     R"sql(
 ALTER TABLE volumes ADD COLUMN write_pending INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 6 -> 7: compressed archives (tar -z, -j, -J, --zstd): the compression
+    // the content was found under, '' for none.  Tape files cataloged
+    // before are left as they were ('unknown' for a compressed archive)
+    // until `vtape index rebuild` reads them again.
+    R"sql(
+ALTER TABLE tape_files ADD COLUMN compression TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -170,8 +178,8 @@ inline constexpr const char* kSelectChecksums =
 inline constexpr const char* kDeleteVolumeChecksums = "DELETE FROM record_checksums WHERE volser = ?1";
 inline constexpr const char* kInsertFile = R"sql(
 INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,
-                        image_offset, sha256, written_at, closed_cleanly, content, damage)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                        image_offset, sha256, written_at, closed_cleanly, content, damage, compression)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
 )sql";
 inline constexpr const char* kInsertMember = R"sql(
 INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev, uid, gid)
@@ -191,7 +199,7 @@ FROM volumes v ORDER BY v.volser
 inline constexpr const char* kSelectFiles = R"sql(
 SELECT file_number, first_block, records, bytes, smallest_record, largest_record, image_offset, sha256,
        written_at, closed_cleanly, content, COALESCE(damage, ''),
-       (SELECT COUNT(*) FROM members m WHERE m.volser = f.volser AND m.file_number = f.file_number)
+       (SELECT COUNT(*) FROM members m WHERE m.volser = f.volser AND m.file_number = f.file_number), compression
 FROM tape_files f WHERE volser = ?1 ORDER BY file_number
 )sql";
 inline constexpr const char* kSelectMembers = R"sql(

@@ -4,19 +4,6 @@
 
 namespace vtape {
 
-const char* content_name(ContentKind k) {
-  switch (k) {
-    case ContentKind::kTar: return "tar";
-    case ContentKind::kCpio: return "cpio";
-    case ContentKind::kAnsiLabels: return "ansi-labels";
-    case ContentKind::kIbmLabels: return "ibm-labels";
-    case ContentKind::kVmsBackup: return "vms-backup";
-    case ContentKind::kPickLabel: return "pick-label";
-    case ContentKind::kUnknown: break;
-  }
-  return "unknown";
-}
-
 void StreamParser::feed(std::span<const uint8_t> data) {
   size_t pos = 0;
   while (pos < data.size() && !done_) {

@@ -1,14 +1,16 @@
 // TapeFileAnalyzer: learns what one tape file holds while its records stream
 // past (as a drive writes them, or as an image is read): record statistics,
 // the SHA-256 of its bytes, the kind of content and its members.  The first
-// record decides the kind of content (rules in man/vtape-catalog.5).
+// record decides the kind of content: the first detector of the registry
+// (index/content_detector.h) that matches it, whose reader then sees every
+// record (rules in man/vtape-catalog.5).
 #pragma once
 
 #include <memory>
 #include <span>
 
+#include "index/content_detector.h"
 #include "index/sha256.h"
-#include "index/stream_parser.h"
 #include "index/tape_member.h"
 
 namespace vtape {
@@ -21,11 +23,10 @@ class TapeFileAnalyzer {
 
  private:
   void classify(std::span<const uint8_t> first);
-  void add_label(std::span<const uint8_t> record);
 
   TapeFileAnalysis result_;
   Sha256 sha_;
-  std::unique_ptr<StreamParser> parser_;
+  std::unique_ptr<ContentReader> reader_;
   bool classified_ = false;
 };
 

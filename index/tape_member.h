@@ -3,14 +3,39 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vtape {
 
-// Kinds of tape file content the catalog recognises (man/vtape-catalog.5).
-enum class ContentKind { kUnknown, kTar, kCpio, kAnsiLabels, kIbmLabels, kVmsBackup, kPickLabel };
-const char* content_name(ContentKind k);
+// The kind of content of a tape file, by the name of the content detector
+// that recognised it (index/content_detector.h; the catalog's
+// tape_files.content, man/vtape-catalog.5).  The built-in kinds have
+// constants; a detector added later names its own.
+class ContentKind {
+ public:
+  ContentKind() = default;
+  explicit ContentKind(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const { return name_; }
+  bool operator==(const ContentKind&) const = default;
+  friend std::ostream& operator<<(std::ostream& os, const ContentKind& k) { return os << k.name_; }
+
+  static const ContentKind kUnknown, kTar, kCpio, kAnsiLabels, kIbmLabels, kVmsBackup, kPickLabel;
+
+ private:
+  std::string name_ = "unknown";
+};
+inline const ContentKind ContentKind::kUnknown{"unknown"};
+inline const ContentKind ContentKind::kTar{"tar"};
+inline const ContentKind ContentKind::kCpio{"cpio"};
+inline const ContentKind ContentKind::kAnsiLabels{"ansi-labels"};
+inline const ContentKind ContentKind::kIbmLabels{"ibm-labels"};
+inline const ContentKind ContentKind::kVmsBackup{"vms-backup"};
+inline const ContentKind ContentKind::kPickLabel{"pick-label"};
+
+inline const char* content_name(const ContentKind& k) { return k.name().c_str(); }
 
 struct TapeMember {
   std::string kind;          // file, directory, symlink, hardlink, other, hdr1, saveset, pick-label
@@ -33,6 +58,10 @@ struct TapeFileAnalysis {
   std::string sha256;
   std::vector<uint32_t> record_crcs;  // CRC-32C of each record, in order
   ContentKind content = ContentKind::kUnknown;
+  // The compression the content was found under ("gzip", "bzip2", "xz",
+  // "zstd"; index/decompressor.h), empty when none.  Member data offsets
+  // are then offsets in the decompressed stream.
+  std::string compression;
   std::vector<TapeMember> members;
   std::optional<std::string> damage;  // where content detection stopped, and why
   // From a VOL1 label in this file.

@@ -17,6 +17,7 @@ TapeFileRow row_from(const TapeFileAnalysis& a, uint64_t file, uint64_t first_bl
   r.sha256 = a.sha256;
   r.closed_cleanly = closed;
   r.content = content_name(a.content);
+  r.compression = a.compression;
   r.damage = a.damage.value_or("");
   return r;
 }

@@ -6,9 +6,11 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config            # toolchain
   libfuse3-dev fuse3 libfmt-dev libsqlite3-dev libgtest-dev zlib1g-dev libbz2-dev
+  libssl-dev                                  # SHA-256 (libcrypto)
+  liblzma-dev libzstd-dev                     # compressed archives on tape (xz, zstd; zlib and bzip2 above)
   clang libclang-rt-14-dev                    # libFuzzer targets
   gcc-multilib                                # 32-bit ioctl callers in the drive tests
-  hercules simh mt-st cpio tar sqlite3 attr python3   # the real programs the tests drive
+  hercules simh mt-st cpio tar sqlite3 attr python3 gzip bzip2 xz-utils zstd   # the real programs the tests drive
 )
 
 missing=()

@@ -157,6 +157,12 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
           .field("largest_record", f.largest).field("image_offset", f.image_offset).field("sha256", f.sha256)
           .field("written_at", f.written_at).field("closed_cleanly", f.closed_cleanly)
           .field("content", f.content).field("members", f.member_count);
+      j.key("compression");
+      if (f.compression.empty()) {
+        j.null();
+      } else {
+        j.value(f.compression);
+      }
       j.key("damage");
       if (f.damage.empty()) {
         j.null();
@@ -177,7 +183,8 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
           {true, true, true, true, true, false, false, false, true, false});
   for (const auto& f : files) {
     t.add({std::to_string(f.file_number), std::to_string(f.records), std::to_string(f.bytes),
-           std::to_string(f.smallest), std::to_string(f.largest), f.content, yes_no(f.closed_cleanly),
+           std::to_string(f.smallest), std::to_string(f.largest),
+           f.compression.empty() ? f.content : f.content + "+" + f.compression, yes_no(f.closed_cleanly),
            f.sha256.substr(0, 12), std::to_string(f.member_count), or_dash(escape_member_name(f.damage))});
   }
   t.print();
@@ -200,8 +207,14 @@ int ls_members(Catalog& catalog, const VolumeRow& v, uint64_t file, bool json) {
   if (Status s = catalog.members(v.volser, file, &members); !s.is_ok()) return failure("ls", s.message());
   if (json) {
     JsonWriter j;
-    j.begin_object().field("volser", v.volser).field("file", file).field("content", row->content)
-        .key("members").begin_array();
+    j.begin_object().field("volser", v.volser).field("file", file).field("content", row->content);
+    j.key("compression");
+    if (row->compression.empty()) {
+      j.null();
+    } else {
+      j.value(row->compression);
+    }
+    j.key("members").begin_array();
     size_t n = 0;
     for (const auto& m : members) {
       j.begin_object().field("kind", m.kind).field("path", json_member_name(m.path)).field("size", m.size)

@@ -106,6 +106,7 @@ void compare_files(Checker& check, const std::string& volser, const std::vector<
                              m.sha256.substr(0, 12))});
     }
     check.text(volser, f, "content", c.content, m.content);
+    check.text(volser, f, "compression", c.compression, m.compression);
     check.number(volser, f, "members", c.member_count, indexed[i].members.size(), "members");
     if (c.closed_cleanly != m.closed_cleanly) {
       auto say = [](bool b) { return b ? std::string("a filemark") : std::string("no filemark"); };

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "index/content_detector.h"
 #include "tools/member_names.h"
 #include "tools/restore_plan.h"
 
@@ -103,6 +104,24 @@ Status MemberExtractor::finish_member(size_t i) {
 }
 
 Status MemberExtractor::record(std::span<const uint8_t> data, bool) {
+  if (first_record_) {
+    first_record_ = false;
+    auto detector = find_content_detector(data);
+    if (detector && !detector->compression.empty()) {
+      decompressor_ = std::make_unique<StreamDecompressor>(*find_compression(detector->compression));
+    }
+  }
+  if (!decompressor_) return content(data);
+  if (decompressor_->damage()) return Status::ok();  // end_file() says what it cost
+  decompressor_->feed(data, [this](std::span<const uint8_t> bytes) {
+    content_status_ = content(bytes);
+    // Nothing to decompress for once every selected file is written.
+    return content_status_.is_ok() && (open_ || next_ < files_.size());
+  });
+  return content_status_;
+}
+
+Status MemberExtractor::content(std::span<const uint8_t> data) {
   const uint64_t begin = stream_offset_;
   const uint64_t end = begin + data.size();
   for (;;) {
@@ -129,13 +148,18 @@ Status MemberExtractor::record(std::span<const uint8_t> data, bool) {
 }
 
 Status MemberExtractor::end_file(uint64_t, bool) {
+  if (decompressor_ && (open_ || next_ < files_.size())) decompressor_->finish();
   // Members whose data the tape file does not hold in full.
   for (size_t i = open_.value_or(next_); i < files_.size(); ++i) {
     const TapeMember& m = members_[files_[i]];
-    report_->refused.push_back(fmt::format("{}: the tape file ends {} bytes into its {} bytes of data",
-                                           escape_member_name(m.path),
-                                           stream_offset_ > m.data_offset ? stream_offset_ - m.data_offset : 0,
-                                           m.size));
+    uint64_t have = stream_offset_ > m.data_offset ? stream_offset_ - m.data_offset : 0;
+    if (decompressor_ && decompressor_->damage()) {
+      report_->refused.push_back(fmt::format("{}: {} bytes of its {} bytes of data, then {}",
+                                             escape_member_name(m.path), have, m.size, *decompressor_->damage()));
+    } else {
+      report_->refused.push_back(fmt::format("{}: the tape file ends {} bytes into its {} bytes of data",
+                                             escape_member_name(m.path), have, m.size));
+    }
     if (open_ && i == *open_ && !skipping_ && tree_) {
       ::close(fd_);
       fd_ = -1;

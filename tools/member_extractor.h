@@ -12,15 +12,22 @@
 // their mode and mtime last; symbolic and hard links are made after the
 // files.  Or to standard output: the data of each selected file in order
 // (as tar -O does).
+//
+// A compressed archive (tar -z, -j, -J, --zstd) is decompressed on the way,
+// from the start of the tape file: its first record is recognised by the
+// catalog's own detectors (index/content_detector.h), so the members'
+// offsets, which are offsets of the decompressed stream, mean the same.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "index/decompressor.h"
 #include "index/tape_member.h"
 #include "tools/overwrite_policy.h"
 #include "tools/restore_replay.h"
@@ -50,6 +57,8 @@ class MemberExtractor : public RecordSink {
   // Removes the link at m's name when, resolved on disk, it leads outside
   // the tree (and lists it as refused); false then.
   bool remove_if_escaping(const TapeMember& m);
+  // The bytes of the archive, decompressed if it is compressed.
+  Status content(std::span<const uint8_t> data);
 
   std::vector<TapeMember> members_;
   std::vector<size_t> files_;    // indexes of regular files, by data offset
@@ -65,6 +74,9 @@ class MemberExtractor : public RecordSink {
   uint64_t written_of_open_ = 0;
   std::string open_path_;        // where the open member goes, for messages
   std::set<std::string> written_names_;  // written by this run: a later copy replaces them
+  bool first_record_ = true;
+  std::unique_ptr<StreamDecompressor> decompressor_;  // for a compressed archive
+  Status content_status_;                             // of content() called by the decompressor
 };
 
 }  // namespace vtape

@@ -447,5 +447,39 @@ TEST_F(CatalogFind, ThreadsShareOneCatalog) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+// A catalog of schema version 4 (before members' owners, pending writes and
+// compressed archives) is migrated through 5, 6 and 7: its tape files keep
+// what they had, with no compression, and the compression of new ones is
+// kept.
+TEST(CatalogMigration, AVersion4CatalogGetsTheCompressionColumn) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    auto c = open_catalog(path);
+    ASSERT_TRUE(c->upsert_volume(volume("V00001")).is_ok());
+    ASSERT_TRUE(c->replace_files("V00001", 0, {tape_file(0, {member("a")})}, 5000, "2024-01-02T03:04:05Z").is_ok());
+  }
+  {
+    RawDb db(path);  // back to version 4, as an older vtape left it
+    db.exec("ALTER TABLE tape_files DROP COLUMN compression; ALTER TABLE volumes DROP COLUMN write_pending; "
+            "ALTER TABLE members DROP COLUMN uid; ALTER TABLE members DROP COLUMN gid; PRAGMA user_version = 4;");
+    EXPECT_EQ(db.integer("SELECT COUNT(*) FROM pragma_table_info('tape_files') WHERE name = 'compression'"), 0);
+  }
+  auto c = open_catalog(path);
+  std::vector<TapeFileRow> files;
+  ASSERT_TRUE(c->files("V00001", &files).is_ok());
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].content, "tar");
+  EXPECT_EQ(files[0].compression, "");
+  EXPECT_EQ(files[0].member_count, 1u);
+  CatalogedFile compressed = tape_file(1, {member("b")});
+  compressed.row.compression = "zstd";
+  ASSERT_TRUE(c->replace_files("V00001", 1, {compressed}, 6000, "2024-01-02T03:04:05Z").is_ok());
+  ASSERT_TRUE(c->files("V00001", &files).is_ok());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[1].compression, "zstd");
+  EXPECT_EQ(RawDb(path).integer("PRAGMA user_version"), sql::kSchemaVersion);
+}
+
 }  // namespace
 }  // namespace vtape::testing

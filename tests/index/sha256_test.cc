@@ -9,13 +9,6 @@
 
 namespace vtape::testing {
 
-// For sha256_portable_test.cc, which cannot include index/sha256.h.
-std::string library_sha256_hex(std::span<const uint8_t> data) {
-  Sha256 h;
-  h.update(data);
-  return h.hex_digest();
-}
-
 namespace {
 
 std::string digest(const std::string& s) {
