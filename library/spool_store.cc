@@ -132,15 +132,16 @@ Status SpoolStore::append_locked(const SpoolMetadata& meta, const SpoolRecordSou
   recorder.begin(start);
   Status s = write_spool_tape_file(*image, meta, records, [&](std::span<const uint8_t> r) { recorder.record(r); });
   if (s.is_ok()) s = image->sync();
+  // A spool file the catalog cannot record (a full disk, a damaged
+  // catalog.db) fails the writer's close() as a drive's tape file does;
+  // it is not left on the cartridge for the catalog to miss.
+  if (s.is_ok()) s = recorder.filemark_written(image->position(), image->size());
   if (!s.is_ok()) {
     // Nothing of it may stay: back to where it began.
     image->seek_to_offset(start.offset);
     (void)image->erase_to_end();
     (void)image->sync();
     return s;
-  }
-  if (Status rs = recorder.filemark_written(image->position(), image->size()); !rs.is_ok()) {
-    fmt::print(stderr, "vtape spool: catalog: {}\n", rs.message());
   }
   VTAPE_RETURN_IF_ERROR(image->disable_crash_guard());
   VTAPE_RETURN_IF_ERROR(image->sync());
