@@ -9,18 +9,12 @@
 #include <fmt/format.h>
 
 #include "fuse/path_parts.h"
+#include "tapeformat/base/time_format.h"
 
 namespace vtape {
 namespace {
 
-std::string day_of(int64_t us) {
-  std::time_t t = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
+std::string day_of(int64_t us) { return utc_date(static_cast<std::time_t>(us / 1000000)); }
 
 const std::vector<std::string> kGroupings = {"by-id", "by-owner", "by-class", "by-date"};
 

@@ -1,5 +1,7 @@
 #include "index/catalog.h"
 
+#include "tapeformat/base/time_format.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -174,14 +176,7 @@ Status create_catalog_file(const std::string& path) {
 
 }  // namespace
 
-std::string catalog_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string catalog_now() { return utc_now_iso8601(); }
 
 Catalog::~Catalog() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);

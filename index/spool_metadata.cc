@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "tapeformat/base/time_format.h"
+
 namespace vtape {
 namespace {
 
@@ -172,12 +174,7 @@ int64_t now_microseconds() {
 }
 
 std::string spool_time_text(int64_t us) {
-  std::time_t t = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:06}Z", buf, us % 1000000);
+  return fmt::format("{}.{:06}Z", utc_iso8601_no_zone(static_cast<std::time_t>(us / 1000000)), us % 1000000);
 }
 
 const std::vector<std::string>& spool_settable_attributes() {

@@ -18,21 +18,13 @@
 
 #include <fmt/format.h>
 
+#include "tapeformat/base/time_format.h"
 #include "tapeformat/tape_image.h"
 
 namespace vtape {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string now_iso8601() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string extension_of(Format f) {
   switch (f) {
@@ -242,7 +234,7 @@ Status TapeLibrary::create_cartridge(const std::string& volser_text, Format form
   c.volser = *volser;
   c.format = format;
   c.capacity = capacity;
-  c.created = now_iso8601();
+  c.created = utc_now_iso8601();
   c.image_path = cartridges_dir() + "/" + c.volser + extension_of(format);
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(TapeImage::create(c.image_path, format, WriteOptions{}, /*overwrite=*/false, &image));
