@@ -125,8 +125,9 @@ TEST(BackupPrograms, DumpLevelZeroIsCatalogedWithItsFiles) {
   write_file_bytes(dir.file("data.bin"), pattern_bytes(50'000, 7));
   CommandResult r = run_command("mke2fs -q -F -t ext2 -L vtapetest " + q(image) + " 4M");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  for (const std::string& request : {"mkdir docs", "mkdir docs/deep", "write " + dir.file("hello.txt") + " hello.txt",
-                                     "write " + dir.file("data.bin") + " docs/deep/data.bin"}) {
+  std::vector<std::string> requests{"mkdir docs", "mkdir docs/deep", "write " + dir.file("hello.txt") + " hello.txt",
+                                    "write " + dir.file("data.bin") + " docs/deep/data.bin"};
+  for (const std::string& request : requests) {
     r = run_command("debugfs -w -R " + q(request) + " " + q(image));
     ASSERT_EQ(r.exit_code, 0) << describe(r);
   }

@@ -130,7 +130,7 @@ std::vector<uint8_t> dir_block(const std::vector<std::pair<uint32_t, std::string
 std::vector<uint8_t> small_dump() {
   std::vector<uint8_t> s;
   append(s, dump_header({.type = 1, .count = 1, .addr = {0}}));
-  append(s, dump_header({.type = 6, .count = 1}));
+  append(s, dump_header({.type = 6, .count = 1, .addr = {}}));
   append(s, std::vector<uint8_t>(kBlock, 0xff));
   append(s, dump_header({.type = 2, .inode = 2, .count = 1, .mode = 040755, .size = 1024, .addr = {1}}));
   append(s, dir_block({{2, "."}, {2, ".."}, {11, "etc"}}));
@@ -138,7 +138,7 @@ std::vector<uint8_t> small_dump() {
   append(s, dir_block({{11, "."}, {2, ".."}, {12, "motd"}}));
   append(s, dump_header({.type = 2, .inode = 12, .count = 2, .mode = 0100644, .size = 1500, .addr = {1, 1}}));
   append(s, pattern_bytes(2 * kBlock, 3));
-  append(s, dump_header({.type = 5}));
+  append(s, dump_header({.type = 5, .addr = {}}));
   return s;
 }
 
@@ -174,14 +174,14 @@ TEST(DumpContent, CutShortIsDamage) {
 
 TEST(DumpContent, HostileCountsAndEntriesDoNotCrash) {
   std::vector<uint8_t> s;
-  append(s, dump_header({.type = 1, .count = 0xffffffff}));  // c_count beyond c_addr[]
+  append(s, dump_header({.type = 1, .count = 0xffffffff, .addr = {}}));  // c_count beyond c_addr[]
   append(s, dump_header({.type = 2, .inode = 2, .count = 1, .mode = 040755, .size = ~0ull, .addr = {1}}));
   std::vector<uint8_t> bad(kBlock, 0);
   put_le32(bad, 0, 5);
   uint16_t reclen = 4000;  // past the block
   std::memcpy(bad.data() + 4, &reclen, 2);
   append(s, bad);
-  append(s, dump_header({.type = 99}));
+  append(s, dump_header({.type = 99, .addr = {}}));
   TapeFileAnalysis a = analyze_records({s});
   EXPECT_EQ(a.content.name(), "dump");
   ASSERT_TRUE(a.damage);
