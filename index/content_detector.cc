@@ -15,6 +15,8 @@ ContentDetector ansi_labels_detector();  // label_content.cc
 ContentDetector ibm_labels_detector();   // label_content.cc
 ContentDetector pick_label_detector();   // pick_label_content.cc
 ContentDetector vms_backup_detector();   // vms_backup_content.cc
+ContentDetector bacula_detector();       // bacula_content.cc
+ContentDetector dump_detector();         // dump_content.cc
 ContentDetector compressed_detector(const ContentCompression& compression);  // compressed_content.cc
 
 namespace {
@@ -46,7 +48,7 @@ using DetectorList = std::vector<std::shared_ptr<const ContentDetector>>;
 DetectorList builtin_detectors() {
   DetectorList list;
   for (ContentDetector d : {ansi_labels_detector(), ibm_labels_detector(), pick_label_detector(), tar_detector(),
-                            cpio_detector(), vms_backup_detector()}) {
+                            cpio_detector(), vms_backup_detector(), bacula_detector(), dump_detector()}) {
     list.push_back(std::make_shared<const ContentDetector>(std::move(d)));
   }
   for (const ContentCompression& c : compressions()) {

@@ -11,6 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev                    # libFuzzer targets
   gcc-multilib                                # 32-bit ioctl callers in the drive tests
   hercules simh mt-st cpio tar sqlite3 attr python3 gzip bzip2 xz-utils zstd   # the real programs the tests drive
+  bacula-sd dump e2fsprogs mount              # btape, dump(8) of an ext2 image (mke2fs, debugfs, losetup)
 )
 
 missing=()
