@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "tapeformat/format_table.h"
 #include "tapeformat/image_scan.h"
 #include "tapeformat/tape_motion.h"
 
@@ -33,9 +34,9 @@ constexpr uint32_t kGmtOnline = 0x01000000;
 constexpr uint32_t kGmtDrOpen = 0x00040000;
 constexpr uint32_t kGmtImRepEn = 0x00010000;
 
-// Bytes of framing a record may add in any writable format, for the
-// capacity check (SIMH: 8 + pad; AWS: 6 per chunk of up to 64 KiB).
-uint64_t framing_allowance(size_t n) { return 9 + 6 * (n / 65535 + 1); }
+// Bytes a record of n bytes takes on the cartridge, framing included, for
+// the capacity check (drives write with the default WriteOptions).
+uint64_t framed_record_size(Format format, size_t n) { return format_spec(format).framed_size(n, WriteOptions{}); }
 
 void log_line(const std::string& text) { fmt::print(stderr, "vtapefs: {}\n", text); }
 
@@ -404,7 +405,7 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
   if (data.size() > format_max_record_size(cartridge_->format)) return DriveError::kRecordTooLarge;
   uint64_t start = image_->position().offset;
   // Physical end: nothing more fits, every write fails.
-  if (start + data.size() + framing_allowance(data.size()) > cartridge_->capacity) return DriveError::kNoSpace;
+  if (start + framed_record_size(cartridge_->format, data.size()) > cartridge_->capacity) return DriveError::kNoSpace;
   // Past early warning the writes alternate: one fails with ENOSPC (GNU tar
   // -M takes it as "next volume"), the next succeeds.
   if (start >= early_warning_offset() && early_warning_error_due_) {

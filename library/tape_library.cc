@@ -27,15 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string extension_of(Format f) {
-  switch (f) {
-    case Format::kSimh: return ".tap";
-    case Format::kE11: return ".e11";
-    case Format::kMtd: return ".mtd";
-    case Format::kAws: return ".aws";
-    case Format::kHet: return ".het";
-    case Format::kTpc: return ".tpc";
-  }
-  return ".tap";
+  return std::string(format_extension(f));
 }
 
 Status resolve_group(const std::string& name, gid_t* out) {

@@ -224,10 +224,31 @@ Status AwsCodec::read_backward(ImageFile& file, uint64_t offset, TapeObject* obj
   }
 }
 
-Status AwsCodec::append_chunks(ImageFile& file, std::span<const uint8_t> stored,
-                               uint8_t method_flags) {
+Status AwsCodec::prepare_append(ImageFile& file) {
   uint16_t prev = 0;
   VTAPE_RETURN_IF_ERROR(chunk_length_before(file, file.size(), &prev));
+  remember_chunk_end(file.size(), prev);
+  return Status::ok();
+}
+
+Status AwsCodec::chunk_length_at_sink_end(const ByteSink& sink, uint16_t* length) const {
+  if (sink.position() == 0) {
+    *length = 0;
+    return Status::ok();
+  }
+  if (known_valid_ && known_end_ == sink.position()) {
+    *length = known_length_;
+    return Status::ok();
+  }
+  return Status::invalid_argument(fmt::format(
+      "cannot append an AWS chunk at byte {}: the previous chunk's length is not known (prepare_append)",
+      sink.position()));
+}
+
+Status AwsCodec::append_chunks(ByteSink& sink, std::span<const uint8_t> stored,
+                               uint8_t method_flags) {
+  uint16_t prev = 0;
+  VTAPE_RETURN_IF_ERROR(chunk_length_at_sink_end(sink, &prev));
   uint32_t chunk = std::clamp<uint32_t>(options_.chunk_size, 1, aws::kMaxChunk);
   size_t count = stored.empty() ? 1 : (stored.size() + chunk - 1) / chunk;
   std::vector<std::array<uint8_t, aws::kHeaderSize>> headers(count);
@@ -249,12 +270,12 @@ Status AwsCodec::append_chunks(ImageFile& file, std::span<const uint8_t> stored,
     pos += len;
     last = static_cast<uint16_t>(len);
   }
-  VTAPE_RETURN_IF_ERROR(file.append_object(pieces));
-  remember_chunk_end(file.size(), last);
+  VTAPE_RETURN_IF_ERROR(sink.append_object(pieces));
+  remember_chunk_end(sink.position(), last);
   return Status::ok();
 }
 
-Status AwsCodec::write_record(ImageFile& file, std::span<const uint8_t> data, bool error_flag) {
+Status AwsCodec::write_record(ByteSink& sink, std::span<const uint8_t> data, bool error_flag) {
   if (error_flag) {
     return Status::not_supported(fmt::format(
         "the {} format cannot mark a record as read with an error", format_name(format_)));
@@ -266,20 +287,20 @@ Status AwsCodec::write_record(ImageFile& file, std::span<const uint8_t> data, bo
   if (format_ == Format::kHet && options_.compression != Compression::kNone &&
       compress_record(options_.compression, options_.level, data, &scratch_)) {
     uint8_t method = options_.compression == Compression::kZlib ? aws::kZlib : aws::kBzip2;
-    return append_chunks(file, scratch_, method);
+    return append_chunks(sink, scratch_, method);
   }
-  return append_chunks(file, data, 0);
+  return append_chunks(sink, data, 0);
 }
 
-Status AwsCodec::write_filemark(ImageFile& file) {
+Status AwsCodec::write_filemark(ByteSink& sink) {
   uint16_t prev = 0;
-  VTAPE_RETURN_IF_ERROR(chunk_length_before(file, file.size(), &prev));
+  VTAPE_RETURN_IF_ERROR(chunk_length_at_sink_end(sink, &prev));
   std::array<uint8_t, aws::kHeaderSize> header{};
   store_le16(header.data() + 2, prev);
   header[4] = aws::kTapeMark;
   std::span<const uint8_t> pieces[1] = {header};
-  VTAPE_RETURN_IF_ERROR(file.append_object(pieces));
-  remember_chunk_end(file.size(), 0);
+  VTAPE_RETURN_IF_ERROR(sink.append_object(pieces));
+  remember_chunk_end(sink.position(), 0);
   return Status::ok();
 }
 

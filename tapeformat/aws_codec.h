@@ -18,8 +18,9 @@ class AwsCodec : public Codec {
                       std::vector<uint8_t>* data, uint64_t* next) override;
   Status read_backward(ImageFile& file, uint64_t offset, TapeObject* obj,
                        uint64_t* start) override;
-  Status write_record(ImageFile& file, std::span<const uint8_t> data, bool error_flag) override;
-  Status write_filemark(ImageFile& file) override;
+  Status prepare_append(ImageFile& file) override;
+  Status write_record(ByteSink& sink, std::span<const uint8_t> data, bool error_flag) override;
+  Status write_filemark(ByteSink& sink) override;
 
  private:
   Status read_header(ImageFile& file, uint64_t offset, aws::ChunkHeader* h);
@@ -30,7 +31,11 @@ class AwsCodec : public Codec {
     known_length_ = length;
     known_valid_ = true;
   }
-  Status append_chunks(ImageFile& file, std::span<const uint8_t> stored, uint8_t method_flags);
+  // The length of the chunk that ends where the sink appends next: known
+  // from this codec's last read or write there (prepare_append), or 0 at
+  // the beginning of the tape.
+  Status chunk_length_at_sink_end(const ByteSink& sink, uint16_t* length) const;
+  Status append_chunks(ByteSink& sink, std::span<const uint8_t> stored, uint8_t method_flags);
 
   Format format_;
   WriteOptions options_;

@@ -2,17 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "tapeformat/aws_codec.h"
-#include "tapeformat/simh_codec.h"
-#include "tapeformat/tpc_codec.h"
 
 namespace vtape {
 
-Status Codec::write_record(ImageFile&, std::span<const uint8_t>, bool) {
+Status Codec::write_record(ByteSink&, std::span<const uint8_t>, bool) {
   return Status::not_supported(fmt::format("the {} format is read only", format_name(format())));
 }
 
-Status Codec::write_filemark(ImageFile&) {
+Status Codec::write_filemark(ByteSink&) {
   return Status::not_supported(fmt::format("the {} format is read only", format_name(format())));
 }
 
@@ -40,18 +37,6 @@ bool Codec::plausible_object_at(ImageFile& file, uint64_t offset) {
     if (filemarks == kMaxFilemarksBefore) return false;
     at = next;
   }
-}
-
-std::unique_ptr<Codec> make_codec(Format format, const WriteOptions& options) {
-  switch (format) {
-    case Format::kSimh: return std::make_unique<SimhCodec>(Format::kSimh, SimhFraming::kPadded);
-    case Format::kE11: return std::make_unique<SimhCodec>(Format::kE11, SimhFraming::kUnpadded);
-    case Format::kMtd: return std::make_unique<SimhCodec>(Format::kMtd, SimhFraming::kDetect);
-    case Format::kAws: return std::make_unique<AwsCodec>(Format::kAws, options);
-    case Format::kHet: return std::make_unique<AwsCodec>(Format::kHet, options);
-    case Format::kTpc: return std::make_unique<TpcCodec>();
-  }
-  return nullptr;
 }
 
 }  // namespace vtape

@@ -1,6 +1,8 @@
-// Codec: one tape image format's framing.  A codec reads and writes single
-// objects at a byte offset; TapeImage (tape_image.h) keeps the position and
-// gives tape semantics on top.  Every codec documents its bytes in
+// Codec: one tape image format's framing.  A codec reads single objects at a
+// byte offset of an ImageFile and writes framed objects into a ByteSink (an
+// image file, or any other sink of bytes); TapeImage (tape_image.h) keeps the
+// position and gives tape semantics on top.  Each format's row in
+// format_table.cc names its codec.  Every codec documents its bytes in
 // man/vtape-formats.5.
 #pragma once
 
@@ -9,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "tapeformat/byte_sink.h"
 #include "tapeformat/image_file.h"
 #include "tapeformat/status.h"
 #include "tapeformat/tape_format.h"
@@ -42,10 +45,19 @@ class Codec {
   virtual Status read_backward(ImageFile& file, uint64_t offset, TapeObject* obj,
                                uint64_t* start) = 0;
 
-  // Appends a record / filemark at the end of the file (the caller has
-  // already truncated the tape at the write position).
-  virtual Status write_record(ImageFile& file, std::span<const uint8_t> data, bool error_flag);
-  virtual Status write_filemark(ImageFile& file);
+  // Before objects are appended to an existing image at its end (the caller
+  // has already truncated the tape at the write position): lets a codec
+  // learn what its framing refers back to (AWS: the last chunk's length).
+  // Not needed before writing into an empty sink.
+  virtual Status prepare_append(ImageFile& file) {
+    (void)file;
+    return Status::ok();
+  }
+
+  // Appends a framed record / filemark to the sink.  Read-only formats
+  // refuse.
+  virtual Status write_record(ByteSink& sink, std::span<const uint8_t> data, bool error_flag);
+  virtual Status write_filemark(ByteSink& sink);
 
   // True when a well-formed object seems to start at `offset`: used to find
   // the next good object after damage.

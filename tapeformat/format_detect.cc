@@ -1,10 +1,13 @@
 #include "tapeformat/format_detect.h"
 
-#include <array>
+#include <algorithm>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "tapeformat/codec.h"
+#include "tapeformat/format_table.h"
 
 namespace vtape {
 namespace {
@@ -48,19 +51,26 @@ Trial try_format(ImageFile& file, Format format) {
   return t;
 }
 
-// The codec to report a named framed format's damage with: SIMH framing for
-// .tap, .e11 and .mtd, AWS chunks for .aws and .het.
-bool same_family(Format tried, Format named) {
-  bool aws_family = named == Format::kAws || named == Format::kHet;
-  if (aws_family) return tried == Format::kAws;
-  return tried == named || (named == Format::kMtd && (tried == Format::kSimh || tried == Format::kE11));
+bool reads_through(Format named, Format tried) {
+  const auto& by = format_spec(named).read_by;
+  return std::find(by.begin(), by.end(), tried) != by.end();
 }
 
-// The format a trial stands for, once the name has had its say (HET is AWS
-// with compressed records; MTD is SIMH framing read either way).
+// The codec to report a named framed format's damage with: a trial that
+// reads its images (SIMH framing for .tap, .e11 and .mtd, AWS chunks for
+// .aws and .het).
+bool same_family(Format tried, Format named) { return reads_through(named, tried); }
+
+// The format a trial stands for, once the content and then the name have
+// had their say (HET is AWS with compressed records; MTD is SIMH framing
+// read either way).
 Format named_variant(const Trial& t, std::optional<Format> by_name) {
-  if (t.format == Format::kAws && (t.saw_compressed || by_name == Format::kHet)) return Format::kHet;
-  if ((t.format == Format::kSimh || t.format == Format::kE11) && by_name == Format::kMtd) return Format::kMtd;
+  if (t.saw_compressed) {
+    for (const auto& spec : format_table()) {
+      if (spec.has_compressed_records && reads_through(spec.format, t.format)) return spec.format;
+    }
+  }
+  if (by_name && reads_through(*by_name, t.format)) return *by_name;
   return t.format;
 }
 
@@ -68,61 +78,74 @@ Format named_variant(const Trial& t, std::optional<Format> by_name) {
 
 Status detect_format(ImageFile& file, Format* format) {
   std::optional<Format> by_name = format_from_extension(file.path());
-  *format = by_name.value_or(Format::kSimh);
-  if (file.size() == 0) {
-    *format = by_name.value_or(Format::kSimh);
-    return Status::ok();
-  }
-  std::array<Trial, 4> trials = {try_format(file, Format::kAws), try_format(file, Format::kSimh),
-                                 try_format(file, Format::kE11), try_format(file, Format::kTpc)};
-  const Trial& aws = trials[0];
-  const Trial& simh = trials[1];
-  const Trial& e11 = trials[2];
-  const Trial& tpc = trials[3];
+  *format = by_name.value_or(default_format());
+  if (file.size() == 0) return Status::ok();
 
-  // AWS's previous-length chain is the strongest evidence, then SIMH's
-  // trailing length words; TPC has no redundancy and comes last.
-  if (aws.clean && aws.objects > 0) {
-    bool het = aws.saw_compressed || by_name == Format::kHet;
-    *format = het ? Format::kHet : Format::kAws;
-    return Status::ok();
+  // Every format with a detection rank is tried, lowest rank first.
+  std::vector<const FormatSpec*> tried;
+  for (const auto& spec : format_table()) {
+    if (spec.detection_rank > 0) tried.push_back(&spec);
   }
-  // An end-of-medium word at byte 0 is an empty SIMH-framed tape (a drive
-  // keeps one after the last object while it writes; what follows it was
-  // never completed).
+  std::stable_sort(tried.begin(), tried.end(),
+                   [](const FormatSpec* a, const FormatSpec* b) { return a->detection_rank < b->detection_rank; });
+  std::vector<Trial> trials;
+  for (const FormatSpec* spec : tried) trials.push_back(try_format(file, spec->format));
+  auto trial_of = [&](Format f) -> const Trial* {
+    for (const Trial& t : trials) {
+      if (t.format == f) return &t;
+    }
+    return nullptr;
+  };
+
+  // A trial with checked framing that reads cleanly decides, the lowest
+  // rank first.  An end-of-medium word at byte 0 is an empty tape of a
+  // format that keeps one (a drive keeps one after the last object while it
+  // writes; what follows it was never completed).  Within one rank the
+  // formats read the same bytes (SIMH and E11 without an odd record): the
+  // name decides, else the first in the table.
   uint8_t first[4] = {};
   size_t got = 0;
-  bool starts_with_eom = file.read_some(0, first, 4, &got).is_ok() && got == 4 && load_le32(first) == 0xFFFFFFFF;
-  bool simh_ok = simh.clean && (simh.objects > 0 || starts_with_eom);
-  bool e11_ok = e11.clean && (e11.objects > 0 || starts_with_eom);
-  if (simh_ok || e11_ok) {
-    if (by_name == Format::kMtd) {
-      *format = Format::kMtd;
-    } else if (simh_ok && e11_ok) {
-      // No odd record: the framings are the same bytes; the name decides.
-      *format = by_name == Format::kE11 ? Format::kE11 : Format::kSimh;
-    } else {
-      *format = simh_ok ? Format::kSimh : Format::kE11;
+  std::optional<uint32_t> first_word;
+  if (file.read_some(0, first, 4, &got).is_ok() && got == 4) first_word = load_le32(first);
+  for (size_t i = 0; i < trials.size();) {
+    size_t end = i;
+    while (end < trials.size() && tried[end]->detection_rank == tried[i]->detection_rank) ++end;
+    const Trial* chosen = nullptr;
+    for (size_t k = i; k < end; ++k) {
+      const Trial& t = trials[k];
+      const FormatSpec& spec = *tried[k];
+      bool empty_tape = first_word && spec.end_guard && *first_word == *spec.end_guard;
+      if (!spec.checked_framing || !t.clean || (t.objects == 0 && !empty_tape)) continue;
+      if (chosen == nullptr || (by_name && reads_through(*by_name, t.format) && !reads_through(*by_name, chosen->format))) {
+        chosen = &t;
+      }
     }
-    return Status::ok();
+    if (chosen != nullptr) {
+      *format = named_variant(*chosen, by_name);
+      return Status::ok();
+    }
+    i = end;
   }
-  // No framed format reads cleanly.  TPC has no redundancy at all: any
-  // bytes read as some TPC records and filemarks (a damaged SIMH or AWS
-  // image reads as hundreds of them), so TPC is the answer only when the
+  // No framed format reads cleanly.  A format without redundancy (TPC)
+  // reads any bytes as some records and filemarks (a damaged SIMH or AWS
+  // image reads as hundreds of them), so it is the answer only when the
   // name says so or nothing framed reads at all.
-  if (by_name == Format::kTpc && tpc.objects > 0) {
-    *format = Format::kTpc;
-    return Status::ok();
+  bool named_framed = by_name && format_spec(*by_name).checked_framing;
+  if (by_name && !named_framed) {
+    const Trial* named = trial_of(*by_name);
+    if (named != nullptr && named->objects > 0) {
+      *format = *by_name;
+      return Status::ok();
+    }
   }
   // A damaged framed image: the image is judged (and its damage reported)
   // as the format its name says, or else as the framed format that read the
   // most before the damage.  Another framed format counts only if it read a
   // record: its framing (trailing length word, chunk flags) was checked,
   // while a filemark is just four or six zero bytes.
-  bool named_framed = by_name && *by_name != Format::kTpc;
   const Trial* best = nullptr;
   for (const Trial& t : trials) {
-    if (t.format == Format::kTpc) continue;
+    if (!format_spec(t.format).checked_framing) continue;
     bool named_reading = named_framed && same_family(t.format, *by_name) && t.objects > 0;
     if (t.records == 0 && !named_reading) continue;
     bool better = best == nullptr || t.objects > best->objects;
@@ -134,16 +157,21 @@ Status detect_format(ImageFile& file, Format* format) {
     }
     if (better) best = &t;
   }
-  if (best == nullptr && !named_framed && tpc.objects > 0) best = &tpc;
+  if (best == nullptr && !named_framed) {
+    for (const Trial& t : trials) {
+      if (!format_spec(t.format).checked_framing && t.objects > 0) {
+        best = &t;
+        break;
+      }
+    }
+  }
   if (best != nullptr) {
     *format = named_variant(*best, by_name);
     return Status::ok();
   }
-  // Nothing reads: report the damage as the named (or SIMH) format.
-  const Trial* named = &simh;
-  if (by_name == Format::kAws || by_name == Format::kHet) named = &aws;
-  if (by_name == Format::kE11) named = &e11;
-  if (by_name == Format::kTpc) named = &tpc;
+  // Nothing reads: report the damage as the named (or default) format, read
+  // by the first trial that reads it.
+  const Trial* named = trial_of(format_spec(by_name.value_or(default_format())).read_by.front());
   Status e = named->error;
   if (e.code() == StatusCode::kCorrupt) {
     return Status::corrupt(e.offset(),

@@ -15,18 +15,19 @@
 #include <string>
 #include <vector>
 
+#include "tapeformat/byte_sink.h"
 #include "tapeformat/status.h"
 
 struct iovec;  // <sys/uio.h>
 
 namespace vtape {
 
-class ImageFile {
+class ImageFile : public ByteSink {
  public:
   enum class Mode { kReadOnly, kReadWrite };
 
   ImageFile() = default;
-  ~ImageFile();
+  ~ImageFile() override;
   ImageFile(const ImageFile&) = delete;
   ImageFile& operator=(const ImageFile&) = delete;
 
@@ -57,9 +58,11 @@ class ImageFile {
 
   // Makes `offset` the end of the tape: everything from there on is gone.
   Status truncate_at(uint64_t offset);
-  // Appends one encoded object at the end of the tape.  The object may be
-  // given in pieces (header, data, trailer) to avoid copying the data.
-  Status append_object(std::span<const std::span<const uint8_t>> pieces);
+  // ByteSink: objects are appended at the end of the tape (size()).  The
+  // object may be given in pieces (header, data, trailer) to avoid copying
+  // the data.
+  uint64_t position() const override { return size_; }
+  Status append_object(std::span<const std::span<const uint8_t>> pieces) override;
   // Writes pending objects to the file (no fsync).
   Status flush();
   // Every object goes to the file as it is appended (drives use this: a

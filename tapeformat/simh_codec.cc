@@ -212,7 +212,7 @@ Status SimhCodec::read_backward(ImageFile& file, uint64_t offset, TapeObject* ob
   }
 }
 
-Status SimhCodec::write_record(ImageFile& file, std::span<const uint8_t> data, bool error_flag) {
+Status SimhCodec::write_record(ByteSink& sink, std::span<const uint8_t> data, bool error_flag) {
   if (data.empty()) {
     return Status::invalid_argument("a SIMH record holds at least 1 byte (length 0 is a tape mark)");
   }
@@ -227,13 +227,13 @@ Status SimhCodec::write_record(ImageFile& file, std::span<const uint8_t> data, b
   bool padded = framing_ != SimhFraming::kUnpadded && (data.size() & 1) != 0;
   std::span<const uint8_t> pieces[4] = {header, data,
                                         std::span<const uint8_t>(kPad, padded ? 1 : 0), header};
-  return file.append_object(pieces);
+  return sink.append_object(pieces);
 }
 
-Status SimhCodec::write_filemark(ImageFile& file) {
+Status SimhCodec::write_filemark(ByteSink& sink) {
   static constexpr uint8_t kMark[4] = {0, 0, 0, 0};
   std::span<const uint8_t> pieces[1] = {kMark};
-  return file.append_object(pieces);
+  return sink.append_object(pieces);
 }
 
 }  // namespace vtape

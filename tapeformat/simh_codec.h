@@ -19,8 +19,8 @@ class SimhCodec : public Codec {
                       std::vector<uint8_t>* data, uint64_t* next) override;
   Status read_backward(ImageFile& file, uint64_t offset, TapeObject* obj,
                        uint64_t* start) override;
-  Status write_record(ImageFile& file, std::span<const uint8_t> data, bool error_flag) override;
-  Status write_filemark(ImageFile& file) override;
+  Status write_record(ByteSink& sink, std::span<const uint8_t> data, bool error_flag) override;
+  Status write_filemark(ByteSink& sink) override;
 
  private:
   Format format_;

@@ -3,28 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "tapeformat/format_table.h"
+
 namespace vtape {
 namespace {
-
-struct FormatEntry {
-  Format format;
-  std::string_view name;
-  std::string_view extension;
-  bool writable;
-};
-
-constexpr FormatEntry kFormats[] = {
-    {Format::kSimh, "simh", ".tap", true}, {Format::kE11, "e11", ".e11", true},
-    {Format::kMtd, "mtd", ".mtd", true},   {Format::kAws, "aws", ".aws", true},
-    {Format::kHet, "het", ".het", true},   {Format::kTpc, "tpc", ".tpc", false},
-};
-
-const FormatEntry& entry(Format f) {
-  for (const auto& e : kFormats) {
-    if (e.format == f) return e;
-  }
-  return kFormats[0];
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -35,13 +17,16 @@ std::string lower(std::string_view s) {
 
 }  // namespace
 
-std::string_view format_name(Format f) { return entry(f).name; }
+std::string_view format_name(Format f) { return format_spec(f).name; }
 
 std::optional<Format> parse_format(std::string_view name) {
+  // A format's name, or one of its extensions without the dot ("tap").
   std::string n = lower(name);
-  if (n == "tap") return Format::kSimh;
-  for (const auto& e : kFormats) {
-    if (e.name == n) return e.format;
+  for (const auto& spec : format_table()) {
+    if (spec.name == n) return spec.format;
+    for (std::string_view ext : spec.extensions) {
+      if (ext.substr(1) == n) return spec.format;
+    }
   }
   return std::nullopt;
 }
@@ -70,26 +55,30 @@ std::optional<Format> format_from_extension(std::string_view path) {
     return std::nullopt;
   }
   std::string ext = lower(path.substr(dot));
-  for (const auto& e : kFormats) {
-    if (e.extension == ext) return e.format;
+  for (const auto& spec : format_table()) {
+    for (std::string_view e : spec.extensions) {
+      if (e == ext) return spec.format;
+    }
   }
-  if (ext == ".simh") return Format::kSimh;
   return std::nullopt;
 }
 
-bool format_is_writable(Format f) { return entry(f).writable; }
+std::string_view format_extension(Format f) { return format_spec(f).extensions.front(); }
 
-bool format_is_simh_framed(Format f) { return f == Format::kSimh || f == Format::kE11 || f == Format::kMtd; }
+bool format_is_writable(Format f) { return format_spec(f).writable; }
+
+bool format_is_simh_framed(Format f) { return format_spec(f).simh_framed; }
 
 bool format_keeps_error_flags(Format f) { return format_is_simh_framed(f); }
 
-uint32_t format_max_record_size(Format f) {
-  return f == Format::kTpc ? kTpcMaxRecordSize : kMaxRecordSize;
-}
+uint32_t format_max_record_size(Format f) { return format_spec(f).max_record_size; }
 
 const std::vector<Format>& all_formats() {
-  static const std::vector<Format> formats = {Format::kSimh, Format::kE11, Format::kMtd,
-                                              Format::kAws,  Format::kHet, Format::kTpc};
+  static const std::vector<Format> formats = [] {
+    std::vector<Format> out;
+    for (const auto& spec : format_table()) out.push_back(spec.format);
+    return out;
+  }();
   return formats;
 }
 

@@ -1,5 +1,6 @@
-// The tape image container formats vtape knows, and what each can do.
-// Byte layouts are documented in man/vtape-formats.5.
+// The tape image container formats vtape knows, and what each can do.  What
+// each format is lives in one row of the format table (format_table.h); the
+// functions here ask it.  Byte layouts are documented in man/vtape-formats.5.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,8 @@ std::string_view compression_name(Compression c);
 // The format a file name suggests by its extension (.tap, .e11, .mtd, .aws,
 // .het, .tpc), if any.
 std::optional<Format> format_from_extension(std::string_view path);
+// The extension vtape gives new images of a format (".tap" for SIMH).
+std::string_view format_extension(Format f);
 bool format_is_writable(Format f);
 // Whether records can carry the SIMH "read with an error" flag.
 // SIMH-framed formats (simh, e11, mtd): every record carries its length

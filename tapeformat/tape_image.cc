@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "tapeformat/format_detect.h"
+#include "tapeformat/format_table.h"
 
 namespace vtape {
 
@@ -128,6 +129,7 @@ Status TapeImage::write_record(std::span<const uint8_t> data, bool error_flag) {
                                                 format_max_record_size(format())));
   }
   VTAPE_RETURN_IF_ERROR(prepare_write());
+  VTAPE_RETURN_IF_ERROR(codec_->prepare_append(file_));
   VTAPE_RETURN_IF_ERROR(codec_->write_record(file_, data, error_flag));
   ++pos_.object_index;
   if (pos_.block >= 0) ++pos_.block;
@@ -137,6 +139,7 @@ Status TapeImage::write_record(std::span<const uint8_t> data, bool error_flag) {
 
 Status TapeImage::write_filemark() {
   VTAPE_RETURN_IF_ERROR(prepare_write());
+  VTAPE_RETURN_IF_ERROR(codec_->prepare_append(file_));
   VTAPE_RETURN_IF_ERROR(codec_->write_filemark(file_));
   ++pos_.object_index;
   ++pos_.file;
@@ -146,8 +149,9 @@ Status TapeImage::write_filemark() {
 }
 
 Status TapeImage::enable_crash_guard() {
-  if (!format_is_simh_framed(format())) return Status::ok();
-  return file_.enable_end_guard(0xFFFFFFFF);
+  std::optional<uint32_t> guard = format_spec(format()).end_guard;
+  if (!guard) return Status::ok();
+  return file_.enable_end_guard(*guard);
 }
 
 Status TapeImage::erase_to_end() { return prepare_write(); }

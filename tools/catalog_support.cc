@@ -159,15 +159,7 @@ std::optional<int64_t> parse_iso_time(std::string_view text) {
 
 std::string library_extension(Format format) {
   // As TapeLibrary names the images it creates (library/tape_library.cc).
-  switch (format) {
-    case Format::kSimh: return ".tap";
-    case Format::kE11: return ".e11";
-    case Format::kMtd: return ".mtd";
-    case Format::kAws: return ".aws";
-    case Format::kHet: return ".het";
-    case Format::kTpc: return ".tpc";
-  }
-  return ".tap";
+  return std::string(format_extension(format));
 }
 
 Status catalog_cartridge(Catalog& catalog, const Cartridge& c) {

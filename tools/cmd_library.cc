@@ -9,6 +9,7 @@
 #include "library/control_protocol.h"
 #include "library/drive_status_json.h"
 #include "library/tape_library.h"
+#include "tapeformat/format_table.h"
 #include "tools/catalog_support.h"
 #include "tools/commands.h"
 #include "tools/progress.h"
@@ -52,8 +53,9 @@ std::optional<int> drive_number(const std::string& text) {
 }  // namespace
 
 int run_new(const Args& args) {
-  constexpr const char* kUsage =
-      "vtape new VOLSER [--format simh|mtd|aws|het|e11] [--capacity SIZE] [--library DIR] [--group G]";
+  const std::string usage = fmt::format(
+      "vtape new VOLSER [--format {}] [--capacity SIZE] [--library DIR] [--group G]", format_names("|", true));
+  const char* kUsage = usage.c_str();
   CommandLine cl;
   cl.option("--format").option("--capacity").option("--group");
   if (int rc = parse("new", args, kUsage,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "tapeformat/format_table.h"
 #include "tools/commands.h"
 
 namespace vtape {
@@ -22,7 +23,7 @@ bool format_option(const CommandLine& cl, const std::string& name, std::optional
   if (!v) return true;
   *format = parse_format(*v);
   if (!*format) {
-    *error = fmt::format("unknown format '{}' (simh, e11, mtd, aws, het, tpc)", *v);
+    *error = fmt::format("unknown format '{}' ({})", *v, format_names(", "));
     return false;
   }
   return true;
