@@ -264,7 +264,7 @@ Status ImageFile::write_object_through(std::span<const std::span<const uint8_t>>
   invalidate_window();
   if (!s.is_ok()) {
     // As flush(): the image ends after the last complete object again.
-    (void)ftruncate(fd_, static_cast<off_t>(durable_end_ + (guard_enabled_ ? sizeof guard_ : 0)));
+    cut_after_last_object();
     return s;
   }
   durable_end_ += total;
@@ -297,14 +297,55 @@ Status ImageFile::flush() {
   invalidate_window();
   pending_ends_.clear();
   if (!s.is_ok()) {
-    // Leave the image ending after its last complete object.
-    (void)ftruncate(fd_, static_cast<off_t>(durable_end_ + (guard_enabled_ ? sizeof guard_ : 0)));
+    cut_after_last_object();
     size_ = durable_end_;
     pending_.clear();
     return s;
   }
   durable_end_ += pending_.size();
   pending_.clear();
+  start_writeback_if_due();
+  return Status::ok();
+}
+
+void ImageFile::cut_after_last_object() {
+  (void)ftruncate(fd_, static_cast<off_t>(durable_end_ + (guard_enabled_ ? sizeof guard_ : 0)));
+}
+
+Status ImageFile::append_copied_object(int source_fd, uint64_t offset, uint64_t size, const std::string& source_name) {
+  if (!writable_) return Status::not_supported(fmt::format("{} is open read-only", path_));
+  if (guard_enabled_) return Status::not_supported(fmt::format("{}: no copied objects behind an end guard", path_));
+  VTAPE_RETURN_IF_ERROR(flush());
+  invalidate_window();
+  loff_t from = static_cast<loff_t>(offset);
+  loff_t to = static_cast<loff_t>(durable_end_);
+  uint64_t left = size;
+  std::vector<uint8_t> buffer;  // only when the kernel cannot copy between these files
+  Status s;
+  while (left > 0 && s.is_ok()) {
+    ssize_t n = copy_file_range(source_fd, &from, fd_, &to, left, 0);
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
+      if (buffer.empty()) buffer.resize(1u << 20);
+      n = pread(source_fd, buffer.data(), std::min<uint64_t>(left, buffer.size()), from);
+      if (n > 0) {
+        s = write_all(static_cast<uint64_t>(to), buffer.data(), static_cast<size_t>(n));
+        from += n;
+        to += n;
+      }
+    }
+    if (!s.is_ok()) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == ENOSPC || errno == EDQUOT)) s = write_failed(errno, static_cast<uint64_t>(to));
+    else if (n < 0) s = Status::io_error(fmt::format("copying {} to {}", source_name, path_), errno);
+    else if (n == 0) s = Status::io_error(fmt::format("{} ended at byte {} while copying", source_name, from), EIO);
+    else left -= static_cast<uint64_t>(n);
+  }
+  if (!s.is_ok()) {
+    cut_after_last_object();
+    return s;
+  }
+  durable_end_ += size;
+  size_ = durable_end_;
   start_writeback_if_due();
   return Status::ok();
 }

@@ -63,6 +63,12 @@ class ImageFile : public ByteSink {
   // the data.
   uint64_t position() const override { return size_; }
   Status append_object(std::span<const std::span<const uint8_t>> pieces) override;
+  // Appends one object of `size` bytes copied from another file at
+  // `offset` (a raw image restore of an object too large to have been read
+  // into memory): by the kernel (copy_file_range) where it can, else read
+  // and written.  Pending objects are written first; a failed copy (a full
+  // disk) is cut off like a failed flush().  Not with the end guard.
+  Status append_copied_object(int source_fd, uint64_t offset, uint64_t size, const std::string& source_name);
   // Writes pending objects to the file (no fsync).
   Status flush();
   // Every object goes to the file as it is appended (drives use this: a
@@ -102,6 +108,9 @@ class ImageFile : public ByteSink {
   // append_object in write-through mode with nothing pending.
   Status write_object_through(std::span<const std::span<const uint8_t>> pieces, size_t total);
   Status write_failed(int err, uint64_t offset);
+  // After a failed write: the file ends after the last complete object
+  // (and the guard) again, so the image stays valid.
+  void cut_after_last_object();
   void start_writeback_if_due();
   void invalidate_window() { window_len_ = 0; }
 

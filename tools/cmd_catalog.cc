@@ -11,7 +11,7 @@
 #include "library/tape_library.h"
 #include "index/catalog.h"
 #include "tools/catalog_support.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/member_names.h"
 #include "tools/tool_support.h"
@@ -62,7 +62,6 @@ std::string yes_no(bool b) { return b ? "yes" : "no"; }
 
 // ---- vtape ls ----------------------------------------------------------------
 
-constexpr const char* kLsUsage = "vtape ls [VOLSER[/FILE]] [--json] [--library DIR]";
 constexpr const char* kLsHelp =
     "Lists what the library's catalog knows.  Without an argument: the volumes.\n"
     "With VOLSER: its tape files (numbered from 0).  With VOLSER/FILE: the members\n"
@@ -244,8 +243,6 @@ int ls_members(Catalog& catalog, const VolumeRow& v, uint64_t file, bool json) {
 
 // ---- vtape find --------------------------------------------------------------
 
-constexpr const char* kFindUsage =
-    "vtape find PATTERN [--volser V] [--since DATE] [--limit N] [--json] [--library DIR]";
 constexpr const char* kFindHelp =
     "Finds members (archived files) in the catalog by name.  PATTERN is a glob: *\n"
     "any characters, ? one character, [abc] [a-z] [^abc] one of a set; case counts.\n"
@@ -259,93 +256,86 @@ constexpr const char* kFindHelp =
     "--limit N stops after N matches.  Prints VOLSER/FILE, size, modification\n"
     "time and path (escaped as in 'vtape ls').  Exit status 1 when nothing matched.\n";
 
-}  // namespace
-
-int run_ls(const Args& args) {
-  CommandLine cl;
-  cl.flag("--json").flag("--help").option("--library");
-  if (!cl.parse(args)) return usage_error("ls", cl.error(), kLsUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\n{}", kLsUsage, kLsHelp);
-    return kExitOk;
+// VOLSER[/FILE], the argument of vtape ls; a message when it is neither.
+std::string ls_target(const CommandLine& cl, std::optional<std::string>* volser, std::optional<uint64_t>* file) {
+  if (cl.positional().empty()) return "";
+  const std::string& arg = cl.positional()[0];
+  auto slash = arg.find('/');
+  *volser = normalize_volser(arg.substr(0, slash));
+  if (!*volser) {
+    return fmt::format("'{}' is not a volume serial (1 to 6 letters or digits)", arg.substr(0, slash));
   }
-  if (cl.positional().size() > 1) return usage_error("ls", "one VOLSER or VOLSER/FILE at most", kLsUsage);
-  std::optional<std::string> volser;
-  std::optional<uint64_t> file;
-  if (cl.positional().size() == 1) {
-    const std::string& arg = cl.positional()[0];
-    auto slash = arg.find('/');
-    volser = normalize_volser(arg.substr(0, slash));
-    if (!volser) {
-      return usage_error("ls", fmt::format("'{}' is not a volume serial (1 to 6 letters or digits)",
-                                           arg.substr(0, slash)),
-                         kLsUsage);
+  if (slash != std::string::npos) {
+    std::string n = arg.substr(slash + 1);
+    if (n.empty() || n.size() > 18 || n.find_first_not_of("0123456789") != std::string::npos) {
+      return fmt::format("'{}' is not a tape file number", n);
     }
-    if (slash != std::string::npos) {
-      std::string n = arg.substr(slash + 1);
-      if (n.empty() || n.size() > 18 || n.find_first_not_of("0123456789") != std::string::npos) {
-        return usage_error("ls", fmt::format("'{}' is not a tape file number", n), kLsUsage);
-      }
-      file = std::stoull(n);
-    }
+    *file = std::stoull(n);
   }
-  std::string dir = library_dir_option(cl);
-  std::unique_ptr<Catalog> catalog;
-  if (!open_existing_catalog("ls", dir, &catalog)) return kExitFailure;
-  bool json = cl.has("--json");
-  if (!volser) return ls_volumes(*catalog, dir, json);
-  VolumeRow v;
-  int rc = kExitFailure;
-  if (!find_volume(*catalog, *volser, &v, &rc)) return rc;
-  if (!file) return ls_files(*catalog, v, json);
-  return ls_members(*catalog, v, *file, json);
+  return "";
 }
 
-int run_find(const Args& args) {
-  CommandLine cl;
-  cl.flag("--json").flag("--help").option("--library").option("--volser").option("--since").option("--limit");
-  if (!cl.parse(args)) return usage_error("find", cl.error(), kFindUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\n{}", kFindUsage, kFindHelp);
-    return kExitOk;
-  }
-  if (cl.positional().size() != 1) return usage_error("find", "one PATTERN is needed", kFindUsage);
-  const std::string& pattern = cl.positional()[0];
-  if (pattern.empty()) return usage_error("find", "the PATTERN is empty", kFindUsage);
+std::string check_ls(const CommandLine& cl) {
   std::optional<std::string> volser;
+  std::optional<uint64_t> file;
+  return ls_target(cl, &volser, &file);
+}
+
+int run_ls(CommandContext& ctx) {
+  std::optional<std::string> volser;
+  std::optional<uint64_t> file;
+  (void)ls_target(ctx.cl, &volser, &file);  // checked by check_ls
+  Catalog& catalog = *ctx.catalog;
+  if (!volser) return ls_volumes(catalog, ctx.library_dir(), ctx.json);
+  VolumeRow v;
+  int rc = kExitFailure;
+  if (!find_volume(catalog, *volser, &v, &rc)) return rc;
+  if (!file) return ls_files(catalog, v, ctx.json);
+  return ls_members(catalog, v, *file, ctx.json);
+}
+
+// The options of vtape find; a message when one is wrong.
+std::string find_request(const CommandLine& cl, FindRequest* request, uint64_t* limit) {
+  const std::string& pattern = cl.positional()[0];
+  if (pattern.empty()) return "the PATTERN is empty";
+  request->pattern = pattern;
   if (auto v = cl.value("--volser")) {
-    volser = normalize_volser(*v);
-    if (!volser) return usage_error("find", fmt::format("'{}' is not a volume serial", *v), kFindUsage);
+    request->volser = normalize_volser(*v);
+    if (!request->volser) return fmt::format("'{}' is not a volume serial", *v);
   }
-  std::optional<int64_t> since;
   if (auto v = cl.value("--since")) {
-    since = parse_iso_time(*v);
-    if (!since) {
-      return usage_error("find", fmt::format("--since takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z], not '{}'", *v),
-                         kFindUsage);
-    }
+    request->since = parse_iso_time(*v);
+    if (!request->since) return fmt::format("--since takes YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z], not '{}'", *v);
   }
-  uint64_t limit = 0;  // none
+  *limit = 0;  // none
   if (auto v = cl.value("--limit")) {
     if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos ||
         std::stoull(*v) == 0) {
-      return usage_error("find", fmt::format("--limit takes a number of at least 1, not '{}'", *v), kFindUsage);
+      return fmt::format("--limit takes a number of at least 1, not '{}'", *v);
     }
-    limit = std::stoull(*v);
+    *limit = std::stoull(*v);
   }
-  std::string dir = library_dir_option(cl);
-  std::unique_ptr<Catalog> catalog;
-  if (!open_existing_catalog("find", dir, &catalog)) return kExitFailure;
+  return "";
+}
+
+std::string check_find(const CommandLine& cl) {
+  FindRequest request;
+  uint64_t limit = 0;
+  return find_request(cl, &request, &limit);
+}
+
+int run_find(CommandContext& ctx) {
+  FindRequest request;
+  uint64_t limit = 0;
+  (void)find_request(ctx.cl, &request, &limit);  // checked by check_find
+  Catalog* catalog = ctx.catalog.get();
+  const std::string& pattern = request.pattern;
 
   // One more than the limit, to tell whether it cut the list short.
-  FindRequest request;
-  request.pattern = pattern;
-  request.volser = volser;
-  request.since = since;
   request.limit = limit == 0 ? 0 : limit + 1;
   // Each match is written as it comes (into a buffer flushed now and then),
   // never kept: a search may find 100000 members.
-  bool json = cl.has("--json");
+  bool json = ctx.json;
   uint64_t matches = 0;
   bool truncated = false;
   JsonWriter j;
@@ -398,5 +388,36 @@ int run_find(const Args& args) {
   }
   return matches == 0 ? kExitFailure : kExitOk;
 }
+
+}  // namespace
+
+const CommandSpec kLsCommand{
+    .name = "ls",
+    .summary = "what the catalog knows: volumes, their tape files, members",
+    .usage = "vtape ls [VOLSER[/FILE]] [--json] [--library DIR]",
+    .help = kLsHelp,
+    .flags = {"--json"},
+    .options = {"--library"},
+    .max_positional = 1,
+    .positional_error = "one VOLSER or VOLSER/FILE at most",
+    .opens = Opens::kCatalog,
+    .check = check_ls,
+    .run = run_ls,
+};
+
+const CommandSpec kFindCommand{
+    .name = "find",
+    .summary = "find archived files in the catalog by name (glob)",
+    .usage = "vtape find PATTERN [--volser V] [--since DATE] [--limit N] [--json] [--library DIR]",
+    .help = kFindHelp,
+    .flags = {"--json"},
+    .options = {"--library", "--volser", "--since", "--limit"},
+    .min_positional = 1,
+    .max_positional = 1,
+    .positional_error = "one PATTERN is needed",
+    .opens = Opens::kCatalog,
+    .check = check_find,
+    .run = run_find,
+};
 
 }  // namespace vtape

@@ -14,7 +14,7 @@
 
 #include "tapeformat/image_scan.h"
 #include "tapeformat/base/json_writer.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tools/partial_file.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
@@ -22,32 +22,30 @@
 namespace vtape {
 namespace {
 
-constexpr const char* kUsage =
-    "vtape convert IN OUT [--to FORMAT] [--force] [--salvage] [--json] [--from FORMAT]\n"
-    "                     [--compress zlib|bzip2|none] [--level 1-9] [--chunk-size N]";
-
-}  // namespace
-
-int run_convert(const Args& args) {
-  CommandLine cl;
-  cl.flag("--force").flag("--salvage").flag("--json").flag("--help").option("--to").option("--from");
-  declare_write_options(cl);
-  if (!cl.parse(args)) return usage_error("convert", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\nCopies every record, filemark and error flag of IN into OUT. The format of\n"
-               "OUT comes from --to, else from its extension, else it is IN's format.\n", kUsage);
-    return kExitOk;
+// --to, --from and the write options; a message when one is wrong.
+std::string convert_options(const CommandLine& cl, std::optional<Format>* to, std::optional<Format>* from,
+                            WriteOptions* wopts) {
+  std::string err;
+  if (!format_option(cl, "--to", to, &err) || !format_option(cl, "--from", from, &err) ||
+      !write_options(cl, wopts, &err)) {
+    return err;
   }
-  if (cl.positional().size() != 2) return usage_error("convert", "IN and OUT are needed", kUsage);
+  return "";
+}
+
+std::string check_convert(const CommandLine& cl) {
+  std::optional<Format> to, from;
+  WriteOptions wopts;
+  return convert_options(cl, &to, &from, &wopts);
+}
+
+int run_convert(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
   const std::string& in_path = cl.positional()[0];
   const std::string& out_path = cl.positional()[1];
   std::optional<Format> to, from;
   WriteOptions wopts;
-  std::string err;
-  if (!format_option(cl, "--to", &to, &err) || !format_option(cl, "--from", &from, &err) ||
-      !write_options(cl, &wopts, &err)) {
-    return usage_error("convert", err, kUsage);
-  }
+  (void)convert_options(cl, &to, &from, &wopts);  // checked by check_convert
   if (!cl.has("--force") && access(out_path.c_str(), F_OK) == 0) {
     return failure("convert", fmt::format("{} exists; --force replaces it", out_path));
   }
@@ -121,7 +119,7 @@ int run_convert(const Args& args) {
     fmt::print(stderr, "vtape convert: {} holds everything before the damage; --salvage reads on past it\n",
                out_path);
   }
-  if (cl.has("--json")) {
+  if (ctx.json) {
     JsonWriter j;
     j.begin_object().field("input", in_path).field("input_format", format_name(in->format()))
         .field("output", out_path).field("output_format", format_name(out_format))
@@ -137,5 +135,23 @@ int run_convert(const Args& args) {
   }
   return summary.clean() ? kExitOk : kExitFailure;
 }
+
+}  // namespace
+
+const CommandSpec kConvertCommand{
+    .name = "convert",
+    .summary = "copy an image into another format, record for record",
+    .usage = "vtape convert IN OUT [--to FORMAT] [--force] [--salvage] [--json] [--from FORMAT]\n"
+             "                     [--compress zlib|bzip2|none] [--level 1-9] [--chunk-size N]",
+    .help = "Copies every record, filemark and error flag of IN into OUT. The format of\n"
+            "OUT comes from --to, else from its extension, else it is IN's format.\n",
+    .flags = {"--force", "--salvage", "--json"},
+    .options = concat({{"--to", "--from"}, write_option_names()}),
+    .min_positional = 2,
+    .max_positional = 2,
+    .positional_error = "IN and OUT are needed",
+    .check = check_convert,
+    .run = run_convert,
+};
 
 }  // namespace vtape

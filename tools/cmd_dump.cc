@@ -7,14 +7,12 @@
 
 #include "tapeformat/image_scan.h"
 #include "tapeformat/tape_layout.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/tool_support.h"
 
 namespace vtape {
 namespace {
-
-constexpr const char* kUsage = "vtape dump IMAGE [--records] [--json] [--salvage] [--format FMT]";
 
 std::string range_text(const TapeFileSummary& f) {
   if (f.records == 0) return fmt::format("{:>9} {:>9}", "-", "-");
@@ -46,27 +44,13 @@ void write_damage_json(JsonWriter& j, const std::vector<DamagedRegion>& damage) 
   j.end_array();
 }
 
-}  // namespace
-
-int run_dump(const Args& args) {
-  CommandLine cl;
-  cl.flag("--records").flag("--json").flag("--salvage").flag("--help").option("--format");
-  if (!cl.parse(args)) return usage_error("dump", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\nLists each tape file of IMAGE with its records, bytes and smallest and\n"
-               "largest record; --records lists every record and filemark with its offset.\n", kUsage);
-    return kExitOk;
-  }
-  if (cl.positional().size() != 1) return usage_error("dump", "one IMAGE is needed", kUsage);
-  std::optional<Format> format;
-  std::string err;
-  if (!format_option(cl, "--format", &format, &err)) return usage_error("dump", err, kUsage);
-  const std::string& path = cl.positional()[0];
+int run_dump(CommandContext& ctx) {
+  const std::string& path = ctx.positional()[0];
   std::unique_ptr<TapeImage> image;
-  if (!open_for_reading("dump", path, format, &image)) return kExitFailure;
+  if (!open_for_reading("dump", path, ctx.format, &image)) return kExitFailure;
 
-  const bool json = cl.has("--json");
-  const bool records = cl.has("--records");
+  const bool json = ctx.json;
+  const bool records = ctx.cl.has("--records");
   TapeLayoutBuilder layout;
   JsonWriter j;
   uint64_t printed_files = 0;
@@ -97,7 +81,7 @@ int run_dump(const Args& args) {
   }
 
   ScanOptions options;
-  options.salvage = cl.has("--salvage");
+  options.salvage = ctx.cl.has("--salvage");
   // Framing alone gives every length except HET's compressed records, whose
   // true length is known only after decompressing them.
   options.read_data = image->format() == Format::kHet;
@@ -167,5 +151,21 @@ int run_dump(const Args& args) {
   }
   return summary.clean() ? kExitOk : kExitFailure;
 }
+
+}  // namespace
+
+const CommandSpec kDumpCommand{
+    .name = "dump",
+    .summary = "list the structure of an image: files, records, sizes",
+    .usage = "vtape dump IMAGE [--records] [--json] [--salvage] [--format FMT]",
+    .help = "Lists each tape file of IMAGE with its records, bytes and smallest and\n"
+            "largest record; --records lists every record and filemark with its offset.\n",
+    .flags = {"--records", "--json", "--salvage"},
+    .options = {"--format"},
+    .min_positional = 1,
+    .max_positional = 1,
+    .positional_error = "one IMAGE is needed",
+    .run = run_dump,
+};
 
 }  // namespace vtape

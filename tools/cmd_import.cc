@@ -27,7 +27,7 @@
 #include "index/catalog.h"
 #include "index/tape_labels.h"
 #include "tools/catalog_support.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tools/member_names.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
@@ -35,8 +35,6 @@
 namespace vtape {
 namespace {
 
-constexpr const char* kUsage =
-    "vtape import IMAGE... [--volser V] [--move] [--capacity SIZE] [--format FMT] [--library DIR]";
 constexpr const char* kHelp =
     "Makes each IMAGE (SIMH, E11, MTD, AWS, HET or TPC) a cartridge of the library\n"
     "and adds it to the catalog.  The volume serial is --volser (for one IMAGE),\n"
@@ -261,39 +259,35 @@ bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, con
   return true;
 }
 
-}  // namespace
-
-int run_import(const Args& args) {
-  CommandLine cl;
-  cl.flag("--help").flag("--move").option("--library").option("--volser").option("--capacity").option("--format");
-  if (!cl.parse(args)) return usage_error("import", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\n{}", kUsage, kHelp);
-    return kExitOk;
-  }
-  if (cl.positional().empty()) return usage_error("import", "IMAGE is needed", kUsage);
-  Options o;
-  o.move = cl.has("--move");
+// --volser and --capacity into `o`; a message when one is wrong.
+std::string import_options(const CommandLine& cl, Options* o) {
+  o->move = cl.has("--move");
   if (auto v = cl.value("--volser")) {
-    if (cl.positional().size() != 1) return usage_error("import", "--volser names one IMAGE only", kUsage);
-    o.volser = normalize_volser(*v);
-    if (!o.volser) {
-      return usage_error("import", fmt::format("'{}' is not a volume serial (1 to 6 letters or digits)", *v), kUsage);
-    }
+    if (cl.positional().size() != 1) return "--volser names one IMAGE only";
+    o->volser = normalize_volser(*v);
+    if (!o->volser) return fmt::format("'{}' is not a volume serial (1 to 6 letters or digits)", *v);
   }
-  std::string err;
-  if (!format_option(cl, "--format", &o.format, &err)) return usage_error("import", err, kUsage);
   if (auto v = cl.value("--capacity")) {
     auto n = parse_size(*v);
-    if (!n || *n < 64 * 1024) {
-      return usage_error("import", fmt::format("--capacity takes a size of at least 64K, not '{}'", *v), kUsage);
-    }
-    o.capacity = n;
+    if (!n || *n < 64 * 1024) return fmt::format("--capacity takes a size of at least 64K, not '{}'", *v);
+    o->capacity = n;
   }
-  std::unique_ptr<TapeLibrary> lib;
-  if (Status s = TapeLibrary::open(library_dir_option(cl), true, &lib); !s.is_ok()) {
-    return failure("import", s.message());
-  }
+  return "";
+}
+
+std::string check_import(const CommandLine& cl) {
+  Options o;
+  return import_options(cl, &o);
+}
+
+int run_import(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
+  Options o;
+  (void)import_options(cl, &o);  // checked by check_import
+  o.format = ctx.format;
+  TapeLibrary* lib = ctx.library.get();
+  // No catalog is a warning: the cartridges are made, and cataloged when
+  // vtapefs mounts the library.
   std::unique_ptr<Catalog> catalog;
   if (Status s = Catalog::open(lib->catalog_path(), &catalog); !s.is_ok()) {
     failure("import", s.message());
@@ -310,5 +304,21 @@ int run_import(const Args& args) {
   }
   return failed == 0 ? kExitOk : kExitFailure;
 }
+
+}  // namespace
+
+const CommandSpec kImportCommand{
+    .name = "import",
+    .summary = "make tape images from elsewhere cartridges of the library",
+    .usage = "vtape import IMAGE... [--volser V] [--move] [--capacity SIZE] [--format FMT] [--library DIR]",
+    .help = kHelp,
+    .flags = {"--move"},
+    .options = {"--library", "--volser", "--capacity", "--format"},
+    .min_positional = 1,
+    .positional_error = "IMAGE is needed",
+    .opens = Opens::kNewLibrary,
+    .check = check_import,
+    .run = run_import,
+};
 
 }  // namespace vtape

@@ -19,7 +19,7 @@
 #include "index/catalog.h"
 #include "index/volume_indexer.h"
 #include "tools/catalog_support.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/member_names.h"
 #include "tools/progress.h"
@@ -28,7 +28,6 @@
 namespace vtape {
 namespace {
 
-constexpr const char* kUsage = "vtape index check|rebuild [--json] [--library DIR]";
 constexpr const char* kHelp =
     "check:   indexes every cartridge's image and compares it with the catalog:\n"
     "         volumes, tape files, and per tape file its records, bytes, record\n"
@@ -118,9 +117,7 @@ void compare_files(Checker& check, const std::string& volser, const std::vector<
   }
 }
 
-int run_check(const std::string& dir, bool json) {
-  std::unique_ptr<TapeLibrary> lib;
-  if (Status s = TapeLibrary::open(dir, false, &lib); !s.is_ok()) return failure("index", s.message());
+int run_check(std::unique_ptr<TapeLibrary> lib, bool json) {
   std::unique_ptr<Catalog> catalog;
   if (!open_existing_catalog("index", lib->dir(), &catalog)) return kExitFailure;
   std::vector<VolumeRow> volumes;
@@ -251,9 +248,7 @@ bool open_for_rebuild(const TapeLibrary& lib, std::unique_ptr<Catalog>* catalog)
   return true;
 }
 
-int run_rebuild(const std::string& dir) {
-  std::unique_ptr<TapeLibrary> lib;
-  if (Status s = TapeLibrary::open(dir, false, &lib); !s.is_ok()) return failure("index", s.message());
+int run_rebuild(std::unique_ptr<TapeLibrary> lib) {
   std::unique_ptr<Catalog> catalog;
   if (!open_for_rebuild(*lib, &catalog)) return kExitFailure;
   auto cartridges = lib->list();
@@ -302,25 +297,33 @@ int run_rebuild(const std::string& dir) {
   return failed == 0 ? kExitOk : kExitFailure;
 }
 
+std::string check_index(const CommandLine& cl) {
+  const std::string& what = cl.positional()[0];
+  if (what == "check") return "";
+  if (what == "rebuild") return cl.has("--json") ? "--json is for 'index check'" : "";
+  return fmt::format("unknown index command '{}' (check, rebuild)", what);
+}
+
+int run_index(CommandContext& ctx) {
+  if (ctx.positional()[0] == "check") return run_check(std::move(ctx.library), ctx.json);
+  return run_rebuild(std::move(ctx.library));
+}
+
 }  // namespace
 
-int run_index(const Args& args) {
-  CommandLine cl;
-  cl.flag("--json").flag("--help").option("--library");
-  if (!cl.parse(args)) return usage_error("index", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\n{}", kUsage, kHelp);
-    return kExitOk;
-  }
-  if (cl.positional().size() != 1) return usage_error("index", "check or rebuild is needed", kUsage);
-  const std::string& what = cl.positional()[0];
-  std::string dir = library_dir_option(cl);
-  if (what == "check") return run_check(dir, cl.has("--json"));
-  if (what == "rebuild") {
-    if (cl.has("--json")) return usage_error("index", "--json is for 'index check'", kUsage);
-    return run_rebuild(dir);
-  }
-  return usage_error("index", fmt::format("unknown index command '{}' (check, rebuild)", what), kUsage);
-}
+const CommandSpec kIndexCommand{
+    .name = "index",
+    .summary = "check the catalog against the images, or rebuild it",
+    .usage = "vtape index check|rebuild [--json] [--library DIR]",
+    .help = kHelp,
+    .flags = {"--json"},
+    .options = {"--library"},
+    .min_positional = 1,
+    .max_positional = 1,
+    .positional_error = "check or rebuild is needed",
+    .opens = Opens::kLibrary,
+    .check = check_index,
+    .run = run_index,
+};
 
 }  // namespace vtape

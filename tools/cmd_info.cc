@@ -6,37 +6,22 @@
 #include "index/tape_labels.h"
 #include "tapeformat/image_scan.h"
 #include "tapeformat/tape_layout.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/tool_support.h"
 
 namespace vtape {
 namespace {
 
-constexpr const char* kUsage = "vtape info IMAGE [--json] [--format FMT]";
-
 struct FoundLabel {
   uint64_t file;
   TapeLabel label;
 };
 
-}  // namespace
-
-int run_info(const Args& args) {
-  CommandLine cl;
-  cl.flag("--json").flag("--help").option("--format");
-  if (!cl.parse(args)) return usage_error("info", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\nShows the detected format, size, tape files and labels of IMAGE.\n", kUsage);
-    return kExitOk;
-  }
-  if (cl.positional().size() != 1) return usage_error("info", "one IMAGE is needed", kUsage);
-  std::optional<Format> format;
-  std::string err;
-  if (!format_option(cl, "--format", &format, &err)) return usage_error("info", err, kUsage);
-  const std::string& path = cl.positional()[0];
+int run_info(CommandContext& ctx) {
+  const std::string& path = ctx.positional()[0];
   std::unique_ptr<TapeImage> image;
-  if (!open_for_reading("info", path, format, &image)) return kExitFailure;
+  if (!open_for_reading("info", path, ctx.format, &image)) return kExitFailure;
 
   TapeLayoutBuilder layout;
   std::vector<FoundLabel> labels;
@@ -61,7 +46,7 @@ int run_info(const Args& args) {
       break;
     }
   }
-  if (cl.has("--json")) {
+  if (ctx.json) {
     JsonWriter j;
     j.begin_object().field("image", path).field("format", format_name(image->format()))
         .field("size", image->size()).field("tape_files", static_cast<uint64_t>(files.size()))
@@ -103,5 +88,20 @@ int run_info(const Args& args) {
   }
   return kExitOk;
 }
+
+}  // namespace
+
+const CommandSpec kInfoCommand{
+    .name = "info",
+    .summary = "detected format, size, tape files and labels of an image",
+    .usage = "vtape info IMAGE [--json] [--format FMT]",
+    .help = "Shows the detected format, size, tape files and labels of IMAGE.\n",
+    .flags = {"--json"},
+    .options = {"--format"},
+    .min_positional = 1,
+    .max_positional = 1,
+    .positional_error = "one IMAGE is needed",
+    .run = run_info,
+};
 
 }  // namespace vtape

@@ -16,7 +16,7 @@
 #include "tapeformat/tape_motion.h"
 #include "tools/async_sink.h"
 #include "tools/catalog_support.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/member_extractor.h"
 #include "tools/progress.h"
@@ -30,13 +30,6 @@
 
 namespace vtape {
 namespace {
-
-constexpr const char* kUsage =
-    "vtape restore SOURCE TARGET [--library DIR] [--overwrite never|always|ask] [--dry-run] [--resume] [--json]\n"
-    "  SOURCE: IMAGE | VOLSER | VOLSER/N | VOLSER/N:MEMBER-GLOB | spool:OWNER/SPOOLID | spool [criteria]\n"
-    "  TARGET: --to-device PATH [--rewind] [--verify] | --to-image FILE [--format FMT] [--compress ...]\n"
-    "          | --to-stdout | --to-dir DIR | --to-spool USER\n"
-    "  criteria (spool): --owner --spoolid --queue --class --form --dest --name --date --hold";
 
 using Target = RestoreTarget;
 
@@ -195,44 +188,30 @@ void log_restore_event(const CommandLine& cl, const RestorePlan& plan, const Tar
   if (!s.is_ok()) fmt::print(stderr, "vtape restore: warning: the catalog's event log: {}\n", s.message());
 }
 
-}  // namespace
-
-int run_restore(const Args& args) {
-  CommandLine cl;
-  cl.flag("--help").flag("--json").flag("--dry-run").flag("--resume").flag("--rewind").flag("--verify")
-      .option("--format").option("--library").option("--overwrite");
-  declare_target_options(cl);
-  for (const auto& name : SpoolCriteria::option_names()) cl.option(name);
-  declare_write_options(cl);
-  if (!cl.parse(args)) return usage_error("restore", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\nReplays archived tape files exactly, checking them against the catalog.\n"
-               "See vtape-restore(1).\n", kUsage);
-    return kExitOk;
-  }
-  if (cl.positional().size() != 1) return usage_error("restore", "one SOURCE is needed", kUsage);
+// Opens nothing up front: an image SOURCE needs no library, and the
+// arguments are checked here, before the plan opens anything.
+int run_restore(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
   Target target;
   std::string err;
-  if (!target_option(cl, &target, &err)) return usage_error("restore", err, kUsage);
+  if (!target_option(cl, &target, &err)) return ctx.usage_error(err);
   auto policy = parse_overwrite_policy(cl.value("--overwrite").value_or("never"));
-  if (!policy) return usage_error("restore", "--overwrite takes never, always or ask", kUsage);
-  std::optional<Format> image_format;
+  if (!policy) return ctx.usage_error("--overwrite takes never, always or ask");
+  const std::optional<Format>& image_format = ctx.format;
   WriteOptions wopts;
-  if (!format_option(cl, "--format", &image_format, &err) || !write_options(cl, &wopts, &err)) {
-    return usage_error("restore", err, kUsage);
-  }
+  if (!write_options(cl, &wopts, &err)) return ctx.usage_error(err);
   if ((cl.has("--rewind") || cl.has("--verify")) && target.kind != TargetKind::kDevice) {
-    return usage_error("restore", "--rewind and --verify go with --to-device", kUsage);
+    return ctx.usage_error("--rewind and --verify go with --to-device");
   }
   const bool dry = cl.has("--dry-run");
   const bool resume = cl.has("--resume");
   if (resume && target.kind != TargetKind::kImage && target.kind != TargetKind::kDir) {
-    return usage_error("restore", "--resume continues a restore --to-image or --to-dir", kUsage);
+    return ctx.usage_error("--resume continues a restore --to-image or --to-dir");
   }
 
   const std::string& source = cl.positional()[0];
   if (is_spool_source(source)) {
-    if (cl.has("--verify")) return usage_error("restore", "--verify is for tape restores, not spool files", kUsage);
+    if (cl.has("--verify")) return ctx.usage_error("--verify is for tape restores, not spool files");
     SpoolRestoreOptions so;
     so.target = target;
     so.policy = *policy;
@@ -245,19 +224,19 @@ int run_restore(const Args& args) {
     so.write = wopts;
     return run_spool_restore(source, cl, so);
   }
-  if (target.kind == TargetKind::kSpool) return usage_error("restore", "--to-spool takes spool files", kUsage);
+  if (target.kind == TargetKind::kSpool) return ctx.usage_error("--to-spool takes spool files");
   for (const auto& name : SpoolCriteria::option_names()) {
-    if (cl.value(name)) return usage_error("restore", name + " selects spool files (SOURCE spool)", kUsage);
+    if (cl.value(name)) return ctx.usage_error(name + " selects spool files (SOURCE spool)");
   }
 
   RestorePlan plan;
   Status s = resolve_restore_plan(source, library_dir_option(cl), &plan);
   if (!s.is_ok()) return failure("restore", error_text(plan, s));
   if (plan.members && target.kind != TargetKind::kDir && target.kind != TargetKind::kStdout) {
-    return usage_error("restore", "members go --to-dir or --to-stdout", kUsage);
+    return ctx.usage_error("members go --to-dir or --to-stdout");
   }
   if (target.kind == TargetKind::kStdout && !plan.only_file) {
-    return usage_error("restore", "--to-stdout takes one tape file (VOLSER/N) or members of one", kUsage);
+    return ctx.usage_error("--to-stdout takes one tape file (VOLSER/N) or members of one");
   }
   if (!plan.volser.empty() && plan.cataloged.empty()) {
     fmt::print(stderr, "vtape restore: warning: the catalog has no record of {}; nothing to check its data "
@@ -393,5 +372,26 @@ int run_restore(const Args& args) {
   bool clean = o.summary.mismatches.empty() && o.dir.refused.empty();
   return clean ? kExitOk : kExitFailure;
 }
+
+}  // namespace
+
+const CommandSpec kRestoreCommand{
+    .name = "restore",
+    .summary = "replay images, tape files or members onto a drive, an image, a pipe or a directory",
+    .usage = "vtape restore SOURCE TARGET [--library DIR] [--overwrite never|always|ask] [--dry-run] [--resume] [--json]\n"
+             "  SOURCE: IMAGE | VOLSER | VOLSER/N | VOLSER/N:MEMBER-GLOB | spool:OWNER/SPOOLID | spool [criteria]\n"
+             "  TARGET: --to-device PATH [--rewind] [--verify] | --to-image FILE [--format FMT] [--compress ...]\n"
+             "          | --to-stdout | --to-dir DIR | --to-spool USER\n"
+             "  criteria (spool): --owner --spoolid --queue --class --form --dest --name --date --hold",
+    .help = "Replays archived tape files exactly, checking them against the catalog.\n"
+            "See vtape-restore(1).\n",
+    .flags = {"--json", "--dry-run", "--resume", "--rewind", "--verify", "--to-stdout"},
+    .options = concat({{"--format", "--library", "--overwrite"}, target_option_names(),
+                       SpoolCriteria::option_names(), write_option_names()}),
+    .min_positional = 1,
+    .max_positional = 1,
+    .positional_error = "one SOURCE is needed",
+    .run = run_restore,
+};
 
 }  // namespace vtape

@@ -23,7 +23,7 @@
 #include "index/spool_catalog.h"
 #include "index/spool_tape_file.h"
 #include "tools/catalog_support.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
@@ -70,13 +70,10 @@ struct RunStats {
   }
 };
 
-int usage(const std::string& message) { return usage_error("spool", message, kUsage); }
-
-// Declares the criteria and the options every subcommand takes.
-void declare(CommandLine& cl) {
-  cl.flag("--help").flag("--json").flag("--include-purged").flag("--nodup").option("--library").option("--to")
-      .option("--from");
-  for (const auto& name : SpoolCriteria::option_names()) cl.option(name);
+// Every subcommand declares every option; one that does not take it says so.
+const std::vector<std::string> kFlags = {"--json", "--include-purged", "--nodup"};
+std::vector<std::string> all_options() {
+  return concat({{"--library", "--to", "--from"}, SpoolCriteria::option_names()});
 }
 
 bool parse_criteria(const CommandLine& cl, bool queue_is_target, SpoolCriteria* c, std::string* error) {
@@ -94,23 +91,14 @@ bool parse_criteria(const CommandLine& cl, bool queue_is_target, SpoolCriteria* 
   return true;
 }
 
+// The library and catalog the preamble opened, and the spool store on them.
 struct Library {
-  std::unique_ptr<TapeLibrary> library;
-  std::unique_ptr<Catalog> catalog;
+  explicit Library(CommandContext& ctx)
+      : library(ctx.library.get()), catalog(ctx.catalog.get()), store(std::make_unique<SpoolStore>(*library, *catalog)) {}
+  TapeLibrary* library;
+  Catalog* catalog;
   std::unique_ptr<SpoolStore> store;
 };
-
-bool open_library(const CommandLine& cl, bool create, Library* out) {
-  std::string dir = library_dir_option(cl);
-  Status s = TapeLibrary::open(dir, create, &out->library);
-  if (s.is_ok()) s = Catalog::open(out->library->catalog_path(), &out->catalog);
-  if (!s.is_ok()) {
-    failure("spool", s.message());
-    return false;
-  }
-  out->store = std::make_unique<SpoolStore>(*out->library, *out->catalog);
-  return true;
-}
 
 void write_json_file(JsonWriter& j, const SpoolMetadata& m) {
   j.field("owner", m.owner).field("spoolid", m.spoolid).field("queue", spool_queue_name(m.queue))
@@ -142,15 +130,21 @@ std::optional<std::string> stray_option(const CommandLine& cl, std::initializer_
   return std::nullopt;
 }
 
-int run_list(const CommandLine& cl) {
-  if (auto o = stray_option(cl, {"--to", "--from", "--nodup"})) return usage("list does not take " + *o);
+std::string check_list(const CommandLine& cl) {
+  if (auto o = stray_option(cl, {"--to", "--from", "--nodup"})) return "list does not take " + *o;
   SpoolCriteria criteria;
   std::string error;
-  if (!parse_criteria(cl, false, &criteria, &error)) return usage(error);
-  if (!cl.positional().empty()) return usage("list takes no arguments but options");
-  std::unique_ptr<Catalog> catalog;
-  if (!open_existing_catalog("spool", library_dir_option(cl), &catalog)) return kExitFailure;
-  SpoolCatalog spool(*catalog);
+  if (!parse_criteria(cl, false, &criteria, &error)) return error;
+  if (!cl.positional().empty()) return "list takes no arguments but options";
+  return "";
+}
+
+int run_list(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
+  SpoolCriteria criteria;
+  std::string error;
+  (void)parse_criteria(cl, false, &criteria, &error);  // checked by check_list
+  SpoolCatalog spool(*ctx.catalog);
   std::vector<SpoolFileRow> rows;
   if (Status s = spool.select(criteria, &rows); !s.is_ok()) return failure("spool", s.message());
   if (cl.has("--json")) {
@@ -205,15 +199,22 @@ bool resolve_image(const std::string& text, const TapeLibrary& library, std::str
   return true;
 }
 
-int run_dump(const CommandLine& cl) {
-  if (auto o = stray_option(cl, {"--from", "--nodup", "--json"})) return usage("dump does not take " + *o);
+std::string check_dump(const CommandLine& cl) {
+  if (auto o = stray_option(cl, {"--from", "--nodup", "--json"})) return "dump does not take " + *o;
   SpoolCriteria criteria;
   std::string error;
-  if (!parse_criteria(cl, false, &criteria, &error)) return usage(error);
+  if (!parse_criteria(cl, false, &criteria, &error)) return error;
+  if (!cl.value("--to") || !cl.positional().empty()) return "dump takes --to IMAGE|VOLSER and criteria";
+  return "";
+}
+
+int run_dump(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
+  SpoolCriteria criteria;
+  std::string error;
+  (void)parse_criteria(cl, false, &criteria, &error);  // checked by check_dump
   auto to = cl.value("--to");
-  if (!to || !cl.positional().empty()) return usage("dump takes --to IMAGE|VOLSER and criteria");
-  Library lib;
-  if (!open_library(cl, false, &lib)) return kExitFailure;
+  Library lib(ctx);
   std::string path, volser;
   if (!resolve_image(*to, *lib.library, &path, &volser, &error)) return failure("spool", error);
   if (volser == lib.store->volser()) return failure("spool", "cannot dump the spool cartridge onto itself");
@@ -291,15 +292,21 @@ bool open_source(const CommandLine& cl, const std::string& text, std::unique_ptr
   return open_for_reading("spool", path, std::nullopt, image);
 }
 
-int run_scan(const CommandLine& cl) {
-  if (auto o = stray_option(cl, {"--to", "--from", "--nodup", "--include-purged"})) {
-    return usage("scan does not take " + *o);
-  }
+std::string check_scan(const CommandLine& cl) {
+  if (auto o = stray_option(cl, {"--to", "--from", "--nodup", "--include-purged"})) return "scan does not take " + *o;
   SpoolCriteria criteria;
   std::string error;
-  if (!parse_criteria(cl, false, &criteria, &error)) return usage(error);
+  if (!parse_criteria(cl, false, &criteria, &error)) return error;
+  if (cl.positional().size() != 1) return "scan takes one IMAGE or VOLSER";
+  return "";
+}
+
+int run_scan(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
+  SpoolCriteria criteria;
+  std::string error;
+  (void)parse_criteria(cl, false, &criteria, &error);  // checked by check_scan
   criteria.include_purged = true;  // an image knows nothing of purging
-  if (cl.positional().size() != 1) return usage("scan takes one IMAGE or VOLSER");
   std::unique_ptr<TapeImage> image;
   if (!open_source(cl, cl.positional()[0], &image)) return kExitFailure;
   std::vector<ScannedSpoolFile> files;
@@ -333,21 +340,28 @@ int run_scan(const CommandLine& cl) {
   return kExitOk;
 }
 
-int run_load(const CommandLine& cl) {
-  if (auto o = stray_option(cl, {"--to", "--json", "--include-purged"})) return usage("load does not take " + *o);
+std::string check_load(const CommandLine& cl) {
+  if (auto o = stray_option(cl, {"--to", "--json", "--include-purged"})) return "load does not take " + *o;
   SpoolCriteria criteria;
   std::string error;
-  if (!parse_criteria(cl, true, &criteria, &error)) return usage(error);
+  if (!parse_criteria(cl, true, &criteria, &error)) return error;
+  if (!cl.value("--from") || !cl.positional().empty()) return "load takes --from IMAGE|VOLSER and criteria";
+  if (auto q = cl.value("--queue"); q && !parse_spool_queue(*q)) {
+    return fmt::format("--queue takes prt, pun or rdr, not '{}'", *q);
+  }
+  return "";
+}
+
+int run_load(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
+  SpoolCriteria criteria;
+  std::string error;
+  (void)parse_criteria(cl, true, &criteria, &error);  // checked by check_load
   criteria.include_purged = true;
   auto from = cl.value("--from");
-  if (!from || !cl.positional().empty()) return usage("load takes --from IMAGE|VOLSER and criteria");
   std::optional<SpoolQueue> target;
-  if (auto q = cl.value("--queue")) {
-    target = parse_spool_queue(*q);
-    if (!target) return usage(fmt::format("--queue takes prt, pun or rdr, not '{}'", *q));
-  }
-  Library lib;
-  if (!open_library(cl, true, &lib)) return kExitFailure;
+  if (auto q = cl.value("--queue")) target = parse_spool_queue(*q);
+  Library lib(ctx);
   std::unique_ptr<TapeImage> image;
   if (!open_source(cl, *from, &image)) return kExitFailure;
   std::vector<ScannedSpoolFile> files;
@@ -400,19 +414,26 @@ int run_load(const CommandLine& cl) {
   return kExitOk;
 }
 
-int run_adduser(const CommandLine& cl) {
+std::string check_adduser(const CommandLine& cl) {
   for (const auto& name : SpoolCriteria::option_names()) {
-    if (cl.value(name)) return usage("adduser does not take " + name);
+    if (cl.value(name)) return "adduser does not take " + name;
   }
-  if (cl.positional().empty()) return usage("adduser takes one or more user ids");
-  std::vector<std::string> users;
+  if (cl.positional().empty()) return "adduser takes one or more user ids";
   for (const auto& u : cl.positional()) {
     std::string user;
-    if (Status s = normalize_spool_user(u, &user); !s.is_ok()) return usage(s.message());
+    if (Status s = normalize_spool_user(u, &user); !s.is_ok()) return s.message();
+  }
+  return "";
+}
+
+int run_adduser(CommandContext& ctx) {
+  std::vector<std::string> users;
+  for (const auto& u : ctx.positional()) {
+    std::string user;
+    (void)normalize_spool_user(u, &user);  // checked by check_adduser
     users.push_back(user);
   }
-  Library lib;
-  if (!open_library(cl, true, &lib)) return kExitFailure;
+  Library lib(ctx);
   for (const auto& u : users) {
     if (Status s = lib.store->catalog().add_user(u); !s.is_ok()) return failure("spool", s.message());
     fmt::print("{}: spool user (spool/{}/prt, pun, rdr)\n", u, u);
@@ -420,29 +441,29 @@ int run_adduser(const CommandLine& cl) {
   return kExitOk;
 }
 
+// Each subcommand: the same usage, help and options, and what it opens.
+CommandSpec subcommand(std::string_view name, Opens opens, std::string (*check)(const CommandLine&),
+                       int (*run)(CommandContext&)) {
+  return CommandSpec{.name = name, .usage = kUsage, .help = kHelp, .flags = kFlags, .options = all_options(),
+                     .opens = opens, .check = check, .run = run};
+}
+
+const CommandSpec kSubcommands[] = {
+    subcommand("list", Opens::kCatalog, check_list, run_list),
+    subcommand("dump", Opens::kLibraryCatalog, check_dump, run_dump),
+    subcommand("load", Opens::kNewLibraryCatalog, check_load, run_load),
+    subcommand("scan", Opens::kNothing, check_scan, run_scan),
+    subcommand("adduser", Opens::kNewLibraryCatalog, check_adduser, run_adduser),
+};
+
 }  // namespace
 
-int run_spool(const Args& args) {
-  if (args.empty()) return usage("a subcommand is missing: list, dump, load, scan or adduser");
-  std::string sub = args[0];
-  if (sub == "--help" || sub == "-h") {
-    fmt::print("usage: {}\n{}", kUsage, kHelp);
-    return kExitOk;
-  }
-  Args rest(args.begin() + 1, args.end());
-  CommandLine cl;
-  declare(cl);
-  if (!cl.parse(rest)) return usage(cl.error());
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\n{}", kUsage, kHelp);
-    return kExitOk;
-  }
-  if (sub == "list") return run_list(cl);
-  if (sub == "dump") return run_dump(cl);
-  if (sub == "load") return run_load(cl);
-  if (sub == "scan") return run_scan(cl);
-  if (sub == "adduser") return run_adduser(cl);
-  return usage(fmt::format("unknown subcommand '{}' (list, dump, load, scan, adduser)", sub));
-}
+const CommandSpec kSpoolCommand{
+    .name = "spool",
+    .summary = "spool files: list, dump, load, scan, adduser (SPXTAPE style)",
+    .usage = kUsage,
+    .help = kHelp,
+    .subcommands = kSubcommands,
+};
 
 }  // namespace vtape

@@ -6,37 +6,22 @@
 
 #include "tapeformat/image_scan.h"
 #include "tapeformat/tape_layout.h"
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
 
 namespace vtape {
 namespace {
-constexpr const char* kUsage = "vtape verify IMAGE [--salvage] [--json] [--format FMT]";
-}
 
-int run_verify(const Args& args) {
-  CommandLine cl;
-  cl.flag("--salvage").flag("--json").flag("--help").option("--format");
-  if (!cl.parse(args)) return usage_error("verify", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\nChecks the whole structure of IMAGE. Exit 0 when valid; 1 with the first\n"
-               "problem's byte offset. --salvage reads on past damage and reports every\n"
-               "damaged region.\n", kUsage);
-    return kExitOk;
-  }
-  if (cl.positional().size() != 1) return usage_error("verify", "one IMAGE is needed", kUsage);
-  std::optional<Format> format;
-  std::string err;
-  if (!format_option(cl, "--format", &format, &err)) return usage_error("verify", err, kUsage);
-  const std::string& path = cl.positional()[0];
+int run_verify(CommandContext& ctx) {
+  const std::string& path = ctx.positional()[0];
   std::unique_ptr<TapeImage> image;
-  if (!open_for_reading("verify", path, format, &image)) return kExitFailure;
+  if (!open_for_reading("verify", path, ctx.format, &image)) return kExitFailure;
 
-  const bool json = cl.has("--json");
+  const bool json = ctx.json;
   ScanOptions options;
-  options.salvage = cl.has("--salvage");
+  options.salvage = ctx.cl.has("--salvage");
   options.read_data = true;
   TapeLayoutBuilder layout;
   Progress progress("verify", image->size());
@@ -93,5 +78,22 @@ int run_verify(const Args& args) {
   }
   return summary.clean() ? kExitOk : kExitFailure;
 }
+
+}  // namespace
+
+const CommandSpec kVerifyCommand{
+    .name = "verify",
+    .summary = "check the whole structure of an image; --salvage reads past damage",
+    .usage = "vtape verify IMAGE [--salvage] [--json] [--format FMT]",
+    .help = "Checks the whole structure of IMAGE. Exit 0 when valid; 1 with the first\n"
+            "problem's byte offset. --salvage reads on past damage and reports every\n"
+            "damaged region.\n",
+    .flags = {"--salvage", "--json"},
+    .options = {"--format"},
+    .min_positional = 1,
+    .max_positional = 1,
+    .positional_error = "one IMAGE is needed",
+    .run = run_verify,
+};
 
 }  // namespace vtape

@@ -10,15 +10,11 @@
 
 #include <fmt/format.h>
 
-#include "tools/commands.h"
+#include "tools/command_spec.h"
 #include "tools/tool_support.h"
 
 namespace vtape {
 namespace {
-
-constexpr const char* kUsage =
-    "vtape write IMAGE [FILE...|-] [--record-size N] [--append] [--force] [--format FMT]\n"
-    "                  [--compress zlib|bzip2|none] [--level 1-9] [--chunk-size N]";
 
 // Fills buf from fd as far as it can; returns bytes read (0 at end).
 ssize_t read_full(int fd, uint8_t* buf, size_t n) {
@@ -35,33 +31,35 @@ ssize_t read_full(int fd, uint8_t* buf, size_t n) {
   return static_cast<ssize_t>(got);
 }
 
-}  // namespace
-
-int run_write(const Args& args) {
-  CommandLine cl;
-  cl.flag("--append").flag("--force").flag("--help").option("--record-size").option("--format");
-  declare_write_options(cl);
-  if (!cl.parse(args)) return usage_error("write", cl.error(), kUsage);
-  if (cl.has("--help")) {
-    fmt::print("usage: {}\nWrites each FILE (standard input for - or none) to IMAGE as one tape file of\n"
-               "records of --record-size bytes (default 10240), followed by a filemark.\n", kUsage);
-    return kExitOk;
-  }
-  if (cl.positional().empty()) return usage_error("write", "IMAGE is needed", kUsage);
-  std::optional<Format> format;
-  WriteOptions wopts;
-  std::string err;
-  if (!format_option(cl, "--format", &format, &err) || !write_options(cl, &wopts, &err)) {
-    return usage_error("write", err, kUsage);
-  }
-  uint64_t record_size = 10240;
+// --record-size N (default 10240); a message when N is not a record size.
+std::string record_size_option(const CommandLine& cl, uint64_t* record_size) {
+  *record_size = 10240;
   if (auto v = cl.value("--record-size")) {
     auto n = parse_size(*v);
     if (!n || *n == 0 || *n > kMaxRecordSize) {
-      return usage_error("write", fmt::format("--record-size takes 1 to {}, not '{}'", kMaxRecordSize, *v), kUsage);
+      return fmt::format("--record-size takes 1 to {}, not '{}'", kMaxRecordSize, *v);
     }
-    record_size = *n;
+    *record_size = *n;
   }
+  return "";
+}
+
+std::string check_write(const CommandLine& cl) {
+  WriteOptions wopts;
+  std::string err;
+  uint64_t record_size = 0;
+  if (!write_options(cl, &wopts, &err)) return err;
+  return record_size_option(cl, &record_size);
+}
+
+int run_write(CommandContext& ctx) {
+  const CommandLine& cl = ctx.cl;
+  const std::optional<Format>& format = ctx.format;
+  WriteOptions wopts;
+  std::string err;
+  uint64_t record_size = 0;
+  (void)write_options(cl, &wopts, &err);  // checked by check_write
+  (void)record_size_option(cl, &record_size);
   const std::string& path = cl.positional()[0];
   std::vector<std::string> inputs(cl.positional().begin() + 1, cl.positional().end());
   if (inputs.empty()) inputs.push_back("-");
@@ -108,5 +106,22 @@ int run_write(const Args& args) {
   fmt::print(stderr, "{}: wrote {} tape file(s), {} records, {} bytes\n", path, inputs.size(), records, bytes);
   return kExitOk;
 }
+
+}  // namespace
+
+const CommandSpec kWriteCommand{
+    .name = "write",
+    .summary = "write files (or standard input) to an image as tape files",
+    .usage = "vtape write IMAGE [FILE...|-] [--record-size N] [--append] [--force] [--format FMT]\n"
+             "                  [--compress zlib|bzip2|none] [--level 1-9] [--chunk-size N]",
+    .help = "Writes each FILE (standard input for - or none) to IMAGE as one tape file of\n"
+            "records of --record-size bytes (default 10240), followed by a filemark.\n",
+    .flags = {"--append", "--force"},
+    .options = concat({{"--record-size", "--format"}, write_option_names()}),
+    .min_positional = 1,
+    .positional_error = "IMAGE is needed",
+    .check = check_write,
+    .run = run_write,
+};
 
 }  // namespace vtape

@@ -1,5 +1,6 @@
-// The vtape subcommands.  Each takes its arguments (after the subcommand
-// name) and returns the exit status: 0 success, 1 failure, 2 usage error.
+// The exit statuses of every vtape command (0 success, 1 failure, 2 usage
+// error) and its arguments; the commands themselves are CommandSpecs
+// (tools/command_spec.h).
 #pragma once
 
 #include <string>
@@ -13,22 +14,5 @@ inline constexpr int kExitUsage = 2;
 
 using Args = std::vector<std::string>;
 
-int run_dump(const Args& args);
-int run_verify(const Args& args);
-int run_convert(const Args& args);
-int run_info(const Args& args);
-int run_write(const Args& args);
-int run_new(const Args& args);
-int run_load(const Args& args);
-int run_unload(const Args& args);
-int run_protect(const Args& args);
-int run_unprotect(const Args& args);
-int run_status(const Args& args);
-int run_ls(const Args& args);
-int run_find(const Args& args);
-int run_index(const Args& args);
-int run_import(const Args& args);
-int run_restore(const Args& args);
-int run_spool(const Args& args);
 
 }  // namespace vtape

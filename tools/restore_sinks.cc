@@ -204,99 +204,37 @@ Status RawImageSink::open(const std::string& source_path, const std::string& out
                           std::unique_ptr<RawImageSink>* out) {
   std::unique_ptr<RawImageSink> sink(new RawImageSink());
   sink->source_ = source_path;
-  sink->out_ = out_path;
+  sink->out_path_ = out_path;
   sink->partial_ = out_path + kPartialSuffix;
   sink->source_fd_ = ::open(source_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (sink->source_fd_ < 0) return Status::io_error(fmt::format("cannot open {}", source_path), errno);
-  VTAPE_RETURN_IF_ERROR(create_partial_file(sink->partial_, &sink->out_fd_));
+  int fd = -1;
+  VTAPE_RETURN_IF_ERROR(create_partial_file(sink->partial_, &fd));
+  sink->out_.adopt(fd, /*writable=*/true, sink->partial_);
+  sink->out_.set_early_writeback(true);
   *out = std::move(sink);
   return Status::ok();
 }
 
 RawImageSink::~RawImageSink() {
-  // A replay that stopped (damage in the source, a full disk) leaves the
-  // whole objects it delivered in the partial image.
-  if (out_fd_ >= 0) (void)write_buffer();
+  (void)out_.close();
   if (source_fd_ >= 0) ::close(source_fd_);
-  if (out_fd_ >= 0) ::close(out_fd_);
 }
 
 Status RawImageSink::source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) {
-  if (stored.size() == stored_size && stored_size <= kBufferSize) {
-    if (buffer_.size() + stored.size() > kBufferSize) VTAPE_RETURN_IF_ERROR(write_buffer());
-    if (buffer_.capacity() == 0) buffer_.reserve(kBufferSize);
-    buffer_.insert(buffer_.end(), stored.begin(), stored.end());
-    buffer_ends_.push_back(buffer_.size());
-    return Status::ok();
+  if (stored.size() == stored_size) {
+    const std::span<const uint8_t> pieces[] = {stored};
+    return out_.append_object(pieces);
   }
-  VTAPE_RETURN_IF_ERROR(write_buffer());
-  return copy_from_source(offset, stored_size);
-}
-
-void RawImageSink::written(uint64_t bytes) {
-  (void)sync_file_range(out_fd_, static_cast<off64_t>(out_size_), static_cast<off64_t>(bytes), SYNC_FILE_RANGE_WRITE);
-  out_size_ += bytes;
-}
-
-Status RawImageSink::write_buffer() {
-  if (buffer_.empty()) return Status::ok();
-  size_t done = 0;
-  Status s = write_all(out_fd_, buffer_, partial_, &done);
-  if (!s.is_ok()) {
-    // A full disk: the partial image keeps the whole objects that fitted.
-    auto fitted = std::upper_bound(buffer_ends_.begin(), buffer_ends_.end(), done);
-    done = fitted == buffer_ends_.begin() ? 0 : *(fitted - 1);
-  }
-  if (done > 0) written(done);
-  buffer_.clear();
-  buffer_ends_.clear();
-  if (!s.is_ok()) cut_partial_object();
-  return s;
-}
-
-void RawImageSink::cut_partial_object() {
-  (void)ftruncate(out_fd_, static_cast<off_t>(out_size_));
-  (void)lseek(out_fd_, static_cast<off_t>(out_size_), SEEK_SET);
-}
-
-Status RawImageSink::copy_from_source(uint64_t offset, uint64_t size) {
-  loff_t from = static_cast<loff_t>(offset);
-  uint64_t left = size;
-  std::vector<uint8_t> buffer;  // only when the kernel cannot copy between these files
-  Status s;
-  while (left > 0 && s.is_ok()) {
-    ssize_t n = copy_file_range(source_fd_, &from, out_fd_, nullptr, left, 0);
-    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
-      if (buffer.empty()) buffer.resize(1u << 20);
-      n = pread(source_fd_, buffer.data(), std::min<uint64_t>(left, buffer.size()), from);
-      if (n > 0) {
-        s = write_all(out_fd_, std::span(buffer.data(), static_cast<size_t>(n)), partial_);
-        from += n;
-      }
-    }
-    if (!s.is_ok()) break;
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == ENOSPC) s = Status::no_space(fmt::format("{}: the file system is full", partial_));
-    else if (n < 0) s = Status::io_error(fmt::format("copying {} to {}", source_, partial_), errno);
-    else if (n == 0) s = Status::io_error(fmt::format("{} ended at byte {} while copying", source_, from), EIO);
-    else left -= static_cast<uint64_t>(n);
-  }
-  if (!s.is_ok()) {
-    cut_partial_object();
-    return s;
-  }
-  written(size);
-  return Status::ok();
+  // Not read into memory (a large object): copied from the source file.
+  return out_.append_copied_object(source_fd_, offset, stored_size, source_);
 }
 
 Status RawImageSink::commit() {
-  VTAPE_RETURN_IF_ERROR(write_buffer());
-  if (fdatasync(out_fd_) != 0) return Status::io_error(fmt::format("cannot sync {}", partial_), errno);
-  int fd = out_fd_;
-  out_fd_ = -1;
-  if (::close(fd) != 0) return Status::io_error(fmt::format("cannot write {}", partial_), errno);
-  if (::rename(partial_.c_str(), out_.c_str()) != 0) {
-    return Status::io_error(fmt::format("cannot rename {} to {}", partial_, out_), errno);
+  VTAPE_RETURN_IF_ERROR(out_.sync());
+  VTAPE_RETURN_IF_ERROR(out_.close());
+  if (::rename(partial_.c_str(), out_path_.c_str()) != 0) {
+    return Status::io_error(fmt::format("cannot rename {} to {}", partial_, out_path_), errno);
   }
   return Status::ok();
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tapeformat/image_file.h"
 #include "tapeformat/tape_image.h"
 #include "tools/overwrite_policy.h"
 #include "tools/restore_replay.h"
@@ -88,9 +89,10 @@ class ImageSink : public RecordSink {
 
 // The same format, whole objects: the source image's bytes of each record
 // and filemark are copied as they are, nothing decoded or encoded again.
-// Bytes the reader still holds in memory are gathered into a buffer and
-// written from there (the source is then read once, not twice); any other
-// object is copied in the kernel (copy_file_range).  Run it on the
+// Bytes the reader still holds in memory are appended to the partial
+// image through ImageFile's write buffer (the source is then read once, not
+// twice); any other object is copied in the kernel (copy_file_range, by
+// ImageFile::append_copied_object).  Run it on the
 // reader's thread: the bytes it is given are valid during the call only.
 // For SIMH-framed formats any selection; for AWS and HET only a selection
 // starting at the beginning of the image (their headers name the length of
@@ -99,6 +101,8 @@ class RawImageSink : public RecordSink {
  public:
   static Status open(const std::string& source_path, const std::string& out_path,
                      std::unique_ptr<RawImageSink>* out);
+  // A replay that stopped (damage in the source, a full disk) leaves the
+  // whole objects it delivered in the partial image.
   ~RawImageSink() override;
   Status source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) override;
   Status record(std::span<const uint8_t>, bool) override { return Status::ok(); }
@@ -109,23 +113,14 @@ class RawImageSink : public RecordSink {
 
  private:
   RawImageSink() = default;
-  Status write_buffer();
-  Status copy_from_source(uint64_t offset, uint64_t size);
-  // Starts writeback of what was just written, so that the final sync
-  // waits for the last part only.
-  void written(uint64_t bytes);
-  // After a failed write: the partial image ends after its last whole object.
-  void cut_partial_object();
 
-  static constexpr size_t kBufferSize = 8u << 20;
   int source_fd_ = -1;
-  int out_fd_ = -1;
   std::string source_;
-  std::string out_;
+  std::string out_path_;
   std::string partial_;
-  std::vector<uint8_t> buffer_;      // objects to write at out_size_
-  std::vector<size_t> buffer_ends_;  // where each of them ends in buffer_
-  uint64_t out_size_ = 0;        // bytes written to the partial image
+  // The partial image: its buffering, early writeback and the cut after the
+  // last whole object on a full disk are ImageFile's, as for every image.
+  ImageFile out_;
 };
 
 class StdoutSink : public RecordSink {

@@ -14,8 +14,9 @@ const char* target_name(TargetKind k) {
   return "?";
 }
 
-void declare_target_options(CommandLine& cl) {
-  cl.flag("--to-stdout").option("--to-device").option("--to-image").option("--to-dir").option("--to-spool");
+const std::vector<std::string>& target_option_names() {
+  static const std::vector<std::string> names = {"--to-device", "--to-image", "--to-dir", "--to-spool"};
+  return names;
 }
 
 bool target_option(const CommandLine& cl, RestoreTarget* target, std::string* error) {

@@ -19,7 +19,7 @@ const char* target_name(TargetKind k);
 // The one --to-* option of the command line (none is allowed only with
 // --dry-run).  False with a message otherwise.
 bool target_option(const CommandLine& cl, RestoreTarget* target, std::string* error);
-// Declares the --to-* options.
-void declare_target_options(CommandLine& cl);
+// The --to-* options that take a value (--to-stdout is a flag).
+const std::vector<std::string>& target_option_names();
 
 }  // namespace vtape

@@ -29,8 +29,9 @@ bool format_option(const CommandLine& cl, const std::string& name, std::optional
   return true;
 }
 
-void declare_write_options(CommandLine& cl) {
-  cl.option("--compress").option("--level").option("--chunk-size");
+const std::vector<std::string>& write_option_names() {
+  static const std::vector<std::string> names = {"--compress", "--level", "--chunk-size"};
+  return names;
 }
 
 bool write_options(const CommandLine& cl, WriteOptions* options, std::string* error) {

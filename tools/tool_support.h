@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tapeformat/tape_image.h"
 #include "tools/command_line.h"
@@ -25,8 +26,8 @@ bool format_option(const CommandLine& cl, const std::string& name, std::optional
                    std::string* error);
 // Parses --compress, --level and --chunk-size.
 bool write_options(const CommandLine& cl, WriteOptions* options, std::string* error);
-// Declares --compress, --level and --chunk-size on a command line.
-void declare_write_options(CommandLine& cl);
+// The options write_options parses: --compress, --level and --chunk-size.
+const std::vector<std::string>& write_option_names();
 
 // Opens an image read-only; on failure prints the reason and returns false.
 bool open_for_reading(const std::string& command, const std::string& path,

@@ -1,11 +1,15 @@
 // Tape semantics common to every format: position, spacing, rewind, end of
 // data, overwrite in the middle, and a full disk.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "tapeformat/image_file.h"
 #include "tapeformat/tape_motion.h"
 #include "tests/tapeformat/test_images.h"
 #include "tests/test_support.h"
@@ -263,6 +267,44 @@ TEST_P(EveryWritableFormat, FullDiskKeepsEveryWholeRecordThatFitted) {
   auto back = read_all(p, GetParam());
   EXPECT_GE(back.size(), 256u * 1024 / 20100 - 1);  // what 256 KiB holds, less a record for the file system
   for (size_t i = 0; i < back.size(); ++i) EXPECT_EQ(back[i], rec(pattern_bytes(20000, int(i)))) << i;
+}
+
+// An object copied from another file (a raw image restore's large record)
+// that does not fit is cut off like a buffered one: the image ends after
+// the last whole object, and the next object that fits is written there.
+TEST(ImageFileFullDisk, ACopiedObjectThatDoesNotFitIsCutOffAfterTheLastWholeObject) {
+  SmallDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mounting a small tmpfs needs root: " << std::strerror(errno);
+  TempDir dir;
+  std::vector<uint8_t> source_bytes = pattern_bytes(400000, 7);
+  write_file_bytes(dir.file("source"), source_bytes);
+  int source = ::open(dir.file("source").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(source, 0);
+  std::string p = disk.file("t.img");
+  {
+    ImageFile f;
+    ASSERT_TRUE(f.create(p, false).is_ok());
+    std::vector<uint8_t> a = pattern_bytes(40000, 1), b = pattern_bytes(40000, 2);
+    const std::span<const uint8_t> first[] = {a};
+    const std::span<const uint8_t> second[] = {b};
+    ASSERT_TRUE(f.append_object(first).is_ok());
+    ASSERT_TRUE(f.append_object(second).is_ok());
+    Status s = f.append_copied_object(source, 0, source_bytes.size(), "source");
+    EXPECT_EQ(s.code(), StatusCode::kNoSpace) << s.message();
+    EXPECT_EQ(f.size(), 80000u);
+    struct stat st {};
+    ASSERT_EQ(stat(p.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, 80000) << "the part of the copy that fitted was left in the image";
+    ASSERT_TRUE(f.append_copied_object(source, 1000, 50000, "source").is_ok());
+    EXPECT_EQ(f.size(), 130000u);
+    ASSERT_TRUE(f.close().is_ok());
+  }
+  ::close(source);
+  std::vector<uint8_t> back = read_file_bytes(p);
+  ASSERT_EQ(back.size(), 130000u);
+  EXPECT_TRUE(std::equal(back.begin(), back.begin() + 40000, pattern_bytes(40000, 1).begin()));
+  EXPECT_TRUE(std::equal(back.begin() + 40000, back.begin() + 80000, pattern_bytes(40000, 2).begin()));
+  EXPECT_TRUE(std::equal(back.begin() + 80000, back.end(), source_bytes.begin() + 1000));
 }
 
 }  // namespace
