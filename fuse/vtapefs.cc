@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "library/catalog_observer.h"
 #include "library/catalog_sync.h"
 #include "library/control_protocol.h"
 #include "library/drive_status_json.h"
@@ -47,7 +48,9 @@ Status VtapeFs::start() {
   // to measure what the upkeep costs.
   const char* no_catalog = std::getenv("VTAPEFS_NO_CATALOG");
   bool upkeep = no_catalog == nullptr || std::string(no_catalog) != "1";
-  for (auto& d : drives_) d->set_catalog(upkeep ? catalog_.get() : nullptr);
+  if (upkeep) {
+    for (auto& d : drives_) d->add_observer(std::make_shared<CatalogObserver>(*catalog_, d->number()));
+  }
   for (const auto& [n, volser] : library_->loaded()) {
     if (n < 0 || n >= drive_count()) {
       fmt::print(stderr, "vtapefs: {} stays in drive {}, which this mount does not have (--drives)\n", volser, n);
@@ -75,7 +78,7 @@ void VtapeFs::stop() {
   for (auto& d : drives_) {
     // Unmounting closes every open file first; what is left is the image.
     d->release();
-    d->set_catalog(nullptr);
+    d->clear_observers();
   }
 }
 

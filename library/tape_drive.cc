@@ -1,6 +1,5 @@
 #include "library/tape_drive.h"
 
-#include "library/catalog_sync.h"
 #include "library/dirty_marker.h"
 
 #include <sys/mtio.h>
@@ -8,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -42,49 +42,162 @@ void log_line(const std::string& text) { fmt::print(stderr, "vtapefs: {}\n", tex
 
 }  // namespace
 
+const char* describe(DriveState state) {
+  switch (state) {
+    case DriveState::kEmpty: return "empty";
+    case DriveState::kOpenNoMedium: return "open without a cartridge";
+    case DriveState::kLoaded: return "loaded";
+    case DriveState::kOpenIdle: return "open";
+    case DriveState::kOpenWriting: return "open, writing";
+    case DriveState::kClosing: return "closed, release pending";
+    case DriveState::kError: return "error: position unknown";
+  }
+  return "?";
+}
+
 TapeDrive::~TapeDrive() {
   std::lock_guard lock(mu_);
   (void)close_image();
 }
 
-// ---- catalog upkeep ------------------------------------------------------
+// ---- state ----------------------------------------------------------------
 
-void TapeDrive::catalog_event(const std::string& kind, const std::string& detail) {
-  if (catalog_ == nullptr) return;
-  Status s = catalog_->add_event(cartridge_ ? cartridge_->volser : "", number_, kind, detail);
-  if (!s.is_ok()) log_line(s.message());
+DriveState TapeDrive::state_locked() const {
+  if (position_unknown_) return DriveState::kError;
+  if (!cartridge_) return is_open_ ? DriveState::kOpenNoMedium : DriveState::kEmpty;
+  if (!is_open_) return DriveState::kLoaded;
+  if (writing_) return DriveState::kOpenWriting;
+  if (closed_by_user_) return DriveState::kClosing;
+  return DriveState::kOpenIdle;
 }
 
-void TapeDrive::catalog_begin_if_needed() {
-  if (!recorder_ || recorder_->active()) return;
+DriveState TapeDrive::state() const {
+  std::lock_guard lock(mu_);
+  return state_locked();
+}
+
+std::string TapeDrive::check_invariants() const {
+  std::lock_guard lock(mu_);
+  return invariants_locked();
+}
+
+// The invariants of each state (DriveState), as pager.c's assert_pager_state
+// states SQLite's: a description of every one that does not hold.
+std::string TapeDrive::invariants_locked() const {
+  std::string wrong;
+  auto require = [&wrong](bool holds, const char* what) {
+    if (!holds) wrong += fmt::format("{}{}", wrong.empty() ? "" : "; ", what);
+  };
+  // Every state.
+  require(cartridge_.has_value() == (image_ != nullptr), "a cartridge without its image or an image without one");
+  require(!closed_by_user_ || is_open_, "a close(2) seen on a drive that is not open");
+  require(!provisional_filemark_ || (is_open_ && closed_by_user_ && !writing_),
+          "a provisional filemark outside a close of a writing open");
+  require(block_buffer_used_ <= block_buffer_.size(), "the fixed-block buffer served more than it holds");
+  DriveState state = state_locked();
+  switch (state) {
+    case DriveState::kEmpty:
+    case DriveState::kOpenNoMedium:
+      require(!writing_, "writing without a cartridge");
+      require(!file_observed_, "a tape file observed without a cartridge");
+      require(!end_of_data_ && block_buffer_.empty() && !eod_zero_returned_, "read state without a cartridge");
+      break;
+    case DriveState::kLoaded:
+      require(!writing_, "writing while not open");
+      require(!file_observed_, "a tape file observed while not open");
+      require(!mode_.writable, "a writable mode while not open");
+      break;
+    case DriveState::kOpenIdle:
+    case DriveState::kClosing:
+      break;
+    case DriveState::kOpenWriting:
+      require(mode_.writable, "writing through a read-only open");
+      require(file_observed_, "writing a tape file the observers were not told of");
+      require(format_is_writable(cartridge_->format), "writing a read-only format");
+      require(has_dirty_marker(cartridge_->image_path), "writing past the last sync point without a .dirty marker");
+      break;
+    case DriveState::kError:
+      require(image_ != nullptr, "position unknown without a cartridge");
+      require(!writing_, "writing in the error state (close would put a filemark after a failed write)");
+      require(!provisional_filemark_, "a provisional filemark in the error state");
+      break;
+  }
+  if (!wrong.empty()) wrong = fmt::format("drive {} ({}): {}", number_, describe(state), wrong);
+  return wrong;
+}
+
+TapeDrive::InvariantCheck::~InvariantCheck() {
+#ifndef NDEBUG
+  std::string wrong = drive.invariants_locked();
+  if (!wrong.empty()) {
+    fmt::print(stderr, "vtapefs: invariant broken: {}\n", wrong);
+    std::abort();
+  }
+#endif
+}
+
+// ---- observers ------------------------------------------------------------
+
+void TapeDrive::add_observer(std::shared_ptr<DriveObserver> observer) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  observers_.push_back(std::move(observer));
+}
+
+void TapeDrive::clear_observers() {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  observers_.clear();
+}
+
+void TapeDrive::observe_file_begins_if_needed() {
+  if (file_observed_) return;
+  file_observed_ = true;
   TapePosition at = image_->position();
   if (at.block < 0 && end_of_data_ && end_of_data_->object_index == at.object_index) at.block = end_of_data_->block;
-  recorder_->begin(at);
+  for (auto& o : observers_) o->tape_file_begins(at);
 }
 
-DriveError TapeDrive::catalog_error(const Status& s) {
+DriveError TapeDrive::observer_error(const Status& s) {
   log_line(fmt::format("drive {}: catalog: {}", number_, s.message()));
   return s.code() == StatusCode::kNoSpace ? DriveError::kNoSpace : DriveError::kIo;
 }
 
-DriveError TapeDrive::catalog_changing() {
-  if (!recorder_) return DriveError::kNone;
-  if (Status s = recorder_->changing(); !s.is_ok()) return catalog_error(s);
-  return DriveError::kNone;
-}
-
-DriveError TapeDrive::catalog_stop() {
-  if (!recorder_ || !recorder_->active()) return DriveError::kNone;
-  if (Status s = recorder_->stop(image_->size()); !s.is_ok()) return catalog_error(s);
-  return DriveError::kNone;
-}
-
-DriveError TapeDrive::catalog_filemark() {
-  if (!recorder_) return DriveError::kNone;
-  if (Status s = recorder_->filemark_written(image_->position(), image_->size()); !s.is_ok()) {
-    return catalog_error(s);
+// Every observer is told; the first error is the caller's.
+DriveError TapeDrive::observe_changing() {
+  Status first = Status::ok();
+  for (auto& o : observers_) {
+    if (Status s = o->changing(); !s.is_ok() && first.is_ok()) first = s;
   }
-  return DriveError::kNone;
+  return first.is_ok() ? DriveError::kNone : observer_error(first);
+}
+
+DriveError TapeDrive::observe_stop() {
+  if (!file_observed_) return DriveError::kNone;
+  file_observed_ = false;
+  Status first = Status::ok();
+  for (auto& o : observers_) {
+    if (Status s = o->stopped(image_->size()); !s.is_ok() && first.is_ok()) first = s;
+  }
+  return first.is_ok() ? DriveError::kNone : observer_error(first);
+}
+
+DriveError TapeDrive::observe_filemark() {
+  if (!file_observed_) return DriveError::kNone;
+  Status first = Status::ok();
+  for (auto& o : observers_) {
+    if (Status s = o->filemark(image_->position(), image_->size()); !s.is_ok() && first.is_ok()) first = s;
+  }
+  return first.is_ok() ? DriveError::kNone : observer_error(first);
+}
+
+DriveError TapeDrive::observe_erased() {
+  file_observed_ = false;
+  Status first = Status::ok();
+  for (auto& o : observers_) {
+    if (Status s = o->erased(image_->position(), image_->size()); !s.is_ok() && first.is_ok()) first = s;
+  }
+  return first.is_ok() ? DriveError::kNone : observer_error(first);
 }
 
 // ---- cartridges -----------------------------------------------------------
@@ -130,21 +243,20 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   // A new tape starts in the default mode: variable blocks, default density.
   block_size_ = 0;
   density_ = 0;
-  if (catalog_ != nullptr) {
-    // The volume row must exist before any of its tape files is recorded.
-    if (Status s = catalog_->upsert_volume(volume_row(cartridge)); !s.is_ok()) log_line("catalog: " + s.message());
-    recorder_ = std::make_unique<CatalogRecorder>(*catalog_, cartridge.volser, cartridge.image_path,
-                                                  cartridge.format, number_);
-    catalog_event("load", fmt::format("drive {}", number_));
-    if (recovery.damaged) catalog_event("error", recovery.message);
+  file_observed_ = false;
+  for (auto& o : observers_) {
+    o->loaded(cartridge);
+    if (recovery.damaged) o->event("error", recovery.message);
   }
   forget_read_state();
   early_warning_error_due_ = false;
+  position_unknown_ = false;  // a new tape
   return Status::ok();
 }
 
 Status TapeDrive::load(const Cartridge& cartridge) {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (cartridge_) {
     return Status::invalid_argument(
         fmt::format("drive {} already holds {}; unload it first", number_, cartridge_->volser));
@@ -157,12 +269,14 @@ Status TapeDrive::load(const Cartridge& cartridge) {
 DriveError TapeDrive::unload_locked() {
   if (!cartridge_) return DriveError::kNoMedium;
   DriveError e = write_filemark_if_writing();
-  if (DriveError c = catalog_stop(); e == DriveError::kNone) e = c;
-  catalog_event("unload", fmt::format("drive {}", number_));
-  recorder_.reset();
+  if (DriveError c = observe_stop(); e == DriveError::kNone) e = c;
+  for (auto& o : observers_) o->unloading();
   Status s = close_image();
   if (!s.is_ok()) log_line(s.message());
   cartridge_.reset();
+  forget_read_state();
+  provisional_filemark_ = false;
+  position_unknown_ = false;
   locked_ = false;  // ejecting opens the door lock, as st does before unloading
   if (listener_) listener_(number_, std::nullopt);
   return s.is_ok() ? e : DriveError::kIo;
@@ -170,6 +284,7 @@ DriveError TapeDrive::unload_locked() {
 
 Status TapeDrive::unload() {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (!cartridge_) return Status::not_found(fmt::format("drive {} is empty", number_));
   if (is_open_) return Status::invalid_argument(fmt::format("drive {} is in use (open)", number_));
   if (locked_) return Status::invalid_argument(fmt::format("drive {} is locked (MTLOCK)", number_));
@@ -186,6 +301,7 @@ std::optional<std::string> TapeDrive::loaded_volser() const {
 
 void TapeDrive::set_write_protected(bool on) {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (cartridge_) cartridge_->write_protected = on;
 }
 
@@ -193,6 +309,7 @@ void TapeDrive::set_write_protected(bool on) {
 
 DriveError TapeDrive::open(const DriveOpenMode& mode, uint64_t* handle) {
   std::unique_lock lock(mu_);
+  InvariantCheck check{*this};
   // FUSE sends release after close(2) has returned: a program that closes
   // and reopens at once must not see EBUSY.  Wait a little for that release;
   // a descriptor really still open elsewhere keeps the drive busy.
@@ -224,7 +341,7 @@ DriveError TapeDrive::open(const DriveOpenMode& mode) {
 DriveError TapeDrive::close_work() {
   if (!usable()) return DriveError::kNone;
   DriveError e = write_filemark_if_writing();
-  if (DriveError c = catalog_stop(); e == DriveError::kNone) e = c;
+  if (DriveError c = observe_stop(); e == DriveError::kNone) e = c;
   // Close is a sync point; the guard comes off so the image at rest is a
   // plain image of its format.
   Status s = image_->sync();
@@ -236,7 +353,8 @@ DriveError TapeDrive::close_work() {
     e = DriveError::kIo;
   }
   if (mode_.rewind_on_close) {
-    (void)image_->rewind();
+    // The rewind of stN finds the tape's position again, as MTREW does.
+    if (image_->rewind().is_ok()) position_unknown_ = false;
     forget_read_state();
   }
   return e;
@@ -244,6 +362,7 @@ DriveError TapeDrive::close_work() {
 
 DriveError TapeDrive::flush(uint64_t handle) {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (!is_open_ || handle != handle_) return DriveError::kNone;
   closed_by_user_ = true;
   if (!usable()) return DriveError::kNone;
@@ -261,10 +380,13 @@ DriveError TapeDrive::flush(uint64_t handle) {
 
 void TapeDrive::release(uint64_t handle) {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (!is_open_ || handle != handle_) return;
   (void)close_work();  // close(2) has returned already; errors are logged
   is_open_ = false;
   closed_by_user_ = false;
+  provisional_filemark_ = false;
+  mode_ = DriveOpenMode{};
   released_.notify_all();
 }
 
@@ -277,10 +399,13 @@ DriveError TapeDrive::release() {
   }
   DriveError e = flush(handle);
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (!is_open_ || handle != handle_) return e;
   DriveError closing = close_work();
   is_open_ = false;
   closed_by_user_ = false;
+  provisional_filemark_ = false;
+  mode_ = DriveOpenMode{};
   released_.notify_all();
   return e != DriveError::kNone ? e : closing;
 }
@@ -290,6 +415,16 @@ DriveError TapeDrive::release() {
 DriveError TapeDrive::fail_io(const Status& s) {
   log_line(fmt::format("drive {}: {}", number_, image_ ? image_->describe(s) : s.message()));
   return s.code() == StatusCode::kNoSpace ? DriveError::kNoSpace : DriveError::kIo;
+}
+
+DriveError TapeDrive::fail_write(const Status& s) {
+  // As st's pos_unknown: nothing more is read or written, and close writes
+  // no filemark after a record that may not be there, until a rewind (or
+  // MTSEEK, MTEOM, unload) finds the position again.
+  position_unknown_ = true;
+  writing_ = false;
+  provisional_filemark_ = false;
+  return fail_io(s);
 }
 
 DriveError TapeDrive::read_one(std::span<uint8_t> buffer, size_t* length) {
@@ -365,13 +500,15 @@ DriveError TapeDrive::read_fixed(std::span<uint8_t> buffer, size_t* length) {
 
 DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length) {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   *length = 0;
   if (!usable()) return DriveError::kNoMedium;
+  if (refuses_work()) return DriveError::kIo;
   provisional_filemark_ = false;
   if (writing_) {
     writing_ = false;
-    if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
-    if (DriveError e = catalog_stop(); e != DriveError::kNone) return e;
+    if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
+    if (DriveError e = observe_stop(); e != DriveError::kNone) return e;
   }
   if (block_size_ == 0) return read_one(buffer, length);
   return read_fixed(buffer, length);
@@ -398,7 +535,9 @@ uint64_t TapeDrive::early_warning_offset() const {
 
 DriveError TapeDrive::write(std::span<const uint8_t> data) {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (!usable()) return DriveError::kNoMedium;
+  if (refuses_work()) return DriveError::kIo;
   if (DriveError e = check_writable(); e != DriveError::kNone) return e;
   if (data.empty()) return DriveError::kNone;
   if (block_size_ != 0 && data.size() % block_size_ != 0) return DriveError::kInvalidArgument;
@@ -417,26 +556,27 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
     // filemark written then was not the end after all.
     provisional_filemark_ = false;
     TapeObject obj;
-    if (Status s = image_->step_back(&obj); !s.is_ok()) return fail_io(s);
+    if (Status s = image_->step_back(&obj); !s.is_ok()) return fail_write(s);
     // The next write takes the filemark, which was a sync point, away.
     if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
     writing_ = true;
     // The catalog goes on with the same tape file (read back when it is next
     // committed, as the start of it went by before this write).
-    if (DriveError e = catalog_stop(); e != DriveError::kNone) return e;
-    catalog_begin_if_needed();
+    DriveError stopped = observe_stop();
+    observe_file_begins_if_needed();
+    if (stopped != DriveError::kNone) return stopped;
   }
   if (!writing_) {
     if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
   }
-  catalog_begin_if_needed();
-  if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
+  observe_file_begins_if_needed();
+  if (DriveError e = observe_changing(); e != DriveError::kNone) return e;
   size_t step = block_size_ != 0 ? block_size_ : data.size();
   for (size_t at = 0; at < data.size(); at += step) {
     auto record = data.subspan(at, std::min(step, data.size() - at));
     Status s = image_->write_record(record);
-    if (!s.is_ok()) return fail_io(s);
-    if (recorder_) recorder_->record(record);
+    if (!s.is_ok()) return fail_write(s);
+    for (auto& o : observers_) o->record(record);
   }
   writing_ = true;
   forget_read_state();
@@ -446,7 +586,9 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
 
 DriveError TapeDrive::fsync() {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   if (!usable()) return DriveError::kNone;
+  if (refuses_work()) return DriveError::kIo;
   return sync_point();
 }
 
@@ -459,14 +601,14 @@ DriveError TapeDrive::begin_unsynced_change() {
   if (cartridge_) {
     if (Status s = mark_unsynced(cartridge_->image_path, image_->position().offset); !s.is_ok()) return fail_io(s);
   }
-  if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_io(s);
+  if (Status s = image_->enable_crash_guard(); !s.is_ok()) return fail_write(s);
   return DriveError::kNone;
 }
 
 // Everything written is on disk; the marker (if writing made one) learns
 // that the repair after a crash may cut nothing before here.
 DriveError TapeDrive::sync_point() {
-  if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+  if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
   if (cartridge_) {
     if (Status s = advance_sync_point(cartridge_->image_path, image_->size()); !s.is_ok()) return fail_io(s);
   }
@@ -484,11 +626,11 @@ DriveError TapeDrive::write_filemarks(int count) {
   // filemark asked for is written; a catalog failure is reported after.
   DriveError catalog = DriveError::kNone;
   for (int i = 0; i < count; ++i) {
-    catalog_begin_if_needed();
-    if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
-    if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
+    observe_file_begins_if_needed();
+    if (DriveError e = observe_changing(); e != DriveError::kNone) return e;
+    if (Status s = image_->write_filemark(); !s.is_ok()) return fail_write(s);
     if (DriveError e = sync_point(); e != DriveError::kNone) return e;
-    if (DriveError e = catalog_filemark(); catalog == DriveError::kNone) catalog = e;
+    if (DriveError e = observe_filemark(); catalog == DriveError::kNone) catalog = e;
   }
   if (count == 0) {
     if (DriveError e = sync_point(); e != DriveError::kNone) return e;
@@ -503,11 +645,11 @@ DriveError TapeDrive::write_filemark_if_writing(bool* written) {
   if (!writing_ || !usable()) return DriveError::kNone;
   writing_ = false;
   // The records before it marked the volume write-pending already.
-  catalog_begin_if_needed();
-  if (Status s = image_->write_filemark(); !s.is_ok()) return fail_io(s);
+  observe_file_begins_if_needed();
+  if (Status s = image_->write_filemark(); !s.is_ok()) return fail_write(s);
   if (DriveError e = sync_point(); e != DriveError::kNone) return e;
   if (written != nullptr) *written = true;
-  return catalog_filemark();
+  return observe_filemark();
 }
 
 DriveError TapeDrive::rewind() {
@@ -554,11 +696,20 @@ DriveError TapeDrive::seek_block(int64_t address) {
 
 DriveError TapeDrive::operation(int op, int count) {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   // Operations that keep the "writing" state (so close still writes a
   // filemark); everything else ends it, as in st.
   bool keeps_writing = op == MTNOP || op == MTSETBLK || op == MTSETDENSITY || op == MTWSM ||
                        op == MTSETDRVBUFFER || op == MTSETPART;
   provisional_filemark_ = false;
+  // After a failed write only the operations that find the position again
+  // are done, as st does while its position is unknown; they clear it.
+  if (refuses_work()) {
+    if (op != MTREW && op != MTRETEN && op != MTOFFL && op != MTUNLOAD && op != MTSEEK && op != MTEOM) {
+      return DriveError::kIo;
+    }
+    position_unknown_ = false;
+  }
   // Settings work on an empty drive too (mt-st opens O_NONBLOCK for them).
   switch (op) {
     case MTSETBLK:
@@ -606,18 +757,18 @@ DriveError TapeDrive::operation(int op, int count) {
   }
   if (!keeps_writing) {
     if (writing_) {
-      if (Status s = image_->sync(); !s.is_ok()) return fail_io(s);
+      if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
     }
     writing_ = false;
     if (op != MTWEOF && op != MTWEOFI) {
-      if (DriveError e = catalog_stop(); e != DriveError::kNone) return e;
+      if (DriveError e = observe_stop(); e != DriveError::kNone) return e;
     }
   }
   forget_read_state();
   early_warning_error_due_ = false;
   switch (op) {
     case MTNOP:
-      if (Status s = image_->flush(); !s.is_ok()) return fail_io(s);
+      if (Status s = image_->flush(); !s.is_ok()) return fail_write(s);
       return DriveError::kNone;
     case MTFSF: return space_files(count);
     case MTBSF: return space_files(-count);
@@ -649,14 +800,11 @@ DriveError TapeDrive::operation(int op, int count) {
     }
     case MTERASE: {
       if (DriveError e = check_writable(); e != DriveError::kNone) return e;
-      if (DriveError e = catalog_changing(); e != DriveError::kNone) return e;
+      if (DriveError e = observe_changing(); e != DriveError::kNone) return e;
       if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
-      if (Status s = image_->erase_to_end(); !s.is_ok()) return fail_io(s);
+      if (Status s = image_->erase_to_end(); !s.is_ok()) return fail_write(s);
       if (DriveError e = sync_point(); e != DriveError::kNone) return e;
-      if (recorder_) {
-        if (Status s = recorder_->erased(image_->position(), image_->size()); !s.is_ok()) return catalog_error(s);
-      }
-      return DriveError::kNone;
+      return observe_erased();
     }
     case MTSEEK: return seek_block(count);
     default: return DriveError::kNotSupported;
@@ -665,6 +813,7 @@ DriveError TapeDrive::operation(int op, int count) {
 
 DriveStatus TapeDrive::status() const {
   std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
   DriveStatus st;
   st.number = number_;
   st.open = is_open_;

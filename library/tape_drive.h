@@ -19,9 +19,8 @@
 #include <vector>
 
 #include "library/drive_error.h"
+#include "library/drive_observer.h"
 #include "library/tape_library.h"
-#include "index/catalog.h"
-#include "index/catalog_recorder.h"
 #include "tapeformat/tape_image.h"
 
 namespace vtape {
@@ -59,6 +58,25 @@ struct DriveStatus {
   uint32_t dsreg() const { return (uint32_t(density) << 24) | (block_size & 0xFFFFFF); }
 };
 
+// The drive's states (TapeDrive::state()), each with the invariants that
+// TapeDrive::check_invariants() checks after every public call in debug
+// builds.  Settings (block size, density, lock, compression) and the
+// position belong to no state.
+enum class DriveState {
+  kEmpty,         // no cartridge, not open
+  kOpenNoMedium,  // open without a cartridge (O_NONBLOCK, or after MTOFFL)
+  kLoaded,        // a cartridge, not open
+  kOpenIdle,      // open, reading or positioning, nothing unsynced of this open
+  kOpenWriting,   // open, records (or MTWSM) written since the last filemark:
+                  // the image is past its last sync point, the .dirty marker
+                  // exists, close writes a filemark
+  kClosing,       // close(2) seen (flush done), release on its way
+  kError,         // a write or sync failed and left the image's end unknown:
+                  // reads, writes and operations fail with EIO until a
+                  // rewind, MTSEEK, MTEOM, unload or load (st's pos_unknown)
+};
+const char* describe(DriveState state);
+
 class TapeDrive {
  public:
   // Called after a cartridge goes in or out (by MTOFFL too), so the library
@@ -70,8 +88,11 @@ class TapeDrive {
 
   int number() const { return number_; }
   void set_listener(CartridgeListener listener) { listener_ = std::move(listener); }
-  // The catalog this drive keeps up to date (may be null: no catalog).
-  void set_catalog(Catalog* catalog) { catalog_ = catalog; }
+  // The parts that follow this drive's tape (the catalog), told of every
+  // load, record, filemark, stop, erase and unload in the order added.
+  // Given by the drive's owner before cartridges are loaded.
+  void add_observer(std::shared_ptr<DriveObserver> observer);
+  void clear_observers();
 
   // Cartridge handling (vtape load / unload; MTOFFL).
   Status load(const Cartridge& cartridge);
@@ -105,7 +126,19 @@ class TapeDrive {
   DriveError operation(int op, int count);
   DriveStatus status() const;
 
+  DriveState state() const;
+  // What is wrong with the drive's state (empty when its invariants hold).
+  // Debug builds check it at the end of every public call and abort.
+  std::string check_invariants() const;
+
  private:
+  // Checks the invariants when it goes out of scope (before the lock).
+  struct InvariantCheck {
+    const TapeDrive& drive;
+    ~InvariantCheck();
+  };
+  DriveState state_locked() const;
+  std::string invariants_locked() const;
   bool usable() const { return image_ != nullptr; }
   DriveError check_writable() const;
   // *written: whether a filemark went on the tape (even when the catalog
@@ -123,6 +156,11 @@ class TapeDrive {
   DriveError read_fixed(std::span<uint8_t> buffer, size_t* length);
   DriveError close_work();
   DriveError fail_io(const Status& s);
+  // A failed change of the image (a write, filemark, erase or sync): where
+  // the image ends is not known any more, the drive goes to kError.
+  DriveError fail_write(const Status& s);
+  // kError: the caller gets EIO.
+  bool refuses_work() const { return position_unknown_; }
   void forget_read_state() {
     eod_zero_returned_ = false;
     block_buffer_.clear();
@@ -132,21 +170,24 @@ class TapeDrive {
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
-  // Catalog upkeep.  A tape file the catalog cannot record (a full disk, a
-  // damaged catalog) is an error of the call that ends it, as st reports a
-  // failed flush: ENOSPC or EIO, from close() too.  The tape keeps what was
-  // written; the next commit indexes the whole image again.
-  void catalog_begin_if_needed();
-  DriveError catalog_changing();
-  DriveError catalog_stop();
-  DriveError catalog_filemark();
-  DriveError catalog_error(const Status& s);
-  void catalog_event(const std::string& kind, const std::string& detail);
+  // Telling the observers (DriveObserver).  A tape file an observer cannot
+  // follow (the catalog on a full disk) is an error of the call that ends
+  // it, as st reports a failed flush: ENOSPC or EIO, from close() too.  The
+  // tape keeps what was written; the next commit indexes the whole image
+  // again.
+  void observe_file_begins_if_needed();
+  DriveError observe_changing();
+  DriveError observe_stop();
+  DriveError observe_filemark();
+  DriveError observe_erased();
+  DriveError observer_error(const Status& s);
 
   const int number_;
   CartridgeListener listener_;
-  Catalog* catalog_ = nullptr;
-  std::unique_ptr<CatalogRecorder> recorder_;
+  std::vector<std::shared_ptr<DriveObserver>> observers_;
+  // The observers were told a tape file begins and not yet that it ended
+  // (tape_file_begins until stopped or erased; a filemark begins the next).
+  bool file_observed_ = false;
   mutable std::mutex mu_;
   std::condition_variable released_;
 
@@ -170,6 +211,7 @@ class TapeDrive {
   // catalog's next tape file without reading the tape back from the start.
   std::optional<TapePosition> end_of_data_;
   bool early_warning_error_due_ = false;  // next write past early warning fails ENOSPC
+  bool position_unknown_ = false;         // kError
   uint32_t block_size_ = 0;
   uint8_t density_ = 0;
   bool locked_ = false;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "library/catalog_observer.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
 #include "index/catalog.h"
@@ -46,7 +47,7 @@ class DriveCatalogTest : public ::testing::Test {
     s = lib_->create_cartridge("CAT001", Format::kSimh, kDefaultCapacity, &cart_);
     ASSERT_TRUE(s.is_ok()) << s.message();
     drive_ = std::make_unique<TapeDrive>(0);
-    drive_->set_catalog(catalog_.get());
+    drive_->add_observer(std::make_shared<CatalogObserver>(*catalog_, 0));
     s = drive_->load(cart_);
     ASSERT_TRUE(s.is_ok()) << s.message();
     ASSERT_EQ(drive_->open(kWritable), DriveError::kNone);
