@@ -79,10 +79,11 @@ dd_bytes=$(numfmt --from=iec "$dd_arg")
 
 # ---- binaries ----------------------------------------------------------------
 
-# The switch, as a patch of fuse/vtapefs.cc: three lines in VtapeFs::start().
+# The switch, as a patch of fuse/vtapefs.cc: three lines in VtapeFs::start()
+# (today it is in library/drive_service.cc, DriveService::start()).
 patch_no_catalog() {
   local f=$1/fuse/vtapefs.cc
-  grep -q VTAPEFS_NO_CATALOG "$f" && return 0
+  grep -qs VTAPEFS_NO_CATALOG "$f" "$1/library/drive_service.cc" && return 0
   grep -q '^  for (auto& d : drives_) d->set_catalog(catalog_.get());$' "$f" || {
     echo "$0: cannot patch $f: the set_catalog line moved; add VTAPEFS_NO_CATALOG by hand" >&2
     exit 1

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "fuse/mtio_mapping.h"
 #include "fuse/vtapefs.h"
 
 namespace vtape {
@@ -35,7 +38,7 @@ struct OpenFile {
   enum class Kind { kDrive, kImage, kSaved, kSpoolWrite, kSpoolRead } kind;
   int drive = -1;
   int fd = -1;
-  uint64_t handle = 0;  // the drive's handle for this open
+  DriveLease lease;  // kDrive: the mount's hold on the drive
   std::unique_ptr<SavedFile> saved;  // kSaved: a tape file's data or a member
   std::shared_ptr<SpoolWriter> spool_writer;      // kSpoolWrite: a new spool file
   std::unique_ptr<SpoolContentFile> spool_content;  // kSpoolRead: an archived one
@@ -149,27 +152,28 @@ int vt_open(const char* path, fuse_file_info* fi) {
     mode.rewind_on_close = dp->rewind_on_close;
     mode.writable = (fi->flags & O_ACCMODE) != O_RDONLY;
     mode.nonblocking = (fi->flags & O_NONBLOCK) != 0;
-    uint64_t handle = 0;
-    DriveError e = fs().drive(dp->drive).open(mode, &handle);
+    DriveLease lease;
+    std::string door = fmt::format("mount (pid {})", fuse_get_context()->pid);
+    DriveError e = fs().service().acquire(dp->drive, mode, door, &lease);
     if (e != DriveError::kNone) return -to_errno(e);
     // One read() or write() is one request of exactly the caller's size,
     // and there is no file offset to seek (lseek fails with ESPIPE).
     fi->direct_io = 1;
     fi->nonseekable = 1;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1, handle, nullptr, nullptr, nullptr});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kDrive, dp->drive, -1, std::move(lease), nullptr, nullptr, nullptr});
     return 0;
   }
   if (auto c = fs().parse_library_path(p)) {
     if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EROFS;
     int fd = ::open(c->image_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
-    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd, 0, nullptr, nullptr, nullptr});
+    fi->fh = reinterpret_cast<uint64_t>(new OpenFile{OpenFile::Kind::kImage, -1, fd, {}, nullptr, nullptr, nullptr});
     return 0;
   }
   if (is_spool(p) || is_spool_view(p)) {
     if (spool() == nullptr) return -ENOENT;
     bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
-    auto* f = new OpenFile{OpenFile::Kind::kSpoolRead, -1, -1, 0, nullptr, nullptr, nullptr};
+    auto* f = new OpenFile{OpenFile::Kind::kSpoolRead, -1, -1, {}, nullptr, nullptr, nullptr};
     int e = 0;
     if (writing && is_spool(p)) {
       // Opening a name in prt/ or pun/ for writing makes a new spool file
@@ -194,7 +198,7 @@ int vt_open(const char* path, fuse_file_info* fi) {
     if (saved_view() == nullptr) return -ENOENT;
     std::unique_ptr<SavedFile> file;
     if (int e = saved_view()->open(p, &file); e != 0) return e;
-    auto* f = new OpenFile{OpenFile::Kind::kSaved, -1, -1, 0, std::move(file), nullptr, nullptr};
+    auto* f = new OpenFile{OpenFile::Kind::kSaved, -1, -1, {}, std::move(file), nullptr, nullptr};
     fi->fh = reinterpret_cast<uint64_t>(f);
     return 0;
   }
@@ -219,7 +223,7 @@ int vt_create(const char* path, mode_t, fuse_file_info* fi) {
   std::string p = path;
   if (!is_spool(p)) return -EROFS;
   if (spool() == nullptr) return -ENOENT;
-  auto* f = new OpenFile{OpenFile::Kind::kSpoolWrite, -1, -1, 0, nullptr, nullptr, nullptr};
+  auto* f = new OpenFile{OpenFile::Kind::kSpoolWrite, -1, -1, {}, nullptr, nullptr, nullptr};
   if (int e = spool()->create(p, caller(), &f->spool_writer); e != 0) {
     delete f;
     return e;
@@ -257,7 +261,7 @@ int vt_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* f
   if (f->kind == OpenFile::Kind::kSpoolWrite) return -EBADF;
   // Straight into the request's buffer (one record, or blocks).
   size_t length = 0;
-  DriveError e = fs().drive(f->drive).read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), size), &length);
+  DriveError e = f->lease.drive().read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf), size), &length);
   if (e != DriveError::kNone) return -to_errno(e);
   return static_cast<int>(length);
 }
@@ -269,7 +273,7 @@ int vt_write(const char*, const char* buf, size_t size, off_t offset, fuse_file_
     return f->spool_writer->write(buf, size, static_cast<uint64_t>(offset));
   }
   if (f->kind != OpenFile::Kind::kDrive) return -EROFS;
-  DriveError e = fs().drive(f->drive).write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf), size));
+  DriveError e = f->lease.drive().write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf), size));
   if (e != DriveError::kNone) return -to_errno(e);
   return static_cast<int>(size);
 }
@@ -281,7 +285,7 @@ int vt_flush(const char*, fuse_file_info* fi) {
   // A spool file is archived before close returns.
   if (f->kind == OpenFile::Kind::kSpoolWrite) return f->spool_writer->flush();
   if (f->kind != OpenFile::Kind::kDrive) return 0;
-  DriveError e = fs().drive(f->drive).flush(f->handle);
+  DriveError e = f->lease.flush();
   return e == DriveError::kNone ? 0 : -to_errno(e);
 }
 
@@ -290,7 +294,7 @@ int vt_flush(const char*, fuse_file_info* fi) {
 int vt_release(const char*, fuse_file_info* fi) {
   OpenFile* f = open_file(fi);
   if (f->kind == OpenFile::Kind::kDrive) {
-    fs().drive(f->drive).release(f->handle);
+    f->lease.release();
   } else if (f->kind == OpenFile::Kind::kImage) {
     ::close(f->fd);
   } else if (f->kind == OpenFile::Kind::kSpoolWrite) {
@@ -304,7 +308,7 @@ int vt_release(const char*, fuse_file_info* fi) {
 int vt_fsync(const char*, int, fuse_file_info* fi) {
   OpenFile* f = open_file(fi);
   if (f->kind != OpenFile::Kind::kDrive) return 0;
-  DriveError e = fs().drive(f->drive).fsync();
+  DriveError e = f->lease.drive().fsync();
   return e == DriveError::kNone ? 0 : -to_errno(e);
 }
 
@@ -319,18 +323,18 @@ int vt_truncate(const char* path, off_t, fuse_file_info*) {
 int vt_ioctl(const char*, unsigned int cmd, void*, fuse_file_info* fi, unsigned int flags, void* data) {
   OpenFile* f = open_file(fi);
   if (f == nullptr || f->kind != OpenFile::Kind::kDrive) return -ENOTTY;
-  TapeDrive& drive = fs().drive(f->drive);
+  TapeDrive& drive = f->lease.drive();
   bool compat = (flags & FUSE_IOCTL_COMPAT) != 0;
   if (cmd == MTIOCTOP) {
     const auto* op = static_cast<const mtop*>(data);
-    DriveError e = drive.operation(op->mt_op, op->mt_count);
+    DriveError e = mt_operation(drive, op->mt_op, op->mt_count);
     return e == DriveError::kNone ? 0 : -to_errno(e);
   }
   if (cmd == MTIOCGET || cmd == kMtiocget32) {
     DriveStatus st = drive.status();
     if (cmd == kMtiocget32 || compat) {
       auto* g = static_cast<Mtget32*>(data);
-      *g = Mtget32{MT_ISSCSI2, 0, static_cast<int32_t>(st.dsreg()), static_cast<int32_t>(st.gstat), 0,
+      *g = Mtget32{MT_ISSCSI2, 0, static_cast<int32_t>(mt_dsreg(st)), static_cast<int32_t>(mt_gstat(st)), 0,
                    static_cast<int32_t>(st.file), static_cast<int32_t>(st.block)};
       return 0;
     }
@@ -338,8 +342,8 @@ int vt_ioctl(const char*, unsigned int cmd, void*, fuse_file_info* fi, unsigned 
     std::memset(g, 0, sizeof *g);
     g->mt_type = MT_ISSCSI2;
     g->mt_resid = 0;  // st reports the partition here
-    g->mt_dsreg = st.dsreg();
-    g->mt_gstat = st.gstat;
+    g->mt_dsreg = mt_dsreg(st);
+    g->mt_gstat = mt_gstat(st);
     g->mt_erreg = 0;
     g->mt_fileno = static_cast<__daddr_t>(st.file);
     g->mt_blkno = static_cast<__daddr_t>(st.block);

@@ -1,85 +1,17 @@
 #include "fuse/vtapefs.h"
 
-#include <charconv>
-#include <cstdlib>
 #include <optional>
-#include <sstream>
-
-#include <fmt/format.h>
-
-#include "library/catalog_observer.h"
-#include "library/catalog_sync.h"
-#include "library/control_protocol.h"
-#include "library/drive_status_json.h"
 
 namespace vtape {
 
-VtapeFs::VtapeFs(std::unique_ptr<TapeLibrary> library, int drives) : library_(std::move(library)) {
-  for (int i = 0; i < drives; ++i) {
-    drives_.push_back(std::make_unique<TapeDrive>(i));
-    drives_.back()->set_listener([this](int drive, const std::optional<std::string>& volser) {
-      Status s = library_->set_loaded(drive, volser);
-      if (!s.is_ok()) fmt::print(stderr, "vtapefs: cannot record drive {}: {}\n", drive, s.message());
-    });
-  }
-}
-
-Status VtapeFs::preflight() {
-  std::string ignored;
-  if (control_request(library_->socket_path(), "status json", &ignored).is_ok()) {
-    return Status::invalid_argument(
-        fmt::format("another vtapefs is already serving the library {}", library_->dir()));
-  }
-  // Opened (created, migrated) and closed again: an SQLite connection must
-  // not cross the fork into the daemon.
-  std::unique_ptr<Catalog> catalog;
-  return Catalog::open(library_->catalog_path(), &catalog);
-}
+VtapeFs::VtapeFs(std::unique_ptr<TapeLibrary> library, int drives) : service_(std::move(library), drives) {}
 
 Status VtapeFs::start() {
-  VTAPE_RETURN_IF_ERROR(Catalog::open(library_->catalog_path(), &catalog_));
-  saved_view_ = std::make_unique<SavedView>(*library_, *catalog_);
-  spool_store_ = std::make_unique<SpoolStore>(*library_, *catalog_);
-  // A spool file whose writing a crash cut short is not kept.
-  if (Status s = spool_store_->recover(); !s.is_ok()) fmt::print(stderr, "vtapefs: spool: {}\n", s.message());
-  spool_devices_ = std::make_unique<SpoolDevices>(*spool_store_, spool_system_name());
-  spool_view_ = std::make_unique<SpoolView>(*spool_store_);
-  // VTAPEFS_NO_CATALOG=1 (bench/catalog.sh only): drives keep no catalog,
-  // to measure what the upkeep costs.
-  const char* no_catalog = std::getenv("VTAPEFS_NO_CATALOG");
-  bool upkeep = no_catalog == nullptr || std::string(no_catalog) != "1";
-  if (upkeep) {
-    for (auto& d : drives_) d->add_observer(std::make_shared<CatalogObserver>(*catalog_, d->number()));
-  }
-  for (const auto& [n, volser] : library_->loaded()) {
-    if (n < 0 || n >= drive_count()) {
-      fmt::print(stderr, "vtapefs: {} stays in drive {}, which this mount does not have (--drives)\n", volser, n);
-      continue;
-    }
-    Cartridge c;
-    Status s = library_->find(volser, &c);
-    if (s.is_ok()) s = drives_[static_cast<size_t>(n)]->load(c);
-    if (!s.is_ok()) fmt::print(stderr, "vtapefs: drive {}: cannot load {}: {}\n", n, volser, s.message());
-  }
-  reconcile_catalog();
-  return control_.start(
-      library_->socket_path(), [this](const std::string& r) { return handle_control(r); }, library_->file_mode());
-}
-
-void VtapeFs::reconcile_catalog() {
-  for (const auto& c : library_->list()) {
-    Status s = sync_volume_to_catalog(*catalog_, c, /*force=*/false);
-    if (!s.is_ok()) fmt::print(stderr, "vtapefs: catalog: {}: {}\n", c.volser, s.message());
-  }
-}
-
-void VtapeFs::stop() {
-  control_.stop();
-  for (auto& d : drives_) {
-    // Unmounting closes every open file first; what is left is the image.
-    d->release();
-    d->clear_observers();
-  }
+  VTAPE_RETURN_IF_ERROR(service_.start());
+  saved_view_ = std::make_unique<SavedView>(library(), *catalog());
+  spool_devices_ = std::make_unique<SpoolDevices>(*service_.spool_store(), spool_system_name());
+  spool_view_ = std::make_unique<SpoolView>(*service_.spool_store());
+  return Status::ok();
 }
 
 std::optional<DrivePath> VtapeFs::parse_drive_path(const std::string& path) const {
@@ -105,111 +37,9 @@ std::optional<Cartridge> VtapeFs::parse_library_path(const std::string& path) co
   auto dot = name.rfind('.');
   if (dot == std::string::npos) return std::nullopt;
   Cartridge c;
-  if (!library_->find(name.substr(0, dot), &c).is_ok()) return std::nullopt;
+  if (!library().find(name.substr(0, dot), &c).is_ok()) return std::nullopt;
   if (c.image_path.substr(c.image_path.rfind('/') + 1) != name) return std::nullopt;
   return c;
-}
-
-namespace {
-
-// The words of a control request, split at blanks.
-std::vector<std::string> request_words(const std::string& request) {
-  std::istringstream in(request);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
-}
-
-// A decimal number that is the whole word and fits; nothing else.
-std::optional<int> strict_number(const std::string& word) {
-  int n = 0;
-  auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), n);
-  if (word.empty() || ec != std::errc() || end != word.data() + word.size()) return std::nullopt;
-  return n;
-}
-
-}  // namespace
-
-std::string VtapeFs::handle_control(const std::string& request) {
-  std::vector<std::string> words = request_words(request);
-  std::string verb = words.empty() ? "" : words[0];
-  auto error = [](const std::string& m) { return "error " + m + "\n"; };
-  auto word = [&](size_t i) { return i < words.size() ? words[i] : std::string(); };
-  // A drive number: strictly decimal and one of this mount's drives.
-  auto drive_arg = [&](size_t i) -> std::optional<int> {
-    auto n = strict_number(word(i));
-    if (!n || *n < 0 || *n >= drive_count()) return std::nullopt;
-    return n;
-  };
-  auto no_drive = [&](size_t i) {
-    return error(fmt::format("no drive '{}' (drives 0 to {})", word(i), drive_count() - 1));
-  };
-  auto arity = [&](size_t lo, size_t hi) { return words.size() >= lo && words.size() <= hi; };
-  if (verb == "status") {
-    if (!arity(1, 3)) return error("usage: status [text|json] [DRIVE]");
-    std::string form = word(1);
-    if (!form.empty() && form != "text" && form != "json") {
-      return error(fmt::format("status takes 'text' or 'json', not '{}'", form));
-    }
-    int only = -1;
-    if (words.size() == 3) {
-      auto n = drive_arg(2);
-      if (!n) return no_drive(2);
-      only = *n;
-    }
-    std::vector<DriveStatus> list;
-    for (const auto& d : drives_) {
-      if (only < 0 || d->number() == only) list.push_back(d->status());
-    }
-    if (form == "json") {
-      JsonWriter j;
-      j.begin_object().field("library", library_->dir()).key("drives").begin_array();
-      for (const auto& st : list) write_drive_status(j, st);
-      j.end_array().end_object();
-      return "ok\n" + j.str() + "\n";
-    }
-    std::string text;
-    for (const auto& st : list) text += format_drive_status(st);
-    return "ok\n" + text;
-  }
-  if (verb == "load" || verb == "unload") {
-    if (!arity(verb == "load" ? 3 : 2, verb == "load" ? 3 : 2)) {
-      return error(verb == "load" ? "usage: load DRIVE VOLSER" : "usage: unload DRIVE");
-    }
-    auto drive = drive_arg(1);
-    if (!drive) return no_drive(1);
-    int n = *drive;
-    if (verb == "unload") {
-      Status s = drives_[static_cast<size_t>(n)]->unload();
-      return s.is_ok() ? "ok\n" : error(s.message());
-    }
-    std::string volser = word(2);
-    Cartridge c;
-    Status s = library_->find(volser, &c);
-    if (!s.is_ok()) return error(s.message());
-    for (const auto& d : drives_) {
-      if (d->loaded_volser() == c.volser) return error(fmt::format("{} is already in drive {}", c.volser, d->number()));
-    }
-    s = drives_[static_cast<size_t>(n)]->load(c);
-    return s.is_ok() ? "ok\n" : error(s.message());
-  }
-  if (verb == "protect") {
-    if (!arity(3, 3) || (word(2) != "0" && word(2) != "1")) return error("usage: protect VOLSER 0|1");
-    std::string volser = word(1);
-    bool on = word(2) == "1";
-    Status s = library_->set_protected(volser, on);
-    if (!s.is_ok()) return error(s.message());
-    Cartridge c;
-    (void)library_->find(volser, &c);
-    for (const auto& d : drives_) {
-      if (d->loaded_volser() == c.volser) d->set_write_protected(on);
-    }
-    if (catalog_) {
-      if (Status cs = catalog_->upsert_volume(volume_row(c)); !cs.is_ok()) return error(cs.message());
-    }
-    return "ok\n";
-  }
-  return error(fmt::format("unknown request '{}'", verb));
 }
 
 }  // namespace vtape

@@ -4,21 +4,24 @@
 
 namespace vtape {
 
-std::vector<std::string> gstat_names(uint32_t gstat) {
-  static const std::pair<uint32_t, const char*> kBits[] = {
-      {0x80000000, "EOF"},     {0x40000000, "BOT"},    {0x20000000, "EOT"},   {0x10000000, "SM"},
-      {0x08000000, "EOD"},     {0x04000000, "WR_PROT"}, {0x01000000, "ONLINE"}, {0x00040000, "DR_OPEN"},
-      {0x00010000, "IM_REP_EN"},
+std::vector<std::string> status_bit_names(const DriveStatus& st) {
+  // In mt-st's order.  A loaded drive is online and, as st's are, in
+  // immediate-report mode; an empty one has its door open.  No setmarks.
+  const std::pair<bool, const char*> bits[] = {
+      {st.after_filemark, "EOF"},   {st.at_bot, "BOT"},   {st.past_early_warning, "EOT"},
+      {st.at_end_of_data, "EOD"},   {st.loaded && st.write_protected, "WR_PROT"},
+      {st.loaded, "ONLINE"},        {!st.loaded, "DR_OPEN"}, {st.loaded, "IM_REP_EN"},
   };
   std::vector<std::string> out;
-  for (const auto& [bit, name] : kBits) {
-    if (gstat & bit) out.emplace_back(name);
+  for (const auto& [set, name] : bits) {
+    if (set) out.emplace_back(name);
   }
   return out;
 }
 
 void write_drive_status(JsonWriter& j, const DriveStatus& st) {
   j.begin_object().field("drive", st.number).field("loaded", st.loaded).field("open", st.open);
+  if (st.open && !st.held_by.empty()) j.field("held_by", st.held_by);
   if (st.loaded) {
     j.field("volser", st.volser).field("format", format_name(st.format)).field("capacity", st.capacity)
         .field("used", st.used).field("early_warning", st.early_warning)
@@ -29,7 +32,7 @@ void write_drive_status(JsonWriter& j, const DriveStatus& st) {
       .field("locked", st.locked).field("compression", st.compression)
       .field("max_record", static_cast<uint64_t>(kMaxDriveRecord));
   j.key("status_bits").begin_array();
-  for (const auto& n : gstat_names(st.gstat)) j.value(n);
+  for (const auto& n : status_bit_names(st)) j.value(n);
   j.end_array().end_object();
 }
 
@@ -39,13 +42,15 @@ namespace vtape {
 
 std::string format_drive_status(const DriveStatus& st) {
   std::string bits;
-  for (const auto& n : gstat_names(st.gstat)) bits += (bits.empty() ? "" : " ") + n;
+  for (const auto& n : status_bit_names(st)) bits += (bits.empty() ? "" : " ") + n;
   std::string out = fmt::format("drive {}: ", st.number);
+  std::string open;
+  if (st.open) open = st.held_by.empty() ? ", open" : ", open by " + st.held_by;
   if (!st.loaded) {
-    out += fmt::format("empty{}\n", st.open ? ", open" : "");
+    out += fmt::format("empty{}\n", open);
   } else {
     out += fmt::format("{} ({}{}){}\n", st.volser, format_name(st.format),
-                       st.write_protected ? ", write-protected" : "", st.open ? ", open" : "");
+                       st.write_protected ? ", write-protected" : "", open);
     out += fmt::format("  position: file {}, block {}, block address {}\n", st.file, st.block, st.block_address);
     out += fmt::format("  used: {} of {} bytes (early warning at {})\n", st.used, st.capacity, st.early_warning);
   }

@@ -9,8 +9,9 @@
 
 namespace vtape {
 
-// Names of the GMT_* bits set in `gstat`, as mt-st prints them.
-std::vector<std::string> gstat_names(uint32_t gstat);
+// The drive's state as the names of the GMT_* bits mt-st prints ("BOT",
+// "ONLINE", ...): the words `vtape status` has always shown.
+std::vector<std::string> status_bit_names(const DriveStatus& st);
 void write_drive_status(JsonWriter& j, const DriveStatus& st);
 // The same for people: a few lines per drive.
 std::string format_drive_status(const DriveStatus& st);

@@ -2,7 +2,6 @@
 
 #include "library/dirty_marker.h"
 
-#include <sys/mtio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,21 +17,6 @@
 
 namespace vtape {
 namespace {
-
-// glibc's <sys/mtio.h> predates MTWEOFI (Linux 2.6.37).
-#ifndef MTWEOFI
-#define MTWEOFI 35
-#endif
-
-// mt_gstat bits (<sys/mtio.h> has them only as test macros).
-constexpr uint32_t kGmtEof = 0x80000000;
-constexpr uint32_t kGmtBot = 0x40000000;
-constexpr uint32_t kGmtEot = 0x20000000;
-constexpr uint32_t kGmtEod = 0x08000000;
-constexpr uint32_t kGmtWrProt = 0x04000000;
-constexpr uint32_t kGmtOnline = 0x01000000;
-constexpr uint32_t kGmtDrOpen = 0x00040000;
-constexpr uint32_t kGmtImRepEn = 0x00010000;
 
 // Bytes a record of n bytes takes on the cartridge, framing included, for
 // the capacity check (drives write with the default WriteOptions).
@@ -694,111 +678,101 @@ DriveError TapeDrive::seek_block(int64_t address) {
   return DriveError::kNone;
 }
 
-DriveError TapeDrive::operation(int op, int count) {
+DriveError TapeDrive::operation(TapeOp op, int count) {
   std::lock_guard lock(mu_);
   InvariantCheck check{*this};
   // Operations that keep the "writing" state (so close still writes a
   // filemark); everything else ends it, as in st.
-  bool keeps_writing = op == MTNOP || op == MTSETBLK || op == MTSETDENSITY || op == MTWSM ||
-                       op == MTSETDRVBUFFER || op == MTSETPART;
+  bool keeps_writing =
+      op == TapeOp::kNop || op == TapeOp::kSetBlockSize || op == TapeOp::kSetDensity || op == TapeOp::kSetDriveBuffer;
   provisional_filemark_ = false;
   // After a failed write only the operations that find the position again
   // are done, as st does while its position is unknown; they clear it.
   if (refuses_work()) {
-    if (op != MTREW && op != MTRETEN && op != MTOFFL && op != MTUNLOAD && op != MTSEEK && op != MTEOM) {
+    if (op != TapeOp::kRewind && op != TapeOp::kRetension && op != TapeOp::kUnload && op != TapeOp::kLocate &&
+        op != TapeOp::kEndOfData) {
       return DriveError::kIo;
     }
     position_unknown_ = false;
   }
   // Settings work on an empty drive too (mt-st opens O_NONBLOCK for them).
   switch (op) {
-    case MTSETBLK:
+    case TapeOp::kSetBlockSize:
       if (count < 0 || static_cast<uint32_t>(count) > kMaxDriveRecord) return DriveError::kInvalidArgument;
       block_size_ = static_cast<uint32_t>(count);
       return DriveError::kNone;
-    case MTSETDENSITY:
+    case TapeOp::kSetDensity:
       density_ = static_cast<uint8_t>(count & 0xFF);
       return DriveError::kNone;
-    case MTSETDRVBUFFER:
+    case TapeOp::kSetDriveBuffer:
       return DriveError::kNone;
-    case MTCOMPRESSION:
+    case TapeOp::kSetCompression:
       compression_ = count != 0;
       writing_ = false;
       return DriveError::kNone;
-    case MTLOCK:
+    case TapeOp::kLock:
       locked_ = true;
       writing_ = false;
       return DriveError::kNone;
-    case MTUNLOCK:
+    case TapeOp::kUnlock:
       locked_ = false;
       writing_ = false;
       return DriveError::kNone;
-    case MTRESET:
-    case MTTELL:
-    case MTRAS1:
-    case MTRAS2:
-    case MTRAS3:
-      return DriveError::kNotSupported;
-    case MTFSS:
-    case MTBSS:
-    case MTWSM:
-    case MTSETPART:
-    case MTMKPART:
-      return DriveError::kInvalidArgument;  // no setmarks, no partitions
     default:
       break;
   }
-  if (!usable()) return op == MTNOP ? DriveError::kNone : DriveError::kNoMedium;
-  if (writing_ && (op == MTREW || op == MTOFFL || op == MTUNLOAD || op == MTSEEK || op == MTBSF || op == MTBSFM)) {
+  if (!usable()) return op == TapeOp::kNop ? DriveError::kNone : DriveError::kNoMedium;
+  bool backward_over_files = op == TapeOp::kSpaceFilesBackward || op == TapeOp::kSpaceFilesBackwardToMark;
+  if (writing_ && (op == TapeOp::kRewind || op == TapeOp::kUnload || op == TapeOp::kLocate || backward_over_files)) {
     if (DriveError e = write_filemark_if_writing(); e != DriveError::kNone) return e;
     // As st: the filemark just written is not one the caller asked to
     // space over.
-    if (op == MTBSF || op == MTBSFM) ++count;
+    if (backward_over_files) ++count;
   }
+  bool writes_filemarks = op == TapeOp::kWriteFilemarks || op == TapeOp::kWriteFilemarksImmediate;
   if (!keeps_writing) {
     if (writing_) {
       if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
     }
     writing_ = false;
-    if (op != MTWEOF && op != MTWEOFI) {
+    if (!writes_filemarks) {
       if (DriveError e = observe_stop(); e != DriveError::kNone) return e;
     }
   }
   forget_read_state();
   early_warning_error_due_ = false;
   switch (op) {
-    case MTNOP:
+    case TapeOp::kNop:
       if (Status s = image_->flush(); !s.is_ok()) return fail_write(s);
       return DriveError::kNone;
-    case MTFSF: return space_files(count);
-    case MTBSF: return space_files(-count);
-    case MTFSR: return space_records(count);
-    case MTBSR: return space_records(-count);
-    case MTWEOF:
-    case MTWEOFI: return write_filemarks(count);
-    case MTREW:
-    case MTRETEN: return rewind();
-    case MTOFFL:
-    case MTUNLOAD: {
+    case TapeOp::kSpaceFilesForward: return space_files(count);
+    case TapeOp::kSpaceFilesBackward: return space_files(-count);
+    case TapeOp::kSpaceRecordsForward: return space_records(count);
+    case TapeOp::kSpaceRecordsBackward: return space_records(-count);
+    case TapeOp::kWriteFilemarks:
+    case TapeOp::kWriteFilemarksImmediate: return write_filemarks(count);
+    case TapeOp::kRewind:
+    case TapeOp::kRetension: return rewind();
+    case TapeOp::kUnload: {
       (void)rewind();
       return unload_locked();
     }
-    case MTLOAD: return rewind();
-    case MTBSFM: {
+    case TapeOp::kLoad: return rewind();
+    case TapeOp::kSpaceFilesBackwardToMark: {
       if (DriveError e = space_files(-count); e != DriveError::kNone) return e;
       return space_files(1);
     }
-    case MTFSFM: {
+    case TapeOp::kSpaceFilesForwardToMark: {
       if (DriveError e = space_files(count); e != DriveError::kNone) return e;
       return space_files(-1);
     }
-    case MTEOM: {
+    case TapeOp::kEndOfData: {
       if (Status s = image_->seek_end_of_data(); !s.is_ok()) return fail_io(s);
       end_of_data_ = image_->position();
       image_->mark_block_unknown();
       return DriveError::kNone;
     }
-    case MTERASE: {
+    case TapeOp::kErase: {
       if (DriveError e = check_writable(); e != DriveError::kNone) return e;
       if (DriveError e = observe_changing(); e != DriveError::kNone) return e;
       if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
@@ -806,7 +780,7 @@ DriveError TapeDrive::operation(int op, int count) {
       if (DriveError e = sync_point(); e != DriveError::kNone) return e;
       return observe_erased();
     }
-    case MTSEEK: return seek_block(count);
+    case TapeOp::kLocate: return seek_block(count);
     default: return DriveError::kNotSupported;
   }
 }
@@ -821,10 +795,7 @@ DriveStatus TapeDrive::status() const {
   st.density = density_;
   st.locked = locked_;
   st.compression = compression_;
-  if (!usable()) {
-    st.gstat = kGmtDrOpen;
-    return st;
-  }
+  if (!usable()) return st;
   const TapePosition& pos = image_->position();
   st.loaded = true;
   st.volser = cartridge_->volser;
@@ -836,12 +807,10 @@ DriveStatus TapeDrive::status() const {
   st.file = static_cast<int64_t>(pos.file);
   st.block = pos.block;
   st.block_address = pos.object_index;
-  st.gstat = kGmtOnline | kGmtImRepEn;
-  if (pos.at_bot()) st.gstat |= kGmtBot;
-  if (pos.block == 0 && pos.file > 0) st.gstat |= kGmtEof;
-  if (pos.offset >= st.early_warning) st.gstat |= kGmtEot;
-  if (pos.offset >= image_->size()) st.gstat |= kGmtEod;
-  if (st.write_protected) st.gstat |= kGmtWrProt;
+  st.at_bot = pos.at_bot();
+  st.after_filemark = pos.block == 0 && pos.file > 0;
+  st.past_early_warning = pos.offset >= st.early_warning;
+  st.at_end_of_data = pos.offset >= image_->size();
   return st;
 }
 

@@ -20,6 +20,7 @@
 
 #include "library/drive_error.h"
 #include "library/drive_observer.h"
+#include "library/tape_operation.h"
 #include "library/tape_library.h"
 #include "tapeformat/tape_image.h"
 
@@ -36,7 +37,8 @@ struct DriveOpenMode {
   bool nonblocking = false;      // O_NONBLOCK: open even without a usable cartridge
 };
 
-// What MTIOCGET reports, and more for `vtape status`.
+// What a drive reports of itself (a door encodes it: the mount as MTIOCGET),
+// and more for `vtape status`.
 struct DriveStatus {
   int number = 0;
   bool loaded = false;
@@ -54,8 +56,15 @@ struct DriveStatus {
   uint64_t block_address = 0;    // MTIOCPOS: records and filemarks from BOT
   uint32_t block_size = 0;       // 0: variable-block mode
   uint8_t density = 0;
-  uint32_t gstat = 0;            // GMT_* bits
-  uint32_t dsreg() const { return (uint32_t(density) << 24) | (block_size & 0xFFFFFF); }
+  // Where the tape is (all false when nothing is loaded; a loaded drive is
+  // online, an empty one has its door open).
+  bool at_bot = false;           // the beginning of the tape
+  bool after_filemark = false;   // just past a filemark (block 0 of a file after the first)
+  bool past_early_warning = false;
+  bool at_end_of_data = false;
+  // The door that holds the drive open ("mount (pid N)", an rmt session);
+  // empty when it is not open or nobody said (DriveService fills it in).
+  std::string held_by;
 };
 
 // The drive's states (TapeDrive::state()), each with the invariants that
@@ -122,8 +131,8 @@ class TapeDrive {
   DriveError read(size_t size, std::vector<uint8_t>* out);
   DriveError write(std::span<const uint8_t> data);
   DriveError fsync();
-  // MTIOCTOP: op and count as in struct mtop.
-  DriveError operation(int op, int count);
+  // Motion, marks and settings (tape_operation.h); count as the op says.
+  DriveError operation(TapeOp op, int count);
   DriveStatus status() const;
 
   DriveState state() const;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fuse/mtio_mapping.h"
 #include "library/catalog_observer.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
@@ -98,7 +99,7 @@ class DriveCatalogTest : public ::testing::Test {
 TEST_F(DriveCatalogTest, ManySmallRecordsAreInTheCatalogWhenTheFilemarkReturns) {
   Written w;
   write_random(20000, 600, 1, &w);
-  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
   expect_row(0, w, true);
 }
 
@@ -108,7 +109,7 @@ TEST_F(DriveCatalogTest, RecordsAroundTheSizeOfTheAnalysisChunks) {
                    size_t(700000), size_t(700000), size_t(1)}) {
     write(pattern_bytes(n, static_cast<uint32_t>(n)), &w);
   }
-  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
   expect_row(0, w, true);
 }
 
@@ -116,7 +117,7 @@ TEST_F(DriveCatalogTest, EveryTapeFileOfASessionIsRecorded) {
   std::vector<Written> files(4);
   for (size_t f = 0; f < files.size(); ++f) {
     write_random(500 + 300 * f, 20000, static_cast<uint32_t>(f), &files[f]);
-    ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
   }
   for (size_t f = 0; f < files.size(); ++f) {
     SCOPED_TRACE("tape file " + std::to_string(f));
@@ -151,15 +152,15 @@ TEST_P(DriveCatalogEndings, TheTapeFileIsCommittedWhenTheCallReturns) {
 INSTANTIATE_TEST_SUITE_P(
     Endings, DriveCatalogEndings,
     ::testing::Values(
-        Ending{"Rewind", true, [](TapeDrive& d) { EXPECT_EQ(d.operation(MTREW, 1), DriveError::kNone); }},
-        Ending{"EndOfMedium", false, [](TapeDrive& d) { EXPECT_EQ(d.operation(MTEOM, 1), DriveError::kNone); }},
+        Ending{"Rewind", true, [](TapeDrive& d) { EXPECT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone); }},
+        Ending{"EndOfMedium", false, [](TapeDrive& d) { EXPECT_EQ(mt_operation(d, MTEOM, 1), DriveError::kNone); }},
         Ending{"BackSpaceFile", true,
                [](TapeDrive& d) {
                  // Over the filemark it writes first, then into the beginning
                  // of the tape (EIO, as st): the tape file is committed anyway.
-                 EXPECT_EQ(d.operation(MTBSF, 1), DriveError::kIo);
+                 EXPECT_EQ(mt_operation(d, MTBSF, 1), DriveError::kIo);
                }},
-        Ending{"Offline", true, [](TapeDrive& d) { EXPECT_EQ(d.operation(MTOFFL, 1), DriveError::kNone); }},
+        Ending{"Offline", true, [](TapeDrive& d) { EXPECT_EQ(mt_operation(d, MTOFFL, 1), DriveError::kNone); }},
         Ending{"ReadAfterWriting", false,
                [](TapeDrive& d) {
                  std::vector<uint8_t> data;
@@ -180,11 +181,11 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(DriveCatalogTest, AppendingAfterEndOfMediumDoesNotReadTheTapeBack) {
   Written first, second, appended;
   write_random(50, 9000, 6, &first);
-  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
   write_random(50, 9000, 7, &second);
-  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
-  ASSERT_EQ(drive_->operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(drive_->operation(MTEOM, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTEOM, 1), DriveError::kNone);
   DriveStatus st = drive_->status();
   EXPECT_EQ(st.file, 2);
   EXPECT_EQ(st.block, -1);  // as st reports after MTEOM
@@ -195,7 +196,7 @@ TEST_F(DriveCatalogTest, AppendingAfterEndOfMediumDoesNotReadTheTapeBack) {
   broken[3] = 0xF0;  // a marker SIMH does not define
   write_file_bytes(cart_.image_path, broken);
   write_random(30, 9000, 8, &appended);
-  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
   expect_row(2, appended, true);
   std::vector<TapeFileRow> r = rows();
   ASSERT_EQ(r.size(), 3u);
@@ -205,14 +206,14 @@ TEST_F(DriveCatalogTest, AppendingAfterEndOfMediumDoesNotReadTheTapeBack) {
 TEST_F(DriveCatalogTest, EraseAfterRecordsLeavesTheCatalogTrue) {
   Written first;
   write_random(400, 9000, 4, &first);
-  ASSERT_EQ(drive_->operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
   Written second;
   write_random(400, 9000, 5, &second);
   // The filemark after the second file, then back before the first one.
-  ASSERT_EQ(drive_->operation(MTBSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTBSF, 1), DriveError::kNone);
   expect_row(1, second, true);
-  ASSERT_EQ(drive_->operation(MTFSF, 1), DriveError::kNone);  // at the start of file 1
-  ASSERT_EQ(drive_->operation(MTERASE, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTFSF, 1), DriveError::kNone);  // at the start of file 1
+  ASSERT_EQ(mt_operation(*drive_, MTERASE, 1), DriveError::kNone);
   std::vector<TapeFileRow> r = rows();
   ASSERT_EQ(r.size(), 1u);
   expect_row(0, first, true);

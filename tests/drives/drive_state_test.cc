@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "fuse/mtio_mapping.h"
 #include "library/drive_observer.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
@@ -121,7 +122,7 @@ class Rig {
     load();
     ASSERT_EQ(drive_.open(kWritable, &handle_), DriveError::kNone);
     ASSERT_EQ(drive_.write(pattern_bytes(100, 1)), DriveError::kNone);
-    ASSERT_EQ(drive_.operation(MTWEOF, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(drive_, MTWEOF, 1), DriveError::kNone);
     ASSERT_EQ(drive_.write(pattern_bytes(200, 2)), DriveError::kNone);
   }
 
@@ -136,7 +137,7 @@ class Rig {
         break;
       case DriveState::kOpenIdle:
         open_with_data();
-        ASSERT_EQ(drive_.operation(MTBSR, 1), DriveError::kNone);  // after writing: a filemark, then back
+        ASSERT_EQ(mt_operation(drive_, MTBSR, 1), DriveError::kNone);  // after writing: a filemark, then back
         break;
       case DriveState::kOpenWriting:
         open_with_data();
@@ -208,7 +209,7 @@ std::vector<Op> every_operation() {
       {"MTUNLOAD", MTUNLOAD}, {"MTCOMPRESSION", MTCOMPRESSION}, {"MTSETPART", MTSETPART},
       {"MTMKPART", MTMKPART}, {"MTWEOFI", MTWEOFI}};
   for (const auto& [name, op] : mt) {
-    ops.push_back({name, [op = op](Rig& r) { (void)r.drive().operation(op, 1); }});
+    ops.push_back({name, [op = op](Rig& r) { (void)mt_operation(r.drive(), op, 1); }});
   }
   return ops;
 }
@@ -246,7 +247,7 @@ TEST(DriveStates, AFailedWriteRefusesWorkUntilARewind) {
   EXPECT_EQ(d.read(1 << 20, &b), DriveError::kIo);
   EXPECT_EQ(d.fsync(), DriveError::kIo);
   for (int op : {MTWEOF, MTFSF, MTBSF, MTFSR, MTBSR, MTNOP, MTERASE, MTSETBLK, MTLOAD}) {
-    EXPECT_EQ(d.operation(op, 1), DriveError::kIo) << "op " << op;
+    EXPECT_EQ(mt_operation(d, op, 1), DriveError::kIo) << "op " << op;
   }
   EXPECT_EQ(d.state(), DriveState::kError);
   EXPECT_TRUE(d.status().loaded);  // MTIOCGET still answers
@@ -257,7 +258,7 @@ TEST(DriveStates, AFailedWriteRefusesWorkUntilARewind) {
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
   EXPECT_EQ(d.read(1 << 20, &b), DriveError::kIo);
   // The rewind finds the position again: the first record reads back.
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
   EXPECT_EQ(d.state(), DriveState::kOpenIdle);
   ASSERT_EQ(d.read(1 << 20, &b), DriveError::kNone);
   EXPECT_EQ(b, pattern_bytes(100, 1));
@@ -289,14 +290,14 @@ TEST(DriveObservers, HearEveryEventOfTheTapeInOrder) {
   ASSERT_EQ(d.open(kWritable, &h), DriveError::kNone);
   ASSERT_EQ(d.write(pattern_bytes(10, 1)), DriveError::kNone);
   ASSERT_EQ(d.write(pattern_bytes(20, 2)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
   ASSERT_EQ(d.write(pattern_bytes(30, 3)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTBSR, 1), DriveError::kNone);  // writing stops without a filemark
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSR, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTERASE, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSR, 1), DriveError::kNone);  // writing stops without a filemark
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTERASE, 1), DriveError::kNone);
   ASSERT_EQ(d.write(pattern_bytes(40, 4)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);  // a filemark first, as st
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);  // a filemark first, as st
   ASSERT_EQ(d.release(), DriveError::kNone);
   ASSERT_TRUE(d.unload().is_ok());
   std::vector<std::string> expected = {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fuse/mtio_mapping.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
 #include "tapeformat/tape_image.h"
@@ -118,14 +119,14 @@ class TapeDriveTest : public ::testing::Test {
     for (auto [n, seed] : std::vector<std::pair<size_t, uint32_t>>{{100, 1}, {201, 2}, {300, 3}}) {
       ASSERT_EQ(d.write(data_of(n, seed)), DriveError::kNone);
     }
-    ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(400, 4)), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(500, 5)), DriveError::kNone);
-    ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(600, 6)), DriveError::kNone);
     ASSERT_EQ(d.release(), DriveError::kNone);  // the third filemark
     ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
-    ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
   }
 
   static std::vector<Obj> standard_objects() {
@@ -179,13 +180,13 @@ TEST_F(TapeDriveTest, OneWriteIsOneRecordAndOneReadReturnsOneRecord) {
 TEST_F(TapeDriveTest, ReadingAFilemarkReturnsNothingAndMovesToTheNextFile) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSR, 3), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 3), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 3, 3));
   ReadResult r = read_from(d);
   EXPECT_EQ(r.error, DriveError::kNone);
   EXPECT_TRUE(r.data.empty());
   EXPECT_TRUE(at(d, 1, 0, 4));
-  EXPECT_TRUE(d.status().gstat & kEof);
+  EXPECT_TRUE(mt_gstat(d.status()) & kEof);
   r = read_from(d);
   EXPECT_EQ(r.error, DriveError::kNone);
   EXPECT_EQ(r.data, data_of(400, 4));
@@ -207,7 +208,7 @@ TEST_F(TapeDriveTest, BufferSmallerThanRecordFailsAndTheRecordIsPassed) {
 TEST_F(TapeDriveTest, EndOfDataAfterAFilemarkReadsEmptyOnceThenFails) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSF, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 2), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(600, 6));
   ReadResult fm = read_from(d);  // the last filemark
   EXPECT_EQ(fm.error, DriveError::kNone);
@@ -220,8 +221,8 @@ TEST_F(TapeDriveTest, EndOfDataAfterAFilemarkReadsEmptyOnceThenFails) {
   EXPECT_EQ(read_from(d).error, DriveError::kIo);
   EXPECT_TRUE(at(d, 3, 0, 9));
   // Moving resets it: back over the filemark and forward again.
-  ASSERT_EQ(d.operation(MTBSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
   EXPECT_EQ(read_from(d).error, DriveError::kNone);
   EXPECT_EQ(read_from(d).error, DriveError::kIo);
 }
@@ -232,7 +233,7 @@ TEST_F(TapeDriveTest, EndOfDataAfterAFilemarkReadsEmptyOnceThenFails) {
 TEST_F(TapeDriveTest, EndOfDataStateSurvivesReleaseAndOpen) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSF, 3), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 3), DriveError::kNone);
   ReadResult first = read_from(d);
   EXPECT_EQ(first.error, DriveError::kNone);
   EXPECT_TRUE(first.data.empty());
@@ -256,11 +257,11 @@ TEST_F(TapeDriveTest, DataEndingWithoutAFilemarkFailsAtOnce) {
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(50, 7)), DriveError::kNone);
   // MTFSF ends the writing state (and fails at end of data): no filemark at close.
-  EXPECT_EQ(d.operation(MTFSF, 1), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTFSF, 1), DriveError::kIo);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(50)}));
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(50, 7));
   EXPECT_EQ(read_from(d).error, DriveError::kIo);
 }
@@ -277,7 +278,7 @@ TEST_F(TapeDriveTest, WritesOfManySizesRoundTrip) {
   EXPECT_TRUE(at(d, 0, static_cast<int64_t>(sizes.size()), sizes.size()));
   ASSERT_EQ(d.release(), DriveError::kNone);
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
   for (size_t i = 0; i < sizes.size(); ++i) {
     ReadResult r = read_from(d, kMaxDriveRecord);
     ASSERT_EQ(r.error, DriveError::kNone) << sizes[i];
@@ -295,7 +296,7 @@ TEST_P(TapeDriveFormats, WriteCloseRewindReadInEveryWritableFormat) {
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(70000, 1)), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(3, 2)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(10240, 3)), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   std::vector<std::vector<uint8_t>> records;
@@ -305,13 +306,13 @@ TEST_P(TapeDriveFormats, WriteCloseRewindReadInEveryWritableFormat) {
   EXPECT_EQ(records[2], data_of(10240, 3));
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
   EXPECT_TRUE(at(d, 2, 0, 5));
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(10240, 3));
-  ASSERT_EQ(d.operation(MTBSR, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTBSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSF, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, -1, 2));
-  ASSERT_EQ(d.operation(MTBSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSR, 1), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(3, 2));
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_FALSE(std::filesystem::exists(cart_.image_path + ".dirty"));
@@ -329,9 +330,9 @@ TEST_F(TapeDriveTest, FixedBlockWritesMustBeAMultipleOfTheBlockSize) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSETBLK, 512), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 512), DriveError::kNone);
   EXPECT_EQ(d.status().block_size, 512u);
-  EXPECT_EQ(d.status().dsreg(), 512u);
+  EXPECT_EQ(mt_dsreg(d.status()), 512u);
   EXPECT_EQ(d.write(data_of(1000, 1)), DriveError::kInvalidArgument);
   EXPECT_EQ(d.write(data_of(100, 1)), DriveError::kInvalidArgument);
   EXPECT_TRUE(at(d, 0, 0, 0));  // nothing written
@@ -339,7 +340,7 @@ TEST_F(TapeDriveTest, FixedBlockWritesMustBeAMultipleOfTheBlockSize) {
   ASSERT_EQ(d.write(data_of(1536, 2)), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 3, 3));
   ASSERT_EQ(d.write(data_of(512, 3)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(512), R(512), R(512), R(512), FM()}));
 }
@@ -348,15 +349,15 @@ TEST_F(TapeDriveTest, FixedBlockReadsReturnWholeBlocksAndStopAtAFilemark) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSETBLK, 512), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 512), DriveError::kNone);
   std::vector<uint8_t> five = data_of(5 * 512, 9);
   ASSERT_EQ(d.write(five), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSETBLK, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 0), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(100, 10)), DriveError::kNone);  // a record of the wrong size for 512
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSETBLK, 512), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 512), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
 
   ReadResult r = read_from(d, 1024);  // two blocks
   ASSERT_EQ(r.error, DriveError::kNone);
@@ -371,9 +372,9 @@ TEST_F(TapeDriveTest, FixedBlockReadsReturnWholeBlocksAndStopAtAFilemark) {
   EXPECT_TRUE(at(d, 1, 0, 6));
   EXPECT_EQ(read_from(d, 4096).error, DriveError::kIo);  // 100 bytes is not a 512-byte block
   // Back in variable mode the record reads as it is.
-  ASSERT_EQ(d.operation(MTSETBLK, 0), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(100, 10));
 }
 
@@ -383,10 +384,10 @@ TEST_F(TapeDriveTest, FixedBlockReadStoppedByAFilemarkKeepsTheBlockNumber) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSETBLK, 512), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 512), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(3 * 512, 9)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
   ReadResult r = read_from(d, 4096);
   ASSERT_EQ(r.error, DriveError::kNone);
   EXPECT_EQ(r.data.size(), 3u * 512);
@@ -398,10 +399,10 @@ TEST_F(TapeDriveTest, FixedBlockReadsMayUseAnyCount) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSETBLK, 512), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 512), DriveError::kNone);
   std::vector<uint8_t> two = data_of(1024, 9);
   ASSERT_EQ(d.write(two), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
   ReadResult r = read_from(d, 100);
   ASSERT_EQ(r.error, DriveError::kNone);
   EXPECT_EQ(r.data, std::vector<uint8_t>(two.begin(), two.begin() + 100));
@@ -430,7 +431,7 @@ TEST_F(TapeDriveTest, ReleaseAfterWritingWritesOneFilemarkAndStays) {
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
   EXPECT_EQ(read_from(d).data.size(), 10u);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(10), R(20), FM(), R(30), FM()}));
@@ -444,7 +445,7 @@ TEST_F(TapeDriveTest, RewindDeviceWritesTheFilemarkThenRewinds) {
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(10), FM()}));
   EXPECT_TRUE(at(d, 0, 0, 0));
-  EXPECT_TRUE(d.status().gstat & kBot);
+  EXPECT_TRUE(mt_gstat(d.status()) & kBot);
   // Read-only on the rewind device: rewinds too.
   ASSERT_EQ(d.open(DriveOpenMode{true, false, false}), DriveError::kNone);
   EXPECT_EQ(read_from(d).data.size(), 10u);
@@ -475,7 +476,7 @@ TEST_F(TapeDriveTest, OperationsThatEndTheWritingStatePreventTheCloseFilemark) {
     load_fresh(d, "W" + std::to_string(i));
     ASSERT_EQ(d.open(kWritable), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(10, 1)), DriveError::kNone);
-    EXPECT_EQ(d.operation(c.op, c.count), c.result);
+    EXPECT_EQ(mt_operation(d, c.op, c.count), c.result);
     ASSERT_EQ(d.release(), DriveError::kNone);
     EXPECT_EQ(image_objects(cart_.image_path), c.image);
   }
@@ -497,8 +498,8 @@ TEST_F(TapeDriveTest, LockUnlockAndCompressionAlsoEndTheWritingState) {
     load_fresh(d, "L" + std::to_string(i));
     ASSERT_EQ(d.open(kWritable), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(10, 1)), DriveError::kNone);
-    EXPECT_EQ(d.operation(c.op, c.count), DriveError::kNone);
-    ASSERT_EQ(d.operation(MTUNLOCK, 0), DriveError::kNone);
+    EXPECT_EQ(mt_operation(d, c.op, c.count), DriveError::kNone);
+    ASSERT_EQ(mt_operation(d, MTUNLOCK, 0), DriveError::kNone);
     ASSERT_EQ(d.release(), DriveError::kNone);
     EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(10)}));
   }
@@ -520,7 +521,7 @@ TEST_F(TapeDriveTest, SettingsKeepTheWritingState) {
     load_fresh(d, "K" + std::to_string(i));
     ASSERT_EQ(d.open(kWritable), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(10, 1)), DriveError::kNone);
-    EXPECT_EQ(d.operation(c.op, c.count), DriveError::kNone);
+    EXPECT_EQ(mt_operation(d, c.op, c.count), DriveError::kNone);
     ASSERT_EQ(d.release(), DriveError::kNone);
     EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(10), FM()}));
   }
@@ -549,10 +550,10 @@ TEST_F(TapeDriveTest, RewSeekBsfBsfmAndOfflRightAfterAWriteFirstWriteAFilemark) 
     load_fresh(d, "E" + std::to_string(i));
     ASSERT_EQ(d.open(kWritable), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(5, 9)), DriveError::kNone);
-    ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(10, 1)), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(20, 2)), DriveError::kNone);
-    EXPECT_EQ(d.operation(c.op, c.count), DriveError::kNone);
+    EXPECT_EQ(mt_operation(d, c.op, c.count), DriveError::kNone);
     if (c.op == MTOFFL) {
       EXPECT_FALSE(d.status().loaded);
     }
@@ -576,10 +577,10 @@ TEST_F(TapeDriveTest, BsfAndBsfmRightAfterAWriteDoNotCountTheirOwnFilemark) {
     load_fresh(d, op == MTBSF ? "BSF" : "BSFM");
     ASSERT_EQ(d.open(kWritable), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(5, 9)), DriveError::kNone);
-    ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(10, 1)), DriveError::kNone);
     ASSERT_EQ(d.write(data_of(20, 2)), DriveError::kNone);
-    ASSERT_EQ(d.operation(op, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(d, op, 1), DriveError::kNone);
     if (op == MTBSF) {
       EXPECT_TRUE(at(d, 0, -1, 1));  // before the filemark after P
     } else {
@@ -596,44 +597,44 @@ TEST_F(TapeDriveTest, BsfAndBsfmRightAfterAWriteDoNotCountTheirOwnFilemark) {
 TEST_F(TapeDriveTest, FsfMovesPastFilemarksAndFailsAtEndOfData) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 0, 4));
-  ASSERT_EQ(d.operation(MTFSR, 1), DriveError::kNone);  // from inside a file
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 1), DriveError::kNone);  // from inside a file
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 2, 0, 7));
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);  // the last filemark
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);  // the last filemark
   EXPECT_EQ(d.status().file, 3);
   EXPECT_EQ(d.status().block_address, 9u);
-  EXPECT_EQ(d.operation(MTFSF, 1), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTFSF, 1), DriveError::kIo);
   EXPECT_EQ(d.status().file, 3);
   EXPECT_EQ(d.status().block_address, 9u);
-  EXPECT_TRUE(d.status().gstat & kEod);
+  EXPECT_TRUE(mt_gstat(d.status()) & kEod);
   // Too many at once: stops at end of data, counting the filemarks passed.
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTFSF, 5), DriveError::kIo);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTFSF, 5), DriveError::kIo);
   EXPECT_EQ(d.status().file, 3);
   EXPECT_EQ(d.status().block_address, 9u);
   // MTFSF 0 does nothing.
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTFSF, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTFSF, 0), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 0, 0));
 }
 
 TEST_F(TapeDriveTest, BsfStopsBeforeTheFilemarkWithTheBlockNumberUnknown) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSF, 2), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 2, 1, 8));
-  ASSERT_EQ(d.operation(MTBSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSF, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, -1, 6));
   // Reading on from there meets the filemark it stopped before.
   EXPECT_TRUE(read_from(d).data.empty());
   EXPECT_TRUE(at(d, 2, 0, 7));
-  ASSERT_EQ(d.operation(MTBSF, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSF, 2), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, -1, 3));
-  EXPECT_EQ(d.status().gstat & (kBot | kEof), 0u);
-  ASSERT_EQ(d.operation(MTBSR, 1), DriveError::kNone);
+  EXPECT_EQ(mt_gstat(d.status()) & (kBot | kEof), 0u);
+  ASSERT_EQ(mt_operation(d, MTBSR, 1), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(300, 3));
 }
 
@@ -642,48 +643,48 @@ TEST_F(TapeDriveTest, BsfStopsBeforeTheFilemarkWithTheBlockNumberUnknown) {
 TEST_F(TapeDriveTest, BsfHittingBeginningOfTapeFailsAtBlockZero) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSR, 1), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTBSF, 2), DriveError::kIo);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 1), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTBSF, 2), DriveError::kIo);
   EXPECT_TRUE(at(d, 0, 0, 0));
-  EXPECT_TRUE(d.status().gstat & kBot);
-  EXPECT_EQ(d.operation(MTBSF, 1), DriveError::kIo);
+  EXPECT_TRUE(mt_gstat(d.status()) & kBot);
+  EXPECT_EQ(mt_operation(d, MTBSF, 1), DriveError::kIo);
   EXPECT_TRUE(at(d, 0, 0, 0));
 }
 
 TEST_F(TapeDriveTest, FsrAndBsrCountRecordsAndStopAtFilemarks) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSR, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 2), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 2, 2));
   // Forward over a filemark: EIO, the tape is past it.
-  EXPECT_EQ(d.operation(MTFSR, 2), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTFSR, 2), DriveError::kIo);
   EXPECT_TRUE(at(d, 1, 0, 4));
-  ASSERT_EQ(d.operation(MTFSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 1, 5));
-  ASSERT_EQ(d.operation(MTBSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSR, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 0, 4));
   EXPECT_EQ(read_from(d).data, data_of(400, 4));
-  ASSERT_EQ(d.operation(MTBSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSR, 1), DriveError::kNone);
   // Backward over a filemark: EIO, the tape is before it (end of file 0).
-  EXPECT_EQ(d.operation(MTBSR, 1), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTBSR, 1), DriveError::kIo);
   EXPECT_TRUE(at(d, 0, -1, 3));
   EXPECT_EQ(read_from(d).error, DriveError::kNone);  // the filemark again
   EXPECT_TRUE(at(d, 1, 0, 4));
   // Backward to BOT: the count is done exactly at BOT.
-  ASSERT_EQ(d.operation(MTBSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTBSR, 3), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSR, 3), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 0, 0));
-  EXPECT_TRUE(d.status().gstat & kBot);
+  EXPECT_TRUE(mt_gstat(d.status()) & kBot);
   // Past BOT: EIO, still at BOT.
-  EXPECT_EQ(d.operation(MTBSR, 1), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTBSR, 1), DriveError::kIo);
   EXPECT_TRUE(at(d, 0, 0, 0));
-  ASSERT_EQ(d.operation(MTFSR, 1), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTBSR, 5), DriveError::kIo);
+  ASSERT_EQ(mt_operation(d, MTFSR, 1), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTBSR, 5), DriveError::kIo);
   EXPECT_TRUE(at(d, 0, 0, 0));
   // Forward at end of data: EIO, no motion.
-  ASSERT_EQ(d.operation(MTEOM, 1), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTFSR, 1), DriveError::kIo);
+  ASSERT_EQ(mt_operation(d, MTEOM, 1), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTFSR, 1), DriveError::kIo);
   EXPECT_EQ(d.status().file, 3);
   EXPECT_EQ(d.status().block_address, 9u);
 }
@@ -692,48 +693,48 @@ TEST_F(TapeDriveTest, FsfmAndBsfm) {
   TapeDrive d(0);
   make_standard_tape(d);
   // FSFM 2 = FSF 2 then BSF 1: at the end of file 1, before its filemark.
-  ASSERT_EQ(d.operation(MTFSFM, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSFM, 2), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, -1, 6));
   // BSFM 1 = BSF 1 then FSF 1: the start of the current file (file 1).
-  ASSERT_EQ(d.operation(MTBSFM, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSFM, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 0, 4));
   EXPECT_EQ(read_from(d).data, data_of(400, 4));
   // BSFM 2 inside file 1: BSF 2 meets BOT after one filemark and fails there.
-  EXPECT_EQ(d.operation(MTBSFM, 2), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTBSFM, 2), DriveError::kIo);
   EXPECT_EQ(d.status().block_address, 0u);
   EXPECT_EQ(d.status().file, 0);
   // FSFM past end of data fails at end of data.
-  EXPECT_EQ(d.operation(MTFSFM, 4), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTFSFM, 4), DriveError::kIo);
   EXPECT_EQ(d.status().block_address, 9u);
   EXPECT_EQ(d.status().file, 3);
   // FSFM 1 from BOT: the end of file 0.
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSFM, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSFM, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, -1, 3));
   // BSFM 2 from file 2 block 0: the start of file 1.
-  ASSERT_EQ(d.operation(MTSEEK, 7), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTBSFM, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSEEK, 7), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSFM, 2), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 0, 4));
 }
 
 TEST_F(TapeDriveTest, EomGoesToEndOfDataKeepingTheFileNumber) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTEOM, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTEOM, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 3, -1, 9));
-  uint32_t g = d.status().gstat;
+  uint32_t g = mt_gstat(d.status());
   EXPECT_TRUE(g & kEod);
   EXPECT_FALSE(g & kBot);
   // A second MTEOM stays.
-  ASSERT_EQ(d.operation(MTEOM, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTEOM, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 3, -1, 9));
   // Reading there: end of data, not after a filemark as far as st knows.
   EXPECT_EQ(read_from(d).error, DriveError::kIo);
   ASSERT_EQ(d.release(), DriveError::kNone);
   // Appending at end of data.
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTEOM, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTEOM, 1), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(700, 7)), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   std::vector<Obj> expect = standard_objects();
@@ -744,7 +745,7 @@ TEST_F(TapeDriveTest, EomGoesToEndOfDataKeepingTheFileNumber) {
   TapeDrive blank(1);
   load_fresh(blank, "BLANK");
   ASSERT_EQ(blank.open(kReadOnly), DriveError::kNone);
-  ASSERT_EQ(blank.operation(MTEOM, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(blank, MTEOM, 1), DriveError::kNone);
   EXPECT_EQ(blank.status().block_address, 0u);
   EXPECT_EQ(blank.status().file, 0);
 }
@@ -752,33 +753,33 @@ TEST_F(TapeDriveTest, EomGoesToEndOfDataKeepingTheFileNumber) {
 TEST_F(TapeDriveTest, SeekGoesToABlockAddressThatMtiocposReports) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTSEEK, 5), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSEEK, 5), DriveError::kNone);
   EXPECT_EQ(d.status().block_address, 5u);
   EXPECT_EQ(d.status().file, 1);
   EXPECT_EQ(read_from(d).data, data_of(500, 5));
-  ASSERT_EQ(d.operation(MTSEEK, 2), DriveError::kNone);  // backwards
+  ASSERT_EQ(mt_operation(d, MTSEEK, 2), DriveError::kNone);  // backwards
   EXPECT_EQ(d.status().block_address, 2u);
   EXPECT_EQ(read_from(d).data, data_of(300, 3));
-  ASSERT_EQ(d.operation(MTSEEK, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSEEK, 0), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 0, 0));
-  EXPECT_TRUE(d.status().gstat & kBot);
+  EXPECT_TRUE(mt_gstat(d.status()) & kBot);
   // The address after a filemark is the first block of the next file.
-  ASSERT_EQ(d.operation(MTSEEK, 7), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSEEK, 7), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(600, 6));
   // The address of end of data is reachable, nothing beyond.
-  ASSERT_EQ(d.operation(MTSEEK, 9), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSEEK, 9), DriveError::kNone);
   EXPECT_EQ(d.status().block_address, 9u);
-  EXPECT_EQ(d.operation(MTSEEK, 20), DriveError::kIo);
+  EXPECT_EQ(mt_operation(d, MTSEEK, 20), DriveError::kIo);
   EXPECT_EQ(d.status().block_address, 9u);
-  EXPECT_EQ(d.operation(MTSEEK, -1), DriveError::kInvalidArgument);
+  EXPECT_EQ(mt_operation(d, MTSEEK, -1), DriveError::kInvalidArgument);
   // What a tell (MTIOCPOS) gives, a seek takes back.
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSR, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSR, 1), DriveError::kNone);
   uint64_t told = d.status().block_address;
   EXPECT_EQ(told, 5u);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSEEK, static_cast<int>(told)), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSEEK, static_cast<int>(told)), DriveError::kNone);
   EXPECT_EQ(read_from(d).data, data_of(500, 5));
 }
 
@@ -787,10 +788,10 @@ TEST_F(TapeDriveTest, EraseCutsTheTapeAtThePosition) {
   make_standard_tape(d);
   ASSERT_EQ(d.release(), DriveError::kNone);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTERASE, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTERASE, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 0, 4));
-  EXPECT_TRUE(d.status().gstat & kEod);
+  EXPECT_TRUE(mt_gstat(d.status()) & kEod);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(100), R(201), R(300), FM()}));
   ReadResult r = read_from(d);  // end of data right after a filemark
   EXPECT_EQ(r.error, DriveError::kNone);
@@ -800,8 +801,8 @@ TEST_F(TapeDriveTest, EraseCutsTheTapeAtThePosition) {
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(100), R(201), R(300), FM()}));
   // At BOT it blanks the tape.
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTERASE, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTERASE, 1), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_TRUE(image_objects(cart_.image_path).empty());
   EXPECT_EQ(std::filesystem::file_size(cart_.image_path), 0u);
@@ -812,8 +813,8 @@ TEST_F(TapeDriveTest, EraseRightAfterWritingCutsAndWritesNoFilemark) {
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   for (uint32_t i = 1; i <= 3; ++i) ASSERT_EQ(d.write(data_of(100 * i, i)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTBSR, 2), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTERASE, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTBSR, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTERASE, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 1, 1));
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(100)}));
@@ -825,20 +826,20 @@ TEST_F(TapeDriveTest, WeofWritesCountFilemarks) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 0), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 0, 0));
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 0, 1));
-  ASSERT_EQ(d.operation(MTWEOF, 3), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 3), DriveError::kNone);
   EXPECT_TRUE(at(d, 4, 0, 4));
-  EXPECT_TRUE(d.status().gstat & kEof);
+  EXPECT_TRUE(mt_gstat(d.status()) & kEof);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{FM(), FM(), FM(), FM()}));
   // Writing filemarks in the middle cuts off what followed.
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTSEEK, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTSEEK, 1), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(5, 1)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 2), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 2), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{FM(), R(5), FM(), FM()}));
 }
@@ -861,17 +862,17 @@ TEST_F(TapeDriveTest, WriteProtectedCartridge) {
   TapeDrive d(0);
   ASSERT_TRUE(d.load(c).is_ok());
   EXPECT_TRUE(d.status().write_protected);
-  EXPECT_TRUE(d.status().gstat & kWrProt);
+  EXPECT_TRUE(mt_gstat(d.status()) & kWrProt);
   EXPECT_EQ(d.open(kWritable), DriveError::kReadOnlyMedium);
   EXPECT_EQ(d.open(kRewindWritable), DriveError::kReadOnlyMedium);
   // Non-blocking: the open succeeds, writing does not.
   ASSERT_EQ(d.open(kNonblockingWritable), DriveError::kNone);
   EXPECT_EQ(d.write(data_of(10, 2)), DriveError::kWriteProtected);
-  EXPECT_EQ(d.operation(MTWEOF, 1), DriveError::kWriteProtected);
-  EXPECT_EQ(d.operation(MTERASE, 1), DriveError::kWriteProtected);
+  EXPECT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kWriteProtected);
+  EXPECT_EQ(mt_operation(d, MTERASE, 1), DriveError::kWriteProtected);
   EXPECT_EQ(read_from(d).data, data_of(10, 1));  // reading works
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTERASE, 1), DriveError::kWriteProtected);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTERASE, 1), DriveError::kWriteProtected);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(std::filesystem::file_size(c.image_path), size);
   // Read-only opens are fine.
@@ -879,7 +880,7 @@ TEST_F(TapeDriveTest, WriteProtectedCartridge) {
   ASSERT_EQ(d.release(), DriveError::kNone);
   // Protection can change while loaded.
   d.set_write_protected(false);
-  EXPECT_FALSE(d.status().gstat & kWrProt);
+  EXPECT_FALSE(mt_gstat(d.status()) & kWrProt);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   d.set_write_protected(true);
@@ -891,9 +892,9 @@ TEST_F(TapeDriveTest, ReadOnlyHandleCannotWrite) {
   load_fresh(d);
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
   EXPECT_EQ(d.write(data_of(10, 1)), DriveError::kWriteProtected);
-  EXPECT_EQ(d.operation(MTWEOF, 1), DriveError::kWriteProtected);
-  EXPECT_EQ(d.operation(MTERASE, 1), DriveError::kWriteProtected);
-  EXPECT_FALSE(d.status().gstat & kWrProt);  // the cartridge itself is writable
+  EXPECT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kWriteProtected);
+  EXPECT_EQ(mt_operation(d, MTERASE, 1), DriveError::kWriteProtected);
+  EXPECT_FALSE(mt_gstat(d.status()) & kWrProt);  // the cartridge itself is writable
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_EQ(std::filesystem::file_size(cart_.image_path), 0u);
 }
@@ -906,19 +907,19 @@ TEST_F(TapeDriveTest, EmptyDrive) {
   DriveStatus st = d.status();
   EXPECT_FALSE(st.loaded);
   EXPECT_TRUE(st.open);
-  EXPECT_EQ(st.gstat, kDrOpen);  // no ONLINE, no BOT
+  EXPECT_EQ(mt_gstat(st), kDrOpen);  // no ONLINE, no BOT
   std::vector<uint8_t> out;
   EXPECT_EQ(d.read(1024, &out), DriveError::kNoMedium);
   EXPECT_EQ(d.write(data_of(10, 1)), DriveError::kNoMedium);
   for (int op : {MTFSF, MTBSF, MTFSR, MTBSR, MTWEOF, MTREW, MTOFFL, MTRETEN, MTEOM, MTERASE, MTSEEK, MTLOAD,
                  MTFSFM, MTBSFM}) {
-    EXPECT_EQ(d.operation(op, 1), DriveError::kNoMedium) << "op " << op;
+    EXPECT_EQ(mt_operation(d, op, 1), DriveError::kNoMedium) << "op " << op;
   }
   // Settings work without a tape (mt-st opens O_NONBLOCK for them).
-  EXPECT_EQ(d.operation(MTSETBLK, 1024), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTSETDENSITY, 0x42), DriveError::kNone);
-  EXPECT_EQ(d.status().dsreg(), 0x42000400u);
-  EXPECT_EQ(d.operation(MTNOP, 1), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTSETBLK, 1024), DriveError::kNone);
+  EXPECT_EQ(mt_operation(d, MTSETDENSITY, 0x42), DriveError::kNone);
+  EXPECT_EQ(mt_dsreg(d.status()), 0x42000400u);
+  EXPECT_EQ(mt_operation(d, MTNOP, 1), DriveError::kNone);
   EXPECT_EQ(d.release(), DriveError::kNone);
   EXPECT_FALSE(d.unload().is_ok());
 }
@@ -955,11 +956,11 @@ TEST_F(TapeDriveTest, EarlyWarningAlternatesNoSpaceAndThePhysicalEndFailsEveryWr
   uint32_t seed = 0;
   // Before early warning every write succeeds; the one that crosses it too.
   while (d.status().used < st0.early_warning) {
-    ASSERT_FALSE(d.status().gstat & kEot);
+    ASSERT_FALSE(mt_gstat(d.status()) & kEot);
     ASSERT_EQ(d.write(data_of(kRecord, ++seed)), DriveError::kNone) << "record " << written;
     ++written;
   }
-  EXPECT_TRUE(d.status().gstat & kEot);
+  EXPECT_TRUE(mt_gstat(d.status()) & kEot);
   // Then they alternate: ENOSPC writing nothing, success.
   int alternations = 0;
   DriveError e = DriveError::kNone;
@@ -1002,7 +1003,7 @@ TEST_F(TapeDriveTest, EarlyWarningErrorIsResetByAnOperation) {
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   uint64_t ew = d.status().early_warning;
   while (d.status().used < ew) ASSERT_EQ(d.write(data_of(1000, 1)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
   // A new tape file past early warning: its first write fails once, then works.
   EXPECT_EQ(d.write(data_of(1000, 2)), DriveError::kNone);
   EXPECT_EQ(d.write(data_of(1000, 3)), DriveError::kNoSpace);
@@ -1010,8 +1011,8 @@ TEST_F(TapeDriveTest, EarlyWarningErrorIsResetByAnOperation) {
   ASSERT_EQ(d.release(), DriveError::kNone);
   // Rewound, the tape writes from the start again without errors.
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  EXPECT_FALSE(d.status().gstat & kEot);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  EXPECT_FALSE(mt_gstat(d.status()) & kEot);
   EXPECT_EQ(d.write(data_of(1000, 4)), DriveError::kNone);
   EXPECT_EQ(d.write(data_of(1000, 5)), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
@@ -1023,30 +1024,30 @@ TEST_F(TapeDriveTest, EarlyWarningErrorIsResetByAnOperation) {
 TEST_F(TapeDriveTest, StatusBits) {
   TapeDrive d(0);
   load_fresh(d);
-  EXPECT_EQ(d.status().gstat, kBot | kEod | kOnline | kImRepEn);  // blank tape
+  EXPECT_EQ(mt_gstat(d.status()), kBot | kEod | kOnline | kImRepEn);  // blank tape
   EXPECT_EQ(d.status().volser, "T00001");
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(10, 1)), DriveError::kNone);
-  EXPECT_EQ(d.status().gstat, kEod | kOnline | kImRepEn);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
-  EXPECT_EQ(d.status().gstat, kEof | kEod | kOnline | kImRepEn);
+  EXPECT_EQ(mt_gstat(d.status()), kEod | kOnline | kImRepEn);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
+  EXPECT_EQ(mt_gstat(d.status()), kEof | kEod | kOnline | kImRepEn);
   ASSERT_EQ(d.write(data_of(10, 2)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTREW, 1), DriveError::kNone);
-  EXPECT_EQ(d.status().gstat, kBot | kOnline | kImRepEn);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+  EXPECT_EQ(mt_gstat(d.status()), kBot | kOnline | kImRepEn);
   ASSERT_EQ(read_from(d).error, DriveError::kNone);
-  EXPECT_EQ(d.status().gstat, kOnline | kImRepEn);
+  EXPECT_EQ(mt_gstat(d.status()), kOnline | kImRepEn);
   ASSERT_EQ(read_from(d).error, DriveError::kNone);  // filemark
-  EXPECT_EQ(d.status().gstat, kEof | kOnline | kImRepEn);
-  ASSERT_EQ(d.operation(MTBSF, 1), DriveError::kNone);
-  EXPECT_EQ(d.status().gstat, kOnline | kImRepEn);
-  ASSERT_EQ(d.operation(MTEOM, 1), DriveError::kNone);
-  EXPECT_EQ(d.status().gstat, kEod | kOnline | kImRepEn);  // block -1: not EOF
+  EXPECT_EQ(mt_gstat(d.status()), kEof | kOnline | kImRepEn);
+  ASSERT_EQ(mt_operation(d, MTBSF, 1), DriveError::kNone);
+  EXPECT_EQ(mt_gstat(d.status()), kOnline | kImRepEn);
+  ASSERT_EQ(mt_operation(d, MTEOM, 1), DriveError::kNone);
+  EXPECT_EQ(mt_gstat(d.status()), kEod | kOnline | kImRepEn);  // block -1: not EOF
   ASSERT_EQ(d.release(), DriveError::kNone);
   d.set_write_protected(true);
-  EXPECT_EQ(d.status().gstat, kEod | kOnline | kImRepEn | kWrProt);
+  EXPECT_EQ(mt_gstat(d.status()), kEod | kOnline | kImRepEn | kWrProt);
   ASSERT_TRUE(d.unload().is_ok());
-  EXPECT_EQ(d.status().gstat, kDrOpen);
+  EXPECT_EQ(mt_gstat(d.status()), kDrOpen);
   EXPECT_FALSE(d.status().loaded);
 }
 
@@ -1054,35 +1055,35 @@ TEST_F(TapeDriveTest, DsregCarriesBlockSizeAndDensity) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
-  EXPECT_EQ(d.status().dsreg(), 0u);
-  ASSERT_EQ(d.operation(MTSETBLK, 1024), DriveError::kNone);
-  EXPECT_EQ(d.status().dsreg(), 1024u);
-  ASSERT_EQ(d.operation(MTSETDENSITY, 0x44), DriveError::kNone);
-  EXPECT_EQ(d.status().dsreg(), 0x44000400u);
+  EXPECT_EQ(mt_dsreg(d.status()), 0u);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 1024), DriveError::kNone);
+  EXPECT_EQ(mt_dsreg(d.status()), 1024u);
+  ASSERT_EQ(mt_operation(d, MTSETDENSITY, 0x44), DriveError::kNone);
+  EXPECT_EQ(mt_dsreg(d.status()), 0x44000400u);
   EXPECT_EQ(d.status().density, 0x44);
   EXPECT_EQ(d.status().block_size, 1024u);
-  ASSERT_EQ(d.operation(MTSETBLK, 0), DriveError::kNone);
-  EXPECT_EQ(d.status().dsreg(), 0x44000000u);
-  EXPECT_EQ(d.operation(MTSETBLK, -1), DriveError::kInvalidArgument);
-  EXPECT_EQ(d.operation(MTSETBLK, static_cast<int>(kMaxDriveRecord) + 1), DriveError::kInvalidArgument);
+  ASSERT_EQ(mt_operation(d, MTSETBLK, 0), DriveError::kNone);
+  EXPECT_EQ(mt_dsreg(d.status()), 0x44000000u);
+  EXPECT_EQ(mt_operation(d, MTSETBLK, -1), DriveError::kInvalidArgument);
+  EXPECT_EQ(mt_operation(d, MTSETBLK, static_cast<int>(kMaxDriveRecord) + 1), DriveError::kInvalidArgument);
   EXPECT_EQ(d.status().block_size, 0u);
   // The settings survive a close.
   ASSERT_EQ(d.release(), DriveError::kNone);
-  EXPECT_EQ(d.status().dsreg(), 0x44000000u);
+  EXPECT_EQ(mt_dsreg(d.status()), 0x44000000u);
 }
 
 TEST_F(TapeDriveTest, UnsupportedOperations) {
   TapeDrive d(0);
   load_fresh(d);
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
-  EXPECT_EQ(d.operation(MTRESET, 0), DriveError::kNotSupported);
-  EXPECT_EQ(d.operation(MTTELL, 0), DriveError::kNotSupported);
-  EXPECT_EQ(d.operation(99, 1), DriveError::kNotSupported);
-  EXPECT_EQ(d.operation(MTSETPART, 1), DriveError::kInvalidArgument);
-  EXPECT_EQ(d.operation(MTMKPART, 1), DriveError::kInvalidArgument);
-  EXPECT_EQ(d.operation(MTFSS, 1), DriveError::kInvalidArgument);
-  EXPECT_EQ(d.operation(MTBSS, 1), DriveError::kInvalidArgument);
-  EXPECT_EQ(d.operation(MTWSM, 1), DriveError::kInvalidArgument);
+  EXPECT_EQ(mt_operation(d, MTRESET, 0), DriveError::kNotSupported);
+  EXPECT_EQ(mt_operation(d, MTTELL, 0), DriveError::kNotSupported);
+  EXPECT_EQ(mt_operation(d, 99, 1), DriveError::kNotSupported);
+  EXPECT_EQ(mt_operation(d, MTSETPART, 1), DriveError::kInvalidArgument);
+  EXPECT_EQ(mt_operation(d, MTMKPART, 1), DriveError::kInvalidArgument);
+  EXPECT_EQ(mt_operation(d, MTFSS, 1), DriveError::kInvalidArgument);
+  EXPECT_EQ(mt_operation(d, MTBSS, 1), DriveError::kInvalidArgument);
+  EXPECT_EQ(mt_operation(d, MTWSM, 1), DriveError::kInvalidArgument);
   // None of them moved the tape or wrote anything.
   EXPECT_TRUE(at(d, 0, 0, 0));
   ASSERT_EQ(d.release(), DriveError::kNone);
@@ -1092,17 +1093,17 @@ TEST_F(TapeDriveTest, UnsupportedOperations) {
 TEST_F(TapeDriveTest, RetensionLoadAndNopRewindOrStay) {
   TapeDrive d(0);
   make_standard_tape(d);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTNOP, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTNOP, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 1, 0, 4));
-  ASSERT_EQ(d.operation(MTRETEN, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTRETEN, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 0, 0));
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTLOAD, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTLOAD, 1), DriveError::kNone);
   EXPECT_TRUE(at(d, 0, 0, 0));
-  ASSERT_EQ(d.operation(MTCOMPRESSION, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTCOMPRESSION, 1), DriveError::kNone);
   EXPECT_TRUE(d.status().compression);
-  ASSERT_EQ(d.operation(MTCOMPRESSION, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTCOMPRESSION, 0), DriveError::kNone);
   EXPECT_FALSE(d.status().compression);
 }
 
@@ -1115,12 +1116,12 @@ TEST_F(TapeDriveTest, UnloadWhileOpenOrLockedFails) {
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
   EXPECT_FALSE(d.unload().is_ok());
   EXPECT_EQ(d.loaded_volser(), "T00001");
-  ASSERT_EQ(d.operation(MTLOCK, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTLOCK, 0), DriveError::kNone);
   EXPECT_TRUE(d.status().locked);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_FALSE(d.unload().is_ok());
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTUNLOCK, 0), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTUNLOCK, 0), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   EXPECT_TRUE(d.unload().is_ok());
   EXPECT_EQ(d.loaded_volser(), std::nullopt);
@@ -1135,12 +1136,12 @@ TEST_F(TapeDriveTest, OfflineUnloadsAndTellsTheListener) {
   EXPECT_EQ(events[0], std::make_pair(3, std::optional<std::string>("T00001")));
   ASSERT_EQ(d.open(kWritable), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(10, 1)), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTOFFL, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTOFFL, 1), DriveError::kNone);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1], std::make_pair(3, std::optional<std::string>()));
   EXPECT_EQ(d.loaded_volser(), std::nullopt);
-  EXPECT_EQ(d.status().gstat, kDrOpen);
-  EXPECT_EQ(d.operation(MTREW, 1), DriveError::kNoMedium);
+  EXPECT_EQ(mt_gstat(d.status()), kDrOpen);
+  EXPECT_EQ(mt_operation(d, MTREW, 1), DriveError::kNoMedium);
   std::vector<uint8_t> out;
   EXPECT_EQ(d.read(100, &out), DriveError::kNoMedium);
   ASSERT_EQ(d.release(), DriveError::kNone);
@@ -1152,8 +1153,8 @@ TEST_F(TapeDriveTest, OfflineUnloadsAndTellsTheListener) {
   ASSERT_TRUE(d.load(cart_).is_ok());
   EXPECT_TRUE(at(d, 0, 0, 0));
   ASSERT_EQ(d.open(kReadOnly), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTFSF, 1), DriveError::kNone);
-  ASSERT_EQ(d.operation(MTUNLOAD, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTFSF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTUNLOAD, 1), DriveError::kNone);
   EXPECT_EQ(events.size(), 4u);
   EXPECT_FALSE(d.status().loaded);
   ASSERT_EQ(d.release(), DriveError::kNone);
@@ -1175,7 +1176,7 @@ TEST_F(TapeDriveTest, ImageIsValidAndTheCrashGuardIsGoneAfterRelease) {
   ASSERT_EQ(mid.size(), data_size + 4);
   EXPECT_EQ(std::vector<uint8_t>(mid.end() - 4, mid.end()), (std::vector<uint8_t>{0xFF, 0xFF, 0xFF, 0xFF}));
   EXPECT_EQ(image_objects(cart_.image_path), (std::vector<Obj>{R(101), R(64)}));
-  ASSERT_EQ(d.operation(MTWEOF, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTWEOF, 1), DriveError::kNone);
   ASSERT_EQ(d.write(data_of(7, 3)), DriveError::kNone);
   ASSERT_EQ(d.release(), DriveError::kNone);
   std::vector<Obj> expect = {R(101), R(64), FM(), R(7), FM()};

@@ -1,0 +1,108 @@
+// DriveService: the drives of one library and everything they keep up to
+// date (the catalog, the spool store, the control socket), without FUSE.
+// Every door onto a drive (the mount, an rmt session, a receiver) gets it
+// here, one door at a time, under the drive's own open rules: a second
+// acquire gets kBusy (EBUSY) whoever asks, and one that comes between a
+// close and its release waits for the release.
+//
+// Lock order: a drive's mutex, then the library's; never the reverse.  The
+// service's own mutex (who holds which drive) is taken with no drive's.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "index/catalog.h"
+#include "library/control_server.h"
+#include "library/spool_store.h"
+#include "library/tape_drive.h"
+#include "library/tape_library.h"
+
+namespace vtape {
+
+class DriveService;
+
+// One door's hold on one drive, from DriveService::acquire() until
+// release() or its destruction.  Movable, not copyable.
+class DriveLease {
+ public:
+  DriveLease() = default;
+  DriveLease(DriveLease&& other) noexcept { *this = std::move(other); }
+  DriveLease& operator=(DriveLease&& other) noexcept;
+  DriveLease(const DriveLease&) = delete;
+  DriveLease& operator=(const DriveLease&) = delete;
+  ~DriveLease() { release(); }
+
+  bool held() const { return service_ != nullptr; }
+  int number() const { return drive_; }
+  TapeDrive& drive() const;
+  // A close(2) of the door: what was written is on disk, ended by its
+  // filemark, before this returns; the drive stays held (FUSE's flush).
+  DriveError flush();
+  // Frees the drive (what st does at the last close: the filemark after
+  // writing, the rewind of stN); errors are logged (FUSE's release).
+  void release();
+  // flush and release together, for doors whose close is one step.
+  DriveError close();
+
+ private:
+  friend class DriveService;
+  DriveService* service_ = nullptr;
+  int drive_ = -1;
+  uint64_t handle_ = 0;
+};
+
+class DriveService {
+ public:
+  DriveService(std::unique_ptr<TapeLibrary> library, int drives);
+  // What can fail before mounting, checked before the daemon forks so that
+  // vtapefs exits non-zero: another daemon serving the library, a catalog
+  // that cannot be opened.
+  Status preflight();
+  // Opens the catalog and the spool store, loads the cartridges the library
+  // remembers, brings the catalog in line and opens the control socket.
+  Status start();
+  // Closes the control socket and every drive still open.
+  void stop();
+
+  TapeLibrary& library() { return *library_; }
+  const TapeLibrary& library() const { return *library_; }
+  // Null until start().
+  Catalog* catalog() { return catalog_.get(); }
+  SpoolStore* spool_store() { return spool_store_.get(); }
+  int drive_count() const { return static_cast<int>(drives_.size()); }
+  TapeDrive& drive(int n) { return *drives_[static_cast<size_t>(n)]; }
+
+  // Opens drive `n` for `door` (a name for people: "mount (pid 42)").
+  // kBusy when any door holds it; otherwise the drive's open errors.
+  DriveError acquire(int n, const DriveOpenMode& mode, const std::string& door, DriveLease* lease);
+  // The drives' status (one drive, or all for -1), each with the door that
+  // holds it.
+  std::vector<DriveStatus> status(int only = -1) const;
+
+ private:
+  friend class DriveLease;
+  struct Holder {
+    std::string door;
+    uint64_t handle = 0;  // the drive's handle of that open
+  };
+  void released(int n, uint64_t handle);
+  std::string handle_control(const std::string& request);
+  // Brings the catalog in line with the images: volumes it lacks, and
+  // volumes whose image changed since it was last cataloged (a crash, or
+  // an image replaced behind our back), are indexed from the image.
+  void reconcile_catalog();
+
+  std::unique_ptr<TapeLibrary> library_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<SpoolStore> spool_store_;  // uses catalog_: declared after it
+  std::vector<std::unique_ptr<TapeDrive>> drives_;
+  mutable std::mutex holders_mu_;
+  std::vector<Holder> holders_;  // per drive; door empty when free
+  ControlServer control_;
+};
+
+}  // namespace vtape
