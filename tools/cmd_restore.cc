@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "index/content_detector.h"
 #include "index/volume_indexer.h"
 #include "tapeformat/tape_motion.h"
 #include "tools/async_sink.h"
@@ -38,9 +39,12 @@ using Target = RestoreTarget;
 Status select_members(const RestorePlan& plan, std::vector<TapeMember>* out) {
   uint64_t file = *plan.only_file;
   std::vector<TapeMember> all;
+  std::string content;
   auto cataloged = plan.cataloged_members.find(file);
   if (cataloged != plan.cataloged_members.end() && !cataloged->second.empty()) {
     all = cataloged->second;
+    auto row = plan.cataloged.find(file);
+    if (row != plan.cataloged.end()) content = row->second.content;
   } else {
     OpenOptions oo;
     oo.format = plan.format;
@@ -51,6 +55,14 @@ Status select_members(const RestorePlan& plan, std::vector<TapeMember>* out) {
     CatalogedFile indexed;
     VTAPE_RETURN_IF_ERROR(index_tape_file(*image, &indexed));
     all = std::move(indexed.members);
+    content = indexed.row.content;
+  }
+  // Labels, savesets and dump(8) files are listed, but their bytes are not
+  // one run of the tape file's byte stream that could be copied out.
+  if (!content.empty() && !content_has_member_data(content)) {
+    return Status::not_supported(fmt::format("the members of {} ({}) have no data of their own to extract; restore "
+                                             "the whole tape file and read it with the program that wrote it",
+                                             describe_tape_file(plan, file), content));
   }
   for (auto& m : all) {
     if (member_selected(*plan.members, m.path)) out->push_back(m);

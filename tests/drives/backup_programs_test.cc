@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,14 @@ TEST(BackupPrograms, DumpLevelZeroIsCatalogedWithItsFiles) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.out.find("SCR001/0  50000  "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("./docs/deep/data.bin"), std::string::npos) << r.out;
+
+  // A dump's file blocks are not one run of the byte stream: restoring a
+  // member is refused, never bytes from elsewhere written under its name.
+  TempDir out;
+  r = vt.vtape("restore 'SCR001/0:./hello.txt' --to-dir " + q(out.path().string()));
+  EXPECT_NE(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.err.find("have no data of their own"), std::string::npos) << describe(r);
+  EXPECT_FALSE(std::filesystem::exists(out.file("hello.txt")));
 }
 
 }  // namespace
