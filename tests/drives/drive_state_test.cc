@@ -279,7 +279,7 @@ TEST(DriveStates, TheRewindAtCloseOfTheRewindDeviceClearsTheError) {
   (void)d.flush(h);
   d.release(h);
   EXPECT_EQ(d.state(), DriveState::kLoaded);
-  EXPECT_TRUE(d.status().gstat & 0x40000000u) << "at BOT";
+  EXPECT_TRUE(mt_gstat(d.status()) & 0x40000000u) << "at BOT";
 }
 
 TEST(DriveObservers, HearEveryEventOfTheTapeInOrder) {
