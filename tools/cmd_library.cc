@@ -134,8 +134,9 @@ int run_status(CommandContext& ctx) {
 const CommandSpec kNewCommand{
     .name = "new",
     .summary = "create a cartridge in the library",
-    .usage = "vtape new VOLSER [--format simh|mtd|aws|het|e11] [--capacity SIZE] [--library DIR] [--group G]",
+    .usage = "vtape new VOLSER [--format FMT] [--capacity SIZE] [--library DIR] [--group G]",
     .help = "Creates an empty cartridge (a tape image) in the library. SIZE takes K, M, G.\n"
+            "FMT is any writable format of vtape-formats(5) (`vtape --help` lists them).\n"
             "A library made here is only its owner's (0700), or shared with group G (02770).\n",
     .options = {"--library", "--format", "--capacity", "--group"},
     .min_positional = 1,

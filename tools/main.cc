@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tapeformat/format_table.h"
 #include "tools/command_spec.h"
 
 namespace {
@@ -13,6 +14,7 @@ namespace {
 void print_help() {
   fmt::print("usage: vtape COMMAND [ARGS...]\n\ncommands:\n");
   for (const auto* c : vtape::all_commands()) fmt::print("  {:<9} {}\n", c->name, c->summary);
+  fmt::print("\nformats (FMT): {} (written: {})\n", vtape::format_names(", "), vtape::format_names(", ", true));
   fmt::print("\n'vtape COMMAND --help' describes one command; see also vtape(1), vtape-formats(5),\n"
              "vtape-catalog(5).\n");
 }
