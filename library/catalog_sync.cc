@@ -26,7 +26,7 @@ bool catalog_row_is_current(const VolumeRow& v, uint64_t image_size) {
   return v.file_number_end == v.tape_files;
 }
 
-Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force) {
+Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force, std::vector<DamagedRegion>* damage) {
   VTAPE_RETURN_IF_ERROR(catalog.upsert_volume(volume_row(c)));
   struct stat st {};
   if (stat(c.image_path.c_str(), &st) != 0) {
@@ -50,6 +50,7 @@ Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force) 
   VTAPE_RETURN_IF_ERROR(store_volume_index(catalog, c.volser, index, size));
   std::string detail = fmt::format("indexed from the image: {} tape files", index.files.size());
   for (const auto& d : index.damage) detail += "; " + d.error.message_for(c.image_path);
+  if (damage != nullptr) *damage = index.damage;
   return catalog.add_event(c.volser, -1, index.damage.empty() ? "reconcile" : "error", detail);
 }
 

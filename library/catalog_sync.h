@@ -4,13 +4,19 @@
 #pragma once
 
 #include "library/tape_library.h"
+#include <vector>
+
 #include "index/catalog.h"
+#include "tapeformat/image_scan.h"
 
 namespace vtape {
 
 // Records the cartridge as a volume; indexes its image when `force` or when
-// the catalog's row cannot be trusted (catalog_row_is_current).
-Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& cartridge, bool force);
+// the catalog's row cannot be trusted (catalog_row_is_current).  A damaged
+// image is indexed up to its damage and past it (salvage), the damage is an
+// "error" event, and, when `damage` is given, is listed there for the caller.
+Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& cartridge, bool force,
+                              std::vector<DamagedRegion>* damage = nullptr);
 
 // Whether the catalog's row still describes an image of `image_size` bytes,
 // judged without reading the image (a mount checks every cartridge): the

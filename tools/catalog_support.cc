@@ -162,8 +162,8 @@ std::string library_extension(Format format) {
   return std::string(format_extension(format));
 }
 
-Status catalog_cartridge(Catalog& catalog, const Cartridge& c) {
-  VTAPE_RETURN_IF_ERROR(sync_volume_to_catalog(catalog, c, /*force=*/true));
+Status catalog_cartridge(Catalog& catalog, const Cartridge& c, std::vector<DamagedRegion>* damage) {
+  VTAPE_RETURN_IF_ERROR(sync_volume_to_catalog(catalog, c, /*force=*/true, damage));
   std::vector<VolumeRow> volumes;
   VTAPE_RETURN_IF_ERROR(catalog.volumes(&volumes));
   for (const auto& v : volumes) {

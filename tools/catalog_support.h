@@ -8,9 +8,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "library/tape_library.h"
 #include "index/catalog.h"
+#include "tapeformat/image_scan.h"
 #include "tools/command_line.h"
 
 namespace vtape {
@@ -37,7 +39,8 @@ std::string library_extension(Format format);
 // Indexes the cartridge's image into the catalog (sync_volume_to_catalog
 // with force), then, if the catalog knows no time of last writing and the
 // image holds tape files, takes the image file's modification time for it.
-Status catalog_cartridge(Catalog& catalog, const Cartridge& cartridge);
+// The image's damage, if any, is listed in `damage` when given.
+Status catalog_cartridge(Catalog& catalog, const Cartridge& cartridge, std::vector<DamagedRegion>* damage = nullptr);
 
 // Adds every cartridge of the library the catalog has never seen (with
 // sync_volume_to_catalog, not forced).

@@ -233,7 +233,8 @@ bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, con
     fmt::print("{}\n", summary);
     return false;  // the catalog could not be opened: said already
   }
-  Status s = catalog_cartridge(*catalog, c);
+  std::vector<DamagedRegion> damage;
+  Status s = catalog_cartridge(*catalog, c, &damage);
   if (!s.is_ok()) {
     fmt::print("{}\n", summary);
     failure("import", fmt::format("{}: the cartridge is in the library, but not in the catalog: {}; "
@@ -256,7 +257,19 @@ bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, con
                                                           escape_member_name(label_owner));
   fmt::print("{}, {} tape file{}, {} bytes, {}; image {}\n", summary, files, files == 1 ? "" : "s", bytes, label,
              c.image_path);
-  return true;
+  if (damage.empty()) return true;
+  // The image is kept whole (what lies past the damage can still be
+  // salvaged), but nothing may be written to it: writing at its end of
+  // data would cut off everything after the damage.
+  Status protect = lib.set_protected(c.volser, true);
+  failure("import", fmt::format("{}: {} is damaged: {}{}; the catalog holds what was read around it, and "
+                                "'vtape verify --salvage {}' lists every damaged region{}",
+                                c.volser, path, damage.front().error.message(),
+                                damage.size() > 1 ? fmt::format(" (and {} more damaged regions)", damage.size() - 1) : "",
+                                c.image_path,
+                                protect.is_ok() ? "; the cartridge is write-protected"
+                                                : "; it could not be write-protected: " + protect.message()));
+  return false;
 }
 
 // --volser and --capacity into `o`; a message when one is wrong.

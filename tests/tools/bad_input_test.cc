@@ -220,6 +220,42 @@ TEST(DamagedImages, ATruncatedTapOrE11IsReportedAsItsOwnFormat) {
   }
 }
 
+// Importing a damaged image is not a quiet success: the cartridge is made
+// (nothing of the image is dropped, and the catalog holds the tape files
+// before the damage), but import exits 1 naming the image and the byte
+// where the damage begins, and write-protects the cartridge, since writing
+// at its end of data would cut off what lies past the damage.
+TEST(DamagedImages, ImportingADamagedImageSaysWhereAndProtectsTheCartridge) {
+  TempDir dir;
+  std::string simh = thirty_two_tar_files(dir);
+  auto bytes = read_file_bytes(simh);
+  uint64_t cut_record = 16 * (4 + 10240 + 4 + 4);
+  bytes.resize(cut_record + 5968);
+  std::string image = dir.file("CUT1.tap");
+  write_file_bytes(image, bytes);
+  std::string lib = dir.file("lib");
+  auto i = run_vtape("import --library " + shell_quote(lib) + " " + shell_quote(image));
+  EXPECT_EQ(i.exit_code, 1) << i.out << i.err;
+  EXPECT_NE(i.out.find("imported " + image + " (simh)"), std::string::npos) << i.out << i.err;
+  EXPECT_NE(i.err.find("CUT1: " + image + " is damaged: at byte " + std::to_string(cut_record)), std::string::npos)
+      << i.err;
+  EXPECT_NE(i.err.find("the cartridge is write-protected"), std::string::npos) << i.err;
+  auto cut_bytes = read_file_bytes(lib + "/cartridges/CUT1.cartridge");
+  EXPECT_NE(std::string(cut_bytes.begin(), cut_bytes.end()).find("protected 1"), std::string::npos);
+  auto ls = run_vtape("ls CUT1 --library " + shell_quote(lib));
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("  15        1  10240     10240    10240  tar      yes"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("image damaged from byte " + std::to_string(cut_record)), std::string::npos) << ls.out;
+  // An intact image still imports quietly, writable.
+  std::string whole = dir.file("WHOLE1.tap");
+  std::filesystem::copy_file(simh, whole);
+  auto w = run_vtape("import --library " + shell_quote(lib) + " " + shell_quote(whole));
+  EXPECT_EQ(w.exit_code, 0) << w.out << w.err;
+  EXPECT_EQ(w.err, "");
+  auto whole_bytes = read_file_bytes(lib + "/cartridges/WHOLE1.cartridge");
+  EXPECT_NE(std::string(whole_bytes.begin(), whole_bytes.end()).find("protected 0"), std::string::npos);
+}
+
 // Salvage reads past damage only where a checked record corroborates the
 // place it resumes: the zeros inside a tar record are not a run of
 // filemarks.  One damaged length word in the middle of the 32-file image
