@@ -11,6 +11,8 @@
 #include <random>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
 namespace vtape::testing {
 
 TempDir::TempDir() {
@@ -298,6 +300,21 @@ uint64_t MountedOnSmallDisk::free_bytes() const {
   struct statvfs s {};
   if (statvfs(vt_.library().c_str(), &s) != 0) return 0;
   return static_cast<uint64_t>(s.f_bavail) * s.f_frsize;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  write_file_bytes(path, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+std::string json_query(const std::string& json, const std::string& expression) {
+  TempDir dir;
+  write_text(dir.file("doc.json"), json);
+  write_text(dir.file("q.py"), "import json, sys\nd = json.load(open(sys.argv[1], encoding='utf-8'))\nprint(" +
+                                   expression + ")\n");
+  CommandResult r = run_command("python3 " + shell_quote(dir.file("q.py")) + " " + shell_quote(dir.file("doc.json")));
+  EXPECT_EQ(r.exit_code, 0) << describe(r) << "\njson: " << json;
+  while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+  return r.out;
 }
 
 }  // namespace vtape::testing

@@ -59,6 +59,14 @@ void put_le32(std::vector<uint8_t>& v, uint32_t x);
 void put_simh_record(std::vector<uint8_t>& v, const std::vector<uint8_t>& data, bool padded = true,
                      uint32_t flags = 0);
 
+// Writes `text` to a new or truncated file at `path`.
+void write_text(const std::string& path, const std::string& text);
+
+// Runs a python3 expression over a JSON document (bound to `d`) and returns
+// what it prints, without the final newline; a failing expression fails
+// the test.  json_query(out, "len(d['tape_files'])").
+std::string json_query(const std::string& json, const std::string& expression);
+
 }  // namespace vtape::testing
 
 namespace vtape::testing {
@@ -100,6 +108,14 @@ class MountedVtapefs {
   pid_t pid_ = -1;
   std::string error_;
 };
+
+// Writes `text` to a new or truncated file at `path`.
+void write_text(const std::string& path, const std::string& text);
+
+// Runs a python3 expression over a JSON document (bound to `d`) and returns
+// what it prints, without the final newline; a failing expression fails
+// the test.  json_query(out, "len(d['tape_files'])").
+std::string json_query(const std::string& json, const std::string& expression);
 
 }  // namespace vtape::testing
 
@@ -169,5 +185,13 @@ class MountedOnSmallDisk {
   bool started_ = false;
   std::string skip_reason_;
 };
+
+// Writes `text` to a new or truncated file at `path`.
+void write_text(const std::string& path, const std::string& text);
+
+// Runs a python3 expression over a JSON document (bound to `d`) and returns
+// what it prints, without the final newline; a failing expression fails
+// the test.  json_query(out, "len(d['tape_files'])").
+std::string json_query(const std::string& json, const std::string& expression);
 
 }  // namespace vtape::testing

@@ -41,23 +41,6 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  write_file_bytes(path, std::vector<uint8_t>(text.begin(), text.end()));
-}
-
-// Runs a python3 expression over a JSON document (bound to `d`); returns
-// what it prints.
-std::string py(const std::string& json, const std::string& expression) {
-  TempDir dir;
-  write_text(dir.file("doc.json"), json);
-  write_text(dir.file("q.py"), "import json, sys\nd = json.load(open(sys.argv[1], encoding='utf-8'))\nprint(" +
-                                   expression + ")\n");
-  CommandResult r = run_command("python3 " + q(dir.file("q.py")) + " " + q(dir.file("doc.json")));
-  EXPECT_EQ(r.exit_code, 0) << describe(r) << "\njson: " << json;
-  while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
-  return r.out;
-}
-
 // The line of `text` that contains `needle` ("" if none).
 std::string line_with(const std::string& text, const std::string& needle) {
   size_t at = text.find(needle);
@@ -322,12 +305,12 @@ TEST(CatalogFind, EveryKindOfPatternOnATarWithAndWithoutDotSlash) {
 
   r = find("main.c --json --limit 3");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(m['volser'], m['file'], m['kind'], m['path'], m['size']) for m in d['members']]"),
+  EXPECT_EQ(json_query(r.out, "[(m['volser'], m['file'], m['kind'], m['path'], m['size']) for m in d['members']]"),
             "[('TAPE01', 0, 'file', './doc/main.c', 4), ('TAPE01', 0, 'file', './src/main.c', 5), "
             "('TAPE01', 1, 'file', 'src/main.c', 5)]");
-  EXPECT_EQ(py(r.out, "(d['pattern'], d['truncated'], d['members'][0]['mtime'])"), "('main.c', True, 981201600)");
+  EXPECT_EQ(json_query(r.out, "(d['pattern'], d['truncated'], d['members'][0]['mtime'])"), "('main.c', True, 981201600)");
   r = find("'src/lib/*' --json");
-  EXPECT_EQ(py(r.out, "([m['path'] for m in d['members']], d['truncated'])"),
+  EXPECT_EQ(json_query(r.out, "([m['path'] for m in d['members']], d['truncated'])"),
             "(['./src/lib/', './src/lib/util.c', 'src/lib/', 'src/lib/util.c'], False)");
 }
 
@@ -378,7 +361,7 @@ TEST(CatalogCommands, TarThroughADriveShowsInLsAndFind) {
 
   r = vt.vtape("ls SCR001/1 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(m['kind'], m['path'], m['size']) for m in d['members']]"),
+  EXPECT_EQ(json_query(r.out, "[(m['kind'], m['path'], m['size']) for m in d['members']]"),
             "[('file', 'a.txt', 1234), ('directory', 'sub/', 0), ('file', 'sub/nums', 50000), ('file', 'old.txt', 5)]");
   EXPECT_EQ(vt.vtape("ls SCR001/2").exit_code, 1);
   EXPECT_EQ(vt.vtape("ls NOSUCH").exit_code, 1);
@@ -416,13 +399,13 @@ TEST(CatalogCommands, TarThroughADriveShowsInLsAndFind) {
   // --json parses.
   r = vt.vtape("find '*.txt' --json --volser SCR001");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "sorted({(m['volser'], m['file'], m['path'], m['size']) for m in d['members']})"),
+  EXPECT_EQ(json_query(r.out, "sorted({(m['volser'], m['file'], m['path'], m['size']) for m in d['members']})"),
             "[('SCR001', 0, 'a.txt', 1234), ('SCR001', 0, 'old.txt', 5), ('SCR001', 1, 'a.txt', 1234), "
             "('SCR001', 1, 'old.txt', 5)]");
-  EXPECT_EQ(py(r.out, "d['truncated']"), "False");
+  EXPECT_EQ(json_query(r.out, "d['truncated']"), "False");
   r = vt.vtape("ls --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(v['volser'], v['tape_files'], v['write_protected']) for v in d['volumes']]"),
+  EXPECT_EQ(json_query(r.out, "[(v['volser'], v['tape_files'], v['write_protected']) for v in d['volumes']]"),
             "[('SCR001', 2, False)]");
 }
 
@@ -439,7 +422,7 @@ TEST(CatalogCommands, ManySmallRecordsAreInTheCatalogWhenTheWriterHasExited) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   r = vt.vtape("ls SCR001 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(f['file'], f['records'], f['bytes'], f['sha256']) for f in d['files']]"),
+  EXPECT_EQ(json_query(r.out, "[(f['file'], f['records'], f['bytes'], f['sha256']) for f in d['files']]"),
             "[(0, 20000, 10240000, '" + field(run_command("sha256sum " + q(data)).out, 0) + "')]");
 }
 
@@ -451,7 +434,7 @@ TEST(CatalogCommands, CpioThroughADriveIsCatalogedWithItsMembers) {
   cpio_to(t, "a.txt\\nsub\\nsub/nums\\n", vt.drive(0));
   CommandResult r = vt.vtape("ls SCR001 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(f['file'], f['content'], f['members'], f['closed_cleanly']) for f in d['files']]"),
+  EXPECT_EQ(json_query(r.out, "[(f['file'], f['content'], f['members'], f['closed_cleanly']) for f in d['files']]"),
             "[(0, 'cpio', 3, True)]");
   r = vt.vtape("ls SCR001/0");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
@@ -508,10 +491,10 @@ TEST(CatalogCommands, ImportALabelledAwsTapeFromHetinit) {
                                                                           "VOL009", "OWNER"}))
       << r.out;
   r = vt.vtape("ls VOL009 --json");
-  EXPECT_EQ(py(r.out, "[(f['content'], f['records'], f['members']) for f in d['files']]"), "[('ibm-labels', 2, 1)]");
+  EXPECT_EQ(json_query(r.out, "[(f['content'], f['records'], f['members']) for f in d['files']]"), "[('ibm-labels', 2, 1)]");
   r = vt.vtape("ls VOL009/0 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[m['kind'] for m in d['members']]"), "['hdr1']");
+  EXPECT_EQ(json_query(r.out, "[m['kind'] for m in d['members']]"), "['hdr1']");
   // The running daemon takes it.
   r = vt.vtape("load 1 VOL009");
   EXPECT_EQ(r.exit_code, 0) << describe(r);
@@ -580,7 +563,7 @@ TEST(CatalogCommands, ImportATpcImageWriteProtected) {
   EXPECT_TRUE(contains(r.out, "OLD1: imported")) << r.out;
   EXPECT_TRUE(contains(r.out, "(tpc, write-protected)")) << r.out;
   r = vt.vtape("ls --json");
-  EXPECT_EQ(py(r.out, "[(v['volser'], v['format'], v['write_protected'], v['tape_files']) for v in d['volumes'] "
+  EXPECT_EQ(json_query(r.out, "[(v['volser'], v['format'], v['write_protected'], v['tape_files']) for v in d['volumes'] "
                       "if v['volser'] == 'OLD1']"),
             "[('OLD1', 'tpc', True, 1)]");
 }
@@ -610,7 +593,7 @@ TEST(CatalogCommands, ProtectIsSeenInTheCatalogAtOnce) {
   ASSERT_TRUE(vt.ok()) << vt.error();
   ASSERT_EQ(vt.vtape("protect SCR001").exit_code, 0);
   CommandResult r = vt.vtape("ls --json");
-  EXPECT_EQ(py(r.out, "[v['write_protected'] for v in d['volumes']]"), "[True]");
+  EXPECT_EQ(json_query(r.out, "[v['write_protected'] for v in d['volumes']]"), "[True]");
   r = vt.vtape("index check");
   EXPECT_EQ(r.exit_code, 0) << describe(r);
 }
@@ -642,10 +625,10 @@ TEST(CatalogCommands, HostileMemberNamesAreShownEscapedAndNeverBreakAnything) {
   r = vt.vtape("ls EVIL01/0 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_TRUE(safe_for_a_terminal(r.out));
-  EXPECT_EQ(py(r.out, "json.dumps([m['path'] for m in d['members']][3:])"),
+  EXPECT_EQ(json_query(r.out, "json.dumps([m['path'] for m in d['members']][3:])"),
             "[\"new\\nline\\u0001ctl\", \"bad\\u00ff\\u00feutf8\", \"back\\\\slash\", \"\\u001b[31mred\", "
             "\"bidi\\u202eevil\", \"caf\\u00e9\"]");
-  EXPECT_EQ(py(r.out, "len(d['members'][2]['path'])"), "300");
+  EXPECT_EQ(json_query(r.out, "len(d['members'][2]['path'])"), "300");
 
   r = vt.vtape("find evil");
   EXPECT_TRUE(contains(r.out, "  /etc/evil\n")) << describe(r);
@@ -656,10 +639,10 @@ TEST(CatalogCommands, HostileMemberNamesAreShownEscapedAndNeverBreakAnything) {
   EXPECT_EQ(field(r.out, 3), "/etc/evil") << describe(r);
   EXPECT_EQ(fields(r.out).size(), 4u) << describe(r);
   r = vt.vtape("find 'end.txt' --json");
-  EXPECT_EQ(py(r.out, "[len(m['path']) for m in d['members']]"), "[300]");
+  EXPECT_EQ(json_query(r.out, "[len(m['path']) for m in d['members']]"), "[300]");
   r = vt.vtape("find '*' --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "len(d['members'])"), std::to_string(names.size()));
+  EXPECT_EQ(json_query(r.out, "len(d['members'])"), std::to_string(names.size()));
   r = vt.vtape("find '*'");
   EXPECT_TRUE(safe_for_a_terminal(r.out));
   r = vt.vtape("ls");
@@ -699,7 +682,7 @@ TEST(CatalogCommands, AKillDuringAWriteLeavesIndexCheckCleanAfterTheRemount) {
   // Reconciliation on mount found the records the catalog missed.
   for (const char* v : {"SCR001", "AWS001"}) {
     r = vt.vtape(std::string("ls ") + v + " --json");
-    EXPECT_EQ(py(r.out, "[(f['content'], f['records'], f['closed_cleanly']) for f in d['files']]"),
+    EXPECT_EQ(json_query(r.out, "[(f['content'], f['records'], f['closed_cleanly']) for f in d['files']]"),
               "[('tar', 6, True), ('unknown', 5, False)]")
         << v;
   }
@@ -738,9 +721,9 @@ TEST(CatalogCommands, IndexCheckFindsAnImageChangedBehindTheDaemonsBack) {
   }
   r = run_vtape("index check --json --library " + q(lib));
   EXPECT_EQ(r.exit_code, 1) << describe(r);
-  EXPECT_EQ(py(r.out, "sorted({(x['volser'], x['file'], x['field']) for x in d['differences']}, key=str)"),
+  EXPECT_EQ(json_query(r.out, "sorted({(x['volser'], x['file'], x['field']) for x in d['differences']}, key=str)"),
             "[('SCR001', 0, 'sha256'), ('SCR001', None, 'tape_files')]");
-  EXPECT_EQ(py(r.out, "d['matches']"), "False");
+  EXPECT_EQ(json_query(r.out, "d['matches']"), "False");
 
   // A volume whose cartridge is gone, and a cartridge the catalog never saw
   // (put there by hand).
@@ -827,7 +810,7 @@ TEST(CatalogCommands, RebuildAfterLosingTheCatalogGivesTheSameListing) {
   ASSERT_EQ(run_command("mt -f " + q(vt.drive(0)) + " eod").exit_code, 0);
   tar_to(t, vt.drive(0));
   r = vt.vtape("ls SCR001 --json");
-  EXPECT_EQ(py(r.out, "[f['content'] for f in d['files']]"), "['tar', 'cpio', 'tar']");
+  EXPECT_EQ(json_query(r.out, "[f['content'] for f in d['files']]"), "['tar', 'cpio', 'tar']");
   EXPECT_EQ(vt.vtape("index check").exit_code, 0);
 }
 
@@ -847,7 +830,7 @@ TEST(CatalogCommands, Sqlite3CanQueryTheCatalog) {
   EXPECT_EQ(r.out, "SCR001|0|50000\n") << describe(r);
   r = run_command("sqlite3 " + db + " \"SELECT file_number, records, bytes, content, closed_cleanly FROM tape_files\"");
   std::string ls = vt.vtape("ls SCR001 --json").out;
-  EXPECT_EQ(r.out, "0|" + py(ls, "d['files'][0]['records']") + "|" + py(ls, "d['files'][0]['bytes']") + "|tar|1\n")
+  EXPECT_EQ(r.out, "0|" + json_query(ls, "d['files'][0]['records']") + "|" + json_query(ls, "d['files'][0]['bytes']") + "|tar|1\n")
       << describe(r);
   r = run_command("sqlite3 " + db + " \"SELECT kind, count(*) > 0 FROM events GROUP BY kind ORDER BY kind\"");
   EXPECT_TRUE(contains(r.out, "load|1")) << r.out;
@@ -915,7 +898,7 @@ TEST(CatalogFailures, ACommitOnAFullDiskFailsCloseAndIsMadeUpForLater) {
     EXPECT_EQ(r.exit_code, 0) << name << " is missing from the catalog\n" << describe(r) << vt.log();
   }
   r = vt.vtape("ls SCR001 --json");
-  EXPECT_EQ(py(r.out, "[(f['content'], f['members']) for f in d['files']]"), "[('tar', 20001), ('tar', 4)]")
+  EXPECT_EQ(json_query(r.out, "[(f['content'], f['members']) for f in d['files']]"), "[('tar', 20001), ('tar', 4)]")
       << r.out;
   r = vt.vtape("index check");
   EXPECT_EQ(r.exit_code, 0) << describe(r);

@@ -16,23 +16,6 @@ namespace {
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-void write_text(const std::string& path, const std::string& text) {
-  write_file_bytes(path, std::vector<uint8_t>(text.begin(), text.end()));
-}
-
-// Runs a python3 expression over a JSON document (bound to `d`); returns
-// what it prints.
-std::string py(const std::string& json, const std::string& expression) {
-  TempDir dir;
-  write_text(dir.file("doc.json"), json);
-  write_text(dir.file("q.py"), "import json, sys\nd = json.load(open(sys.argv[1], encoding='utf-8'))\nprint(" +
-                                   expression + ")\n");
-  CommandResult r = run_command("python3 " + q(dir.file("q.py")) + " " + q(dir.file("doc.json")));
-  EXPECT_EQ(r.exit_code, 0) << describe(r) << "\njson: " << json;
-  while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
-  return r.out;
-}
-
 // ---------------------------------------------------------------------------
 // Bacula
 
@@ -78,15 +61,15 @@ TEST(BackupPrograms, BtapeLabelIsCatalogedAsABaculaVolume) {
 
   r = vt.vtape("ls SCR001 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(f['file'], f['content'], f['damage']) for f in d['files']][:1]"), "[(0, 'bacula', None)]");
+  EXPECT_EQ(json_query(r.out, "[(f['file'], f['content'], f['damage']) for f in d['files']][:1]"), "[(0, 'bacula', None)]");
   r = vt.vtape("ls SCR001/0 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(m['kind'], m['path']) for m in d['members']]"),
+  EXPECT_EQ(json_query(r.out, "[(m['kind'], m['path']) for m in d['members']]"),
             "[('bacula-volume', 'BACKUP-0001'), ('bacula-pool', 'Default'), ('bacula-media-type', 'LTO-8')]");
   // The volume name is the volume's label, as a VOL1 label's volser is.
   r = vt.vtape("ls --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(v['volser'], v['label_volser']) for v in d['volumes']]"), "[('SCR001', 'BACKUP-0001')]");
+  EXPECT_EQ(json_query(r.out, "[(v['volser'], v['label_volser']) for v in d['volumes']]"), "[('SCR001', 'BACKUP-0001')]");
 }
 
 // ---------------------------------------------------------------------------
@@ -142,19 +125,19 @@ TEST(BackupPrograms, DumpLevelZeroIsCatalogedWithItsFiles) {
 
   r = vt.vtape("ls SCR001 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(f['file'], f['content'], f['damage']) for f in d['files']][:1]"), "[(0, 'dump', None)]");
+  EXPECT_EQ(json_query(r.out, "[(f['file'], f['content'], f['damage']) for f in d['files']][:1]"), "[(0, 'dump', None)]");
   r = vt.vtape("ls SCR001/0 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(py(r.out, "[(m['kind'], m['path']) for m in d['members'] if m['kind'] in "
+  EXPECT_EQ(json_query(r.out, "[(m['kind'], m['path']) for m in d['members'] if m['kind'] in "
                       "('dump-device', 'dump-level')]"),
             "[('dump-device', '" + loop.device() + "'), ('dump-level', '0')]");
-  EXPECT_EQ(py(r.out, "[m['kind'] for m in d['members'] if m['kind'] == 'dump-filesystem']"), "['dump-filesystem']");
-  EXPECT_EQ(py(r.out, "sorted((m['kind'], m['path'], m['size']) for m in d['members'] "
+  EXPECT_EQ(json_query(r.out, "[m['kind'] for m in d['members'] if m['kind'] == 'dump-filesystem']"), "['dump-filesystem']");
+  EXPECT_EQ(json_query(r.out, "sorted((m['kind'], m['path'], m['size']) for m in d['members'] "
                       "if not m['kind'].startswith('dump-') and 'lost+found' not in m['path'])"),
             "[('directory', './docs', 0), ('directory', './docs/deep', 0), ('file', './docs/deep/data.bin', 50000), "
             "('file', './hello.txt', 12)]");
   // The dump's date is a recent one.
-  EXPECT_EQ(py(r.out, "[abs(m['mtime'] - __import__('time').time()) < 3600 for m in d['members'] "
+  EXPECT_EQ(json_query(r.out, "[abs(m['mtime'] - __import__('time').time()) < 3600 for m in d['members'] "
                       "if m['kind'] == 'dump-date']"),
             "[True]");
 
