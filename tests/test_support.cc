@@ -277,24 +277,31 @@ void open_to_other_users(const MountedVtapefs& m) {
 
 namespace vtape::testing {
 
-MountedOnSmallDisk::MountedOnSmallDisk(const std::string& size, const std::string& extra_args) {
-  vt_.unmount();
-  std::filesystem::create_directories(vt_.library());
+SmallTmpfs::SmallTmpfs(const std::string& path, const std::string& size) : path_(path) {
+  std::filesystem::create_directories(path);
   // mode=0700: a library directory others can write is refused (a tmpfs
   // root is 1777 by default).
   std::string options = "size=" + size + ",mode=0700";
-  if (mount("tmpfs", vt_.library().c_str(), "tmpfs", 0, options.c_str()) != 0) {
-    skip_reason_ = std::string("cannot mount a tmpfs (needs root): ") + std::strerror(errno);
+  if (mount("tmpfs", path.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+    error_ = std::string("cannot mount a tmpfs (needs root): ") + std::strerror(errno);
+  }
+}
+
+SmallTmpfs::~SmallTmpfs() {
+  if (mounted() && umount2(path_.c_str(), 0) != 0) umount2(path_.c_str(), MNT_DETACH);
+}
+
+MountedOnSmallDisk::MountedOnSmallDisk(const std::string& size, const std::string& extra_args) {
+  vt_.unmount();
+  tmpfs_ = std::make_unique<SmallTmpfs>(vt_.library(), size);
+  if (!tmpfs_->mounted()) {
+    skip_reason_ = tmpfs_->error();
     return;
   }
-  mounted_ = true;
   started_ = vt_.remount(extra_args);
 }
 
-MountedOnSmallDisk::~MountedOnSmallDisk() {
-  vt_.unmount();
-  if (mounted_ && umount2(vt_.library().c_str(), 0) != 0) umount2(vt_.library().c_str(), MNT_DETACH);
-}
+MountedOnSmallDisk::~MountedOnSmallDisk() { vt_.unmount(); }
 
 uint64_t MountedOnSmallDisk::free_bytes() const {
   struct statvfs s {};

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,25 @@ class TestGroup {
 // directory that holds both is opened (0755).
 void open_to_other_users(const MountedVtapefs& m);
 
+// A tmpfs of `size` (mount's size= option, e.g. "1m") mounted at `path`
+// (made if missing) with mode 0700, for full-disk tests; unmounted (lazily
+// if still busy) when it goes.  error() says why it could not be mounted
+// (not root).
+class SmallTmpfs {
+ public:
+  SmallTmpfs(const std::string& path, const std::string& size);
+  ~SmallTmpfs();
+  SmallTmpfs(const SmallTmpfs&) = delete;
+  SmallTmpfs& operator=(const SmallTmpfs&) = delete;
+  bool mounted() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string error_;
+};
+
 // A MountedVtapefs whose library lives on a tmpfs of `size` (mount's size=
 // option, e.g. "48m"): for full-disk tests.  The tmpfs is unmounted after
 // the daemon, also when the test fails.  skip_reason() is set when no tmpfs
@@ -181,7 +201,7 @@ class MountedOnSmallDisk {
 
  private:
   MountedVtapefs vt_;
-  bool mounted_ = false;
+  std::unique_ptr<SmallTmpfs> tmpfs_;  // destroyed before vt_, after the daemon is gone
   bool started_ = false;
   std::string skip_reason_;
 };

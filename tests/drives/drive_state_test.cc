@@ -65,32 +65,12 @@ class RecordingObserver : public DriveObserver {
   void event(const std::string& kind, const std::string&) override { events.push_back("event " + kind); }
 };
 
-// A library directory on a tmpfs of 1 MiB (needs root), unmounted when it
-// goes (after the drive and the library, which are declared after it).
-class SmallDisk {
- public:
-  explicit SmallDisk(const std::string& path) : path_(path) {
-    std::filesystem::create_directories(path);
-    if (mount("tmpfs", path.c_str(), "tmpfs", 0, "size=1m,mode=0700") != 0) {
-      error_ = std::string("cannot mount a tmpfs (needs root): ") + strerror(errno);
-    }
-  }
-  ~SmallDisk() {
-    if (error_.empty()) umount2(path_.c_str(), MNT_DETACH);
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string path_;
-  std::string error_;
-};
-
 // One drive on its own library, brought into a state.  The library of a
 // drive that is to reach kError is on a small disk that a write fills.
 class Rig {
  public:
   explicit Rig(bool small_disk = false) {
-    if (small_disk) disk_ = std::make_unique<SmallDisk>(dir_.file("lib"));
+    if (small_disk) disk_ = std::make_unique<SmallTmpfs>(dir_.file("lib"), "1m");
     if (disk_ && !disk_->error().empty()) return;
     Status s = TapeLibrary::open(dir_.file("lib"), true, &lib_);
     EXPECT_TRUE(s.is_ok()) << s.message();
@@ -169,7 +149,7 @@ class Rig {
 
  private:
   TempDir dir_;
-  std::unique_ptr<SmallDisk> disk_;
+  std::unique_ptr<SmallTmpfs> disk_;  // a library on 1 MiB; unmounted after the drive and library
   std::unique_ptr<TapeLibrary> lib_;
   TapeDrive drive_{0};
   std::shared_ptr<RecordingObserver> observer_ = std::make_shared<RecordingObserver>();

@@ -210,20 +210,13 @@ TEST_P(EveryWritableFormat, ReadOnlyImageRefusesWrites) {
 // A 256 KiB tmpfs for the full-disk tests, unmounted when it goes.
 class SmallDisk {
  public:
-  SmallDisk() : mnt_(dir_.file("small")) {
-    std::filesystem::create_directory(mnt_);
-    mounted_ = mount("tmpfs", mnt_.c_str(), "tmpfs", 0, "size=256k") == 0;
-  }
-  ~SmallDisk() {
-    if (mounted_) umount2(mnt_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  std::string file(const std::string& name) const { return mnt_ + "/" + name; }
+  SmallDisk() : tmpfs_(dir_.file("small"), "256k") {}
+  bool mounted() const { return tmpfs_.mounted(); }
+  std::string file(const std::string& name) const { return tmpfs_.path() + "/" + name; }
 
  private:
   TempDir dir_;
-  std::string mnt_;
-  bool mounted_ = false;
+  SmallTmpfs tmpfs_;
 };
 
 TEST_P(EveryWritableFormat, FullDiskGivesNoSpaceAndLeavesAValidImage) {
