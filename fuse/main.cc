@@ -2,21 +2,35 @@
 //
 //   vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT
 //
-// main() is a fixed sequence: parse, open the library, hand over to FUSE
-// (which mounts, daemonizes unless -f, and runs a multi-threaded loop).
-// The drives and the control socket start in init(), after daemonizing, so
-// that their threads live in the daemon process.
+// main() is a fixed sequence: parse, open the library, take its lock
+// (DriveService::preflight), check the mount point, hand over to FUSE.
+// Unless -f, vtapefs forks into the background itself (not with
+// fuse_daemonize) so that the command returns only when the daemon serves
+// the library: the drives loaded, the control socket answering, the mount
+// in place, or exits 1 with the reason when the daemon could not start.
+// The drives and the control socket start in init(), in the daemon
+// process, so that their threads live there.  With -f, readiness is told
+// to systemd (sd_notify READY=1, for a Type=notify unit).
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+#include <systemd/sd-daemon.h>
 
 #include "fuse/fuse_adapter.h"
 #include <fuse3/fuse_lowlevel.h>
 #include "fuse/vtapefs.h"
+#include "library/mount_table.h"
 
 namespace {
 
@@ -29,6 +43,31 @@ constexpr const char* kUsage =
 
 vtape::VtapeFs* g_fs = nullptr;
 bool g_start_failed = false;
+bool g_foreground = false;
+// The write end of the pipe the waiting parent reads (-1 with -f, or once
+// readiness was told): one byte, 0 when the daemon serves the library.
+int g_ready_fd = -1;
+
+// The daemon serves the library: the parent may return.  What the daemon
+// says from now on has no terminal (as after fuse_daemonize).
+void tell_ready() {
+  if (g_foreground) {
+    sd_notify(0, "READY=1");
+    return;
+  }
+  if (g_ready_fd < 0) return;
+  char ok = 0;
+  (void)!::write(g_ready_fd, &ok, 1);
+  ::close(g_ready_fd);
+  g_ready_fd = -1;
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::close(null);
+  }
+}
 
 void* init_then_start(fuse_conn_info* conn, fuse_config* cfg) {
   void* data = vtape::vtapefs_operations().init(conn, cfg);
@@ -37,16 +76,51 @@ void* init_then_start(fuse_conn_info* conn, fuse_config* cfg) {
     fmt::print(stderr, "vtapefs: {}\n", s.message());
     g_start_failed = true;
     fuse_exit(fuse_get_context()->fuse);
+    return data;
   }
+  g_fs->service().note_lock_holder();
+  tell_ready();
   return data;
 }
 
 void destroy_then_stop(void*) { g_fs->stop(); }
 
-// parse FUSE's own options, session, mount, daemonize, signals, loop,
+// Forks: the parent waits until the daemon (the child) is ready or gone and
+// exits with 0 or 1; the child returns and goes on to mount and serve.
+void fork_into_background() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    fmt::print(stderr, "vtapefs: cannot make a pipe: {}\n", std::strerror(errno));
+    std::exit(1);
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    fmt::print(stderr, "vtapefs: cannot fork: {}\n", std::strerror(errno));
+    std::exit(1);
+  }
+  if (pid > 0) {
+    ::close(fds[1]);
+    char status = 1;
+    ssize_t n;
+    do {
+      n = ::read(fds[0], &status, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1 && status == 0) _exit(0);
+    // The daemon said why on our shared stderr and is exiting.
+    int ws = 0;
+    ::waitpid(pid, &ws, 0);
+    _exit(1);
+  }
+  ::close(fds[0]);
+  g_ready_fd = fds[1];
+  ::setsid();
+}
+
+// parse FUSE's own options, session, mount, background, signals, loop,
 // unmount: the sequence fuse_main() runs, spelled out so the loop gets a
 // sane thread configuration (libfuse 3.14's fuse_main() passes an unset
-// maximum and warns about it on every mount).
+// maximum and warns about it on every mount) and the command returns only
+// when the daemon is ready.
 int run_fuse(std::vector<std::string>& arguments, vtape::VtapeFs& fs) {
   std::vector<char*> cargs;
   for (auto& a : arguments) cargs.push_back(a.data());
@@ -56,14 +130,17 @@ int run_fuse(std::vector<std::string>& arguments, vtape::VtapeFs& fs) {
     fmt::print(stderr, "vtapefs: cannot parse the FUSE options\n");
     return 2;
   }
+  g_foreground = opts.foreground != 0;
   fuse_operations ops = vtape::vtapefs_operations();
   ops.init = init_then_start;
   ops.destroy = destroy_then_stop;
   int rc = 1;
   fuse* f = fuse_new(&args, &ops, sizeof ops, &fs);
   if (f != nullptr) {
+    if (!g_foreground) fork_into_background();
     if (fuse_mount(f, opts.mountpoint) == 0) {
-      if (fuse_daemonize(opts.foreground) == 0 && fuse_set_signal_handlers(fuse_get_session(f)) == 0) {
+      (void)!::chdir("/");
+      if (fuse_set_signal_handlers(fuse_get_session(f)) == 0) {
         if (opts.singlethread) {
           rc = fuse_loop(f);
         } else {
@@ -82,6 +159,27 @@ int run_fuse(std::vector<std::string>& arguments, vtape::VtapeFs& fs) {
   free(opts.mountpoint);
   fuse_opt_free_args(&args);
   return rc == 0 && !g_start_failed ? 0 : 1;
+}
+
+// A mount point vtapefs may use: a directory, not already a vtapefs (a
+// second mount would hide the first), and empty (a mount would hide what
+// is in it).  A message when it may not.
+std::string check_mount_point(const std::string& mountpoint) {
+  std::error_code ec;
+  std::string path = std::filesystem::canonical(mountpoint, ec).string();
+  if (ec) return fmt::format("cannot use {} as the mount point: {}", mountpoint, ec.message());
+  if (!std::filesystem::is_directory(path, ec)) return fmt::format("{} is not a directory", mountpoint);
+  for (const auto& m : vtape::vtapefs_mounts()) {
+    if (m.mount_point == path) {
+      return fmt::format("{} already has a vtapefs mounted on it (library {}); unmount it first "
+                         "(fusermount3 -u {})",
+                         mountpoint, m.library, mountpoint);
+    }
+  }
+  if (!std::filesystem::is_empty(path, ec)) {
+    return fmt::format("{} is not empty: the mount would hide what is in it", mountpoint);
+  }
+  return "";
 }
 
 }  // namespace
@@ -141,10 +239,15 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "vtapefs: {}\n", s.message());
     return 1;
   }
+  std::string fsname = vtape::vtapefs_fsname_option(library->dir());
   vtape::VtapeFs fs(std::move(library), drives);
   g_fs = &fs;
   if (vtape::Status p = fs.preflight(); !p.is_ok()) {
     fmt::print(stderr, "vtapefs: {}\n", p.message());
+    return 1;
+  }
+  if (std::string why = check_mount_point(mountpoint); !why.empty()) {
+    fmt::print(stderr, "vtapefs: {}\n", why);
     return 1;
   }
 
@@ -153,7 +256,9 @@ int main(int argc, char** argv) {
   // the archived owner for saved members, the spool user for spool files),
   // so that with -o allow_other nobody reaches what is not theirs.
   fuse_args.push_back("-o");
-  fuse_args.push_back("fsname=vtapefs,subtype=vtapefs,default_permissions");
+  // fsname: the mount's source names the library (vtapefs#DIR) for
+  // findmnt, mount and vtape (library/mount_table.h).
+  fuse_args.push_back("fsname=" + fsname + ",subtype=vtapefs,default_permissions");
   fuse_args.push_back(mountpoint);
   return run_fuse(fuse_args, fs);
 }

@@ -1,9 +1,11 @@
 #include "library/drive_service.h"
 
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -61,10 +63,23 @@ DriveService::DriveService(std::unique_ptr<TapeLibrary> library, int drives)
 }
 
 Status DriveService::preflight() {
-  std::string ignored;
-  if (control_request(library_->socket_path(), "status json", &ignored).is_ok()) {
-    return Status::invalid_argument(
-        fmt::format("another vtapefs is already serving the library {}", library_->dir()));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLockWaitMilliseconds);
+  for (;;) {
+    std::string ignored;
+    if (control_request(library_->socket_path(), "status json", &ignored).is_ok()) {
+      return Status::invalid_argument(
+          fmt::format("another vtapefs is already serving the library {}", library_->dir()));
+    }
+    bool busy = false;
+    VTAPE_RETURN_IF_ERROR(LibraryLock::try_acquire(*library_, &lock_, &busy));
+    if (lock_) break;
+    // Another vtapefs that is starting (it answers soon), or a command
+    // changing the library's state for a moment.
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::invalid_argument(fmt::format("the library {} is locked by process {} (another vtapefs?)",
+                                                  library_->dir(), LibraryLock::holder_pid(*library_)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // Opened (created, migrated) and closed again: an SQLite connection must
   // not cross the fork into the daemon.
@@ -113,8 +128,11 @@ void DriveService::stop() {
     d->release();
     d->clear_observers();
   }
-  std::lock_guard lock(holders_mu_);
-  for (auto& h : holders_) h = Holder{};
+  {
+    std::lock_guard lock(holders_mu_);
+    for (auto& h : holders_) h = Holder{};
+  }
+  lock_.reset();  // the library is free for the next vtapefs
 }
 
 DriveError DriveService::acquire(int n, const DriveOpenMode& mode, const std::string& door, DriveLease* lease) {

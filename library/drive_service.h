@@ -17,6 +17,7 @@
 
 #include "index/catalog.h"
 #include "library/control_server.h"
+#include "library/library_lock.h"
 #include "library/spool_store.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
@@ -60,8 +61,15 @@ class DriveService {
   DriveService(std::unique_ptr<TapeLibrary> library, int drives);
   // What can fail before mounting, checked before the daemon forks so that
   // vtapefs exits non-zero: another daemon serving the library, a catalog
-  // that cannot be opened.
+  // that cannot be opened.  Takes the library's lock (library_lock.h) and
+  // keeps it for the service's life; a command holding it for a moment is
+  // waited for.
   Status preflight();
+  // After the daemon forked: the lock file names the daemon, not the
+  // process that took the lock.
+  void note_lock_holder() {
+    if (lock_) lock_->note_holder();
+  }
   // Opens the catalog and the spool store, loads the cartridges the library
   // remembers, brings the catalog in line and opens the control socket.
   Status start();
@@ -97,6 +105,7 @@ class DriveService {
   void reconcile_catalog();
 
   std::unique_ptr<TapeLibrary> library_;
+  std::unique_ptr<LibraryLock> lock_;  // from preflight() on
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<SpoolStore> spool_store_;  // uses catalog_: declared after it
   std::vector<std::unique_ptr<TapeDrive>> drives_;

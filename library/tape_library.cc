@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -91,14 +92,17 @@ std::optional<std::string> normalize_volser(const std::string& text) {
 }
 
 Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  // A new file, never one that is there (left over, or planted as a link).
-  ::unlink(tmp.c_str());
+  // A name of this writer's own (the daemon and a vtape command, or two
+  // threads, may replace the same file at once), and a new file, never one
+  // that is there (left over, or planted as a link).
+  static std::atomic<uint64_t> sequence{0};
+  std::string tmp = fmt::format("{}.tmp.{}.{}", path, static_cast<long>(::getpid()), sequence.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return Status::io_error(fmt::format("cannot create {}", tmp), errno);
   if (fchmod(fd, mode) != 0) {  // exactly `mode`, whatever the umask
     int e = errno;
     ::close(fd);
+    ::unlink(tmp.c_str());
     return Status::io_error(fmt::format("cannot set the mode of {}", tmp), e);
   }
   size_t done = 0;
@@ -108,13 +112,20 @@ Status write_file_atomically(const std::string& path, const std::string& content
       if (errno == EINTR) continue;
       int e = errno;
       ::close(fd);
+      ::unlink(tmp.c_str());
       return Status::io_error(fmt::format("cannot write {}", tmp), e);
     }
     done += static_cast<size_t>(w);
   }
-  if (fsync(fd) != 0 || ::close(fd) != 0) return Status::io_error(fmt::format("cannot sync {}", tmp), errno);
+  if (fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Status::io_error(fmt::format("cannot sync {}", tmp), e);
+  }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::io_error(fmt::format("cannot rename {} to {}", tmp, path), errno);
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Status::io_error(fmt::format("cannot rename {} to {}", tmp, path), e);
   }
   return Status::ok();
 }

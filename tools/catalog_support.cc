@@ -4,18 +4,43 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "library/catalog_sync.h"
 #include "library/control_protocol.h"
+#include "library/mount_table.h"
 #include "tools/tool_support.h"
 
 namespace vtape {
 
 std::string library_dir_option(const CommandLine& cl) {
-  return cl.value("--library").value_or(TapeLibrary::default_dir());
+  if (auto dir = cl.value("--library")) return *dir;
+  if (const char* env = std::getenv("VTAPE_LIBRARY"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  if (!ec) {
+    if (auto m = vtapefs_mount_holding(cwd, vtapefs_mounts())) return m->library;
+  }
+  return TapeLibrary::default_dir();
+}
+
+std::optional<std::string> library_of_mount(const std::string& path, std::string* error) {
+  std::error_code ec;
+  std::string canonical = std::filesystem::canonical(path, ec).string();
+  if (ec) {
+    *error = fmt::format("{}: {}", path, ec.message());
+    return std::nullopt;
+  }
+  auto m = vtapefs_mount_holding(canonical, vtapefs_mounts());
+  if (!m) {
+    *error = fmt::format("{} is not a vtapefs mount or a path inside one", path);
+    return std::nullopt;
+  }
+  return m->library;
 }
 
 bool open_existing_catalog(const std::string& command, const std::string& dir, std::unique_ptr<Catalog>* out) {

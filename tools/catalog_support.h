@@ -17,8 +17,13 @@
 
 namespace vtape {
 
-// The library directory: --library DIR, else $VTAPE_LIBRARY, else the default.
+// The library directory: --library DIR, else $VTAPE_LIBRARY (which
+// `vtape -C MNT` sets), else the library of the vtapefs mount the current
+// directory is in, else the default (~/.local/share/vtapefs).
 std::string library_dir_option(const CommandLine& cl);
+// The library a vtapefs mounted at `path` (or above it) serves; nullopt
+// and a message when `path` is not in a vtapefs mount.
+std::optional<std::string> library_of_mount(const std::string& path, std::string* error);
 
 // Opens DIR/catalog.db, which must exist already (ls and find never make
 // one).  SQLite's WAL lets it be read while vtapefs writes to it.  On

@@ -8,6 +8,7 @@
 #include "library/catalog_sync.h"
 #include "library/control_protocol.h"
 #include "library/drive_status_json.h"
+#include "library/library_lock.h"
 #include "library/tape_library.h"
 #include "tapeformat/format_table.h"
 #include "tools/catalog_support.h"
@@ -65,32 +66,42 @@ int run_load(CommandContext& ctx) {
   Cartridge c;
   if (Status s = lib.find(ctx.positional()[1], &c); !s.is_ok()) return ctx.failure(s.message());
   std::string payload;
-  Status s = control_request(lib.socket_path(), fmt::format("load {} {}", drive, c.volser), &payload);
-  if (s.code() == StatusCode::kNotFound) {
-    auto loaded = lib.loaded();
-    if (loaded.count(drive) != 0) {
-      return ctx.failure(fmt::format("drive {} already holds {}; unload it first", drive, loaded[drive]));
-    }
-    for (const auto& [d, v] : loaded) {
-      if (v == c.volser) return ctx.failure(fmt::format("{} is already in drive {}", c.volser, d));
-    }
-    s = lib.set_loaded(drive, c.volser);
-    if (s.is_ok()) fmt::print("{} will be in drive {} when vtapefs mounts this library\n", c.volser, drive);
-  } else if (s.is_ok()) {
+  bool offline = false;
+  Status s = request_or_offline(
+      lib, fmt::format("load {} {}", drive, c.volser), &payload,
+      [&]() -> Status {
+        auto loaded = lib.loaded();
+        if (loaded.count(drive) != 0) {
+          return Status::invalid_argument(
+              fmt::format("drive {} already holds {}; unload it first", drive, loaded[drive]));
+        }
+        for (const auto& [d, v] : loaded) {
+          if (v == c.volser) return Status::invalid_argument(fmt::format("{} is already in drive {}", c.volser, d));
+        }
+        return lib.set_loaded(drive, c.volser);
+      },
+      &offline);
+  if (!s.is_ok()) return ctx.failure(s.message());
+  if (offline) {
+    fmt::print("{} will be in drive {} when vtapefs mounts this library\n", c.volser, drive);
+  } else {
     fmt::print("{} loaded in drive {}\n", c.volser, drive);
   }
-  return s.is_ok() ? kExitOk : ctx.failure(s.message());
+  return kExitOk;
 }
 
 int run_unload(CommandContext& ctx) {
   TapeLibrary& lib = *ctx.library;
   int drive = *drive_number(ctx.positional()[0]);
   std::string payload;
-  Status s = control_request(lib.socket_path(), fmt::format("unload {}", drive), &payload);
-  if (s.code() == StatusCode::kNotFound) {
-    if (lib.loaded().count(drive) == 0) return ctx.failure(fmt::format("drive {} is empty", drive));
-    s = lib.set_loaded(drive, std::nullopt);
-  }
+  bool offline = false;
+  Status s = request_or_offline(
+      lib, fmt::format("unload {}", drive), &payload,
+      [&]() -> Status {
+        if (lib.loaded().count(drive) == 0) return Status::invalid_argument(fmt::format("drive {} is empty", drive));
+        return lib.set_loaded(drive, std::nullopt);
+      },
+      &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
   fmt::print("drive {} unloaded\n", drive);
   return kExitOk;
@@ -101,15 +112,19 @@ int set_protection(CommandContext& ctx, bool on) {
   Cartridge c;
   if (Status s = lib.find(ctx.positional()[0], &c); !s.is_ok()) return ctx.failure(s.message());
   std::string payload;
-  Status s = control_request(lib.socket_path(), fmt::format("protect {} {}", c.volser, on ? 1 : 0), &payload);
-  if (s.code() == StatusCode::kNotFound) {
-    // No daemon: the library file and the catalog are updated here.
-    s = lib.set_protected(c.volser, on);
-    std::unique_ptr<Catalog> catalog;
-    if (s.is_ok() && lib.find(c.volser, &c).is_ok() && Catalog::open(lib.catalog_path(), &catalog).is_ok()) {
-      s = catalog->upsert_volume(volume_row(c));
-    }
-  }
+  bool offline = false;
+  Status s = request_or_offline(
+      lib, fmt::format("protect {} {}", c.volser, on ? 1 : 0), &payload,
+      [&]() -> Status {
+        // No daemon: the library file and the catalog are updated here.
+        VTAPE_RETURN_IF_ERROR(lib.set_protected(c.volser, on));
+        std::unique_ptr<Catalog> catalog;
+        if (lib.find(c.volser, &c).is_ok() && Catalog::open(lib.catalog_path(), &catalog).is_ok()) {
+          return catalog->upsert_volume(volume_row(c));
+        }
+        return Status::ok();
+      },
+      &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
   fmt::print("{} is {}\n", c.volser, on ? "write-protected" : "writable");
   return kExitOk;
@@ -123,7 +138,14 @@ int run_status(CommandContext& ctx) {
   if (!ctx.positional().empty()) only = drive_number(ctx.positional()[0]);
   std::string payload;
   std::string request = fmt::format("status {}{}", ctx.json ? "json" : "text", only ? fmt::format(" {}", *only) : "");
-  Status s = control_request(ctx.library->socket_path(), request, &payload);
+  bool offline = false;
+  Status s = request_or_offline(
+      *ctx.library, request, &payload,
+      [&]() {
+        return Status::not_found(
+            fmt::format("no vtapefs is running on this library ({})", ctx.library->socket_path()));
+      },
+      &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
   fmt::print("{}", payload);
   return kExitOk;
