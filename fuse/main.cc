@@ -10,7 +10,9 @@
 // in place, or exits 1 with the reason when the daemon could not start.
 // The drives and the control socket start in init(), in the daemon
 // process, so that their threads live there.  With -f, readiness is told
-// to systemd (sd_notify READY=1, for a Type=notify unit).
+// to systemd (sd_notify READY=1, for a Type=notify unit).  Messages go to
+// standard error until the daemon is ready, then, in the background, to
+// the journal (syslog without one); with -f always to standard error.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -30,6 +32,7 @@
 #include "fuse/fuse_adapter.h"
 #include <fuse3/fuse_lowlevel.h>
 #include "fuse/vtapefs.h"
+#include "library/daemon_log.h"
 #include "library/mount_table.h"
 
 namespace {
@@ -49,13 +52,16 @@ bool g_foreground = false;
 int g_ready_fd = -1;
 
 // The daemon serves the library: the parent may return.  What the daemon
-// says from now on has no terminal (as after fuse_daemonize).
+// says from now on has no terminal (as after fuse_daemonize): it goes to
+// the journal.
 void tell_ready() {
   if (g_foreground) {
     sd_notify(0, "READY=1");
     return;
   }
   if (g_ready_fd < 0) return;
+  // From now on the daemon's messages go to the journal (library/daemon_log.h).
+  vtape::set_log_sink(vtape::LogSink::kJournal);
   char ok = 0;
   (void)!::write(g_ready_fd, &ok, 1);
   ::close(g_ready_fd);

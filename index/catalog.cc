@@ -493,6 +493,32 @@ Status Catalog::delete_volume(const std::string& volser) {
   return Status::ok();
 }
 
+Status Catalog::events(int64_t after_id, const std::string& since, const std::string& volser, uint64_t limit,
+                       std::vector<EventRow>* out) {
+  std::lock_guard lock(mu_);
+  out->clear();
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectEvents, &s));
+  StatementScope scope(s);
+  bind_int(s, 1, after_id);
+  bind_text(s, 2, since);
+  bind_text(s, 3, volser);
+  bind_int(s, 4, limit == 0 ? -1 : static_cast<int64_t>(limit));
+  int rc = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    EventRow e;
+    e.id = sqlite3_column_int64(s, 0);
+    e.at = column_text(s, 1);
+    e.volser = column_text(s, 2);
+    e.drive = sqlite3_column_int(s, 3);
+    e.kind = column_text(s, 4);
+    e.detail = column_text(s, 5);
+    out->push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return error("listing events");
+  return Status::ok();
+}
+
 Status Catalog::volumes(std::vector<VolumeRow>* out) {
   std::lock_guard lock(mu_);
   out->clear();

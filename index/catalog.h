@@ -23,6 +23,16 @@
 
 namespace vtape {
 
+// One row of the events table (man/vtape-catalog.5).
+struct EventRow {
+  int64_t id = 0;
+  std::string at;      // 2024-05-01T10:00:00Z
+  std::string volser;  // empty: none
+  int drive = -1;      // -1: none
+  std::string kind;
+  std::string detail;
+};
+
 struct VolumeRow {
   std::string volser;
   std::string image_path;
@@ -108,6 +118,11 @@ class Catalog {
   // already, by a change nobody recorded since.
   Status set_write_pending(const std::string& volser, bool* was_pending);
   Status add_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail);
+  // The events with an id above `after_id` recorded at or after `since`
+  // (a catalog time; empty: any), of `volser` when not empty, oldest first,
+  // at most `limit` (0: all).
+  Status events(int64_t after_id, const std::string& since, const std::string& volser, uint64_t limit,
+                std::vector<EventRow>* out);
   Status delete_volume(const std::string& volser);
 
   Status volumes(std::vector<VolumeRow>* out);

@@ -234,8 +234,11 @@ FROM volumes v WHERE v.volser = ?1
 inline constexpr const char* kDeleteVolumeFiles = "DELETE FROM tape_files WHERE volser = ?1";
 inline constexpr const char* kDeleteVolumeMembers = "DELETE FROM members WHERE volser = ?1";
 inline constexpr const char* kDeleteVolume = "DELETE FROM volumes WHERE volser = ?1";
-inline constexpr const char* kSelectEvents =
-    "SELECT at, COALESCE(volser, ''), COALESCE(drive, -1), kind, detail FROM events ORDER BY id DESC LIMIT ?1";
+inline constexpr const char* kSelectEvents = R"sql(
+SELECT id, at, COALESCE(volser, ''), COALESCE(drive, -1), kind, detail FROM events
+WHERE id > ?1 AND (?2 = '' OR at >= ?2) AND (?3 = '' OR volser = ?3)
+ORDER BY id LIMIT ?4
+)sql";
 
 // ---- the spool (spool_catalog.cc) -------------------------------------------
 

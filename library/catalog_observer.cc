@@ -3,17 +3,14 @@
 #include <fmt/format.h>
 
 #include "library/catalog_sync.h"
+#include "library/daemon_log.h"
 
 namespace vtape {
-namespace {
-
-void log_line(const std::string& text) { fmt::print(stderr, "vtapefs: {}\n", text); }
-
-}  // namespace
-
 void CatalogObserver::loaded(const Cartridge& cartridge) {
   // The volume row must exist before any of its tape files is recorded.
-  if (Status s = catalog_.upsert_volume(volume_row(cartridge)); !s.is_ok()) log_line("catalog: " + s.message());
+  if (Status s = catalog_.upsert_volume(volume_row(cartridge)); !s.is_ok()) {
+    log_message(LogPriority::kError, LogFields::of_drive(drive_, cartridge.volser), "catalog: " + s.message());
+  }
   volser_ = cartridge.volser;
   recorder_ = std::make_unique<CatalogRecorder>(catalog_, cartridge.volser, cartridge.image_path, cartridge.format,
                                                 drive_);
@@ -56,7 +53,10 @@ Status CatalogObserver::erased(const TapePosition& at, uint64_t image_size) {
 
 void CatalogObserver::event(const std::string& kind, const std::string& detail) {
   Status s = catalog_.add_event(volser_, drive_, kind, detail);
-  if (!s.is_ok()) log_line(s.message());
+  if (!s.is_ok()) {
+    log_message(LogPriority::kError, LogFields::of_drive(drive_, volser_),
+                "catalog: cannot record the event '" + kind + "': " + s.message());
+  }
 }
 
 }  // namespace vtape

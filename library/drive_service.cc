@@ -11,6 +11,7 @@
 
 #include "library/catalog_observer.h"
 #include "library/catalog_sync.h"
+#include "library/daemon_log.h"
 #include "library/control_protocol.h"
 #include "library/drive_status_json.h"
 
@@ -57,7 +58,10 @@ DriveService::DriveService(std::unique_ptr<TapeLibrary> library, int drives)
     drives_.push_back(std::make_unique<TapeDrive>(i));
     drives_.back()->set_listener([this](int drive, const std::optional<std::string>& volser) {
       Status s = library_->set_loaded(drive, volser);
-      if (!s.is_ok()) fmt::print(stderr, "vtapefs: cannot record drive {}: {}\n", drive, s.message());
+      if (!s.is_ok()) {
+        log_message(LogPriority::kError, LogFields::of_drive(drive, volser.value_or("")),
+                    "cannot record what the drive holds in the library: " + s.message());
+      }
     });
   }
 }
@@ -91,7 +95,7 @@ Status DriveService::start() {
   VTAPE_RETURN_IF_ERROR(Catalog::open(library_->catalog_path(), &catalog_));
   spool_store_ = std::make_unique<SpoolStore>(*library_, *catalog_);
   // A spool file whose writing a crash cut short is not kept.
-  if (Status s = spool_store_->recover(); !s.is_ok()) fmt::print(stderr, "vtapefs: spool: {}\n", s.message());
+  if (Status s = spool_store_->recover(); !s.is_ok()) log_message(LogPriority::kError, "spool: " + s.message());
   // VTAPEFS_NO_CATALOG=1 (bench/catalog.sh only): drives keep no catalog,
   // to measure what the upkeep costs.
   const char* no_catalog = std::getenv("VTAPEFS_NO_CATALOG");
@@ -101,13 +105,17 @@ Status DriveService::start() {
   }
   for (const auto& [n, volser] : library_->loaded()) {
     if (n < 0 || n >= drive_count()) {
-      fmt::print(stderr, "vtapefs: {} stays in drive {}, which this mount does not have (--drives)\n", volser, n);
+      log_message(LogPriority::kWarning, LogFields::of_volume(volser),
+                  fmt::format("stays in drive {}, which this mount does not have (--drives)", n));
       continue;
     }
     Cartridge c;
     Status s = library_->find(volser, &c);
     if (s.is_ok()) s = drives_[static_cast<size_t>(n)]->load(c);
-    if (!s.is_ok()) fmt::print(stderr, "vtapefs: drive {}: cannot load {}: {}\n", n, volser, s.message());
+    if (!s.is_ok()) {
+      log_message(LogPriority::kError, LogFields::of_drive(n, volser).with_errno(s.sys_errno()),
+                  "cannot load: " + s.message());
+    }
   }
   reconcile_catalog();
   return control_.start(
@@ -117,7 +125,7 @@ Status DriveService::start() {
 void DriveService::reconcile_catalog() {
   for (const auto& c : library_->list()) {
     Status s = sync_volume_to_catalog(*catalog_, c, /*force=*/false);
-    if (!s.is_ok()) fmt::print(stderr, "vtapefs: catalog: {}: {}\n", c.volser, s.message());
+    if (!s.is_ok()) log_message(LogPriority::kError, LogFields::of_volume(c.volser), "catalog: " + s.message());
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "library/daemon_log.h"
 #include "library/catalog_sync.h"
 #include "index/catalog_recorder.h"
 
@@ -48,7 +49,8 @@ SpoolStore::SpoolStore(TapeLibrary& library, Catalog& catalog, std::string volse
 
 void SpoolStore::log_event(const std::string& kind, const std::string& detail) {
   if (Status s = catalog_.add_event(volser_, -1, kind, detail); !s.is_ok()) {
-    fmt::print(stderr, "vtape spool: cannot log an event: {}\n", s.message());
+    log_message(LogPriority::kError, LogFields::of_volume(volser_),
+                "spool: cannot record the event '" + kind + "': " + s.message());
   }
 }
 

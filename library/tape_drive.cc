@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -22,7 +23,11 @@ namespace {
 // the capacity check (drives write with the default WriteOptions).
 uint64_t framed_record_size(Format format, size_t n) { return format_spec(format).framed_size(n, WriteOptions{}); }
 
-void log_line(const std::string& text) { fmt::print(stderr, "vtapefs: {}\n", text); }
+// The errno a failed Status stands for, for the log.
+int errno_of(const Status& s) {
+  if (s.sys_errno() != 0) return s.sys_errno();
+  return s.code() == StatusCode::kNoSpace ? ENOSPC : 0;
+}
 
 }  // namespace
 
@@ -114,7 +119,7 @@ TapeDrive::InvariantCheck::~InvariantCheck() {
 #ifndef NDEBUG
   std::string wrong = drive.invariants_locked();
   if (!wrong.empty()) {
-    fmt::print(stderr, "vtapefs: invariant broken: {}\n", wrong);
+    log_message(LogPriority::kError, "invariant broken: " + wrong);
     std::abort();
   }
 #endif
@@ -143,7 +148,7 @@ void TapeDrive::observe_file_begins_if_needed() {
 }
 
 DriveError TapeDrive::observer_error(const Status& s) {
-  log_line(fmt::format("drive {}: catalog: {}", number_, s.message()));
+  log_message(LogPriority::kError, log_fields(errno_of(s)), "catalog: " + s.message());
   return s.code() == StatusCode::kNoSpace ? DriveError::kNoSpace : DriveError::kIo;
 }
 
@@ -213,7 +218,10 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   Recovery recovery;
   if (dirty && options.writable) {
     VTAPE_RETURN_IF_ERROR(recover_interrupted_write(cartridge.volser, *image, &recovery));
-    if (!recovery.message.empty()) log_line(recovery.message);
+    if (!recovery.message.empty()) {
+      log_message(recovery.damaged ? LogPriority::kError : LogPriority::kNotice,
+                  LogFields::of_drive(number_, cartridge.volser), recovery.message);
+    }
   }
   VTAPE_RETURN_IF_ERROR(image->rewind());
   image->set_write_through(true);
@@ -255,8 +263,12 @@ DriveError TapeDrive::unload_locked() {
   DriveError e = write_filemark_if_writing();
   if (DriveError c = observe_stop(); e == DriveError::kNone) e = c;
   for (auto& o : observers_) o->unloading();
+  LogFields fields = log_fields();
   Status s = close_image();
-  if (!s.is_ok()) log_line(s.message());
+  if (!s.is_ok()) {
+    fields.sys_errno = errno_of(s);
+    log_message(LogPriority::kError, fields, s.message());
+  }
   cartridge_.reset();
   forget_read_state();
   provisional_filemark_ = false;
@@ -333,7 +345,7 @@ DriveError TapeDrive::close_work() {
   if (s.is_ok()) s = image_->sync();
   if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   if (!s.is_ok()) {
-    log_line(image_->describe(s));
+    log_message(LogPriority::kError, log_fields(errno_of(s)), image_->describe(s));
     e = DriveError::kIo;
   }
   if (mode_.rewind_on_close) {
@@ -396,8 +408,19 @@ DriveError TapeDrive::release() {
 
 // ---- data -----------------------------------------------------------------
 
+LogFields TapeDrive::log_fields(int sys_errno) const {
+  LogFields f = LogFields::of_drive(number_).with_errno(sys_errno);
+  if (cartridge_) f.volser = cartridge_->volser;
+  if (image_) {
+    TapePosition at = image_->position();
+    f.file = at.file;
+    if (at.block >= 0) f.record = static_cast<uint64_t>(at.block);
+  }
+  return f;
+}
+
 DriveError TapeDrive::fail_io(const Status& s) {
-  log_line(fmt::format("drive {}: {}", number_, image_ ? image_->describe(s) : s.message()));
+  log_message(LogPriority::kError, log_fields(errno_of(s)), image_ ? image_->describe(s) : s.message());
   return s.code() == StatusCode::kNoSpace ? DriveError::kNoSpace : DriveError::kIo;
 }
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "library/daemon_log.h"
 #include "library/drive_error.h"
 #include "library/drive_observer.h"
 #include "library/tape_operation.h"
@@ -164,6 +165,9 @@ class TapeDrive {
   DriveError read_one(std::span<uint8_t> buffer, size_t* length);
   DriveError read_fixed(std::span<uint8_t> buffer, size_t* length);
   DriveError close_work();
+  // What the drive's log lines name: the drive, its cartridge, where the
+  // tape is (file and block address), and `sys_errno`.
+  LogFields log_fields(int sys_errno = 0) const;
   DriveError fail_io(const Status& s);
   // A failed change of the image (a write, filemark, erase or sync): where
   // the image ends is not known any more, the drive goes to kError.

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config            # toolchain
   libfuse3-dev fuse3 libfmt-dev libsqlite3-dev libgtest-dev zlib1g-dev libbz2-dev
   libssl-dev                                  # SHA-256 (libcrypto)
-  libsystemd-dev                              # readiness (sd_notify) of vtapefs -f under systemd
+  libsystemd-dev systemd                      # readiness (sd_notify), the journal (and journald for its test)
   liblzma-dev libzstd-dev                     # compressed archives on tape (xz, zstd; zlib and bzip2 above)
   clang libclang-rt-14-dev                    # libFuzzer targets
   gcc-multilib                                # 32-bit ioctl callers in the drive tests

@@ -313,6 +313,8 @@ void write_text(const std::string& path, const std::string& text) {
   write_file_bytes(path, std::vector<uint8_t>(text.begin(), text.end()));
 }
 
+std::string read_text(const std::string& path) { return slurp(path); }
+
 std::string json_query(const std::string& json, const std::string& expression) {
   TempDir dir;
   write_text(dir.file("doc.json"), json);

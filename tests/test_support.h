@@ -62,6 +62,8 @@ void put_simh_record(std::vector<uint8_t>& v, const std::vector<uint8_t>& data, 
 
 // Writes `text` to a new or truncated file at `path`.
 void write_text(const std::string& path, const std::string& text);
+// The whole file as text ("" when it cannot be read).
+std::string read_text(const std::string& path);
 
 // Runs a python3 expression over a JSON document (bound to `d`) and returns
 // what it prints, without the final newline; a failing expression fails
