@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <ctime>
 #include <string_view>
@@ -235,6 +236,57 @@ Status Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out) {
     return c->error("setting up the catalog");
   }
   VTAPE_RETURN_IF_ERROR(c->migrate());
+  *out = std::move(c);
+  return Status::ok();
+}
+
+Status Catalog::open_read_only(const std::string& path, std::unique_ptr<Catalog>* out) {
+  std::unique_ptr<Catalog> c(new Catalog());
+  c->path_ = path;
+  // A WAL database is read through its -wal and -shm files, which a reader
+  // without write access cannot make.  While a writer has the catalog open
+  // they exist (with the catalog's mode, so its group can read them); when
+  // none has, the catalog file alone is the whole database, and it is
+  // opened as immutable (a writer that starts meanwhile may make this
+  // reader's view stale, never the catalog wrong: nothing is written).
+  std::string uri = "file:";
+  for (unsigned char ch : path) {
+    if (std::isalnum(ch) || ch == '/' || ch == '.' || ch == '-' || ch == '_') {
+      uri.push_back(static_cast<char>(ch));
+    } else {
+      uri += fmt::format("%{:02X}", ch);
+    }
+  }
+  if (access((path + "-wal").c_str(), F_OK) != 0) uri += "?immutable=1";
+  if (sqlite3_open_v2(uri.c_str(), &c->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    return c->error("cannot open the catalog");
+  }
+  sqlite3_busy_timeout(c->db_, 10000);
+  if (register_catalog_functions(c->db_) != SQLITE_OK) return c->error("registering the catalog's SQL functions");
+  // As open(), without what writes (the journal mode is the file's own).
+  if (sqlite3_exec(c->db_, "PRAGMA mmap_size=0; PRAGMA cache_size=-65536;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return c->error("setting up the catalog");
+  }
+  sqlite3_stmt* s = nullptr;
+  int app = 0, version = 0;
+  if (sqlite3_prepare_v2(c->db_, "PRAGMA application_id", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    app = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+  if (sqlite3_prepare_v2(c->db_, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    version = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+  if (app != sql::kApplicationId) {
+    return Status::invalid_argument(fmt::format("{} is not a vtape catalog (application_id {:#x})", path, app));
+  }
+  if (version != sql::kSchemaVersion) {
+    return Status::not_supported(fmt::format(
+        "{} has catalog schema version {} and this vtape reads version {}; it can only be read once someone who "
+        "may write it has run vtape (or mounted the library) to upgrade it",
+        path, version, sql::kSchemaVersion));
+  }
   *out = std::move(c);
   return Status::ok();
 }

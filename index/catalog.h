@@ -104,6 +104,10 @@ struct CatalogedFile {
 class Catalog {
  public:
   static Status open(const std::string& path, std::unique_ptr<Catalog>* out);
+  // For a reader who may not write the catalog (a user with read access
+  // only): nothing is created or migrated, and every write fails.  A
+  // catalog of an older schema needs one open with write access first.
+  static Status open_read_only(const std::string& path, std::unique_ptr<Catalog>* out);
   ~Catalog();
 
   Status upsert_volume(const VolumeRow& v);

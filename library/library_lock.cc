@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,8 +30,17 @@ Status LibraryLock::try_acquire(const TapeLibrary& library, std::unique_ptr<Libr
   out->reset();
   *held_by_other = false;
   std::string path = lock_path(library);
-  // O_NOFOLLOW: a link planted in the library's place is not followed.
+  // O_NOFOLLOW: a link planted in the library's place is not followed.  A
+  // user of the library's group may find it made by another: flock needs
+  // no write access, so read-only will do (the pid is then not noted).
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, library.file_mode() & 0660);
+  if (fd >= 0) {
+    struct stat st {};
+    // Made just now (or by us): exactly the library's mode, whatever the umask.
+    if (fstat(fd, &st) == 0 && st.st_uid == ::geteuid()) (void)fchmod(fd, library.file_mode() & 0660);
+  } else if (errno == EACCES) {
+    fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  }
   if (fd < 0) return Status::io_error(fmt::format("cannot open the library's lock {}", path), errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int e = errno;

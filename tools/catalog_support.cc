@@ -57,7 +57,10 @@ bool open_existing_catalog(const std::string& command, const std::string& dir, s
                                  dir));
     return false;
   }
-  Status s = Catalog::open(path, out);
+  // A reader who may not write the catalog (or make the files SQLite keeps
+  // beside it) reads it without changing it; ls, find and events only read.
+  bool writable = access(path.c_str(), W_OK) == 0 && access(dir.c_str(), W_OK) == 0;
+  Status s = writable ? Catalog::open(path, out) : Catalog::open_read_only(path, out);
   if (!s.is_ok()) {
     failure(command, s.message());
     return false;

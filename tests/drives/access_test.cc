@@ -145,6 +145,76 @@ TEST(LibraryAccess, GroupSharesTheLibraryWithItsMembersOnly) {
   EXPECT_NE(r.err.find("not shared with group " + group.name()), std::string::npos) << describe(r);
 }
 
+// Shared use: a member of the library's group loads a cartridge with no
+// daemon running (the library's lock, made by another user, is shared), and
+// a reader who may only read the catalog (the group without write access)
+// runs ls, find, events and index check, with and without a running
+// vtapefs; they used to fail with "attempt to write a readonly database".
+TEST(LibraryAccess, GroupMembersShareTheLockAndReadOnlyReadersReadTheCatalog) {
+  TestGroup group;
+  ASSERT_TRUE(group.ok()) << "groupadd failed";
+  TestUser member('m', group.name());
+  ASSERT_TRUE(member.ok()) << "useradd failed";
+  TempDir dir;
+  fs::permissions(dir.path(), fs::perms(0755));
+  std::string lib = dir.file("shared"), mnt = dir.file("mnt");
+  fs::create_directories(mnt);
+  // The mounts below are cleared even when the test fails half-way.
+  struct Unmount {
+    std::string mount_point;
+    ~Unmount() { run_command("fusermount3 -u -z " + q(mount_point) + " 2>/dev/null"); }
+  } unmount{mnt};
+  ASSERT_EQ(run_vtape("new VOL002 --library " + q(lib) + " --group " + q(group.name())).exit_code, 0);
+  // The owner takes the lock first (an offline load), then the member.
+  ASSERT_EQ(run_vtape("load 1 VOL002 --library " + q(lib)).exit_code, 0);
+  EXPECT_EQ(mode_of(lib + "/vtapefs.lock"), 0660u);
+  std::string vtape = q(VTAPE_BINARY) + " ";
+  CommandResult r = member.run(vtape + "unload 1 --library " + q(lib));
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  r = member.run(vtape + "load 1 VOL002 --library " + q(lib));
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("VOL002 will be in drive 1"), std::string::npos) << describe(r);
+
+  // Something to find: a tar archive through a mount, then unmounted (the
+  // catalog's -wal and -shm files go with the last writer).
+  r = run_command(q(VTAPEFS_BINARY) + " --library " + q(lib) + " " + q(mnt));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  r = run_command("tar -cf " + q(mnt + "/drives/nst1") + " -C /etc hostname && fusermount3 -u " + q(mnt));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  for (int i = 0; i < 100 && fs::exists(lib + "/catalog.db-wal"); ++i) usleep(50000);
+  ASSERT_FALSE(fs::exists(lib + "/catalog.db-wal"));
+
+  // The group may now only read the library and its catalog.
+  ASSERT_EQ(chmod(lib.c_str(), 02750), 0);
+  ASSERT_EQ(chmod((lib + "/catalog.db").c_str(), 0640), 0);
+  auto reads = [&](const std::string& when) {
+    CommandResult f = member.run(vtape + "find 'host*' --library " + q(lib));
+    EXPECT_EQ(f.exit_code, 0) << when << ": " << describe(f);
+    EXPECT_NE(f.out.find("VOL002/0"), std::string::npos) << when << ": " << describe(f);
+    CommandResult l = member.run(vtape + "ls VOL002 --library " + q(lib));
+    EXPECT_EQ(l.exit_code, 0) << when << ": " << describe(l);
+    EXPECT_NE(l.out.find("tar"), std::string::npos) << when << ": " << describe(l);
+    CommandResult e = member.run(vtape + "events --library " + q(lib));
+    EXPECT_NE(e.out.find("VOL002  write"), std::string::npos) << when << ": " << describe(e);
+    CommandResult c = member.run(vtape + "index check --library " + q(lib));
+    EXPECT_EQ(c.exit_code, 0) << when << ": " << describe(c);
+  };
+  reads("no daemon");
+  // With the owner's vtapefs running (the -wal and -shm files exist, with
+  // the catalog's mode).
+  ASSERT_EQ(chmod(lib.c_str(), 02770), 0);
+  r = run_command(q(VTAPEFS_BINARY) + " --library " + q(lib) + " " + q(mnt));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  ASSERT_EQ(chmod(lib.c_str(), 02750), 0);
+  reads("daemon running");
+  ASSERT_EQ(chmod(lib.c_str(), 02770), 0);
+  run_command("fusermount3 -u " + q(mnt));
+  // Nothing of the catalog changed hands: it is still the owner's.
+  struct stat st {};
+  ASSERT_EQ(stat((lib + "/catalog.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, getuid());
+}
+
 // A library directory others can write is refused by vtape and vtapefs,
 // naming it: whoever can write there can swap a cartridge or plant links.
 TEST(LibraryAccess, ALibraryDirectoryOthersCanWriteIsRefused) {
