@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "fuse/mount_error.h"
 #include "fuse/open_handle.h"
@@ -32,6 +34,14 @@ struct MountRequest {
 // Adds a directory entry (st may be null: no attributes); false when the
 // reply is full.
 using DirFiller = std::function<bool(const std::string& name, const struct stat* st)>;
+
+// A view's listing (SavedView, SpoolView, SpoolDevices) into the reply,
+// until it is full.
+inline void fill_entries(const std::vector<std::pair<std::string, struct stat>>& entries, const DirFiller& fill) {
+  for (const auto& [name, st] : entries) {
+    if (!fill(name, &st)) break;
+  }
+}
 
 class MountSubtree {
  public:

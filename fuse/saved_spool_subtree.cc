@@ -19,9 +19,7 @@ MountError SavedSpoolSubtree::readdir(const MountRequest& r, const DirFiller& fi
   if (fs_.saved_view() == nullptr || fs_.spool_devices() == nullptr) return MountError::of_errno(ENOENT);
   std::vector<std::pair<std::string, struct stat>> entries;
   if (int e = fs_.spool_view()->readdir(r.path, &entries); e != 0) return MountError::of_view(e);
-  for (const auto& [name, st] : entries) {
-    if (!fill(name, &st)) break;
-  }
+  fill_entries(entries, fill);
   return {};
 }
 

@@ -26,9 +26,7 @@ MountError SavedSubtree::readdir(const MountRequest& r, const DirFiller& fill) {
     (void)fs_.spool_view()->getattr(SpoolView::kRoot, &st);
     entries.emplace_back("spool", st);
   }
-  for (const auto& [name, st] : entries) {
-    if (!fill(name, &st)) break;
-  }
+  fill_entries(entries, fill);
   return {};
 }
 

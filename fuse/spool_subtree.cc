@@ -25,9 +25,7 @@ MountError SpoolSubtree::readdir(const MountRequest& r, const DirFiller& fill) {
   if (fs_.saved_view() == nullptr || fs_.spool_devices() == nullptr) return MountError::of_errno(ENOENT);
   std::vector<std::pair<std::string, struct stat>> entries;
   if (int e = fs_.spool_devices()->readdir(r.path, caller(r), &entries); e != 0) return MountError::of_view(e);
-  for (const auto& [name, st] : entries) {
-    if (!fill(name, &st)) break;
-  }
+  fill_entries(entries, fill);
   return {};
 }
 
