@@ -1,6 +1,8 @@
-// The FUSE side of vtapefs: the fuse_operations table that turns requests
-// into VtapeFs and TapeDrive calls.  Every request gets exactly one reply;
-// errno values come only from drive_error.cc and system calls.
+// The FUSE side of vtapefs: the fuse_operations table.  Each callback finds
+// its path's subtree once (VtapeFs::router(), mount_router.h) or takes its
+// open file (an OpenHandle in fi->fh), calls it, and turns the MountError
+// it answers into the reply (mount_error.h: errno values come only from
+// there).  Every request gets exactly one reply.
 #pragma once
 
 #define FUSE_USE_VERSION 312

@@ -52,10 +52,6 @@ std::string spool_system_name() {
 SpoolDevices::SpoolDevices(SpoolStore& store, std::string system_name)
     : store_(store), system_(std::move(system_name)), mounted_at_(static_cast<int64_t>(std::time(nullptr))) {}
 
-bool SpoolDevices::is_spool_path(const std::string& path) {
-  return path == kRoot || path.rfind(std::string(kRoot) + "/", 0) == 0;
-}
-
 int SpoolDevices::user_exists(const std::string& user, const std::string& caller, bool* exists) {
   if (user == caller) {
     *exists = true;

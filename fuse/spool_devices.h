@@ -49,8 +49,6 @@ class SpoolDevices {
 
   SpoolDevices(SpoolStore& store, std::string system_name);
 
-  static bool is_spool_path(const std::string& path);
-
   int getattr(const std::string& path, const std::string& caller, struct stat* st);
   int readdir(const std::string& path, const std::string& caller,
               std::vector<std::pair<std::string, struct stat>>* entries);

@@ -29,10 +29,6 @@ std::string group_key(const std::string& grouping, const SpoolFileRow& r) {
 
 SpoolView::SpoolView(SpoolStore& store) : store_(store), mounted_at_(static_cast<int64_t>(std::time(nullptr))) {}
 
-bool SpoolView::is_view_path(const std::string& path) {
-  return path == kRoot || path.rfind(std::string(kRoot) + "/", 0) == 0;
-}
-
 int SpoolView::resolve(const std::string& path, Target* t) {
   std::vector<std::string> parts = split_path(path.substr(std::strlen(kRoot)));
   if (parts.empty()) {

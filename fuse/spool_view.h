@@ -29,8 +29,6 @@ class SpoolView {
 
   explicit SpoolView(SpoolStore& store);
 
-  static bool is_view_path(const std::string& path);
-
   int getattr(const std::string& path, struct stat* st);
   int readdir(const std::string& path, std::vector<std::pair<std::string, struct stat>>* entries);
   int open(const std::string& path, std::unique_ptr<SpoolContentFile>* out);

@@ -1,38 +1,33 @@
-// VtapeFs: one mounted vtapefs: the mount's views (paths, saved/, spool/)
-// on top of a DriveService, which owns the library, its drives, the catalog,
-// the spool store and the control socket.  The FUSE callbacks
-// (fuse_adapter.cc) resolve paths here and reach the drives through leases
-// of the service, as the mount's door.
+// VtapeFs: one mounted vtapefs: the mount's views (saved/, spool/) and its
+// router on top of a DriveService, which owns the library, its drives, the
+// catalog, the spool store and the control socket.  The FUSE callbacks
+// (fuse_adapter.cc) find a path's subtree through router() once, call it,
+// and reach the drives through leases of the service, as the mount's door.
 //
-// Mount layout:
-//   /drives/nstN   drive N, no rewind on close
-//   /drives/stN    drive N, rewind on close (the same drive)
-//   /library/VOLSER.EXT   read-only view of each cartridge's image
+// Mount layout, one subtree each (the table is in mount_router.cc):
+//   /                     the top-level directories (root_subtree.h)
+//   /drives/nstN          drive N, no rewind on close (drives_subtree.h)
+//   /drives/stN           drive N, rewind on close (the same drive)
+//   /library/VOLSER.EXT   read-only view of each cartridge's image (library_subtree.h)
 //   /saved/VOLSER/NNNN/{data,members/...}   read-only view of the cataloged
-//                         tape files and their members (saved_view.h)
-//   /saved/spool/...     read-only views of the archived spool files (spool_view.h)
-//   /spool/USER/{prt,pun,rdr}/   spool devices (spool_devices.h)
+//                         tape files and their members (saved_subtree.h, saved_view.h)
+//   /saved/spool/...      read-only views of the archived spool files
+//                         (saved_spool_subtree.h, spool_view.h)
+//   /spool/USER/{prt,pun,rdr}/   spool devices (spool_subtree.h, spool_devices.h)
+// An open file is an OpenHandle (open_handle.h) of its subtree's kind.
 #pragma once
 
 #include <memory>
-#include <optional>
-#include <string>
-#include <vector>
 
+#include "fuse/mount_router.h"
 #include "fuse/saved_view.h"
 #include "fuse/spool_devices.h"
 #include "fuse/spool_view.h"
 #include "index/catalog.h"
 #include "library/drive_service.h"
-#include "library/tape_drive.h"
 #include "library/tape_library.h"
 
 namespace vtape {
-
-struct DrivePath {
-  int drive = -1;
-  bool rewind_on_close = false;
-};
 
 class VtapeFs {
  public:
@@ -53,11 +48,8 @@ class VtapeFs {
   SpoolDevices* spool_devices() { return spool_devices_.get(); }
   SpoolView* spool_view() { return spool_view_.get(); }
   int drive_count() const { return service_.drive_count(); }
-
-  // "/drives/nst0" -> drive 0, no rewind.
-  std::optional<DrivePath> parse_drive_path(const std::string& path) const;
-  // "/library/VOL001.tap" -> the cartridge.
-  std::optional<Cartridge> parse_library_path(const std::string& path) const;
+  // Which subtree serves a path.
+  const MountRouter& router() const { return router_; }
 
  private:
   DriveService service_;
@@ -65,6 +57,8 @@ class VtapeFs {
   std::unique_ptr<SavedView> saved_view_;
   std::unique_ptr<SpoolDevices> spool_devices_;
   std::unique_ptr<SpoolView> spool_view_;
+  // Its subtrees reach the service and the views through *this.
+  MountRouter router_;
 };
 
 }  // namespace vtape
