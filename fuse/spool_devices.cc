@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "fuse/path_parts.h"
+#include "library/daemon_log.h"
 
 namespace vtape {
 namespace {
@@ -205,12 +206,12 @@ int SpoolDevices::create(const std::string& path, const std::string& caller, std
   Target dir;
   if (int e = resolve(std::string(kRoot) + "/" + parts[0] + "/" + parts[1], caller, &dir); e != 0) return e;
   if (dir.queue == SpoolQueue::kReader) {
-    fmt::print(stderr, "vtapefs: {}: a reader gets files sent to it; write to prt/ or pun/\n", path);
+    log_message(LogPriority::kWarning, fmt::format("{}: a reader gets files sent to it; write to prt/ or pun/", path));
     return -EACCES;
   }
   SpoolMetadata m;
   if (Status s = split_spool_file_name(parts[2], &m.filename, &m.filetype); !s.is_ok()) {
-    fmt::print(stderr, "vtapefs: {}: {}\n", path, s.message());
+    log_message(LogPriority::kWarning, fmt::format("{}: {}", path, s.message()));
     store_.log_event("spool-error", fmt::format("{}: {}", path, s.message()));
     return -EINVAL;
   }
@@ -273,7 +274,7 @@ int SpoolDevices::setxattr(const std::string& path, const std::string& caller, c
   if (t.kind != Target::Kind::kFile) return -ENOTSUP;
   std::string why;
   if (int e = spool_setxattr(t.row.meta, name, value, &why); e != 0) {
-    fmt::print(stderr, "vtapefs: {}: {}\n", path, why);
+    log_message(LogPriority::kWarning, fmt::format("{}: {}", path, why));
     store_.log_event("spool-error", fmt::format("{}: {}", path, why));
     return e;
   }

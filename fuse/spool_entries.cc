@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "fuse/spool_devices.h"
+#include "library/daemon_log.h"
 #include "library/spool_store.h"
 
 namespace vtape {
@@ -125,7 +126,7 @@ int SpoolContentFile::open(SpoolStore& store, const SpoolFileRow& row, const std
                            std::unique_ptr<SpoolContentFile>* out) {
   std::string content;
   if (Status s = store.content(row, &content); !s.is_ok()) {
-    fmt::print(stderr, "vtapefs: {}: {}\n", path, s.message());
+    log_message(LogPriority::kError, LogFields{}.with_errno(spool_errno(s)), fmt::format("{}: {}", path, s.message()));
     return -spool_errno(s);
   }
   struct stat st {};

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "fuse/spool_entries.h"
+#include "library/daemon_log.h"
 
 namespace vtape {
 
@@ -26,8 +27,8 @@ int SpoolWriter::create(SpoolStore& store, const SpoolMetadata& meta, std::share
   }
   if (fd < 0) {
     int e = errno;
-    fmt::print(stderr, "vtapefs: spool: cannot make a temporary file in {}: {}\n", store.library().dir(),
-               std::strerror(e));
+    log_message(LogPriority::kError, LogFields{}.with_errno(e),
+                fmt::format("spool: cannot make a temporary file in {}", store.library().dir()));
     return -e;
   }
   out->reset(new SpoolWriter(store, meta, fd));
@@ -39,8 +40,8 @@ SpoolWriter::~SpoolWriter() {
 }
 
 void SpoolWriter::log(const std::string& what) const {
-  fmt::print(stderr, "vtapefs: spool/{}/{}/{}: {}\n", meta_.owner, spool_queue_name(meta_.queue), meta_.name_type(),
-             what);
+  log_message(LogPriority::kError,
+              fmt::format("spool/{}/{}/{}: {}", meta_.owner, spool_queue_name(meta_.queue), meta_.name_type(), what));
   store_.log_event("spool-error", fmt::format("{} {} {}: {}", meta_.owner, spool_queue_name(meta_.queue),
                                               meta_.name_type(), what));
 }

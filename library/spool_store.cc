@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
-#include "library/daemon_log.h"
-#include "library/catalog_sync.h"
 #include "index/catalog_recorder.h"
+#include "library/catalog_sync.h"
+#include "library/daemon_log.h"
 
 namespace vtape {
 
