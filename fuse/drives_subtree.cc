@@ -95,6 +95,11 @@ MountError DrivesSubtree::open(const MountRequest& r, int flags, std::unique_ptr
   return {};
 }
 
+MountError DrivesSubtree::create(const MountRequest& r, std::unique_ptr<OpenHandle>*) {
+  constexpr int kAnyNumber = 1000;  // parse_drive_name takes up to 3 digits
+  return MountError::of_errno(parse_drive_name(r.rest, kAnyNumber) ? ENOENT : EROFS);
+}
+
 MountError DrivesSubtree::truncate(const MountRequest& r) {
   return drive_of(r) ? MountError() : MountError::of_errno(EROFS);
 }

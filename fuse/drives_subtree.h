@@ -34,6 +34,10 @@ class DrivesSubtree : public MountSubtree {
   MountError truncate(const MountRequest& r) override;
   // Accepted and ignored (touch).
   MountError set_attributes(const MountRequest& r) override;
+  // O_CREAT of a drive this mount does not have (nst7 of two drives): no
+  // such drive, ENOENT, as for a device node that is not there; any other
+  // name: EROFS.
+  MountError create(const MountRequest& r, std::unique_ptr<OpenHandle>* out) override;
 
  private:
   std::optional<DrivePath> drive_of(const MountRequest& r) const;
@@ -46,10 +50,11 @@ class DriveHandle : public OpenHandle {
  public:
   explicit DriveHandle(DriveLease lease) : lease_(std::move(lease)) {}
 
-  // One read() or write() is one request of exactly the caller's size,
-  // and there is no file offset to seek (lseek fails with ESPIPE).
+  // One read() or write() is one request of exactly the caller's size.
+  // lseek succeeds and moves nothing on the tape, as on st (GNU tar -W
+  // asks for the position before it verifies, and gives up on ESPIPE);
+  // reads and writes ignore the file offset it keeps.
   bool direct_io() const override { return true; }
-  bool nonseekable() const override { return true; }
   MountError read(std::span<char> buf, off_t offset, size_t* done) override;
   MountError write(std::span<const char> buf, off_t offset, size_t* done) override;
   // Every close(2), of duplicates too (dd dup2()s its output and closes

@@ -14,6 +14,7 @@
 #include "library/daemon_log.h"
 #include "library/control_protocol.h"
 #include "library/drive_status_json.h"
+#include "library/mount_table.h"
 
 namespace vtape {
 
@@ -70,16 +71,28 @@ Status DriveService::preflight() {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLockWaitMilliseconds);
   for (;;) {
     std::string ignored;
-    if (control_request(library_->socket_path(), "status json", &ignored).is_ok()) {
-      return Status::invalid_argument(
-          fmt::format("another vtapefs is already serving the library {}", library_->dir()));
+    bool answers = control_request(library_->socket_path(), "status json", &ignored).is_ok();
+    // A vtapefs that answers and is mounted serves the library.  One that
+    // answers with its mount gone is stopping (unmounted a moment ago): its
+    // lock is free soon.
+    if (answers) {
+      for (const auto& m : vtapefs_mounts()) {
+        if (m.library == library_->dir()) {
+          return Status::invalid_argument(fmt::format("another vtapefs is already serving the library {} (on {})",
+                                                      library_->dir(), m.mount_point));
+        }
+      }
     }
     bool busy = false;
     VTAPE_RETURN_IF_ERROR(LibraryLock::try_acquire(*library_, &lock_, &busy));
     if (lock_) break;
-    // Another vtapefs that is starting (it answers soon), or a command
-    // changing the library's state for a moment.
+    // Another vtapefs that is starting (it answers soon) or stopping, or a
+    // command changing the library's state for a moment.
     if (std::chrono::steady_clock::now() >= deadline) {
+      if (answers) {
+        return Status::invalid_argument(fmt::format("another vtapefs is already serving the library {} (process {})",
+                                                    library_->dir(), LibraryLock::holder_pid(*library_)));
+      }
       return Status::invalid_argument(fmt::format("the library {} is locked by process {} (another vtapefs?)",
                                                   library_->dir(), LibraryLock::holder_pid(*library_)));
     }

@@ -94,6 +94,17 @@ std::string format_names(std::string_view separator, bool writable_only) {
   return out;
 }
 
+std::string format_extensions(std::string_view separator) {
+  std::string out;
+  for (const auto& spec : kFormats) {
+    for (std::string_view e : spec.extensions) {
+      if (!out.empty()) out += separator;
+      out += e;
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<Codec> make_codec(Format format, const WriteOptions& options) {
   return format_spec(format).make_codec(options);
 }

@@ -65,5 +65,7 @@ Format default_format();
 // "simh, e11, mtd, aws, het, tpc" (every format) or with writable_only
 // the formats that can be written, joined by `separator`.
 std::string format_names(std::string_view separator, bool writable_only = false);
+// ".tap, .simh, .e11, ..." (every format's extensions), joined by `separator`.
+std::string format_extensions(std::string_view separator);
 
 }  // namespace vtape

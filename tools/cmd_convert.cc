@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "tapeformat/format_table.h"
 #include "tapeformat/image_scan.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/command_spec.h"
@@ -46,6 +48,14 @@ int run_convert(CommandContext& ctx) {
   std::optional<Format> to, from;
   WriteOptions wopts;
   (void)convert_options(cl, &to, &from, &wopts);  // checked by check_convert
+  // OUT's extension names its format; one that names none is most likely a
+  // slip (y.hte), not a wish for IN's format, so it needs --to.
+  std::string out_name = std::filesystem::path(out_path).filename().string();
+  if (!to && out_name.find('.') != std::string::npos && out_name.rfind('.') > 0 &&
+      !format_from_extension(out_path)) {
+    return ctx.usage_error(fmt::format("{}: '{}' is the extension of no format ({}); give the format with --to",
+                                       out_path, out_name.substr(out_name.rfind('.')), format_extensions(", ")));
+  }
   if (!cl.has("--force") && access(out_path.c_str(), F_OK) == 0) {
     return failure("convert", fmt::format("{} exists; --force replaces it", out_path));
   }
@@ -144,7 +154,8 @@ const CommandSpec kConvertCommand{
     .usage = "vtape convert IN OUT [--to FORMAT] [--force] [--salvage] [--json] [--from FORMAT]\n"
              "                     [--compress zlib|bzip2|none] [--level 1-9] [--chunk-size N]",
     .help = "Copies every record, filemark and error flag of IN into OUT. The format of\n"
-            "OUT comes from --to, else from its extension, else it is IN's format.\n",
+            "OUT comes from --to, else from its extension, else (no extension) it is IN's\n"
+            "format; an extension of no format needs --to.\n",
     .flags = {"--force", "--salvage", "--json"},
     .options = concat({{"--to", "--from"}, write_option_names()}),
     .min_positional = 2,

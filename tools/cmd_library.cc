@@ -103,7 +103,12 @@ int run_unload(CommandContext& ctx) {
       },
       &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
-  fmt::print("drive {} unloaded\n", drive);
+  if (offline) {
+    // No image was touched: only what the next mount loads changed.
+    fmt::print("drive {} will be empty when vtapefs mounts this library (no vtapefs serves it now)\n", drive);
+  } else {
+    fmt::print("drive {} unloaded\n", drive);
+  }
   return kExitOk;
 }
 

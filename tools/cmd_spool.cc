@@ -7,6 +7,7 @@
 // The spool cartridge and the catalog are shared with a running vtapefs
 // (SpoolStore locks the cartridge across processes; SQLite the catalog).
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,7 +34,7 @@ namespace {
 
 constexpr const char* kUsage =
     "vtape spool list [CRITERIA] [--include-purged] [--json] [--library DIR]\n"
-    "       vtape spool dump --to IMAGE|VOLSER [CRITERIA] [--include-purged] [--library DIR]\n"
+    "       vtape spool dump --to IMAGE|VOLSER [--append|--force] [CRITERIA] [--include-purged] [--library DIR]\n"
     "       vtape spool load --from IMAGE|VOLSER [CRITERIA] [--nodup] [--queue rdr] [--library DIR]\n"
     "       vtape spool scan IMAGE|VOLSER [CRITERIA] [--json] [--library DIR]\n"
     "       vtape spool adduser USER... [--library DIR]";
@@ -71,7 +72,7 @@ struct RunStats {
 };
 
 // Every subcommand declares every option; one that does not take it says so.
-const std::vector<std::string> kFlags = {"--json", "--include-purged", "--nodup"};
+const std::vector<std::string> kFlags = {"--json", "--include-purged", "--nodup", "--append", "--force"};
 std::vector<std::string> all_options() {
   return concat({{"--library", "--to", "--from"}, SpoolCriteria::option_names()});
 }
@@ -131,7 +132,7 @@ std::optional<std::string> stray_option(const CommandLine& cl, std::initializer_
 }
 
 std::string check_list(const CommandLine& cl) {
-  if (auto o = stray_option(cl, {"--to", "--from", "--nodup"})) return "list does not take " + *o;
+  if (auto o = stray_option(cl, {"--to", "--from", "--nodup", "--append", "--force"})) return "list does not take " + *o;
   SpoolCriteria criteria;
   std::string error;
   if (!parse_criteria(cl, false, &criteria, &error)) return error;
@@ -205,6 +206,7 @@ std::string check_dump(const CommandLine& cl) {
   std::string error;
   if (!parse_criteria(cl, false, &criteria, &error)) return error;
   if (!cl.value("--to") || !cl.positional().empty()) return "dump takes --to IMAGE|VOLSER and criteria";
+  if (cl.has("--append") && cl.has("--force")) return "dump takes --append or --force, not both";
   return "";
 }
 
@@ -222,7 +224,22 @@ int run_dump(CommandContext& ctx) {
   if (Status s = lib.store->catalog().select(criteria, &rows); !s.is_ok()) return failure("spool", s.message());
   std::unique_ptr<TapeImage> image;
   Status s;
-  if (access(path.c_str(), F_OK) == 0) {
+  // What an image holds is never overwritten or added to unasked (write and
+  // convert refuse too): --append adds after it, --force replaces it.
+  struct stat existing {};
+  bool holds_data = ::stat(path.c_str(), &existing) == 0 && existing.st_size > 0;
+  if (holds_data && !cl.has("--append") && !cl.has("--force")) {
+    return failure("spool", fmt::format("{} holds {} bytes already; --append adds the spool files after what it "
+                                        "holds, --force replaces it",
+                                        *to, static_cast<uint64_t>(existing.st_size)));
+  }
+  if (holds_data && cl.has("--force")) {
+    // A cartridge keeps its format; an image file becomes SIMH.
+    Format format = Format::kSimh;
+    Cartridge cartridge;
+    if (!volser.empty() && lib.library->find(volser, &cartridge).is_ok()) format = cartridge.format;
+    s = TapeImage::create(path, format, WriteOptions{}, true, &image);
+  } else if (access(path.c_str(), F_OK) == 0) {
     // SPXTAPE-like APPEND: what the image holds stays.
     OpenOptions options;
     options.writable = true;
@@ -293,7 +310,7 @@ bool open_source(const CommandLine& cl, const std::string& text, std::unique_ptr
 }
 
 std::string check_scan(const CommandLine& cl) {
-  if (auto o = stray_option(cl, {"--to", "--from", "--nodup", "--include-purged"})) return "scan does not take " + *o;
+  if (auto o = stray_option(cl, {"--to", "--from", "--nodup", "--include-purged", "--append", "--force"})) return "scan does not take " + *o;
   SpoolCriteria criteria;
   std::string error;
   if (!parse_criteria(cl, false, &criteria, &error)) return error;
@@ -341,7 +358,7 @@ int run_scan(CommandContext& ctx) {
 }
 
 std::string check_load(const CommandLine& cl) {
-  if (auto o = stray_option(cl, {"--to", "--json", "--include-purged"})) return "load does not take " + *o;
+  if (auto o = stray_option(cl, {"--to", "--json", "--include-purged", "--append", "--force"})) return "load does not take " + *o;
   SpoolCriteria criteria;
   std::string error;
   if (!parse_criteria(cl, true, &criteria, &error)) return error;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "tools/did_you_mean.h"
+
 namespace vtape {
 
 CommandLine& CommandLine::flag(const std::string& name) {
@@ -48,7 +50,9 @@ bool CommandLine::parse(const std::vector<std::string>& args) {
         return false;
       }
     } else {
-      error_ = "unknown option " + a;
+      std::vector<std::string> known(flags_.begin(), flags_.end());
+      known.insert(known.end(), options_.begin(), options_.end());
+      error_ = "unknown option " + a + did_you_mean(name, known);
       return false;
     }
   }

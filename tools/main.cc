@@ -10,6 +10,7 @@
 #include "tapeformat/format_table.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
+#include "tools/did_you_mean.h"
 
 namespace {
 
@@ -54,6 +55,10 @@ int main(int argc, char** argv) {
   for (const auto* c : vtape::all_commands()) {
     if (c->name == argv[1]) return vtape::run_command(*c, args);
   }
-  fmt::print(stderr, "vtape: unknown command '{}'; 'vtape --help' lists them\n", argv[1]);
+  std::vector<std::string> names;
+  for (const auto* c : vtape::all_commands()) names.emplace_back(c->name);
+  std::string hint = vtape::did_you_mean(argv[1], names);
+  fmt::print(stderr, "vtape: unknown command '{}'{}\n", argv[1],
+             hint.empty() ? "; 'vtape --help' lists them" : hint);
   return vtape::kExitUsage;
 }

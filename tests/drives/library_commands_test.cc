@@ -441,6 +441,40 @@ TEST(LibraryCommands, LoadAndUnloadWithNoDaemonAreRecordedForTheNextMount) {
   if (fd >= 0) ::close(fd);
 }
 
+// Without a daemon, unload says that it changed only what the next mount
+// loads (no image was touched).
+TEST(LibraryCommands, UnloadWithNoDaemonSaysItChangedOnlyTheSavedState) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  vt.unmount();
+  auto r = vt.vtape("unload 0");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "drive 0 will be empty when vtapefs mounts this library (no vtapefs serves it now)\n");
+  ASSERT_TRUE(vt.remount()) << vt.error();
+  EXPECT_EQ(loaded_in(vt, 0), "");
+}
+
+// A drive the mount does not have is not there: creating drives/nst7 on a
+// two-drive mount is ENOENT (as for a device node that does not exist),
+// not EROFS; other names in drives/ are EROFS.
+TEST(LibraryCommands, CreatingADriveTheMountDoesNotHaveIsNoSuchFile) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  for (const char* name : {"nst7", "st2", "nst999"}) {
+    errno = 0;
+    int fd = ::open((vt.mount_point() + "/drives/" + name).c_str(), O_WRONLY | O_CREAT, 0600);
+    EXPECT_EQ(fd, -1) << name;
+    EXPECT_EQ(errno, ENOENT) << name << ": " << std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+  }
+  errno = 0;
+  int fd = ::open((vt.mount_point() + "/drives/notes.txt").c_str(), O_WRONLY | O_CREAT, 0600);
+  EXPECT_EQ(fd, -1);
+  EXPECT_EQ(errno, EROFS) << std::strerror(errno);
+  if (fd >= 0) ::close(fd);
+  EXPECT_FALSE(fs::exists(vt.drive(7)));
+}
+
 TEST(LibraryCommands, ProtectAndUnprotectApplyToALoadedCartridgeAtOnce) {
   MountedVtapefs vt;
   ASSERT_TRUE(vt.ok()) << vt.error();

@@ -108,7 +108,7 @@ TEST_F(SpoolCli, DumpToACartridgeAndScanPassesOverOtherTapeFiles) {
     ASSERT_TRUE(image->write_filemark().is_ok());
     ASSERT_TRUE(image->close().is_ok());
   }
-  auto dump = vtape("spool dump --to DUMP01 --owner ALICE");
+  auto dump = vtape("spool dump --to DUMP01 --append --owner ALICE");
   ASSERT_EQ(dump.exit_code, 0) << dump.err;
   EXPECT_NE(dump.out.find("dumped 2 spool files, 3 records"), std::string::npos) << dump.out;
   EXPECT_NE(dump.out.find("to DUMP01"), std::string::npos) << dump.out;
@@ -125,6 +125,32 @@ TEST_F(SpoolCli, DumpToACartridgeAndScanPassesOverOtherTapeFiles) {
   auto self = vtape("spool dump --to SPOOL1");
   EXPECT_EQ(self.exit_code, 1);
   EXPECT_NE(self.err.find("cannot dump the spool cartridge onto itself"), std::string::npos) << self.err;
+}
+
+// spool dump never adds to or replaces what an image holds unasked, as
+// write and convert refuse: --append adds after it, --force replaces it.
+TEST_F(SpoolCli, DumpToAnImageThatHoldsDataNeedsAppendOrForce) {
+  TempDir d;
+  std::string path = d.file("out.tap");
+  ASSERT_EQ(vtape("spool dump --to " + shell_quote(path) + " --owner BOB").exit_code, 0);
+  auto before = read_file_bytes(path);
+  auto again = vtape("spool dump --to " + shell_quote(path) + " --owner ALICE");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find(path + " holds " + std::to_string(before.size()) +
+                           " bytes already; --append adds the spool files after what it holds, --force replaces it"),
+            std::string::npos)
+      << again.err;
+  EXPECT_EQ(read_file_bytes(path), before);
+  auto appended = vtape("spool dump --to " + shell_quote(path) + " --append --owner ALICE --json");
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  auto scan = vtape("spool scan " + shell_quote(path) + " --json");
+  EXPECT_EQ(parse_json(scan.out)["spool_files"].size(), 3u) << scan.out;
+  auto replaced = vtape("spool dump --to " + shell_quote(path) + " --force --owner ALICE");
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  scan = vtape("spool scan " + shell_quote(path) + " --json");
+  EXPECT_EQ(parse_json(scan.out)["spool_files"].size(), 2u) << scan.out;
+  EXPECT_EQ(vtape("spool dump --to " + shell_quote(path) + " --append --force").exit_code, 2);
+  EXPECT_EQ(vtape("spool list --append").exit_code, 2);
 }
 
 TEST_F(SpoolCli, ADamagedHeaderIsReportedWithItsOffset) {

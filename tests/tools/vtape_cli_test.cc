@@ -30,6 +30,42 @@ TEST(VtapeCli, NoArgumentsIsAUsageError) {
   }
 }
 
+// A mistyped subcommand or option gets the name that was most likely
+// meant; a name near none gets none.
+TEST(VtapeCli, AMistypedCommandOrOptionSuggestsTheNearestName) {
+  auto c = run_vtape("lod 1 VOL001");
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("vtape: unknown command 'lod'; did you mean 'load'?"), std::string::npos) << c.err;
+  auto o = run_vtape("ls --jsno");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("unknown option --jsno; did you mean '--json'?"), std::string::npos) << o.err;
+  auto swapped = run_vtape("verify x.tap --slavage");
+  EXPECT_NE(swapped.err.find("did you mean '--salvage'?"), std::string::npos) << swapped.err;
+  auto far = run_vtape("frobnicate");
+  EXPECT_NE(far.err.find("unknown command 'frobnicate'; 'vtape --help' lists them"), std::string::npos) << far.err;
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+}
+
+// convert takes OUT's format from its extension; an extension of no format
+// (a slip: y.hte) is refused without --to instead of silently becoming
+// IN's format, and nothing is written.
+TEST(VtapeCli, ConvertRefusesAnExtensionOfNoFormatWithoutTo) {
+  TempDir dir;
+  std::string src = dir.file("x.het"), out = dir.file("y.xyz");
+  write_image(src, Format::kHet, sample());
+  auto r = run_vtape("convert " + q(src) + " " + q(out));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(out + ": '.xyz' is the extension of no format (.tap"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("give the format with --to"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  auto to = run_vtape("convert " + q(src) + " " + q(out) + " --to aws");
+  EXPECT_EQ(to.exit_code, 0) << to.err;
+  EXPECT_EQ(read_all(out), sample());
+  auto bare = run_vtape("convert " + q(src) + " " + q(dir.file("noext")));
+  EXPECT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_NE(bare.out.find("(het)"), std::string::npos) << bare.out;
+}
+
 TEST(VtapeCli, DumpListsFilesWithRecordStatistics) {
   TempDir dir;
   std::string p = dir.file("t.tap");
