@@ -21,8 +21,8 @@
 #include "tapeformat/base/json_writer.h"
 #include "tools/member_extractor.h"
 #include "tools/progress.h"
-#include "tools/restore_plan.h"
-#include "tools/restore_replay.h"
+#include "library/restore_plan.h"
+#include "library/restore_replay.h"
 #include "tools/restore_sinks.h"
 #include "tools/restore_target.h"
 #include "tools/spool_restore.h"
@@ -266,7 +266,7 @@ int run_restore(CommandContext& ctx) {
   Progress progress("restore", span_end - span_begin);
   Outcome o;
   ReplayOptions ro;
-  ro.progress = &progress;
+  ro.progress = [&progress](uint64_t done) { progress.update(done); };
   ro.progress_base = span_begin;
 
   if (dry) {
