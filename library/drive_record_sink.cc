@@ -15,7 +15,7 @@ DriveRecordSink::DriveRecordSink(DriveLease& lease, std::string volser, const st
     : lease_(lease), volser_(std::move(volser)), cancel_(cancel) {}
 
 Status DriveRecordSink::cancelled() const {
-  if (cancel_ && cancel_->load()) return Status::io_error(fmt::format("writing {}: interrupted", volser_), EINTR);
+  if (cancel_ && cancel_->load()) return Status::io_error(fmt::format("stopped writing {}", volser_), EINTR);
   return Status::ok();
 }
 
