@@ -1,5 +1,8 @@
 #include "library/cartridge_door.h"
 
+#include <algorithm>
+#include <map>
+
 #include <fmt/format.h>
 
 #include "library/control_protocol.h"
