@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,50 @@ TEST(RestoreToCartridge, ACartridgeThatHoldsDataIsAppendedToOnlyWhenAskedAndOver
   r = run_vtape("verify " + q(lib.image("VOL002")));
   EXPECT_NE(r.out.find("1 tape files"), std::string::npos) << describe(r);
   EXPECT_EQ(vt.vtape("index check").exit_code, 0);
+  EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), lib.drives_state);
+}
+
+// A SIMH image of `files` tape files of `records` records of 64 KiB each,
+// written as it is made (a few hundred MiB: long enough to interrupt).
+void write_big_image(const std::string& path, int files, int records) {
+  std::ofstream out(path, std::ios::binary);
+  std::vector<uint8_t> record;
+  put_simh_record(record, pattern_bytes(64 * 1024, 9));
+  for (int f = 0; f < files; ++f) {
+    for (int r = 0; r < records; ++r) out.write(reinterpret_cast<const char*>(record.data()), record.size());
+    const char filemark[4] = {0, 0, 0, 0};
+    out.write(filemark, 4);
+  }
+  ASSERT_TRUE(out.good()) << path;
+}
+
+TEST(RestoreToCartridge, ATermStopsAtARecordWithWhatWasWrittenClosedCatalogedAndTheImageAgreeing) {
+  ArchivedLibrary lib;
+  MountedVtapefs& vt = lib.vt;
+  TempDir src;
+  write_big_image(src.file("big.tap"), 3, 1500);
+  // Started in the background; TERM once the cartridge's image has data.
+  CommandResult r = run_command(
+      "VTAPE_LIBRARY=" + q(vt.library()) + " " + q(VTAPE_BINARY) + " restore " + q(src.file("big.tap")) +
+      " --to-cartridge VOL002 & pid=$!; while [ ! -s " + q(lib.image("VOL002")) + " ]; do sleep 0.001; done; "
+      "kill -TERM $pid; wait $pid; echo exit=$?");
+  EXPECT_EQ(r.out, "exit=1\n") << describe(r);
+  EXPECT_NE(r.err.find("stopped writing VOL002"), std::string::npos) << r.err;
+
+  // What was written is a closed tape file (or more), cataloged as on the image.
+  Json copy = parse_json(vt.vtape("ls VOL002 --json").out);
+  ASSERT_GE(copy["files"].size(), 1u);
+  uint64_t cataloged = 0;
+  for (size_t i = 0; i < copy["files"].size(); ++i) cataloged += copy["files"][i]["records"].u64();
+  EXPECT_GT(cataloged, 0u);
+  EXPECT_LT(cataloged, 3u * 1500u);  // it stopped before the end
+  r = run_vtape("verify " + q(lib.image("VOL002")));
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find(" " + std::to_string(cataloged) + " records, " + std::to_string(copy["files"].size()) +
+                       " filemarks"), std::string::npos) << r.out;
+  r = vt.vtape("index check");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_FALSE(fs::exists(lib.image("VOL002") + ".dirty"));
   EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), lib.drives_state);
 }
 
