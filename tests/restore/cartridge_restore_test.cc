@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "index/catalog.h"
+#include "library/cartridge_door.h"
+#include "library/drive_record_sink.h"
+#include "library/restore_replay.h"
 #include "tests/interop/json_reader.h"
 #include "tests/test_support.h"
 
@@ -205,6 +209,51 @@ TEST(RestoreToCartridge, ATermStopsAtARecordWithWhatWasWrittenClosedCatalogedAnd
   EXPECT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_FALSE(fs::exists(lib.image("VOL002") + ".dirty"));
   EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), lib.drives_state);
+}
+
+// The core alone, in this process, no FUSE and no vtape binary: a replay
+// through DriveRecordSink on a CartridgeDoor's drive writes the same image
+// byte for byte, and the drive's CatalogObserver catalogs it.
+TEST(RestoreToCartridge, TheCoreAloneReplaysThroughADriveIntoTheSameImageAndCatalogsIt) {
+  TempDir dir;
+  std::unique_ptr<TapeLibrary> made;
+  ASSERT_TRUE(TapeLibrary::open(dir.file("lib"), true, &made).is_ok());  // SCR001 in drive 0
+  made.reset();
+  std::string state = slurp_text(dir.file("lib/drives.state"));
+  std::vector<uint8_t> source;
+  for (uint32_t seed : {1u, 2u, 3u}) put_simh_record(source, pattern_bytes(10240 + seed, seed));
+  put_le32(source, 0);
+  put_simh_record(source, pattern_bytes(777, 4));
+  put_le32(source, 0);
+  write_file_bytes(dir.file("source.tap"), source);
+
+  RestorePlan plan;
+  plan.source = plan.image_path = dir.file("source.tap");
+  std::unique_ptr<CartridgeDoor> door;
+  Status s = CartridgeDoor::open(dir.file("lib"), "VOL009", std::nullopt, "unit test", &door);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  EXPECT_TRUE(door->created());
+  EXPECT_EQ(door->lease().number(), 1);  // drive 0 keeps SCR001
+  DriveRecordSink sink(door->lease(), "VOL009");
+  ReplaySummary summary;
+  s = replay(plan, sink, ReplayOptions{}, &summary);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  s = door->finish();
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  door.reset();
+
+  EXPECT_EQ(read_file_bytes(dir.file("lib/cartridges/VOL009.tap")), source);
+  EXPECT_EQ(slurp_text(dir.file("lib/drives.state")), state);
+  std::unique_ptr<Catalog> catalog;
+  ASSERT_TRUE(Catalog::open(dir.file("lib/catalog.db"), &catalog).is_ok());
+  std::vector<TapeFileRow> rows;
+  ASSERT_TRUE(catalog->files("VOL009", &rows).is_ok());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].records, 3u);
+  EXPECT_EQ(rows[0].bytes, 3u * 10240u + 6u);
+  EXPECT_EQ(rows[1].records, 1u);
+  EXPECT_EQ(rows[1].bytes, 777u);
+  EXPECT_EQ(rows[1].first_block, 4u);
 }
 
 TEST(RestoreToCartridge, IsRefusedWhileAVtapefsServesTheLibraryAndChangesNothing) {
