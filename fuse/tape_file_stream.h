@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 #include "tapeformat/tape_image.h"
 

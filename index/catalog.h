@@ -19,7 +19,7 @@
 
 #include "index/find_statement.h"
 #include "index/tape_member.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

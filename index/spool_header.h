@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "index/spool_metadata.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

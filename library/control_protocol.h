@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_image.h"
 
 namespace vtape {

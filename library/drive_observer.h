@@ -15,7 +15,7 @@
 #include <string>
 
 #include "library/tape_library.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_object.h"
 
 namespace vtape {

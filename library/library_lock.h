@@ -14,7 +14,7 @@
 #include <string>
 
 #include "library/tape_library.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

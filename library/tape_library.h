@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 
 namespace vtape {

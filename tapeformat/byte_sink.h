@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <span>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

@@ -13,7 +13,7 @@
 
 #include "tapeformat/byte_sink.h"
 #include "tapeformat/image_file.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 #include "tapeformat/tape_object.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "tapeformat/image_file.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 
 namespace vtape {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tapeformat/byte_sink.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 struct iovec;  // <sys/uio.h>
 

@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 
 namespace vtape {

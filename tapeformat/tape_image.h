@@ -24,7 +24,7 @@
 
 #include "tapeformat/codec.h"
 #include "tapeformat/image_file.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 #include "tapeformat/tape_object.h"
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "tapeformat/base/work_queue.h"
-#include "tools/restore_replay.h"
+#include "library/restore_replay.h"
 
 namespace vtape {
 

@@ -16,13 +16,14 @@
 #include "index/volume_indexer.h"
 #include "tapeformat/tape_motion.h"
 #include "tools/async_sink.h"
+#include "tools/cartridge_restore.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
 #include "tapeformat/base/json_writer.h"
 #include "tools/member_extractor.h"
 #include "tools/progress.h"
-#include "tools/restore_plan.h"
-#include "tools/restore_replay.h"
+#include "library/restore_plan.h"
+#include "library/restore_replay.h"
 #include "tools/restore_sinks.h"
 #include "tools/restore_target.h"
 #include "tools/spool_restore.h"
@@ -217,11 +218,26 @@ int run_restore(CommandContext& ctx) {
   }
   const bool dry = cl.has("--dry-run");
   const bool resume = cl.has("--resume");
+  if (cl.has("--append") && target.kind != TargetKind::kCartridge) {
+    return ctx.usage_error("--append goes with --to-cartridge");
+  }
+  if (cl.has("--append") && *policy != OverwritePolicy::kNever) {
+    return ctx.usage_error("--append adds after what the cartridge holds; --overwrite writes over it: one of them");
+  }
+  if (target.kind == TargetKind::kCartridge) {
+    auto volser = normalize_volser(target.path);
+    if (!volser) return ctx.usage_error(fmt::format("--to-cartridge takes a volser (1 to 6 letters and digits), "
+                                                    "not '{}'", target.path));
+    target.path = *volser;
+  }
   if (resume && target.kind != TargetKind::kImage && target.kind != TargetKind::kDir) {
     return ctx.usage_error("--resume continues a restore --to-image or --to-dir");
   }
 
   const std::string& source = cl.positional()[0];
+  if (target.kind == TargetKind::kCartridge && is_spool_source(source)) {
+    return ctx.usage_error("--to-cartridge takes tape sources");
+  }
   if (is_spool_source(source)) {
     if (cl.has("--verify")) return ctx.usage_error("--verify is for tape restores, not spool files");
     SpoolRestoreOptions so;
@@ -244,6 +260,9 @@ int run_restore(CommandContext& ctx) {
   RestorePlan plan;
   Status s = resolve_restore_plan(source, library_dir_option(cl), &plan);
   if (!s.is_ok()) return failure("restore", error_text(plan, s));
+  if (target.kind == TargetKind::kCartridge && plan.volser == target.path) {
+    return ctx.usage_error(fmt::format("{} cannot be restored onto itself", target.path));
+  }
   if (plan.members && target.kind != TargetKind::kDir && target.kind != TargetKind::kStdout) {
     return ctx.usage_error("members go --to-dir or --to-stdout");
   }
@@ -266,7 +285,7 @@ int run_restore(CommandContext& ctx) {
   Progress progress("restore", span_end - span_begin);
   Outcome o;
   ReplayOptions ro;
-  ro.progress = &progress;
+  ro.progress = [&progress](uint64_t done) { progress.update(done); };
   ro.progress_base = span_begin;
 
   if (dry) {
@@ -306,6 +325,14 @@ int run_restore(CommandContext& ctx) {
       Status closed = device->close_device();
       if (s.is_ok()) s = closed;
     }
+  } else if (target.kind == TargetKind::kCartridge) {
+    CartridgeRestoreOptions co;
+    co.library_dir = library_dir_option(cl);
+    co.volser = target.path;
+    co.format = image_format;
+    co.append = cl.has("--append");
+    co.policy = *policy;
+    s = restore_to_cartridge(plan, co, ro, &o.summary, &o.lost_error_flags);
   } else if (target.kind == TargetKind::kImage) {
     if (!resume && access(target.path.c_str(), F_OK) == 0 && !may_overwrite(*policy, target.path)) {
       return failure("restore", fmt::format("{} exists; --overwrite=always replaces it", target.path));
@@ -389,15 +416,16 @@ int run_restore(CommandContext& ctx) {
 
 const CommandSpec kRestoreCommand{
     .name = "restore",
-    .summary = "replay images, tape files or members onto a drive, an image, a pipe or a directory",
+    .summary = "replay images, tape files or members onto a drive, a cartridge, an image, a pipe or a directory",
     .usage = "vtape restore SOURCE TARGET [--library DIR] [--overwrite never|always|ask] [--dry-run] [--resume] [--json]\n"
              "  SOURCE: IMAGE | VOLSER | VOLSER/N | VOLSER/N:MEMBER-GLOB | spool:OWNER/SPOOLID | spool [criteria]\n"
-             "  TARGET: --to-device PATH [--rewind] [--verify] | --to-image FILE [--format FMT] [--compress ...]\n"
+             "  TARGET: --to-device PATH [--rewind] [--verify] | --to-cartridge VOLSER [--append] [--format FMT]\n"
+             "          | --to-image FILE [--format FMT] [--compress ...]\n"
              "          | --to-stdout | --to-dir DIR | --to-spool USER\n"
              "  criteria (spool): --owner --spoolid --queue --class --form --dest --name --date --hold",
     .help = "Replays archived tape files exactly, checking them against the catalog.\n"
             "See vtape-restore(1).\n",
-    .flags = {"--json", "--dry-run", "--resume", "--rewind", "--verify", "--to-stdout"},
+    .flags = {"--json", "--dry-run", "--resume", "--rewind", "--verify", "--to-stdout", "--append"},
     .options = concat({{"--format", "--library", "--overwrite"}, target_option_names(),
                        SpoolCriteria::option_names(), write_option_names()}),
     .min_positional = 1,

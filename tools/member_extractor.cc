@@ -9,7 +9,7 @@
 
 #include "index/content_detector.h"
 #include "tools/member_names.h"
-#include "tools/restore_plan.h"
+#include "library/restore_plan.h"
 
 namespace vtape {
 MemberExtractor::MemberExtractor(std::vector<TapeMember> members, const SafeTree* tree, OverwritePolicy policy,

@@ -30,7 +30,7 @@
 #include "index/decompressor.h"
 #include "index/tape_member.h"
 #include "tools/overwrite_policy.h"
-#include "tools/restore_replay.h"
+#include "library/restore_replay.h"
 #include "tools/restore_sinks.h"
 #include "tools/safe_tree.h"
 

@@ -19,7 +19,7 @@
 #include "tapeformat/image_file.h"
 #include "tapeformat/tape_image.h"
 #include "tools/overwrite_policy.h"
-#include "tools/restore_replay.h"
+#include "library/restore_replay.h"
 #include "tools/safe_tree.h"
 #include "tools/tool_support.h"
 

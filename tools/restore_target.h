@@ -7,14 +7,14 @@
 
 namespace vtape {
 
-enum class TargetKind { kNone, kDevice, kImage, kStdout, kDir, kSpool };
+enum class TargetKind { kNone, kDevice, kImage, kStdout, kDir, kSpool, kCartridge };
 
 struct RestoreTarget {
   TargetKind kind = TargetKind::kNone;
-  std::string path;  // device, image file, directory, or spool user
+  std::string path;  // device, image file, directory, spool user, or volser
 };
 
-// "device", "image", "stdout", "directory", "spool", "none".
+// "device", "image", "stdout", "directory", "spool", "cartridge", "none".
 const char* target_name(TargetKind k);
 // The one --to-* option of the command line (none is allowed only with
 // --dry-run).  False with a message otherwise.

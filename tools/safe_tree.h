@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 namespace vtape {
 

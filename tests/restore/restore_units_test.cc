@@ -13,9 +13,9 @@
 #include "index/sha256.h"
 #include "tapeformat/tape_image.h"
 #include "tools/async_sink.h"
-#include "tools/background_sha256.h"
+#include "index/background_sha256.h"
 #include "tests/test_support.h"
-#include "tools/restore_plan.h"
+#include "library/restore_plan.h"
 #include "tools/safe_tree.h"
 
 namespace vtape::testing {

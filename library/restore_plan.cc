@@ -1,4 +1,4 @@
-#include "tools/restore_plan.h"
+#include "library/restore_plan.h"
 
 #include <fnmatch.h>
 #include <sys/stat.h>

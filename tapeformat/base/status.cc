@@ -1,4 +1,4 @@
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 
 #include <cstring>
 

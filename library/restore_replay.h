@@ -1,19 +1,21 @@
 // Reads the selection of a RestorePlan from its image, object by object,
 // checks it against the catalog while it streams (SHA-256 and record count
 // of each tape file; a file that fails is read again to name its first bad
-// record by the records' CRC-32C, where the catalog has them) and hands every record and filemark to a RecordSink: a tape device,
-// a new image, standard output, a directory.
+// record by the records' CRC-32C, where the catalog has them) and hands
+// every record and filemark to a RecordSink: a drive of the library
+// (DriveRecordSink), or one of the `vtape restore` targets in tools/ (a
+// tape device, a new image, standard output, a directory).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "tapeformat/status.h"
-#include "tools/progress.h"
-#include "tools/restore_plan.h"
+#include "tapeformat/base/status.h"
+#include "library/restore_plan.h"
 
 namespace vtape {
 
@@ -51,8 +53,10 @@ struct ReplayOptions {
   // Check every tape file against the catalog (off for a second pass over
   // a source already checked, such as --verify's).
   bool check = true;
-  Progress* progress = nullptr;
-  uint64_t progress_base = 0;  // image offset where the progress bar starts
+  // Told how far the reading has come, in image bytes past `progress_base`
+  // (a door shows it as it likes: `vtape restore` draws a bar).
+  std::function<void(uint64_t done)> progress;
+  uint64_t progress_base = 0;  // image offset where progress starts
 };
 
 struct ReplaySummary {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "index/catalog.h"
-#include "tapeformat/status.h"
+#include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 
 namespace vtape {

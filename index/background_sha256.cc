@@ -1,4 +1,4 @@
-#include "tools/background_sha256.h"
+#include "index/background_sha256.h"
 
 namespace vtape {
 

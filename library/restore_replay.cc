@@ -1,11 +1,11 @@
-#include "tools/restore_replay.h"
+#include "library/restore_replay.h"
 
 #include <fmt/format.h>
 
 #include "index/crc32c.h"
 #include "tapeformat/tape_image.h"
 #include "tapeformat/tape_motion.h"
-#include "tools/background_sha256.h"
+#include "index/background_sha256.h"
 
 namespace vtape {
 namespace {
@@ -176,7 +176,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
     }
     if (options.progress) {
       uint64_t at = image->position().offset;
-      options.progress->update(at > options.progress_base ? at - options.progress_base : 0);
+      options.progress(at > options.progress_base ? at - options.progress_base : 0);
     }
   }
   return Status::ok();
