@@ -50,11 +50,16 @@ class DriveHandle : public OpenHandle {
  public:
   explicit DriveHandle(DriveLease lease) : lease_(std::move(lease)) {}
 
-  // One read() or write() is one request of exactly the caller's size.
-  // lseek succeeds and moves nothing on the tape, as on st (GNU tar -W
-  // asks for the position before it verifies, and gives up on ESPIPE);
-  // reads and writes ignore the file offset it keeps.
+  // One read() or write() is one request of exactly the caller's size,
+  // and there is no file offset to seek (lseek fails with ESPIPE).  Unlike
+  // st, whose lseek succeeds and moves nothing: a drive file is a regular
+  // file (a device node in a FUSE mount would be opened by the kernel's own
+  // driver), and GNU tar seeks over members of a regular file it reads
+  // unless lseek fails, so a succeeding lseek would make tar -t skip by
+  // seeking and lose its place.  (tar -W then cannot verify; see BUGS in
+  // vtapefs(8).)
   bool direct_io() const override { return true; }
+  bool nonseekable() const override { return true; }
   MountError read(std::span<char> buf, off_t offset, size_t* done) override;
   MountError write(std::span<const char> buf, off_t offset, size_t* done) override;
   // Every close(2), of duplicates too (dd dup2()s its output and closes

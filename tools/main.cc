@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "library/daemon_log.h"
 #include "tapeformat/format_table.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
@@ -25,6 +26,8 @@ void print_help() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What the core logs while a command drives it (restore --to-cartridge).
+  vtape::set_log_sink(vtape::LogSink::kStderr, "vtape");
   // -C MNT: the library of the vtapefs mounted at MNT (or a path inside it).
   if (argc >= 2 && std::strcmp(argv[1], "-C") == 0) {
     if (argc < 3) {
