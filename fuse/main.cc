@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,11 +40,13 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT\n"
+    "usage: vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
     "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
     "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). A new library is\n"
     "only its owner's (0700), or shared with group G (02770). Unmount with\n"
-    "fusermount3 -u MOUNTPOINT. See vtapefs(8).\n";
+    "fusermount3 -u MOUNTPOINT. -o takes drives=N, group=G and FUSE's mount options, so\n"
+    "that mount -t fuse.vtapefs LIBRARY MOUNTPOINT -o drives=4 and fstab lines work.\n"
+    "See vtapefs(8).\n";
 
 vtape::VtapeFs* g_fs = nullptr;
 bool g_start_failed = false;
@@ -188,6 +192,17 @@ std::string check_mount_point(const std::string& mountpoint) {
   return "";
 }
 
+// --drives N or -o drives=N: 1 to 64; nothing (and a message) otherwise.
+std::optional<int> drive_count(const std::string& text) {
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 64) {
+    fmt::print(stderr, "vtapefs: drives takes 1 to 64, not '{}'\n", text);
+    return std::nullopt;
+  }
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -195,7 +210,35 @@ int main(int argc, char** argv) {
   std::string group;
   int drives = 2;
   std::vector<std::string> fuse_args = {argv[0]};
-  std::string mountpoint;
+  std::vector<std::string> positional;
+  // -o words of vtapefs's own (what mount(8) and fstab pass as options),
+  // taken out before the rest goes to FUSE.
+  auto take_own_options = [&](const std::string& list) -> bool {
+    std::string rest;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      std::string word = list.substr(start, comma - start);
+      start = comma + 1;
+      if (word.rfind("drives=", 0) == 0) {
+        auto n = drive_count(word.substr(7));
+        if (!n) return false;
+        drives = *n;
+      } else if (word.rfind("group=", 0) == 0) {
+        group = word.substr(6);
+      } else if (word.rfind("library=", 0) == 0) {
+        library_dir = word.substr(8);
+      } else if (!word.empty()) {
+        rest += (rest.empty() ? "" : ",") + word;
+      }
+    }
+    if (!rest.empty()) {
+      fuse_args.push_back("-o");
+      fuse_args.push_back(rest);
+    }
+    return true;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -213,30 +256,38 @@ int main(int argc, char** argv) {
     } else if (a == "--group") {
       group = value("--group");
     } else if (a == "--drives") {
-      std::string v = value("--drives");
-      drives = std::atoi(v.c_str());
-      if (drives < 1 || drives > 64) {
-        fmt::print(stderr, "vtapefs: --drives takes 1 to 64, not '{}'\n", v);
-        return 2;
-      }
+      auto n = drive_count(value("--drives"));
+      if (!n) return 2;
+      drives = *n;
     } else if (a == "-f" || a == "-d" || a == "-s") {
       fuse_args.push_back(a);
     } else if (a == "-o") {
-      fuse_args.push_back(a);
-      fuse_args.push_back(value("-o"));
+      if (!take_own_options(value("-o"))) return 2;
+    } else if (a.rfind("-o", 0) == 0 && a.size() > 2) {  // -odrives=3, as mount.fuse3 may pass it
+      if (!take_own_options(a.substr(2))) return 2;
     } else if (!a.empty() && a[0] == '-') {
       fmt::print(stderr, "vtapefs: unknown option {}\n{}", a, kUsage);
       return 2;
-    } else if (mountpoint.empty()) {
-      mountpoint = a;
     } else {
-      fmt::print(stderr, "vtapefs: one MOUNTPOINT only\n{}", kUsage);
-      return 2;
+      positional.push_back(a);
     }
   }
-  if (mountpoint.empty()) {
+  // MOUNTPOINT, or LIBRARY MOUNTPOINT as mount(8) runs a FUSE file system
+  // (mount -t fuse.vtapefs LIBRARY MOUNTPOINT; the fstab's first field).
+  if (positional.empty()) {
     fmt::print(stderr, "vtapefs: MOUNTPOINT is needed\n{}", kUsage);
     return 2;
+  }
+  if (positional.size() > 2) {
+    fmt::print(stderr, "vtapefs: one LIBRARY and one MOUNTPOINT only\n{}", kUsage);
+    return 2;
+  }
+  std::string mountpoint = positional.back();
+  if (positional.size() == 2) {
+    // "vtapefs#DIR", the mount's own source, names DIR too.
+    std::string source = positional.front();
+    if (source.rfind("vtapefs#", 0) == 0) source = source.substr(8);
+    library_dir = source;
   }
 
   std::unique_ptr<vtape::TapeLibrary> library;

@@ -157,6 +157,21 @@ FoundMember found_member(const FoundMemberView& v) {
   return m;
 }
 
+// The catalog's application_id and user_version (the schema version); 0
+// when the database has none.
+void read_schema_ids(sqlite3* db, int* app, int* version) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    *app = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+  s = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    *version = sqlite3_column_int(s, 0);
+  }
+  sqlite3_finalize(s);
+}
+
 // Makes a missing catalog file before SQLite does, so that it gets the
 // read and write bits of its directory for owner and group and none for
 // others (0600 in a private library, 0660 in one shared with a group),
@@ -268,16 +283,8 @@ Status Catalog::open_read_only(const std::string& path, std::unique_ptr<Catalog>
   if (sqlite3_exec(c->db_, "PRAGMA mmap_size=0; PRAGMA cache_size=-65536;", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return c->error("setting up the catalog");
   }
-  sqlite3_stmt* s = nullptr;
   int app = 0, version = 0;
-  if (sqlite3_prepare_v2(c->db_, "PRAGMA application_id", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-    app = sqlite3_column_int(s, 0);
-  }
-  sqlite3_finalize(s);
-  if (sqlite3_prepare_v2(c->db_, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-    version = sqlite3_column_int(s, 0);
-  }
-  sqlite3_finalize(s);
+  read_schema_ids(c->db_, &app, &version);
   if (app != sql::kApplicationId) {
     return Status::invalid_argument(fmt::format("{} is not a vtape catalog (application_id {:#x})", path, app));
   }
@@ -294,14 +301,7 @@ Status Catalog::open_read_only(const std::string& path, std::unique_ptr<Catalog>
 Status Catalog::migrate() {
   sqlite3_stmt* s = nullptr;
   int app = 0, version = 0;
-  if (sqlite3_prepare_v2(db_, "PRAGMA application_id", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-    app = sqlite3_column_int(s, 0);
-  }
-  sqlite3_finalize(s);
-  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-    version = sqlite3_column_int(s, 0);
-  }
-  sqlite3_finalize(s);
+  read_schema_ids(db_, &app, &version);
   if (version == 0 && app == 0) {
     // A new database, or one something else made: only an empty one may
     // become a catalog.

@@ -241,6 +241,52 @@ TEST(Identity, MountingOverAVtapefsOrOnANonEmptyDirectoryIsRefused) {
   EXPECT_TRUE(std::filesystem::exists(full + "/keep.txt"));
 }
 
+// mount(8) runs a FUSE file system as "vtapefs LIBRARY MOUNTPOINT -o
+// OPTIONS" (through mount.fuse3, with the standard PATH): `mount -t
+// fuse.vtapefs` and an fstab line mount a library, with drives= among the
+// options.  The test runs in a mount namespace of its own, where
+// /usr/local/sbin holds the vtapefs under test, so nothing of the machine
+// is touched.
+TEST(Identity, MountTypeFuseVtapefsAndAnFstabLineMountALibrary) {
+  TempDir dir;
+  BackgroundMounts guard;
+  std::string lib = dir.file("lib"), mnt = dir.file("mnt"), mnt2 = dir.file("mnt2"), bin = dir.file("bin");
+  for (const auto& d : {mnt, mnt2, bin}) std::filesystem::create_directories(d);
+  std::filesystem::create_symlink(VTAPEFS_BINARY, bin + "/vtapefs");
+  guard.track(mnt, lib);
+  guard.track(mnt2, lib);
+  std::string fstab = dir.file("fstab");
+  write_text(fstab, lib + " " + mnt2 + " fuse.vtapefs drives=4,noauto 0 0\n");
+  std::string script =
+      "mount --bind " + q(bin) + " /usr/local/sbin || exit 3\n"
+      "mount -t fuse.vtapefs " + q(lib) + " " + q(mnt) + " -o drives=3 || exit 4\n"
+      "ls " + q(mnt + "/drives") + " | tr '\\n' ' '; echo\n"
+      "findmnt -n -o SOURCE,FSTYPE --mountpoint " + q(mnt) + "\n"
+      "" + vtape_command() + " -C " + q(mnt) + " status 0 | head -1\n"
+      "umount " + q(mnt) + " || exit 5\n"
+      "mount --fstab " + q(fstab) + " " + q(mnt2) + " || exit 6\n"
+      "ls " + q(mnt2 + "/drives") + " | tr '\\n' ' '; echo\n"
+      "umount " + q(mnt2) + " || exit 7\n";
+  auto r = run_command("unshare -m --propagation private sh -c " + q(script));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < r.out.size();) {
+    size_t nl = r.out.find('\n', at);
+    if (nl == std::string::npos) nl = r.out.size();
+    lines.push_back(r.out.substr(at, nl - at));
+    at = nl + 1;
+  }
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_EQ(lines[0], "nst0 nst1 nst2 st0 st1 st2 ");
+  EXPECT_EQ(lines[1], "vtapefs#" + lib + " fuse.vtapefs");
+  EXPECT_EQ(lines[2], "drive 0: SCR001 (simh)");
+  EXPECT_EQ(lines[3], "nst0 nst1 nst2 nst3 st0 st1 st2 st3 ");
+
+  auto bad = run_command(q(VTAPEFS_BINARY) + " " + q(lib) + " " + q(mnt) + " -o drives=99");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("drives takes 1 to 64, not '99'"), std::string::npos) << bad.err;
+}
+
 // /proc/self/mountinfo escapes space, tab, newline and backslash (and '#'
 // in sources); other file systems and other FUSE mounts are not ours; a
 // path belongs to the innermost mount above it, and "/m/ab" is not in

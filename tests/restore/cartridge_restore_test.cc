@@ -27,11 +27,6 @@ using interop::parse_json;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-std::string slurp_text(const std::string& path) {
-  std::vector<uint8_t> bytes = read_file_bytes(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
 // Two trees to archive, one per tape file.
 struct TwoTrees {
   TempDir dir;
@@ -68,7 +63,7 @@ struct ArchivedLibrary {
     tar_to(trees.one(), vt.drive(0));
     tar_to(trees.two(), vt.drive(0));
     vt.unmount();
-    drives_state = slurp_text(vt.library() + "/drives.state");
+    drives_state = read_text(vt.library() + "/drives.state");
     EXPECT_EQ(drives_state, "0 VOL001\n");
   }
   std::string image(const std::string& volser) const { return vt.library() + "/cartridges/" + volser + ".tap"; }
@@ -96,7 +91,7 @@ TEST(RestoreToCartridge, TwoTarArchivesGoOntoANewCartridgeCatalogedByTheDriveAnd
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.out.find("VOL001 -> VOL002: 2 tape files"), std::string::npos) << r.out;
   // The drive the command used is given back: the library remembers what it did.
-  EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), lib.drives_state);
+  EXPECT_EQ(read_text(vt.library() + "/drives.state"), lib.drives_state);
 
   // The catalog was kept by the drive as it wrote (its write events), not
   // indexed from the image afterwards.
@@ -164,7 +159,7 @@ TEST(RestoreToCartridge, ACartridgeThatHoldsDataIsAppendedToOnlyWhenAskedAndOver
   r = run_vtape("verify " + q(lib.image("VOL002")));
   EXPECT_NE(r.out.find("1 tape files"), std::string::npos) << describe(r);
   EXPECT_EQ(vt.vtape("index check").exit_code, 0);
-  EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), lib.drives_state);
+  EXPECT_EQ(read_text(vt.library() + "/drives.state"), lib.drives_state);
 }
 
 // A SIMH image of `files` tape files of `records` records of 64 KiB each,
@@ -208,7 +203,7 @@ TEST(RestoreToCartridge, ATermStopsAtARecordWithWhatWasWrittenClosedCatalogedAnd
   r = vt.vtape("index check");
   EXPECT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_FALSE(fs::exists(lib.image("VOL002") + ".dirty"));
-  EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), lib.drives_state);
+  EXPECT_EQ(read_text(vt.library() + "/drives.state"), lib.drives_state);
 }
 
 // The core alone, in this process, no FUSE and no vtape binary: a replay
@@ -219,7 +214,7 @@ TEST(RestoreToCartridge, TheCoreAloneReplaysThroughADriveIntoTheSameImageAndCata
   std::unique_ptr<TapeLibrary> made;
   ASSERT_TRUE(TapeLibrary::open(dir.file("lib"), true, &made).is_ok());  // SCR001 in drive 0
   made.reset();
-  std::string state = slurp_text(dir.file("lib/drives.state"));
+  std::string state = read_text(dir.file("lib/drives.state"));
   std::vector<uint8_t> source;
   for (uint32_t seed : {1u, 2u, 3u}) put_simh_record(source, pattern_bytes(10240 + seed, seed));
   put_le32(source, 0);
@@ -243,7 +238,7 @@ TEST(RestoreToCartridge, TheCoreAloneReplaysThroughADriveIntoTheSameImageAndCata
   door.reset();
 
   EXPECT_EQ(read_file_bytes(dir.file("lib/cartridges/VOL009.tap")), source);
-  EXPECT_EQ(slurp_text(dir.file("lib/drives.state")), state);
+  EXPECT_EQ(read_text(dir.file("lib/drives.state")), state);
   std::unique_ptr<Catalog> catalog;
   ASSERT_TRUE(Catalog::open(dir.file("lib/catalog.db"), &catalog).is_ok());
   std::vector<TapeFileRow> rows;
@@ -261,7 +256,7 @@ TEST(RestoreToCartridge, IsRefusedWhileAVtapefsServesTheLibraryAndChangesNothing
   MountedVtapefs vt;
   ASSERT_TRUE(vt.ok()) << vt.error();
   tar_to(trees.one(), vt.drive(0));
-  std::string state = slurp_text(vt.library() + "/drives.state");
+  std::string state = read_text(vt.library() + "/drives.state");
   std::string catalog_before = vt.vtape("ls --json").out;
 
   CommandResult r = vt.vtape("restore SCR001 --to-cartridge VOL002");
@@ -270,7 +265,7 @@ TEST(RestoreToCartridge, IsRefusedWhileAVtapefsServesTheLibraryAndChangesNothing
   EXPECT_NE(r.err.find("--to-device MNT/drives/nstN"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(vt.library() + "/cartridges/VOL002.tap"));
   EXPECT_FALSE(fs::exists(vt.library() + "/cartridges/VOL002.cartridge"));
-  EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), state);
+  EXPECT_EQ(read_text(vt.library() + "/drives.state"), state);
   EXPECT_EQ(vt.vtape("ls --json").out, catalog_before);
   // The mount still serves: its drive reads the archive.
   r = run_command("mt -f " + q(vt.drive(0)) + " rewind && tar -tf " + q(vt.drive(0)));
@@ -291,7 +286,7 @@ TEST(RestoreToCartridge, AWriteProtectedCartridgeIsRefusedByTheDrive) {
   EXPECT_EQ(fs::file_size(lib.image("VOL002")), 0u);
   EXPECT_EQ(parse_json(vt.vtape("ls VOL002 --json").out)["files"].size(), 0u);
   EXPECT_EQ(lib.events("VOL002", "write"), "");
-  EXPECT_EQ(slurp_text(vt.library() + "/drives.state"), lib.drives_state);
+  EXPECT_EQ(read_text(vt.library() + "/drives.state"), lib.drives_state);
 }
 
 }  // namespace

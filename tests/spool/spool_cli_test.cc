@@ -141,7 +141,7 @@ TEST_F(SpoolCli, DumpToAnImageThatHoldsDataNeedsAppendOrForce) {
             std::string::npos)
       << again.err;
   EXPECT_EQ(read_file_bytes(path), before);
-  auto appended = vtape("spool dump --to " + shell_quote(path) + " --append --owner ALICE --json");
+  auto appended = vtape("spool dump --to " + shell_quote(path) + " --append --owner ALICE");
   ASSERT_EQ(appended.exit_code, 0) << appended.err;
   auto scan = vtape("spool scan " + shell_quote(path) + " --json");
   EXPECT_EQ(parse_json(scan.out)["spool_files"].size(), 3u) << scan.out;
