@@ -3,7 +3,7 @@
 // the client sends one line, the daemon answers and closes.
 //
 //   request:  "status [text|json] [DRIVE]" | "load DRIVE VOLSER" | "unload DRIVE"
-//             | "protect VOLSER 0|1"  (DRIVE: a decimal drive number of the
+//             | "protect VOLSER 0|1" | "remove VOLSER"  (DRIVE: a decimal drive number of the
 //             mount; a word that is not one, or a word too many, is an error)
 //   answer:   "ok\n" followed by a payload (status json: one JSON document),
 //             or "error MESSAGE\n"

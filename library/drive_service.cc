@@ -1,6 +1,7 @@
 #include "library/drive_service.h"
 
 #include <charconv>
+#include <map>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
@@ -9,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "library/cartridge_removal.h"
 #include "library/catalog_observer.h"
 #include "library/catalog_sync.h"
 #include "library/daemon_log.h"
@@ -290,6 +292,16 @@ std::string DriveService::handle_control(const std::string& request) {
       if (Status cs = catalog_->upsert_volume(volume_row(c)); !cs.is_ok()) return error(cs.message());
     }
     return "ok\n";
+  }
+  if (verb == "remove") {
+    if (!arity(2, 2)) return error("usage: remove VOLSER");
+    std::map<int, std::string> loaded;
+    for (const auto& d : drives_) {
+      if (auto v = d->loaded_volser()) loaded[d->number()] = *v;
+    }
+    Status s = remove_cartridge(*library_, catalog_.get(), word(1), loaded,
+                                spool_store_ ? spool_store_->volser() : SpoolStore::default_volser());
+    return s.is_ok() ? "ok\n" : error(s.message());
   }
   return error(fmt::format("unknown request '{}'", verb));
 }

@@ -5,11 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "library/cartridge_removal.h"
 #include "library/catalog_sync.h"
 #include "library/control_protocol.h"
 #include "library/drive_status_json.h"
 #include "library/library_lock.h"
+#include "library/spool_store.h"
 #include "library/tape_library.h"
+#include "tapeformat/base/json_writer.h"
 #include "tapeformat/format_table.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
@@ -135,6 +138,33 @@ int set_protection(CommandContext& ctx, bool on) {
   return kExitOk;
 }
 
+// vtape rm: through the daemon when one serves the library (it knows what
+// its drives hold), else here under the library's lock.
+int run_rm(CommandContext& ctx) {
+  TapeLibrary& lib = *ctx.library;
+  Cartridge c;
+  if (Status s = lib.find(ctx.positional()[0], &c); !s.is_ok()) return ctx.failure(s.message());
+  std::string payload;
+  bool offline = false;
+  Status s = request_or_offline(
+      lib, fmt::format("remove {}", c.volser), &payload,
+      [&]() -> Status {
+        std::unique_ptr<Catalog> catalog;
+        if (Status cs = Catalog::open(lib.catalog_path(), &catalog); !cs.is_ok()) catalog.reset();
+        return remove_cartridge(lib, catalog.get(), c.volser, lib.loaded(), SpoolStore::default_volser());
+      },
+      &offline);
+  if (!s.is_ok()) return ctx.failure(s.message());
+  if (ctx.json) {
+    JsonWriter j;
+    j.begin_object().field("removed", c.volser).field("image", c.image_path).end_object();
+    fmt::print("{}\n", j.str());
+  } else {
+    fmt::print("{}: removed (image {})\n", c.volser, c.image_path);
+  }
+  return kExitOk;
+}
+
 int run_protect(CommandContext& ctx) { return set_protection(ctx, true); }
 int run_unprotect(CommandContext& ctx) { return set_protection(ctx, false); }
 
@@ -172,6 +202,22 @@ const CommandSpec kNewCommand{
     .opens = Opens::kNewLibrary,
     .check = check_new,
     .run = run_new,
+};
+
+const CommandSpec kRmCommand{
+    .name = "rm",
+    .summary = "remove a cartridge (its image) from the library",
+    .usage = "vtape rm VOLSER [--json] [--library DIR]",
+    .help = "Removes a cartridge: its description, its image and its rows in the catalog.\n"
+            "Refused while it is in a drive, while it is write-protected, and for the spool\n"
+            "cartridge.\n",
+    .flags = {"--json"},
+    .options = {"--library"},
+    .min_positional = 1,
+    .max_positional = 1,
+    .positional_error = "one VOLSER",
+    .opens = Opens::kLibrary,
+    .run = run_rm,
 };
 
 const CommandSpec kLoadCommand{

@@ -117,7 +117,7 @@ std::span<const CommandSpec* const> all_commands() {
       &kInfoCommand,  &kDumpCommand,   &kVerifyCommand,    &kConvertCommand, &kWriteCommand, &kNewCommand,
       &kLoadCommand,  &kUnloadCommand, &kProtectCommand,   &kUnprotectCommand, &kStatusCommand, &kLsCommand,
       &kFindCommand,  &kIndexCommand,  &kImportCommand,    &kRestoreCommand, &kSpoolCommand,
-      &kEventsCommand,
+      &kEventsCommand, &kRmCommand,
   };
   return kAll;
 }

@@ -246,6 +246,43 @@ TEST(LibraryAccess, ALibraryDirectoryOthersCanWriteIsRefused) {
   EXPECT_FALSE(fs::exists(open_dir + "/cartridges"));
 }
 
+// A member of a shared library's group uses the drives of a mount with
+// -o allow_other (as Bacula's or Amanda's own user would), and runs vtape
+// status, ls and find on the library; a user outside the group gets
+// nothing.
+TEST(MountAccess, AGroupMemberWritesADriveAndRunsVtapeThroughAllowOther) {
+  TestGroup group;
+  ASSERT_TRUE(group.ok()) << "groupadd failed";
+  TestUser member('b', group.name());
+  TestUser outsider('o');
+  ASSERT_TRUE(member.ok() && outsider.ok()) << "useradd failed";
+  MountedVtapefs m("--group " + q(group.name()) + " -o allow_other");
+  ASSERT_TRUE(m.ok()) << m.error();
+  open_to_other_users(m);
+  TempDir src;
+  fs::permissions(src.path(), fs::perms(0755));
+  write_text(src.file("job.txt"), "BACKUP-OF-THE-DAY\n", 0644);
+  std::string vtape = q(VTAPE_BINARY) + " ";
+  std::string lib = " --library " + q(m.library());
+  CommandResult r = member.run("tar -cf " + q(m.drive(0)) + " -C " + q(src.path().string()) + " job.txt");
+  ASSERT_EQ(r.exit_code, 0) << describe(r) << m.log();
+  settle_drive(m.drive(0));
+  r = member.run("mt -f " + q(m.drive(0)) + " rewind && tar -xOf " + q(m.drive(0)));
+  EXPECT_EQ(r.out, "BACKUP-OF-THE-DAY\n") << describe(r);
+  r = member.run(vtape + "status 0" + lib);
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("drive 0: SCR001"), std::string::npos) << describe(r);
+  r = member.run(vtape + "find 'job*'" + lib);
+  EXPECT_NE(r.out.find("SCR001/0"), std::string::npos) << describe(r);
+  r = member.run(vtape + "ls SCR001" + lib);
+  EXPECT_NE(r.out.find("tar"), std::string::npos) << describe(r);
+  // Outside the group: no drive, no status.
+  r = outsider.run("dd if=" + q(m.drive(1)) + " of=/dev/null count=1");
+  EXPECT_NE(r.exit_code, 0) << describe(r);
+  r = outsider.run(vtape + "status" + lib);
+  EXPECT_NE(r.exit_code, 0) << describe(r);
+}
+
 // With -o allow_other, root archives its own 0600 file and a user's 0600
 // file; another user can read neither through saved/, nor the whole tape
 // file, the image or the drive.  The user reads their own member.

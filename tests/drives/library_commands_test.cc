@@ -475,6 +475,47 @@ TEST(LibraryCommands, CreatingADriveTheMountDoesNotHaveIsNoSuchFile) {
   EXPECT_FALSE(fs::exists(vt.drive(7)));
 }
 
+// vtape rm takes a cartridge out for good: its description, image and
+// catalog rows; never one in a drive, a protected one or the spool's, with
+// or without a daemon.
+TEST(LibraryCommands, RmRemovesACartridgeButNotOneInADriveOrProtected) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  ASSERT_EQ(vt.vtape("new VOL001").exit_code, 0);
+  ASSERT_EQ(vt.vtape("new VOL002").exit_code, 0);
+  ASSERT_EQ(vt.vtape("new VOL003").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 1 VOL001").exit_code, 0);
+  auto r = vt.vtape("rm VOL001");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("VOL001 is in drive 1; unload it first"), std::string::npos) << describe(r);
+  ASSERT_EQ(vt.vtape("protect VOL002").exit_code, 0);
+  r = vt.vtape("rm VOL002");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("VOL002 is write-protected"), std::string::npos) << describe(r);
+  r = vt.vtape("rm VOL003 --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(json_query(r.out, "d['removed']"), "VOL003");
+  EXPECT_FALSE(fs::exists(vt.library() + "/cartridges/VOL003.tap"));
+  EXPECT_FALSE(fs::exists(vt.library() + "/cartridges/VOL003.cartridge"));
+  EXPECT_FALSE(fs::exists(vt.mount_point() + "/library/VOL003.tap"));
+  r = vt.vtape("ls --json");
+  EXPECT_EQ(json_query(r.out, "sorted(v['volser'] for v in d['volumes'])"), "['SCR001', 'VOL001', 'VOL002']");
+  EXPECT_EQ(vt.vtape("load 0 VOL003").exit_code, 1);
+  EXPECT_EQ(vt.vtape("index check").exit_code, 0) << vt.vtape("index check").out;
+  // Without a daemon: drives.state says what is loaded.
+  vt.unmount();
+  r = vt.vtape("rm VOL001");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("VOL001 is in drive 1"), std::string::npos) << describe(r);
+  ASSERT_EQ(vt.vtape("unload 1").exit_code, 0);
+  r = vt.vtape("rm VOL001");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_FALSE(fs::exists(vt.library() + "/cartridges/VOL001.tap"));
+  r = vt.vtape("events --volser VOL001 --json");
+  EXPECT_NE(r.out.find("\"kind\":\"remove\""), std::string::npos) << r.out;
+  EXPECT_EQ(vt.vtape("rm NOSUCH").exit_code, 1);
+}
+
 TEST(LibraryCommands, ProtectAndUnprotectApplyToALoadedCartridgeAtOnce) {
   MountedVtapefs vt;
   ASSERT_TRUE(vt.ok()) << vt.error();
