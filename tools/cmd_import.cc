@@ -26,6 +26,7 @@
 #include "library/tape_library.h"
 #include "index/catalog.h"
 #include "index/tape_labels.h"
+#include "tapeformat/base/json_writer.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
 #include "tools/member_names.h"
@@ -133,8 +134,9 @@ struct Options {
   bool move = false;
 };
 
-// Imports one image; prints what it did or why not.  True on success.
-bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, const Options& o) {
+// Imports one image; prints what it did (or, given `json`, adds it there as
+// an object) or why not.  True on success.
+bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, const Options& o, JsonWriter* json) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     failure("import", Status::io_error(fmt::format("cannot open {}", path), errno).message());
@@ -230,13 +232,13 @@ bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, con
   std::string summary = fmt::format("{}: imported {} ({}{})", c.volser, path, format_name(format),
                                     is_protected ? ", write-protected" : "");
   if (catalog == nullptr) {
-    fmt::print("{}\n", summary);
+    if (json == nullptr) fmt::print("{}\n", summary);
     return false;  // the catalog could not be opened: said already
   }
   std::vector<DamagedRegion> damage;
   Status s = catalog_cartridge(*catalog, c, &damage);
   if (!s.is_ok()) {
-    fmt::print("{}\n", summary);
+    if (json == nullptr) fmt::print("{}\n", summary);
     failure("import", fmt::format("{}: the cartridge is in the library, but not in the catalog: {}; "
                                   "'vtape index rebuild' adds it",
                                   c.volser, s.message()));
@@ -252,11 +254,19 @@ bool import_one(TapeLibrary& lib, Catalog* catalog, const std::string& path, con
       }
     }
   }
+  if (json != nullptr) {
+    json->begin_object().field("volser", c.volser).field("source", path).field("image", c.image_path);
+    json->field("format", format_name(format)).field("write_protected", is_protected || !damage.empty());
+    json->field("tape_files", files).field("bytes", bytes).field("label", label_volser).field("owner", label_owner);
+    json->field("damaged", !damage.empty()).end_object();
+  }
   std::string label = label_volser.empty() ? std::string("no label")
                                             : fmt::format("label {} owner '{}'", escape_member_name(label_volser),
                                                           escape_member_name(label_owner));
-  fmt::print("{}, {} tape file{}, {} bytes, {}; image {}\n", summary, files, files == 1 ? "" : "s", bytes, label,
-             c.image_path);
+  if (json == nullptr) {
+    fmt::print("{}, {} tape file{}, {} bytes, {}; image {}\n", summary, files, files == 1 ? "" : "s", bytes, label,
+               c.image_path);
+  }
   if (damage.empty()) return true;
   // The image is kept whole (what lies past the damage can still be
   // salvaged), but nothing may be written to it: writing at its end of
@@ -307,9 +317,13 @@ int run_import(CommandContext& ctx) {
     catalog.reset();
   }
   int failed = 0;
+  JsonWriter json;
+  json.begin_object().key("imported").begin_array();
   for (const auto& path : cl.positional()) {
-    if (!import_one(*lib, catalog.get(), path, o)) ++failed;
+    if (!import_one(*lib, catalog.get(), path, o, ctx.json ? &json : nullptr)) ++failed;
   }
+  json.end_array().field("failed", failed).end_object();
+  if (ctx.json) fmt::print("{}\n", json.str());
   if (catalog) {
     if (Status s = catalog_unseen_cartridges(*catalog, *lib); !s.is_ok()) {
       fmt::print(stderr, "vtape import: warning: {}\n", s.message());
@@ -323,9 +337,9 @@ int run_import(CommandContext& ctx) {
 const CommandSpec kImportCommand{
     .name = "import",
     .summary = "make tape images from elsewhere cartridges of the library",
-    .usage = "vtape import IMAGE... [--volser V] [--move] [--capacity SIZE] [--format FMT] [--library DIR]",
+    .usage = "vtape import IMAGE... [--volser V] [--move] [--capacity SIZE] [--format FMT] [--json] [--library DIR]",
     .help = kHelp,
-    .flags = {"--move"},
+    .flags = {"--move", "--json"},
     .options = {"--library", "--volser", "--capacity", "--format"},
     .min_positional = 1,
     .positional_error = "IMAGE is needed",

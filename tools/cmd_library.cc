@@ -57,6 +57,14 @@ int run_new(CommandContext& ctx) {
   Cartridge c;
   Status s = ctx.library->create_cartridge(ctx.positional()[0], ctx.format.value_or(Format::kSimh), capacity, &c);
   if (!s.is_ok()) return ctx.failure(s.message());
+  if (ctx.json) {
+    JsonWriter j;
+    j.begin_object().field("volser", c.volser).field("format", format_name(c.format)).field("capacity", c.capacity);
+    j.field("image", c.image_path).end_object();
+    fmt::print("{}\n", j.str());
+    catalog_new_cartridge(*ctx.library, c);
+    return kExitOk;
+  }
   fmt::print("{}: new {} cartridge, capacity {}, image {}\n", c.volser, format_name(c.format),
              human_bytes(c.capacity), c.image_path);
   catalog_new_cartridge(*ctx.library, c);
@@ -85,7 +93,12 @@ int run_load(CommandContext& ctx) {
       },
       &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
-  if (offline) {
+  if (ctx.json) {
+    // loaded: in the drive now; false: recorded for the next mount.
+    JsonWriter j;
+    j.begin_object().field("volser", c.volser).field("drive", drive).field("loaded", !offline).end_object();
+    fmt::print("{}\n", j.str());
+  } else if (offline) {
     fmt::print("{} will be in drive {} when vtapefs mounts this library\n", c.volser, drive);
   } else {
     fmt::print("{} loaded in drive {}\n", c.volser, drive);
@@ -106,7 +119,11 @@ int run_unload(CommandContext& ctx) {
       },
       &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
-  if (offline) {
+  if (ctx.json) {
+    JsonWriter j;
+    j.begin_object().field("drive", drive).field("unloaded", !offline).end_object();
+    fmt::print("{}\n", j.str());
+  } else if (offline) {
     // No image was touched: only what the next mount loads changed.
     fmt::print("drive {} will be empty when vtapefs mounts this library (no vtapefs serves it now)\n", drive);
   } else {
@@ -134,7 +151,13 @@ int set_protection(CommandContext& ctx, bool on) {
       },
       &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
-  fmt::print("{} is {}\n", c.volser, on ? "write-protected" : "writable");
+  if (ctx.json) {
+    JsonWriter j;
+    j.begin_object().field("volser", c.volser).field("write_protected", on).end_object();
+    fmt::print("{}\n", j.str());
+  } else {
+    fmt::print("{} is {}\n", c.volser, on ? "write-protected" : "writable");
+  }
   return kExitOk;
 }
 
@@ -191,10 +214,11 @@ int run_status(CommandContext& ctx) {
 const CommandSpec kNewCommand{
     .name = "new",
     .summary = "create a cartridge in the library",
-    .usage = "vtape new VOLSER [--format FMT] [--capacity SIZE] [--library DIR] [--group G]",
+    .usage = "vtape new VOLSER [--format FMT] [--capacity SIZE] [--json] [--library DIR] [--group G]",
     .help = "Creates an empty cartridge (a tape image) in the library. SIZE takes K, M, G.\n"
             "FMT is any writable format of vtape-formats(5) (`vtape --help` lists them).\n"
             "A library made here is only its owner's (0700), or shared with group G (02770).\n",
+    .flags = {"--json"},
     .options = {"--library", "--format", "--capacity", "--group"},
     .min_positional = 1,
     .max_positional = 1,
@@ -223,8 +247,9 @@ const CommandSpec kRmCommand{
 const CommandSpec kLoadCommand{
     .name = "load",
     .summary = "load a cartridge into a drive",
-    .usage = "vtape load DRIVE VOLSER [--library DIR]",
+    .usage = "vtape load DRIVE VOLSER [--json] [--library DIR]",
     .help = "Loads a cartridge into a drive of the running vtapefs.\n",
+    .flags = {"--json"},
     .options = {"--library"},
     .min_positional = 2,
     .max_positional = 2,
@@ -237,8 +262,9 @@ const CommandSpec kLoadCommand{
 const CommandSpec kUnloadCommand{
     .name = "unload",
     .summary = "take the cartridge out of a drive",
-    .usage = "vtape unload DRIVE [--library DIR]",
+    .usage = "vtape unload DRIVE [--json] [--library DIR]",
     .help = "Takes the cartridge out of a drive.\n",
+    .flags = {"--json"},
     .options = {"--library"},
     .min_positional = 1,
     .max_positional = 1,
@@ -251,8 +277,9 @@ const CommandSpec kUnloadCommand{
 const CommandSpec kProtectCommand{
     .name = "protect",
     .summary = "write-protect a cartridge",
-    .usage = "vtape protect VOLSER [--library DIR]",
+    .usage = "vtape protect VOLSER [--json] [--library DIR]",
     .help = "Write-protects a cartridge.\n",
+    .flags = {"--json"},
     .options = {"--library"},
     .min_positional = 1,
     .max_positional = 1,
@@ -264,8 +291,9 @@ const CommandSpec kProtectCommand{
 const CommandSpec kUnprotectCommand{
     .name = "unprotect",
     .summary = "allow writing to a cartridge again",
-    .usage = "vtape unprotect VOLSER [--library DIR]",
+    .usage = "vtape unprotect VOLSER [--json] [--library DIR]",
     .help = "Allows writing to a cartridge again.\n",
+    .flags = {"--json"},
     .options = {"--library"},
     .min_positional = 1,
     .max_positional = 1,

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "tapeformat/base/json_writer.h"
 #include "tools/command_spec.h"
 #include "tools/tool_support.h"
 
@@ -103,7 +104,15 @@ int run_write(CommandContext& ctx) {
   s = image->sync();
   if (s.is_ok()) s = image->close();
   if (!s.is_ok()) return failure("write", s.message());
-  fmt::print(stderr, "{}: wrote {} tape file(s), {} records, {} bytes\n", path, inputs.size(), records, bytes);
+  if (ctx.json) {
+    JsonWriter j;
+    j.begin_object().field("image", path).field("format", format_name(image->format()));
+    j.field("tape_files", static_cast<uint64_t>(inputs.size())).field("records", records).field("bytes", bytes);
+    j.end_object();
+    fmt::print("{}\n", j.str());
+  } else {
+    fmt::print(stderr, "{}: wrote {} tape file(s), {} records, {} bytes\n", path, inputs.size(), records, bytes);
+  }
   return kExitOk;
 }
 
@@ -112,11 +121,11 @@ int run_write(CommandContext& ctx) {
 const CommandSpec kWriteCommand{
     .name = "write",
     .summary = "write files (or standard input) to an image as tape files",
-    .usage = "vtape write IMAGE [FILE...|-] [--record-size N] [--append] [--force] [--format FMT]\n"
+    .usage = "vtape write IMAGE [FILE...|-] [--record-size N] [--append] [--force] [--format FMT] [--json]\n"
              "                  [--compress zlib|bzip2|none] [--level 1-9] [--chunk-size N]",
     .help = "Writes each FILE (standard input for - or none) to IMAGE as one tape file of\n"
             "records of --record-size bytes (default 10240), followed by a filemark.\n",
-    .flags = {"--append", "--force"},
+    .flags = {"--append", "--force", "--json"},
     .options = concat({{"--record-size", "--format"}, write_option_names()}),
     .min_positional = 1,
     .positional_error = "IMAGE is needed",

@@ -516,6 +516,42 @@ TEST(LibraryCommands, RmRemovesACartridgeButNotOneInADriveOrProtected) {
   EXPECT_EQ(vt.vtape("rm NOSUCH").exit_code, 1);
 }
 
+// Every command that acts says what it did as JSON with --json, with and
+// without a daemon.
+TEST(LibraryCommands, EveryCommandThatActsHasJson) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  auto r = vt.vtape("new VOL001 --format aws --capacity 1M --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(json_query(r.out, "(d['volser'], d['format'], d['capacity'], d['image'].endswith('/VOL001.aws'))"),
+            "('VOL001', 'aws', 1048576, True)");
+  r = vt.vtape("load 1 VOL001 --json");
+  EXPECT_EQ(json_query(r.out, "(d['volser'], d['drive'], d['loaded'])"), "('VOL001', 1, True)") << describe(r);
+  r = vt.vtape("protect VOL001 --json");
+  EXPECT_EQ(json_query(r.out, "(d['volser'], d['write_protected'])"), "('VOL001', True)") << describe(r);
+  r = vt.vtape("unprotect VOL001 --json");
+  EXPECT_EQ(json_query(r.out, "d['write_protected']"), "False") << describe(r);
+  r = vt.vtape("unload 1 --json");
+  EXPECT_EQ(json_query(r.out, "(d['drive'], d['unloaded'])"), "(1, True)") << describe(r);
+  vt.unmount();
+  r = vt.vtape("load 1 VOL001 --json");
+  EXPECT_EQ(json_query(r.out, "d['loaded']"), "False") << describe(r);
+  r = vt.vtape("unload 1 --json");
+  EXPECT_EQ(json_query(r.out, "d['unloaded']"), "False") << describe(r);
+
+  TempDir work;
+  std::string image = work.file("IMP001.tap");
+  write_text(work.file("a.txt"), std::string(25000, 'a'));
+  r = run_vtape("write " + q(image) + " " + q(work.file("a.txt")) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(json_query(r.out, "(d['format'], d['tape_files'], d['records'], d['bytes'])"), "('simh', 1, 3, 25000)");
+  r = vt.vtape("import " + q(image) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(json_query(r.out, "[(i['volser'], i['format'], i['tape_files'], i['damaged']) for i in d['imported']]"),
+            "[('IMP001', 'simh', 1, False)]");
+  EXPECT_EQ(json_query(r.out, "d['failed']"), "0");
+}
+
 TEST(LibraryCommands, ProtectAndUnprotectApplyToALoadedCartridgeAtOnce) {
   MountedVtapefs vt;
   ASSERT_TRUE(vt.ok()) << vt.error();
