@@ -326,4 +326,14 @@ std::string json_query(const std::string& json, const std::string& expression) {
   return r.out;
 }
 
+std::string bacula_tape_device_settings(const std::string& drive) {
+  return "  Media Type = LTO-8\n"
+         "  Device Type = Tape\n"
+         "  Archive Device = " + drive + "\n"
+         "  AutomaticMount = no\n"
+         "  AlwaysOpen = yes\n"
+         "  RemovableMedia = yes\n"
+         "  RandomAccess = no\n";
+}
+
 }  // namespace vtape::testing

@@ -216,4 +216,9 @@ void write_text(const std::string& path, const std::string& text);
 // the test.  json_query(out, "len(d['tape_files'])").
 std::string json_query(const std::string& json, const std::string& expression);
 
+// The settings of a Bacula storage daemon's Device resource for a vtapefs
+// drive (what btape and bacula-sd need of a tape drive), one "  key = value"
+// line each, for the caller to put inside "Device { Name = ...; ... }".
+std::string bacula_tape_device_settings(const std::string& drive);
+
 }  // namespace vtape::testing

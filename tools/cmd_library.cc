@@ -14,6 +14,7 @@
 #include "library/tape_library.h"
 #include "tapeformat/base/json_writer.h"
 #include "tapeformat/format_table.h"
+#include "tools/cartridge_loading.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
 #include "tools/progress.h"
@@ -76,22 +77,8 @@ int run_load(CommandContext& ctx) {
   int drive = *drive_number(ctx.positional()[0]);
   Cartridge c;
   if (Status s = lib.find(ctx.positional()[1], &c); !s.is_ok()) return ctx.failure(s.message());
-  std::string payload;
   bool offline = false;
-  Status s = request_or_offline(
-      lib, fmt::format("load {} {}", drive, c.volser), &payload,
-      [&]() -> Status {
-        auto loaded = lib.loaded();
-        if (loaded.count(drive) != 0) {
-          return Status::invalid_argument(
-              fmt::format("drive {} already holds {}; unload it first", drive, loaded[drive]));
-        }
-        for (const auto& [d, v] : loaded) {
-          if (v == c.volser) return Status::invalid_argument(fmt::format("{} is already in drive {}", c.volser, d));
-        }
-        return lib.set_loaded(drive, c.volser);
-      },
-      &offline);
+  Status s = load_cartridge(lib, drive, c, &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
   if (ctx.json) {
     // loaded: in the drive now; false: recorded for the next mount.
@@ -109,15 +96,8 @@ int run_load(CommandContext& ctx) {
 int run_unload(CommandContext& ctx) {
   TapeLibrary& lib = *ctx.library;
   int drive = *drive_number(ctx.positional()[0]);
-  std::string payload;
   bool offline = false;
-  Status s = request_or_offline(
-      lib, fmt::format("unload {}", drive), &payload,
-      [&]() -> Status {
-        if (lib.loaded().count(drive) == 0) return Status::invalid_argument(fmt::format("drive {} is empty", drive));
-        return lib.set_loaded(drive, std::nullopt);
-      },
-      &offline);
+  Status s = unload_drive(lib, drive, &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
   if (ctx.json) {
     JsonWriter j;

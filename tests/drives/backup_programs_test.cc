@@ -36,14 +36,8 @@ std::string bacula_sd_conf(const TempDir& dir, const std::string& drive) {
          "  director = vtape-dir = all\n"
          "}\n"
          "Device {\n"
-         "  Name = VTapeDrive\n"
-         "  Media Type = LTO-8\n"
-         "  Device Type = Tape\n"
-         "  Archive Device = " + drive + "\n"
-         "  AutomaticMount = no\n"
-         "  AlwaysOpen = yes\n"
-         "  RemovableMedia = yes\n"
-         "  RandomAccess = no\n"
+         "  Name = VTapeDrive\n" +
+         bacula_tape_device_settings(drive) +
          "}\n";
 }
 

@@ -1,0 +1,119 @@
+// vtape changer against a mounted vtapefs with 2 drives and 3 cartridges
+// (SCR001, which the new library loads in drive 0, VT0001 and VT0002):
+// every command of Bacula's mtx-changer interface, its outputs and its
+// errors.  Slots are given in volser order the first time the changer
+// looks: SCR001 1, VT0001 2, VT0002 3, and one spare slot, 4.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+namespace {
+
+class ChangerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(vt_.ok()) << vt_.error();
+    for (const char* v : {"VT0001", "VT0002"}) {
+      CommandResult r = vt_.vtape(std::string("new ") + v);
+      ASSERT_EQ(r.exit_code, 0) << describe(r);
+    }
+  }
+  // `vtape changer ARGS`, which must succeed; its stdout.
+  std::string changer(const std::string& args) {
+    CommandResult r = vt_.vtape("changer " + args);
+    EXPECT_EQ(r.exit_code, 0) << "changer " << args << ": " << describe(r);
+    return r.out;
+  }
+  // `vtape changer ARGS`, which must fail; its stderr.
+  std::string changer_error(const std::string& args) {
+    CommandResult r = vt_.vtape("changer " + args);
+    EXPECT_EQ(r.exit_code, 1) << "changer " << args << ": " << describe(r);
+    EXPECT_EQ(r.out, "");
+    return r.err;
+  }
+  std::string dev() const { return shell_quote(vt_.drive(0)); }
+
+  MountedVtapefs vt_{"--drives 2"};
+};
+
+TEST_F(ChangerTest, ListsSlotsDrivesAndTheirCartridges) {
+  EXPECT_EQ(changer("slots"), "4\n");
+  // A loaded cartridge leaves its slot empty, as mtx reports it.
+  EXPECT_EQ(changer("list 0 " + dev() + " 0"), "2:VT0001\n3:VT0002\n");
+  EXPECT_EQ(changer("listall 0 " + dev() + " 0"),
+            "D:0:F:1:SCR001\nD:1:E\nS:1:E\nS:2:F:VT0001\nS:3:F:VT0002\nS:4:E\n");
+  EXPECT_EQ(changer("loaded 0 " + dev() + " 0"), "1\n");
+  EXPECT_EQ(changer("loaded 0 " + dev() + " 1"), "0\n");
+  EXPECT_EQ(json_query(changer("--json list"), "[(s['slot'], s['barcode']) for s in d]"),
+            "[(2, 'VT0001'), (3, 'VT0002')]");
+  EXPECT_EQ(json_query(changer("--json listall"), "([(x['drive'], x.get('slot')) for x in d['drives']], "
+                                                  "[x['slot'] for x in d['slots'] if x['full']])"),
+            "([(0, 1), (1, None)], [2, 3])");
+  EXPECT_EQ(json_query(changer("--json slots"), "d['slots']"), "4");
+  EXPECT_EQ(json_query(changer("--json loaded 0 x 0"), "d['slot']"), "1");
+}
+
+TEST_F(ChangerTest, LoadsAndUnloadsThroughTheRunningDaemon) {
+  EXPECT_EQ(changer("unload 1 " + dev() + " 0"), "");
+  EXPECT_EQ(changer("loaded 0 " + dev() + " 0"), "0\n");
+  EXPECT_EQ(changer("load 3 " + shell_quote(vt_.drive(1)) + " 1"), "");
+  EXPECT_EQ(changer("loaded 0 " + dev() + " 1"), "3\n");
+  EXPECT_EQ(changer("listall"), "D:0:E\nD:1:F:3:VT0002\nS:1:F:SCR001\nS:2:F:VT0001\nS:3:E\nS:4:E\n");
+  // The daemon has the cartridge in its drive: vtape status says so.
+  CommandResult r = vt_.vtape("status 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(json_query(r.out, "d['drives'][0]['volser']"), "VT0002");
+  // The loaded cartridge can be written through the drive.
+  r = run_command("echo hello | dd of=" + shell_quote(vt_.drive(1)) + " bs=512 conv=sync 2>&1");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+}
+
+TEST_F(ChangerTest, TransferMovesACartridgesHomeAndSlotsStayAsCartridgesAreAdded) {
+  EXPECT_EQ(changer("transfer 2 4"), "");
+  EXPECT_EQ(changer("list"), "3:VT0002\n4:VT0001\n");
+  // A new cartridge, whatever its volser, takes the lowest free slot; the
+  // others keep theirs.
+  CommandResult r = vt_.vtape("new AAA001");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(changer("list"), "2:AAA001\n3:VT0002\n4:VT0001\n");
+  EXPECT_EQ(changer("slots"), "5\n");
+  EXPECT_EQ(read_text(vt_.library() + "/changer.slots"), "1 SCR001\n2 AAA001\n3 VT0002\n4 VT0001\n");
+}
+
+TEST_F(ChangerTest, RefusesEmptyAndFullSlotsAndUnknownDrives) {
+  EXPECT_NE(changer_error("load 1 " + dev() + " 1").find("slot 1 is empty"), std::string::npos);
+  EXPECT_NE(changer_error("load 4 " + dev() + " 1").find("slot 4 is empty"), std::string::npos);
+  EXPECT_NE(changer_error("load 2 " + dev() + " 0").find("drive 0 is full: SCR001 from slot 1"), std::string::npos);
+  EXPECT_NE(changer_error("load 9 " + dev() + " 1").find("no slot 9 (slots 1 to 4)"), std::string::npos);
+  EXPECT_NE(changer_error("load 2 " + dev() + " 2").find("no drive 2 (drives 0 to 1)"), std::string::npos);
+  EXPECT_NE(changer_error("loaded 0 " + dev() + " 7").find("no drive 7"), std::string::npos);
+  EXPECT_NE(changer_error("unload 2 " + dev() + " 0").find("slot 2 is full; SCR001 in drive 0 goes back to its slot 1"),
+            std::string::npos);
+  EXPECT_NE(changer_error("unload 2 " + dev() + " 1").find("drive 1 is empty"), std::string::npos);
+  EXPECT_NE(changer_error("transfer 1 4").find("slot 1 is empty"), std::string::npos);
+  EXPECT_NE(changer_error("transfer 2 3").find("slot 3 is full"), std::string::npos);
+  // Nothing moved.
+  EXPECT_EQ(changer("listall"), "D:0:F:1:SCR001\nD:1:E\nS:1:E\nS:2:F:VT0001\nS:3:F:VT0002\nS:4:E\n");
+  // Usage errors exit 2.
+  CommandResult r = vt_.vtape("changer eject 1");
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("unknown changer command 'eject'"), std::string::npos) << r.err;
+  r = vt_.vtape("changer load");
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+}
+
+TEST(ChangerNoDaemon, SaysNoVtapefsRuns) {
+  TempDir dir;
+  CommandResult r = run_vtape("new VT0001 --library " + shell_quote(dir.file("lib")));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  r = run_vtape("changer list --library " + shell_quote(dir.file("lib")));
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_NE(r.err.find("no vtapefs is running on this library"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace vtape::testing

@@ -1,0 +1,95 @@
+#include "tools/changer_slots.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace vtape {
+namespace {
+
+// Holds DIR/changer.lock (flock, exclusive) while it lives.
+class SlotLock {
+ public:
+  ~SlotLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the flock
+  }
+  Status acquire(const TapeLibrary& library) {
+    std::string path = library.dir() + "/changer.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, library.file_mode());
+    if (fd_ < 0) return Status::io_error(fmt::format("cannot open the changer's lock {}", path), errno);
+    if (::flock(fd_, LOCK_EX) != 0) return Status::io_error(fmt::format("cannot lock {}", path), errno);
+    return Status::ok();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string slots_path(const TapeLibrary& library) { return library.dir() + "/changer.slots"; }
+
+SlotMap read_saved(const TapeLibrary& library) {
+  SlotMap map;
+  std::ifstream in(slots_path(library));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    int slot = 0;
+    std::string volser;
+    // A line that does not parse is dropped: its cartridge gets a new slot.
+    if (words >> slot >> volser && slot > 0 && map.slot_of(volser) == 0) map.volser_at.emplace(slot, volser);
+  }
+  return map;
+}
+
+std::string format_map(const SlotMap& map) {
+  std::string text;
+  for (const auto& [slot, volser] : map.volser_at) text += fmt::format("{} {}\n", slot, volser);
+  return text;
+}
+
+}  // namespace
+
+int SlotMap::slot_of(const std::string& volser) const {
+  for (const auto& [slot, v] : volser_at) {
+    if (v == volser) return slot;
+  }
+  return 0;
+}
+
+Status update_slot_map(const TapeLibrary& library, const std::function<Status(SlotMap&)>& change, SlotMap* out) {
+  SlotLock lock;
+  VTAPE_RETURN_IF_ERROR(lock.acquire(library));
+  SlotMap map = read_saved(library);
+  std::string before = format_map(map);
+  std::set<std::string> present;
+  for (const Cartridge& c : library.list()) present.insert(c.volser);  // volser order
+  std::erase_if(map.volser_at, [&](const auto& entry) { return present.count(entry.second) == 0; });
+  int next_free = 1;
+  for (const std::string& volser : present) {
+    if (map.slot_of(volser) != 0) continue;
+    while (map.volser_at.count(next_free) != 0) ++next_free;
+    map.volser_at.emplace(next_free, volser);
+  }
+  auto recount = [&] {
+    int highest = map.volser_at.empty() ? 0 : map.volser_at.rbegin()->first;
+    map.count = std::max(static_cast<int>(map.volser_at.size()) + 1, highest);
+  };
+  recount();
+  if (change) {
+    VTAPE_RETURN_IF_ERROR(change(map));
+    recount();
+  }
+  std::string after = format_map(map);
+  if (after != before) VTAPE_RETURN_IF_ERROR(write_file_atomically(slots_path(library), after, library.file_mode()));
+  *out = std::move(map);
+  return Status::ok();
+}
+
+}  // namespace vtape
