@@ -13,6 +13,7 @@ PACKAGES=(
   gcc-multilib                                # 32-bit ioctl callers in the drive tests
   hercules simh mt-st cpio tar sqlite3 attr python3 gzip bzip2 xz-utils zstd   # the real programs the tests drive
   bacula-sd dump e2fsprogs mount              # btape, dump(8) of an ext2 image (mke2fs, debugfs, losetup)
+  dpkg-dev man-db                             # the package: cpack -G DEB (dpkg-shlibdeps), man of the installed pages
 )
 
 missing=()
