@@ -15,6 +15,7 @@
 // the journal (syslog without one); with -f always to standard error.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,6 +162,10 @@ int run_fuse(std::vector<std::string>& arguments, vtape::VtapeFs& fs) {
           fuse_loop_cfg_destroy(cfg);
         }
         fuse_remove_signal_handlers(fuse_get_session(f));
+        // libfuse ends the loop on SIGTERM, SIGINT and SIGHUP and returns
+        // the signal's number; that is how systemctl stop (and ^C with -f)
+        // stops the daemon, a clean unmount, not a failure.
+        if (rc == SIGTERM || rc == SIGINT || rc == SIGHUP) rc = 0;
       }
       fuse_unmount(f);
     }
