@@ -60,6 +60,23 @@ void put_le32(std::vector<uint8_t>& v, uint32_t x);
 void put_simh_record(std::vector<uint8_t>& v, const std::vector<uint8_t>& data, bool padded = true,
                      uint32_t flags = 0);
 
+// What systemd's NOTIFY_SOCKET is for a Type=notify service: a datagram
+// socket bound at `path`, to give a daemon as NOTIFY_SOCKET and hear its
+// sd_notify messages ("READY=1").
+class NotifyListener {
+ public:
+  explicit NotifyListener(const std::string& path);
+  ~NotifyListener();
+  NotifyListener(const NotifyListener&) = delete;
+  NotifyListener& operator=(const NotifyListener&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  // The next message, or "" when none came within `seconds`.
+  std::string receive(int seconds);
+
+ private:
+  int fd_ = -1;
+};
+
 // Writes `text` to a new or truncated file at `path`.
 void write_text(const std::string& path, const std::string& text);
 // The whole file as text ("" when it cannot be read).

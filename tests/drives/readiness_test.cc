@@ -99,23 +99,15 @@ TEST(Readiness, ForegroundDaemonSaysReadyToSystemdOnceItServes) {
   std::string lib = dir.file("lib"), mnt = dir.file("mnt"), notify = dir.file("notify");
   std::filesystem::create_directories(mnt);
   guard.track(mnt, lib);
-  int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(notify.size(), sizeof addr.sun_path);
-  std::strcpy(addr.sun_path, notify.c_str());
-  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
-  timeval tv{10, 0};
-  setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  NotifyListener listener(notify);
+  ASSERT_TRUE(listener.ok()) << notify;
   pid_t pid = fork();
   if (pid == 0) {
     setenv("NOTIFY_SOCKET", notify.c_str(), 1);
     execl(VTAPEFS_BINARY, VTAPEFS_BINARY, "-f", "--library", lib.c_str(), mnt.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  char buf[256] = {};
-  ssize_t n = recv(sock, buf, sizeof buf - 1, 0);
+  std::string message = listener.receive(10);
   // At this moment, not later: the mount and the control socket serve.
   bool drives = std::filesystem::exists(mnt + "/drives/nst0");
   struct stat st {};
@@ -130,9 +122,8 @@ TEST(Readiness, ForegroundDaemonSaysReadyToSystemdOnceItServes) {
       waitpid(pid, &status, 0);
     }
   }
-  close(sock);
-  ASSERT_GT(n, 0) << "no READY=1 within 10 s";
-  EXPECT_NE(std::string(buf, static_cast<size_t>(n)).find("READY=1"), std::string::npos) << buf;
+  ASSERT_FALSE(message.empty()) << "no READY=1 within 10 s";
+  EXPECT_NE(message.find("READY=1"), std::string::npos) << message;
   EXPECT_TRUE(drives);
   EXPECT_TRUE(control);
   EXPECT_EQ(s.exit_code, 0) << s.err;

@@ -284,26 +284,17 @@ TEST_F(InstalledPackage, TheUnitsCommandsServeALibrarySayReadyAndStopOnSigterm) 
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_TRUE(std::filesystem::is_directory(mnt));
 
-  int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(sock, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(notify.size(), sizeof addr.sun_path);
-  std::strcpy(addr.sun_path, notify.c_str());
-  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
-  timeval tv{20, 0};
-  setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  NotifyListener listener(notify);
+  ASSERT_TRUE(listener.ok()) << notify;
 
   auto start = unit.command("ExecStart");
   ASSERT_FALSE(start.empty());
   EXPECT_EQ(start[0], "/usr/bin/vtapefs");
   pid_t pid = spawn(start, notify);
   guard.set_pid(pid);
-  char buf[256] = {};
-  ssize_t n = recv(sock, buf, sizeof buf - 1, 0);
-  close(sock);
-  ASSERT_GT(n, 0) << "no READY=1 within 20 s";
-  EXPECT_NE(std::string(buf, static_cast<size_t>(n)).find("READY=1"), std::string::npos) << buf;
+  std::string message = listener.receive(20);
+  ASSERT_FALSE(message.empty()) << "no READY=1 within 20 s";
+  EXPECT_NE(message.find("READY=1"), std::string::npos) << message;
   // At READY=1: three drives (DRIVES=3 from the instance's conf), and the
   // installed vtape reaches the daemon through the mount.
   EXPECT_TRUE(std::filesystem::exists(mnt + "/drives/nst2"));
