@@ -41,6 +41,20 @@ void send_to_journal(LogPriority priority, const LogFields& f, const std::string
   syslog(static_cast<int>(priority), "%s", line.c_str());
 }
 
+// Names from outside (a spool file name, a volser in an image, a path)
+// reach log lines: control characters are written \xHH, so that a name
+// cannot end a line and forge another, or hold terminal escapes.
+void append_printable(std::string* out, std::string_view text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      *out += fmt::format("\\x{:02x}", u);
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
 }  // namespace
 
 void set_log_sink(LogSink sink, std::string identifier) {
@@ -52,14 +66,17 @@ void set_log_sink(LogSink sink, std::string identifier) {
 std::string format_log_line(const LogFields& f, std::string_view text) {
   std::string line;
   if (f.drive >= 0) line += fmt::format("drive {} ", f.drive);
-  if (!f.volser.empty()) line += f.volser + " ";
+  if (!f.volser.empty()) {
+    append_printable(&line, f.volser);
+    line += " ";
+  }
   if (f.file) line += fmt::format("file {} ", *f.file);
   if (f.record) line += fmt::format("record {} ", *f.record);
   if (!line.empty()) {
     line.pop_back();
     line += ": ";
   }
-  line += text;
+  append_printable(&line, text);
   if (f.sys_errno != 0) line += fmt::format(" (errno {}: {})", f.sys_errno, std::strerror(f.sys_errno));
   return line;
 }

@@ -46,7 +46,8 @@ enum class LogSink { kStderr, kJournal };
 // Process-wide; the default is standard error with the identifier "vtapefs".
 void set_log_sink(LogSink sink, std::string identifier = "vtapefs");
 
-// "drive 0 VOL001 file 2 record 17: TEXT (errno 28: No space left on device)"
+// "drive 0 VOL001 file 2 record 17: TEXT (errno 28: No space left on device)";
+// control characters of the volser and TEXT are written \xHH.
 std::string format_log_line(const LogFields& fields, std::string_view text);
 
 void log_message(LogPriority priority, const LogFields& fields, std::string_view text);

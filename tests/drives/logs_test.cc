@@ -5,11 +5,14 @@
 // volume, the position and the errno, with the same as journal fields;
 // `vtape events` reads the catalog's events, and --follow sees new ones.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -87,6 +90,24 @@ TEST(Logs, AForegroundDaemonWritesTheSameLinesToStandardError) {
   std::string log = d.vt().log();
   EXPECT_NE(log.find("vtapefs: drive 0 SCR001 file 0 record "), std::string::npos) << log;
   EXPECT_NE(log.find("(errno 28: No space left on device)"), std::string::npos) << log;
+}
+
+// A name from outside cannot forge a log line: a spool file name with a
+// newline in it is refused (EINVAL), and its log line shows the newline
+// as \x0a instead of starting a line of its own.
+TEST(Logs, ANameWithANewlineCannotForgeALogLine) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  std::string name = vt.mount_point() + "/spool/ROOT/prt/A\nFORGED: drive 0 SCR001 erased.TXT";
+  errno = 0;
+  int fd = ::open(name.c_str(), O_WRONLY | O_CREAT, 0600);
+  EXPECT_EQ(fd, -1);
+  EXPECT_EQ(errno, EINVAL) << std::strerror(errno);
+  if (fd >= 0) ::close(fd);
+  vt.unmount();
+  std::string log = vt.log();
+  EXPECT_NE(log.find("A\\x0aFORGED: drive 0 SCR001 erased.TXT"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\nFORGED"), std::string::npos) << log;
 }
 
 // vtape events lists the library's history oldest first, filters it by
