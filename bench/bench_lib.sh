@@ -84,3 +84,14 @@ bench_start_fuse_null() {
 bench_stop_fuse_null() {
   fusermount3 -u "$1" 2> /dev/null || true
 }
+
+# bench_result KEY=VALUE...
+#                       one figure for bench/all.sh, added to the file named by
+#                       $BENCH_RESULTS (nothing when it is unset); the keys are
+#                       those of bench/results.py (id, figure, value, unit,
+#                       worst, ceiling, ceiling_value, ratio, and the target:
+#                       min_ratio or max_value)
+bench_result() {
+  [[ -n ${BENCH_RESULTS:-} ]] || return 0
+  python3 "$(dirname "${BASH_SOURCE[0]}")/results.py" add "$BENCH_RESULTS" "$@"
+}

@@ -11,18 +11,19 @@
 #   256 KiB records, DRIVE_BENCH_BIG (default 2G) of data
 #   10 KiB records (tar's default), DRIVE_BENCH_SMALL (default 512M)
 #   512-byte records, DRIVE_BENCH_RECORDS (default 200000) of them: records/s
-# A second ceiling, the fastest any FUSE file system can be here, comes
-# from bench/fuse_null.cc (built with g++ into the bench directory, mounted
-# beside vtapefs): dd through it acknowledges every write without touching
-# the data.  "of dd" is vtapefs against the plain file, "of FUSE" against
-# fuse_null.  A third, for writes: dd conv=fsync to the plain file, since
-# the drive syncs the image when it is closed (the filemark makes what was
-# written durable) and dd's time includes that close.
+# The ceilings, measured in the same run:
+#   - for writes of 256 KiB records, the disk: the faster of dd oflag=direct
+#     and dd conv=fsync (1 MiB blocks) to a plain file next to the library,
+#     since a drive write is timed until the drive is free again, i.e. until
+#     the daemon has written the filemark and synced the image;
+#   - for smaller writes and for reads, the fastest any FUSE file system can
+#     be here: bench/fuse_null.cc (built with g++ into the bench directory,
+#     mounted beside vtapefs), which acknowledges every write without
+#     touching the data and reads zeros.
 # Each figure is the best of BENCH_RUNS (default 3) runs, cache-hot: the data
 # comes from /dev/zero and goes to /dev/null, and nothing is dropped from the
-# page cache.  The time is dd's own (first to last write or read); the sync
-# the drive does on close is not in it (FUSE releases the file after close
-# has returned), but the script waits for it before the next run.
+# page cache.  With BENCH_RESULTS set, the figures are also added to that
+# file for bench/all.sh (bench/results.py).
 #
 # Environment:
 #   VTAPEFS, VTAPE        the binaries (default: build-bench2/ of this checkout;
@@ -108,60 +109,96 @@ run_dd() {
   awk '/ copied, / { print $1, $(NF - 3) }' <<< "$out"
 }
 
-# best KIND BS COUNT -> "BYTES SECONDS" of the fastest of $runs runs
-#   KIND: drive-write drive-read plain-write plain-fsync plain-read null-write null-read
+# now -> seconds since the epoch, to the nanosecond
+now() { date +%s.%N; }
+
+# best KIND BS COUNT -> "BYTES BEST_SECONDS WORST_SECONDS" of $runs runs
+#   KIND: drive-write drive-read plain-direct plain-fsync plain-read
+#         null-write null-read
+# drive-write is timed from the start of dd until the drive is free again
+# (the daemon has written the filemark, synced the image and rewound): what
+# a backup job waits for.  The plain-file ceilings for writes are the disk:
+# dd oflag=direct and dd conv=fsync, 1 MiB blocks.  Every other time is dd's.
 best() {
-  local kind=$1 bs=$2 count=$3 best_s='' bytes='' r s
+  local kind=$1 bs=$2 count=$3 best_s='' worst_s='' bytes='' r s t0 mib
+  mib=$(((bs * count + 1048575) / 1048576))
   for _ in $(seq "$runs"); do
     case $kind in
-      drive-write) wait_drive; sync; r=$(run_dd if=/dev/zero of="$drive" bs="$bs" count="$count") ;;
+      drive-write)
+        wait_drive
+        sync
+        t0=$(now)
+        r=$(run_dd if=/dev/zero of="$drive" bs="$bs" count="$count")
+        wait_drive
+        r="${r%% *} $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.4f", b - a }')"
+        ;;
       drive-read) wait_drive; r=$(run_dd if="$drive" of=/dev/null bs="$bs") ;;
-      plain-write) rm -f "$plain"; sync; r=$(run_dd if=/dev/zero of="$plain" bs="$bs" count="$count") ;;
-      plain-fsync) rm -f "$plain"; sync; r=$(run_dd if=/dev/zero of="$plain" bs="$bs" count="$count" conv=fsync) ;;
+      plain-direct) rm -f "$plain"; sync; r=$(run_dd if=/dev/zero of="$plain" bs=1M count="$mib" oflag=direct) ;;
+      plain-fsync) rm -f "$plain"; sync; r=$(run_dd if=/dev/zero of="$plain" bs=1M count="$mib" conv=fsync) ;;
       plain-read) r=$(run_dd if="$plain" of=/dev/null bs="$bs") ;;
       null-write) r=$(run_dd if=/dev/zero of="$null" bs="$bs" count="$count") ;;
       null-read) r=$(run_dd if="$null" of=/dev/null bs="$bs" count="$count") ;;
     esac
     read -r bytes s <<< "$r"
     if [[ -z $best_s ]] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; fi
+    if [[ -z $worst_s ]] || awk -v a="$s" -v b="$worst_s" 'BEGIN { exit !(a > b) }'; then worst_s=$s; fi
   done
-  echo "$bytes $best_s"
+  echo "$bytes $best_s $worst_s"
 }
 
-mbs() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
-recs() { awk -v b="$1" -v s="$2" -v bs="$3" 'BEGIN { printf "%.0f", b / bs / s }'; }
+# rate BYTES SECONDS UNIT [BS] -> MB/s (10^6 bytes) or records/s
+rate() {
+  if [[ $3 == MB/s ]]; then
+    awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / s / 1e6 }'
+  else
+    awk -v b="$1" -v s="$2" -v bs="$4" 'BEGIN { printf "%.0f", b / bs / s }'
+  fi
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+larger() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b ? a : b) }'; }
 
-# measure LABEL BS COUNT UNIT -> table rows (write and read)
+# measure LABEL ID BS COUNT UNIT WRITE_TARGET READ_TARGET -> table rows (write
+# and read) and the figures for bench/all.sh.  Writes are held against the
+# disk at 256 KiB (the faster of dd oflag=direct and dd conv=fsync), against
+# null FUSE below; reads against null FUSE.
 measure() {
-  local label=$1 bs=$2 count=$3 unit=$4 dw dr pw pr nw nr fw
+  local label=$1 id=$2 bs=$3 count=$4 unit=$5 write_target=$6 read_target=$7
+  local dw dr pd pf pr nw nr
   dw=$(best drive-write "$bs" "$count")
-  fw=$(best plain-fsync "$bs" "$count")
+  pd=$(best plain-direct "$bs" "$count")
+  pf=$(best plain-fsync "$bs" "$count")
   dr=$(best drive-read "$bs" "$count")
-  pw=$(best plain-write "$bs" "$count")
   pr=$(best plain-read "$bs" "$count")
   nw=$(best null-write "$bs" "$count")
   nr=$(best null-read "$bs" "$count")
-  local op d p n f dv pv nv fv
+  local op d n v worst disk nv ceiling ceiling_v target
+  disk=$(larger "$(rate ${pd% *} "$unit" "$bs")" "$(rate ${pf% *} "$unit" "$bs")")
   for op in write read; do
-    if [[ $op == write ]]; then d=$dw p=$pw n=$nw f=$fw; else d=$dr p=$pr n=$nr f=''; fi
-    # shellcheck disable=SC2086
-    if [[ $unit == MB/s ]]; then
-      dv=$(mbs $d) pv=$(mbs $p) nv=$(mbs $n)
-      [[ -n $f ]] && fv=$(mbs $f)
+    if [[ $op == write ]]; then d=$dw n=$nw target=$write_target; else d=$dr n=$nr target=$read_target; fi
+    # shellcheck disable=SC2086 # "BYTES BEST WORST" splits into arguments
+    read -r bytes best_s worst_s <<< "$d"
+    v=$(rate "$bytes" "$best_s" "$unit" "$bs")
+    worst=$(rate "$bytes" "$worst_s" "$unit" "$bs")
+    nv=$(rate ${n% *} "$unit" "$bs")
+    if [[ $op == write && $bs -ge 262144 ]]; then
+      ceiling="the disk: faster of dd oflag=direct and dd conv=fsync, 1 MiB blocks" ceiling_v=$disk
     else
-      dv=$(recs $d "$bs") pv=$(recs $p "$bs") nv=$(recs $n "$bs")
-      [[ -n $f ]] && fv=$(recs $f "$bs")
+      ceiling="null FUSE $op (bench/fuse_null.cc)" ceiling_v=$nv
     fi
-    printf '%-9s %-6s %8s  %12s  %12s  %12s  %6s  %7s  %10s\n' "$label" "$op" "$(numfmt --to=iec "${d%% *}")" \
-      "$dv $unit" "$pv $unit" "$nv $unit" "$(ratio "$dv" "$pv")" "$(ratio "$dv" "$nv")" \
-      "$([[ -n $f ]] && ratio "$dv" "$fv" || echo -)"
+    printf '%-9s %-6s %8s  %12s  %12s  %12s  %7s  %8s\n' "$label" "$op" "$(numfmt --to=iec "$bytes")" \
+      "$v $unit" "$( [[ $op == write ]] && echo "$disk $unit" || echo "$(rate ${pr% *} "$unit" "$bs") $unit")" \
+      "$nv $unit" "$(ratio "$v" "$( [[ $op == write ]] && echo "$disk" || rate ${pr% *} "$unit" "$bs")")" "$(ratio "$v" "$nv")"
+    local what="drive $op, $label records"
+    [[ $op == write ]] && what+=", until the drive is free again"
+    bench_result id="drive-$op-$id" figure="$what" value="$v" unit="$unit" worst="$worst" \
+      ceiling="$ceiling" ceiling_value="$ceiling_v" ratio="$(ratio "$v" "$ceiling_v")" min_ratio="$target"
   done
 }
 
 echo "vtapefs drive throughput, best of $runs, cache-hot; $(nproc) CPUs; library on $(df --output=source,fstype "$dir" | tail -1 | tr -s ' ')"
-printf '%-9s %-6s %8s  %12s  %12s  %12s  %6s  %7s  %10s\n' "record" "op" "data" "drive" "plain file" "null FUSE" \
-  "of dd" "of FUSE" "of dd+sync"
-measure "256 KiB" 262144 $((big / 262144)) MB/s
-measure "10 KiB" 10240 $((small / 10240)) MB/s
-measure "512 B" 512 "$tiny_records" rec/s
+echo "(drive writes timed until the drive is free again; \"disk\" is the faster of dd oflag=direct and conv=fsync)"
+printf '%-9s %-6s %8s  %12s  %12s  %12s  %7s  %8s\n' "record" "op" "data" "drive" "disk/plain" "null FUSE" \
+  "of disk" "of FUSE"
+measure "256 KiB" 256k 262144 $((big / 262144)) MB/s 0.9 0.8
+measure "10 KiB" 10k 10240 $((small / 10240)) MB/s 0.9 0.9
+measure "512 B" 512 512 "$tiny_records" rec/s 0.9 0.9

@@ -38,9 +38,12 @@
 #                     take the disk out of the copy measurements
 #   VTAPE_BENCH_SIZE  data in the large image, e.g. 256M for a quick run (default 2G)
 #   BENCH_RUNS        runs per measurement, the best counts (default 3)
+#   BENCH_RESULTS     also add the verify figures to this file (bench/all.sh)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+source "$root/bench/bench_lib.sh"
 vtape=${VTAPE:-$root/build/tools/vtape}
 dir=${BENCH_DIR:-/tmp/vtape-bench}
 runs=${BENCH_RUNS:-3}
@@ -106,11 +109,14 @@ make_image() {
 # --- Measuring ----------------------------------------------------------------
 
 # best_of NAME PREPARE COMMAND: runs PREPARE (untimed) then COMMAND (timed)
-# $runs times; sets $best to the fastest time in seconds.
+# $runs times; sets $best to the fastest time in seconds, $worst to the
+# slowest.
 best=0
+worst=0
 best_of() {
   local name=$1 prepare=$2 command=$3
   best=""
+  worst=""
   local times=()
   for ((r = 0; r < runs; r++)); do
     eval "$prepare"
@@ -125,6 +131,7 @@ best_of() {
     t=$(elapsed "$t0" "$t1")
     times+=("$t")
     if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
+    if [[ -z $worst ]] || awk -v a="$t" -v b="$worst" 'BEGIN { exit !(a > b) }'; then worst=$t; fi
   done
   printf '    %-34s %s s  (runs: %s)\n' "$name" "$best" "${times[*]}"
 }
@@ -160,7 +167,7 @@ bench_image() {
   best_of "cat IMAGE > /dev/null" ":" "cat '$image' > /dev/null"
   local t_cat=$best
   best_of "vtape verify IMAGE" ":" "'$vtape' verify '$image'"
-  local t_verify=$best
+  local t_verify=$best t_verify_worst=$worst
   best_of "cat IMAGE > OUT.raw" "$clean" "cat '$image' > '$out.raw'"
   local t_copy=$best
   best_of "cat IMAGE > OUT.raw; sync -d" "$clean" "cat '$image' > '$out.raw' && sync -d '$out.raw'"
@@ -176,6 +183,10 @@ bench_image() {
   local copies=("cat>raw" "$t_copy" "cat>raw+sync" "$t_copy_sync" "dd+fdatasync" "$t_dd")
   row "$label" "cat IMAGE > /dev/null" "$t_cat" "$bytes"
   row "$label" "vtape verify" "$t_verify" "$bytes" "cat>/dev/null" "$t_cat"
+  bench_result id="verify-${label// /}" figure="vtape verify, $label records" unit=MB/s \
+    value="$(mbps "$bytes" "$t_verify")" worst="$(mbps "$bytes" "$t_verify_worst")" \
+    ceiling="cat IMAGE > /dev/null" ceiling_value="$(mbps "$bytes" "$t_cat")" \
+    ratio="$(ratio "$t_cat" "$t_verify")" min_ratio=0.9
   row "$label" "cat IMAGE > OUT.raw" "$t_copy" "$bytes"
   row "$label" "cat > OUT.raw; sync -d" "$t_copy_sync" "$bytes"
   row "$label" "dd bs=1M conv=fdatasync" "$t_dd" "$bytes"

@@ -12,12 +12,17 @@
 #                every record checked against the catalog, then synced)
 #   to-aws       vtape restore VOLSER --to-image OUT.aws (another format)
 #   to-drive     vtape restore VOLSER --to-device drives/nst1 --rewind on a
-#                mounted vtapefs (the drive writes through, keeps the catalog)
+#                mounted vtapefs (the drive keeps the catalog)
+#   dd-drive     dd of as many 64 KiB records of zeros to the same drive
+#                (rewound first): the drive's own write figure at the
+#                record size of the restore, its ceiling
 #   null-fuse    dd of the image in 64 KiB writes to a FUSE file system that
 #                only acknowledges them (bench/fuse_null.cc): what FUSE
 #                alone costs, the ceiling of any restore to a FUSE drive;
 #                to-drive is also given as a fraction of it
 # cp's time includes a sync of the copy, as the restore syncs its image.
+# With BENCH_RESULTS set, the figures are also added to that file for
+# bench/all.sh (bench/results.py).
 #
 # Environment:
 #   VTAPEFS, VTAPE        the binaries (default: build-bench2/ of this checkout;
@@ -70,6 +75,7 @@ image=$lib/cartridges/SRC001.tap
 "$vtape" load 1 DST001 > /dev/null
 bench_start_vtapefs "$vtapefs" "$lib" "$mnt" "$log" drives/nst1
 drive=$mnt/drives/nst1
+rewinding_drive=$mnt/drives/st1  # opening and closing it rewinds the tape
 bench_start_fuse_null "$root" "$dir" "$null_mnt"
 cat "$image" > /dev/null  # cache-hot from the start
 
@@ -88,29 +94,42 @@ run_kind() {
     to-image) rm -f "$dir/out.tap"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.tap" ;;
     to-aws) rm -f "$dir/out.aws"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.aws" ;;
     to-drive) sync; seconds "$vtape" restore SRC001 --to-device "$drive" --rewind ;;
+    dd-drive) : < "$rewinding_drive"; sync; seconds dd if=/dev/zero of="$drive" bs=64k count=$((bytes / 65536)) status=none ;;
     null-fuse) seconds dd if="$image" of="$null_sink" bs=64k status=none ;;
   esac
 }
 
+# best KIND -> "BEST_SECONDS WORST_SECONDS" of $runs runs
 best() {
-  local b='' s
+  local b='' w='' s
   for _ in $(seq "$runs"); do
     s=$(run_kind "$1")
     if [[ -z $b ]] || awk -v a="$s" -v b="$b" 'BEGIN { exit !(a < b) }'; then b=$s; fi
+    if [[ -z $w ]] || awk -v a="$s" -v b="$w" 'BEGIN { exit !(a > b) }'; then w=$s; fi
   done
-  echo "$b"
+  echo "$b $w"
 }
+
+mbs() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
+# against CEILING_SECONDS SECONDS -> the ratio (ceiling time / time)
+against() { awk -v c="$1" -v s="$2" 'BEGIN { printf "%.2f", c / s }'; }
 
 bytes=$(stat -c %s "$image")
 echo "vtape restore throughput, $(numfmt --to=iec "$bytes") image of 64 KiB records, best of $runs, cache-hot;" \
   "$(nproc) CPUs; $(df --output=source,fstype "$dir" | tail -1 | tr -s ' ')"
 printf '%-10s %10s %10s  %6s\n' "what" "seconds" "MB/s" "of cp"
-ceiling=$(best cp)
-declare -A took
-for kind in cp to-image to-aws to-drive null-fuse; do
-  if [[ $kind == cp ]]; then s=$ceiling; else s=$(best "$kind"); fi
-  took[$kind]=$s
-  printf '%-10s %10s %10s  %6s\n' "$kind" "$s" "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.0f", b / s / 1e6 }')" \
-    "$(awk -v c="$ceiling" -v s="$s" 'BEGIN { printf "%.2f", c / s }')"
+declare -A took worst
+for kind in cp to-image to-aws dd-drive to-drive null-fuse; do
+  read -r took[$kind] worst[$kind] <<< "$(best "$kind")"
+  printf '%-10s %10s %10s  %6s\n' "$kind" "${took[$kind]}" "$(mbs "${took[$kind]}")" "$(against "${took[cp]}" "${took[$kind]}")"
 done
-echo "to-drive is $(awk -v c="${took[null-fuse]}" -v s="${took[to-drive]}" 'BEGIN { printf "%.2f", c / s }') of null-fuse"
+echo "to-drive is $(against "${took[dd-drive]}" "${took[to-drive]}") of dd-drive and" \
+  "$(against "${took[null-fuse]}" "${took[to-drive]}") of null-fuse"
+bench_result id=restore-to-image figure="vtape restore to an image (64 KiB records, checked, synced)" \
+  value="$(mbs "${took[to-image]}")" worst="$(mbs "${worst[to-image]}")" unit=MB/s \
+  ceiling="cp of the image, then sync" ceiling_value="$(mbs "${took[cp]}")" \
+  ratio="$(against "${took[cp]}" "${took[to-image]}")" min_ratio=0.9
+bench_result id=restore-to-drive figure="vtape restore to a drive (64 KiB records)" \
+  value="$(mbs "${took[to-drive]}")" worst="$(mbs "${worst[to-drive]}")" unit=MB/s \
+  ceiling="dd of 64 KiB records to the same drive" ceiling_value="$(mbs "${took[dd-drive]}")" \
+  ratio="$(against "${took[dd-drive]}" "${took[to-drive]}")" min_ratio=0.8
