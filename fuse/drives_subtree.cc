@@ -113,6 +113,21 @@ MountError DriveHandle::read(std::span<char> buf, off_t, size_t* done) {
   return lease_.drive().read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), buf.size()), done);
 }
 
+MountError DriveHandle::read_or_extent(std::span<char> buf, off_t, size_t* done, FileExtent* extent) {
+  // Below this a splice costs more system calls than the copy it saves.
+  constexpr size_t kSpliceMinimum = 64 << 10;
+  RecordExtent record;
+  DriveError e = lease_.drive().read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), buf.size()), done,
+                                     kSpliceMinimum, &record);
+  if (e != DriveError::kNone) return e;
+  if (record.length > 0) {
+    std::lock_guard lock(extent_files_mu_);
+    if (extent_files_.empty() || extent_files_.back() != record.file) extent_files_.push_back(record.file);
+    *extent = FileExtent{record.file->fd(), record.offset, record.length};
+  }
+  return {};
+}
+
 MountError DriveHandle::write(std::span<const char> buf, off_t, size_t* done) {
   DriveError e = lease_.drive().write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf.data()), buf.size()));
   if (e != DriveError::kNone) return e;

@@ -4,8 +4,11 @@
 // mtio_mapping.h.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "fuse/mount_subtree.h"
 #include "library/drive_service.h"
@@ -61,6 +64,9 @@ class DriveHandle : public OpenHandle {
   bool direct_io() const override { return true; }
   bool nonseekable() const override { return true; }
   MountError read(std::span<char> buf, off_t offset, size_t* done) override;
+  // Records of 64 KiB and more of a SIMH-framed cartridge are spliced from
+  // the image to the kernel.
+  MountError read_or_extent(std::span<char> buf, off_t offset, size_t* done, FileExtent* extent) override;
   MountError write(std::span<const char> buf, off_t offset, size_t* done) override;
   // Every close(2), of duplicates too (dd dup2()s its output and closes
   // the original): the data written so far is on disk before close returns.
@@ -73,6 +79,10 @@ class DriveHandle : public OpenHandle {
 
  private:
   DriveLease lease_;
+  // The image descriptors extents were given from: open until release, as
+  // the kernel may still be splicing from them after the read returned.
+  std::mutex extent_files_mu_;
+  std::vector<std::shared_ptr<const ImageDescriptor>> extent_files_;
 };
 
 }  // namespace vtape

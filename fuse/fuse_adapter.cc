@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -97,10 +98,39 @@ int vt_symlink(const char*, const char*) { return -EROFS; }
 int vt_link(const char*, const char*) { return -EROFS; }
 int vt_rename(const char*, const char*, unsigned int) { return -EROFS; }
 
-int vt_read(const char*, char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+// Reads through read_buf, so that a handle may answer with an extent of a
+// file, which libfuse splices to the kernel (FUSE_CAP_SPLICE_WRITE) without
+// copying it through here; other answers are in memory as read() gives.
+// libfuse frees the vector and its memory buffer, never a descriptor.
+int vt_read_buf(const char*, fuse_bufvec** bufp, size_t size, off_t offset, fuse_file_info* fi) {
+  auto* vec = static_cast<fuse_bufvec*>(std::malloc(sizeof(fuse_bufvec)));
+  void* mem = std::malloc(size > 0 ? size : 1);
+  if (vec == nullptr || mem == nullptr) {
+    std::free(vec);
+    std::free(mem);
+    return -ENOMEM;
+  }
+  *vec = FUSE_BUFVEC_INIT(0);
   size_t done = 0;
-  MountError e = handle(fi)->read(std::span<char>(buf, size), offset, &done);
-  return e.ok() ? static_cast<int>(done) : reply(e);
+  FileExtent extent;
+  MountError e = handle(fi)->read_or_extent(std::span<char>(static_cast<char*>(mem), size), offset, &done, &extent);
+  if (!e.ok()) {
+    std::free(vec);
+    std::free(mem);
+    return reply(e);
+  }
+  if (extent.length > 0) {
+    std::free(mem);
+    vec->buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    vec->buf[0].fd = extent.fd;
+    vec->buf[0].pos = static_cast<off_t>(extent.offset);
+    vec->buf[0].size = extent.length;
+  } else {
+    vec->buf[0].mem = mem;
+    vec->buf[0].size = done;
+  }
+  *bufp = vec;
+  return 0;
 }
 
 int vt_write(const char*, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
@@ -184,6 +214,8 @@ void* vt_init(fuse_conn_info* conn, fuse_config* cfg) {
   cfg->entry_timeout = 0;
   // No atomic O_TRUNC: the kernel then sends truncate, which drives ignore.
   conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+  // Large drive reads are spliced from the image (vt_read_buf).
+  conn->want |= conn->capable & (FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
   return fuse_get_context()->private_data;
 }
 
@@ -193,7 +225,7 @@ fuse_operations make_operations() {
   ops.getattr = vt_getattr;
   ops.readdir = vt_readdir;
   ops.open = vt_open;
-  ops.read = vt_read;
+  ops.read_buf = vt_read_buf;
   ops.write = vt_write;
   ops.flush = vt_flush;
   ops.release = vt_release;

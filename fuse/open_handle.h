@@ -12,11 +12,21 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "fuse/mount_error.h"
 
 namespace vtape {
+
+// What a read left in a file for the adapter to pass to the kernel itself
+// (a splice: the bytes never pass through the daemon's memory): `length`
+// bytes at `offset` of the descriptor `fd`, which the handle keeps open.
+struct FileExtent {
+  int fd = -1;
+  uint64_t offset = 0;
+  size_t length = 0;
+};
 
 class OpenHandle {
  public:
@@ -31,6 +41,12 @@ class OpenHandle {
   virtual MountError read(std::span<char> buf, off_t offset, size_t* done) {
     (void)buf, (void)offset, (void)done;
     return MountError::of_errno(EBADF);
+  }
+  // read(), or, for a kind whose bytes may lie in a file as they are, the
+  // place of what the read gives (extent->length > 0) instead of a copy.
+  virtual MountError read_or_extent(std::span<char> buf, off_t offset, size_t* done, FileExtent* extent) {
+    (void)extent;
+    return read(buf, offset, done);
   }
   // *done: the bytes written.
   virtual MountError write(std::span<const char> buf, off_t offset, size_t* done) {

@@ -44,6 +44,10 @@ const char* describe(DriveState state) {
   return "?";
 }
 
+ImageDescriptor::~ImageDescriptor() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 TapeDrive::~TapeDrive() {
   std::lock_guard lock(mu_);
   (void)close_image();
@@ -199,6 +203,7 @@ Status TapeDrive::close_image() {
   if (s.is_ok()) s = image_->close();
   if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   image_.reset();
+  image_descriptor_.reset();
   return s;
 }
 
@@ -228,6 +233,7 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   // The filemark's sync then waits for the last few MiB, not the whole file.
   image->set_early_writeback(true);
   image_ = std::move(image);
+  image_descriptor_.reset();
   cartridge_ = cartridge;
   keep_dirty_marker_ = recovery.damaged;
   if (!options.writable || recovery.damaged) cartridge_->write_protected = true;
@@ -434,31 +440,64 @@ DriveError TapeDrive::fail_write(const Status& s) {
   return fail_io(s);
 }
 
+DriveError TapeDrive::read_met(const TapeObject& obj, bool after_filemark) {
+  if (obj.kind == ObjectKind::kFilemark) {
+    eod_zero_returned_ = false;
+    return DriveError::kNone;
+  }
+  // End of data: right after a filemark the first read gives 0 (like a
+  // second filemark); blank tape otherwise.
+  if (after_filemark && !eod_zero_returned_) {
+    eod_zero_returned_ = true;
+    return DriveError::kNone;
+  }
+  return DriveError::kIo;
+}
+
 DriveError TapeDrive::read_one(std::span<uint8_t> buffer, size_t* length) {
   const TapePosition& pos = image_->position();
   bool after_filemark = pos.block == 0 && pos.file > 0;
   TapeObject obj;
   Status s = image_->read(&obj, &record_);
   if (!s.is_ok()) return fail_io(s);
-  switch (obj.kind) {
-    case ObjectKind::kRecord:
-      eod_zero_returned_ = false;
-      if (record_.size() > buffer.size()) return DriveError::kBufferTooSmall;  // the record is passed
-      std::copy(record_.begin(), record_.end(), buffer.begin());
-      *length = record_.size();
+  if (obj.kind != ObjectKind::kRecord) return read_met(obj, after_filemark);
+  eod_zero_returned_ = false;
+  if (record_.size() > buffer.size()) return DriveError::kBufferTooSmall;  // the record is passed
+  std::copy(record_.begin(), record_.end(), buffer.begin());
+  *length = record_.size();
+  return DriveError::kNone;
+}
+
+// The record's bytes go from the image file straight to the caller's
+// buffer (or, as an extent, to the kernel), never through record_.
+DriveError TapeDrive::read_in_place(std::span<uint8_t> buffer, size_t* length, size_t min_extent,
+                                    RecordExtent* extent) {
+  const TapePosition& pos = image_->position();
+  bool after_filemark = pos.block == 0 && pos.file > 0;
+  TapeObject obj;
+  uint64_t data_at = 0;
+  if (Status s = image_->read_in_place(&obj, &data_at); !s.is_ok()) return fail_io(s);
+  if (obj.kind != ObjectKind::kRecord) return read_met(obj, after_filemark);
+  eod_zero_returned_ = false;
+  if (obj.length > buffer.size()) return DriveError::kBufferTooSmall;  // the record is passed
+  if (extent != nullptr && obj.length >= min_extent) {
+    if (auto file = image_descriptor()) {
+      *extent = RecordExtent{std::move(file), data_at, obj.length};
       return DriveError::kNone;
-    case ObjectKind::kFilemark:
-      eod_zero_returned_ = false;
-      return DriveError::kNone;
-    default:
-      // End of data: right after a filemark the first read gives 0 (like a
-      // second filemark); blank tape otherwise.
-      if (after_filemark && !eod_zero_returned_) {
-        eod_zero_returned_ = true;
-        return DriveError::kNone;
-      }
-      return DriveError::kIo;
+    }
   }
+  if (Status s = image_->read_bytes(data_at, buffer.first(obj.length)); !s.is_ok()) return fail_io(s);
+  *length = obj.length;
+  return DriveError::kNone;
+}
+
+std::shared_ptr<const ImageDescriptor> TapeDrive::image_descriptor() {
+  if (!image_descriptor_) {
+    int fd = ::dup(image_->descriptor());
+    if (fd < 0) return nullptr;  // the caller copies the record instead
+    image_descriptor_ = std::make_shared<const ImageDescriptor>(fd);
+  }
+  return image_descriptor_;
 }
 
 DriveError TapeDrive::read_fixed(std::span<uint8_t> buffer, size_t* length) {
@@ -505,10 +544,7 @@ DriveError TapeDrive::read_fixed(std::span<uint8_t> buffer, size_t* length) {
   return DriveError::kNone;
 }
 
-DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length) {
-  std::lock_guard lock(mu_);
-  InvariantCheck check{*this};
-  *length = 0;
+DriveError TapeDrive::begin_read() {
   if (!usable()) return DriveError::kNoMedium;
   if (refuses_work()) return DriveError::kIo;
   provisional_filemark_ = false;
@@ -517,8 +553,22 @@ DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length) {
     if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
     if (DriveError e = observe_stop(); e != DriveError::kNone) return e;
   }
-  if (block_size_ == 0) return read_one(buffer, length);
-  return read_fixed(buffer, length);
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length) {
+  return read(buffer, length, SIZE_MAX, nullptr);
+}
+
+DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length, size_t min_extent, RecordExtent* extent) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  *length = 0;
+  if (extent != nullptr) *extent = RecordExtent{};
+  if (DriveError e = begin_read(); e != DriveError::kNone) return e;
+  if (block_size_ != 0) return read_fixed(buffer, length);
+  if (image_->records_in_place()) return read_in_place(buffer, length, min_extent, extent);
+  return read_one(buffer, length);
 }
 
 DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {

@@ -68,6 +68,30 @@ struct DriveStatus {
   std::string held_by;
 };
 
+// A descriptor of a cartridge's image file of its own (a dup), shared by
+// the doors that still move bytes out of it (a splice to the kernel) after
+// the drive has let go of the image: it is closed when the last one is done.
+class ImageDescriptor {
+ public:
+  explicit ImageDescriptor(int fd) : fd_(fd) {}
+  ~ImageDescriptor();
+  ImageDescriptor(const ImageDescriptor&) = delete;
+  ImageDescriptor& operator=(const ImageDescriptor&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// A record that a read left in the image file for the caller to take
+// itself (TapeDrive::read with min_extent): `length` bytes at `offset` of
+// `file`.  length 0: the read gave no such record.
+struct RecordExtent {
+  std::shared_ptr<const ImageDescriptor> file;
+  uint64_t offset = 0;
+  size_t length = 0;
+};
+
 // The drive's states (TapeDrive::state()), each with the invariants that
 // TapeDrive::check_invariants() checks after every public call in debug
 // builds.  Settings (block size, density, lock, compression) and the
@@ -128,6 +152,13 @@ class TapeDrive {
   // mode), into `buffer`; *length is how much of it was filled.  Nothing
   // (0) is a filemark (or the first read at end of data right after one).
   DriveError read(std::span<uint8_t> buffer, size_t* length);
+  // The same, except that in variable-block mode, on images that store
+  // records as they are (SIMH, E11, MTD), a record of at least `min_extent`
+  // bytes (and at most buffer.size()) is not copied: *extent says where it
+  // is in the image file, and the caller moves it (the mount splices it to
+  // the kernel: no copy through the daemon).  Smaller records, and every
+  // read elsewhere, fill `buffer` as read() does.
+  DriveError read(std::span<uint8_t> buffer, size_t* length, size_t min_extent, RecordExtent* extent);
   // The same into a vector (resized to what was read).
   DriveError read(size_t size, std::vector<uint8_t>* out);
   DriveError write(std::span<const uint8_t> data);
@@ -162,7 +193,13 @@ class TapeDrive {
   DriveError space_records(int count);
   DriveError seek_block(int64_t address);
   DriveError unload_locked();
+  DriveError begin_read();
   DriveError read_one(std::span<uint8_t> buffer, size_t* length);
+  DriveError read_in_place(std::span<uint8_t> buffer, size_t* length, size_t min_extent, RecordExtent* extent);
+  // A read that met no record: what st gives at a filemark or end of data.
+  DriveError read_met(const TapeObject& obj, bool after_filemark);
+  // The image's own descriptor for extents (made at the first, per image).
+  std::shared_ptr<const ImageDescriptor> image_descriptor();
   DriveError read_fixed(std::span<uint8_t> buffer, size_t* length);
   DriveError close_work();
   // What the drive's log lines name: the drive, its cartridge, where the
@@ -206,6 +243,7 @@ class TapeDrive {
 
   std::optional<Cartridge> cartridge_;
   std::unique_ptr<TapeImage> image_;
+  std::shared_ptr<const ImageDescriptor> image_descriptor_;  // of image_, once asked for
   bool is_open_ = false;
   bool closed_by_user_ = false;     // close(2) seen (flush), release may be on its way
   uint64_t handle_ = 0;             // the current open's handle

@@ -62,6 +62,12 @@ class Codec {
   // True when a well-formed object seems to start at `offset`: used to find
   // the next good object after damage.
   virtual bool plausible_object_at(ImageFile& file, uint64_t offset);
+
+  // Whether every record's bytes are stored as they are, in one piece
+  // right after the object's 4-byte length word (the SIMH framings), so
+  // that a reader can take them straight from the file without the codec
+  // copying them (TapeImage::read_in_place).
+  virtual bool records_in_place() const { return false; }
 };
 
 std::unique_ptr<Codec> make_codec(Format format, const WriteOptions& options);

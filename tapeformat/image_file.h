@@ -39,6 +39,9 @@ class ImageFile : public ByteSink {
   Status close();
 
   const std::string& path() const { return path_; }
+  // The open file (-1 when closed); for a reader that moves bytes of the
+  // image itself (the mount splices large records to the kernel).
+  int descriptor() const { return fd_; }
   bool writable() const { return writable_; }
   // Size of the tape as it stands, including objects not yet flushed.
   uint64_t size() const { return size_; }

@@ -21,6 +21,7 @@ class SimhCodec : public Codec {
                        uint64_t* start) override;
   Status write_record(ByteSink& sink, std::span<const uint8_t> data, bool error_flag) override;
   Status write_filemark(ByteSink& sink) override;
+  bool records_in_place() const override { return true; }
 
  private:
   Format format_;

@@ -72,6 +72,16 @@ Status TapeImage::read(TapeObject* obj, std::vector<uint8_t>* data) {
   return Status::ok();
 }
 
+Status TapeImage::read_in_place(TapeObject* obj, uint64_t* data_offset) {
+  if (!codec_->records_in_place()) {
+    return Status::invalid_argument(fmt::format("{} images frame their records; they cannot be read in place",
+                                                format_spec(format()).name));
+  }
+  VTAPE_RETURN_IF_ERROR(read(obj, nullptr));
+  *data_offset = obj->offset + 4;  // after the leading length word
+  return Status::ok();
+}
+
 Status TapeImage::step_back(TapeObject* obj) {
   uint64_t start = 0;
   VTAPE_RETURN_IF_ERROR(codec_->read_backward(file_, pos_.offset, obj, &start));

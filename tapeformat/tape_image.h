@@ -57,6 +57,17 @@ class TapeImage {
   bool writable() const { return file_.writable(); }
 
   Status read(TapeObject* obj, std::vector<uint8_t>* data);
+  // Whether read_in_place() works for this image's format.
+  bool records_in_place() const { return codec_->records_in_place(); }
+  // read() without copying a record's data: *data_offset is where its
+  // obj->length bytes are in the image file, for the caller to take with
+  // read_bytes() or straight from descriptor().  Only if records_in_place().
+  Status read_in_place(TapeObject* obj, uint64_t* data_offset);
+  // Bytes of the image file (the data of a record read in place).
+  Status read_bytes(uint64_t offset, std::span<uint8_t> out) {
+    return file_.read_exact(offset, out.data(), out.size(), "record");
+  }
+  int descriptor() const { return file_.descriptor(); }
   // The stored bytes (framing included) of the object read last, if they
   // are still in memory; empty otherwise.  Valid until the next call.
   std::span<const uint8_t> stored_bytes(const TapeObject& obj) const {

@@ -5,6 +5,7 @@
 #include <sys/mtio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -175,6 +176,68 @@ TEST_F(TapeDriveTest, OneWriteIsOneRecordAndOneReadReturnsOneRecord) {
   ReadResult d1 = read_from(d, 400);
   ASSERT_EQ(d1.error, DriveError::kNone);
   EXPECT_EQ(d1.data, data_of(400, 4));
+}
+
+// A read with min_extent leaves records of at least that size in the image
+// and says where they are (the mount splices them to the kernel); the bytes
+// there are the record's, smaller records are copied as by read(), and the
+// position moves on either way.
+TEST_F(TapeDriveTest, LargeRecordsCanBeReadAsExtentsOfTheImageFile) {
+  TapeDrive d(0);
+  load_fresh(d);
+  ASSERT_EQ(d.open(kWritable), DriveError::kNone);
+  ASSERT_EQ(d.write(data_of(70000, 7)), DriveError::kNone);
+  ASSERT_EQ(d.write(data_of(300, 8)), DriveError::kNone);
+  ASSERT_EQ(d.write(data_of(65536, 9)), DriveError::kNone);
+  ASSERT_EQ(mt_operation(d, MTREW, 1), DriveError::kNone);
+
+  std::vector<uint8_t> buffer(1 << 20);
+  auto read_extent = [&](size_t* length, RecordExtent* extent) {
+    return d.read(std::span<uint8_t>(buffer), length, 65536, extent);
+  };
+  auto bytes_at = [](const RecordExtent& e) {
+    std::vector<uint8_t> out(e.length);
+    EXPECT_EQ(pread(e.file->fd(), out.data(), out.size(), static_cast<off_t>(e.offset)),
+              static_cast<ssize_t>(out.size()));
+    return out;
+  };
+  size_t length = 0;
+  RecordExtent extent;
+  ASSERT_EQ(read_extent(&length, &extent), DriveError::kNone);
+  EXPECT_EQ(length, 0u);
+  ASSERT_EQ(extent.length, 70000u);
+  ASSERT_NE(extent.file, nullptr);
+  EXPECT_EQ(bytes_at(extent), data_of(70000, 7));
+  EXPECT_TRUE(at(d, 0, 1, 1));
+  std::shared_ptr<const ImageDescriptor> first_file = extent.file;
+
+  ASSERT_EQ(read_extent(&length, &extent), DriveError::kNone);
+  EXPECT_EQ(extent.length, 0u) << "a small record is copied";
+  ASSERT_EQ(length, 300u);
+  EXPECT_TRUE(std::equal(buffer.begin(), buffer.begin() + 300, data_of(300, 8).begin()));
+
+  RecordExtent last;
+  ASSERT_EQ(read_extent(&length, &last), DriveError::kNone);
+  ASSERT_EQ(last.length, 65536u);
+  EXPECT_EQ(bytes_at(last), data_of(65536, 9));
+  EXPECT_EQ(last.file, first_file) << "one descriptor per loaded image";
+
+  // The descriptor outlives the cartridge: a splice still pending when the
+  // tape is unloaded reads the old image, never another file.
+  ASSERT_EQ(d.release(), DriveError::kNone);
+  ASSERT_TRUE(d.unload().is_ok());
+  EXPECT_EQ(bytes_at(last), data_of(65536, 9));
+
+  // Fixed-block mode and formats that frame their records copy every record.
+  TapeDrive aws(1);
+  load_fresh(aws, "T00002", kDefaultCapacity, Format::kAws);
+  ASSERT_EQ(aws.open(kWritable), DriveError::kNone);
+  ASSERT_EQ(aws.write(data_of(70000, 10)), DriveError::kNone);
+  ASSERT_EQ(mt_operation(aws, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(aws.read(std::span<uint8_t>(buffer), &length, 65536, &extent), DriveError::kNone);
+  EXPECT_EQ(extent.length, 0u);
+  ASSERT_EQ(length, 70000u);
+  EXPECT_TRUE(std::equal(buffer.begin(), buffer.begin() + 70000, data_of(70000, 10).begin()));
 }
 
 TEST_F(TapeDriveTest, ReadingAFilemarkReturnsNothingAndMovesToTheNextFile) {
