@@ -50,6 +50,7 @@
 #                              removed at the end; a given one keeps the data tree and
 #                              the generated catalogs); needs about 4 GB
 #   BENCH_RUNS                 runs per figure (default 3)
+#   BENCH_RESULTS              also add the figures to this file (bench/all.sh)
 #   CATALOG_BENCH_SMALL_FILES  4 KiB files (default 100000)
 #   CATALOG_BENCH_BIG_FILES    60 MiB files (default 10)
 #   CATALOG_BENCH_DD           data for the dd run (default 1G)
@@ -260,6 +261,11 @@ bench_write() {
     esac
     awk -v l="$label" -v b="$bytes" -v a="${best[$k-nocat]}" -v c="${best[$k-cat]}" 'BEGIN {
       printf "%-10s %8.0fM %9.2fs %9.2fs %7.0f MB/s %7.0f MB/s %8.1f%%\n", l, b / 1048576, a, c, b / a / 1e6, b / c / 1e6, (c - a) / a * 100 }'
+    bench_result id="catalog-upkeep-$k" figure="catalog upkeep, $label (extra time of the drive write)" \
+      value="$(awk -v a="${best[$k-nocat]}" -v c="${best[$k-cat]}" 'BEGIN { printf "%.1f", (c - a) / a * 100 }')" unit=% \
+      ceiling="the same writes without the catalog, MB/s" \
+      ceiling_value="$(awk -v b="$bytes" -v a="${best[$k-nocat]}" 'BEGIN { printf "%.0f", b / a / 1e6 }')" \
+      ratio="$(awk -v a="${best[$k-nocat]}" -v c="${best[$k-cat]}" 'BEGIN { printf "%.2f", a / c }')" max_value=5
   done
   echo
   # Where the time goes: the same work in one process, no FUSE.
