@@ -22,7 +22,11 @@ int run_verify(CommandContext& ctx) {
   const bool json = ctx.json;
   ScanOptions options;
   options.salvage = ctx.cl.has("--salvage");
-  options.read_data = true;
+  // Formats that store records as they are (SIMH, E11, MTD) have nothing
+  // to check inside a record: its length words say where it ends, and they
+  // are read either way.  Framed and compressed records (AWS, HET) are read
+  // whole, as their chunks and compressed data are part of the structure.
+  options.read_data = !image->records_in_place();
   TapeLayoutBuilder layout;
   Progress progress("verify", image->size());
   auto on_object = [&](const TapeObject& obj, const TapePosition&, const std::vector<uint8_t>*) {
