@@ -216,6 +216,7 @@ Status TapeLibrary::load_settings() {
 }
 
 Status TapeLibrary::save_digest(DigestAlgorithm algorithm) {
+  // The digest is the only setting so far: the file is that one line.
   std::lock_guard lock(mu_);
   VTAPE_RETURN_IF_ERROR(
       write_file_atomically(settings_path(), fmt::format("digest {}\n", digest_name(algorithm)), file_mode_));

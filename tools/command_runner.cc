@@ -104,10 +104,10 @@ int run_one(const CommandSpec& spec, const Args& args, std::string_view name) {
     std::string err;
     if (!format_option(cl, "--format", &context.format, &err)) return context.usage_error(err);
   }
-  if (auto name = declares(spec.options, "--digest") ? cl.value("--digest") : std::nullopt) {
-    context.digest = parse_digest_name(*name);
+  if (auto text = declares(spec.options, "--digest") ? cl.value("--digest") : std::nullopt) {
+    context.digest = parse_digest_name(*text);
     if (!context.digest) {
-      return context.usage_error(fmt::format("--digest takes {}, not '{}'", kDigestNames, *name));
+      return context.usage_error(fmt::format("--digest takes {}, not '{}'", kDigestNames, *text));
     }
   }
   if (spec.check != nullptr) {
