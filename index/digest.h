@@ -1,5 +1,5 @@
 // Digest: the checksum the catalog keeps of every tape file, of one of two
-// algorithms chosen when it is made: XXH3-128 (xxHash, tens of GB/s on one
+// algorithms chosen when it is made: XXH3-128 (xxHash, over 10 GB/s on one
 // core: the default) or SHA-256 (libcrypto, about 0.6 s per GiB: for those
 // who want a cryptographic digest).  Each catalog row records the algorithm
 // of its value (tape_files.digest_algorithm, man/vtape-catalog.5), so a
