@@ -97,7 +97,20 @@ TEST(CatalogDigest, ALibrarySetToSha256KeepsSha256AsSha256sumDoes) {
   r = run_vtape("ls SCR001 --json --library " + q(vt.library()));
   EXPECT_EQ(json_query(r.out, "[(f['digest_algorithm'], f['digest']) for f in d['files']]"),
             "[('sha256', '" + sha + "')]");
-  // A command's --digest is for what that command catalogs.
+  // A command's --digest is for what that command catalogs: a restore
+  // through a drive of the library (--to-cartridge) ...
+  r = run_vtape("restore SCR001/0 --to-cartridge COPY1 --digest xxh3-128 --library " + q(vt.library()));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  r = run_vtape("ls COPY1 --json --library " + q(vt.library()));
+  if (have_program("xxhsum")) {
+    EXPECT_EQ(json_query(r.out, "[(f['digest_algorithm'], f['digest']) for f in d['files']]"),
+              "[('xxh3-128', '" + digest_by("xxhsum -H2", dir.file("file0")) + "')]");
+  }
+  r = run_vtape("restore SCR001/0 --to-image " + q(dir.file("x.tap")) + " --digest sha256 --library " +
+                q(vt.library()));
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_TRUE(contains(r.err, "--digest goes with --to-cartridge")) << r.err;
+  // ... and an import.
   std::string image = dir.file("more.tap");
   ASSERT_EQ(run_vtape("write " + q(image) + " " + q(dir.file("file0"))).exit_code, 0);
   r = run_vtape("import " + q(image) + " --volser MORE1 --digest xxh3-128 --library " + q(vt.library()));
