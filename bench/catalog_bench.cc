@@ -25,8 +25,12 @@
 //       "PRAGMA mmap_size = 268435456")
 //   catalog_bench upkeep FILE RECORD DB
 //       where the drive's upkeep time goes for FILE written as one tape
-//       file in records of RECORD bytes: SHA-256 alone, the whole analysis,
+//       file in records of RECORD bytes: each digest alone (XXH3-128, the
+//       default, and SHA-256), the whole analysis with the default digest,
 //       and the catalog transaction (into a new catalog DB)
+//   catalog_bench digest [MIB]
+//       throughput of each tape-file digest (index/digest.h) over MIB MiB
+//       (default 1024) in memory, fed in 256 KiB records; prints GB/s
 //   catalog_bench exec DB SQL
 //       runs SQL (several statements) with the same functions; prints ms
 #include <sqlite3.h>
@@ -47,7 +51,7 @@
 #include "index/catalog_functions.h"
 #include "index/find_pattern.h"
 #include "index/find_statement.h"
-#include "index/sha256.h"
+#include "index/digest.h"
 #include "index/sqlite_support.h"
 #include "index/tape_file_analyzer.h"
 
@@ -185,7 +189,7 @@ int generate(char** argv) {
       vtape::CatalogedFile& cf = files[f];
       cf.row.file_number = f;
       cf.row.content = "tar";
-      cf.row.sha256 = std::string(64, '0');
+      cf.row.digest = std::string(32, '0');
       cf.row.written_at = "2024-05-01T12:00:00Z";
       cf.row.closed_cleanly = true;
       cf.row.smallest = cf.row.largest = 10240;
@@ -216,10 +220,20 @@ int generate(char** argv) {
   return 0;
 }
 
-// Where the upkeep time goes for one tape file, in this process: SHA-256
-// alone, the whole analysis (statistics, SHA-256, content detection and
-// members) of the file fed as records of RECORD bytes, and the catalog
-// transaction that stores it.
+// Milliseconds one digest of `algorithm` takes over `all` fed as records
+// of `record` bytes.
+double digest_ms(vtape::DigestAlgorithm algorithm, std::span<const uint8_t> all, size_t record) {
+  auto t = Clock::now();
+  vtape::Digest digest(algorithm);
+  for (size_t at = 0; at < all.size(); at += record) digest.update(all.subspan(at, std::min(record, all.size() - at)));
+  digest.hex_digest();
+  return ms_since(t);
+}
+
+// Where the upkeep time goes for one tape file, in this process: each
+// digest alone, the whole analysis (statistics, the default digest,
+// content detection and members) of the file fed as records of RECORD
+// bytes, and the catalog transaction that stores it.
 int upkeep(char** argv) {
   std::string path = argv[0], db = argv[2];
   size_t record = std::strtoull(argv[1], nullptr, 10);
@@ -227,13 +241,10 @@ int upkeep(char** argv) {
   std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (data.empty() || record == 0) die("nothing to analyze in " + path);
   std::span<const uint8_t> all(data);
+  double xxh3_ms = digest_ms(vtape::DigestAlgorithm::kXxh3_128, all, record);
+  double sha_ms = digest_ms(vtape::DigestAlgorithm::kSha256, all, record);
   auto t = Clock::now();
-  vtape::Sha256 sha;
-  for (size_t at = 0; at < all.size(); at += record) sha.update(all.subspan(at, std::min(record, all.size() - at)));
-  sha.hex_digest();
-  double sha_ms = ms_since(t);
-  t = Clock::now();
-  vtape::TapeFileAnalyzer analyzer;
+  vtape::TapeFileAnalyzer analyzer(vtape::kDefaultDigest);
   for (size_t at = 0; at < all.size(); at += record) {
     analyzer.add_record(all.subspan(at, std::min(record, all.size() - at)));
   }
@@ -251,7 +262,8 @@ int upkeep(char** argv) {
   check(c->upsert_volume(v), "adding the volume");
   vtape::CatalogedFile f;
   f.row.content = vtape::content_name(a.content);
-  f.row.sha256 = a.sha256;
+  f.row.digest = a.digest;
+  f.row.digest_algorithm = a.digest_algorithm;
   f.row.records = a.records;
   f.row.bytes = a.bytes;
   f.members = std::move(a.members);
@@ -263,9 +275,28 @@ int upkeep(char** argv) {
   double restore_ms = ms_since(t);
   double mb = static_cast<double>(data.size()) / 1e6;
   std::printf("%.0f MB in records of %zu, %zu members\n", mb, record, f.members.size());
+  std::printf("  XXH3-128 alone            %8.0f ms  %6.0f MB/s\n", xxh3_ms, mb / xxh3_ms * 1000);
   std::printf("  SHA-256 alone             %8.0f ms  %6.0f MB/s\n", sha_ms, mb / sha_ms * 1000);
   std::printf("  whole analysis            %8.0f ms  %6.0f MB/s\n", analyze_ms, mb / analyze_ms * 1000);
   std::printf("  catalog transaction       %8.0f ms  (replacing the same file again: %.0f ms)\n", store_ms, restore_ms);
+  return 0;
+}
+
+// Each digest's throughput over MIB MiB of pseudo-random bytes in memory.
+int digest_speed(int argc, char** argv) {
+  size_t mib = argc > 0 ? std::strtoull(argv[0], nullptr, 10) : 1024;
+  if (mib == 0) die("MIB must be at least 1");
+  std::vector<uint8_t> data(mib << 20);
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i + 8 <= data.size(); i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::memcpy(data.data() + i, &x, 8);
+  }
+  for (auto algorithm : {vtape::DigestAlgorithm::kXxh3_128, vtape::DigestAlgorithm::kSha256}) {
+    double ms = digest_ms(algorithm, data, 256 << 10);
+    std::printf("%-9s %6zu MiB %8.0f ms %7.2f GB/s\n", std::string(vtape::digest_name(algorithm)).c_str(), mib, ms,
+                static_cast<double>(data.size()) / ms / 1e6);
+  }
   return 0;
 }
 
@@ -451,6 +482,7 @@ int main(int argc, char** argv) {
   if (cmd == "sql" && argc >= 5) return sql(argc - 2, argv + 2);
   if (cmd == "exec" && argc == 4) return exec(argv + 2);
   if (cmd == "upkeep" && argc == 5) return upkeep(argv + 2);
+  if (cmd == "digest" && argc <= 3) return digest_speed(argc - 2, argv + 2);
   std::fprintf(stderr,
                "usage: catalog_bench mktree DIR SMALL_FILES SMALL_SIZE BIG_FILES BIG_SIZE\n"
                "       catalog_bench generate DB MEMBERS VOLUMES\n"

@@ -41,12 +41,15 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
+    "usage: vtapefs [--library DIR] [--group G] [--drives N] [--digest xxh3-128|sha256] [-f] [-d]\n"
+    "               [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
     "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
     "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). A new library is\n"
     "only its owner's (0700), or shared with group G (02770). Unmount with\n"
-    "fusermount3 -u MOUNTPOINT. -o takes drives=N, group=G and FUSE's mount options, so\n"
-    "that mount -t fuse.vtapefs LIBRARY MOUNTPOINT -o drives=4 and fstab lines work.\n"
+    "fusermount3 -u MOUNTPOINT. --digest sets the library's digest of tape files (kept\n"
+    "in DIR/settings; xxh3-128 when never set). -o takes drives=N, group=G, digest=ALG\n"
+    "and FUSE's mount options, so that mount -t fuse.vtapefs LIBRARY MOUNTPOINT\n"
+    "-o drives=4 and fstab lines work.\n"
     "See vtapefs(8).\n";
 
 vtape::VtapeFs* g_fs = nullptr;
@@ -208,12 +211,20 @@ std::optional<int> drive_count(const std::string& text) {
   return n;
 }
 
+// --digest ALG or -o digest=ALG; nothing (and a message) otherwise.
+std::optional<vtape::DigestAlgorithm> digest_option(const std::string& text) {
+  auto algorithm = vtape::parse_digest_name(text);
+  if (!algorithm) fmt::print(stderr, "vtapefs: digest takes {}, not '{}'\n", vtape::kDigestNames, text);
+  return algorithm;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string library_dir = vtape::TapeLibrary::default_dir();
   std::string group;
   int drives = 2;
+  std::optional<vtape::DigestAlgorithm> digest;  // given: becomes the library's setting
   std::vector<std::string> fuse_args = {argv[0]};
   std::vector<std::string> positional;
   // -o words of vtapefs's own (what mount(8) and fstab pass as options),
@@ -230,6 +241,9 @@ int main(int argc, char** argv) {
         auto n = drive_count(word.substr(7));
         if (!n) return false;
         drives = *n;
+      } else if (word.rfind("digest=", 0) == 0) {
+        digest = digest_option(word.substr(7));
+        if (!digest) return false;
       } else if (word.rfind("group=", 0) == 0) {
         group = word.substr(6);
       } else if (word.rfind("library=", 0) == 0) {
@@ -264,6 +278,9 @@ int main(int argc, char** argv) {
       auto n = drive_count(value("--drives"));
       if (!n) return 2;
       drives = *n;
+    } else if (a == "--digest") {
+      digest = digest_option(value("--digest"));
+      if (!digest) return 2;
     } else if (a == "-f" || a == "-d" || a == "-s") {
       fuse_args.push_back(a);
     } else if (a == "-o") {
@@ -307,6 +324,14 @@ int main(int argc, char** argv) {
   if (vtape::Status p = fs.preflight(); !p.is_ok()) {
     fmt::print(stderr, "vtapefs: {}\n", p.message());
     return 1;
+  }
+  // Saved once no other daemon serves the library (preflight), before the
+  // drives start: every later mount and vtape command digests the same way.
+  if (digest && *digest != fs.library().digest()) {
+    if (vtape::Status d = fs.library().save_digest(*digest); !d.is_ok()) {
+      fmt::print(stderr, "vtapefs: {}\n", d.message());
+      return 1;
+    }
   }
   if (std::string why = check_mount_point(mountpoint); !why.empty()) {
     fmt::print(stderr, "vtapefs: {}\n", why);

@@ -29,7 +29,7 @@ int64_t parse_catalog_time(const std::string& text) {
 }
 
 bool same_content(const TapeFileRow& a, const TapeFileRow& b) {
-  return a.sha256 == b.sha256 && a.records == b.records && a.bytes == b.bytes && a.image_offset == b.image_offset &&
+  return a.digest == b.digest && a.digest_algorithm == b.digest_algorithm && a.records == b.records && a.bytes == b.bytes && a.image_offset == b.image_offset &&
          a.first_block == b.first_block && a.largest == b.largest && a.content == b.content;
 }
 

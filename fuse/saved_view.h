@@ -12,7 +12,7 @@
 // file's stream at the member's recorded data offset (of the decompressed
 // stream when the archive is compressed: decompressed_stream.h).  What is shown for a
 // tape file (its member tree and record index) is cached by (volume, file
-// number) together with the catalog row it was built from (SHA-256,
+// number) together with the catalog row it was built from (digest,
 // records, bytes, image offset); a row that changed (the tape file was
 // rewritten) is rebuilt on the next access.  Open files keep what they
 // opened.

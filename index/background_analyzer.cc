@@ -4,9 +4,10 @@
 
 namespace vtape {
 
-BackgroundAnalyzer::BackgroundAnalyzer(size_t chunk_bytes)
-    : chunk_bytes_(chunk_bytes),
-      analyzer_(std::make_unique<TapeFileAnalyzer>()),
+BackgroundAnalyzer::BackgroundAnalyzer(DigestAlgorithm digest, size_t chunk_bytes)
+    : digest_(digest),
+      chunk_bytes_(chunk_bytes),
+      analyzer_(std::make_unique<TapeFileAnalyzer>(digest)),
       queue_(
           kPoolChunks * chunk_bytes,
           [this](Chunk& c) {
@@ -53,13 +54,13 @@ void BackgroundAnalyzer::start() {
   drain();
   current_.reset();
   // The worker is idle (drain): the analyzer is ours to replace.
-  analyzer_ = std::make_unique<TapeFileAnalyzer>();
+  analyzer_ = std::make_unique<TapeFileAnalyzer>(digest_);
 }
 
 TapeFileAnalysis BackgroundAnalyzer::finish() {
   drain();
   TapeFileAnalysis analysis = analyzer_->finish();
-  analyzer_ = std::make_unique<TapeFileAnalyzer>();
+  analyzer_ = std::make_unique<TapeFileAnalyzer>(digest_);
   return analysis;
 }
 

@@ -1,5 +1,5 @@
 // BackgroundAnalyzer: a TapeFileAnalyzer on a worker thread of its own, so
-// that a drive's write() does not wait for the SHA-256 and the content
+// that a drive's write() does not wait for the digest and the content
 // recognition of each record (they cost more than writing the record).
 //
 // add_record() copies the record into a chunk of a small pool and returns;
@@ -33,7 +33,7 @@ class BackgroundAnalyzer {
   static constexpr size_t kChunkBytes = 1 << 20;
   static constexpr size_t kPoolChunks = 4;
 
-  explicit BackgroundAnalyzer(size_t chunk_bytes = kChunkBytes);
+  explicit BackgroundAnalyzer(DigestAlgorithm digest, size_t chunk_bytes = kChunkBytes);
   ~BackgroundAnalyzer();
   BackgroundAnalyzer(const BackgroundAnalyzer&) = delete;
   BackgroundAnalyzer& operator=(const BackgroundAnalyzer&) = delete;
@@ -57,6 +57,7 @@ class BackgroundAnalyzer {
   // Waits until the worker has analysed everything handed over.
   void drain();
 
+  const DigestAlgorithm digest_;
   const size_t chunk_bytes_;
   std::unique_ptr<TapeFileAnalyzer> analyzer_;  // used by the worker while it is busy
   std::optional<Chunk> current_;                // being filled by the producer

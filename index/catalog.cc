@@ -370,7 +370,7 @@ Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
     bind_int(s, 6, r.smallest);
     bind_int(s, 7, r.largest);
     bind_int(s, 8, static_cast<int64_t>(r.image_offset));
-    bind_text(s, 9, r.sha256);
+    bind_text(s, 9, r.digest);
     bind_text(s, 10, r.written_at.empty() ? catalog_now() : r.written_at);
     bind_int(s, 11, r.closed_cleanly ? 1 : 0);
     bind_text(s, 12, r.content);
@@ -380,6 +380,7 @@ Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
       bind_text(s, 13, r.damage);
     }
     bind_text(s, 14, r.compression);
+    bind_text(s, 15, r.digest_algorithm);
     if (sqlite3_step(s) != SQLITE_DONE) return error("recording a tape file");
   }
   sqlite3_stmt* m = nullptr;
@@ -617,13 +618,14 @@ Status Catalog::files(const std::string& volser, std::vector<TapeFileRow>* out) 
     r.smallest = static_cast<uint32_t>(column_int(s, 4));
     r.largest = static_cast<uint32_t>(column_int(s, 5));
     r.image_offset = static_cast<uint64_t>(column_int(s, 6));
-    r.sha256 = column_text(s, 7);
+    r.digest = column_text(s, 7);
     r.written_at = column_text(s, 8);
     r.closed_cleanly = column_int(s, 9) != 0;
     r.content = column_text(s, 10);
     r.damage = column_text(s, 11);
     r.member_count = static_cast<uint64_t>(column_int(s, 12));
     r.compression = column_text(s, 13);
+    r.digest_algorithm = column_text(s, 14);
     out->push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return error("listing tape files");

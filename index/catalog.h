@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/digest.h"
 #include "index/find_statement.h"
 #include "index/tape_member.h"
 #include "tapeformat/base/status.h"
@@ -60,7 +61,11 @@ struct TapeFileRow {
   uint32_t smallest = 0;
   uint32_t largest = 0;
   uint64_t image_offset = 0;
-  std::string sha256;
+  // The tape file's digest as lower-case hex, and its algorithm's name
+  // (digest_name(): "xxh3-128", or "sha256" for every row cataloged
+  // before schema version 8).  A check uses the algorithm the row names.
+  std::string digest;
+  std::string digest_algorithm = std::string(digest_name(kDefaultDigest));
   std::string written_at;
   bool closed_cleanly = false;  // ended by a filemark
   std::string content;
@@ -147,6 +152,13 @@ class Catalog {
   Status find_pattern(const FindRequest& request, std::vector<FoundMember>* out);
   Status find_pattern(const FindRequest& request, const FoundMemberVisitor& visit);
 
+  // The algorithm of the digest of each tape file cataloged through this
+  // connection from its bytes (a drive's recorder, an indexing of an
+  // image): the library's setting, given by whoever opens the catalog for a
+  // library (open_library_catalog, library/catalog_sync.h).
+  DigestAlgorithm digest_for_new_files() const { return digest_for_new_files_; }
+  void set_digest_for_new_files(DigestAlgorithm algorithm) { digest_for_new_files_ = algorithm; }
+
   // For bulk loads (tests, benchmarks): runs `sql` as is.
   Status exec(const std::string& sql);
 
@@ -162,6 +174,7 @@ class Catalog {
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  DigestAlgorithm digest_for_new_files_ = kDefaultDigest;
   std::mutex mu_;
   std::map<const char*, sqlite3_stmt*> statements_;  // prepared once, reused
   // Searches, by their SQL: it varies with the kind of pattern and the

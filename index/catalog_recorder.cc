@@ -54,7 +54,7 @@ Status CatalogRecorder::reindex_volume(uint64_t image_size) {
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(TapeImage::open(image_path_, options, &image));
   VolumeIndex index;
-  VTAPE_RETURN_IF_ERROR(index_image(*image, /*salvage=*/true, &index));
+  VTAPE_RETURN_IF_ERROR(index_image(*image, /*salvage=*/true, catalog_.digest_for_new_files(), &index));
   VTAPE_RETURN_IF_ERROR(store_volume_index(catalog_, volser_, index, image_size));
   return catalog_.add_event(volser_, drive_, "reconcile",
                             fmt::format("indexed from the image after a failed catalog update: {} tape files",
@@ -72,7 +72,7 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     VTAPE_RETURN_IF_ERROR(TapeImage::open(image_path_, options, &image));
     Motion m;
     VTAPE_RETURN_IF_ERROR(space_files_forward(*image, start_.file, &m));
-    VTAPE_RETURN_IF_ERROR(index_tape_file(*image, &file));
+    VTAPE_RETURN_IF_ERROR(index_tape_file(*image, catalog_.digest_for_new_files(), &file));
   } else {
     TapeFileAnalysis a = analyzer_.finish();
     file.row.file_number = start_.file;
@@ -82,7 +82,8 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     file.row.bytes = a.bytes;
     file.row.smallest = a.smallest;
     file.row.largest = a.largest;
-    file.row.sha256 = a.sha256;
+    file.row.digest = a.digest;
+    file.row.digest_algorithm = a.digest_algorithm;
     file.row.closed_cleanly = closed;
     file.row.content = content_name(a.content);
     file.row.compression = a.compression;

@@ -23,7 +23,7 @@ class CatalogRecorder {
  public:
   CatalogRecorder(Catalog& catalog, std::string volser, std::string image_path, Format format, int drive)
       : catalog_(catalog), volser_(std::move(volser)), image_path_(std::move(image_path)), format_(format),
-        drive_(drive) {}
+        drive_(drive), analyzer_(catalog.digest_for_new_files()) {}
 
   bool active() const { return active_; }
   // Writing starts here (before the first record or filemark is written).

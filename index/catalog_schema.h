@@ -1,14 +1,14 @@
 // The catalog's SQL schema and every statement, in one place (documented
-// column by column in man/vtape-catalog.5).  Version 7: the tables of 1, record
+// column by column in man/vtape-catalog.5).  Version 8: the tables of 1, record
 // checksums (2), the spool (3), finding members by name (4), members' owners
 // (5), writes the catalog has not caught up with (6), the compression of a
-// tape file's content (7).
+// tape file's content (7), the algorithm of each tape file's digest (8).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -151,6 +151,13 @@ ALTER TABLE volumes ADD COLUMN write_pending INTEGER NOT NULL DEFAULT 0;
     R"sql(
 ALTER TABLE tape_files ADD COLUMN compression TEXT NOT NULL DEFAULT '';
 )sql",
+    // 7 -> 8: a tape file's digest is of the algorithm its row names
+    // (index/digest.h): 'xxh3-128' (the default from now on) or 'sha256'.
+    // Every row before was SHA-256, and keeps verifying as SHA-256.
+    R"sql(
+ALTER TABLE tape_files RENAME COLUMN sha256 TO digest;
+ALTER TABLE tape_files ADD COLUMN digest_algorithm TEXT NOT NULL DEFAULT 'sha256';
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -178,8 +185,9 @@ inline constexpr const char* kSelectChecksums =
 inline constexpr const char* kDeleteVolumeChecksums = "DELETE FROM record_checksums WHERE volser = ?1";
 inline constexpr const char* kInsertFile = R"sql(
 INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,
-                        image_offset, sha256, written_at, closed_cleanly, content, damage, compression)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                        image_offset, digest, written_at, closed_cleanly, content, damage, compression,
+                        digest_algorithm)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
 )sql";
 inline constexpr const char* kInsertMember = R"sql(
 INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev, uid, gid)
@@ -197,9 +205,10 @@ SELECT v.volser, v.image_path, v.format, v.capacity, v.created, COALESCE(v.last_
 FROM volumes v ORDER BY v.volser
 )sql";
 inline constexpr const char* kSelectFiles = R"sql(
-SELECT file_number, first_block, records, bytes, smallest_record, largest_record, image_offset, sha256,
+SELECT file_number, first_block, records, bytes, smallest_record, largest_record, image_offset, digest,
        written_at, closed_cleanly, content, COALESCE(damage, ''),
-       (SELECT COUNT(*) FROM members m WHERE m.volser = f.volser AND m.file_number = f.file_number), compression
+       (SELECT COUNT(*) FROM members m WHERE m.volser = f.volser AND m.file_number = f.file_number), compression,
+       digest_algorithm
 FROM tape_files f WHERE volser = ?1 ORDER BY file_number
 )sql";
 inline constexpr const char* kSelectMembers = R"sql(

@@ -21,13 +21,14 @@ void TapeFileAnalyzer::add_record(std::span<const uint8_t> data) {
   result_.largest = std::max(result_.largest, n);
   ++result_.records;
   result_.bytes += data.size();
-  sha_.update(data);
+  digest_.update(data);
   result_.record_crcs.push_back(crc32c(data));
   if (reader_ && reader_->wants_more()) reader_->add_record(data);
 }
 
 TapeFileAnalysis TapeFileAnalyzer::finish() {
-  result_.sha256 = sha_.hex_digest();
+  result_.digest = digest_.hex_digest();
+  result_.digest_algorithm = digest_name(digest_.algorithm());
   if (reader_) reader_->finish(result_);
   return std::move(result_);
 }

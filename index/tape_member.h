@@ -55,7 +55,8 @@ struct TapeFileAnalysis {
   uint64_t bytes = 0;
   uint32_t smallest = 0;
   uint32_t largest = 0;
-  std::string sha256;
+  std::string digest;  // lower-case hex, of digest_algorithm (index/digest.h)
+  std::string digest_algorithm;
   std::vector<uint32_t> record_crcs;  // CRC-32C of each record, in order
   ContentKind content = ContentKind::kUnknown;
   // The compression the content was found under ("gzip", "bzip2", "xz",

@@ -14,7 +14,8 @@ TapeFileRow row_from(const TapeFileAnalysis& a, uint64_t file, uint64_t first_bl
   r.smallest = a.smallest;
   r.largest = a.largest;
   r.image_offset = offset;
-  r.sha256 = a.sha256;
+  r.digest = a.digest;
+  r.digest_algorithm = a.digest_algorithm;
   r.closed_cleanly = closed;
   r.content = content_name(a.content);
   r.compression = a.compression;
@@ -24,9 +25,9 @@ TapeFileRow row_from(const TapeFileAnalysis& a, uint64_t file, uint64_t first_bl
 
 }  // namespace
 
-Status index_tape_file(TapeImage& image, CatalogedFile* out) {
+Status index_tape_file(TapeImage& image, DigestAlgorithm digest, CatalogedFile* out) {
   TapePosition start = image.position();
-  TapeFileAnalyzer analyzer;
+  TapeFileAnalyzer analyzer(digest);
   std::vector<uint8_t> data;
   bool closed = false;
   for (;;) {
@@ -48,10 +49,10 @@ Status index_tape_file(TapeImage& image, CatalogedFile* out) {
   return Status::ok();
 }
 
-Status index_image(TapeImage& image, bool salvage, VolumeIndex* out) {
+Status index_image(TapeImage& image, bool salvage, DigestAlgorithm digest, VolumeIndex* out) {
   *out = VolumeIndex{};
   VTAPE_RETURN_IF_ERROR(image.rewind());
-  TapeFileAnalyzer analyzer;
+  TapeFileAnalyzer analyzer(digest);
   bool file_open = false;
   TapePosition file_start;
   uint64_t file_number = 0;
@@ -71,7 +72,7 @@ Status index_image(TapeImage& image, bool salvage, VolumeIndex* out) {
     f.members = std::move(a.members);
     f.record_crcs = std::move(a.record_crcs);
     out->files.push_back(std::move(f));
-    analyzer = TapeFileAnalyzer();
+    analyzer = TapeFileAnalyzer(digest);
     file_open = false;
     ++file_number;
   };

@@ -23,11 +23,12 @@ struct VolumeIndex {
 
 // Every tape file of the image, from the beginning.  With salvage, damaged
 // regions are passed over (and listed); without, indexing stops at damage.
-Status index_image(TapeImage& image, bool salvage, VolumeIndex* out);
+// Each tape file's digest is of `digest` (the library's setting).
+Status index_image(TapeImage& image, bool salvage, DigestAlgorithm digest, VolumeIndex* out);
 
 // One tape file: the image is positioned at its first object; reads up to
 // and including its filemark (or end of data).
-Status index_tape_file(TapeImage& image, CatalogedFile* out);
+Status index_tape_file(TapeImage& image, DigestAlgorithm digest, CatalogedFile* out);
 
 // Puts an index into the catalog for a volume (replacing what it had).
 Status store_volume_index(Catalog& catalog, const std::string& volser, const VolumeIndex& index,

@@ -11,9 +11,11 @@
 namespace vtape {
 
 Status CartridgeDoor::open(const std::string& library_dir, const std::string& volser, std::optional<Format> format,
-                           const std::string& door, std::unique_ptr<CartridgeDoor>* out, bool* served) {
+                           const std::string& door, std::unique_ptr<CartridgeDoor>* out, bool* served,
+                           std::optional<DigestAlgorithm> digest) {
   std::unique_ptr<TapeLibrary> library;
   VTAPE_RETURN_IF_ERROR(TapeLibrary::open(library_dir, /*create=*/false, &library));
+  if (digest) library->use_digest(*digest);
 
   // The drives the library remembers keep their cartridges (and numbers);
   // a cartridge in none of them goes into the first drive without one.

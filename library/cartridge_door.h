@@ -25,9 +25,11 @@ class CartridgeDoor {
   // drive status shows for it ("vtape restore (pid N)").  When a vtapefs
   // (or another door) serves the library, nothing is changed, the error
   // says so and `*served`, if given, is set: that process's drives are the
-  // way in.
+  // way in.  `digest`: what the tape files written are digested with in the
+  // catalog (else the library's setting).
   static Status open(const std::string& library_dir, const std::string& volser, std::optional<Format> format,
-                     const std::string& door, std::unique_ptr<CartridgeDoor>* out, bool* served = nullptr);
+                     const std::string& door, std::unique_ptr<CartridgeDoor>* out, bool* served = nullptr,
+                     std::optional<DigestAlgorithm> digest = std::nullopt);
   ~CartridgeDoor();
 
   DriveLease& lease() { return lease_; }

@@ -20,6 +20,12 @@ VolumeRow volume_row(const Cartridge& c) {
   return v;
 }
 
+Status open_library_catalog(const TapeLibrary& library, std::unique_ptr<Catalog>* out) {
+  VTAPE_RETURN_IF_ERROR(Catalog::open(library.catalog_path(), out));
+  (*out)->set_digest_for_new_files(library.digest());
+  return Status::ok();
+}
+
 bool catalog_row_is_current(const VolumeRow& v, uint64_t image_size) {
   if (v.write_pending || v.image_size != image_size) return false;
   if (image_size > 0 && v.tape_files == 0) return false;
@@ -46,7 +52,7 @@ Status sync_volume_to_catalog(Catalog& catalog, const Cartridge& c, bool force, 
   std::unique_ptr<TapeImage> image;
   VTAPE_RETURN_IF_ERROR(TapeImage::open(c.image_path, options, &image));
   VolumeIndex index;
-  VTAPE_RETURN_IF_ERROR(index_image(*image, /*salvage=*/true, &index));
+  VTAPE_RETURN_IF_ERROR(index_image(*image, /*salvage=*/true, catalog.digest_for_new_files(), &index));
   VTAPE_RETURN_IF_ERROR(store_volume_index(catalog, c.volser, index, size));
   std::string detail = fmt::format("indexed from the image: {} tape files", index.files.size());
   for (const auto& d : index.damage) detail += "; " + d.error.message_for(c.image_path);

@@ -4,12 +4,19 @@
 #pragma once
 
 #include "library/tape_library.h"
+#include <memory>
 #include <vector>
 
 #include "index/catalog.h"
 #include "tapeformat/image_scan.h"
 
 namespace vtape {
+
+// Opens (making or migrating it when needed) the library's catalog, which
+// digests the tape files it catalogs with the library's digest
+// (TapeLibrary::digest()).  Every opener that may catalog tape files uses
+// this, not Catalog::open.
+Status open_library_catalog(const TapeLibrary& library, std::unique_ptr<Catalog>* out);
 
 // Records the cartridge as a volume; indexes its image when `force` or when
 // the catalog's row cannot be trusted (catalog_row_is_current).  A damaged

@@ -107,7 +107,7 @@ Status DriveService::preflight() {
 }
 
 Status DriveService::start() {
-  VTAPE_RETURN_IF_ERROR(Catalog::open(library_->catalog_path(), &catalog_));
+  VTAPE_RETURN_IF_ERROR(open_library_catalog(*library_, &catalog_));
   spool_store_ = std::make_unique<SpoolStore>(*library_, *catalog_);
   // A spool file whose writing a crash cut short is not kept.
   if (Status s = spool_store_->recover(); !s.is_ok()) log_message(LogPriority::kError, "spool: " + s.message());

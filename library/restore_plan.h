@@ -6,7 +6,7 @@
 //   VOLSER/N:GLOB    members of tape file N whose names match GLOB (tar
 //                    rules: * matches '/' too; a directory restores
 //                    everything under it; a leading ./ is ignored)
-// The catalog (when it knows the volume) supplies the SHA-256 and record
+// The catalog (when it knows the volume) supplies the digest and record
 // checksums that the restore checks as it reads.
 #pragma once
 

@@ -2,17 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <memory>
+
+#include "index/background_digest.h"
 #include "index/crc32c.h"
 #include "tapeformat/tape_image.h"
 #include "tapeformat/tape_motion.h"
-#include "index/background_sha256.h"
 
 namespace vtape {
 namespace {
 
 // The first record of a tape file whose CRC-32C differs from the catalog's,
 // found by reading the file's records again from `first_offset`.  Only a
-// file whose SHA-256 or record count already failed comes here: the digest
+// file whose digest or record count already failed comes here: the digest
 // decides whether a file is intact, the CRCs only say where it went wrong,
 // so a healthy restore never spends CPU on them.
 struct BadRecord {
@@ -40,13 +43,37 @@ std::optional<BadRecord> locate_bad_record(const RestorePlan& plan, uint64_t fir
   return std::nullopt;
 }
 
+// The background digests of one replay, one per algorithm the catalog's
+// rows name (a volume may hold SHA-256 rows from before XXH3-128 became
+// the default), each made with the first file that needs it.
+class Digesters {
+ public:
+  BackgroundDigest& of(DigestAlgorithm algorithm) {
+    auto& d = by_algorithm_[algorithm];
+    if (!d) d = std::make_unique<BackgroundDigest>(algorithm);
+    return *d;
+  }
+
+ private:
+  std::map<DigestAlgorithm, std::unique_ptr<BackgroundDigest>> by_algorithm_;
+};
+
+std::string_view display_name(DigestAlgorithm algorithm) {
+  return algorithm == DigestAlgorithm::kSha256 ? "SHA-256" : "XXH3-128";
+}
+
 // Checks one tape file as its records go by.
 class FileCheck {
  public:
-  // Without `sha` nothing is checked (only counted).
-  FileCheck(const RestorePlan& plan, uint64_t file, BackgroundSha256* sha) : plan_(plan), file_(file), sha_(sha) {
+  // Without `digesters` nothing is checked (only counted); nor is a file
+  // whose row names a digest algorithm this vtape does not know.
+  FileCheck(const RestorePlan& plan, uint64_t file, Digesters* digesters) : plan_(plan), file_(file) {
     auto row = plan.cataloged.find(file);
-    if (sha && row != plan.cataloged.end()) expected_ = &row->second;
+    auto algorithm = row == plan.cataloged.end() ? std::nullopt : parse_digest_name(row->second.digest_algorithm);
+    if (digesters && algorithm) {
+      expected_ = &row->second;
+      digest_ = &digesters->of(*algorithm);
+    }
     auto crcs = plan.record_checksums.find(file);
     if (crcs != plan.record_checksums.end()) crcs_ = &crcs->second;
   }
@@ -56,15 +83,16 @@ class FileCheck {
 
   void record(std::span<const uint8_t> data, uint64_t image_offset) {
     if (records_++ == 0) first_offset_ = image_offset;
-    if (expected_) sha_->update(data);
+    if (expected_) digest_->update(data);
   }
 
   // The mismatch, if the file differs from what the catalog recorded.
   std::optional<ChecksumMismatch> finish() {
     if (!expected_) return std::nullopt;
-    std::string digest = sha_->hex_digest();
+    std::string digest = digest_->hex_digest();
     bool count_differs = records_ != expected_->records;
-    if (!count_differs && digest == expected_->sha256) return std::nullopt;
+    if (!count_differs && digest == expected_->digest) return std::nullopt;
+    std::string_view name = display_name(digest_->algorithm());
 
     ChecksumMismatch m;
     m.file = file_;
@@ -78,10 +106,10 @@ class FileCheck {
       m.what = fmt::format("the catalog records {} records, the image holds {}", expected_->records, records_);
       if (!m.record && crcs_ && records_ < crcs_->size()) m.record = records_;
     } else if (bad) {
-      m.what = fmt::format("the record at image byte {} is not what was archived ({}); the tape file's SHA-256 is {}, "
-                           "the catalog has {}", bad->image_offset, bad->what, digest, expected_->sha256);
+      m.what = fmt::format("the record at image byte {} is not what was archived ({}); the tape file's {} is {}, "
+                           "the catalog has {}", bad->image_offset, bad->what, name, digest, expected_->digest);
     } else {
-      m.what = fmt::format("the tape file's SHA-256 is {}, the catalog has {}", digest, expected_->sha256);
+      m.what = fmt::format("the tape file's {} is {}, the catalog has {}", name, digest, expected_->digest);
     }
     return m;
   }
@@ -91,7 +119,7 @@ class FileCheck {
   uint64_t file_;
   const TapeFileRow* expected_ = nullptr;
   const std::vector<uint32_t>* crcs_ = nullptr;
-  BackgroundSha256* sha_;  // shared by the files of one replay, one at a time
+  BackgroundDigest* digest_ = nullptr;  // shared by the files of one replay, one at a time
   uint64_t records_ = 0;
   uint64_t first_offset_ = 0;
 };
@@ -123,8 +151,8 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
   uint64_t file = plan.only_file.value_or(0);
   bool file_started = false;
   std::optional<FileCheck> check;
-  std::optional<BackgroundSha256> sha;  // its thread only when there is something to check
-  if (options.check && !plan.cataloged.empty()) sha.emplace();
+  std::optional<Digesters> digesters;  // threads only when there is something to check
+  if (options.check && !plan.cataloged.empty()) digesters.emplace();
   uint64_t skip = options.skip_objects;
   auto deliver = [&]() { return skip == 0 || (--skip, false); };
 
@@ -152,7 +180,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
     }
     if (!file_started) {
       file_started = true;
-      check.emplace(plan, file, sha ? &*sha : nullptr);
+      check.emplace(plan, file, digesters ? &*digesters : nullptr);
       VTAPE_RETURN_IF_ERROR(sink.begin_file(file));
     }
     ++summary->objects;

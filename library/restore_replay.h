@@ -1,7 +1,8 @@
 // Reads the selection of a RestorePlan from its image, object by object,
-// checks it against the catalog while it streams (SHA-256 and record count
-// of each tape file; a file that fails is read again to name its first bad
-// record by the records' CRC-32C, where the catalog has them) and hands
+// checks it against the catalog while it streams (the digest of the
+// algorithm its row names, and the record count of each tape file; a file
+// that fails is read again to name its first bad record by the records'
+// CRC-32C, where the catalog has them) and hands
 // every record and filemark to a RecordSink: a drive of the library
 // (DriveRecordSink), or one of the `vtape restore` targets in tools/ (a
 // tape device, a new image, standard output, a directory).
@@ -43,7 +44,7 @@ struct ChecksumMismatch {
   uint64_t file = 0;
   std::optional<uint64_t> record;  // the first bad record, when the catalog has record checksums
   std::optional<uint64_t> image_offset;  // where that record is in the image
-  std::string what;                // "SHA-256 ...", "record count ..."
+  std::string what;                // "the tape file's XXH3-128 ...", "record count ..."
 };
 
 struct ReplayOptions {

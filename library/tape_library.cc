@@ -176,6 +176,7 @@ Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<Ta
   }
   struct stat cartridges {};
   VTAPE_RETURN_IF_ERROR(check_library_dir(lib->cartridges_dir(), &cartridges));
+  VTAPE_RETURN_IF_ERROR(lib->load_settings());
   if (fresh) {
     Cartridge scratch;
     VTAPE_RETURN_IF_ERROR(lib->create_cartridge(kDefaultScratchVolser, Format::kSimh, kDefaultCapacity, &scratch));
@@ -189,6 +190,38 @@ Status TapeLibrary::save_cartridge(const Cartridge& c) {
   std::string text = fmt::format("format {}\ncapacity {}\nprotected {}\ncreated {}\n", format_name(c.format),
                                  c.capacity, c.write_protected ? 1 : 0, c.created);
   return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_);
+}
+
+Status TapeLibrary::load_settings() {
+  std::ifstream in(settings_path());
+  if (!in) return Status::ok();  // none: every setting has its default
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    std::istringstream words(line);
+    std::string key, value;
+    if (!(words >> key) || key[0] == '#') continue;
+    std::getline(words >> std::ws, value);
+    if (key == "digest") {
+      auto algorithm = parse_digest_name(value);
+      if (!algorithm) {
+        return Status::invalid_argument(
+            fmt::format("{} line {}: digest '{}' is not one of {}", settings_path(), number, value, kDigestNames));
+      }
+      digest_ = *algorithm;
+    } else {
+      return Status::invalid_argument(fmt::format("{} line {}: unknown setting '{}'", settings_path(), number, key));
+    }
+  }
+  return Status::ok();
+}
+
+Status TapeLibrary::save_digest(DigestAlgorithm algorithm) {
+  // The digest is the only setting so far: the file is that one line.
+  std::lock_guard lock(mu_);
+  VTAPE_RETURN_IF_ERROR(
+      write_file_atomically(settings_path(), fmt::format("digest {}\n", digest_name(algorithm)), file_mode_));
+  digest_ = algorithm;
+  return Status::ok();
 }
 
 Status TapeLibrary::load_cartridge_file(const std::string& volser, Cartridge* out) const {

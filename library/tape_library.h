@@ -9,6 +9,7 @@
 //   DIR/drives.state                 "DRIVE VOLSER" lines: what is loaded
 //   DIR/vtapefs.sock                 the running daemon's control socket
 //   DIR/catalog.db                   the SQLite catalog (man/vtape-catalog.5)
+//   DIR/settings                     "key value" lines: digest (absent: defaults)
 // Metadata files are replaced atomically (write, fsync, rename).
 //
 // Access: the directory is the record of who may use the library.  It is
@@ -30,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "index/digest.h"
 #include "tapeformat/base/status.h"
 #include "tapeformat/tape_format.h"
 
@@ -76,6 +78,15 @@ class TapeLibrary {
   std::vector<Cartridge> list() const;
   Status set_protected(const std::string& volser, bool on);
 
+  // The algorithm of the digest the catalog keeps of each tape file written
+  // or indexed from now on (rows made before keep theirs): the library's
+  // setting (DIR/settings, `vtapefs --digest`), else kDefaultDigest, unless
+  // this process was told otherwise (use_digest: a command's --digest).
+  DigestAlgorithm digest() const { return digest_; }
+  void use_digest(DigestAlgorithm algorithm) { digest_ = algorithm; }
+  // Makes `algorithm` the library's setting (and this process's).
+  Status save_digest(DigestAlgorithm algorithm);
+
   // What each drive holds, as last saved.
   std::map<int, std::string> loaded() const;
   Status set_loaded(int drive, const std::optional<std::string>& volser);
@@ -84,11 +95,14 @@ class TapeLibrary {
   explicit TapeLibrary(std::string dir) : dir_(std::move(dir)) {}
   Status save_cartridge(const Cartridge& c);
   Status load_cartridge_file(const std::string& volser, Cartridge* out) const;
+  std::string settings_path() const { return dir_ + "/settings"; }
+  Status load_settings();
 
   std::string dir_;
   uid_t owner_ = 0;
   gid_t group_ = 0;
   mode_t file_mode_ = 0600;
+  DigestAlgorithm digest_ = kDefaultDigest;
   mutable std::mutex mu_;  // serialises metadata file updates within one process
 };
 

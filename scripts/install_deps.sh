@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config            # toolchain
   libfuse3-dev fuse3 libfmt-dev libsqlite3-dev libgtest-dev zlib1g-dev libbz2-dev
-  libssl-dev                                  # SHA-256 (libcrypto)
+  libssl-dev                                  # SHA-256 (libcrypto), a library's digest setting
+  libxxhash-dev xxhash                        # XXH3-128, the default tape-file digest (xxhsum for its tests)
   libsystemd-dev systemd                      # readiness (sd_notify), the journal (and journald for its test)
   liblzma-dev libzstd-dev                     # compressed archives on tape (xz, zstd; zlib and bzip2 above)
   clang libclang-rt-14-dev                    # libFuzzer targets

@@ -72,7 +72,8 @@ Status restore_to_cartridge(const RestorePlan& plan, const CartridgeRestoreOptio
   std::unique_ptr<CartridgeDoor> door;
   bool served = false;
   Status opened = CartridgeDoor::open(options.library_dir, options.volser, options.format,
-                                      fmt::format("vtape restore (pid {})", getpid()), &door, &served);
+                                      fmt::format("vtape restore (pid {})", getpid()), &door, &served,
+                                      options.digest);
   if (served) {
     return Status::invalid_argument(fmt::format("{}: nothing was written; restore into one of its drives instead: "
                                                 "vtape restore {} --to-device MNT/drives/nstN",

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "index/digest.h"
 #include "library/restore_plan.h"
 #include "library/restore_replay.h"
 #include "tapeformat/tape_format.h"
@@ -19,6 +20,7 @@ struct CartridgeRestoreOptions {
   std::string library_dir;
   std::string volser;             // the target cartridge (made if missing)
   std::optional<Format> format;   // for a cartridge made here
+  std::optional<DigestAlgorithm> digest;  // --digest: else the library's setting
   bool append = false;            // --append: after what the cartridge holds
   OverwritePolicy policy = OverwritePolicy::kNever;  // always: from its beginning
 };

@@ -220,7 +220,7 @@ Status catalog_unseen_cartridges(Catalog& catalog, const TapeLibrary& library) {
 
 void catalog_new_cartridge(const TapeLibrary& library, const Cartridge& cartridge) {
   std::unique_ptr<Catalog> catalog;
-  Status s = Catalog::open(library.catalog_path(), &catalog);
+  Status s = open_library_catalog(library, &catalog);
   if (s.is_ok()) s = sync_volume_to_catalog(*catalog, cartridge, /*force=*/true);
   if (s.is_ok()) s = catalog_unseen_cartridges(*catalog, library);
   if (!s.is_ok()) {

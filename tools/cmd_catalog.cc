@@ -153,8 +153,12 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
     for (const auto& f : files) {
       j.begin_object().field("file", f.file_number).field("first_block", f.first_block)
           .field("records", f.records).field("bytes", f.bytes).field("smallest_record", f.smallest)
-          .field("largest_record", f.largest).field("image_offset", f.image_offset).field("sha256", f.sha256)
-          .field("written_at", f.written_at).field("closed_cleanly", f.closed_cleanly)
+          .field("largest_record", f.largest).field("image_offset", f.image_offset).field("digest", f.digest)
+          .field("digest_algorithm", f.digest_algorithm);
+      // The key of rows from before the digest had an algorithm of its
+      // own (schema version 8), kept for readers of those rows.
+      if (f.digest_algorithm == "sha256") j.field("sha256", f.digest);
+      j.field("written_at", f.written_at).field("closed_cleanly", f.closed_cleanly)
           .field("content", f.content).field("members", f.member_count);
       j.key("compression");
       if (f.compression.empty()) {
@@ -178,13 +182,13 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
     fmt::print("{}: no tape files (the tape is empty)\n", v.volser);
     return kExitOk;
   }
-  Table t({"FILE", "RECORDS", "BYTES", "SMALLEST", "LARGEST", "CONTENT", "CLOSED", "SHA256", "MEMBERS", "DAMAGE"},
+  Table t({"FILE", "RECORDS", "BYTES", "SMALLEST", "LARGEST", "CONTENT", "CLOSED", "DIGEST", "MEMBERS", "DAMAGE"},
           {true, true, true, true, true, false, false, false, true, false});
   for (const auto& f : files) {
     t.add({std::to_string(f.file_number), std::to_string(f.records), std::to_string(f.bytes),
            std::to_string(f.smallest), std::to_string(f.largest),
            f.compression.empty() ? f.content : f.content + "+" + f.compression, yes_no(f.closed_cleanly),
-           f.sha256.substr(0, 12), std::to_string(f.member_count), or_dash(escape_member_name(f.damage))});
+           f.digest_algorithm + ":" + f.digest.substr(0, 12), std::to_string(f.member_count), or_dash(escape_member_name(f.damage))});
   }
   t.print();
   return kExitOk;

@@ -27,6 +27,7 @@
 #include "index/catalog.h"
 #include "index/tape_labels.h"
 #include "tapeformat/base/json_writer.h"
+#include "library/catalog_sync.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
 #include "tools/member_names.h"
@@ -43,7 +44,9 @@ constexpr const char* kHelp =
     "extension if that is 1 to 6 letters or digits.  The image is copied (--move:\n"
     "moved) into the library; an existing cartridge is never replaced.  SIZE\n"
     "(K, M, G) is the capacity (default 10G, or the image's size if larger).\n"
-    "TPC images are write-protected: that format can only be read.\n";
+    "TPC images are write-protected: that format can only be read.  The catalog\n"
+    "keeps a digest of each tape file: --digest xxh3-128|sha256, else the\n"
+    "library's setting (vtapefs --digest; xxh3-128 when none).\n";
 
 // Copies `from` to a new file `to` (which must not exist), syncs it and
 // gives it the source's modification time.
@@ -312,7 +315,7 @@ int run_import(CommandContext& ctx) {
   // No catalog is a warning: the cartridges are made, and cataloged when
   // vtapefs mounts the library.
   std::unique_ptr<Catalog> catalog;
-  if (Status s = Catalog::open(lib->catalog_path(), &catalog); !s.is_ok()) {
+  if (Status s = open_library_catalog(*lib, &catalog); !s.is_ok()) {
     failure("import", s.message());
     catalog.reset();
   }
@@ -337,10 +340,11 @@ int run_import(CommandContext& ctx) {
 const CommandSpec kImportCommand{
     .name = "import",
     .summary = "make tape images from elsewhere cartridges of the library",
-    .usage = "vtape import IMAGE... [--volser V] [--move] [--capacity SIZE] [--format FMT] [--json] [--library DIR]",
+    .usage = "vtape import IMAGE... [--volser V] [--move] [--capacity SIZE] [--format FMT] [--digest ALG] [--json]\n"
+             "       [--library DIR]",
     .help = kHelp,
     .flags = {"--move", "--json"},
-    .options = {"--library", "--volser", "--capacity", "--format"},
+    .options = {"--library", "--volser", "--capacity", "--format", "--digest"},
     .min_positional = 1,
     .positional_error = "IMAGE is needed",
     .opens = Opens::kNewLibrary,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -31,10 +32,12 @@ namespace {
 constexpr const char* kHelp =
     "check:   indexes every cartridge's image and compares it with the catalog:\n"
     "         volumes, tape files, and per tape file its records, bytes, record\n"
-    "         sizes, position, SHA-256, content, members and filemark.  Prints each\n"
+    "         sizes, position, digest (of the algorithm its row names), content,\n"
+    "         members and filemark.  Prints each\n"
     "         difference; exit status 1 if there is any.  Changes nothing.\n"
     "rebuild: remakes the catalog from the images alone (every cartridge is\n"
-    "         indexed again; volumes whose cartridge is gone are dropped).\n"
+    "         indexed again; volumes whose cartridge is gone are dropped), each\n"
+    "         tape file's digest of the library's setting (vtapefs --digest).\n"
     "--json (check only) prints one JSON document.\n";
 
 struct Difference {
@@ -99,10 +102,14 @@ void compare_files(Checker& check, const std::string& volser, const std::vector<
     check.number(volser, f, "largest_record", c.largest, m.largest, "as its largest record");
     check.number(volser, f, "first_block", c.first_block, m.first_block, "as its first block");
     check.number(volser, f, "image_offset", c.image_offset, m.image_offset, "as its image offset");
-    if (c.sha256 != m.sha256) {
-      check.add({volser, f, "sha256", c.sha256, m.sha256,
-                 fmt::format("{} file {}: catalog has sha256 {}, image has {}", volser, f, c.sha256.substr(0, 12),
-                             m.sha256.substr(0, 12))});
+    if (c.digest_algorithm != m.digest_algorithm) {
+      check.add({volser, f, "digest_algorithm", c.digest_algorithm, m.digest_algorithm,
+                 fmt::format("{} file {}: catalog has a digest of the unknown algorithm '{}'", volser, f,
+                             escape_member_name(c.digest_algorithm))});
+    } else if (c.digest != m.digest) {
+      check.add({volser, f, "digest", c.digest, m.digest,
+                 fmt::format("{} file {}: catalog has {} {}, image has {}", volser, f, c.digest_algorithm,
+                             c.digest.substr(0, 12), m.digest.substr(0, 12))});
     }
     check.text(volser, f, "content", c.content, m.content);
     check.text(volser, f, "compression", c.compression, m.compression);
@@ -115,6 +122,33 @@ void compare_files(Checker& check, const std::string& volser, const std::vector<
     }
     check.text(volser, f, "damage", c.damage, m.damage);
   }
+}
+
+// Indexes the image with the digest each catalog row names: a volume's rows
+// may mix SHA-256 (cataloged before schema version 8) with XXH3-128, so the
+// image is read once per algorithm its rows use (once, nearly always).
+// A row of an algorithm this vtape does not know keeps the image's digest
+// of the first, and compare_files names the algorithm.
+Status index_as_cataloged(TapeImage& image, const std::vector<TapeFileRow>& rows, DigestAlgorithm otherwise,
+                          VolumeIndex* out) {
+  std::vector<DigestAlgorithm> algorithms;
+  for (const auto& r : rows) {
+    auto a = parse_digest_name(r.digest_algorithm);
+    if (a && std::find(algorithms.begin(), algorithms.end(), *a) == algorithms.end()) algorithms.push_back(*a);
+  }
+  if (algorithms.empty()) algorithms.push_back(otherwise);
+  VTAPE_RETURN_IF_ERROR(index_image(image, /*salvage=*/true, algorithms[0], out));
+  for (size_t k = 1; k < algorithms.size(); ++k) {
+    VolumeIndex again;
+    VTAPE_RETURN_IF_ERROR(index_image(image, /*salvage=*/true, algorithms[k], &again));
+    const std::string name(digest_name(algorithms[k]));
+    for (size_t i = 0; i < std::min({rows.size(), out->files.size(), again.files.size()}); ++i) {
+      if (rows[i].digest_algorithm != name) continue;
+      out->files[i].row.digest = again.files[i].row.digest;
+      out->files[i].row.digest_algorithm = name;
+    }
+  }
+  return Status::ok();
 }
 
 int run_check(std::unique_ptr<TapeLibrary> lib, bool json) {
@@ -138,12 +172,16 @@ int run_check(std::unique_ptr<TapeLibrary> lib, bool json) {
     auto it = by_volser.find(c.volser);
     const VolumeRow* v = it == by_volser.end() ? nullptr : it->second;
     if (v != nullptr) by_volser.erase(it);
+    std::vector<TapeFileRow> files;
+    if (v != nullptr) {
+      if (Status fs = catalog->files(c.volser, &files); !fs.is_ok()) return failure("index", fs.message());
+    }
     OpenOptions options;
     options.format = c.format;
     std::unique_ptr<TapeImage> image;
     VolumeIndex index;
     Status s = TapeImage::open(c.image_path, options, &image);
-    if (s.is_ok()) s = index_image(*image, /*salvage=*/true, &index);
+    if (s.is_ok()) s = index_as_cataloged(*image, files, lib->digest(), &index);
     if (image) done += image->size();
     progress.update(done);
     if (!s.is_ok()) {
@@ -178,8 +216,6 @@ int run_check(std::unique_ptr<TapeLibrary> lib, bool json) {
                    fmt::format("catalog has {}, image has {}", show(v->label_volser, v->label_owner),
                                show(index.label_volser, index.label_owner)));
     }
-    std::vector<TapeFileRow> files;
-    if (Status fs = catalog->files(c.volser, &files); !fs.is_ok()) return failure("index", fs.message());
     compare_files(check, c.volser, files, index.files);
   }
   progress.finish();
@@ -221,7 +257,7 @@ int run_check(std::unique_ptr<TapeLibrary> lib, bool json) {
 // Opens the catalog for a rebuild; one that cannot be opened is moved aside
 // (never deleted) when no daemon holds it.
 bool open_for_rebuild(const TapeLibrary& lib, std::unique_ptr<Catalog>* catalog) {
-  Status s = Catalog::open(lib.catalog_path(), catalog);
+  Status s = open_library_catalog(lib, catalog);
   if (s.is_ok()) return true;
   if (s.code() == StatusCode::kNotSupported) {
     failure("index", s.message());  // made by a newer vtape: not ours to replace
@@ -240,7 +276,7 @@ bool open_for_rebuild(const TapeLibrary& lib, std::unique_ptr<Catalog>* catalog)
     }
   }
   fmt::print(stderr, "vtape index: {}\nvtape index: moved it to {}; making a new catalog\n", s.message(), aside);
-  s = Catalog::open(lib.catalog_path(), catalog);
+  s = open_library_catalog(lib, catalog);
   if (!s.is_ok()) {
     failure("index", s.message());
     return false;

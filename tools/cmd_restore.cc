@@ -54,7 +54,7 @@ Status select_members(const RestorePlan& plan, std::vector<TapeMember>* out) {
     Motion m;
     VTAPE_RETURN_IF_ERROR(space_files_forward(*image, file, &m));
     CatalogedFile indexed;
-    VTAPE_RETURN_IF_ERROR(index_tape_file(*image, &indexed));
+    VTAPE_RETURN_IF_ERROR(index_tape_file(*image, kDefaultDigest, &indexed));  // for its members only
     all = std::move(indexed.members);
     content = indexed.row.content;
   }
@@ -230,6 +230,9 @@ int run_restore(CommandContext& ctx) {
                                                     "not '{}'", target.path));
     target.path = *volser;
   }
+  if (ctx.digest && target.kind != TargetKind::kCartridge) {
+    return ctx.usage_error("--digest goes with --to-cartridge (the catalog digests what it writes)");
+  }
   if (resume && target.kind != TargetKind::kImage && target.kind != TargetKind::kDir) {
     return ctx.usage_error("--resume continues a restore --to-image or --to-dir");
   }
@@ -330,6 +333,7 @@ int run_restore(CommandContext& ctx) {
     co.library_dir = library_dir_option(cl);
     co.volser = target.path;
     co.format = image_format;
+    co.digest = ctx.digest;
     co.append = cl.has("--append");
     co.policy = *policy;
     s = restore_to_cartridge(plan, co, ro, &o.summary, &o.lost_error_flags);
@@ -419,14 +423,15 @@ const CommandSpec kRestoreCommand{
     .summary = "replay images, tape files or members onto a drive, a cartridge, an image, a pipe or a directory",
     .usage = "vtape restore SOURCE TARGET [--library DIR] [--overwrite never|always|ask] [--dry-run] [--resume] [--json]\n"
              "  SOURCE: IMAGE | VOLSER | VOLSER/N | VOLSER/N:MEMBER-GLOB | spool:OWNER/SPOOLID | spool [criteria]\n"
-             "  TARGET: --to-device PATH [--rewind] [--verify] | --to-cartridge VOLSER [--append] [--format FMT]\n"
+             "  TARGET: --to-device PATH [--rewind] [--verify]\n"
+             "          | --to-cartridge VOLSER [--append] [--format FMT] [--digest xxh3-128|sha256]\n"
              "          | --to-image FILE [--format FMT] [--compress ...]\n"
              "          | --to-stdout | --to-dir DIR | --to-spool USER\n"
              "  criteria (spool): --owner --spoolid --queue --class --form --dest --name --date --hold",
     .help = "Replays archived tape files exactly, checking them against the catalog.\n"
             "See vtape-restore(1).\n",
     .flags = {"--json", "--dry-run", "--resume", "--rewind", "--verify", "--to-stdout", "--append"},
-    .options = concat({{"--format", "--library", "--overwrite"}, target_option_names(),
+    .options = concat({{"--format", "--library", "--overwrite", "--digest"}, target_option_names(),
                        SpoolCriteria::option_names(), write_option_names()}),
     .min_positional = 1,
     .max_positional = 1,

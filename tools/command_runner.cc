@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "library/catalog_sync.h"
 #include "tools/catalog_support.h"
 #include "tools/command_spec.h"
 #include "tools/tool_support.h"
@@ -27,8 +28,9 @@ bool open_needed(const CommandSpec& spec, CommandContext& context) {
   bool create = spec.opens == Opens::kNewLibrary || spec.opens == Opens::kNewLibraryCatalog;
   Status s = TapeLibrary::open(context.library_dir(), create, &context.library,
                                context.cl.value("--group").value_or(""));
+  if (s.is_ok() && context.digest) context.library->use_digest(*context.digest);
   if (s.is_ok() && (spec.opens == Opens::kLibraryCatalog || spec.opens == Opens::kNewLibraryCatalog)) {
-    s = Catalog::open(context.library->catalog_path(), &context.catalog);
+    s = open_library_catalog(*context.library, &context.catalog);
   }
   if (!s.is_ok()) {
     failure(name, s.message());
@@ -101,6 +103,12 @@ int run_one(const CommandSpec& spec, const Args& args, std::string_view name) {
   if (declares(spec.options, "--format")) {
     std::string err;
     if (!format_option(cl, "--format", &context.format, &err)) return context.usage_error(err);
+  }
+  if (auto text = declares(spec.options, "--digest") ? cl.value("--digest") : std::nullopt) {
+    context.digest = parse_digest_name(*text);
+    if (!context.digest) {
+      return context.usage_error(fmt::format("--digest takes {}, not '{}'", kDigestNames, *text));
+    }
   }
   if (spec.check != nullptr) {
     if (std::string message = spec.check(cl); !message.empty()) return context.usage_error(message);

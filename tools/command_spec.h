@@ -8,6 +8,7 @@
 //   --help                       "usage: USAGE\nHELP", exit 0
 //   positional count             usage error with positional_error
 //   --format FMT (if declared)   usage error naming the unknown format
+//   --digest ALG (if declared)   usage error naming the unknown algorithm
 //   check(...)                   the command's own argument checks
 //   open what `opens` says       failure (exit 1) saying why
 //   run(context)
@@ -51,6 +52,9 @@ struct CommandContext {
   std::string_view usage;
   const CommandLine& cl;
   std::optional<Format> format = {};  // --format, when the command declares it and it was given
+  // --digest, when declared and given: the library opened here digests
+  // what this command catalogs with it (TapeLibrary::use_digest).
+  std::optional<DigestAlgorithm> digest = {};
   bool json = false;             // --json
   std::unique_ptr<TapeLibrary> library = {};  // with Opens::kLibrary and the others
   std::unique_ptr<Catalog> catalog = {};      // with Opens::kCatalog, kLibraryCatalog, kNewLibraryCatalog

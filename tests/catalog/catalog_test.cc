@@ -422,8 +422,9 @@ TEST(CatalogCommands, ManySmallRecordsAreInTheCatalogWhenTheWriterHasExited) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   r = vt.vtape("ls SCR001 --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(json_query(r.out, "[(f['file'], f['records'], f['bytes'], f['sha256']) for f in d['files']]"),
-            "[(0, 20000, 10240000, '" + field(run_command("sha256sum " + q(data)).out, 0) + "')]");
+  EXPECT_EQ(json_query(r.out, "[(f['file'], f['records'], f['bytes'], f['digest_algorithm'], f['digest']) "
+                              "for f in d['files']]"),
+            "[(0, 20000, 10240000, 'xxh3-128', '" + field(run_command("xxhsum -H2 " + q(data)).out, 0) + "')]");
 }
 
 TEST(CatalogCommands, CpioThroughADriveIsCatalogedWithItsMembers) {
@@ -712,7 +713,7 @@ TEST(CatalogCommands, IndexCheckFindsAnImageChangedBehindTheDaemonsBack) {
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_TRUE(contains(r.out, "SCR001: catalog has 1 tape files, image has 2")) << r.out;
 
-  // A byte of file 0 changed: its SHA-256 no longer matches.
+  // A byte of file 0 changed: its digest no longer matches.
   {
     auto bytes = read_file_bytes(image);
     ASSERT_GT(bytes.size(), 5000u);
@@ -722,7 +723,7 @@ TEST(CatalogCommands, IndexCheckFindsAnImageChangedBehindTheDaemonsBack) {
   r = run_vtape("index check --json --library " + q(lib));
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_EQ(json_query(r.out, "sorted({(x['volser'], x['file'], x['field']) for x in d['differences']}, key=str)"),
-            "[('SCR001', 0, 'sha256'), ('SCR001', None, 'tape_files')]");
+            "[('SCR001', 0, 'digest'), ('SCR001', None, 'tape_files')]");
   EXPECT_EQ(json_query(r.out, "d['matches']"), "False");
 
   // A volume whose cartridge is gone, and a cartridge the catalog never saw
@@ -736,7 +737,7 @@ TEST(CatalogCommands, IndexCheckFindsAnImageChangedBehindTheDaemonsBack) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.out, "NEW1: cartridge in the library, not in the catalog")) << r.out;
   EXPECT_TRUE(contains(r.out, "GONE1: in the catalog")) << r.out;
-  EXPECT_TRUE(contains(r.out, "SCR001 file 0: catalog has sha256")) << r.out;
+  EXPECT_TRUE(contains(r.out, "SCR001 file 0: catalog has xxh3-128")) << r.out;
 
   r = run_vtape("index rebuild --library " + q(lib));
   EXPECT_EQ(r.exit_code, 0) << describe(r);

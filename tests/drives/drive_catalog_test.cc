@@ -1,7 +1,7 @@
 // A drive's catalog upkeep, without FUSE: the records are analysed on a
 // worker thread (BackgroundAnalyzer), yet every call that ends a tape file
 // (a filemark, close, rewind, MTEOM, unload, a read after writing) must
-// return with the tape file in the catalog, its records, bytes and SHA-256
+// return with the tape file in the catalog, its records, bytes and digest
 // those of everything written, however many records are still queued when
 // the call comes.
 #include <gtest/gtest.h>
@@ -18,7 +18,7 @@
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
 #include "index/catalog.h"
-#include "index/sha256.h"
+#include "index/digest.h"
 #include "tests/test_support.h"
 
 namespace vtape::testing {
@@ -30,7 +30,7 @@ constexpr DriveOpenMode kWritable{false, true, false};
 struct Written {
   uint64_t records = 0;
   uint64_t bytes = 0;
-  Sha256 sha;
+  Digest sha{kDefaultDigest};
   void add(const std::vector<uint8_t>& r) {
     ++records;
     bytes += r.size();
@@ -85,7 +85,8 @@ class DriveCatalogTest : public ::testing::Test {
     ASSERT_GT(r.size(), file) << "tape file " << file << " is not in the catalog";
     EXPECT_EQ(r[file].records, w.records);
     EXPECT_EQ(r[file].bytes, w.bytes);
-    EXPECT_EQ(r[file].sha256, w.sha.hex_digest());
+    EXPECT_EQ(r[file].digest, w.sha.hex_digest());
+    EXPECT_EQ(r[file].digest_algorithm, "xxh3-128");
     EXPECT_EQ(r[file].closed_cleanly, closed);
   }
 

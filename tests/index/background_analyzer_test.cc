@@ -18,7 +18,8 @@ void expect_same_analysis(const TapeFileAnalysis& actual, const TapeFileAnalysis
   EXPECT_EQ(actual.bytes, expected.bytes);
   EXPECT_EQ(actual.smallest, expected.smallest);
   EXPECT_EQ(actual.largest, expected.largest);
-  EXPECT_EQ(actual.sha256, expected.sha256);
+  EXPECT_EQ(actual.digest, expected.digest);
+  EXPECT_EQ(actual.digest_algorithm, expected.digest_algorithm);
   EXPECT_EQ(actual.content, expected.content);
   EXPECT_EQ(actual.damage, expected.damage);
   EXPECT_EQ(actual.label_volser, expected.label_volser);
@@ -43,20 +44,20 @@ std::vector<std::vector<uint8_t>> random_records(size_t count, size_t largest, u
 }
 
 TEST(BackgroundAnalyzer, ManySmallRecordsShareChunks) {
-  BackgroundAnalyzer a(4096);
+  BackgroundAnalyzer a(kDefaultDigest, 4096);
   auto records = random_records(5000, 700, 1);
   expect_same_analysis(analyze_in_background(a, records), analyze_records(records));
 }
 
 TEST(BackgroundAnalyzer, RecordsThatFillAChunkExactly) {
-  BackgroundAnalyzer a(4096);
+  BackgroundAnalyzer a(kDefaultDigest, 4096);
   std::vector<std::vector<uint8_t>> records;
   for (uint32_t i = 0; i < 40; ++i) records.push_back(pattern_bytes(i % 2 == 0 ? 4096 : 2048, i));
   expect_same_analysis(analyze_in_background(a, records), analyze_records(records));
 }
 
 TEST(BackgroundAnalyzer, RecordsLargerThanAChunkAndSmallOnesBetween) {
-  BackgroundAnalyzer a(4096);
+  BackgroundAnalyzer a(kDefaultDigest, 4096);
   std::vector<std::vector<uint8_t>> records;
   for (uint32_t i = 0; i < 30; ++i) records.push_back(pattern_bytes(i % 3 == 0 ? 10000 + i : 100 + i, i));
   expect_same_analysis(analyze_in_background(a, records), analyze_records(records));
@@ -72,7 +73,7 @@ TEST(BackgroundAnalyzer, ATarArchiveGivesTheSameMembers) {
   std::vector<uint8_t> stream = read_file_bytes(tar);
   for (size_t record_size : {512u, 10240u, 65536u}) {
     SCOPED_TRACE("records of " + std::to_string(record_size));
-    BackgroundAnalyzer a(8192);
+    BackgroundAnalyzer a(kDefaultDigest, 8192);
     TapeFileAnalysis got = analyze_in_background(a, split_records(stream, record_size));
     EXPECT_EQ(got.content, ContentKind::kTar);
     EXPECT_FALSE(got.members.empty());
@@ -81,7 +82,7 @@ TEST(BackgroundAnalyzer, ATarArchiveGivesTheSameMembers) {
 }
 
 TEST(BackgroundAnalyzer, OneAnalyzerServesTapeFileAfterTapeFile) {
-  BackgroundAnalyzer a(4096);
+  BackgroundAnalyzer a(kDefaultDigest, 4096);
   for (uint32_t file = 0; file < 5; ++file) {
     SCOPED_TRACE("tape file " + std::to_string(file));
     auto records = random_records(300 + file * 100, 3000, 10 + file);
@@ -90,14 +91,14 @@ TEST(BackgroundAnalyzer, OneAnalyzerServesTapeFileAfterTapeFile) {
 }
 
 TEST(BackgroundAnalyzer, StartDropsWhatWasNotFinished) {
-  BackgroundAnalyzer a(4096);
+  BackgroundAnalyzer a(kDefaultDigest, 4096);
   for (const auto& r : random_records(200, 3000, 7)) a.add_record(r);
   auto records = random_records(50, 3000, 8);
   expect_same_analysis(analyze_in_background(a, records), analyze_records(records));
 }
 
 TEST(BackgroundAnalyzer, NothingAddedIsAnEmptyTapeFile) {
-  BackgroundAnalyzer a;
+  BackgroundAnalyzer a(kDefaultDigest);
   a.start();
   expect_same_analysis(a.finish(), analyze_records({}));
 }
@@ -105,7 +106,7 @@ TEST(BackgroundAnalyzer, NothingAddedIsAnEmptyTapeFile) {
 TEST(BackgroundAnalyzer, DestroyedWithRecordsInFlight) {
   // The destructor stops the worker without waiting for an analysis nobody
   // asks for (and without touching freed memory: ASan watches).
-  auto a = std::make_unique<BackgroundAnalyzer>(4096);
+  auto a = std::make_unique<BackgroundAnalyzer>(kDefaultDigest, 4096);
   for (const auto& r : random_records(2000, 4000, 3)) a->add_record(r);
   a.reset();
 }

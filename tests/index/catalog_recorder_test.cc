@@ -178,7 +178,7 @@ TEST_P(RecorderTest, AppendingInsideATarFileRescansIt) {
   EXPECT_TRUE(r[0].closed_cleanly);
   EXPECT_EQ(r[0].damage, "");
   EXPECT_EQ(r[0].bytes, after.size());
-  EXPECT_EQ(r[0].sha256, sha256sum_of(after));
+  EXPECT_EQ(r[0].digest, xxhsum_of(after));
   std::vector<TapeMember> ms;
   ASSERT_TRUE(catalog_->members(kVolser, 0, &ms).is_ok());
   expect_same_members(ms, analyze_in_records(after, 10240).members);

@@ -31,7 +31,7 @@ TapeMember member(const std::string& path, int64_t mtime, const std::string& kin
 CatalogedFile tape_file(uint64_t number, std::vector<TapeMember> members) {
   CatalogedFile f;
   f.row.file_number = number;
-  f.row.sha256 = std::string(64, 'a');
+  f.row.digest = std::string(32, 'a');
   f.row.written_at = "2024-01-02T03:04:05Z";
   f.row.closed_cleanly = true;
   f.row.content = "tar";

@@ -85,7 +85,7 @@ CatalogedFile tape_file(uint64_t number, std::vector<TapeMember> members, const 
   f.row.smallest = 10240;
   f.row.largest = 10240;
   f.row.image_offset = number * 100000;
-  f.row.sha256 = std::string(64, static_cast<char>('a' + number % 6));
+  f.row.digest = std::string(32, static_cast<char>('a' + number % 6));
   f.row.written_at = "2024-01-02T03:04:05Z";
   f.row.closed_cleanly = true;
   f.row.content = content;
@@ -144,7 +144,7 @@ TEST(CatalogOpen, ReopeningKeepsTheData) {
   ASSERT_TRUE(c->files("V00001", &files).is_ok());
   ASSERT_EQ(files.size(), 1u);
   EXPECT_EQ(files[0].member_count, 2u);
-  EXPECT_EQ(files[0].sha256, std::string(64, 'a'));
+  EXPECT_EQ(files[0].digest, std::string(32, 'a'));
   EXPECT_EQ(files[0].content, "tar");
   EXPECT_TRUE(files[0].closed_cleanly);
   std::vector<TapeMember> ms;
@@ -461,7 +461,9 @@ TEST(CatalogMigration, AVersion4CatalogGetsTheCompressionColumn) {
   }
   {
     RawDb db(path);  // back to version 4, as an older vtape left it
-    db.exec("ALTER TABLE tape_files DROP COLUMN compression; ALTER TABLE volumes DROP COLUMN write_pending; "
+    db.exec("ALTER TABLE tape_files DROP COLUMN digest_algorithm; "
+            "ALTER TABLE tape_files RENAME COLUMN digest TO sha256; "
+            "ALTER TABLE tape_files DROP COLUMN compression; ALTER TABLE volumes DROP COLUMN write_pending; "
             "ALTER TABLE members DROP COLUMN uid; ALTER TABLE members DROP COLUMN gid; PRAGMA user_version = 4;");
     EXPECT_EQ(db.integer("SELECT COUNT(*) FROM pragma_table_info('tape_files') WHERE name = 'compression'"), 0);
   }
@@ -479,6 +481,40 @@ TEST(CatalogMigration, AVersion4CatalogGetsTheCompressionColumn) {
   ASSERT_EQ(files.size(), 2u);
   EXPECT_EQ(files[1].compression, "zstd");
   EXPECT_EQ(RawDb(path).integer("PRAGMA user_version"), sql::kSchemaVersion);
+}
+
+TEST(CatalogMigration, AVersion7CatalogsDigestsStaySha256AndNewOnesNameTheirAlgorithm) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  const std::string old_sha(64, 'c');
+  {
+    auto c = open_catalog(path);
+    ASSERT_TRUE(c->upsert_volume(volume("V00001")).is_ok());
+    CatalogedFile f = tape_file(0, {member("a")});
+    f.row.digest = old_sha;
+    ASSERT_TRUE(c->replace_files("V00001", 0, {f}, 5000, "2024-01-02T03:04:05Z").is_ok());
+  }
+  {
+    RawDb db(path);  // back to version 7: the digest was `sha256`, SHA-256 always
+    db.exec("ALTER TABLE tape_files DROP COLUMN digest_algorithm; "
+            "ALTER TABLE tape_files RENAME COLUMN digest TO sha256; PRAGMA user_version = 7;");
+    EXPECT_EQ(db.text("SELECT sha256 FROM tape_files"), old_sha);
+  }
+  auto c = open_catalog(path);
+  CatalogedFile added = tape_file(1, {member("b")});
+  added.row.digest = std::string(32, 'd');
+  added.row.digest_algorithm = "xxh3-128";
+  ASSERT_TRUE(c->replace_files("V00001", 1, {added}, 6000, "2024-01-02T03:04:05Z").is_ok());
+  std::vector<TapeFileRow> files;
+  ASSERT_TRUE(c->files("V00001", &files).is_ok());
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].digest, old_sha);
+  EXPECT_EQ(files[0].digest_algorithm, "sha256");
+  EXPECT_EQ(files[1].digest, std::string(32, 'd'));
+  EXPECT_EQ(files[1].digest_algorithm, "xxh3-128");
+  RawDb db(path);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), sql::kSchemaVersion);
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM pragma_table_info('tape_files') WHERE name = 'sha256'"), 0);
 }
 
 }  // namespace

@@ -46,13 +46,13 @@ inline std::vector<std::vector<uint8_t>> split_records(const std::vector<uint8_t
 // What a TapeFileAnalyzer learns from the stream written as records of
 // `record_size` bytes.
 inline TapeFileAnalysis analyze_in_records(const std::vector<uint8_t>& stream, size_t record_size) {
-  TapeFileAnalyzer a;
+  TapeFileAnalyzer a(kDefaultDigest);
   for (const auto& r : split_records(stream, record_size)) a.add_record(r);
   return a.finish();
 }
 
 inline TapeFileAnalysis analyze_records(const std::vector<std::vector<uint8_t>>& records) {
-  TapeFileAnalyzer a;
+  TapeFileAnalyzer a(kDefaultDigest);
   for (const auto& r : records) a.add_record(r);
   return a.finish();
 }
@@ -64,6 +64,16 @@ inline std::string sha256sum_of(const std::vector<uint8_t>& bytes) {
   CommandResult r = run_command("sha256sum " + shell_quote(d.file("in")));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out.substr(0, 64);
+}
+
+// XXH3-128 of some bytes by xxhsum -H2 (the xxhash package's program, not
+// our use of the library): the default digest of a tape file.
+inline std::string xxhsum_of(const std::vector<uint8_t>& bytes) {
+  TempDir d;
+  write_file_bytes(d.file("in"), bytes);
+  CommandResult r = run_command("xxhsum -H2 " + shell_quote(d.file("in")));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out.substr(0, 32);
 }
 
 // ---- hand-made 80-byte tape labels ----------------------------------------

@@ -82,7 +82,7 @@ inline VolumeIndex index_of(const std::string& path, Format format) {
   auto img = open_tape(path, format, false);
   VolumeIndex index;
   if (!img) return index;
-  Status s = index_image(*img, false, &index);
+  Status s = index_image(*img, false, kDefaultDigest, &index);
   EXPECT_TRUE(s.is_ok()) << s.message();
   return index;
 }
@@ -90,7 +90,7 @@ inline VolumeIndex index_of(const std::string& path, Format format) {
 inline std::string describe_row(const TapeFileRow& r) {
   return "file " + std::to_string(r.file_number) + " block " + std::to_string(r.first_block) + " records " +
          std::to_string(r.records) + " bytes " + std::to_string(r.bytes) + " smallest " + std::to_string(r.smallest) +
-         " largest " + std::to_string(r.largest) + " at " + std::to_string(r.image_offset) + " sha " + r.sha256 +
+         " largest " + std::to_string(r.largest) + " at " + std::to_string(r.image_offset) + " digest " + r.digest_algorithm + ":" + r.digest +
          (r.closed_cleanly ? " closed " : " open ") + r.content + " damage '" + r.damage + "'";
 }
 
@@ -99,7 +99,7 @@ inline std::string describe_row(const TapeFileRow& r) {
 inline void expect_same_row(const TapeFileRow& a, const TapeFileRow& b) {
   bool same = a.file_number == b.file_number && a.first_block == b.first_block && a.records == b.records &&
               a.bytes == b.bytes && a.smallest == b.smallest && a.largest == b.largest &&
-              a.image_offset == b.image_offset && a.sha256 == b.sha256 && a.closed_cleanly == b.closed_cleanly &&
+              a.image_offset == b.image_offset && a.digest == b.digest && a.digest_algorithm == b.digest_algorithm && a.closed_cleanly == b.closed_cleanly &&
               a.content == b.content && a.damage == b.damage;
   EXPECT_TRUE(same) << "actual:   " << describe_row(a) << "\nexpected: " << describe_row(b);
 }

@@ -1,6 +1,6 @@
 // index_image on a tape of several files of every kind (labels, tar, cpio,
 // VMS BACKUP, Pick, unknown, a last file without a filemark): every row is
-// computed here independently (SIMH framing sizes, sha256sum), and the
+// computed here independently (SIMH framing sizes, xxhsum -H2), and the
 // index stored in a catalog reads back the same.
 #include <gtest/gtest.h>
 
@@ -53,7 +53,8 @@ TEST(IndexImage, EveryFileOfAMixedSimhTape) {
       want.largest = std::max(want.largest, n);
       offset += 8 + n + (n & 1);
     }
-    want.sha256 = sha256sum_of(concat(f.records));
+    want.digest = xxhsum_of(concat(f.records));
+    want.digest_algorithm = "xxh3-128";
     want.closed_cleanly = f.filemark;
     want.content = t.contents[i];
     block += f.records.size() + (f.filemark ? 1 : 0);
@@ -83,7 +84,7 @@ TEST(IndexImage, OneTapeFileAtATime) {
   auto img = open_tape(path, Format::kSimh, false);
   for (size_t i = 0; i < t.files.size(); ++i) {
     CatalogedFile f;
-    ASSERT_TRUE(index_tape_file(*img, &f).is_ok());
+    ASSERT_TRUE(index_tape_file(*img, kDefaultDigest, &f).is_ok());
     expect_same_row(f.row, whole.files[i].row);
     expect_same_members(f.members, whole.files[i].members);
   }
@@ -159,7 +160,7 @@ TEST(IndexImage, AFileWithADamagedRegionSaysSoInItsRow) {
   write_file_bytes(path, bytes);
   auto img = open_tape(path, Format::kSimh, false);
   VolumeIndex index;
-  ASSERT_TRUE(index_image(*img, /*salvage=*/true, &index).is_ok());
+  ASSERT_TRUE(index_image(*img, /*salvage=*/true, kDefaultDigest, &index).is_ok());
   ASSERT_EQ(index.damage.size(), 1u);
   ASSERT_EQ(index.files.size(), 3u);
   EXPECT_EQ(index.files[0].row.damage, "");
@@ -190,7 +191,7 @@ TEST(IndexImage, WithoutSalvageIndexingStopsAtDamage) {
   write_file_bytes(path, bytes);
   auto img = open_tape(path, Format::kSimh, false);
   VolumeIndex index;
-  ASSERT_TRUE(index_image(*img, /*salvage=*/false, &index).is_ok());
+  ASSERT_TRUE(index_image(*img, /*salvage=*/false, kDefaultDigest, &index).is_ok());
   ASSERT_EQ(index.damage.size(), 1u);
   EXPECT_EQ(index.damage[0].start, record);
   EXPECT_EQ(index.end_of_data, record);

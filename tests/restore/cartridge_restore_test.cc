@@ -104,7 +104,7 @@ TEST(RestoreToCartridge, TwoTarArchivesGoOntoANewCartridgeCatalogedByTheDriveAnd
   ASSERT_EQ(copy["files"].size(), 2u) << vt.vtape("ls VOL002").out;
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(copy["files"][i]["content"].str(), "tar");
-    EXPECT_EQ(copy["files"][i]["sha256"].str(), source["files"][i]["sha256"].str()) << "file " << i;
+    EXPECT_EQ(copy["files"][i]["digest"].str(), source["files"][i]["digest"].str()) << "file " << i;
     EXPECT_TRUE(copy["files"][i]["closed_cleanly"].flag()) << "file " << i;
   }
   EXPECT_EQ(member_paths(parse_json(vt.vtape("ls VOL002/0 --json").out)), "./\n./sub/\n./sub/data\n./first.txt\n");
@@ -148,14 +148,14 @@ TEST(RestoreToCartridge, ACartridgeThatHoldsDataIsAppendedToOnlyWhenAskedAndOver
   Json source = parse_json(vt.vtape("ls VOL001 --json").out);
   Json copy = parse_json(vt.vtape("ls VOL002 --json").out);
   ASSERT_EQ(copy["files"].size(), 2u);
-  EXPECT_EQ(copy["files"][0]["sha256"].str(), source["files"][1]["sha256"].str());
-  EXPECT_EQ(copy["files"][1]["sha256"].str(), source["files"][0]["sha256"].str());
+  EXPECT_EQ(copy["files"][0]["digest"].str(), source["files"][1]["digest"].str());
+  EXPECT_EQ(copy["files"][1]["digest"].str(), source["files"][0]["digest"].str());
 
   r = vt.vtape("restore VOL001/0 --to-cartridge VOL002 --overwrite=always");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   copy = parse_json(vt.vtape("ls VOL002 --json").out);
   ASSERT_EQ(copy["files"].size(), 1u);
-  EXPECT_EQ(copy["files"][0]["sha256"].str(), source["files"][0]["sha256"].str());
+  EXPECT_EQ(copy["files"][0]["digest"].str(), source["files"][0]["digest"].str());
   r = run_vtape("verify " + q(lib.image("VOL002")));
   EXPECT_NE(r.out.find("1 tape files"), std::string::npos) << describe(r);
   EXPECT_EQ(vt.vtape("index check").exit_code, 0);

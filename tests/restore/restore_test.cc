@@ -131,7 +131,7 @@ TEST(Restore, ACartridgeRestoredOntoAnotherDriveHoldsTheSameRecordsAndFilemarks)
   ASSERT_EQ(la["files"].size(), 5u);
   ASSERT_EQ(lb["files"].size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(la["files"][i]["sha256"].str(), lb["files"][i]["sha256"].str()) << "file " << i;
+    EXPECT_EQ(la["files"][i]["digest"].str(), lb["files"][i]["digest"].str()) << "file " << i;
   }
   // And tar reads the copy.
   r = run_command("mt -f " + q(vt.drive(1)) + " rewind && mt -f " + q(vt.drive(1)) + " fsf 1 && tar -tf " +

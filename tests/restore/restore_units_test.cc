@@ -10,10 +10,10 @@
 #include <filesystem>
 
 #include "index/crc32c.h"
-#include "index/sha256.h"
+#include "index/digest.h"
 #include "tapeformat/tape_image.h"
 #include "tools/async_sink.h"
-#include "index/background_sha256.h"
+#include "index/background_digest.h"
 #include "tests/test_support.h"
 #include "library/restore_plan.h"
 #include "tools/safe_tree.h"
@@ -117,10 +117,13 @@ TEST(Crc32c, KnownValuesAndTheHardwarePathAgreeWithTheTable) {
   }
 }
 
-TEST(BackgroundSha256, DigestsMatchTheSha256OfTheSameBytesAndStartAfresh) {
-  BackgroundSha256 background(2u << 20);  // little room: the caller waits for the worker
+class BackgroundDigestOf : public ::testing::TestWithParam<DigestAlgorithm> {};
+
+TEST_P(BackgroundDigestOf, DigestsMatchTheDigestOfTheSameBytesAndStartAfresh) {
+  BackgroundDigest background(GetParam(), 2u << 20);  // little room: the caller waits for the worker
+  EXPECT_EQ(background.algorithm(), GetParam());
   for (int round = 0; round < 2; ++round) {
-    Sha256 direct;
+    Digest direct(GetParam());
     // Records of odd sizes across the 1 MiB chunks, and one larger than a chunk.
     for (size_t n : {1u, 513u, 65537u, 1u << 20, 3u << 20, 7u, 0u, 262144u}) {
       auto data = pattern_bytes(n, static_cast<uint32_t>(n + round));
@@ -129,8 +132,12 @@ TEST(BackgroundSha256, DigestsMatchTheSha256OfTheSameBytesAndStartAfresh) {
     }
     EXPECT_EQ(background.hex_digest(), direct.hex_digest()) << "round " << round;
   }
-  EXPECT_EQ(background.hex_digest(), Sha256().hex_digest());  // nothing since: the digest of nothing
+  EXPECT_EQ(background.hex_digest(), Digest(GetParam()).hex_digest());  // nothing since: the digest of nothing
 }
+
+INSTANTIATE_TEST_SUITE_P(BothAlgorithms, BackgroundDigestOf,
+                         ::testing::Values(DigestAlgorithm::kXxh3_128, DigestAlgorithm::kSha256),
+                         [](const auto& info) { return info.param == DigestAlgorithm::kSha256 ? "Sha256" : "Xxh3"; });
 
 // Records what it is given; fails at a chosen record.
 class ListSink : public RecordSink {
