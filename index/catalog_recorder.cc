@@ -13,7 +13,29 @@ void CatalogRecorder::begin(const TapePosition& at) {
   has_objects_ = false;
   start_ = at;
   mid_file_ = at.block != 0;  // past some records, or not known where in the file
-  analyzer_.start();
+  if (mid_file_ || behind_) {
+    analyzer_.start();  // the commit reads the file or the image back: nothing to stream
+  } else {
+    analyzer_.start([this](std::vector<TapeMember>&& members) { stream_batch(std::move(members)); });
+  }
+  // After start(): the worker is idle, these are ours.
+  streamed_ = false;
+  stream_failed_ = false;
+}
+
+void CatalogRecorder::stream_batch(std::vector<TapeMember>&& members) {
+  if (stream_failed_) return;
+  // Only what is known before the end: where the file is.
+  TapeFileRow row;
+  row.file_number = start_.file;
+  row.first_block = start_.object_index;
+  row.image_offset = start_.offset;
+  row.written_at = catalog_now();
+  if (catalog_.stream_members(volser_, row, /*first=*/!streamed_, members).is_ok()) {
+    streamed_ = true;
+  } else {
+    stream_failed_ = true;
+  }
 }
 
 void CatalogRecorder::record(std::span<const uint8_t> data) {
@@ -75,6 +97,10 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     VTAPE_RETURN_IF_ERROR(index_tape_file(*image, &file));
   } else {
     TapeFileAnalysis a = analyzer_.finish();
+    // A batch could not be put in while the file was written (a full disk,
+    // a busy catalog): what the catalog holds of it is incomplete, and the
+    // image says it all.
+    if (stream_failed_) return reindex_volume(image_size);
     file.row.file_number = start_.file;
     file.row.first_block = start_.object_index;
     file.row.image_offset = start_.offset;
@@ -98,7 +124,11 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     VTAPE_RETURN_IF_ERROR(catalog_.set_label(volser_, file.label_volser, file.label_owner));
   }
   file.row.written_at = catalog_now();
-  VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, start_.file, {file}, image_size, file.row.written_at));
+  if (streamed_) {
+    VTAPE_RETURN_IF_ERROR(catalog_.complete_streamed_file(volser_, file, image_size, file.row.written_at));
+  } else {
+    VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, start_.file, {file}, image_size, file.row.written_at));
+  }
   VTAPE_RETURN_IF_ERROR(catalog_.add_event(
       volser_, drive_, "write",
       fmt::format("file {}: {} records, {} bytes, {}{}", file.row.file_number, file.row.records, file.row.bytes,

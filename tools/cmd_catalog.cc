@@ -155,7 +155,7 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
           .field("records", f.records).field("bytes", f.bytes).field("smallest_record", f.smallest)
           .field("largest_record", f.largest).field("image_offset", f.image_offset).field("sha256", f.sha256)
           .field("written_at", f.written_at).field("closed_cleanly", f.closed_cleanly)
-          .field("content", f.content).field("members", f.member_count);
+          .field("content", f.content).field("members", f.member_count).field("writing", f.writing);
       j.key("compression");
       if (f.compression.empty()) {
         j.null();
@@ -183,7 +183,10 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
   for (const auto& f : files) {
     t.add({std::to_string(f.file_number), std::to_string(f.records), std::to_string(f.bytes),
            std::to_string(f.smallest), std::to_string(f.largest),
-           f.compression.empty() ? f.content : f.content + "+" + f.compression, yes_no(f.closed_cleanly),
+           f.writing               ? std::string("(being written)")
+           : f.compression.empty() ? f.content
+                                   : f.content + "+" + f.compression,
+           yes_no(f.closed_cleanly),
            f.sha256.substr(0, 12), std::to_string(f.member_count), or_dash(escape_member_name(f.damage))});
   }
   t.print();
