@@ -113,7 +113,8 @@ ensure_build() {
   if [[ ! -x $build/catalog_bench || $root/bench/catalog_bench.cc -nt $build/catalog_bench ||
     $build/commit -nt $build/catalog_bench ]]; then
     g++ -std=c++20 -O2 -I"$build/src" "$root/bench/catalog_bench.cc" "$build/obj/index/libvtape_index.a" \
-      "$build/obj/tapeformat/libvtape_tapeformat.a" -lsqlite3 -lfmt -lz -lbz2 -o "$build/catalog_bench"
+      "$build/obj/tapeformat/libvtape_tapeformat.a" "$build/obj/tapeformat/base/libvtape_base.a" \
+      -lsqlite3 -lfmt -lz -lbz2 -llzma -lzstd -lcrypto -lpthread -o "$build/catalog_bench"
   fi
 }
 

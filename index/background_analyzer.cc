@@ -58,9 +58,7 @@ void BackgroundAnalyzer::stream_members() {
   auto now = std::chrono::steady_clock::now();
   if (gathered_.size() < kBatchMembers && now - last_handed_ < kBatchInterval) return;
   last_handed_ = now;
-  std::vector<TapeMember> batch;
-  batch.swap(gathered_);
-  sink_(std::move(batch));
+  if (sink_(gathered_)) gathered_.clear();
 }
 
 void BackgroundAnalyzer::start(MemberSink sink) {

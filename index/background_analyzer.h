@@ -42,8 +42,10 @@ class BackgroundAnalyzer {
   static constexpr size_t kPoolChunks = 4;
   static constexpr size_t kBatchMembers = 4096;
   static constexpr std::chrono::milliseconds kBatchInterval{1000};
-  // Called on the worker thread with the next members of the tape file.
-  using MemberSink = std::function<void(std::vector<TapeMember>&& members)>;
+  // Called on the worker thread with the next members of the tape file;
+  // returns whether it took them (false: they are kept, offered again with
+  // the next batch, and finish() returns those never taken).
+  using MemberSink = std::function<bool(const std::vector<TapeMember>& members)>;
 
   explicit BackgroundAnalyzer(size_t chunk_bytes = kChunkBytes);
   ~BackgroundAnalyzer();

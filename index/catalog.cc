@@ -388,6 +388,7 @@ Status Catalog::insert_members(const std::string& volser, uint64_t file_number,
   VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertMember, &m));
   sqlite3_stmt* n = nullptr;
   VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertMemberName, &n));
+  int64_t first_id = 0, last_id = 0;
   for (const auto& member : members) {
     {
       StatementScope scope(m);
@@ -405,13 +406,25 @@ Status Catalog::insert_members(const std::string& volser, uint64_t file_number,
       bind_int(m, 12, member.gid);
       if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
     }
-    // Its name for searches (member_names, and by trigger the trigram index).
+    // Its name for searches.
+    last_id = sqlite3_last_insert_rowid(db_);
+    if (first_id == 0) first_id = last_id;
     StatementScope scope(n);
-    bind_int(n, 1, sqlite3_last_insert_rowid(db_));
+    bind_int(n, 1, last_id);
     std::string_view name = member_name(member.path);
     sqlite3_bind_text64(n, 2, name.data(), name.size(), SQLITE_STATIC, SQLITE_UTF8);
     if (sqlite3_step(n) != SQLITE_DONE) return error("recording a member's name");
   }
+  if (members.empty()) return Status::ok();
+  // Into the trigram index in one statement (kIndexMemberNames says why);
+  // the ids are consecutive: each new row gets the highest id + 1, and
+  // nothing else inserts while the catalog's mutex is held.
+  sqlite3_stmt* f = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kIndexMemberNames, &f));
+  StatementScope scope(f);
+  bind_int(f, 1, first_id);
+  bind_int(f, 2, last_id);
+  if (sqlite3_step(f) != SQLITE_DONE) return error("indexing members' names");
   return Status::ok();
 }
 

@@ -1,5 +1,7 @@
 #include "index/catalog_recorder.h"
 
+#include <sys/statvfs.h>
+
 #include <fmt/format.h>
 
 #include "index/volume_indexer.h"
@@ -16,15 +18,25 @@ void CatalogRecorder::begin(const TapePosition& at) {
   if (mid_file_ || behind_) {
     analyzer_.start();  // the commit reads the file or the image back: nothing to stream
   } else {
-    analyzer_.start([this](std::vector<TapeMember>&& members) { stream_batch(std::move(members)); });
+    analyzer_.start([this](const std::vector<TapeMember>& members) { return stream_batch(members); });
   }
   // After start(): the worker is idle, these are ours.
   streamed_ = false;
   stream_failed_ = false;
 }
 
-void CatalogRecorder::stream_batch(std::vector<TapeMember>&& members) {
-  if (stream_failed_) return;
+bool CatalogRecorder::stream_batch(const std::vector<TapeMember>& members) {
+  if (stream_failed_) return true;  // the commit indexes the image: nothing to keep
+  // The tape's data comes first: on a nearly full file system the members
+  // wait for the end of the file (as they all did before they streamed),
+  // rather than take the space the records still being written need.  A
+  // failed commit then loses nothing (the image is whole and is indexed
+  // again); a write that fails for want of space would cut the archive.
+  struct statvfs fs {};
+  if (statvfs(image_path_.c_str(), &fs) == 0 &&
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kStreamingNeedsFreeBytes) {
+    return false;
+  }
   // Only what is known before the end: where the file is.
   TapeFileRow row;
   row.file_number = start_.file;
@@ -36,6 +48,7 @@ void CatalogRecorder::stream_batch(std::vector<TapeMember>&& members) {
   } else {
     stream_failed_ = true;
   }
+  return true;
 }
 
 void CatalogRecorder::record(std::span<const uint8_t> data) {

@@ -26,6 +26,10 @@ namespace vtape {
 
 class CatalogRecorder {
  public:
+  // Members stream into the catalog only while the image's file system has
+  // this much room (see stream_batch).
+  static constexpr uint64_t kStreamingNeedsFreeBytes = 256ull << 20;
+
   CatalogRecorder(Catalog& catalog, std::string volser, std::string image_path, Format format, int drive)
       : catalog_(catalog), volser_(std::move(volser)), image_path_(std::move(image_path)), format_(format),
         drive_(drive) {}
@@ -54,8 +58,9 @@ class CatalogRecorder {
   Status record_file(bool closed, uint64_t image_size);
   // After a failed commit: the catalog is indexed anew from the whole image.
   Status reindex_volume(uint64_t image_size);
-  // On the analyzer's worker: the next members of the file being written.
-  void stream_batch(std::vector<TapeMember>&& members);
+  // On the analyzer's worker: the next members of the file being written;
+  // false when they are to wait for the end of the file.
+  bool stream_batch(const std::vector<TapeMember>& members);
 
   Catalog& catalog_;
   std::string volser_;
