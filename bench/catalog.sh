@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the catalog costs (not a test):
 #
-#   bench/catalog.sh [write|find|all]      (default all)
+#   bench/catalog.sh [write|find|close|all] (default all)
 #
 # write: drive write throughput with and without catalog upkeep, in one run.
 #   Two vtapefs daemons on two fresh libraries; one runs with
@@ -30,9 +30,16 @@
 #   (default 1000000) members on 50 volumes of 20 tape files, one pattern
 #   of each kind: suffixes ('*.c', '*.tar.gz'), a directory ('src/lib/*'),
 #   an exact path, a bare name ('name.txt', in any directory), --volser,
-#   --since, --limit, and patterns no index helps ('main*', '*main*'); the
+#   --since, --limit, and patterns with no literal end ('main*', '*main*',
+#   '*ma*n*', '*abc*': the trigram index or the scan of member_names); the
 #   search alone in one process (Catalog::find_pattern), and the query
-#   plans.  The time to generate the catalog is the insert cost
+#   plans.  Prints "figure:" lines for the insert time, the catalog's bytes
+#   per member and vtape find of 'main*', '*ma*n*', '*.c', 'exact.name' and
+#   '*abc*'.
+#
+# close: close() after the last write() of a tar of
+#   CATALOG_BENCH_CLOSE_MEMBERS (default 1000000) empty files through a
+#   drive ("figure:" line).  The time to generate the catalog is the insert cost
 #   (Catalog::replace_files).  CATALOG_BENCH_BASELINE=REV (e.g. a commit
 #   before a change) also builds REV, generates a catalog with it and times
 #   its vtape find in the same run, next to this build's figures, and times
@@ -54,6 +61,7 @@
 #   CATALOG_BENCH_BIG_FILES    60 MiB files (default 10)
 #   CATALOG_BENCH_DD           data for the dd run (default 1G)
 #   CATALOG_BENCH_MEMBERS      members in the generated catalog (default 1000000)
+#   CATALOG_BENCH_CLOSE_MEMBERS members of the tar for the close figure (default 1000000)
 #   CATALOG_BENCH_BASELINE     a commit to compare find and insert with (default none)
 #   BENCH_FIND_RUNS            runs per vtape find figure (default 5)
 #   CATALOG_BENCH_LIBRARY_DIR  where the two libraries go (default BENCH_DIR); /dev/shm
