@@ -11,16 +11,19 @@
 namespace vtape {
 
 void CatalogRecorder::begin(const TapePosition& at) {
-  active_ = true;
-  has_objects_ = false;
-  start_ = at;
-  mid_file_ = at.block != 0;  // past some records, or not known where in the file
-  if (mid_file_ || behind_) {
+  bool mid_file = at.block != 0;  // past some records, or not known where in the file
+  // start() first: it waits for the worker to finish what it has of an
+  // earlier file (whose members stream_batch puts in under start_ as it was).
+  if (mid_file || behind_) {
     analyzer_.start();  // the commit reads the file or the image back: nothing to stream
   } else {
     analyzer_.start([this](const std::vector<TapeMember>& members) { return stream_batch(members); });
   }
-  // After start(): the worker is idle, these are ours.
+  // The worker is idle now: these are ours.
+  active_ = true;
+  has_objects_ = false;
+  start_ = at;
+  mid_file_ = mid_file;
   streamed_ = false;
   stream_failed_ = false;
 }
