@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the catalog costs (not a test):
 #
-#   bench/catalog.sh [write|find|all]      (default all)
+#   bench/catalog.sh [write|find|close|all] (default all)
 #
 # write: drive write throughput with and without catalog upkeep, in one run.
 #   Two vtapefs daemons on two fresh libraries; one runs with
@@ -30,9 +30,16 @@
 #   (default 1000000) members on 50 volumes of 20 tape files, one pattern
 #   of each kind: suffixes ('*.c', '*.tar.gz'), a directory ('src/lib/*'),
 #   an exact path, a bare name ('name.txt', in any directory), --volser,
-#   --since, --limit, and patterns no index helps ('main*', '*main*'); the
+#   --since, --limit, and patterns with no literal end ('main*', '*main*',
+#   '*ma*n*', '*abc*': the trigram index or the scan of member_names); the
 #   search alone in one process (Catalog::find_pattern), and the query
-#   plans.  The time to generate the catalog is the insert cost
+#   plans.  Prints "figure:" lines for the insert time, the catalog's bytes
+#   per member and vtape find of 'main*', '*ma*n*', '*.c', 'exact.name' and
+#   '*abc*'.
+#
+# close: close() after the last write() of a tar of
+#   CATALOG_BENCH_CLOSE_MEMBERS (default 1000000) empty files through a
+#   drive ("figure:" line).  The time to generate the catalog is the insert cost
 #   (Catalog::replace_files).  CATALOG_BENCH_BASELINE=REV (e.g. a commit
 #   before a change) also builds REV, generates a catalog with it and times
 #   its vtape find in the same run, next to this build's figures, and times
@@ -55,6 +62,7 @@
 #   CATALOG_BENCH_BIG_FILES    60 MiB files (default 10)
 #   CATALOG_BENCH_DD           data for the dd run (default 1G)
 #   CATALOG_BENCH_MEMBERS      members in the generated catalog (default 1000000)
+#   CATALOG_BENCH_CLOSE_MEMBERS members of the tar for the close figure (default 1000000)
 #   CATALOG_BENCH_BASELINE     a commit to compare find and insert with (default none)
 #   BENCH_FIND_RUNS            runs per vtape find figure (default 5)
 #   CATALOG_BENCH_LIBRARY_DIR  where the two libraries go (default BENCH_DIR); /dev/shm
@@ -67,7 +75,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/bench_lib.sh
 source "$root/bench/bench_lib.sh"
 what=${1:-all}
-case $what in write | find | all) ;; *) echo "usage: $0 [write|find|all]" >&2; exit 2 ;; esac
+case $what in write | find | close | all) ;; *) echo "usage: $0 [write|find|close|all]" >&2; exit 2 ;; esac
 runs=${BENCH_RUNS:-3}
 small_files=${CATALOG_BENCH_SMALL_FILES:-100000}
 big_files=${CATALOG_BENCH_BIG_FILES:-10}
@@ -115,7 +123,7 @@ ensure_build() {
     $build/commit -nt $build/catalog_bench ]]; then
     g++ -std=c++20 -O2 -I"$build/src" "$root/bench/catalog_bench.cc" "$build/obj/index/libvtape_index.a" \
       "$build/obj/tapeformat/libvtape_tapeformat.a" "$build/obj/tapeformat/base/libvtape_base.a" \
-      -lsqlite3 -lfmt -lz -lbz2 -lcrypto -llzma -lzstd -lxxhash -o "$build/catalog_bench"
+      -lsqlite3 -lfmt -lz -lbz2 -llzma -lzstd -lcrypto -lxxhash -lpthread -o "$build/catalog_bench"
   fi
 }
 
@@ -128,7 +136,7 @@ bench_dir vtape-catalog-bench
 
 libdir=${CATALOG_BENCH_LIBRARY_DIR:-$dir}
 mkdir -p "$libdir"
-rm -rf "$libdir/lib-cat" "$libdir/lib-nocat"
+rm -rf "$libdir/lib-cat" "$libdir/lib-nocat" "$libdir/lib-close"
 
 daemons=()
 mounts=()
@@ -139,7 +147,7 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.05; done
     kill -0 "$p" 2> /dev/null && kill "$p"
   done
-  rm -rf "$libdir/lib-cat" "$libdir/lib-nocat"
+  rm -rf "$libdir/lib-cat" "$libdir/lib-nocat" "$libdir/lib-close"
   [[ $libdir != "$dir" ]] && rmdir "$libdir" 2> /dev/null
   if ((own_dir)); then rm -rf "$dir"; else rm -rf "$dir/mnt-"*; fi
 }
@@ -342,7 +350,12 @@ bench_find() {
     "$base/catalog_bench" generate "$base_lib/catalog.db" "$members" 50
   fi
   printf 'insert, this build: '
-  "$helper" generate "$db" "$members" 50
+  local generated
+  generated=$("$helper" generate "$db" "$members" 50)
+  echo "$generated"
+  awk -v n="$members" '{ printf "figure: insert %d members: %.1f s\n", n, $(NF - 1) }' <<< "$generated"
+  sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+  stat -c %s "$db" | awk -v n="$members" '{ printf "figure: catalog bytes per member: %.0f B\n", $1 / n }'
   stat -c %s "$db" | awk '{ printf "catalog.db: %.0f MB", $1 / 1e6 }'
   [[ -n $base ]] && stat -c %s "$base_lib/catalog.db" | awk '{ printf " (baseline: %.0f MB)", $1 / 1e6 }'
   echo "; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -359,12 +372,13 @@ bench_find() {
   echo
   # PATTERN|OPTIONS (OPTIONS as vtape find takes them, '-' for none).
   local queries=("*.c|-" "*.tar.gz|-" "src/lib/*|-" "exact/path/name.txt|-" "name.txt|-" "*.h|--volser V0001"
-    "*.c|--since 2024-01-01" "*/lib/util.c|-" "*.c|--limit 100" "main*|-" "*main*|--limit 100")
+    "*.c|--since 2024-01-01" "*/lib/util.c|-" "*.c|--limit 100" "main*|-" "*main*|--limit 100"
+    "*ma*n*|-" "exact.name|-" "*abc*|-")
   echo "vtape find, whole process, ms (best of ${BENCH_FIND_RUNS:-5}; wall and CPU, user + sys):"
   printf '%-22s %-20s %8s %9s %9s' pattern options matches wall cpu
   [[ -n $base ]] && printf ' %13s %13s' "baseline wall" "baseline cpu"
   printf ' %10s\n' "in-process"
-  local q pattern opts shown args vol since limit matches wall cpu ip
+  local q pattern opts shown args vol since limit matches wall cpu ip figures=()
   for q in "${queries[@]}"; do
     IFS='|' read -r pattern opts <<< "$q"
     args=()
@@ -384,7 +398,12 @@ bench_find() {
     [[ $opts == --limit* ]] && limit=$((${opts#--limit } + 1))
     ip=$("$helper" search "$db" "$pattern" "$vol" "$limit" 5 "$since" | cut -d' ' -f2)
     printf ' %10s\n' "$ip"
+    case "$pattern|$opts" in
+      "main*|-" | "*ma*n*|-" | "*.c|-" | "exact.name|-" | "*abc*|-")
+        figures+=("figure: vtape find '$pattern' on $members members: $wall ms ($matches matches)") ;;
+    esac
   done
+  printf '%s\n' "${figures[@]}"
   echo
   echo "query plans:"
   for q in "${queries[@]}"; do
@@ -399,8 +418,30 @@ bench_find() {
   echo
 }
 
+# close: how long close() takes after the last write() of a tar of
+#   CATALOG_BENCH_CLOSE_MEMBERS (default 1000000) empty files through a
+#   drive (the filemark, and the catalog's commit of the tape file: its
+#   members stream into the catalog while tar writes, so only the last
+#   batch is left), and the members the catalog then holds.
+bench_close() {
+  local n=${CATALOG_BENCH_CLOSE_MEMBERS:-1000000} out records ms
+  echo "== close() after a tar of $n members =="
+  if [[ ! -d $dir/close-tree ]]; then
+    echo "making $n empty files ..."
+    "$helper" mktree "$dir/close-tree" "$n" 0 0 0
+  fi
+  mount_library close 1
+  out=$(tar -b 20 -cf - -C "$dir/close-tree" . | "$helper" closedelay "$dir/mnt-close/drives/nst0" 10240)
+  read -r records ms <<< "$out"
+  wait_free "$dir/mnt-close/drives/nst0"
+  echo "$records records of 10240 bytes; catalog: $(members_of close W0) members"
+  echo "figure: close() after the last write of a tar of $n members: $ms ms"
+  echo
+}
+
 case $what in
   write) bench_write ;;
   find) bench_find ;;
-  all) bench_write; bench_find ;;
+  close) bench_close ;;
+  all) bench_write; bench_find; bench_close ;;
 esac

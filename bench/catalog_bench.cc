@@ -33,12 +33,21 @@
 //       (default 1024) in memory, fed in 256 KiB records; prints GB/s
 //   catalog_bench exec DB SQL
 //       runs SQL (several statements) with the same functions; prints ms
+//   catalog_bench closedelay DRIVE RECORD
+//       writes its standard input to DRIVE (a tape drive of a mount) in
+//       records of RECORD bytes (the last one as long as what is left), then
+//       closes it; prints "RECORDS CLOSE_MS": how long close() took after
+//       the last write() returned (the drive writes the filemark and the
+//       catalog commits the tape file)
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -472,6 +481,37 @@ int sql(int argc, char** argv) {
 
 }  // namespace
 
+int closedelay(char** argv) {
+  size_t record = std::strtoull(argv[1], nullptr, 10);
+  if (record == 0) die("a record size of 0");
+  int fd = ::open(argv[0], O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(std::string("cannot open ") + argv[0] + ": " + std::strerror(errno));
+  std::vector<char> buf(record);
+  uint64_t records = 0;
+  for (bool more = true; more;) {
+    size_t have = 0;
+    while (have < record) {
+      ssize_t n = ::read(0, buf.data() + have, record - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) die(std::string("reading standard input: ") + std::strerror(errno));
+      if (n == 0) {
+        more = false;
+        break;
+      }
+      have += static_cast<size_t>(n);
+    }
+    if (have == 0) break;
+    if (::write(fd, buf.data(), have) != static_cast<ssize_t>(have)) {
+      die(std::string("writing to ") + argv[0] + ": " + std::strerror(errno));
+    }
+    ++records;
+  }
+  auto t = Clock::now();
+  if (::close(fd) != 0) die(std::string("closing ") + argv[0] + ": " + std::strerror(errno));
+  std::printf("%llu %.1f\n", static_cast<unsigned long long>(records), ms_since(t));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "mktree" && argc == 7) return mktree(argv + 2);
@@ -483,6 +523,7 @@ int main(int argc, char** argv) {
   if (cmd == "exec" && argc == 4) return exec(argv + 2);
   if (cmd == "upkeep" && argc == 5) return upkeep(argv + 2);
   if (cmd == "digest" && argc <= 3) return digest_speed(argc - 2, argv + 2);
+  if (cmd == "closedelay" && argc == 4) return closedelay(argv + 2);
   std::fprintf(stderr,
                "usage: catalog_bench mktree DIR SMALL_FILES SMALL_SIZE BIG_FILES BIG_SIZE\n"
                "       catalog_bench generate DB MEMBERS VOLUMES\n"
@@ -491,6 +532,7 @@ int main(int argc, char** argv) {
                "       catalog_bench plan DB PATTERN [VOLSER|-] [LIMIT]\n"
                "       catalog_bench sql DB RUNS SQL [PARAM...]\n"
                "       catalog_bench exec DB SQL\n"
-               "       catalog_bench upkeep FILE RECORD DB\n");
+               "       catalog_bench upkeep FILE RECORD DB\n"
+               "       catalog_bench closedelay DRIVE RECORD\n");
   return 2;
 }

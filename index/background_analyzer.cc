@@ -1,6 +1,7 @@
 #include "index/background_analyzer.h"
 
 #include <cstring>
+#include <iterator>
 
 namespace vtape {
 
@@ -16,6 +17,7 @@ BackgroundAnalyzer::BackgroundAnalyzer(DigestAlgorithm digest, size_t chunk_byte
               analyzer_->add_record(std::span<const uint8_t>(c.bytes.data() + at, n));
               at += n;
             }
+            stream_members();
             return true;
           },
           [](const Chunk& c) { return c.bytes.size(); }, kPoolChunks + 1) {}
@@ -50,17 +52,38 @@ void BackgroundAnalyzer::drain() {
   queue_.drain();
 }
 
-void BackgroundAnalyzer::start() {
+void BackgroundAnalyzer::stream_members() {
+  if (!sink_) return;
+  analyzer_->take_members(&gathered_);
+  if (gathered_.empty()) return;
+  auto now = std::chrono::steady_clock::now();
+  if (gathered_.size() < kBatchMembers && now - last_handed_ < kBatchInterval) return;
+  last_handed_ = now;
+  if (sink_(gathered_)) gathered_.clear();
+}
+
+void BackgroundAnalyzer::start(MemberSink sink) {
   drain();
   current_.reset();
-  // The worker is idle (drain): the analyzer is ours to replace.
+  // The worker is idle (drain): the analyzer and the sink are ours to replace.
   analyzer_ = std::make_unique<TapeFileAnalyzer>(digest_);
+  sink_ = std::move(sink);
+  gathered_.clear();
+  last_handed_ = std::chrono::steady_clock::now();
 }
 
 TapeFileAnalysis BackgroundAnalyzer::finish() {
   drain();
   TapeFileAnalysis analysis = analyzer_->finish();
+  // The members gathered and not handed over come before those found last.
+  if (!gathered_.empty()) {
+    gathered_.insert(gathered_.end(), std::make_move_iterator(analysis.members.begin()),
+                     std::make_move_iterator(analysis.members.end()));
+    analysis.members.swap(gathered_);
+    gathered_.clear();
+  }
   analyzer_ = std::make_unique<TapeFileAnalyzer>(digest_);
+  sink_ = nullptr;
   return analysis;
 }
 

@@ -356,65 +356,162 @@ Status Catalog::upsert_volume(const VolumeRow& v) {
   return Status::ok();
 }
 
-Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
+Status Catalog::write_file_row(const char* statement, const std::string& volser, const TapeFileRow& r) {
   sqlite3_stmt* s = nullptr;
-  VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertFile, &s));
-  {
-    StatementScope scope(s);
-    const TapeFileRow& r = f.row;
-    bind_text(s, 1, volser);
-    bind_int(s, 2, static_cast<int64_t>(r.file_number));
-    bind_int(s, 3, static_cast<int64_t>(r.first_block));
-    bind_int(s, 4, static_cast<int64_t>(r.records));
-    bind_int(s, 5, static_cast<int64_t>(r.bytes));
-    bind_int(s, 6, r.smallest);
-    bind_int(s, 7, r.largest);
-    bind_int(s, 8, static_cast<int64_t>(r.image_offset));
-    bind_text(s, 9, r.digest);
-    bind_text(s, 10, r.written_at.empty() ? catalog_now() : r.written_at);
-    bind_int(s, 11, r.closed_cleanly ? 1 : 0);
-    bind_text(s, 12, r.content);
-    if (r.damage.empty()) {
-      sqlite3_bind_null(s, 13);
-    } else {
-      bind_text(s, 13, r.damage);
-    }
-    bind_text(s, 14, r.compression);
-    bind_text(s, 15, r.digest_algorithm);
-    if (sqlite3_step(s) != SQLITE_DONE) return error("recording a tape file");
+  VTAPE_RETURN_IF_ERROR(prepare(statement, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  bind_int(s, 2, static_cast<int64_t>(r.file_number));
+  bind_int(s, 3, static_cast<int64_t>(r.first_block));
+  bind_int(s, 4, static_cast<int64_t>(r.records));
+  bind_int(s, 5, static_cast<int64_t>(r.bytes));
+  bind_int(s, 6, r.smallest);
+  bind_int(s, 7, r.largest);
+  bind_int(s, 8, static_cast<int64_t>(r.image_offset));
+  bind_text(s, 9, r.digest);
+  bind_text(s, 10, r.written_at.empty() ? catalog_now() : r.written_at);
+  bind_int(s, 11, r.closed_cleanly ? 1 : 0);
+  bind_text(s, 12, r.content);
+  if (r.damage.empty()) {
+    sqlite3_bind_null(s, 13);
+  } else {
+    bind_text(s, 13, r.damage);
   }
+  bind_text(s, 14, r.compression);
+  bind_text(s, 15, r.digest_algorithm);
+  if (sqlite3_step(s) != SQLITE_DONE) return error("recording a tape file");
+  return Status::ok();
+}
+
+Status Catalog::insert_members(const std::string& volser, uint64_t file_number,
+                               const std::vector<TapeMember>& members) {
   sqlite3_stmt* m = nullptr;
   VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertMember, &m));
-  for (const auto& member : f.members) {
-    StatementScope scope(m);
-    bind_text(m, 1, volser);
-    bind_int(m, 2, static_cast<int64_t>(f.row.file_number));
-    bind_text(m, 3, member.kind);
-    bind_text(m, 4, member.path);
-    bind_int(m, 5, static_cast<int64_t>(member.size));
-    bind_int(m, 6, member.mode);
-    bind_int(m, 7, member.mtime);
-    bind_int(m, 8, static_cast<int64_t>(member.data_offset));
-    bind_text(m, 9, member.link_target);
-    bind_blob(m, 10, reversed_member_name(member.path));
-    bind_int(m, 11, member.uid);
-    bind_int(m, 12, member.gid);
-    if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
-  }
-  if (!f.record_crcs.empty()) {
-    // Little-endian, 4 bytes a record (man/vtape-catalog.5).
-    std::vector<uint8_t> blob(f.record_crcs.size() * 4);
-    for (size_t i = 0; i < f.record_crcs.size(); ++i) {
-      for (int b = 0; b < 4; ++b) blob[i * 4 + b] = static_cast<uint8_t>(f.record_crcs[i] >> (8 * b));
+  sqlite3_stmt* n = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertMemberName, &n));
+  int64_t first_id = 0, last_id = 0;
+  for (const auto& member : members) {
+    {
+      StatementScope scope(m);
+      bind_text(m, 1, volser);
+      bind_int(m, 2, static_cast<int64_t>(file_number));
+      bind_text(m, 3, member.kind);
+      bind_text(m, 4, member.path);
+      bind_int(m, 5, static_cast<int64_t>(member.size));
+      bind_int(m, 6, member.mode);
+      bind_int(m, 7, member.mtime);
+      bind_int(m, 8, static_cast<int64_t>(member.data_offset));
+      bind_text(m, 9, member.link_target);
+      bind_blob(m, 10, reversed_member_name(member.path));
+      bind_int(m, 11, member.uid);
+      bind_int(m, 12, member.gid);
+      if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
     }
-    sqlite3_stmt* c = nullptr;
-    VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertChecksums, &c));
-    StatementScope scope(c);
-    bind_text(c, 1, volser);
-    bind_int(c, 2, static_cast<int64_t>(f.row.file_number));
-    sqlite3_bind_blob64(c, 3, blob.data(), blob.size(), SQLITE_TRANSIENT);
-    if (sqlite3_step(c) != SQLITE_DONE) return error("recording record checksums");
+    // Its name for searches.
+    last_id = sqlite3_last_insert_rowid(db_);
+    if (first_id == 0) first_id = last_id;
+    StatementScope scope(n);
+    bind_int(n, 1, last_id);
+    std::string_view name = member_name(member.path);
+    sqlite3_bind_text64(n, 2, name.data(), name.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (sqlite3_step(n) != SQLITE_DONE) return error("recording a member's name");
   }
+  if (members.empty()) return Status::ok();
+  // Into the trigram index in one statement (kIndexMemberNames says why);
+  // the ids are consecutive: each new row gets the highest id + 1, and
+  // nothing else inserts while the catalog's mutex is held.
+  sqlite3_stmt* f = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kIndexMemberNames, &f));
+  StatementScope scope(f);
+  bind_int(f, 1, first_id);
+  bind_int(f, 2, last_id);
+  if (sqlite3_step(f) != SQLITE_DONE) return error("indexing members' names");
+  return Status::ok();
+}
+
+Status Catalog::insert_checksums(const std::string& volser, uint64_t file_number, const std::vector<uint32_t>& crcs) {
+  if (crcs.empty()) return Status::ok();
+  // Little-endian, 4 bytes a record (man/vtape-catalog.5).
+  std::vector<uint8_t> blob(crcs.size() * 4);
+  for (size_t i = 0; i < crcs.size(); ++i) {
+    for (int b = 0; b < 4; ++b) blob[i * 4 + b] = static_cast<uint8_t>(crcs[i] >> (8 * b));
+  }
+  sqlite3_stmt* c = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertChecksums, &c));
+  StatementScope scope(c);
+  bind_text(c, 1, volser);
+  bind_int(c, 2, static_cast<int64_t>(file_number));
+  sqlite3_bind_blob64(c, 3, blob.data(), blob.size(), SQLITE_TRANSIENT);
+  if (sqlite3_step(c) != SQLITE_DONE) return error("recording record checksums");
+  return Status::ok();
+}
+
+Status Catalog::insert_file(const std::string& volser, const CatalogedFile& f) {
+  VTAPE_RETURN_IF_ERROR(write_file_row(sql::kInsertFile, volser, f.row));
+  VTAPE_RETURN_IF_ERROR(insert_members(volser, f.row.file_number, f.members));
+  return insert_checksums(volser, f.row.file_number, f.record_crcs);
+}
+
+Status Catalog::delete_files_from(const std::string& volser, uint64_t from_file) {
+  for (const char* q : {sql::kDeleteChecksumsFrom, sql::kDeleteMembersFrom, sql::kDeleteFilesFrom}) {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(q, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    bind_int(s, 2, static_cast<int64_t>(from_file));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("removing overwritten tape files");
+  }
+  return Status::ok();
+}
+
+Status Catalog::record_image_size(const std::string& volser, uint64_t image_size, const std::string& written_at) {
+  sqlite3_stmt* s = nullptr;
+  if (written_at.empty()) {
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeSize, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    bind_int(s, 2, static_cast<int64_t>(image_size));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("recording the image size");
+  } else {
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeWritten, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, volser);
+    bind_text(s, 2, written_at);
+    bind_int(s, 3, static_cast<int64_t>(image_size));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("recording the volume's last write");
+  }
+  return Status::ok();
+}
+
+Status Catalog::stream_members(const std::string& volser, const TapeFileRow& row, bool first,
+                               const std::vector<TapeMember>& members) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (!tx.begun()) return error("starting a transaction");
+  if (first) {
+    VTAPE_RETURN_IF_ERROR(delete_files_from(volser, row.file_number));
+    VTAPE_RETURN_IF_ERROR(write_file_row(sql::kInsertFileBeingWritten, volser, row));
+  }
+  VTAPE_RETURN_IF_ERROR(insert_members(volser, row.file_number, members));
+  if (!tx.commit()) return error("committing");
+  return Status::ok();
+}
+
+Status Catalog::complete_streamed_file(const std::string& volser, const CatalogedFile& file, uint64_t image_size,
+                                       const std::string& written_at) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (!tx.begun()) return error("starting a transaction");
+  VTAPE_RETURN_IF_ERROR(write_file_row(sql::kCompleteFile, volser, file.row));
+  if (sqlite3_changes(db_) != 1) {
+    return Status::io_error(fmt::format("{}: the tape file {} of {} being written is not in the catalog", path_,
+                                        file.row.file_number, volser),
+                            EIO);
+  }
+  VTAPE_RETURN_IF_ERROR(insert_members(volser, file.row.file_number, file.members));
+  VTAPE_RETURN_IF_ERROR(insert_checksums(volser, file.row.file_number, file.record_crcs));
+  VTAPE_RETURN_IF_ERROR(record_image_size(volser, image_size, written_at));
+  if (!tx.commit()) return error("committing");
   return Status::ok();
 }
 
@@ -446,30 +543,9 @@ Status Catalog::replace_files(const std::string& volser, uint64_t from_file, con
   std::lock_guard lock(mu_);
   Transaction tx(db_);
   if (!tx.begun()) return error("starting a transaction");
-  for (const char* q : {sql::kDeleteChecksumsFrom, sql::kDeleteMembersFrom, sql::kDeleteFilesFrom}) {
-    sqlite3_stmt* s = nullptr;
-    VTAPE_RETURN_IF_ERROR(prepare(q, &s));
-    StatementScope scope(s);
-    bind_text(s, 1, volser);
-    bind_int(s, 2, static_cast<int64_t>(from_file));
-    if (sqlite3_step(s) != SQLITE_DONE) return error("removing overwritten tape files");
-  }
+  VTAPE_RETURN_IF_ERROR(delete_files_from(volser, from_file));
   for (const auto& f : files) VTAPE_RETURN_IF_ERROR(insert_file(volser, f));
-  sqlite3_stmt* s = nullptr;
-  if (written_at.empty()) {
-    VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeSize, &s));
-    StatementScope scope(s);
-    bind_text(s, 1, volser);
-    bind_int(s, 2, static_cast<int64_t>(image_size));
-    if (sqlite3_step(s) != SQLITE_DONE) return error("recording the image size");
-  } else {
-    VTAPE_RETURN_IF_ERROR(prepare(sql::kSetVolumeWritten, &s));
-    StatementScope scope(s);
-    bind_text(s, 1, volser);
-    bind_text(s, 2, written_at);
-    bind_int(s, 3, static_cast<int64_t>(image_size));
-    if (sqlite3_step(s) != SQLITE_DONE) return error("recording the volume's last write");
-  }
+  VTAPE_RETURN_IF_ERROR(record_image_size(volser, image_size, written_at));
   if (!tx.commit()) return error("committing");
   return Status::ok();
 }
@@ -626,6 +702,7 @@ Status Catalog::files(const std::string& volser, std::vector<TapeFileRow>* out) 
     r.member_count = static_cast<uint64_t>(column_int(s, 12));
     r.compression = column_text(s, 13);
     r.digest_algorithm = column_text(s, 14);
+    r.writing = column_int(s, 15) != 0;
     out->push_back(std::move(r));
   }
   if (rc != SQLITE_DONE) return error("listing tape files");

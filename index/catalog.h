@@ -72,6 +72,9 @@ struct TapeFileRow {
   std::string compression;      // gzip, bzip2, xz, zstd; empty when none (index/decompressor.h)
   std::string damage;
   uint64_t member_count = 0;    // derived
+  // Still being written: its members so far are in the catalog (they
+  // stream in), the rest of the row is not final (man/vtape-catalog.5).
+  bool writing = false;
 };
 
 struct FoundMember {
@@ -120,6 +123,18 @@ class Catalog {
   // written) with `files`, and records the image size; one transaction.
   Status replace_files(const std::string& volser, uint64_t from_file, const std::vector<CatalogedFile>& files,
                        uint64_t image_size, const std::string& written_at);
+  // A tape file whose members stream in while a drive writes it
+  // (CatalogRecorder): the first batch replaces the tape files from
+  // `file.row.file_number` on with a row marked writing (only its number,
+  // first block and image offset are known) and adds its members; the
+  // next batches add theirs; complete_streamed_file adds the last ones,
+  // completes the row and records the image size, as replace_files would
+  // have for the whole file.  Each call is one transaction; a row marked
+  // writing is left only by a crash, on a volume still write_pending.
+  Status stream_members(const std::string& volser, const TapeFileRow& row, bool first,
+                        const std::vector<TapeMember>& members);
+  Status complete_streamed_file(const std::string& volser, const CatalogedFile& file, uint64_t image_size,
+                                const std::string& written_at);
   Status set_label(const std::string& volser, const std::string& label_volser, const std::string& owner);
   // A drive is about to change the volume's image: until replace_files
   // records the change, the volume is not to be trusted (VolumeRow::
@@ -170,6 +185,12 @@ class Catalog {
   Status error(const char* what);
   Status migrate();
   Status insert_file(const std::string& volser, const CatalogedFile& f);
+  // Binds a tape file's row to kInsertFile or kCompleteFile and runs it.
+  Status write_file_row(const char* statement, const std::string& volser, const TapeFileRow& r);
+  Status insert_members(const std::string& volser, uint64_t file_number, const std::vector<TapeMember>& members);
+  Status insert_checksums(const std::string& volser, uint64_t file_number, const std::vector<uint32_t>& crcs);
+  Status delete_files_from(const std::string& volser, uint64_t from_file);
+  Status record_image_size(const std::string& volser, uint64_t image_size, const std::string& written_at);
   Status run_find(const FindStatement& statement, const FoundMemberVisitor& visit);
 
   sqlite3* db_ = nullptr;

@@ -1,5 +1,7 @@
 #include "index/catalog_recorder.h"
 
+#include <sys/statvfs.h>
+
 #include <fmt/format.h>
 
 #include "index/volume_indexer.h"
@@ -9,11 +11,47 @@
 namespace vtape {
 
 void CatalogRecorder::begin(const TapePosition& at) {
+  bool mid_file = at.block != 0;  // past some records, or not known where in the file
+  // start() first: it waits for the worker to finish what it has of an
+  // earlier file (whose members stream_batch puts in under start_ as it was).
+  if (mid_file || behind_) {
+    analyzer_.start();  // the commit reads the file or the image back: nothing to stream
+  } else {
+    analyzer_.start([this](const std::vector<TapeMember>& members) { return stream_batch(members); });
+  }
+  // The worker is idle now: these are ours.
   active_ = true;
   has_objects_ = false;
   start_ = at;
-  mid_file_ = at.block != 0;  // past some records, or not known where in the file
-  analyzer_.start();
+  mid_file_ = mid_file;
+  streamed_ = false;
+  stream_failed_ = false;
+}
+
+bool CatalogRecorder::stream_batch(const std::vector<TapeMember>& members) {
+  if (stream_failed_) return true;  // the commit indexes the image: nothing to keep
+  // The tape's data comes first: on a nearly full file system the members
+  // wait for the end of the file (as they all did before they streamed),
+  // rather than take the space the records still being written need.  A
+  // failed commit then loses nothing (the image is whole and is indexed
+  // again); a write that fails for want of space would cut the archive.
+  struct statvfs fs {};
+  if (statvfs(image_path_.c_str(), &fs) == 0 &&
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kStreamingNeedsFreeBytes) {
+    return false;
+  }
+  // Only what is known before the end: where the file is.
+  TapeFileRow row;
+  row.file_number = start_.file;
+  row.first_block = start_.object_index;
+  row.image_offset = start_.offset;
+  row.written_at = catalog_now();
+  if (catalog_.stream_members(volser_, row, /*first=*/!streamed_, members).is_ok()) {
+    streamed_ = true;
+  } else {
+    stream_failed_ = true;
+  }
+  return true;
 }
 
 void CatalogRecorder::record(std::span<const uint8_t> data) {
@@ -75,6 +113,10 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     VTAPE_RETURN_IF_ERROR(index_tape_file(*image, catalog_.digest_for_new_files(), &file));
   } else {
     TapeFileAnalysis a = analyzer_.finish();
+    // A batch could not be put in while the file was written (a full disk,
+    // a busy catalog): what the catalog holds of it is incomplete, and the
+    // image says it all.
+    if (stream_failed_) return reindex_volume(image_size);
     file.row.file_number = start_.file;
     file.row.first_block = start_.object_index;
     file.row.image_offset = start_.offset;
@@ -99,7 +141,11 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     VTAPE_RETURN_IF_ERROR(catalog_.set_label(volser_, file.label_volser, file.label_owner));
   }
   file.row.written_at = catalog_now();
-  VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, start_.file, {file}, image_size, file.row.written_at));
+  if (streamed_) {
+    VTAPE_RETURN_IF_ERROR(catalog_.complete_streamed_file(volser_, file, image_size, file.row.written_at));
+  } else {
+    VTAPE_RETURN_IF_ERROR(catalog_.replace_files(volser_, start_.file, {file}, image_size, file.row.written_at));
+  }
   VTAPE_RETURN_IF_ERROR(catalog_.add_event(
       volser_, drive_, "write",
       fmt::format("file {}: {} records, {} bytes, {}{}", file.row.file_number, file.row.records, file.row.bytes,

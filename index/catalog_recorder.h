@@ -4,9 +4,14 @@
 // into the catalog in one transaction.  Content is detected from the records
 // as they stream through; only a write that starts in the middle of a tape
 // file (tar -r) makes the recorder read that file's earlier records back.
-// The records are analysed on a worker thread (BackgroundAnalyzer); every
-// commit waits for it, so the catalog is up to date when a filemark, stop
-// or erase returns.
+// The records are analysed on a worker thread (BackgroundAnalyzer), which
+// also puts the members in the catalog in batches as they are found
+// (Catalog::stream_members: a row marked writing, on a volume marked
+// write-pending), so that the commit at the end has only the last batch and
+// the tape file's row left (a tar of a million members would otherwise
+// wait seconds at close() for one big transaction).  Every commit waits for
+// the worker, so the catalog is up to date and complete when a filemark,
+// stop or erase returns.
 #pragma once
 
 #include <span>
@@ -21,6 +26,10 @@ namespace vtape {
 
 class CatalogRecorder {
  public:
+  // Members stream into the catalog only while the image's file system has
+  // this much room (see stream_batch).
+  static constexpr uint64_t kStreamingNeedsFreeBytes = 256ull << 20;
+
   CatalogRecorder(Catalog& catalog, std::string volser, std::string image_path, Format format, int drive)
       : catalog_(catalog), volser_(std::move(volser)), image_path_(std::move(image_path)), format_(format),
         drive_(drive), analyzer_(catalog.digest_for_new_files()) {}
@@ -49,6 +58,9 @@ class CatalogRecorder {
   Status record_file(bool closed, uint64_t image_size);
   // After a failed commit: the catalog is indexed anew from the whole image.
   Status reindex_volume(uint64_t image_size);
+  // On the analyzer's worker: the next members of the file being written;
+  // false when they are to wait for the end of the file.
+  bool stream_batch(const std::vector<TapeMember>& members);
 
   Catalog& catalog_;
   std::string volser_;
@@ -66,6 +78,11 @@ class CatalogRecorder {
   // image again.
   bool behind_ = false;
   TapePosition start_;
+  // Set by stream_batch on the worker, read after the worker is drained:
+  // some members of the current file are in the catalog already, or a
+  // batch could not be put in (the commit then indexes the image).
+  bool streamed_ = false;
+  bool stream_failed_ = false;
   BackgroundAnalyzer analyzer_;
 };
 

@@ -2,13 +2,15 @@
 // column by column in man/vtape-catalog.5).  Version 8: the tables of 1, record
 // checksums (2), the spool (3), finding members by name (4), members' owners
 // (5), writes the catalog has not caught up with (6), the compression of a
-// tape file's content (7), the algorithm of each tape file's digest (8).
+// tape file's content (7), the algorithm of each tape file's digest (8),
+// members streamed in while their tape file is written, and finding members
+// by any part of their name (9).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -158,6 +160,43 @@ ALTER TABLE tape_files ADD COLUMN compression TEXT NOT NULL DEFAULT '';
 ALTER TABLE tape_files RENAME COLUMN sha256 TO digest;
 ALTER TABLE tape_files ADD COLUMN digest_algorithm TEXT NOT NULL DEFAULT 'sha256';
 )sql",
+    // 8 -> 9: members cataloged while their tape file is still being written (a
+    // drive commits them in batches as they stream past, so that close()
+    // has only the last batch left): their tape_files row is put in with
+    // the first batch, with writing = 1, and completed (writing = 0) when
+    // the file ends.  While writing is 1 the row's counts and digest are
+    // not final; the volume is write_pending meanwhile, so a crash before
+    // the end is repaired by the re-index at the next mount.
+    //
+    // member_names: every member's name (the last component of its path,
+    // as vtape_member_name computes it), by the member's id: a compact
+    // names-only table that a search scans when its pattern has no literal
+    // run to look up (`*ma*n*`), and the content of member_names_fts, an
+    // FTS5 trigram index (case-sensitive, as GLOB is) that answers every
+    // pattern with a literal run of 3 or more characters.  Deletes are
+    // followed by triggers (plain SQL, so that sqlite3 deleting members
+    // keeps both right); vtape inserts the names itself, and indexes them
+    // with one statement per batch (kIndexMemberNames): FTS5 flushes its
+    // pending terms at every statement, so an insert trigger (a statement
+    // per member) made inserting 20 times slower.
+    R"sql(
+ALTER TABLE tape_files ADD COLUMN writing INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE member_names (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL
+);
+INSERT INTO member_names (id, name) SELECT id, vtape_member_name(path) FROM members;
+CREATE VIRTUAL TABLE member_names_fts USING fts5(
+  name, tokenize = 'trigram case_sensitive 1', detail = none, columnsize = 0,
+  content = 'member_names', content_rowid = 'id');
+INSERT INTO member_names_fts (member_names_fts) VALUES ('rebuild');
+CREATE TRIGGER member_names_of_deleted_members AFTER DELETE ON members BEGIN
+  DELETE FROM member_names WHERE id = old.id;
+END;
+CREATE TRIGGER member_names_fts_delete AFTER DELETE ON member_names BEGIN
+  INSERT INTO member_names_fts (member_names_fts, rowid, name) VALUES ('delete', old.id, old.name);
+END;
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -189,6 +228,25 @@ INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smalle
                         digest_algorithm)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
 )sql";
+// A tape file whose members stream in while it is written: its row first
+// (writing = 1, with what is known so far), completed with the same
+// parameters as kInsertFile when the file ends.
+inline constexpr const char* kInsertFileBeingWritten = R"sql(
+INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,
+                        image_offset, digest, written_at, closed_cleanly, content, damage, compression,
+                        digest_algorithm, writing)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1)
+)sql";
+inline constexpr const char* kCompleteFile = R"sql(
+UPDATE tape_files SET first_block = ?3, records = ?4, bytes = ?5, smallest_record = ?6, largest_record = ?7,
+       image_offset = ?8, digest = ?9, written_at = ?10, closed_cleanly = ?11, content = ?12, damage = ?13,
+       compression = ?14, digest_algorithm = ?15, writing = 0
+WHERE volser = ?1 AND file_number = ?2
+)sql";
+inline constexpr const char* kInsertMemberName = "INSERT INTO member_names (id, name) VALUES (?1, ?2)";
+// The names just inserted (ids ?1 to ?2), into the trigram index at once.
+inline constexpr const char* kIndexMemberNames =
+    "INSERT INTO member_names_fts (rowid, name) SELECT id, name FROM member_names WHERE id BETWEEN ?1 AND ?2";
 inline constexpr const char* kInsertMember = R"sql(
 INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev, uid, gid)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -208,7 +266,7 @@ inline constexpr const char* kSelectFiles = R"sql(
 SELECT file_number, first_block, records, bytes, smallest_record, largest_record, image_offset, digest,
        written_at, closed_cleanly, content, COALESCE(damage, ''),
        (SELECT COUNT(*) FROM members m WHERE m.volser = f.volser AND m.file_number = f.file_number), compression,
-       digest_algorithm
+       digest_algorithm, writing
 FROM tape_files f WHERE volser = ?1 ORDER BY file_number
 )sql";
 inline constexpr const char* kSelectMembers = R"sql(
@@ -224,6 +282,13 @@ inline constexpr const char* kFindSelect =
 inline constexpr const char* kFindNameRevLow = "m.name_rev >= ?";
 inline constexpr const char* kFindNameRevHigh = "m.name_rev < ?";
 inline constexpr const char* kFindNameGlob = "vtape_name_glob(?, m.path)";
+// Candidates by name (schema 8): the trigram index for a pattern with a
+// literal ASCII run of 3 or more characters (asked for "*RUN*"; each
+// candidate is then matched with the pattern), the compact names-only table
+// scanned for any other.
+inline constexpr const char* kFindNameTrigram =
+    "m.id IN (SELECT rowid FROM member_names_fts WHERE member_names_fts.name GLOB ?)";
+inline constexpr const char* kFindNameScan = "m.id IN (SELECT id FROM member_names WHERE member_names.name GLOB ?)";
 inline constexpr const char* kFindPathLow = "m.path >= ?";
 inline constexpr const char* kFindPathHigh = "m.path < ?";
 inline constexpr const char* kFindPathGlob = "m.path GLOB ?";

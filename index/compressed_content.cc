@@ -36,6 +36,10 @@ class CompressedReader : public ContentReader {
     return !sniff_done_ || inner_ != nullptr;  // nothing known inside: nothing to read
   }
 
+  void take_members(std::vector<TapeMember>* out) override {
+    if (inner_) inner_->take_members(out);
+  }
+
   void finish(TapeFileAnalysis& out) override {
     if (!stopped_) decompressor_.finish();
     if (!sniff_done_ && !sniffed_.empty()) start_inner();  // less content than kSniffBytes

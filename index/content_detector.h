@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "index/stream_parser.h"
 #include "index/tape_member.h"
@@ -38,6 +39,11 @@ class ContentReader {
   // label_volser and label_owner; content and compression when the reader
   // knows better than the detector's name, as a compressed one does).
   virtual void finish(TapeFileAnalysis& out) = 0;
+  // Moves the members found so far that will not change to the end of
+  // `out` (a drive catalogs them while the tape file is still written);
+  // finish() then reports only the rest.  Readers that learn their members
+  // only at the end keep them.
+  virtual void take_members(std::vector<TapeMember>* /*out*/) {}
 };
 
 // A reader for a byte-stream archive (tar, cpio): the records are fed to a
@@ -54,6 +60,7 @@ class StreamContentReader : public ContentReader {
     out.members = std::move(parser_->members());
     out.damage = parser_->damage();
   }
+  void take_members(std::vector<TapeMember>* out) override { parser_->take_members(out); }
 
  private:
   std::unique_ptr<StreamParser> parser_;

@@ -1,5 +1,6 @@
 #include "index/find_pattern.h"
 
+
 namespace vtape {
 namespace {
 
@@ -16,6 +17,11 @@ FindPattern plan_name(std::string_view pattern) {
     p.index = FindPattern::Index::kNameRev;
     p.ranges = {prefix_range(std::string(suffix.rbegin(), suffix.rend()))};
     p.ranges[0].exact = pattern.size() == suffix.size() + 1 && pattern[0] == '*';
+  } else if (std::string run = longest_literal_run(pattern); run.size() >= 3) {
+    p.index = FindPattern::Index::kNameTrigram;  // "main*", "*abc*"
+    p.trigram_glob = "*" + run + "*";
+  } else {
+    p.index = FindPattern::Index::kNameScan;  // "*ma*n*", "?", "*"
   }
   return p;
 }
@@ -63,6 +69,29 @@ std::string literal_suffix(std::string_view glob) {
   size_t n = 0;
   while (n < glob.size() && !is_glob_special(glob[glob.size() - 1 - n]) && is_ascii(glob[glob.size() - 1 - n])) ++n;
   return std::string(glob.substr(glob.size() - n));
+}
+
+std::string longest_literal_run(std::string_view glob) {
+  std::string_view longest;
+  size_t run = 0;  // where the current run began
+  for (size_t i = 0; i < glob.size(); ++i) {
+    char c = glob[i];
+    if (c == '*' || c == '?' || c == '[' || !is_ascii(c)) {
+      run = i + 1;
+      if (c == '[') {
+        // A class: "[]x]" and "[^]x]" hold the ']' they begin with.
+        size_t j = i + 1;
+        if (j < glob.size() && glob[j] == '^') ++j;
+        if (j < glob.size() && glob[j] == ']') ++j;
+        while (j < glob.size() && glob[j] != ']') ++j;
+        i = j;
+        run = j + 1;
+      }
+      continue;
+    }
+    if (i + 1 - run > longest.size()) longest = glob.substr(run, i + 1 - run);
+  }
+  return std::string(longest);
 }
 
 FindRange prefix_range(const std::string& prefix) {

@@ -29,16 +29,23 @@ struct FindRange {
 
 struct FindPattern {
   enum class Target { kName, kPath };
-  enum class Index { kNone, kNameRev, kPath };
+  enum class Index { kNone, kNameRev, kPath, kNameTrigram, kNameScan };
 
   Target target = Target::kName;
   // A member matches when its name (kName) or path (kPath) matches one of
   // these GLOB patterns.
   std::vector<std::string> globs;
   // Where the candidates are: members_by_name_rev (one range of reversed
-  // names), members_by_path (one range per GLOB), or everywhere.
+  // names), members_by_path (one range per GLOB), the names that
+  // member_names_fts finds for the GLOB (it has a literal run of 3 or more
+  // characters: their trigrams), the names of member_names that match the
+  // GLOB (a scan of that compact table: any other name pattern), or
+  // everywhere (a path pattern without a range).
   Index index = Index::kNone;
   std::vector<FindRange> ranges;
+  // kNameTrigram: the GLOB the trigram index is asked ("*RUN*", a superset
+  // of globs[0]'s matches, which are then matched with globs[0]).
+  std::string trigram_glob;
 };
 
 FindPattern plan_find(std::string_view pattern);
@@ -53,6 +60,13 @@ FindPattern plan_path_glob(std::string_view glob);
 // a different one.
 std::string literal_prefix(std::string_view glob);
 std::string literal_suffix(std::string_view glob);
+
+// The longest run of ASCII characters of `glob` outside '*', '?' and
+// character classes: text that every match holds as it is.  The trigram
+// index looks up one of 3 or more characters.  (Only ASCII: SQLite 3.40's
+// FTS5 crashes on some GLOB patterns with other characters, and a run it
+// is given alone, as "*RUN*", is a pattern it handles well.)
+std::string longest_literal_run(std::string_view glob);
 
 // Every string that begins with `prefix` (not empty) lies in the range.
 FindRange prefix_range(const std::string& prefix);

@@ -84,7 +84,15 @@ FindStatement find_statement(const FindPattern& plan, const FindRequest& request
       where.blob(*plan.ranges[0].high);
     }
   }
-  if (plan.target == FindPattern::Target::kName) {
+  if (plan.index == FindPattern::Index::kNameTrigram) {
+    where.add(sql::kFindNameTrigram);
+    where.text(plan.trigram_glob);
+  }
+  if (plan.index == FindPattern::Index::kNameScan) {
+    // The scan matched the very names find matches: nothing to check again.
+    where.add(sql::kFindNameScan);
+    where.text(plan.globs[0]);
+  } else if (plan.target == FindPattern::Target::kName) {
     bool range_is_the_match = plan.index == FindPattern::Index::kNameRev && plan.ranges[0].exact;
     if (!range_is_the_match) {
       where.add(sql::kFindNameGlob);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,17 @@ class StreamParser {
   bool done() const { return done_; }
   const std::vector<TapeMember>& members() const { return members_; }
   std::vector<TapeMember>& members() { return members_; }
+  // Moves the members found so far (final once found) to the end of `out`,
+  // so that they can be cataloged while the archive still streams.
+  void take_members(std::vector<TapeMember>* out) {
+    members_taken_ += members_.size();
+    if (out->empty()) {
+      out->swap(members_);
+    } else {
+      out->insert(out->end(), std::make_move_iterator(members_.begin()), std::make_move_iterator(members_.end()));
+    }
+    members_.clear();
+  }
   const std::optional<std::string>& damage() const { return damage_; }
   // Called when the tape file ends: an archive cut short is damage.
   virtual void finish() = 0;
@@ -40,6 +52,8 @@ class StreamParser {
   uint64_t stream_offset() const { return offset_; }
   // True when the stream ended inside a header or inside member data.
   bool cut_short() const { return !buf_.empty() || skip_ > 0; }
+  // Whether any member was found, taken or not.
+  bool found_members() const { return members_taken_ > 0 || !members_.empty(); }
 
   std::vector<TapeMember> members_;
 
@@ -50,6 +64,7 @@ class StreamParser {
   uint64_t offset_ = 0;        // bytes of the stream consumed so far
   uint64_t chunk_offset_ = 0;
   bool done_ = false;
+  uint64_t members_taken_ = 0;
   std::optional<std::string> damage_;
 };
 

@@ -21,6 +21,11 @@ class TapeFileAnalyzer {
   void add_record(std::span<const uint8_t> data);
   // The analysis of everything added; the analyzer is then spent.
   TapeFileAnalysis finish();
+  // Moves the members found so far that are final to the end of `out`
+  // (ContentReader::take_members); finish() then has only the rest.
+  void take_members(std::vector<TapeMember>* out) {
+    if (reader_) reader_->take_members(out);
+  }
 
  private:
   void classify(std::span<const uint8_t> first);

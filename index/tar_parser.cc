@@ -173,7 +173,7 @@ void TarParser::on_header(std::span<const uint8_t> h) {
 }
 
 void TarParser::finish() {
-  if (!done() && (cut_short() || !members_.empty())) {
+  if (!done() && (cut_short() || found_members())) {
     fail(fmt::format("tar archive ends without its end-of-archive blocks at byte {} of the tape file",
                      stream_offset()));
   }

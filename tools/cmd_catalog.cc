@@ -172,6 +172,7 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
       } else {
         j.value(json_member_name(f.damage));
       }
+      j.field("writing", f.writing);
       j.end_object();
     }
     j.end_array().end_object();
@@ -187,8 +188,11 @@ int ls_files(Catalog& catalog, const VolumeRow& v, bool json) {
   for (const auto& f : files) {
     t.add({std::to_string(f.file_number), std::to_string(f.records), std::to_string(f.bytes),
            std::to_string(f.smallest), std::to_string(f.largest),
-           f.compression.empty() ? f.content : f.content + "+" + f.compression, yes_no(f.closed_cleanly),
-           f.digest_algorithm + ":" + f.digest.substr(0, 12), std::to_string(f.member_count), or_dash(escape_member_name(f.damage))});
+           f.writing               ? std::string("(being written)")
+           : f.compression.empty() ? f.content
+                                   : f.content + "+" + f.compression,
+           yes_no(f.closed_cleanly), f.digest_algorithm + ":" + f.digest.substr(0, 12),
+           std::to_string(f.member_count), or_dash(escape_member_name(f.damage))});
   }
   t.print();
   return kExitOk;

@@ -9,11 +9,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
@@ -425,6 +428,104 @@ TEST(CatalogCommands, ManySmallRecordsAreInTheCatalogWhenTheWriterHasExited) {
   EXPECT_EQ(json_query(r.out, "[(f['file'], f['records'], f['bytes'], f['digest_algorithm'], f['digest']) "
                               "for f in d['files']]"),
             "[(0, 20000, 10240000, 'xxh3-128', '" + field(run_command("xxhsum -H2 " + q(data)).out, 0) + "')]");
+}
+
+// A tar of many members: they go into the catalog in batches while tar is
+// still writing (vtape find finds them, the tape file shows as being
+// written), so that close(2) is left with the last batch only; once tar has
+// exited the catalog is exactly what indexing the image makes of it.
+TEST(CatalogCommands, MembersAreCatalogedWhileTarStillWritesAndMatchAReindexAfter) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  TempDir dir;
+  std::string tree = dir.file("tree"), names = dir.file("names");
+  ASSERT_TRUE(fs::create_directory(tree));
+  constexpr int kFirst = 7000, kAll = 8000;
+  for (int i = 0; i < kAll; ++i) write_text(tree + "/m" + std::to_string(i), i % 7 == 0 ? "x" : "");
+  ASSERT_EQ(mkfifo(names.c_str(), 0600), 0);
+  // tar reads the names to archive from the FIFO as it goes.
+  CommandResult tar;
+  std::thread writer([&] { tar = run_command("tar -b 20 -cf " + q(vt.drive(0)) + " -C " + q(tree) + " -T " + q(names)); });
+  int fd = ::open(names.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  auto send = [&](int from, int to) {
+    std::string list;
+    for (int i = from; i < to; ++i) list += "m" + std::to_string(i) + "\n";
+    ASSERT_EQ(::write(fd, list.data(), list.size()), static_cast<ssize_t>(list.size()));
+  };
+  send(0, kFirst);
+  // tar has the FIFO still open: it has not finished, the drive is not closed.
+  size_t seen = 0;
+  for (int tries = 0; tries < 300 && seen < 4096; ++tries) {
+    CommandResult r = vt.vtape("find 'm*' --volser SCR001");
+    seen = r.exit_code == 0 ? std::count(r.out.begin(), r.out.end(), '\n') : 0;
+    if (seen < 4096) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CommandResult during = vt.vtape("ls SCR001 --json");
+  send(kFirst, kAll);
+  ::close(fd);
+  writer.join();
+  ASSERT_EQ(tar.exit_code, 0) << describe(tar);
+  EXPECT_GE(seen, 4096u) << "members in the catalog before tar finished";
+  EXPECT_LE(seen, static_cast<size_t>(kFirst));
+  EXPECT_EQ(json_query(during.out, "[(f['file'], f['writing'], f['closed_cleanly']) for f in d['files']]"),
+            "[(0, True, False)]");
+
+  auto views = [&] {
+    std::vector<std::string> out;
+    for (const char* v : {"ls SCR001 --json", "ls SCR001/0 --json", "find '*'"}) {
+      CommandResult r = vt.vtape(v);
+      EXPECT_EQ(r.exit_code, 0) << v << describe(r);
+      out.push_back(std::regex_replace(r.out, std::regex("\"written_at\":\"[^\"]*\""), "\"written_at\":\"\""));
+    }
+    return out;
+  };
+  std::vector<std::string> streamed = views();
+  EXPECT_EQ(json_query(streamed[0], "[(f['file'], f['members'], f['writing'], f['closed_cleanly'], f['content']) "
+                                    "for f in d['files']]"),
+            "[(0, " + std::to_string(kAll) + ", False, True, 'tar')]");
+  CommandResult r = vt.vtape("index rebuild");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(views(), streamed);
+  EXPECT_EQ(vt.vtape("index check").exit_code, 0);
+}
+
+// Streamed members and rewrites: a tar of many members over tape files
+// that had streamed members of their own leaves exactly the new members
+// (the first batch replaces the tape files from there on), as indexing the
+// image does.
+TEST(CatalogCommands, ARewriteOverStreamedTapeFilesLeavesExactlyTheNewMembers) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  TempDir dir;
+  for (const char* set : {"old", "new"}) {
+    std::string tree = dir.file(set);
+    ASSERT_TRUE(fs::create_directory(tree));
+    for (int i = 0; i < 6000; ++i) write_text(tree + "/" + set + std::to_string(i), "");
+  }
+  auto tar = [&](const std::string& set) {
+    CommandResult r = run_command("tar -b 20 -cf " + q(vt.drive(0)) + " -C " + q(dir.file(set)) + " .");
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+  };
+  tar("old");
+  tar("old");
+  tar("old");
+  ASSERT_EQ(run_command("mt -f " + q(vt.drive(0)) + " rewind").exit_code, 0);
+  ASSERT_EQ(run_command("mt -f " + q(vt.drive(0)) + " fsf 1").exit_code, 0);
+  tar("new");  // file 1 again, and the tape ends after it
+  CommandResult r = vt.vtape("ls SCR001 --json");
+  EXPECT_EQ(json_query(r.out, "[(f['file'], f['members'], f['writing']) for f in d['files']]"),
+            "[(0, 6001, False), (1, 6001, False)]");
+  auto count = [&](const std::string& pattern) {
+    CommandResult f = vt.vtape("find '" + pattern + "' --volser SCR001");
+    return std::count(f.out.begin(), f.out.end(), '\n');
+  };
+  EXPECT_EQ(count("old*"), 6000);
+  EXPECT_EQ(count("new*"), 6000);
+  std::string before = vt.vtape("find '*'").out;
+  ASSERT_EQ(vt.vtape("index rebuild").exit_code, 0);
+  EXPECT_EQ(vt.vtape("find '*'").out, before);
+  EXPECT_EQ(vt.vtape("index check").exit_code, 0);
 }
 
 TEST(CatalogCommands, CpioThroughADriveIsCatalogedWithItsMembers) {

@@ -10,7 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "index/catalog.h"
+#include "index/catalog_functions.h"
 #include "index/catalog_schema.h"
 #include "tests/index/index_test_util.h"
 
@@ -266,6 +269,180 @@ TEST(CatalogVolume, OneVolumeByItsSerial) {
   EXPECT_EQ(v.last_written, "2024-05-05T00:00:00Z");
   ASSERT_TRUE(c->volume("NOSUCH", &v, &known).is_ok());
   EXPECT_FALSE(known);
+}
+
+
+// ---- patterns with no literal end (member_names, member_names_fts) --------
+
+// Names made of few letters, so that random patterns match many of them:
+// runs of 'm', 'a', 'i', 'n', '.', 'c', glob characters inside names ('*',
+// '?', '[', ']'), a two-byte and a three-byte character, a byte that is not
+// UTF-8, and directories.
+std::string random_name(std::mt19937& rng) {
+  static const std::vector<std::string> kPieces = {"m", "a", "i", "n", "ma", "ain", "main", ".", ".c", "c", "x",
+                                                   "*", "?", "[", "]", "\xc3\xa9", "\xe2\x82\xac", "\xff",
+                                                   "M", "abc", "AbC"};
+  std::string name;
+  size_t n = 1 + rng() % 6;
+  for (size_t i = 0; i < n; ++i) name += kPieces[rng() % kPieces.size()];
+  return name;
+}
+
+std::string random_path(std::mt19937& rng) {
+  static const std::vector<std::string> kDirs = {"", "./", "src/", "./src/lib/", "ma/in/", "/abs/"};
+  std::string path = kDirs[rng() % kDirs.size()] + random_name(rng);
+  if (rng() % 10 == 0) path += "/";  // a directory
+  return path;
+}
+
+std::string random_pattern(std::mt19937& rng) {
+  static const std::vector<std::string> kPieces = {"*", "*", "?", "m", "a", "i", "n", "ma", "ain", "main", ".c",
+                                                   "[ma]", "[^a]", "[]]", "[*]", "[?]", "[[]", "\xc3\xa9",
+                                                   "\xe2\x82\xac", "\xff", "abc", "c", "x", "[a-m]", "M"};
+  std::string p;
+  size_t n = 1 + rng() % 5;
+  for (size_t i = 0; i < n; ++i) p += kPieces[rng() % kPieces.size()];
+  return p;
+}
+
+class CatalogSearchEverywhere : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Catalog::open(dir_.file("catalog.db"), &catalog_).is_ok());
+    std::mt19937 rng(15);
+    for (const char* v : {"V0002", "V0001"}) {
+      ASSERT_TRUE(catalog_->upsert_volume(volume(v)).is_ok());
+      std::vector<CatalogedFile> files;
+      for (uint64_t f = 0; f < 3; ++f) {
+        std::vector<TapeMember> members;
+        for (int i = 0; i < 700; ++i) members.push_back(member(random_path(rng), 1000 + i));
+        files.push_back(tape_file(f, std::move(members)));
+      }
+      ASSERT_TRUE(catalog_->replace_files(v, 0, files, 1, "").is_ok());
+    }
+    // A rewrite: file 1 of V0001 and after replaced, so that the name
+    // tables must have followed the deletes.
+    std::vector<TapeMember> members;
+    for (int i = 0; i < 500; ++i) members.push_back(member(random_path(rng), 5000 + i));
+    ASSERT_TRUE(catalog_->replace_files("V0001", 1, {tape_file(1, std::move(members))}, 1, "").is_ok());
+  }
+  TempDir dir_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_F(CatalogSearchEverywhere, RandomPatternsFindExactlyWhatMatchingEveryMemberFinds) {
+  std::mt19937 rng(1515);
+  size_t with_matches = 0;
+  for (int i = 0; i < 300; ++i) {
+    FindRequest r;
+    r.pattern = random_pattern(rng);
+    std::vector<std::string> want = expected(*catalog_, r);
+    if (!want.empty()) ++with_matches;
+    ASSERT_EQ(found(*catalog_, r), want) << "pattern '" << r.pattern << "'";
+  }
+  EXPECT_GT(with_matches, 100u);  // the patterns were not all beside the point
+}
+
+TEST_F(CatalogSearchEverywhere, HandPickedPatternsWithNoLiteralEnd) {
+  for (const char* p : {"main*", "*ma*n*", "*abc*", "*AbC*", "m?in*", "*[ma]in*", "*a[]]*", "*[*]*", "*[?]*",
+                        "*\xc3\xa9*", "*\xe2\x82\xac*", "*\xff*", "*\xff?*", "?", "*", "*[^.]*", "[]]*",
+                        "[[]*", "ma*.c*", "*ain.*", "*/in/*"}) {
+    FindRequest r;
+    r.pattern = p;
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "'";
+    r.volser = "V0001";
+    r.since = 1200;
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "' on V0001 since 1200";
+    r.limit = 3;
+    EXPECT_EQ(found(*catalog_, r), expected(*catalog_, r)) << "pattern '" << p << "' limit 3";
+  }
+}
+
+// How SQLite answers a name pattern: never by reading every row of members
+// (a million members take a second that way), whatever the pattern.
+TEST(CatalogSearchPlan, NamePatternsWithNoLiteralEndUseAnIndexNotAScanOfMembers) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    std::unique_ptr<Catalog> c;
+    ASSERT_TRUE(Catalog::open(path, &c).is_ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(register_catalog_functions(db), SQLITE_OK);
+  for (const char* p : {"main*", "*ma*n*", "*.c", "exact.name", "*abc*", "?", "m*"}) {
+    FindRequest r;
+    r.pattern = p;
+    FindStatement st = find_statement(plan_find(p), r);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + st.sql).c_str(), -1, &s, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::string plan;
+    while (sqlite3_step(s) == SQLITE_ROW) plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 3))) + "\n";
+    sqlite3_finalize(s);
+    EXPECT_EQ(plan.find("SCAN m\n"), std::string::npos) << p << ":\n" << plan;
+    EXPECT_EQ(plan.find("SCAN m "), std::string::npos) << p << ":\n" << plan;
+  }
+  sqlite3_close(db);
+}
+
+// A catalog of the schema before the name index: opening it fills
+// member_names and builds the trigram index for the members it holds.
+TEST(CatalogMigration, AnOlderCatalogGetsItsNamesIndexedForFind) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(register_catalog_functions(db), SQLITE_OK);
+    std::string old;
+    for (int v = 0; v < sql::kSchemaVersion - 1; ++v) old += sql::kMigrations[v];
+    old += "PRAGMA application_id = 1448362320; PRAGMA user_version = " + std::to_string(sql::kSchemaVersion - 1) +
+           ";"
+           "INSERT INTO volumes (volser, image_path, format, capacity, created) "
+           "  VALUES ('OLD001', '/x', 'simh', 0, '2024-01-01T00:00:00Z');"
+           "INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,"
+           "  image_offset, digest, written_at, closed_cleanly, content) "
+           "  VALUES ('OLD001', 0, 0, 1, 1, 1, 1, 0, '', '', 1, 'tar');"
+           "INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, name_rev) VALUES"
+           "  ('OLD001', 0, 'directory', './domain/', 0, 493, 5, 0, vtape_name_rev('./domain/')),"
+           "  ('OLD001', 0, 'file', './domain/mailman.c', 7, 420, 6, 512, vtape_name_rev('./domain/mailman.c')),"
+           "  ('OLD001', 0, 'file', 'doc/abcdef', 8, 420, 7, 1024, vtape_name_rev('doc/abcdef'));";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, old.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Catalog> c;
+  ASSERT_TRUE(Catalog::open(path, &c).is_ok());
+  FindRequest r;
+  r.pattern = "*ma*n*";  // the names-only scan
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"OLD001:0:directory:0:5:./domain/",
+                                                    "OLD001:0:file:7:6:./domain/mailman.c"}));
+  r.pattern = "*bcd*";  // the trigram index
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"OLD001:0:file:8:7:doc/abcdef"}));
+  r.pattern = "mai*";
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"OLD001:0:file:7:6:./domain/mailman.c"}));
+  c.reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto count = [&](const std::string& q) {
+    sqlite3_stmt* s = nullptr;
+    int64_t n = -1;
+    EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr), SQLITE_OK) << q << ": " << sqlite3_errmsg(db);
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names"), 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*ilma*'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*bcd*'"), 1);
+  // sqlite3 (without vtape's functions) deleting members keeps the names right.
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM members WHERE path GLOB '*.c'", nullptr, nullptr, &err), SQLITE_OK) << err;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*ilma*'"), 0);
+  sqlite3_close(db);
 }
 
 }  // namespace

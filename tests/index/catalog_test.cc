@@ -461,6 +461,10 @@ TEST(CatalogMigration, AVersion4CatalogGetsTheCompressionColumn) {
   }
   {
     RawDb db(path);  // back to version 4, as an older vtape left it
+    // (Version 9's name tables and tape_files.writing go first, then
+    // version 8's digest columns.)
+    db.exec("DROP TRIGGER member_names_of_deleted_members; DROP TABLE member_names_fts; DROP TABLE member_names; "
+            "ALTER TABLE tape_files DROP COLUMN writing;");
     db.exec("ALTER TABLE tape_files DROP COLUMN digest_algorithm; "
             "ALTER TABLE tape_files RENAME COLUMN digest TO sha256; "
             "ALTER TABLE tape_files DROP COLUMN compression; ALTER TABLE volumes DROP COLUMN write_pending; "
@@ -496,6 +500,9 @@ TEST(CatalogMigration, AVersion7CatalogsDigestsStaySha256AndNewOnesNameTheirAlgo
   }
   {
     RawDb db(path);  // back to version 7: the digest was `sha256`, SHA-256 always
+    // (Version 9's name tables and tape_files.writing go first.)
+    db.exec("DROP TRIGGER member_names_of_deleted_members; DROP TABLE member_names_fts; DROP TABLE member_names; "
+            "ALTER TABLE tape_files DROP COLUMN writing;");
     db.exec("ALTER TABLE tape_files DROP COLUMN digest_algorithm; "
             "ALTER TABLE tape_files RENAME COLUMN digest TO sha256; PRAGMA user_version = 7;");
     EXPECT_EQ(db.text("SELECT sha256 FROM tape_files"), old_sha);

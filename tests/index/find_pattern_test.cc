@@ -62,10 +62,19 @@ TEST(FindPattern, ABareNameIsARangeThatStillNeedsGlob) {
   EXPECT_FALSE(plan_find("ma*n.c").ranges[0].exact);
 }
 
-TEST(FindPattern, ANamePatternWithoutALiteralEndReadsEverything) {
-  EXPECT_EQ(plan_find("main*").index, FindPattern::Index::kNone);
-  EXPECT_EQ(plan_find("*").index, FindPattern::Index::kNone);
-  EXPECT_EQ(plan_find("*.[ch]").index, FindPattern::Index::kNone);
+// (Until schema 8 these read every member.)
+TEST(FindPattern, ANamePatternWithoutALiteralEndUsesTheNameTables) {
+  FindPattern p = plan_find("main*");
+  EXPECT_EQ(p.index, FindPattern::Index::kNameTrigram);
+  EXPECT_EQ(p.trigram_glob, "*main*");
+  p = plan_find("*ab[cd]efgh?ij*");  // the longest ASCII run outside classes
+  EXPECT_EQ(p.index, FindPattern::Index::kNameTrigram);
+  EXPECT_EQ(p.trigram_glob, "*efgh*");
+  EXPECT_EQ(plan_find("*ma*n*").index, FindPattern::Index::kNameScan);
+  EXPECT_EQ(plan_find("*").index, FindPattern::Index::kNameScan);
+  EXPECT_EQ(plan_find("*.[ch]").index, FindPattern::Index::kNameScan);
+  EXPECT_EQ(plan_find("*[main]*").index, FindPattern::Index::kNameScan);
+  EXPECT_EQ(plan_find("*\xc3\xa9t\xc3\xa9*").index, FindPattern::Index::kNameScan);  // not ASCII
 }
 
 TEST(FindPattern, ADirectoryPrefixIsARangeOfPathsWithAndWithoutDotSlash) {
