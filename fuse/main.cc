@@ -1,6 +1,6 @@
 // vtapefs: mounts virtual tape drives backed by the image files of a library.
 //
-//   vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT
+//   vtapefs [--library DIR] [--group G] [--drives N] [--write-through] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT
 //
 // main() is a fixed sequence: parse, open the library, take its lock
 // (DriveService::preflight), check the mount point, hand over to FUSE.
@@ -41,12 +41,15 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
+    "usage: vtapefs [--library DIR] [--group G] [--drives N] [--write-through] [-f] [-d] [-o OPTIONS]\n"
+    "               [LIBRARY] MOUNTPOINT\n"
     "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
     "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). A new library is\n"
     "only its owner's (0700), or shared with group G (02770). Unmount with\n"
-    "fusermount3 -u MOUNTPOINT. -o takes drives=N, group=G and FUSE's mount options, so\n"
-    "that mount -t fuse.vtapefs LIBRARY MOUNTPOINT -o drives=4 and fstab lines work.\n"
+    "fusermount3 -u MOUNTPOINT. Drives buffer writes as st does (buffer-writes); with\n"
+    "--write-through every record is in the image before its write() returns.\n"
+    "-o takes drives=N, group=G, write_through and FUSE's mount options, so that\n"
+    "mount -t fuse.vtapefs LIBRARY MOUNTPOINT -o drives=4 and fstab lines work.\n"
     "See vtapefs(8).\n";
 
 vtape::VtapeFs* g_fs = nullptr;
@@ -214,6 +217,7 @@ int main(int argc, char** argv) {
   std::string library_dir = vtape::TapeLibrary::default_dir();
   std::string group;
   int drives = 2;
+  bool write_through = false;
   std::vector<std::string> fuse_args = {argv[0]};
   std::vector<std::string> positional;
   // -o words of vtapefs's own (what mount(8) and fstab pass as options),
@@ -230,6 +234,8 @@ int main(int argc, char** argv) {
         auto n = drive_count(word.substr(7));
         if (!n) return false;
         drives = *n;
+      } else if (word == "write_through") {
+        write_through = true;
       } else if (word.rfind("group=", 0) == 0) {
         group = word.substr(6);
       } else if (word.rfind("library=", 0) == 0) {
@@ -264,6 +270,8 @@ int main(int argc, char** argv) {
       auto n = drive_count(value("--drives"));
       if (!n) return 2;
       drives = *n;
+    } else if (a == "--write-through") {
+      write_through = true;
     } else if (a == "-f" || a == "-d" || a == "-s") {
       fuse_args.push_back(a);
     } else if (a == "-o") {
@@ -303,6 +311,7 @@ int main(int argc, char** argv) {
   }
   std::string fsname = vtape::vtapefs_fsname_option(library->dir());
   vtape::VtapeFs fs(std::move(library), drives);
+  fs.service().set_buffered_writes(!write_through);
   g_fs = &fs;
   if (vtape::Status p = fs.preflight(); !p.is_ok()) {
     fmt::print(stderr, "vtapefs: {}\n", p.message());
