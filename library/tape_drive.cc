@@ -449,16 +449,21 @@ void TapeDrive::observe_lost_records() {
               fmt::format("{} bytes of records accepted into the drive's buffer were lost with it: the tape now "
                           "ends at byte {}",
                           accepted_end - kept_end, kept_end));
-  if (!file_observed_) return;
-  file_observed_ = false;
-  // Cut in the tape file being written: what is left of it is read back
-  // from the image (block unknown), or nothing of it is left.
-  TapePosition at = observed_file_start_;
-  if (kept_end > at.offset) at.block = -1;
-  at.offset = std::min(at.offset, kept_end);
-  for (auto& o : observers_) {
-    if (Status s = o->erased(at, kept_end); !s.is_ok()) (void)observer_error(s);
+  if (file_observed_) {
+    file_observed_ = false;
+    // Cut in the tape file being written: what is left of it is read back
+    // from the image (block unknown), or nothing of it is left.
+    TapePosition at = observed_file_start_;
+    if (kept_end > at.offset) at.block = -1;
+    at.offset = std::min(at.offset, kept_end);
+    for (auto& o : observers_) {
+      if (Status s = o->erased(at, kept_end); !s.is_ok()) (void)observer_error(s);
+    }
   }
+  // The drive's position is where the tape now ends (block unknown, as
+  // after MTEOM), so that MTIOCPOS and MTIOCGET do not count lost records;
+  // the state stays kError until the position is found again.
+  if (image_->rewind().is_ok() && image_->seek_end_of_data().is_ok()) image_->mark_block_unknown();
 }
 
 DriveError TapeDrive::apply_write_mode() {

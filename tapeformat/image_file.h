@@ -111,6 +111,10 @@ class ImageFile : public ByteSink {
   // After a failed write: the file ends after the last complete object
   // (and the guard) again, so the image stays valid.
   void cut_after_last_object();
+  // After a failed flush behind the end guard that wrote `present` bytes
+  // of pending_: the whole objects among them become part of the tape
+  // (nothing a writer handed over is dropped that the disk could hold).
+  void keep_objects_behind_guard(size_t present);
   void start_writeback_if_due();
   void invalidate_window() { window_len_ = 0; }
 
