@@ -71,10 +71,10 @@ class ImageFile : public ByteSink {
   Status append_copied_object(int source_fd, uint64_t offset, uint64_t size, const std::string& source_name);
   // Writes pending objects to the file (no fsync).
   Status flush();
-  // Every object goes to the file as it is appended (drives use this: a
-  // full disk then fails the very write that does not fit, and a daemon
-  // killed at any moment has handed every acknowledged record to the
-  // kernel).  The pieces then go straight from the caller's memory to the
+  // Every object goes to the file as it is appended (drives in
+  // write-through mode use this: a full disk then fails the very write
+  // that does not fit, and a daemon killed at any moment has handed every
+  // acknowledged record to the kernel; buffered drives leave it off).  The pieces then go straight from the caller's memory to the
   // file with pwritev(2), without passing through the write buffer.
   void set_write_through(bool on) { write_through_ = on; }
   // Writers that sync at the end (convert and restore of whole images, a
