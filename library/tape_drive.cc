@@ -244,6 +244,7 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   forget_read_state();
   early_warning_error_due_ = false;
   position_unknown_ = false;  // a new tape
+  deferred_error_ = DriveError::kNone;  // the last tape's, reported or not
   return Status::ok();
 }
 
