@@ -435,18 +435,18 @@ DriveError TapeDrive::fail_write(const Status& s) {
   writing_ = false;
   provisional_filemark_ = false;
   DriveError e = fail_io(s);
-  observe_lost_records();
+  observe_lost_records(errno_of(s));
   return e;
 }
 
-void TapeDrive::observe_lost_records() {
+void TapeDrive::observe_lost_records(int sys_errno) {
   // The image keeps every whole object that reached it (ImageFile cuts
   // back to the last one); the drive's position still counts those
   // accepted after it.
   uint64_t accepted_end = image_->position().offset;
   uint64_t kept_end = image_->size();
   if (accepted_end <= kept_end) return;
-  log_message(LogPriority::kError, log_fields(EIO),
+  log_message(LogPriority::kError, log_fields(sys_errno),
               fmt::format("{} bytes of records accepted into the drive's buffer were lost with it: the tape now "
                           "ends at byte {}",
                           accepted_end - kept_end, kept_end));

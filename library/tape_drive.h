@@ -194,7 +194,7 @@ class TapeDrive {
   // After a failed write-out of the buffer: the records accepted but cut
   // off with it are no longer on the tape, so the observers (the catalog)
   // learn that the tape now ends where the image was cut.
-  void observe_lost_records();
+  void observe_lost_records(int sys_errno);
   // Switches the image to the drive's write mode, writing out the buffer
   // first when buffering ends.
   DriveError apply_write_mode();
