@@ -141,7 +141,10 @@ MountError DriveHandle::ioctl(unsigned int cmd, bool compat, void* data) {
     const auto* op = static_cast<const mtop*>(data);
     return mt_operation(drive, op->mt_op, op->mt_count);
   }
+  // st writes its buffer out before it says where the tape is (a failure
+  // is reported by the next write, filemark or close).
   if (cmd == MTIOCGET || cmd == kMtiocget32) {
+    drive.flush_buffer();
     DriveStatus st = drive.status();
     if (cmd == kMtiocget32 || compat) {
       auto* g = static_cast<Mtget32*>(data);
@@ -161,6 +164,7 @@ MountError DriveHandle::ioctl(unsigned int cmd, bool compat, void* data) {
     return {};
   }
   if (cmd == MTIOCPOS || cmd == kMtiocpos32) {
+    drive.flush_buffer();
     DriveStatus st = drive.status();
     if (!st.loaded) return MountError::of_errno(ENOMEDIUM);
     if (cmd == kMtiocpos32 || compat) {

@@ -1,6 +1,6 @@
 // vtapefs: mounts virtual tape drives backed by the image files of a library.
 //
-//   vtapefs [--library DIR] [--group G] [--drives N] [-f] [-d] [-o FUSE_OPTIONS] MOUNTPOINT
+//   vtapefs [--library DIR] [--group G] [--drives N] [--digest ALG] [--write-through] [-f] [-d] [-o OPTIONS] MOUNTPOINT
 //
 // main() is a fixed sequence: parse, open the library, take its lock
 // (DriveService::preflight), check the mount point, hand over to FUSE.
@@ -41,15 +41,17 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: vtapefs [--library DIR] [--group G] [--drives N] [--digest xxh3-128|sha256] [-f] [-d]\n"
-    "               [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
+    "usage: vtapefs [--library DIR] [--group G] [--drives N] [--digest xxh3-128|sha256]\n"
+    "               [--write-through] [-f] [-d] [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
     "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
     "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). A new library is\n"
     "only its owner's (0700), or shared with group G (02770). Unmount with\n"
     "fusermount3 -u MOUNTPOINT. --digest sets the library's digest of tape files (kept\n"
-    "in DIR/settings; xxh3-128 when never set). -o takes drives=N, group=G, digest=ALG\n"
-    "and FUSE's mount options, so that mount -t fuse.vtapefs LIBRARY MOUNTPOINT\n"
-    "-o drives=4 and fstab lines work.\n"
+    "in DIR/settings; xxh3-128 when never set). Drives buffer writes as st does\n"
+    "(buffer-writes); with --write-through every record is in the image before its\n"
+    "write() returns. -o takes drives=N, group=G, digest=ALG, write_through and FUSE's\n"
+    "mount options, so that mount -t fuse.vtapefs LIBRARY MOUNTPOINT -o drives=4 and\n"
+    "fstab lines work.\n"
     "See vtapefs(8).\n";
 
 vtape::VtapeFs* g_fs = nullptr;
@@ -225,6 +227,7 @@ int main(int argc, char** argv) {
   std::string group;
   int drives = 2;
   std::optional<vtape::DigestAlgorithm> digest;  // given: becomes the library's setting
+  bool write_through = false;
   std::vector<std::string> fuse_args = {argv[0]};
   std::vector<std::string> positional;
   // -o words of vtapefs's own (what mount(8) and fstab pass as options),
@@ -244,6 +247,8 @@ int main(int argc, char** argv) {
       } else if (word.rfind("digest=", 0) == 0) {
         digest = digest_option(word.substr(7));
         if (!digest) return false;
+      } else if (word == "write_through") {
+        write_through = true;
       } else if (word.rfind("group=", 0) == 0) {
         group = word.substr(6);
       } else if (word.rfind("library=", 0) == 0) {
@@ -281,6 +286,8 @@ int main(int argc, char** argv) {
     } else if (a == "--digest") {
       digest = digest_option(value("--digest"));
       if (!digest) return 2;
+    } else if (a == "--write-through") {
+      write_through = true;
     } else if (a == "-f" || a == "-d" || a == "-s") {
       fuse_args.push_back(a);
     } else if (a == "-o") {
@@ -320,6 +327,7 @@ int main(int argc, char** argv) {
   }
   std::string fsname = vtape::vtapefs_fsname_option(library->dir());
   vtape::VtapeFs fs(std::move(library), drives);
+  fs.service().set_buffered_writes(!write_through);
   g_fs = &fs;
   if (vtape::Status p = fs.preflight(); !p.is_ok()) {
     fmt::print(stderr, "vtapefs: {}\n", p.message());

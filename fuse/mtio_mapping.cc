@@ -20,7 +20,30 @@ constexpr uint32_t kGmtOnline = 0x01000000;
 constexpr uint32_t kGmtDrOpen = 0x00040000;
 constexpr uint32_t kGmtImRepEn = 0x00010000;
 
+// MTSETDRVBUFFER's options (<linux/mtio.h>; glibc's header lacks them).
+constexpr uint32_t kMtStOptions = 0xf0000000;
+constexpr uint32_t kMtStBooleans = 0x10000000;
+constexpr uint32_t kMtStSetBooleans = 0x30000000;
+constexpr uint32_t kMtStClearBooleans = 0x40000000;
+constexpr uint32_t kMtStBufferWrites = 0x1;
+
 }  // namespace
+
+TapeOp mt_drive_buffer_operation(int count, int* value) {
+  auto bits = static_cast<uint32_t>(count);
+  uint32_t kind = bits & kMtStOptions;
+  bool names_buffer_writes = (bits & kMtStBufferWrites) != 0;
+  *value = count;
+  if (kind == kMtStBooleans) {
+    *value = names_buffer_writes ? 1 : 0;
+    return TapeOp::kSetBufferedWrites;
+  }
+  if ((kind == kMtStSetBooleans || kind == kMtStClearBooleans) && names_buffer_writes) {
+    *value = kind == kMtStSetBooleans ? 1 : 0;
+    return TapeOp::kSetBufferedWrites;
+  }
+  return TapeOp::kSetDriveBuffer;
+}
 
 DriveError mt_operation_of(int mt_op, TapeOp* op) {
   switch (mt_op) {
@@ -67,6 +90,7 @@ DriveError mt_operation_of(int mt_op, TapeOp* op) {
 DriveError mt_operation(TapeDrive& drive, int mt_op, int count) {
   TapeOp op = TapeOp::kUnknown;
   if (DriveError e = mt_operation_of(mt_op, &op); e != DriveError::kNone) return e;
+  if (op == TapeOp::kSetDriveBuffer) op = mt_drive_buffer_operation(count, &count);
   return drive.operation(op, count);
 }
 

@@ -16,6 +16,13 @@ namespace vtape {
 // self-tests; EINVAL for setmarks and partitions): kNone then *op is set.
 // A number nobody knows maps to TapeOp::kUnknown, which the drive answers.
 DriveError mt_operation_of(int mt_op, TapeOp* op);
+// MTSETDRVBUFFER's count: its top four bits say what the rest is (st's
+// MT_ST_OPTIONS).  Booleans that name buffer-writes (MT_ST_BOOLEANS sets
+// every boolean to the bits given, MT_ST_SETBOOLEANS sets, and
+// MT_ST_CLEARBOOLEANS clears the bits given) become kSetBufferedWrites with
+// *value 1 or 0; everything else (a drive buffer size, other options) stays
+// kSetDriveBuffer, accepted and ignored.
+TapeOp mt_drive_buffer_operation(int count, int* value);
 // MTIOCTOP on a drive: mt_operation_of, then the drive.
 DriveError mt_operation(TapeDrive& drive, int mt_op, int count);
 

@@ -59,6 +59,11 @@ class DriveLease {
 class DriveService {
  public:
   DriveService(std::unique_ptr<TapeLibrary> library, int drives);
+  // The write mode every drive starts in (TapeDrive::set_buffered_writes;
+  // vtapefs --write-through); a door may switch one drive later.
+  void set_buffered_writes(bool on) {
+    for (auto& d : drives_) d->set_buffered_writes(on);
+  }
   // What can fail before mounting, checked before the daemon forks so that
   // vtapefs exits non-zero: another daemon serving the library, a catalog
   // that cannot be opened.  Takes the library's lock (library_lock.h) and

@@ -30,6 +30,7 @@ void write_drive_status(JsonWriter& j, const DriveStatus& st) {
   }
   j.field("block_size", static_cast<uint64_t>(st.block_size)).field("density", static_cast<uint64_t>(st.density))
       .field("locked", st.locked).field("compression", st.compression)
+      .field("write_mode", write_mode_name(st))
       .field("max_record", static_cast<uint64_t>(kMaxDriveRecord));
   j.key("status_bits").begin_array();
   for (const auto& n : status_bit_names(st)) j.value(n);
@@ -39,6 +40,8 @@ void write_drive_status(JsonWriter& j, const DriveStatus& st) {
 }  // namespace vtape
 
 namespace vtape {
+
+const char* write_mode_name(const DriveStatus& st) { return st.buffered_writes ? "buffered" : "write-through"; }
 
 std::string format_drive_status(const DriveStatus& st) {
   std::string bits;
@@ -57,6 +60,7 @@ std::string format_drive_status(const DriveStatus& st) {
   out += fmt::format("  block size: {}, density 0x{:02x}, max record {} bytes{}\n",
                      st.block_size == 0 ? std::string("variable") : std::to_string(st.block_size), st.density,
                      kMaxDriveRecord, st.locked ? ", locked" : "");
+  out += fmt::format("  writes: {}\n", write_mode_name(st));
   out += fmt::format("  status bits: {}\n", bits);
   return out;
 }

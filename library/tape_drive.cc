@@ -148,6 +148,7 @@ void TapeDrive::observe_file_begins_if_needed() {
   file_observed_ = true;
   TapePosition at = image_->position();
   if (at.block < 0 && end_of_data_ && end_of_data_->object_index == at.object_index) at.block = end_of_data_->block;
+  observed_file_start_ = at;
   for (auto& o : observers_) o->tape_file_begins(at);
 }
 
@@ -229,7 +230,7 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
     }
   }
   VTAPE_RETURN_IF_ERROR(image->rewind());
-  image->set_write_through(true);
+  image->set_write_through(!buffered_writes_);
   // The filemark's sync then waits for the last few MiB, not the whole file.
   image->set_early_writeback(true);
   image_ = std::move(image);
@@ -249,6 +250,7 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   forget_read_state();
   early_warning_error_due_ = false;
   position_unknown_ = false;  // a new tape
+  deferred_error_ = DriveError::kNone;  // the last tape's, reported or not
   return Status::ok();
 }
 
@@ -368,6 +370,7 @@ DriveError TapeDrive::flush(uint64_t handle) {
   if (!is_open_ || handle != handle_) return DriveError::kNone;
   closed_by_user_ = true;
   if (!usable()) return DriveError::kNone;
+  if (DriveError e = take_deferred_error(); e != DriveError::kNone) return e;
   // The filemark that ends what was written goes on disk before close(2)
   // returns.  This may be the close of a duplicate descriptor (dd dup2()s
   // its output): if writing goes on, write() steps back over it.
@@ -437,7 +440,65 @@ DriveError TapeDrive::fail_write(const Status& s) {
   position_unknown_ = true;
   writing_ = false;
   provisional_filemark_ = false;
-  return fail_io(s);
+  DriveError e = fail_io(s);
+  observe_lost_records(errno_of(s));
+  return e;
+}
+
+void TapeDrive::observe_lost_records(int sys_errno) {
+  // The image keeps every whole object that reached it (ImageFile cuts
+  // back to the last one); the drive's position still counts those
+  // accepted after it.
+  uint64_t accepted_end = image_->position().offset;
+  uint64_t kept_end = image_->size();
+  if (accepted_end <= kept_end) return;
+  log_message(LogPriority::kError, log_fields(sys_errno),
+              fmt::format("{} bytes of records accepted into the drive's buffer were lost with it: the tape now "
+                          "ends at byte {}",
+                          accepted_end - kept_end, kept_end));
+  if (file_observed_) {
+    file_observed_ = false;
+    // Cut in the tape file being written: what is left of it is read back
+    // from the image (block unknown), or nothing of it is left.
+    TapePosition at = observed_file_start_;
+    if (kept_end > at.offset) at.block = -1;
+    at.offset = std::min(at.offset, kept_end);
+    for (auto& o : observers_) {
+      if (Status s = o->erased(at, kept_end); !s.is_ok()) (void)observer_error(s);
+    }
+  }
+  // The drive's position is where the tape now ends (block unknown, as
+  // after MTEOM), so that MTIOCPOS and MTIOCGET do not count lost records;
+  // the state stays kError until the position is found again.
+  if (image_->rewind().is_ok() && image_->seek_end_of_data().is_ok()) image_->mark_block_unknown();
+}
+
+DriveError TapeDrive::apply_write_mode() {
+  if (!usable()) return DriveError::kNone;
+  if (!buffered_writes_) {
+    if (Status s = image_->flush(); !s.is_ok()) return fail_write(s);
+  }
+  image_->set_write_through(!buffered_writes_);
+  return DriveError::kNone;
+}
+
+void TapeDrive::set_buffered_writes(bool on) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  buffered_writes_ = on;
+  if (DriveError e = apply_write_mode(); e != DriveError::kNone && deferred_error_ == DriveError::kNone) {
+    deferred_error_ = e;
+  }
+}
+
+void TapeDrive::flush_buffer() {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  if (!usable() || !writing_ || refuses_work()) return;
+  if (Status s = image_->flush(); !s.is_ok()) {
+    DriveError e = fail_write(s);
+    if (deferred_error_ == DriveError::kNone) deferred_error_ = e;
+  }
 }
 
 DriveError TapeDrive::read_met(const TapeObject& obj, bool after_filemark) {
@@ -594,6 +655,7 @@ DriveError TapeDrive::write(std::span<const uint8_t> data) {
   std::lock_guard lock(mu_);
   InvariantCheck check{*this};
   if (!usable()) return DriveError::kNoMedium;
+  if (DriveError e = take_deferred_error(); e != DriveError::kNone) return e;
   if (refuses_work()) return DriveError::kIo;
   if (DriveError e = check_writable(); e != DriveError::kNone) return e;
   if (data.empty()) return DriveError::kNone;
@@ -645,6 +707,7 @@ DriveError TapeDrive::fsync() {
   std::lock_guard lock(mu_);
   InvariantCheck check{*this};
   if (!usable()) return DriveError::kNone;
+  if (DriveError e = take_deferred_error(); e != DriveError::kNone) return e;
   if (refuses_work()) return DriveError::kIo;
   return sync_point();
 }
@@ -756,8 +819,13 @@ DriveError TapeDrive::operation(TapeOp op, int count) {
   InvariantCheck check{*this};
   // Operations that keep the "writing" state (so close still writes a
   // filemark); everything else ends it, as in st.
-  bool keeps_writing =
-      op == TapeOp::kNop || op == TapeOp::kSetBlockSize || op == TapeOp::kSetDensity || op == TapeOp::kSetDriveBuffer;
+  bool keeps_writing = op == TapeOp::kNop || op == TapeOp::kSetBlockSize || op == TapeOp::kSetDensity ||
+                       op == TapeOp::kSetDriveBuffer || op == TapeOp::kSetBufferedWrites;
+  // A deferred error goes to the next operation that is no setting (a
+  // filemark, motion), as st reports it.
+  if (!keeps_writing || op == TapeOp::kNop) {
+    if (DriveError e = take_deferred_error(); e != DriveError::kNone) return e;
+  }
   provisional_filemark_ = false;
   // After a failed write only the operations that find the position again
   // are done, as st does while its position is unknown; they clear it.
@@ -779,6 +847,9 @@ DriveError TapeDrive::operation(TapeOp op, int count) {
       return DriveError::kNone;
     case TapeOp::kSetDriveBuffer:
       return DriveError::kNone;
+    case TapeOp::kSetBufferedWrites:
+      buffered_writes_ = count != 0;
+      return apply_write_mode();
     case TapeOp::kSetCompression:
       compression_ = count != 0;
       writing_ = false;
@@ -868,6 +939,7 @@ DriveStatus TapeDrive::status() const {
   st.density = density_;
   st.locked = locked_;
   st.compression = compression_;
+  st.buffered_writes = buffered_writes_;
   if (!usable()) return st;
   const TapePosition& pos = image_->position();
   st.loaded = true;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "library/daemon_log.h"
@@ -52,6 +53,10 @@ struct DriveStatus {
   bool write_protected = false;
   bool locked = false;
   bool compression = false;
+  // st's buffer-writes: write() returns once its record is in the drive's
+  // buffer; false: write-through, every record is in the image file before
+  // its write() returns.
+  bool buffered_writes = true;
   int64_t file = 0;
   int64_t block = 0;             // -1 when unknown
   uint64_t block_address = 0;    // MTIOCPOS: records and filemarks from BOT
@@ -167,6 +172,20 @@ class TapeDrive {
   DriveError operation(TapeOp op, int count);
   DriveStatus status() const;
 
+  // How writes reach the image (st's buffer-writes option, kept across
+  // cartridges as st keeps its options; TapeOp::kSetBufferedWrites from a
+  // door).  Buffered (the default): write() returns once its record is in
+  // the drive's buffer (ImageFile's pending objects, a few MiB), which goes
+  // to the image in large writes at every sync point (a filemark, fsync,
+  // every operation that is no setting, a read, a position query, close,
+  // unload) and when it is full.  Write-through: every record is in the
+  // image file before its write() returns.
+  void set_buffered_writes(bool on);
+  // Writes the drive's buffer out to the image (no fsync), as st does
+  // before it answers a position query (MTIOCGET, MTIOCPOS).  A failure
+  // is kept as a deferred error for the next write, filemark or close.
+  void flush_buffer();
+
   DriveState state() const;
   // What is wrong with the drive's state (empty when its invariants hold).
   // Debug builds check it at the end of every public call and abort.
@@ -209,6 +228,17 @@ class TapeDrive {
   // A failed change of the image (a write, filemark, erase or sync): where
   // the image ends is not known any more, the drive goes to kError.
   DriveError fail_write(const Status& s);
+  // After a failed write-out of the buffer: the records accepted but cut
+  // off with it are no longer on the tape, so the observers (the catalog)
+  // learn that the tape now ends where the image was cut.
+  void observe_lost_records(int sys_errno);
+  // Switches the image to the drive's write mode, writing out the buffer
+  // first when buffering ends.
+  DriveError apply_write_mode();
+  // The error of a write-out that nobody could be told of (a position
+  // query), reported once by the next write, filemark or close, as st
+  // reports a deferred error; kNone when there is none.
+  DriveError take_deferred_error() { return std::exchange(deferred_error_, DriveError::kNone); }
   // kError: the caller gets EIO.
   bool refuses_work() const { return position_unknown_; }
   void forget_read_state() {
@@ -238,6 +268,8 @@ class TapeDrive {
   // The observers were told a tape file begins and not yet that it ended
   // (tape_file_begins until stopped or erased; a filemark begins the next).
   bool file_observed_ = false;
+  // Where the tape file the observers follow began (tape_file_begins).
+  TapePosition observed_file_start_;
   mutable std::mutex mu_;
   std::condition_variable released_;
 
@@ -267,6 +299,8 @@ class TapeDrive {
   uint8_t density_ = 0;
   bool locked_ = false;
   bool compression_ = false;
+  bool buffered_writes_ = true;
+  DriveError deferred_error_ = DriveError::kNone;
   std::vector<uint8_t> record_;      // reused read buffer
   // Fixed-block mode: the rest of a block a short read did not take, as
   // st keeps it in its buffer for the next read.

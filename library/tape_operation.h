@@ -25,7 +25,9 @@ enum class TapeOp {
   kLocate,                    // to block address count (records and filemarks from BOT)
   kSetBlockSize,              // count bytes (0: variable-block mode)
   kSetDensity,                // density code count
-  kSetDriveBuffer,            // accepted, changes nothing
+  kSetDriveBuffer,            // accepted, changes nothing (a drive buffer size, options not implemented)
+  kSetBufferedWrites,         // count != 0: write() returns once its record is in the drive's
+                              // buffer (the default, st's buffer-writes); 0: write-through
   kSetCompression,            // count != 0: on
   kLock,                      // the cartridge stays in: `vtape unload` refuses until kUnlock
   kUnlock,

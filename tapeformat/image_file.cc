@@ -338,10 +338,15 @@ Status ImageFile::flush() {
     // Behind the old guard: the new objects but their first word, then a new
     // guard.  Last, their first word over the old guard makes them visible.
     pending_.append(guard_, sizeof guard_);
+    size_t written = 0;
     s = write_all(durable_end_ + sizeof guard_, pending_.data() + sizeof guard_,
-                  pending_.size() - sizeof guard_);
+                  pending_.size() - sizeof guard_, &written);
     pending_.shrink_to(pending_.size() - sizeof guard_);
-    if (s.is_ok()) s = write_all(durable_end_, pending_.data(), sizeof guard_);
+    if (s.is_ok()) {
+      s = write_all(durable_end_, pending_.data(), sizeof guard_);
+    } else {
+      keep_objects_behind_guard(sizeof guard_ + written);
+    }
   } else {
     size_t written = 0;
     s = write_all(durable_end_, pending_.data(), pending_.size(), &written);
@@ -364,6 +369,19 @@ Status ImageFile::flush() {
   pending_.clear();
   start_writeback_if_due();
   return Status::ok();
+}
+
+void ImageFile::keep_objects_behind_guard(size_t present) {
+  // pending_[0, present) is in the file but for its first word, which
+  // stays in memory until the old guard is overwritten.
+  auto fitted = std::upper_bound(pending_ends_.begin(), pending_ends_.end(), present);
+  if (fitted == pending_ends_.begin()) return;
+  size_t end = *(fitted - 1);
+  // A guard after the last whole object first, then the first word over
+  // the old guard: at every moment the file reads as a valid tape.
+  if (!write_all(durable_end_ + end, guard_, sizeof guard_).is_ok()) return;
+  if (!write_all(durable_end_, pending_.data(), sizeof guard_).is_ok()) return;
+  durable_end_ += end;
 }
 
 void ImageFile::cut_after_last_object() {

@@ -78,10 +78,10 @@ class ImageFile : public ByteSink {
   // Writes pending objects to the file (no fsync); when it returns they are
   // there (or the image was cut back after the last whole object).
   Status flush();
-  // Every object goes to the file as it is appended (drives use this: a
-  // full disk then fails the very write that does not fit, and a daemon
-  // killed at any moment has handed every acknowledged record to the
-  // kernel).  The pieces then go straight from the caller's memory to the
+  // Every object goes to the file as it is appended (drives in
+  // write-through mode use this: a full disk then fails the very write
+  // that does not fit, and a daemon killed at any moment has handed every
+  // acknowledged record to the kernel; buffered drives leave it off).  The pieces then go straight from the caller's memory to the
   // file with pwritev(2), without passing through the write buffer.
   void set_write_through(bool on) { write_through_ = on; }
   // Writers that sync at the end (convert and restore of whole images, a
@@ -123,6 +123,10 @@ class ImageFile : public ByteSink {
   // After a failed write: the file ends after the last complete object
   // (and the guard) again, so the image stays valid.
   void cut_after_last_object();
+  // After a failed flush behind the end guard that wrote `present` bytes
+  // of pending_: the whole objects among them become part of the tape
+  // (nothing a writer handed over is dropped that the disk could hold).
+  void keep_objects_behind_guard(size_t present);
   void start_writeback_if_due();
   // A full write buffer: to the direct writer's thread if there is one
   // (returning at once), else flush().

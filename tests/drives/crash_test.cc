@@ -48,6 +48,7 @@
 #include <iterator>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +80,7 @@ struct WritePlan {
   int sync_every = 0;  // records between sync points; 0: none
   SyncKind sync = SyncKind::kNone;
   bool announce_writes = false;    // a note before every write()
+  bool note_each_write = false;    // a note after every write() that returned (write-through acknowledges it)
   bool wait_before_close = false;  // stop before close() until told to go on
   bool close_at_end = true;
 };
@@ -158,6 +160,7 @@ enum NoteKind : int32_t {
   kReadyToClose,
   kClosed,        // objects: all objects including the filemark on close
   kDone,
+  kWritten,       // objects: how many objects are written (write() returned)
 };
 
 struct Note {
@@ -247,7 +250,8 @@ class WriterChild {
     return false;
   }
 
-  // Objects acknowledged by fsync or a filemark.
+  // Objects acknowledged by fsync or a filemark, and with note_each_write
+  // (a drive in write-through mode) by the write() itself.
   uint64_t acknowledged() const { return acked_; }
   // Objects on the tape once close(2) has returned (with the filemark
   // written on close), if it returned without an error.
@@ -256,7 +260,7 @@ class WriterChild {
 
  private:
   void record(const Note& n) {
-    if (n.kind == kSynced) acked_ = std::max(acked_, n.objects);
+    if (n.kind == kSynced || n.kind == kWritten) acked_ = std::max(acked_, n.objects);
     if (n.kind == kClosed && n.err == 0) closed_with_ = n.objects;
     if (n.kind == kFailed && !failed_) failed_ = n.err;
   }
@@ -286,6 +290,7 @@ class WriterChild {
       }
       ++objects;
       last_was_write = true;
+      if (plan_.note_each_write) note(kWritten, 0, objects);
       if (plan_.sync_every > 0 && (i + 1) % static_cast<uint64_t>(plan_.sync_every) == 0) {
         if (plan_.sync == SyncKind::kFsync) {
           if (fsync(fd) != 0) {
@@ -495,7 +500,7 @@ class CrashTest : public ::testing::TestWithParam<FormatCase> {
   // A new library and mount with the cartridge under test in kDrive.
   void fresh_mount() {
     vt_.reset();
-    vt_ = std::make_unique<MountedVtapefs>();
+    vt_ = std::make_unique<MountedVtapefs>(mount_args_);
     ASSERT_TRUE(vt_->ok()) << vt_->error();
     auto n = vt_->vtape(std::string("new ") + kVolser + " --format " + GetParam().name);
     ASSERT_EQ(n.exit_code, 0) << n.err;
@@ -549,7 +554,7 @@ class CrashTest : public ::testing::TestWithParam<FormatCase> {
       EXPECT_EQ(vf.exit_code, 0) << "straight after the crash: " << vf.out << vf.err;
     }
 
-    ASSERT_TRUE(vt_->remount()) << vt_->error();
+    ASSERT_TRUE(vt_->remount(mount_args_)) << vt_->error();
     auto st = vt_->vtape("status --json " + std::to_string(kDrive));
     ASSERT_NE(st.out.find(std::string("\"volser\":\"") + kVolser + "\""), std::string::npos)
         << "the cartridge is not back in its drive: " << st.out << st.err << vt_->log();
@@ -570,8 +575,68 @@ class CrashTest : public ::testing::TestWithParam<FormatCase> {
     EXPECT_EQ(v3.exit_code, 0) << "after the tar round trip: " << v3.out << v3.err;
   }
 
+  // The drive's write mode, as vtape status --json says it.
+  std::string write_mode() {
+    auto st = vt_->vtape("status --json " + std::to_string(kDrive));
+    EXPECT_EQ(st.exit_code, 0) << describe(st);
+    return json_query(st.out, "d['drives'][0].get('write_mode', 'none')");
+  }
+
+  std::string mount_args_;  // vtapefs's options (--write-through)
   std::unique_ptr<MountedVtapefs> vt_;
 };
+
+// A moment to kill the daemon at: `low` to `high` milliseconds, at random.
+int random_milliseconds(int low, int high) {
+  std::random_device rd;
+  return std::uniform_int_distribution<int>(low, high)(rd);
+}
+
+// Buffered writes (the default, st's buffer-writes): killed at a random
+// moment while a writer writes records with a filemark (mt weof) every few
+// hundred, every record before the last filemark is there, the image
+// verifies, the catalog agrees with it and writing goes on.
+TEST_P(CrashTest, BufferedKeepsEverythingBeforeTheLastFilemark) {
+  EXPECT_EQ(write_mode(), "buffered");
+  WritePlan p = plan();
+  p.records = 200000;
+  p.min_size = 1;
+  p.max_size = 32 << 10;
+  p.sync_every = 300;
+  p.sync = SyncKind::kFilemark;
+  WriterChild w(p, device());
+  ASSERT_TRUE(w.wait_for([](const Note& n) { return n.kind == kSynced; })) << vt_->log();
+  int ms = random_milliseconds(0, 300);
+  std::this_thread::sleep_for(milliseconds(ms));
+  vt_->crash();
+  check_after_crash(p, w, "buffered, " + std::to_string(ms) + " ms after the first filemark");
+  if (HasFatalFailure()) return;
+  auto check = vt_->vtape("index check");
+  EXPECT_EQ(check.exit_code, 0) << describe(check);
+}
+
+// Write-through (vtapefs --write-through): killed at a random moment, every
+// record whose write() had returned is there.
+TEST_P(CrashTest, WriteThroughKeepsEveryAcknowledgedRecord) {
+  mount_args_ = "--write-through";
+  fresh_mount();
+  if (HasFatalFailure()) return;
+  EXPECT_EQ(write_mode(), "write-through");
+  WritePlan p = plan();
+  p.records = 200000;
+  p.min_size = 1;
+  p.max_size = 64 << 10;
+  p.note_each_write = true;
+  WriterChild w(p, device());
+  ASSERT_TRUE(w.wait_for([](const Note& n) { return n.kind == kWritten; })) << vt_->log();
+  int ms = random_milliseconds(0, 300);
+  std::this_thread::sleep_for(milliseconds(ms));
+  vt_->crash();
+  check_after_crash(p, w, "write-through, " + std::to_string(ms) + " ms after the first write");
+  if (HasFatalFailure()) return;
+  auto check = vt_->vtape("index check");
+  EXPECT_EQ(check.exit_code, 0) << describe(check);
+}
 
 // Killed after a while, in the middle of a stream of records with fsync
 // every few records.
@@ -901,7 +966,9 @@ TEST(FullDisk, WriterGetsEnospcAndTheImageStaysValid) {
 // gets ENOSPC (GNU tar -M) carries on with the failed record on the next
 // volume, so a record that was acknowledged and then dropped is lost.
 TEST(FullDisk, EveryAcknowledgedRecordIsOnTheTape) {
-  MountedOnSmallDisk d("2m");
+  // A write-through promise: a buffered drive acknowledges records before
+  // they reach the disk (see the buffered variant below).
+  MountedOnSmallDisk d("2m", "--write-through");
   if (!d.skip_reason().empty()) GTEST_SKIP() << d.skip_reason();
   ASSERT_TRUE(d.started()) << d.vt().error();
   WritePlan p = full_disk_plan();
@@ -916,6 +983,30 @@ TEST(FullDisk, EveryAcknowledgedRecordIsOnTheTape) {
       << "MTIOCPOS after close should count the objects on the tape";
 }
 
+
+// Buffered (the default), the same disk: the ENOSPC comes at the write()
+// that finds the drive's buffer full, or at close, as st reports a failed
+// write-out of its buffer.  The records of that buffer which did not fit
+// are lost with it (the error told the writer); every record on the tape
+// was acknowledged, the whole records that fitted are kept, and the drive
+// counts what is on the tape.
+TEST(FullDisk, BufferedWriterGetsEnospcAndEveryRecordOnTheTapeWasAcknowledged) {
+  MountedOnSmallDisk d("2m");
+  if (!d.skip_reason().empty()) GTEST_SKIP() << d.skip_reason();
+  ASSERT_TRUE(d.started()) << d.vt().error();
+  WritePlan p = full_disk_plan();
+  FullDiskRun run;
+  fill_the_disk(d, p, &run);
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(run.failed_errno, ENOSPC);
+  EXPECT_EQ(run.verify_exit, 0) << run.verify;
+  std::vector<TapeObj> records = run.read_back;
+  if (!records.empty() && records.back().filemark) records.pop_back();
+  EXPECT_LE(records.size(), run.acknowledged);
+  EXPECT_GT(records.size(), 0u) << "the whole records that fitted on the disk are kept";
+  EXPECT_EQ(run.position_after_close, static_cast<long>(run.read_back.size()))
+      << "MTIOCPOS after close should count the objects on the tape";
+}
 
 // ---- the repair after a crash cuts only the torn tail (issue 13) ------------
 
@@ -960,14 +1051,18 @@ class CrashRepair : public ::testing::Test {
     }
   }
 
-  // A fourth archive is being written (one record, not synced) when the
-  // daemon is killed: the image has a marker, and everything before the
-  // fourth archive was acknowledged.
+  // A fourth archive is being written (one record, in the image but not
+  // synced) when the daemon is killed: the image has a marker, and
+  // everything before the fourth archive was acknowledged.
   void crash_while_writing() {
     int fd = open(device().c_str(), O_WRONLY);
     ASSERT_GE(fd, 0) << strerror(errno);
     std::vector<uint8_t> record = pattern_bytes(10240, 77);
     ASSERT_EQ(write(fd, record.data(), record.size()), static_cast<ssize_t>(record.size())) << strerror(errno);
+    // A position query writes the drive's buffer out (as st's does), without
+    // a sync: the record is in the image.
+    mtget g{};
+    ASSERT_EQ(ioctl(fd, MTIOCGET, &g), 0) << strerror(errno);
     ASSERT_TRUE(std::filesystem::exists(marker()));
     vt_.crash();
     close(fd);
