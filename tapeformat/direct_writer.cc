@@ -1,6 +1,7 @@
 #include "tapeformat/direct_writer.h"
 
 #include <fcntl.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +12,31 @@
 
 namespace vtape {
 
+namespace {
+
+// Local file systems whose direct and cached I/O of one file see each other
+// (a direct write drops the cached pages it covers, the size is the
+// inode's).  Elsewhere (FUSE, network file systems) the page cache path is
+// kept: a read through the cache might not see what went around it.
+bool direct_io_is_coherent(int fd) {
+  struct statfs fs {};
+  if (fstatfs(fd, &fs) != 0) return false;
+  switch (static_cast<uint64_t>(fs.f_type)) {
+    case 0xEF53:      // ext2/3/4
+    case 0x58465342:  // xfs
+    case 0x9123683E:  // btrfs
+    case 0x01021994:  // tmpfs
+    case 0xF2F52010:  // f2fs
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<DirectWriter> DirectWriter::open(int fd, const std::string& path, uint64_t end) {
+  if (!direct_io_is_coherent(fd)) return nullptr;
   // A second open file description of the same file, with O_DIRECT: the
   // first keeps serving reads and the unaligned edges through the cache.
   std::string self = fmt::format("/proc/self/fd/{}", fd);

@@ -46,8 +46,10 @@ class DirectWriter {
   };
 
   // A writer for the open file `fd` (written at offsets, never moved), or
-  // null when its file system takes no O_DIRECT (tmpfs): the caller then
-  // writes through the page cache as before.  `path` names it in errors.
+  // null when its file system is not a local one known to keep direct and
+  // cached I/O coherent (ext4, xfs, btrfs, tmpfs, f2fs) or takes no
+  // O_DIRECT: the caller then writes through the page cache as before.
+  // `path` names it in errors.
   static std::unique_ptr<DirectWriter> open(int fd, const std::string& path, uint64_t end);
   ~DirectWriter();
   DirectWriter(const DirectWriter&) = delete;

@@ -280,7 +280,7 @@ Status ImageFile::write_object_through(std::span<const std::span<const uint8_t>>
   return Status::ok();
 }
 
-Status ImageFile::write_behind() { return direct_ ? submit_pending() : flush(); }
+Status ImageFile::write_behind() { return direct_ && overlapped_writes_ ? submit_pending() : flush(); }
 
 Status ImageFile::submit_pending() {
   if (pending_.empty()) return Status::ok();

@@ -92,6 +92,12 @@ class ImageFile : public ByteSink {
   // copy into the page cache; elsewhere every 8 MiB written are handed to
   // the disk at once (sync_file_range).
   void set_early_writeback(bool on);
+  // Whether a full write buffer is written out while the next one fills
+  // (the default), or before the append that filled it returns.  Drives
+  // want the latter: a failed write-out is then reported by that very
+  // append (st's deferred error at the next write), never at a moment that
+  // depends on a thread.  Both skip the page cache where O_DIRECT works.
+  void set_overlapped_writes(bool on) { overlapped_writes_ = on; }
   // Whether full write buffers go to the disk from the direct writer.
   bool writes_behind() const { return direct_ != nullptr; }
   // flush() and fdatasync(): the data is on disk when this returns.
@@ -165,6 +171,7 @@ class ImageFile : public ByteSink {
   bool early_writeback_ = false;
   uint64_t writeback_from_ = 0;  // where the data not yet handed to the disk begins
   std::unique_ptr<DirectWriter> direct_;  // with early write-back, where O_DIRECT works
+  bool overlapped_writes_ = true;
   bool guard_enabled_ = false;
   uint8_t guard_[4] = {};
 };
