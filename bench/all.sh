@@ -67,6 +67,11 @@ run() {
 }
 
 run drives DRIVE_BENCH_BIG=1G DRIVE_BENCH_SMALL=512M DRIVE_BENCH_RECORDS=200000 bash "$root/bench/drive_throughput.sh"
+# The other modes, reported without a target: write-through, SHA-256 digests.
+run drives-write-through DRIVE_BENCH_BIG=1G DRIVE_BENCH_ONLY="256k 10k" DRIVE_BENCH_SMALL=256M \
+  VTAPEFS_ARGS=--write-through DRIVE_BENCH_ID=write-through bash "$root/bench/drive_throughput.sh"
+run drives-sha256 DRIVE_BENCH_BIG=1G DRIVE_BENCH_ONLY=256k VTAPEFS_ARGS="--digest sha256" DRIVE_BENCH_ID=sha256 \
+  bash "$root/bench/drive_throughput.sh"
 run restore RESTORE_BENCH_SIZE=1G bash "$root/bench/restore.sh"
 run verify VTAPE_BENCH_SIZE=1G bash "$root/bench/image_tools.sh"
 run memory DRIVE_MEMORY_BENCH_SIZE=10G bash "$root/bench/drive_memory.sh"
@@ -75,6 +80,7 @@ run memory DRIVE_MEMORY_BENCH_SIZE=10G bash "$root/bench/drive_memory.sh"
 run catalog-write CATALOG_BENCH_SMALL_FILES=50000 CATALOG_BENCH_BIG_FILES=5 CATALOG_BENCH_DD=512M \
   bash "$root/bench/catalog.sh" write
 run catalog-find CATALOG_BENCH_MEMBERS=1000000 bash "$root/bench/catalog.sh" find
+run catalog-close CATALOG_BENCH_CLOSE_MEMBERS=1000000 bash "$root/bench/catalog.sh" close
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 memory=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')

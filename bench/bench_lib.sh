@@ -9,8 +9,9 @@
 #   bench_dir PREFIX      sets dir (BENCH_DIR, else a new directory under
 #                         ${TMPDIR:-/tmp}) and own_dir (1: remove it at the end)
 #   bench_start_vtapefs VTAPEFS LIB MNT LOG NODE
-#                         starts the daemon in the background (sets daemon)
-#                         and waits until MNT/NODE exists
+#                         starts the daemon in the background (sets daemon),
+#                         with the words of $VTAPEFS_ARGS (e.g.
+#                         --write-through), and waits until MNT/NODE exists
 #   bench_stop_vtapefs MNT
 #                         unmounts and waits for the daemon to end
 #   bench_start_fuse_null ROOT DIR MNT
@@ -49,7 +50,8 @@ bench_dir() {
 daemon=
 bench_start_vtapefs() {
   local vtapefs=$1 lib=$2 mnt=$3 log=$4 node=$5
-  "$vtapefs" -f --library "$lib" "$mnt" 2> "$log" &
+  # shellcheck disable=SC2086 # VTAPEFS_ARGS: extra words for the daemon
+  "$vtapefs" -f --library "$lib" ${VTAPEFS_ARGS:-} "$mnt" 2> "$log" &
   daemon=$!
   for _ in $(seq 200); do
     [[ -e $mnt/$node ]] && return 0

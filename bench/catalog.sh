@@ -354,8 +354,12 @@ bench_find() {
   generated=$("$helper" generate "$db" "$members" 50)
   echo "$generated"
   awk -v n="$members" '{ printf "figure: insert %d members: %.1f s\n", n, $(NF - 1) }' <<< "$generated"
+  bench_result id=catalog-insert figure="inserting $members members into the catalog" unit=s \
+    value="$(awk '{ printf "%.1f", $(NF - 1) }' <<< "$generated")" max_value=10
   sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
   stat -c %s "$db" | awk -v n="$members" '{ printf "figure: catalog bytes per member: %.0f B\n", $1 / n }'
+  bench_result id=catalog-bytes-per-member figure="catalog size per member" unit=B \
+    value="$(stat -c %s "$db" | awk -v n="$members" '{ printf "%.0f", $1 / n }')"
   stat -c %s "$db" | awk '{ printf "catalog.db: %.0f MB", $1 / 1e6 }'
   [[ -n $base ]] && stat -c %s "$base_lib/catalog.db" | awk '{ printf " (baseline: %.0f MB)", $1 / 1e6 }'
   echo "; load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -400,7 +404,9 @@ bench_find() {
     printf ' %10s\n' "$ip"
     case "$pattern|$opts" in
       "main*|-" | "*ma*n*|-" | "*.c|-" | "exact.name|-" | "*abc*|-")
-        figures+=("figure: vtape find '$pattern' on $members members: $wall ms ($matches matches)") ;;
+        figures+=("figure: vtape find '$pattern' on $members members: $wall ms ($matches matches)")
+        bench_result id="find-$pattern" figure="vtape find '$pattern' on $members members ($matches matches)" \
+          unit=ms value="$wall" max_value=100 ;;
     esac
   done
   printf '%s\n' "${figures[@]}"
@@ -436,6 +442,8 @@ bench_close() {
   wait_free "$dir/mnt-close/drives/nst0"
   echo "$records records of 10240 bytes; catalog: $(members_of close W0) members"
   echo "figure: close() after the last write of a tar of $n members: $ms ms"
+  bench_result id=close-after-tar figure="close() after the last write of a tar of $n members" unit=ms \
+    value="$ms" max_value=1000
   echo
 }
 

@@ -34,6 +34,10 @@
 #   DRIVE_BENCH_SMALL     data at 10 KiB (default 512M)
 #   DRIVE_BENCH_RECORDS   records at 512 bytes (default 200000)
 #   BENCH_RUNS            runs per figure (default 3)
+#   DRIVE_BENCH_ONLY      only these record sizes (words of: 256k 10k 512)
+#   VTAPEFS_ARGS          extra words for the daemon (--write-through,
+#                         --digest sha256); DRIVE_BENCH_ID names them in the
+#                         figures' ids and names ("write-through")
 set -euo pipefail
 export LC_ALL=C
 
@@ -189,9 +193,11 @@ measure() {
       "$v $unit" "$( [[ $op == write ]] && echo "$disk $unit" || echo "$(rate ${pr% *} "$unit" "$bs") $unit")" \
       "$nv $unit" "$(ratio "$v" "$( [[ $op == write ]] && echo "$disk" || rate ${pr% *} "$unit" "$bs")")" "$(ratio "$v" "$nv")"
     local what="drive $op, $label records"
+    [[ -n ${DRIVE_BENCH_ID:-} ]] && what+=" ($DRIVE_BENCH_ID)"
     [[ $op == write ]] && what+=", until the drive is free again"
-    bench_result id="drive-$op-$id" figure="$what" value="$v" unit="$unit" worst="$worst" \
-      ceiling="$ceiling" ceiling_value="$ceiling_v" ratio="$(ratio "$v" "$ceiling_v")" min_ratio="$target"
+    bench_result id="drive-$op-$id${DRIVE_BENCH_ID:+-$DRIVE_BENCH_ID}" figure="$what" value="$v" unit="$unit" worst="$worst" \
+      ceiling="$ceiling" ceiling_value="$ceiling_v" ratio="$(ratio "$v" "$ceiling_v")" \
+      ${DRIVE_BENCH_ID:+no_}min_ratio="$target"
   done
 }
 
@@ -199,6 +205,8 @@ echo "vtapefs drive throughput, best of $runs, cache-hot; $(nproc) CPUs; library
 echo "(drive writes timed until the drive is free again; \"disk\" is the faster of dd oflag=direct and conv=fsync)"
 printf '%-9s %-6s %8s  %12s  %12s  %12s  %7s  %8s\n' "record" "op" "data" "drive" "disk/plain" "null FUSE" \
   "of disk" "of FUSE"
-measure "256 KiB" 256k 262144 $((big / 262144)) MB/s 0.9 0.8
-measure "10 KiB" 10k 10240 $((small / 10240)) MB/s 0.9 0.9
-measure "512 B" 512 512 "$tiny_records" rec/s 0.9 0.9
+only=" ${DRIVE_BENCH_ONLY:-256k 10k 512} "
+[[ $only == *" 256k "* ]] && measure "256 KiB" 256k 262144 $((big / 262144)) MB/s 0.9 0.8
+[[ $only == *" 10k "* ]] && measure "10 KiB" 10k 10240 $((small / 10240)) MB/s 0.9 0.9
+[[ $only == *" 512 "* ]] && measure "512 B" 512 512 "$tiny_records" rec/s 0.9 0.9
+exit 0
