@@ -233,9 +233,6 @@ Status TapeDrive::load_locked(const Cartridge& cartridge) {
   image->set_write_through(!buffered_writes_);
   // The filemark's sync then waits for the last few MiB, not the whole file.
   image->set_early_writeback(true);
-  // A failed write-out of the drive's buffer is reported by the write that
-  // filled it, the filemark or close (st's deferred error), not later.
-  image->set_overlapped_writes(false);
   image_ = std::move(image);
   image_descriptor_.reset();
   cartridge_ = cartridge;

@@ -51,7 +51,6 @@ void ImageFile::adopt(int fd, bool writable, std::string name) {
 Status ImageFile::close() {
   if (fd_ < 0) return Status::ok();
   Status s = flush();
-  direct_.reset();
   if (owns_fd_ && ::close(fd_) != 0 && s.is_ok()) {
     s = Status::io_error(fmt::format("cannot close {}", path_), errno);
   }
@@ -104,7 +103,7 @@ Status ImageFile::fill_window(uint64_t offset, size_t want) {
 
 Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
   *got = 0;
-  if (!pending_.empty() || direct_) VTAPE_RETURN_IF_ERROR(flush());
+  if (!pending_.empty()) VTAPE_RETURN_IF_ERROR(flush());
   if (offset >= size_) return Status::ok();
   n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
   auto* out = static_cast<uint8_t*>(dst);
@@ -210,7 +209,6 @@ Status ImageFile::truncate_at(uint64_t offset) {
   }
   invalidate_window();
   size_ = durable_end_ = offset;
-  if (direct_) direct_->restart_at(durable_end_);
   writeback_from_ = std::min(writeback_from_, offset);
   return Status::ok();
 }
@@ -224,16 +222,13 @@ Status ImageFile::append_object(std::span<const std::span<const uint8_t>> pieces
   if (write_through_ && pending_.empty() && pieces.size() <= kMaxThroughPieces) {
     return write_object_through(pieces, total);
   }
-  if (!pending_.empty() && pending_.size() + total > kWriteBufferSize) VTAPE_RETURN_IF_ERROR(write_behind());
+  if (!pending_.empty() && pending_.size() + total > kWriteBufferSize) VTAPE_RETURN_IF_ERROR(flush());
   // An object larger than the buffer still goes through it whole, so that a
   // failed write can always be undone object by object.
-  if (pending_.empty()) pending_.reset(durable_end_);
-  pending_.reserve(pending_.size() + total);
-  for (auto p : pieces) pending_.append(p.data(), p.size());
+  for (auto p : pieces) pending_.insert(pending_.end(), p.begin(), p.end());
   pending_ends_.push_back(pending_.size());
   size_ += total;
-  if (write_through_) return flush();
-  if (pending_.size() >= kWriteBufferSize) return write_behind();
+  if (write_through_ || pending_.size() >= kWriteBufferSize) return flush();
   return Status::ok();
 }
 
@@ -241,7 +236,6 @@ Status ImageFile::write_object_through(std::span<const std::span<const uint8_t>>
   // A drive's record: header, data and trailer in one pwritev from where
   // they are, no copy.  Objects have a handful of pieces (an AWS record of
   // 1 MiB has 34).
-  if (direct_) VTAPE_RETURN_IF_ERROR(flush());  // a batch still on its way goes first
   ::iovec iov[kMaxThroughPieces + 1];
   bool guarded = guard_enabled_ && total >= sizeof guard_;
   // With the end guard the first word of the object is held back: the rest
@@ -275,73 +269,21 @@ Status ImageFile::write_object_through(std::span<const std::span<const uint8_t>>
   }
   durable_end_ += total;
   size_ = durable_end_;
-  if (direct_) direct_->restart_at(durable_end_);
   start_writeback_if_due();
   return Status::ok();
 }
 
-Status ImageFile::write_behind() { return direct_ && overlapped_writes_ ? submit_pending() : flush(); }
-
-Status ImageFile::submit_pending() {
-  if (pending_.empty()) return Status::ok();
-  DirectWriter::Batch batch;
-  batch.end_after = durable_end_ + pending_.size();
-  if (guard_enabled_ && pending_.size() >= sizeof guard_) {
-    // As flush(): behind the old guard the objects but their first word and
-    // a new guard; last, their first word over the old guard.
-    pending_.append(guard_, sizeof guard_);
-    std::memcpy(batch.last, pending_.data(), sizeof guard_);
-    batch.last_size = sizeof guard_;
-    batch.last_offset = durable_end_;
-    batch.skip = sizeof guard_;
-  }
-  batch.offset = durable_end_;
-  batch.bytes = std::move(pending_);
-  batch.object_ends = std::move(pending_ends_);
-  uint64_t end = batch.end_after;
-  AlignedBytes spare;
-  Status s = direct_->submit(std::move(batch), &spare);
-  pending_ = std::move(spare);
-  pending_.clear();
-  pending_ends_.clear();
-  invalidate_window();
-  if (!s.is_ok()) return direct_failed(s);
-  durable_end_ = end;
-  return Status::ok();
-}
-
-Status ImageFile::direct_failed(Status s) {
-  durable_end_ = direct_->completed_end();
-  cut_after_last_object();
-  size_ = durable_end_;
-  pending_.clear();
-  pending_ends_.clear();
-  invalidate_window();
-  direct_->clear_error();
-  return s;
-}
-
-void ImageFile::set_early_writeback(bool on) {
-  early_writeback_ = on;
-  if (on && writable_ && fd_ >= 0 && !direct_) direct_ = DirectWriter::open(fd_, path_, durable_end_);
-}
-
 Status ImageFile::flush() {
-  if (direct_) {
-    VTAPE_RETURN_IF_ERROR(submit_pending());
-    if (Status s = direct_->wait(); !s.is_ok()) return direct_failed(s);
-    return Status::ok();
-  }
   if (pending_.empty()) return Status::ok();
   Status s;
   if (guard_enabled_ && pending_.size() >= sizeof guard_) {
     // Behind the old guard: the new objects but their first word, then a new
     // guard.  Last, their first word over the old guard makes them visible.
-    pending_.append(guard_, sizeof guard_);
+    pending_.insert(pending_.end(), guard_, guard_ + sizeof guard_);
     size_t written = 0;
     s = write_all(durable_end_ + sizeof guard_, pending_.data() + sizeof guard_,
                   pending_.size() - sizeof guard_, &written);
-    pending_.shrink_to(pending_.size() - sizeof guard_);
+    pending_.resize(pending_.size() - sizeof guard_);
     if (s.is_ok()) {
       s = write_all(durable_end_, pending_.data(), sizeof guard_);
     } else {
@@ -422,7 +364,6 @@ Status ImageFile::append_copied_object(int source_fd, uint64_t offset, uint64_t 
   }
   durable_end_ += size;
   size_ = durable_end_;
-  if (direct_) direct_->restart_at(durable_end_);
   start_writeback_if_due();
   return Status::ok();
 }

@@ -11,14 +11,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "tapeformat/aligned_bytes.h"
 #include "tapeformat/byte_sink.h"
-#include "tapeformat/direct_writer.h"
 #include "tapeformat/base/status.h"
 
 struct iovec;  // <sys/uio.h>
@@ -75,8 +72,7 @@ class ImageFile : public ByteSink {
   // and written.  Pending objects are written first; a failed copy (a full
   // disk) is cut off like a failed flush().  Not with the end guard.
   Status append_copied_object(int source_fd, uint64_t offset, uint64_t size, const std::string& source_name);
-  // Writes pending objects to the file (no fsync); when it returns they are
-  // there (or the image was cut back after the last whole object).
+  // Writes pending objects to the file (no fsync).
   Status flush();
   // Every object goes to the file as it is appended (drives in
   // write-through mode use this: a full disk then fails the very write
@@ -85,21 +81,10 @@ class ImageFile : public ByteSink {
   // file with pwritev(2), without passing through the write buffer.
   void set_write_through(bool on) { write_through_ = on; }
   // Writers that sync at the end (convert and restore of whole images, a
-  // drive at its filemark): what is written goes to the disk as it comes,
-  // so that the final sync waits for the last few MiB only.  Where the file
-  // system takes O_DIRECT, each full write buffer goes to the disk from a
-  // thread of its own (DirectWriter) while the next one fills, without a
-  // copy into the page cache; elsewhere every 8 MiB written are handed to
-  // the disk at once (sync_file_range).
-  void set_early_writeback(bool on);
-  // Whether a full write buffer is written out while the next one fills
-  // (the default), or before the append that filled it returns.  Drives
-  // want the latter: a failed write-out is then reported by that very
-  // append (st's deferred error at the next write), never at a moment that
-  // depends on a thread.  Both skip the page cache where O_DIRECT works.
-  void set_overlapped_writes(bool on) { overlapped_writes_ = on; }
-  // Whether full write buffers go to the disk from the direct writer.
-  bool writes_behind() const { return direct_ != nullptr; }
+  // drive at its filemark): every 8 MiB written are handed to the disk at
+  // once (sync_file_range), so the final sync waits for the last few only,
+  // not for everything since the previous one.
+  void set_early_writeback(bool on) { early_writeback_ = on; }
   // flush() and fdatasync(): the data is on disk when this returns.
   Status sync();
 
@@ -134,15 +119,6 @@ class ImageFile : public ByteSink {
   // (nothing a writer handed over is dropped that the disk could hold).
   void keep_objects_behind_guard(size_t present);
   void start_writeback_if_due();
-  // A full write buffer: to the direct writer's thread if there is one
-  // (returning at once), else flush().
-  Status write_behind();
-  // Hands the pending objects to the direct writer (with the end guard's
-  // protocol); on an earlier batch's failure, direct_failed().
-  Status submit_pending();
-  // A batch of the direct writer failed: the image ends after the last
-  // whole batch again (ImageFile's rule: after the last whole object).
-  Status direct_failed(Status s);
   void invalidate_window() { window_len_ = 0; }
 
   static constexpr size_t kWindowSize = 1 << 20;
@@ -164,14 +140,12 @@ class ImageFile : public ByteSink {
   size_t window_served_ = 0;  // bytes copied out of the window since it was filled
   uint64_t bytes_read_ = 0;
 
-  AlignedBytes pending_;              // whole objects that start at durable_end_
+  std::vector<uint8_t> pending_;      // whole objects that start at durable_end_
   std::vector<size_t> pending_ends_;  // where each of them ends in pending_
 
   bool write_through_ = false;
   bool early_writeback_ = false;
   uint64_t writeback_from_ = 0;  // where the data not yet handed to the disk begins
-  std::unique_ptr<DirectWriter> direct_;  // with early write-back, where O_DIRECT works
-  bool overlapped_writes_ = true;
   bool guard_enabled_ = false;
   uint8_t guard_[4] = {};
 };

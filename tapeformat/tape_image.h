@@ -101,8 +101,6 @@ class TapeImage {
   Status flush() { return file_.flush(); }
   void set_write_through(bool on) { file_.set_write_through(on); }
   void set_early_writeback(bool on) { file_.set_early_writeback(on); }
-  bool writes_behind() const { return file_.writes_behind(); }
-  void set_overlapped_writes(bool on) { file_.set_overlapped_writes(on); }
   Status sync() { return file_.sync(); }
   Status close() { return file_.close(); }
 
