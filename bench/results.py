@@ -75,7 +75,8 @@ def report(path, json_path, md_path, headers):
         if f.get("ceiling_value"):
             ceiling += f" ({f['ceiling_value']} {unit})"
         met = {True: "yes", False: "**no**", None: ""}[f["met"]]
-        lines.append(f"| {f.get('figure', f['id'])} | {f['value']} {unit} | {f.get('worst', '')} {unit} | "
+        worst = f"{f['worst']} {unit}" if f.get("worst") else ""
+        lines.append(f"| {f.get('figure', f['id'])} | {f['value']} {unit} | {worst} | "
                      f"{ceiling} | {f.get('ratio', '')} | {f['target']} | {met} |")
     with open(md_path, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
