@@ -341,7 +341,9 @@ ensure_baseline_build() {
 bench_find() {
   echo "== find on a catalog of $members members =="
   local db=$dir/find/catalog.db base="" base_lib=$dir/find-base
-  mkdir -p "$dir/find"
+  # A library directory (vtape find opens the library, which needs its
+  # cartridges folder) holding the generated catalog.
+  mkdir -p "$dir/find/cartridges"
   if [[ -n ${CATALOG_BENCH_BASELINE:-} ]]; then
     base=$build-baseline
     ensure_baseline_build "$CATALOG_BENCH_BASELINE" "$base"
