@@ -575,6 +575,22 @@ class CrashTest : public ::testing::TestWithParam<FormatCase> {
     EXPECT_EQ(v3.exit_code, 0) << "after the tar round trip: " << v3.out << v3.err;
   }
 
+  // Kills the daemon 0 to 300 ms from now (a random moment of the writer's
+  // stream), checks as check_after_crash does, and that the catalog agrees
+  // with the images without a rebuild.  `moment` has a {} for the delay.
+  void crash_within_300ms_and_check(const WritePlan& p, WriterChild& w, const std::string& moment) {
+    std::random_device rd;
+    int ms = std::uniform_int_distribution<int>(0, 300)(rd);
+    std::this_thread::sleep_for(milliseconds(ms));
+    vt_->crash();
+    std::string at = moment;
+    at.replace(at.find("{}"), 2, std::to_string(ms));
+    check_after_crash(p, w, at);
+    if (HasFatalFailure()) return;
+    auto check = vt_->vtape("index check");
+    EXPECT_EQ(check.exit_code, 0) << describe(check);
+  }
+
   // The drive's write mode, as vtape status --json says it.
   std::string write_mode() {
     auto st = vt_->vtape("status --json " + std::to_string(kDrive));
@@ -585,12 +601,6 @@ class CrashTest : public ::testing::TestWithParam<FormatCase> {
   std::string mount_args_;  // vtapefs's options (--write-through)
   std::unique_ptr<MountedVtapefs> vt_;
 };
-
-// A moment to kill the daemon at: `low` to `high` milliseconds, at random.
-int random_milliseconds(int low, int high) {
-  std::random_device rd;
-  return std::uniform_int_distribution<int>(low, high)(rd);
-}
 
 // Buffered writes (the default, st's buffer-writes): killed at a random
 // moment while a writer writes records with a filemark (mt weof) every few
@@ -606,13 +616,7 @@ TEST_P(CrashTest, BufferedKeepsEverythingBeforeTheLastFilemark) {
   p.sync = SyncKind::kFilemark;
   WriterChild w(p, device());
   ASSERT_TRUE(w.wait_for([](const Note& n) { return n.kind == kSynced; })) << vt_->log();
-  int ms = random_milliseconds(0, 300);
-  std::this_thread::sleep_for(milliseconds(ms));
-  vt_->crash();
-  check_after_crash(p, w, "buffered, " + std::to_string(ms) + " ms after the first filemark");
-  if (HasFatalFailure()) return;
-  auto check = vt_->vtape("index check");
-  EXPECT_EQ(check.exit_code, 0) << describe(check);
+  crash_within_300ms_and_check(p, w, "buffered, {} ms after the first filemark");
 }
 
 // Write-through (vtapefs --write-through): killed at a random moment, every
@@ -629,13 +633,7 @@ TEST_P(CrashTest, WriteThroughKeepsEveryAcknowledgedRecord) {
   p.note_each_write = true;
   WriterChild w(p, device());
   ASSERT_TRUE(w.wait_for([](const Note& n) { return n.kind == kWritten; })) << vt_->log();
-  int ms = random_milliseconds(0, 300);
-  std::this_thread::sleep_for(milliseconds(ms));
-  vt_->crash();
-  check_after_crash(p, w, "write-through, " + std::to_string(ms) + " ms after the first write");
-  if (HasFatalFailure()) return;
-  auto check = vt_->vtape("index check");
-  EXPECT_EQ(check.exit_code, 0) << describe(check);
+  crash_within_300ms_and_check(p, w, "write-through, {} ms after the first write");
 }
 
 // Killed after a while, in the middle of a stream of records with fsync
