@@ -36,6 +36,19 @@ bench_need_commands() {
   done
 }
 
+# bench_size VARIABLE MINIMUM: the size in VARIABLE's value (K, M, G: 1024
+# based) in bytes on stdout, or a message naming VARIABLE and exit 2 when
+# it is not a size of at least MINIMUM (e.g. 64K).  Use as
+# size=$(bench_size RESTORE_BENCH_SIZE 64K "$size_arg") || exit 2.
+bench_size() {
+  local name=$1 minimum=$2 text=$3 bytes
+  if ! bytes=$(numfmt --from=iec "$text" 2> /dev/null) || ((bytes < $(numfmt --from=iec "$minimum"))); then
+    echo "$0: $name must be at least $minimum, not '$text'" >&2
+    exit 2
+  fi
+  echo "$bytes"
+}
+
 bench_dir() {
   if [[ -n ${BENCH_DIR:-} ]]; then
     dir=$BENCH_DIR

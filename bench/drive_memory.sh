@@ -33,10 +33,7 @@ size_arg=${DRIVE_MEMORY_BENCH_SIZE:-10G}
 
 bench_need_binaries "$vtapefs" "$vtape"
 bench_need_commands dd fusermount3 numfmt
-if ! size=$(numfmt --from=iec "$size_arg" 2> /dev/null) || ((size < 2 * 1073741824)); then
-  echo "$0: DRIVE_MEMORY_BENCH_SIZE must be at least 2G, not '$size_arg'" >&2
-  exit 2
-fi
+size=$(bench_size DRIVE_MEMORY_BENCH_SIZE 2G "$size_arg") || exit 2
 
 bench_dir vtapefs-memory-bench
 lib=$dir/library

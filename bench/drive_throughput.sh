@@ -53,14 +53,8 @@ tiny_records=${DRIVE_BENCH_RECORDS:-200000}
 
 bench_need_binaries "$vtapefs" "$vtape"
 bench_need_commands dd fusermount3 numfmt g++ pkg-config
-if ! big=$(numfmt --from=iec "$big_arg" 2> /dev/null) || ((big < 262144)); then
-  echo "$0: DRIVE_BENCH_BIG must be at least 256K, not '$big_arg'" >&2
-  exit 2
-fi
-if ! small=$(numfmt --from=iec "$small_arg" 2> /dev/null) || ((small < 10240)); then
-  echo "$0: DRIVE_BENCH_SMALL must be at least 10K, not '$small_arg'" >&2
-  exit 2
-fi
+big=$(bench_size DRIVE_BENCH_BIG 256K "$big_arg") || exit 2
+small=$(bench_size DRIVE_BENCH_SMALL 10K "$small_arg") || exit 2
 
 bench_dir vtapefs-bench
 lib=$dir/library

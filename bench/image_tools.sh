@@ -54,10 +54,7 @@ if [[ ! -x $vtape ]]; then
   echo "$0: no vtape binary at $vtape (set VTAPE)" >&2
   exit 2
 fi
-if ! big_size=$(numfmt --from=iec "$size_arg" 2> /dev/null) || ((big_size < 1048576)); then
-  echo "$0: VTAPE_BENCH_SIZE must be at least 1M (e.g. 256M, 2G), not '$size_arg'" >&2
-  exit 2
-fi
+big_size=$(bench_size VTAPE_BENCH_SIZE 1M "$size_arg") || exit 2
 small_size=$((big_size / 4))
 mkdir -p "$dir" "$out_dir"
 

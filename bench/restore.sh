@@ -44,10 +44,7 @@ size_arg=${RESTORE_BENCH_SIZE:-1G}
 
 bench_need_binaries "$vtapefs" "$vtape"
 bench_need_commands cp dd fusermount3 g++ numfmt openssl pkg-config
-if ! size=$(numfmt --from=iec "$size_arg" 2> /dev/null) || ((size < 65536)); then
-  echo "$0: RESTORE_BENCH_SIZE must be at least 64K, not '$size_arg'" >&2
-  exit 2
-fi
+size=$(bench_size RESTORE_BENCH_SIZE 64K "$size_arg") || exit 2
 
 bench_dir vtape-restore-bench
 lib=$dir/library
