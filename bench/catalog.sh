@@ -272,7 +272,7 @@ bench_write() {
       printf "%-10s %8.0fM %9.2fs %9.2fs %7.0f MB/s %7.0f MB/s %8.1f%%\n", l, b / 1048576, a, c, b / a / 1e6, b / c / 1e6, (c - a) / a * 100 }'
     bench_result id="catalog-upkeep-$k" figure="catalog upkeep, $label (extra time of the drive write)" \
       value="$(awk -v a="${best[$k-nocat]}" -v c="${best[$k-cat]}" 'BEGIN { printf "%.1f", (c - a) / a * 100 }')" unit=% \
-      ceiling="the same writes without the catalog, MB/s" \
+      ceiling="the same writes without the catalog" ceiling_unit=MB/s \
       ceiling_value="$(awk -v b="$bytes" -v a="${best[$k-nocat]}" 'BEGIN { printf "%.0f", b / a / 1e6 }')" \
       ratio="$(awk -v a="${best[$k-nocat]}" -v c="${best[$k-cat]}" 'BEGIN { printf "%.2f", a / c }')" max_value=5
   done

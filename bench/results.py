@@ -12,7 +12,7 @@ A figure's keys:
   value, unit    the best run ("812", "MB/s")
   worst          the worst run, in the same unit
   ceiling        what the figure is held against, in words, and
-  ceiling_value  its best run in the same unit as value
+  ceiling_value  its best run, in ceiling_unit (default: unit)
   ratio          value against the ceiling (1.00: as fast as the ceiling)
   min_ratio      the target: ratio >= min_ratio, or
   max_value      the target: value <= max_value (a time, a share, a size)
@@ -73,7 +73,7 @@ def report(path, json_path, md_path, headers):
         unit = f.get("unit", "")
         ceiling = f.get("ceiling", "")
         if f.get("ceiling_value"):
-            ceiling += f" ({f['ceiling_value']} {unit})"
+            ceiling += f" ({f['ceiling_value']} {f.get('ceiling_unit', unit)})"
         met = {True: "yes", False: "**no**", None: ""}[f["met"]]
         worst = f"{f['worst']} {unit}" if f.get("worst") else ""
         lines.append(f"| {f.get('figure', f['id'])} | {f['value']} {unit} | {worst} | "
