@@ -65,8 +65,12 @@ size_t ImageFile::fill_size(uint64_t offset, size_t want) const {
   // little is read, so that spacing over a tape reads its length words, not
   // all of its data.  Reading on from the end of the window, or after a
   // window that was used, gets the whole window.
+  // But when the reads lie close together (the length words of records
+  // of a few KiB), one whole window answers dozens of them for the cost of
+  // a few small reads: reading it beats a system call per record.
+  bool dense = offset >= last_read_end_ && offset - last_read_end_ < kDenseGap;
   bool skipping = window_len_ > 0 && offset != window_start_ + window_len_ &&
-                  window_served_ < window_len_ / 8;
+                  window_served_ < window_len_ / 8 && !dense;
   size_t size = std::max(skipping ? kSkipWindowSize : kWindowSize, want);
   // No bigger than the file: small images (and the fuzzers) do not pay for
   // a 1 MiB buffer.
@@ -86,6 +90,7 @@ Status ImageFile::fill_window(uint64_t offset, size_t want) {
   size_t got = 0;
   while (got < size) {
     ssize_t n = pread(fd_, window_.data() + got, size - got, static_cast<off_t>(start + got));
+    ++reads_;
     if (n < 0) {
       if (errno == EINTR) continue;
       window_len_ = 0;
@@ -113,6 +118,7 @@ Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
     size_t done = 0;
     while (done < n) {
       ssize_t r = pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+      ++reads_;
       if (r < 0) {
         if (errno == EINTR) continue;
         return Status::io_error(fmt::format("cannot read {} at byte {}", path_, offset + done), errno);
@@ -131,6 +137,7 @@ Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
   size_t take = static_cast<size_t>(std::min<uint64_t>(n, avail));
   std::memcpy(out, window_.data() + (offset - window_start_), take);
   window_served_ += take;
+  last_read_end_ = offset + take;
   *got = take;
   return Status::ok();
 }

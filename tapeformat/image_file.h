@@ -47,6 +47,9 @@ class ImageFile : public ByteSink {
   uint64_t size() const { return size_; }
   // Bytes read from the file so far (how much reading and spacing cost).
   uint64_t bytes_read() const { return bytes_read_; }
+  // System calls that read the file so far (each costs more than copying
+  // a few KiB: reading records of a few KiB must not take one each).
+  uint64_t reads() const { return reads_; }
 
   // Reads exactly n bytes at offset.  Asking for bytes past the end is a
   // Corrupt status naming the offset ("expected N bytes, found M").
@@ -123,6 +126,9 @@ class ImageFile : public ByteSink {
 
   static constexpr size_t kWindowSize = 1 << 20;
   static constexpr size_t kSkipWindowSize = 4 << 10;
+  // Reads less than this apart are dense: a whole window serves at least
+  // kWindowSize / kDenseGap of them.
+  static constexpr uint64_t kDenseGap = 16 << 10;
   static constexpr size_t kWriteBufferSize = 4 << 20;
   static constexpr uint64_t kWritebackStep = 8 << 20;
   static constexpr size_t kMaxThroughPieces = 64;  // pieces of one object in one pwritev
@@ -138,7 +144,9 @@ class ImageFile : public ByteSink {
   uint64_t window_start_ = 0;
   size_t window_len_ = 0;
   size_t window_served_ = 0;  // bytes copied out of the window since it was filled
+  uint64_t last_read_end_ = 0;  // where the last read out of the window ended
   uint64_t bytes_read_ = 0;
+  uint64_t reads_ = 0;
 
   std::vector<uint8_t> pending_;      // whole objects that start at durable_end_
   std::vector<size_t> pending_ends_;  // where each of them ends in pending_

@@ -53,6 +53,7 @@ class TapeImage {
   const std::string& path() const { return file_.path(); }
   uint64_t size() const { return file_.size(); }
   uint64_t bytes_read() const { return file_.bytes_read(); }
+  uint64_t reads() const { return file_.reads(); }
   const TapePosition& position() const { return pos_; }
   bool writable() const { return file_.writable(); }
 

@@ -107,6 +107,26 @@ TEST_P(EveryWritableFormat, SpacingOverRecordsAndFiles) {
   EXPECT_EQ(obj.kind, ObjectKind::kEndOfData);
 }
 
+// Spacing over records of a few KiB (MTEOM, vtape verify) reads the image in
+// whole windows, not with a system call for each record's length words.
+TEST_P(EveryWritableFormat, SpacingOverSmallRecordsTakesFewReads) {
+  TempDir dir;
+  std::string p = dir.file("t.img");
+  std::vector<Obj> tape;
+  for (int i = 0; i < 2000; ++i) tape.push_back(rec(pattern_bytes(10240, i)));
+  tape.push_back(fm());
+  WriteOptions o;
+  o.compression = Compression::kNone;
+  write_image(p, GetParam(), tape, o);
+
+  auto img = open_image(p, GetParam());
+  ASSERT_TRUE(img->seek_end_of_data().is_ok());
+  EXPECT_EQ(img->position().file, 1u);
+  // 20 MiB of image: about 20 whole windows of 1 MiB; one read a record
+  // would be 2000.
+  EXPECT_LT(img->reads(), 200u) << "spacing over 2000 records of 10 KiB";
+}
+
 // Spacing over large records reads their framing, not their data (MTEOM on
 // a big cartridge must not read all of it), and reading on afterwards still
 // gives every record whole.
