@@ -8,7 +8,9 @@
 //       a catalog of MEMBERS members spread over VOLUMES volumes (V0001...)
 //       of 20 tape files each, through the Catalog API; paths look like
 //       source trees, home directories and logs, with an extension mix;
-//       "exact/path/name.txt" is on V0025 once
+//       "exact/path/name.txt" is on V0025 once; CATALOG_BENCH_SETUP, if
+//       set, is SQL run on the new catalog first (to time what a part of
+//       the schema costs, e.g. "DROP INDEX members_by_path")
 //   catalog_bench find DB GLOB [VOLSER|-] [LIMIT] [RUNS]
 //       Catalog::find (the path matched with GLOB exactly); prints "MATCHES
 //       BEST_MS OPEN_MS" (best of RUNS, default 5; LIMIT 0 = no limit)
@@ -179,6 +181,7 @@ int generate(char** argv) {
   std::remove((db + "-shm").c_str());
   std::unique_ptr<vtape::Catalog> c;
   check(vtape::Catalog::open(db, &c), "opening the catalog");
+  if (const char* setup = std::getenv("CATALOG_BENCH_SETUP")) check(c->exec(setup), "running CATALOG_BENCH_SETUP");
   Rng rng(42);
   auto t0 = Clock::now();
   uint64_t made = 0;
