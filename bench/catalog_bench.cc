@@ -8,7 +8,9 @@
 //       a catalog of MEMBERS members spread over VOLUMES volumes (V0001...)
 //       of 20 tape files each, through the Catalog API; paths look like
 //       source trees, home directories and logs, with an extension mix;
-//       "exact/path/name.txt" is on V0025 once
+//       "exact/path/name.txt" is on V0025 once; CATALOG_BENCH_SETUP, if
+//       set, is SQL run on the new catalog first (to time what a part of
+//       the schema costs, e.g. "DROP INDEX members_by_path")
 //   catalog_bench find DB GLOB [VOLSER|-] [LIMIT] [RUNS]
 //       Catalog::find (the path matched with GLOB exactly); prints "MATCHES
 //       BEST_MS OPEN_MS" (best of RUNS, default 5; LIMIT 0 = no limit)
@@ -28,6 +30,13 @@
 //       file in records of RECORD bytes: each digest alone (XXH3-128, the
 //       default, and SHA-256), the whole analysis with the default digest,
 //       and the catalog transaction (into a new catalog DB)
+//   catalog_bench recorder FILE RECORD DB
+//       FILE handed as one tape file, in records of RECORD bytes, to a
+//       CatalogRecorder (as a drive hands it its records) over a new catalog
+//       DB; prints "RECORD_MS COMMIT_MS MEMBERS": how long the record()
+//       calls took in all (what the drive's write()s wait for: the analysis
+//       of the records, and the members' inserts when they hold it up) and
+//       the commit at the filemark (what close() waits for)
 //   catalog_bench digest [MIB]
 //       throughput of each tape-file digest (index/digest.h) over MIB MiB
 //       (default 1024) in memory, fed in 256 KiB records; prints GB/s
@@ -58,6 +67,7 @@
 
 #include "index/catalog.h"
 #include "index/catalog_functions.h"
+#include "index/catalog_recorder.h"
 #include "index/find_pattern.h"
 #include "index/find_statement.h"
 #include "index/digest.h"
@@ -179,6 +189,7 @@ int generate(char** argv) {
   std::remove((db + "-shm").c_str());
   std::unique_ptr<vtape::Catalog> c;
   check(vtape::Catalog::open(db, &c), "opening the catalog");
+  if (const char* setup = std::getenv("CATALOG_BENCH_SETUP")) check(c->exec(setup), "running CATALOG_BENCH_SETUP");
   Rng rng(42);
   auto t0 = Clock::now();
   uint64_t made = 0;
@@ -512,6 +523,45 @@ int closedelay(char** argv) {
   return 0;
 }
 
+int recorder(char** argv) {
+  std::string path = argv[0], db = argv[2];
+  size_t record = std::strtoull(argv[1], nullptr, 10);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.empty() || record == 0) die("nothing to record in " + path);
+  std::span<const uint8_t> all(data);
+  std::remove(db.c_str());
+  std::remove((db + "-wal").c_str());
+  std::remove((db + "-shm").c_str());
+  std::unique_ptr<vtape::Catalog> c;
+  check(vtape::Catalog::open(db, &c), "opening the catalog");
+  vtape::VolumeRow v;
+  v.volser = "UPKEEP";
+  v.image_path = path;
+  v.format = "simh";
+  check(c->upsert_volume(v), "adding the volume");
+  double record_ms = 0, commit_ms = 0;
+  {
+    vtape::CatalogRecorder rec(*c, "UPKEEP", path, vtape::Format::kSimh, 0);
+    rec.begin(vtape::TapePosition{});
+    check(rec.changing(), "marking the volume");
+    auto t = Clock::now();
+    for (size_t at = 0; at < all.size(); at += record) rec.record(all.subspan(at, std::min(record, all.size() - at)));
+    record_ms = ms_since(t);
+    t = Clock::now();
+    vtape::TapePosition after;
+    after.file = 1;
+    check(rec.filemark_written(after, data.size()), "committing the tape file");
+    commit_ms = ms_since(t);
+    check(rec.stop(data.size()), "stopping");
+  }
+  std::vector<vtape::TapeFileRow> rows;
+  check(c->files("UPKEEP", &rows), "listing the tape file");
+  std::printf("%.0f %.0f %llu\n", record_ms, commit_ms,
+              static_cast<unsigned long long>(rows.empty() ? 0 : rows[0].member_count));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "mktree" && argc == 7) return mktree(argv + 2);
@@ -522,6 +572,7 @@ int main(int argc, char** argv) {
   if (cmd == "sql" && argc >= 5) return sql(argc - 2, argv + 2);
   if (cmd == "exec" && argc == 4) return exec(argv + 2);
   if (cmd == "upkeep" && argc == 5) return upkeep(argv + 2);
+  if (cmd == "recorder" && argc == 5) return recorder(argv + 2);
   if (cmd == "digest" && argc <= 3) return digest_speed(argc - 2, argv + 2);
   if (cmd == "closedelay" && argc == 4) return closedelay(argv + 2);
   std::fprintf(stderr,

@@ -43,9 +43,10 @@ class BackgroundAnalyzer {
   static constexpr size_t kBatchMembers = 4096;
   static constexpr std::chrono::milliseconds kBatchInterval{1000};
   // Called on the worker thread with the next members of the tape file;
-  // returns whether it took them (false: they are kept, offered again with
-  // the next batch, and finish() returns those never taken).
-  using MemberSink = std::function<bool(const std::vector<TapeMember>& members)>;
+  // returns whether it took them (moved them out: the vector is emptied
+  // after; false: they are kept, offered again with the next batch, and
+  // finish() returns those never taken).
+  using MemberSink = std::function<bool(std::vector<TapeMember>& members)>;
 
   explicit BackgroundAnalyzer(DigestAlgorithm digest, size_t chunk_bytes = kChunkBytes);
   ~BackgroundAnalyzer();

@@ -241,7 +241,7 @@ Status Catalog::open(const std::string& path, std::unique_ptr<Catalog>* out) {
   // that one call.  (The mapping saved about a tenth of the CPU time of a
   // search of 100000 members.)  cache_size (64 MiB at most, taken as used;
   // SQLite's default is 2 MiB): a tape file's members go to random places
-  // of two indexes (path and reversed name), and with a small cache each
+  // of the path index and the names' trigram index, and with a small cache each
   // transaction writes and reads back the same pages again and again
   // (inserting 200000 members: 2.5 s of system time instead of 0.4 s).
   if (sqlite3_exec(c->db_,
@@ -402,9 +402,8 @@ Status Catalog::insert_members(const std::string& volser, uint64_t file_number,
       bind_int(m, 7, member.mtime);
       bind_int(m, 8, static_cast<int64_t>(member.data_offset));
       bind_text(m, 9, member.link_target);
-      bind_blob(m, 10, reversed_member_name(member.path));
-      bind_int(m, 11, member.uid);
-      bind_int(m, 12, member.gid);
+      bind_int(m, 10, member.uid);
+      bind_int(m, 11, member.gid);
       if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
     }
     // Its name for searches.

@@ -1,5 +1,6 @@
 // SQL functions every catalog connection has, so that statements (and the
-// schema migration that fills members.name_rev for existing rows) compute
+// schema migrations that fill members.name_rev, 3 -> 4, and member_names,
+// 8 -> 9, for existing rows) compute
 // member names exactly as the C++ code does (index/member_name.h):
 //
 //   vtape_member_name(PATH)         the last component of PATH (TEXT)

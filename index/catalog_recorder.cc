@@ -17,9 +17,11 @@ void CatalogRecorder::begin(const TapePosition& at) {
   if (mid_file || behind_) {
     analyzer_.start();  // the commit reads the file or the image back: nothing to stream
   } else {
-    analyzer_.start([this](const std::vector<TapeMember>& members) { return stream_batch(members); });
+    analyzer_.start([this](std::vector<TapeMember>& members) { return stream_batch(members); });
   }
-  // The worker is idle now: these are ours.
+  // And for the writer to put in what the analyzer handed it.
+  writer_.drain();
+  // The workers are idle now: these are ours.
   active_ = true;
   has_objects_ = false;
   start_ = at;
@@ -28,8 +30,11 @@ void CatalogRecorder::begin(const TapePosition& at) {
   stream_failed_ = false;
 }
 
-bool CatalogRecorder::stream_batch(const std::vector<TapeMember>& members) {
-  if (stream_failed_) return true;  // the commit indexes the image: nothing to keep
+bool CatalogRecorder::stream_batch(std::vector<TapeMember>& members) {
+  if (stream_failed_) {
+    members.clear();  // the commit indexes the image: nothing to keep
+    return true;
+  }
   // The tape's data comes first: on a nearly full file system the members
   // wait for the end of the file (as they all did before they streamed),
   // rather than take the space the records still being written need.  A
@@ -40,18 +45,33 @@ bool CatalogRecorder::stream_batch(const std::vector<TapeMember>& members) {
       static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kStreamingNeedsFreeBytes) {
     return false;
   }
+  MemberBatch batch = writer_.spare();
   // Only what is known before the end: where the file is.
-  TapeFileRow row;
-  row.file_number = start_.file;
-  row.first_block = start_.object_index;
-  row.image_offset = start_.offset;
-  row.written_at = catalog_now();
-  if (catalog_.stream_members(volser_, row, /*first=*/!streamed_, members).is_ok()) {
-    streamed_ = true;
-  } else {
+  batch.row = TapeFileRow();
+  batch.row.file_number = start_.file;
+  batch.row.first_block = start_.object_index;
+  batch.row.image_offset = start_.offset;
+  batch.row.written_at = catalog_now();
+  batch.first = !streamed_;
+  batch.members.clear();
+  batch.members.swap(members);
+  streamed_ = true;
+  writer_.push(std::move(batch));  // never refused: write_batch does not fail the queue
+  return true;
+}
+
+bool CatalogRecorder::write_batch(MemberBatch& batch) {
+  if (!stream_failed_ && !catalog_.stream_members(volser_, batch.row, batch.first, batch.members).is_ok()) {
     stream_failed_ = true;
   }
+  batch.members.clear();  // the batch comes back as a spare: keep no members alive in it
   return true;
+}
+
+TapeFileAnalysis CatalogRecorder::finish_analysis() {
+  TapeFileAnalysis analysis = analyzer_.finish();
+  writer_.drain();
+  return analysis;
 }
 
 void CatalogRecorder::record(std::span<const uint8_t> data) {
@@ -86,7 +106,7 @@ Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
 
 Status CatalogRecorder::reindex_volume(uint64_t image_size) {
   // The analysis of the current file is not needed: the image says it all.
-  (void)analyzer_.finish();
+  (void)finish_analysis();
   OpenOptions options;
   options.format = format_;
   std::unique_ptr<TapeImage> image;
@@ -112,7 +132,7 @@ Status CatalogRecorder::record_file(bool closed, uint64_t image_size) {
     VTAPE_RETURN_IF_ERROR(space_files_forward(*image, start_.file, &m));
     VTAPE_RETURN_IF_ERROR(index_tape_file(*image, catalog_.digest_for_new_files(), &file));
   } else {
-    TapeFileAnalysis a = analyzer_.finish();
+    TapeFileAnalysis a = finish_analysis();
     // A batch could not be put in while the file was written (a full disk,
     // a busy catalog): what the catalog holds of it is incomplete, and the
     // image says it all.
@@ -179,7 +199,9 @@ namespace vtape {
 Status CatalogRecorder::erased(const TapePosition& at, uint64_t image_size) {
   active_ = false;
   if (at.block == 0) {
-    // Nothing of file `at.file` is left: it and everything after it are gone.
+    // Nothing of file `at.file` is left: it and everything after it are gone
+    // (members of it still on their way to the catalog go in first).
+    (void)finish_analysis();
     Status s = behind_ ? reindex_volume(image_size)
                        : catalog_.replace_files(volser_, at.file, {}, image_size, catalog_now());
     if (!s.is_ok()) {

@@ -5,20 +5,27 @@
 // as they stream through; only a write that starts in the middle of a tape
 // file (tar -r) makes the recorder read that file's earlier records back.
 // The records are analysed on a worker thread (BackgroundAnalyzer), which
-// also puts the members in the catalog in batches as they are found
+// hands the members over in batches as they are found to a second worker,
+// the catalog writer, that puts them in the catalog
 // (Catalog::stream_members: a row marked writing, on a volume marked
 // write-pending), so that the commit at the end has only the last batch and
 // the tape file's row left (a tar of a million members would otherwise
-// wait seconds at close() for one big transaction).  Every commit waits for
-// the worker, so the catalog is up to date and complete when a filemark,
-// stop or erase returns.
+// wait seconds at close() for one big transaction).  The writer has a
+// thread of its own so that the analysis never waits for SQLite (while it
+// did, the analyzer's pool of chunks filled and the drive's write() waited
+// for the inserts); its queue is bounded (kWriterQueueMembers).  Every
+// commit waits for both workers, so the catalog is up to date and complete
+// when a filemark, stop or erase returns.
 #pragma once
 
+#include <atomic>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "index/background_analyzer.h"
 #include "index/catalog.h"
+#include "tapeformat/base/work_queue.h"
 #include "tapeformat/tape_format.h"
 #include "tapeformat/tape_object.h"
 
@@ -29,10 +36,17 @@ class CatalogRecorder {
   // Members stream into the catalog only while the image's file system has
   // this much room (see stream_batch).
   static constexpr uint64_t kStreamingNeedsFreeBytes = 256ull << 20;
+  // Members handed to the catalog writer and not yet in the catalog, at
+  // most (the analyzer waits beyond: memory stays bounded).
+  static constexpr size_t kWriterQueueMembers = 4 * BackgroundAnalyzer::kBatchMembers;
 
   CatalogRecorder(Catalog& catalog, std::string volser, std::string image_path, Format format, int drive)
       : catalog_(catalog), volser_(std::move(volser)), image_path_(std::move(image_path)), format_(format),
-        drive_(drive), analyzer_(catalog.digest_for_new_files()) {}
+        drive_(drive),
+        writer_(
+            kWriterQueueMembers, [this](MemberBatch& batch) { return write_batch(batch); },
+            [](const MemberBatch& batch) { return batch.members.size(); }),
+        analyzer_(catalog.digest_for_new_files()) {}
 
   bool active() const { return active_; }
   // Writing starts here (before the first record or filemark is written).
@@ -58,9 +72,21 @@ class CatalogRecorder {
   Status record_file(bool closed, uint64_t image_size);
   // After a failed commit: the catalog is indexed anew from the whole image.
   Status reindex_volume(uint64_t image_size);
-  // On the analyzer's worker: the next members of the file being written;
-  // false when they are to wait for the end of the file.
-  bool stream_batch(const std::vector<TapeMember>& members);
+  // A batch of members for the catalog writer.
+  struct MemberBatch {
+    TapeFileRow row;  // what is known of the file before its end: where it is
+    bool first = false;  // the file's first batch: its row goes in with it
+    std::vector<TapeMember> members;
+  };
+
+  // On the analyzer's worker: hands the next members of the file being
+  // written to the catalog writer (taking them); false when they are to
+  // wait for the end of the file.
+  bool stream_batch(std::vector<TapeMember>& members);
+  // On the catalog writer's thread: puts a batch in the catalog.
+  bool write_batch(MemberBatch& batch);
+  // Waits for both workers; the analysis of the records since begin().
+  TapeFileAnalysis finish_analysis();
 
   Catalog& catalog_;
   std::string volser_;
@@ -78,11 +104,14 @@ class CatalogRecorder {
   // image again.
   bool behind_ = false;
   TapePosition start_;
-  // Set by stream_batch on the worker, read after the worker is drained:
-  // some members of the current file are in the catalog already, or a
-  // batch could not be put in (the commit then indexes the image).
+  // streamed_: set by stream_batch on the analyzer's worker, read after it
+  // is drained: some members of the current file went to the catalog
+  // writer.  stream_failed_: set by the writer: a batch could not be put in
+  // (the commit then indexes the image).
   bool streamed_ = false;
-  bool stream_failed_ = false;
+  std::atomic<bool> stream_failed_ = false;
+  // Declared before the analyzer, whose worker pushes to it: destroyed after.
+  WorkQueue<MemberBatch> writer_;
   BackgroundAnalyzer analyzer_;
 };
 

@@ -7,22 +7,25 @@ namespace {
 bool is_glob_special(char c) { return c == '*' || c == '?' || c == '[' || c == ']'; }
 bool is_ascii(char c) { return static_cast<unsigned char>(c) < 0x80; }
 
+// Candidates by name: the trigram index when every name that matches
+// `name_pattern` holds a literal run of 3 or more characters ("main*",
+// "*.tar.gz", "name.txt"), a scan of the names otherwise ("*.c", "*ma*n*").
+void plan_name_candidates(std::string_view name_pattern, FindPattern* p) {
+  if (std::string run = longest_literal_run(name_pattern); run.size() >= 3) {
+    p->index = FindPattern::Index::kNameTrigram;
+    p->name_glob = "*" + run + "*";
+  } else {
+    p->index = FindPattern::Index::kNameScan;
+    p->name_glob = std::string(name_pattern);
+    p->name_glob_exact = p->target == FindPattern::Target::kName;
+  }
+}
+
 FindPattern plan_name(std::string_view pattern) {
   FindPattern p;
   p.target = FindPattern::Target::kName;
   p.globs = {std::string(pattern)};
-  // "*.c" -> names beginning with "c." reversed.
-  std::string suffix = literal_suffix(pattern);
-  if (!suffix.empty()) {
-    p.index = FindPattern::Index::kNameRev;
-    p.ranges = {prefix_range(std::string(suffix.rbegin(), suffix.rend()))};
-    p.ranges[0].exact = pattern.size() == suffix.size() + 1 && pattern[0] == '*';
-  } else if (std::string run = longest_literal_run(pattern); run.size() >= 3) {
-    p.index = FindPattern::Index::kNameTrigram;  // "main*", "*abc*"
-    p.trigram_glob = "*" + run + "*";
-  } else {
-    p.index = FindPattern::Index::kNameScan;  // "*ma*n*", "?", "*"
-  }
+  plan_name_candidates(pattern, &p);
   return p;
 }
 
@@ -50,10 +53,7 @@ FindPattern plan_path(std::string_view pattern, bool as_given_only) {
   std::string suffix = literal_suffix(pattern);
   auto slash = suffix.rfind('/');
   std::string name_end = slash == std::string::npos ? suffix : suffix.substr(slash + 1);
-  if (!name_end.empty()) {
-    p.index = FindPattern::Index::kNameRev;
-    p.ranges = {prefix_range(std::string(name_end.rbegin(), name_end.rend()))};
-  }
+  if (!name_end.empty()) plan_name_candidates("*" + name_end, &p);
   return p;
 }
 

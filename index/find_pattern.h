@@ -29,23 +29,24 @@ struct FindRange {
 
 struct FindPattern {
   enum class Target { kName, kPath };
-  enum class Index { kNone, kNameRev, kPath, kNameTrigram, kNameScan };
+  enum class Index { kNone, kPath, kNameTrigram, kNameScan };
 
   Target target = Target::kName;
   // A member matches when its name (kName) or path (kPath) matches one of
   // these GLOB patterns.
   std::vector<std::string> globs;
-  // Where the candidates are: members_by_name_rev (one range of reversed
-  // names), members_by_path (one range per GLOB), the names that
-  // member_names_fts finds for the GLOB (it has a literal run of 3 or more
-  // characters: their trigrams), the names of member_names that match the
-  // GLOB (a scan of that compact table: any other name pattern), or
-  // everywhere (a path pattern without a range).
+  // Where the candidates are: members_by_path (one range per GLOB), the
+  // names that member_names_fts finds for name_glob (it has a literal run
+  // of 3 or more characters: their trigrams), the names of member_names
+  // that match name_glob (a scan of that compact table: any other name
+  // pattern), or everywhere (a path pattern with neither).
   Index index = Index::kNone;
   std::vector<FindRange> ranges;
-  // kNameTrigram: the GLOB the trigram index is asked ("*RUN*", a superset
-  // of globs[0]'s matches, which are then matched with globs[0]).
-  std::string trigram_glob;
+  // kNameTrigram: the GLOB the trigram index is asked ("*RUN*"); kNameScan:
+  // the GLOB the names are scanned with.  Either way every name that can
+  // match is among its matches; name_glob_exact when exactly they match.
+  std::string name_glob;
+  bool name_glob_exact = false;
 };
 
 FindPattern plan_find(std::string_view pattern);

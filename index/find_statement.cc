@@ -13,7 +13,6 @@ class Conditions {
   void add(const char* sql) { conditions_.emplace_back(sql); }
   void add(std::string sql) { conditions_.push_back(std::move(sql)); }
   void text(const std::string& v) { value(SqlParameter::Type::kText, v, 0); }
-  void blob(const std::string& v) { value(SqlParameter::Type::kBlob, v, 0); }
   void integer(int64_t v) { value(SqlParameter::Type::kInteger, "", v); }
 
   std::string joined() const {
@@ -76,25 +75,17 @@ void add_path_match(const FindPattern& plan, Conditions* where) {
 
 FindStatement find_statement(const FindPattern& plan, const FindRequest& request) {
   Conditions where;
-  if (plan.index == FindPattern::Index::kNameRev) {
-    where.add(sql::kFindNameRevLow);
-    where.blob(plan.ranges[0].low);
-    if (plan.ranges[0].high) {
-      where.add(sql::kFindNameRevHigh);
-      where.blob(*plan.ranges[0].high);
-    }
-  }
   if (plan.index == FindPattern::Index::kNameTrigram) {
     where.add(sql::kFindNameTrigram);
-    where.text(plan.trigram_glob);
-  }
-  if (plan.index == FindPattern::Index::kNameScan) {
-    // The scan matched the very names find matches: nothing to check again.
+    where.text(plan.name_glob);
+  } else if (plan.index == FindPattern::Index::kNameScan) {
     where.add(sql::kFindNameScan);
-    where.text(plan.globs[0]);
-  } else if (plan.target == FindPattern::Target::kName) {
-    bool range_is_the_match = plan.index == FindPattern::Index::kNameRev && plan.ranges[0].exact;
-    if (!range_is_the_match) {
+    where.text(plan.name_glob);
+  }
+  // What the candidates' names matched need not be matched again.
+  bool candidates_are_the_match = plan.index == FindPattern::Index::kNameScan && plan.name_glob_exact;
+  if (plan.target == FindPattern::Target::kName) {
+    if (!candidates_are_the_match) {
       where.add(sql::kFindNameGlob);
       where.text(plan.globs[0]);
     }

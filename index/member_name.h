@@ -1,8 +1,7 @@
 // The name of a member: the last component of its path, as `vtape find`
 // matches a PATTERN without '/' (like find -name), and that name with its
-// bytes reversed, the key of the catalog's members_by_name_rev index (a
-// name ending in ".c" begins with "c." reversed, so suffix patterns become
-// range scans).
+// bytes reversed, the key of the members_by_name_rev index of catalog
+// schemas 4 to 9 (their migrations still compute it).
 #pragma once
 
 #include <string>

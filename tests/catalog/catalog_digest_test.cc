@@ -182,7 +182,8 @@ TEST(CatalogDigest, AVersion7CatalogMigratesAndItsSha256RowsStillVerify) {
           "  FROM s.tape_files;"
           "INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target,"
           "                     name_rev, uid, gid)"
-          "  SELECT volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, name_rev, uid, gid"
+          "  SELECT volser, file_number, kind, path, size, mode, mtime, data_offset, link_target,"
+          "         vtape_name_rev(path), uid, gid"
           "  FROM s.members;"
           "INSERT INTO record_checksums SELECT * FROM s.record_checksums;");
   if (HasFatalFailure()) return;

@@ -3,7 +3,13 @@
 // the image afterwards, row for row and member for member, whether the
 // write starts at the beginning of the tape, at a file boundary, in the
 // middle of a tar archive (tar -r), and after an erase.
+#include <sqlite3.h>
+
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "index/catalog.h"
 #include "tapeformat/tape_motion.h"
@@ -317,6 +323,70 @@ TEST_P(RecorderTest, NothingWrittenNothingRecorded) {
     EXPECT_FALSE(rec->active());
   }
   EXPECT_TRUE(rows().empty());
+}
+
+// The members of a tape file being written go to the catalog from a writer
+// thread of their own: while the catalog is locked by someone else (here
+// another connection's write transaction; in use, SQLite being slower
+// than the analysis), the analysis of the records goes on and the drive's
+// record() calls return, beyond the analyzer's own pool of chunks; when the
+// lock goes, every member gets in, and the commit at the filemark leaves
+// the catalog complete.  (Before, the inserts ran on the analyzer's worker:
+// record() waited for the lock as soon as the pool was full.)
+TEST(CatalogWriter, RecordsAreAnalysedWhileTheCatalogIsLockedAndEveryMemberGetsInAfter) {
+  TempDir dir;
+  std::string tree = dir.file("tree"), archive = dir.file("a.tar"), image = dir.file("tape.img");
+  constexpr int kMembers = 9000;  // two full batches and more
+  ASSERT_TRUE(run_ok("mkdir -p " + shell_quote(tree)));
+  for (int i = 0; i < kMembers; ++i) {
+    std::vector<uint8_t> data(2048, static_cast<uint8_t>(i));
+    write_file_bytes(tree + "/f" + std::to_string(i), data);
+  }
+  ASSERT_TRUE(run_ok("tar -C " + shell_quote(tree) + " -cf " + shell_quote(archive) + " ."));
+  std::vector<uint8_t> tar = read_file_bytes(archive);
+  // Well beyond what the analyzer's pool holds: without its own writer, the
+  // analysis would stop at the first batch and record() soon after.
+  ASSERT_GT(tar.size(), 4 * (BackgroundAnalyzer::kPoolChunks + 1) * BackgroundAnalyzer::kChunkBytes);
+  std::unique_ptr<Catalog> catalog;
+  ASSERT_TRUE(Catalog::open(dir.file("catalog.db"), &catalog).is_ok());
+  VolumeRow v;
+  v.volser = kVolser;
+  v.image_path = image;
+  v.format = "simh";
+  v.capacity = 1ull << 32;
+  ASSERT_TRUE(catalog->upsert_volume(v).is_ok());
+  auto img = create_tape(image, Format::kSimh);
+  CatalogRecorder rec(*catalog, kVolser, image, Format::kSimh, 0);
+  RecordingWriter w(*img, &rec);
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("catalog.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::atomic<bool> all_recorded = false;
+  std::thread drive([&] {
+    for (const auto& r : split_records(tar, 10240)) w.record(r);
+    all_recorded = true;
+  });
+  // The catalog's busy timeout is 10 s: well before, every record is in.
+  for (int i = 0; i < 500 && !all_recorded; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool recorded_while_locked = all_recorded;
+  EXPECT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  drive.join();
+  EXPECT_TRUE(recorded_while_locked) << "record() waited for the catalog's lock";
+  w.filemark();
+  ASSERT_TRUE(img->close().is_ok());
+
+  std::vector<TapeFileRow> rows;
+  ASSERT_TRUE(catalog->files(kVolser, &rows).is_ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_FALSE(rows[0].writing);
+  EXPECT_EQ(rows[0].member_count, static_cast<uint64_t>(kMembers) + 1);  // and "./"
+  VolumeIndex index = index_of(image, Format::kSimh);
+  ASSERT_EQ(index.files.size(), 1u);
+  std::vector<TapeMember> ms;
+  ASSERT_TRUE(catalog->members(kVolser, 0, &ms).is_ok());
+  expect_same_members(ms, index.files[0].members);
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 // the whole path, or the path after a leading "./" unless the PATTERN
 // begins with '/', "./" or '*'; results in volume, tape file and tape
 // order.  Whatever index range a pattern is answered from, the results
-// must be exactly these.  Also: a catalog of schema version 1 is migrated
-// on open (name_rev filled for the members it holds), and volume().
+// must be exactly these.  Also: catalogs of schema versions 1, 8 and 9 are
+// migrated on open and found in as before, and volume().
 #include <sqlite3.h>
 
 #include <gtest/gtest.h>
@@ -201,8 +201,9 @@ TEST_F(CatalogSearch, SpotChecksOfWhatTheKindsOfPatternFind) {
 }
 
 // A catalog written by a vtape of schema version 1: members without
-// name_rev.  Opening it migrates it; find then works on the old rows.
-TEST(CatalogMigration, AVersion1CatalogGetsNameRevFilledAndItsIndex) {
+// name_rev.  Opening it migrates it through every version (name_rev filled
+// by 4, gone again with 10); find then works on the old rows.
+TEST(CatalogMigration, AVersion1CatalogMigratesAndFindWorksOnItsRows) {
   TempDir dir;
   std::string path = dir.file("catalog.db");
   {
@@ -246,10 +247,10 @@ TEST(CatalogMigration, AVersion1CatalogGetsNameRevFilledAndItsIndex) {
     return v;
   };
   EXPECT_EQ(text("PRAGMA user_version"), std::to_string(sql::kSchemaVersion));
-  EXPECT_EQ(text("SELECT group_concat(CAST(name_rev AS TEXT), '|') FROM (SELECT name_rev FROM members ORDER BY id)"),
-            "crs|c.litu|c.niam");
-  EXPECT_EQ(text("SELECT group_concat(DISTINCT typeof(name_rev)) FROM members"), "blob");
-  EXPECT_EQ(text("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_name_rev'"), "1");
+  EXPECT_EQ(text("SELECT group_concat(name, '|') FROM (SELECT name FROM member_names ORDER BY id)"),
+            "src|util.c|main.c");
+  EXPECT_EQ(text("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = 'name_rev'"), "0");
+  EXPECT_EQ(text("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_name_rev'"), "0");
   sqlite3_close(db);
 }
 
@@ -396,9 +397,8 @@ TEST(CatalogMigration, AnOlderCatalogGetsItsNamesIndexedForFind) {
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     ASSERT_EQ(register_catalog_functions(db), SQLITE_OK);
     std::string old;
-    for (int v = 0; v < sql::kSchemaVersion - 1; ++v) old += sql::kMigrations[v];
-    old += "PRAGMA application_id = 1448362320; PRAGMA user_version = " + std::to_string(sql::kSchemaVersion - 1) +
-           ";"
+    for (int v = 0; v < 8; ++v) old += sql::kMigrations[v];
+    old += "PRAGMA application_id = 1448362320; PRAGMA user_version = 8;"
            "INSERT INTO volumes (volser, image_path, format, capacity, created) "
            "  VALUES ('OLD001', '/x', 'simh', 0, '2024-01-01T00:00:00Z');"
            "INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,"
@@ -438,6 +438,85 @@ TEST(CatalogMigration, AnOlderCatalogGetsItsNamesIndexedForFind) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*ilma*'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*bcd*'"), 1);
   // sqlite3 (without vtape's functions) deleting members keeps the names right.
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM members WHERE path GLOB '*.c'", nullptr, nullptr, &err), SQLITE_OK) << err;
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*ilma*'"), 0);
+  sqlite3_close(db);
+}
+
+// A catalog of schema 9, as vtape wrote it (members with name_rev and its
+// index, their names in member_names and the trigram index): opening it
+// drops both, keeps every member and name, and every kind of pattern finds
+// what it did; members put in afterwards are found too.
+TEST(CatalogMigration, ASchema9CatalogLosesTheReversedNamesAndFindsTheSame) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(register_catalog_functions(db), SQLITE_OK);
+    std::string old;
+    for (int v = 0; v < 9; ++v) old += sql::kMigrations[v];
+    old += "PRAGMA application_id = 1448362320; PRAGMA user_version = 9;"
+           "INSERT INTO volumes (volser, image_path, format, capacity, created) "
+           "  VALUES ('OLD001', '/x', 'simh', 0, '2024-01-01T00:00:00Z');"
+           "INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,"
+           "  image_offset, digest, written_at, closed_cleanly, content) "
+           "  VALUES ('OLD001', 0, 0, 1, 1, 1, 1, 0, '', '', 1, 'tar');"
+           "INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, name_rev) VALUES"
+           "  ('OLD001', 0, 'directory', './src/', 0, 493, 5, 0, vtape_name_rev('./src/')),"
+           "  ('OLD001', 0, 'file', './src/lib/mailman.c', 7, 420, 6, 512, vtape_name_rev('./src/lib/mailman.c')),"
+           "  ('OLD001', 0, 'file', 'doc/archive.tar.gz', 8, 420, 7, 1024, vtape_name_rev('doc/archive.tar.gz'));"
+           "INSERT INTO member_names (id, name) SELECT id, vtape_member_name(path) FROM members;"
+           "INSERT INTO member_names_fts (rowid, name) SELECT id, name FROM member_names;";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, old.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Catalog> c;
+  ASSERT_TRUE(Catalog::open(path, &c).is_ok());
+  auto find = [&](const char* pattern) {
+    FindRequest r;
+    r.pattern = pattern;
+    return found(*c, r);
+  };
+  const std::string mailman = "OLD001:0:file:7:6:./src/lib/mailman.c", archive = "OLD001:0:file:8:7:doc/archive.tar.gz";
+  EXPECT_EQ(find("*.c"), (std::vector<std::string>{mailman}));  // a scan of the names
+  EXPECT_EQ(find("*.tar.gz"), (std::vector<std::string>{archive}));  // the trigram index
+  EXPECT_EQ(find("mailman.c"), (std::vector<std::string>{mailman}));
+  EXPECT_EQ(find("src"), (std::vector<std::string>{"OLD001:0:directory:0:5:./src/"}));
+  EXPECT_EQ(find("src/lib/*"), (std::vector<std::string>{mailman}));  // the path index
+  EXPECT_EQ(find("*/lib/*.c"), (std::vector<std::string>{mailman}));
+  EXPECT_EQ(find("*/mailman.c"), (std::vector<std::string>{mailman}));
+  EXPECT_EQ(find("*ma*n*"), (std::vector<std::string>{mailman}));
+  EXPECT_TRUE(find("*.h").empty());
+  // New members of a new schema-10 insert.
+  ASSERT_TRUE(c->replace_files("OLD001", 1, {tape_file(1, {member("new/other.c", 9)})}, 2048, "2024-05-05T00:00:00Z")
+                  .is_ok());
+  EXPECT_EQ(find("*.c").size(), 2u);
+  EXPECT_EQ(find("other.c").size(), 1u);
+  c.reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto count = [&](const std::string& q) {
+    sqlite3_stmt* s = nullptr;
+    int64_t n = -1;
+    EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr), SQLITE_OK) << q << ": " << sqlite3_errmsg(db);
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  EXPECT_EQ(count("PRAGMA user_version"), 10);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = 'name_rev'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_name_rev'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_path'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_file'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM members"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*ilma*'"), 1);
+  // The delete triggers still keep the names right.
   char* err = nullptr;
   ASSERT_EQ(sqlite3_exec(db, "DELETE FROM members WHERE path GLOB '*.c'", nullptr, nullptr, &err), SQLITE_OK) << err;
   EXPECT_EQ(count("SELECT COUNT(*) FROM member_names"), 2);

@@ -39,37 +39,39 @@ TEST(FindPattern, PrefixRangeEndsAfterEveryStringWithThePrefix) {
   EXPECT_FALSE(prefix_range("\xff\xff").high.has_value());
 }
 
-TEST(FindPattern, ASuffixNamePatternIsAnExactRangeOfReversedNames) {
+// (Until schema 10 these were ranges of members_by_name_rev.)
+TEST(FindPattern, ASuffixNamePatternUsesTheTrigramsOfItsSuffixOrScansTheNames) {
   FindPattern p = plan_find("*.c");
   EXPECT_EQ(p.target, FindPattern::Target::kName);
   EXPECT_EQ(p.globs, (std::vector<std::string>{"*.c"}));
-  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
-  ASSERT_EQ(p.ranges.size(), 1u);
-  EXPECT_EQ(p.ranges[0].low, "c.");
-  EXPECT_EQ(p.ranges[0].high, "c/");
-  EXPECT_TRUE(p.ranges[0].exact);
+  ASSERT_EQ(p.index, FindPattern::Index::kNameScan);  // ".c": too short for a trigram
+  EXPECT_EQ(p.name_glob, "*.c");
+  EXPECT_TRUE(p.name_glob_exact);
   p = plan_find("*.tar.gz");
-  EXPECT_EQ(p.ranges[0].low, "zg.rat.");
-  EXPECT_TRUE(p.ranges[0].exact);
+  ASSERT_EQ(p.index, FindPattern::Index::kNameTrigram);
+  EXPECT_EQ(p.name_glob, "*.tar.gz*");
+  EXPECT_FALSE(p.name_glob_exact);
 }
 
-TEST(FindPattern, ABareNameIsARangeThatStillNeedsGlob) {
+TEST(FindPattern, ABareNameIsLookedUpByItsTrigramsAndStillNeedsGlob) {
   FindPattern p = plan_find("main.c");
   EXPECT_EQ(p.target, FindPattern::Target::kName);
-  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
-  EXPECT_EQ(p.ranges[0].low, "c.niam");  // also "domain.c": GLOB decides
-  EXPECT_FALSE(p.ranges[0].exact);
-  EXPECT_FALSE(plan_find("ma*n.c").ranges[0].exact);
+  ASSERT_EQ(p.index, FindPattern::Index::kNameTrigram);
+  EXPECT_EQ(p.name_glob, "*main.c*");  // also "domain.c": GLOB decides
+  EXPECT_FALSE(p.name_glob_exact);
+  EXPECT_EQ(plan_find("ma*n.c").name_glob, "*n.c*");
+  EXPECT_EQ(plan_find("ma*.c").index, FindPattern::Index::kNameScan);
+  EXPECT_EQ(plan_find("ma*.c").name_glob, "ma*.c");
 }
 
 // (Until schema 8 these read every member.)
 TEST(FindPattern, ANamePatternWithoutALiteralEndUsesTheNameTables) {
   FindPattern p = plan_find("main*");
   EXPECT_EQ(p.index, FindPattern::Index::kNameTrigram);
-  EXPECT_EQ(p.trigram_glob, "*main*");
+  EXPECT_EQ(p.name_glob, "*main*");
   p = plan_find("*ab[cd]efgh?ij*");  // the longest ASCII run outside classes
   EXPECT_EQ(p.index, FindPattern::Index::kNameTrigram);
-  EXPECT_EQ(p.trigram_glob, "*efgh*");
+  EXPECT_EQ(p.name_glob, "*efgh*");
   EXPECT_EQ(plan_find("*ma*n*").index, FindPattern::Index::kNameScan);
   EXPECT_EQ(plan_find("*").index, FindPattern::Index::kNameScan);
   EXPECT_EQ(plan_find("*.[ch]").index, FindPattern::Index::kNameScan);
@@ -103,12 +105,12 @@ TEST(FindPattern, PathsGivenFromTheRootOrWithDotSlashAreMatchedAsGiven) {
 TEST(FindPattern, APathPatternWithoutAPrefixUsesTheEndOfItsName) {
   FindPattern p = plan_find("*/lib/util.c");
   EXPECT_EQ(p.target, FindPattern::Target::kPath);
-  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
-  EXPECT_EQ(p.ranges[0].low, "c.litu");  // the name is util.c
-  EXPECT_FALSE(p.ranges[0].exact);
+  ASSERT_EQ(p.index, FindPattern::Index::kNameTrigram);
+  EXPECT_EQ(p.name_glob, "*util.c*");  // the name is util.c
   p = plan_find("?rc/*.c");
-  ASSERT_EQ(p.index, FindPattern::Index::kNameRev);
-  EXPECT_EQ(p.ranges[0].low, "c.");
+  ASSERT_EQ(p.index, FindPattern::Index::kNameScan);
+  EXPECT_EQ(p.name_glob, "*.c");
+  EXPECT_FALSE(p.name_glob_exact);  // the path is matched after
   // Ending in '/', the path's name is before it: no range.
   EXPECT_EQ(plan_find("*/").index, FindPattern::Index::kNone);
   EXPECT_EQ(plan_find("*/*").index, FindPattern::Index::kNone);
