@@ -160,7 +160,7 @@ const CommandSpec kMtxCommand{
             "vtape-changer(1).\n",
     .options = {"-f", "--library"},
     .min_positional = 1,
-    .positional_error = "usage: a COMMAND is missing (status, inquiry, load, unload, transfer)",
+    .positional_error = "a COMMAND is missing (status, inquiry, load, unload, transfer)",
     .opens = Opens::kLibrary,
     .check = check_mtx,
     .run = run_mtx,
