@@ -15,9 +15,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "tests/test_support.h"
 
@@ -121,7 +123,12 @@ TEST(AmandaChanger, LabelsChecksMovesDumpsAndRestoresThroughVtapeMtx) {
   // drives through allow_other (declared before the mount: removed after it).
   TestGroup group;
   ASSERT_TRUE(group.ok()) << "groupadd failed";
-  CommandResult r = run_command("usermod -aG " + q(group.name()) + " backup");
+  // (usermod fails while a test running beside this one holds /etc/group's lock.)
+  CommandResult r;
+  for (int i = 0; i < 50 && r.exit_code != 0; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    r = run_command("usermod -aG " + q(group.name()) + " backup");
+  }
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   MountedVtapefs vt("--drives 2 --group " + q(group.name()) + " -o allow_other");
   ASSERT_TRUE(vt.ok()) << vt.error();
