@@ -15,6 +15,7 @@ PACKAGES=(
   hercules simh mt-st cpio tar sqlite3 attr python3 gzip bzip2 xz-utils zstd   # the real programs the tests drive
   bacula-sd dump e2fsprogs mount              # btape, dump(8) of an ext2 image (mke2fs, debugfs, losetup)
   bacula-director bacula-director-sqlite3 bacula-fd bacula-console   # a real Bacula backup through vtape changer (postinst only starts them under systemd)
+  amanda-server amanda-client                 # a real Amanda (chg-robot) through vtape-mtx (pulls in openbsd-inetd, enabled for amandad on tcp 10080 under systemd)
   dpkg-dev man-db                             # the package: cpack -G DEB (dpkg-shlibdeps), man of the installed pages
 )
 

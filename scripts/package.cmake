@@ -1,7 +1,8 @@
 # What `cmake --install` puts where, and the Debian package that
-# `cpack -G DEB` makes from a build directory: the two programs, the manual
-# pages, the systemd unit template and the defaults of its instances
-# (scripts/systemd/), installed under /usr with the defaults in /etc/vtape.
+# `cpack -G DEB` makes from a build directory: the programs (vtapefs, vtape,
+# vtape-mtx), the manual pages, the systemd unit template and the defaults
+# of its instances (scripts/systemd/), installed under /usr with the
+# defaults in /etc/vtape.
 
 include(GNUInstallDirs)
 # Every page in man/, by its section (a new page is installed without an

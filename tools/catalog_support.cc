@@ -19,6 +19,12 @@ namespace vtape {
 
 std::string library_dir_option(const CommandLine& cl) {
   if (auto dir = cl.value("--library")) return *dir;
+  // vtape mtx -f DEVICE: a vtapefs mount (or a path inside one) stands for
+  // its library; anything else is the library's directory.
+  if (auto device = cl.value("-f")) {
+    std::string not_a_mount;
+    return library_of_mount(*device, &not_a_mount).value_or(*device);
+  }
   if (const char* env = std::getenv("VTAPE_LIBRARY"); env != nullptr && *env != '\0') return env;
   std::error_code ec;
   std::string cwd = std::filesystem::current_path(ec).string();

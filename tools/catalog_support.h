@@ -17,7 +17,8 @@
 
 namespace vtape {
 
-// The library directory: --library DIR, else $VTAPE_LIBRARY (which
+// The library directory: --library DIR, else the library of `-f DEVICE`
+// (vtape mtx: a vtapefs mount or a library), else $VTAPE_LIBRARY (which
 // `vtape -C MNT` sets), else the library of the vtapefs mount the current
 // directory is in, else the default (~/.local/share/vtapefs).
 std::string library_dir_option(const CommandLine& cl);

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -22,7 +24,16 @@ class SlotLock {
   }
   Status acquire(const TapeLibrary& library) {
     std::string path = library.dir() + "/changer.lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, library.file_mode());
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, library.file_mode() & 0660);
+    if (fd_ >= 0) {
+      // Made just now (or by us): exactly the library's mode, whatever the
+      // umask, so the library's group (Amanda's or Bacula's user) may take
+      // it too.
+      struct stat st {};
+      if (fstat(fd_, &st) == 0 && st.st_uid == ::geteuid()) (void)fchmod(fd_, library.file_mode() & 0660);
+    } else if (errno == EACCES) {
+      fd_ = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);  // flock needs no write access
+    }
     if (fd_ < 0) return Status::io_error(fmt::format("cannot open the changer's lock {}", path), errno);
     if (::flock(fd_, LOCK_EX) != 0) return Status::io_error(fmt::format("cannot lock {}", path), errno);
     return Status::ok();

@@ -1,32 +1,22 @@
 // vtape changer: a media changer with the interface of Bacula's mtx-changer
 // script (COMMAND SLOT ARCHIVE-DEVICE DRIVE-INDEX), so backup software can
 // load and unload the library's cartridges in the running vtapefs's drives.
-// Slots are the cartridges' homes (tools/changer_slots.h); barcodes are the
-// volsers.  Loading goes through the same door as `vtape load`.
+// What the changer shows and the moves it makes are tools/changer_view.h;
+// barcodes are the volsers.
 
 #include <fmt/format.h>
 
-#include <optional>
 #include <set>
 #include <vector>
 
-#include "library/library_lock.h"
 #include "tapeformat/base/json_writer.h"
-#include "tools/cartridge_loading.h"
-#include "tools/changer_slots.h"
+#include "tools/changer_view.h"
 #include "tools/command_spec.h"
 
 namespace vtape {
 namespace {
 
 const std::set<std::string> kChangerCommands = {"list", "listall", "slots", "loaded", "load", "unload", "transfer"};
-
-std::optional<int> number(const std::string& text) {
-  if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  return std::stoi(text);
-}
 
 std::string positional(const CommandLine& cl, size_t i) {
   return i < cl.positional().size() ? cl.positional()[i] : std::string();
@@ -39,91 +29,16 @@ std::string check_changer(const CommandLine& cl) {
   }
   bool needs_slot = command == "load" || command == "unload" || command == "transfer";
   if (needs_slot && cl.positional().size() < 2) return fmt::format("{} needs a SLOT", command);
-  if (cl.positional().size() >= 2 && !number(positional(cl, 1))) {
+  if (cl.positional().size() >= 2 && !parse_element_number(positional(cl, 1))) {
     return fmt::format("'{}' is not a slot number", positional(cl, 1));
   }
-  if (command == "transfer" && !number(positional(cl, 2))) {
+  if (command == "transfer" && !parse_element_number(positional(cl, 2))) {
     return fmt::format("transfer needs a destination slot, not '{}'", positional(cl, 2));
   }
-  if (cl.positional().size() >= 4 && !number(positional(cl, 3))) {
+  if (cl.positional().size() >= 4 && !parse_element_number(positional(cl, 3))) {
     return fmt::format("'{}' is not a drive index", positional(cl, 3));
   }
   return "";
-}
-
-// The volser in each drive of the running vtapefs (empty: no cartridge),
-// from its `status json` answer: objects of "drive" then, when loaded,
-// "volser" (volsers are A-Z0-9, never escaped).
-std::vector<std::string> parse_drives(const std::string& json) {
-  std::vector<std::string> drives;
-  size_t at = 0;
-  const std::string drive_key = "\"drive\":";
-  const std::string volser_key = "\"volser\":\"";
-  while ((at = json.find(drive_key, at)) != std::string::npos) {
-    size_t next = json.find(drive_key, at + drive_key.size());
-    size_t v = json.find(volser_key, at);
-    std::string volser;
-    if (v != std::string::npos && v < next) {
-      size_t start = v + volser_key.size();
-      volser = json.substr(start, json.find('"', start) - start);
-    }
-    drives.push_back(volser);
-    at += drive_key.size();
-  }
-  return drives;
-}
-
-Status read_drives(const TapeLibrary& library, std::vector<std::string>* drives) {
-  std::string payload;
-  bool offline = false;
-  VTAPE_RETURN_IF_ERROR(request_or_offline(
-      library, "status json", &payload,
-      [&]() {
-        return Status::not_found(fmt::format("no vtapefs is running on this library ({})", library.socket_path()));
-      },
-      &offline));
-  *drives = parse_drives(payload);
-  return Status::ok();
-}
-
-// What the changer sees: the drives and the slots, a cartridge that is in a
-// drive leaving its slot empty.
-struct ChangerView {
-  std::vector<std::string> drives;
-  SlotMap slots;
-
-  bool in_a_drive(const std::string& volser) const {
-    for (const auto& d : drives) {
-      if (d == volser) return true;
-    }
-    return false;
-  }
-  // The cartridge in `slot`, empty when the slot is empty.
-  std::string in_slot(int slot) const {
-    auto it = slots.volser_at.find(slot);
-    if (it == slots.volser_at.end() || in_a_drive(it->second)) return "";
-    return it->second;
-  }
-};
-
-Status read_view(const TapeLibrary& library, ChangerView* view) {
-  VTAPE_RETURN_IF_ERROR(read_drives(library, &view->drives));
-  return update_slot_map(library, nullptr, &view->slots);
-}
-
-Status check_drive_index(const ChangerView& view, int drive) {
-  if (drive < 0 || drive >= static_cast<int>(view.drives.size())) {
-    return Status::invalid_argument(
-        fmt::format("no drive {} (drives 0 to {})", drive, static_cast<int>(view.drives.size()) - 1));
-  }
-  return Status::ok();
-}
-
-Status check_slot(const ChangerView& view, int slot) {
-  if (slot < 1 || slot > view.slots.count) {
-    return Status::invalid_argument(fmt::format("no slot {} (slots 1 to {})", slot, view.slots.count));
-  }
-  return Status::ok();
 }
 
 void print_list(const CommandContext& ctx, const ChangerView& view) {
@@ -179,10 +94,10 @@ int run_changer(CommandContext& ctx) {
   TapeLibrary& lib = *ctx.library;
   const CommandLine& cl = ctx.cl;
   std::string command = positional(cl, 0);
-  int slot = number(positional(cl, 1)).value_or(0);
-  int drive = number(positional(cl, 3)).value_or(0);
+  int slot = parse_element_number(positional(cl, 1)).value_or(0);
+  int drive = parse_element_number(positional(cl, 3)).value_or(0);
   ChangerView view;
-  if (Status s = read_view(lib, &view); !s.is_ok()) return ctx.failure(s.message());
+  if (Status s = read_changer_view(lib, &view); !s.is_ok()) return ctx.failure(s.message());
 
   if (command == "list") {
     print_list(ctx, view);
@@ -201,9 +116,8 @@ int run_changer(CommandContext& ctx) {
     return kExitOk;
   }
   if (Status s = check_drive_index(view, drive); !s.is_ok()) return ctx.failure(s.message());
-  const std::string& in_drive = view.drives[static_cast<size_t>(drive)];
   if (command == "loaded") {
-    int loaded_slot = in_drive.empty() ? 0 : view.slots.slot_of(in_drive);
+    int loaded_slot = view.slot_loaded_in(drive);
     if (ctx.json) {
       fmt::print("{{\"drive\":{},\"slot\":{}}}\n", drive, loaded_slot);
     } else {
@@ -211,47 +125,15 @@ int run_changer(CommandContext& ctx) {
     }
     return kExitOk;
   }
-  if (Status s = check_slot(view, slot); !s.is_ok()) return ctx.failure(s.message());
-  bool offline = false;
+  Status s;
   if (command == "load") {
-    std::string volser = view.in_slot(slot);
-    if (volser.empty()) return ctx.failure(fmt::format("slot {} is empty", slot));
-    if (!in_drive.empty()) {
-      return ctx.failure(fmt::format("drive {} is full: {} from slot {} is in it", drive, in_drive,
-                                     view.slots.slot_of(in_drive)));
-    }
-    Cartridge c;
-    Status s = lib.find(volser, &c);
-    if (s.is_ok()) s = load_cartridge(lib, drive, c, &offline);
-    return s.is_ok() ? kExitOk : ctx.failure(s.message());
+    s = load_from_slot(lib, view, slot, drive);
+  } else if (command == "unload") {
+    s = unload_to_slot(lib, view, drive, slot);
+  } else {
+    // transfer SLOT DEST: the cartridge's home becomes DEST.
+    s = transfer_between_slots(lib, view, slot, *parse_element_number(positional(cl, 2)));
   }
-  if (command == "unload") {
-    if (in_drive.empty()) return ctx.failure(fmt::format("drive {} is empty", drive));
-    int home = view.slots.slot_of(in_drive);
-    if (slot != home) {
-      return ctx.failure(fmt::format("slot {} is full; {} in drive {} goes back to its slot {}", slot, in_drive,
-                                     drive, home));
-    }
-    Status s = unload_drive(lib, drive, &offline);
-    return s.is_ok() ? kExitOk : ctx.failure(s.message());
-  }
-  // transfer SLOT DEST: the cartridge's home becomes DEST.
-  int dest = *number(positional(cl, 2));
-  SlotMap ignored;
-  Status s = update_slot_map(
-      lib,
-      [&](SlotMap& map) -> Status {
-        VTAPE_RETURN_IF_ERROR(check_slot(view, dest));
-        auto from = map.volser_at.find(slot);
-        if (from == map.volser_at.end() || view.in_a_drive(from->second)) {
-          return Status::invalid_argument(fmt::format("slot {} is empty", slot));
-        }
-        if (map.volser_at.count(dest) != 0) return Status::invalid_argument(fmt::format("slot {} is full", dest));
-        map.volser_at.emplace(dest, from->second);
-        map.volser_at.erase(from);
-        return Status::ok();
-      },
-      &ignored);
   return s.is_ok() ? kExitOk : ctx.failure(s.message());
 }
 

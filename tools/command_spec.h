@@ -100,7 +100,7 @@ std::span<const CommandSpec* const> all_commands();
 // The specs, one per cmd_*.cc file.
 extern const CommandSpec kInfoCommand, kDumpCommand, kVerifyCommand, kConvertCommand, kWriteCommand;
 extern const CommandSpec kNewCommand, kLoadCommand, kUnloadCommand, kProtectCommand, kUnprotectCommand,
-    kStatusCommand, kChangerCommand;
+    kStatusCommand, kChangerCommand, kMtxCommand;
 extern const CommandSpec kLsCommand, kFindCommand, kIndexCommand, kImportCommand, kRestoreCommand,
     kSpoolCommand, kEventsCommand, kRmCommand;
 

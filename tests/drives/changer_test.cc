@@ -106,6 +106,77 @@ TEST_F(ChangerTest, RefusesEmptyAndFullSlotsAndUnknownDrives) {
   EXPECT_EQ(r.exit_code, 2) << describe(r);
 }
 
+// vtape-mtx, the changer with mtx's command line and output (what Amanda's
+// chg-robot parses): -f names the mount or the library.
+TEST_F(ChangerTest, MtxPrintsStatusAndMovesCartridgesAsMtxDoes) {
+  std::string mtx = shell_quote(VTAPE_MTX_BINARY) + " -f " + shell_quote(vt_.mount_point()) + " ";
+  CommandResult r = run_command(mtx + "status");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "  Storage Changer " + vt_.mount_point() + ":2 Drives, 4 Slots ( 0 Import/Export )\n"
+                   "Data Transfer Element 0:Full (Storage Element 1 Loaded):VolumeTag = SCR001\n"
+                   "Data Transfer Element 1:Empty\n"
+                   "      Storage Element 1:Empty\n"
+                   "      Storage Element 2:Full :VolumeTag=VT0001\n"
+                   "      Storage Element 3:Full :VolumeTag=VT0002\n"
+                   "      Storage Element 4:Empty\n");
+  // Several commands in one call, in order, each seeing the one before;
+  // unload with no slot takes the cartridge home.
+  r = run_command(mtx + "unload load 3 1 nobarcode status");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.out, "Unloading drive 0 into Storage Element 1...done\n"
+                   "Loading media from Storage Element 3 into drive 1...done\n"
+                   "  Storage Changer " + vt_.mount_point() + ":2 Drives, 4 Slots ( 0 Import/Export )\n"
+                   "Data Transfer Element 0:Empty\n"
+                   "Data Transfer Element 1:Full (Storage Element 3 Loaded)\n"
+                   "      Storage Element 1:Full \n"
+                   "      Storage Element 2:Full \n"
+                   "      Storage Element 3:Empty\n"
+                   "      Storage Element 4:Empty\n");
+  // The daemon has the cartridge in its drive.
+  r = vt_.vtape("status 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(json_query(r.out, "d['drives'][0]['volser']"), "VT0002");
+  // The library's directory names the same changer; transfer moves a home.
+  std::string by_library = shell_quote(VTAPE_MTX_BINARY) + " -f " + shell_quote(vt_.library()) + " ";
+  r = run_command(by_library + "transfer 2 4 unload 3 1");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(changer("list"), "1:SCR001\n3:VT0002\n4:VT0001\n");
+  r = run_command(by_library + "inquiry");
+  EXPECT_EQ(r.out, "Product Type: Medium Changer\nVendor ID: 'VTAPEFS '\nProduct ID: 'VIRTUAL LIBRARY '\n"
+                   "Revision: '0.1 '\nAttached Changer API: No\n");
+}
+
+TEST_F(ChangerTest, MtxFailsAsMtxDoesWithTheReasonOnStderr) {
+  std::string mtx = shell_quote(VTAPE_MTX_BINARY) + " -f " + shell_quote(vt_.mount_point()) + " ";
+  auto fails = [&](const std::string& args, int code) {
+    CommandResult r = run_command(mtx + args);
+    EXPECT_EQ(r.exit_code, code) << args << ": " << describe(r);
+    return r.err;
+  };
+  EXPECT_NE(fails("load 2 0", 1).find("drive 0 is full: SCR001 from slot 1"), std::string::npos);
+  EXPECT_NE(fails("load 4 1", 1).find("slot 4 is empty"), std::string::npos);
+  EXPECT_NE(fails("load 2 5", 1).find("no drive 5 (drives 0 to 1)"), std::string::npos);
+  EXPECT_NE(fails("unload 1 1", 1).find("drive 1 is empty"), std::string::npos);
+  EXPECT_NE(fails("unload 4 0", 1).find("slot 4 is not its slot; SCR001 in drive 0 goes back to its slot 1"),
+            std::string::npos);
+  EXPECT_NE(fails("transfer 2 3", 1).find("slot 3 is full"), std::string::npos);
+  // A failing command stops the ones after it; those before it stay done.
+  CommandResult r = run_command(mtx + "load 2 1 load 3 1 unload");
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_EQ(r.out, "Loading media from Storage Element 2 into drive 1...done\n");
+  EXPECT_NE(r.err.find("drive 1 is full: VT0001 from slot 2"), std::string::npos) << r.err;
+  EXPECT_EQ(changer("listall"), "D:0:F:1:SCR001\nD:1:F:2:VT0001\nS:1:E\nS:2:E\nS:3:F:VT0002\nS:4:E\n");
+  // Usage errors exit 2, before anything moves.
+  EXPECT_NE(fails("eject", 2).find("unknown mtx command 'eject'"), std::string::npos);
+  EXPECT_NE(fails("transfer 3", 2).find("transfer needs a SLOT and a destination SLOT"), std::string::npos);
+  EXPECT_NE(fails("unload 1 load", 2).find("load needs a SLOT"), std::string::npos);
+  // Not a library, not a mount.
+  TempDir empty;
+  r = run_command(shell_quote(VTAPE_MTX_BINARY) + " -f " + shell_quote(empty.file("none")) + " status");
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_NE(r.err.find(empty.file("none")), std::string::npos) << r.err;
+}
+
 TEST(ChangerNoDaemon, SaysNoVtapefsRuns) {
   TempDir dir;
   CommandResult r = run_vtape("new VT0001 --library " + shell_quote(dir.file("lib")));
