@@ -1,0 +1,297 @@
+// vtape rmt: a remote tape server on standard input and output, started by
+// ssh (a client's --rmt-command, or the forced command of a key), so that
+// tar, cpio, mt-gnu and dump write to and read from the library's
+// cartridges on this machine.  The protocol is tools/rmt_protocol.h; the
+// records go through the drive core (CartridgeDoor: st semantics, the
+// filemark after writing at close, the catalog at every filemark).
+//
+// Names a client may open: a cartridge's volume serial (1 to 6 letters and
+// digits), made when O_CREAT is given; nothing else (no path, no drive of
+// a running vtapefs yet), and with --allow only the serials matching one of
+// its patterns.  The session holds the library as the mount would: while a
+// vtapefs serves the library, opening a cartridge is refused.
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "library/cartridge_door.h"
+#include "library/daemon_log.h"
+#include "library/drive_record_sink.h"
+#include "tools/command_spec.h"
+#include "tools/rmt_protocol.h"
+
+namespace vtape {
+namespace {
+
+constexpr const char* kHelp =
+    "Serves the rmt protocol (rmt(8)) on standard input and output for ssh, so that\n"
+    "tar, cpio, mt-gnu and dump reach the library's cartridges from another machine:\n"
+    "  tar -cf host:VOL002 --rsh-command=/usr/bin/ssh --rmt-command='vtape rmt'\n"
+    "or as the forced command of a key in authorized_keys.  A name opened is a\n"
+    "cartridge's volume serial, made when the client opens with O_CREAT.  Options:\n"
+    "  --allow PATTERN   only serials matching PATTERN (fnmatch; may be repeated)\n"
+    "  --read-only       refuse every open for writing (EROFS)\n"
+    "  --log FILE        the server's messages go to FILE (appended), not stderr\n"
+    "  --status-layout L struct mtget as S sends it: linux-x86-64 (default) or linux-i386\n"
+    "See vtape-rmt(1).\n";
+
+struct RmtOptions {
+  std::string library_dir;
+  std::vector<std::string> allow;
+  bool read_only = false;
+  // --log: what the session does (opens, closes, refusals) is written too;
+  // without it the client's replies say it and ssh's stderr stays quiet.
+  bool log_session = false;
+  MtgetLayout layout = MtgetLayout::kLinux64;
+};
+
+bool write_all(int fd, const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+class RmtSession {
+ public:
+  explicit RmtSession(RmtOptions options) : options_(std::move(options)) {}
+  ~RmtSession() { close_tape(); }
+
+  // Serves until the client goes away; the exit status.
+  int serve() {
+    RmtReader reader([](uint8_t* buf, size_t n) { return ::read(STDIN_FILENO, buf, n); });
+    for (;;) {
+      RmtRequest request;
+      RmtRefusal refusal;
+      RmtReader::Result r = reader.next(&request, &refusal);
+      if (r == RmtReader::Result::kEnd) break;
+      if (r == RmtReader::Result::kCut) {
+        log("the client went away in the middle of a command");
+        break;
+      }
+      bool replied = r == RmtReader::Result::kBad ? refuse(refusal.error, refusal.message)
+                                                   : handle(request, reader);
+      if (!replied) break;
+    }
+    Status closed = close_tape();
+    return closed.is_ok() ? kExitOk : kExitFailure;
+  }
+
+ private:
+  bool reply(const std::string& text) { return write_all(STDOUT_FILENO, text.data(), text.size()); }
+  bool refuse(int error, const std::string& message) {
+    log(message);
+    return reply(rmt_error(error, message));
+  }
+  bool refuse(DriveError e, const std::string& what) {
+    return refuse(to_errno(e), fmt::format("{}: {}", what, describe(e)));
+  }
+  void log(const std::string& text) {
+    if (!options_.log_session) return;
+    log_message(LogPriority::kNotice, door_ ? LogFields::of_volume(door_->cartridge().volser) : LogFields{},
+                fmt::format("rmt: {}", text));
+  }
+
+  // Returns false when the session must end (the client is gone).
+  bool handle(const RmtRequest& rq, RmtReader& reader) {
+    switch (rq.command) {
+      case RmtCommand::kOpen: return open_tape(rq);
+      case RmtCommand::kClose: {
+        if (!door_) return refuse(EBADF, "close: nothing is open");
+        Status s = close_tape();
+        return s.is_ok() ? reply(rmt_ok(0)) : refuse(EIO, s.message());
+      }
+      case RmtCommand::kVersion: return reply(rmt_ok(kRmtVersion));
+      case RmtCommand::kWrite: return write_record(rq, reader);
+      default: break;
+    }
+    if (!door_) return refuse(EBADF, "no tape is open");
+    TapeDrive& drive = door_->lease().drive();
+    switch (rq.command) {
+      case RmtCommand::kRead: {
+        // More than the limit is never taken: as st with a large buffer,
+        // a record that does not fit is an error (ENOMEM), not cut.
+        size_t want = std::min<uint64_t>(static_cast<uint64_t>(rq.count), kRmtMaxRecord);
+        buffer_.resize(want);
+        size_t got = 0;
+        DriveError e = drive.read(std::span<uint8_t>(buffer_.data(), want), &got);
+        if (e != DriveError::kNone) return refuse(e, "read");
+        return reply(rmt_ok(static_cast<int64_t>(got))) && write_all(STDOUT_FILENO, buffer_.data(), got);
+      }
+      case RmtCommand::kLseek:
+        // A tape has no offset: st's lseek changes nothing and gives 0.
+        return reply(rmt_ok(0));
+      case RmtCommand::kIoctl:
+      case RmtCommand::kExtendedIoctl: {
+        if (rq.command == RmtCommand::kIoctl && rq.op == -1 && rq.count == 0) {
+          v1_ = true;  // RMT V1: I's operations 0..7 are the portable numbers from now on
+          return reply(rmt_ok(kRmtVersion));
+        }
+        TapeOp op = TapeOp::kUnknown;
+        int count = 0;
+        DriveError e = rmt_tape_operation(rq.command, rq.op, rq.count, v1_, &op, &count);
+        if (e == DriveError::kNone) e = drive.operation(op, count);
+        if (e != DriveError::kNone) return refuse(e, fmt::format("operation {} count {}", rq.op, rq.count));
+        return reply(rmt_ok(rq.count));
+      }
+      case RmtCommand::kStatus: {
+        drive.flush_buffer();  // as st before it answers MTIOCGET
+        std::vector<uint8_t> bytes = encode_mtget(drive.status(), options_.layout);
+        return reply(rmt_ok(static_cast<int64_t>(bytes.size()))) &&
+               write_all(STDOUT_FILENO, bytes.data(), bytes.size());
+      }
+      case RmtCommand::kStatusField: {
+        drive.flush_buffer();
+        int64_t value = 0;
+        if (!mtget_field(drive.status(), rq.field, &value)) {
+          return refuse(EINVAL, fmt::format("no status field '{}'", rq.field));
+        }
+        return reply(rmt_ok(value));
+      }
+      default: return refuse(EINVAL, "unknown command");
+    }
+  }
+
+  bool write_record(const RmtRequest& rq, RmtReader& reader) {
+    // The record is read whole before anything else, so that its bytes are
+    // never taken for commands, even when it is refused.
+    bool whole = reader.read_payload(static_cast<size_t>(rq.count), &buffer_);
+    if (!whole) {
+      // The client went away in the middle of a record: it is not written,
+      // and the tape ends with the last whole one (closed by serve()).
+      log(fmt::format("the client went away after {} of a record's {} bytes; the record is dropped",
+                      buffer_.size(), rq.count));
+      return false;
+    }
+    if (!door_) return refuse(EBADF, "no tape is open");
+    DriveError e = door_->lease().drive().write(buffer_);
+    if (e != DriveError::kNone) return refuse(e, "write");
+    return reply(rmt_ok(rq.count));
+  }
+
+  // Why `name` may not be opened; empty when it may.  *volser: the serial.
+  std::string check_name(const std::string& name, std::string* volser) const {
+    // Checked before anything is opened: a path ("../x", "/etc/passwd")
+    // or anything else that is no serial never reaches the file system.
+    std::optional<std::string> v = normalize_volser(name);
+    if (!v) return "only a cartridge's volume serial (1 to 6 letters and digits) may be opened";
+    if (!options_.allow.empty()) {
+      bool allowed = false;
+      for (const auto& pattern : options_.allow) {
+        if (fnmatch(pattern.c_str(), v->c_str(), 0) == 0) allowed = true;
+      }
+      if (!allowed) return "not among the names this server allows (--allow)";
+    }
+    *volser = *v;
+    return "";
+  }
+
+  bool open_tape(const RmtRequest& rq) {
+    // As rmt(8): an open closes what was open before.
+    Status closed = close_tape();
+    if (!closed.is_ok()) return refuse(EIO, closed.message());
+    std::string volser;
+    std::string why = check_name(rq.name, &volser);
+    if (!why.empty()) return refuse(EACCES, fmt::format("open '{}': {}", rq.name, why));
+    if (rq.flags.writable() && options_.read_only) {
+      return refuse(EROFS, fmt::format("open {}: this server is read-only (--read-only)", volser));
+    }
+    DriveOpenMode mode;
+    mode.writable = rq.flags.writable();
+    mode.nonblocking = rq.flags.nonblocking;
+    bool create = rq.flags.create && rq.flags.writable();
+    bool served = false;
+    Status s = CartridgeDoor::open(options_.library_dir, volser, std::nullopt,
+                                   fmt::format("vtape rmt (pid {})", getpid()), &door_, &served, std::nullopt,
+                                   mode, create);
+    if (!s.is_ok()) {
+      door_.reset();
+      int error = served                             ? EBUSY
+                  : s.code() == StatusCode::kNotFound ? ENOENT
+                  : s.sys_errno() != 0               ? s.sys_errno()
+                                                     : EIO;
+      return refuse(error, fmt::format("open {}: {}", volser, s.message()));
+    }
+    log(fmt::format("opened {} for {}{}", volser, mode.writable ? "writing" : "reading",
+                    door_->created() ? " (a new cartridge)" : ""));
+    return reply(rmt_ok(0));
+  }
+
+  // Closes the open cartridge as st's close does (a filemark after
+  // writing); the first error.
+  Status close_tape() {
+    if (!door_) return Status::ok();
+    Status s = door_->finish();
+    if (!s.is_ok()) log(s.message());
+    door_.reset();
+    return s;
+  }
+
+  RmtOptions options_;
+  std::unique_ptr<CartridgeDoor> door_;
+  std::vector<uint8_t> buffer_;
+  bool v1_ = false;
+};
+
+std::string check(const CommandLine& cl) {
+  MtgetLayout layout;
+  std::optional<std::string> name = cl.value("--status-layout");
+  if (name && !parse_mtget_layout(*name, &layout)) {
+    return fmt::format("--status-layout {}: linux-x86-64 or linux-i386", *name);
+  }
+  return "";
+}
+
+int run(CommandContext& ctx) {
+  RmtOptions options;
+  options.library_dir = ctx.library_dir();
+  options.allow = ctx.cl.values("--allow");
+  options.read_only = ctx.cl.has("--read-only");
+  if (auto layout = ctx.cl.value("--status-layout")) parse_mtget_layout(*layout, &options.layout);
+  if (auto log_file = ctx.cl.value("--log")) {
+    // Never through a link that may sit there; readable by the owner alone.
+    int fd = ::open(log_file->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return ctx.failure(fmt::format("cannot open {}: {}", *log_file, std::strerror(errno)));
+    ::dup2(fd, STDERR_FILENO);
+    ::close(fd);
+    options.log_session = true;
+  }
+  // A client that goes away is an end of input, not a signal.
+  ::signal(SIGPIPE, SIG_IGN);
+  RmtSession session(std::move(options));
+  return session.serve();
+}
+
+}  // namespace
+
+const CommandSpec kRmtCommand{
+    .name = "rmt",
+    .summary = "serve the library's cartridges to tar, cpio, mt and dump over ssh (rmt)",
+    .usage = "vtape rmt [--library DIR] [--allow PATTERN...] [--read-only] [--log FILE] [--status-layout L]",
+    .help = kHelp,
+    .flags = {"--read-only"},
+    .options = {"--library", "--allow", "--log", "--status-layout"},
+    .min_positional = 0,
+    .max_positional = 0,
+    .positional_error = "takes no arguments",
+    .opens = Opens::kNothing,
+    .check = check,
+    .run = run,
+};
+
+}  // namespace vtape
