@@ -88,6 +88,12 @@ class RmtSession {
                                                    : handle(request, reader);
       if (!replied) break;
     }
+    if (int e = reader.read_error(); e != 0) {
+      // The commands cannot be read any more (not an end of input): F, the
+      // reply after which a client gives up the session.
+      log(fmt::format("reading the client's commands failed: {}", std::strerror(e)));
+      reply(rmt_fatal(e, fmt::format("vtape rmt cannot read its input: {}", std::strerror(e))));
+    }
     Status closed = close_tape();
     return closed.is_ok() ? kExitOk : kExitFailure;
   }

@@ -69,6 +69,7 @@ std::optional<uint8_t> RmtReader::get() {
       n = source_(buffer_.data(), buffer_.size());
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
+      if (n < 0) read_error_ = errno;
       ended_ = true;
       return std::nullopt;
     }
@@ -231,6 +232,7 @@ bool RmtReader::read_payload(size_t n, std::vector<uint8_t>* out) {
           k = source_(out->data() + got, n - got);
         } while (k < 0 && errno == EINTR);
         if (k <= 0) {
+          if (k < 0) read_error_ = errno;
           ended_ = true;
           break;
         }

@@ -105,6 +105,8 @@ class RmtReader {
   // W's record: exactly n bytes (n <= kRmtMaxRecord) into *out; false when
   // the input ended first (the record is then not whole).
   bool read_payload(size_t n, std::vector<uint8_t>* out);
+  // The errno of a read of the source that failed (0: the input ended).
+  int read_error() const { return read_error_; }
 
  private:
   // One byte; nullopt at the end of the input.
@@ -119,6 +121,7 @@ class RmtReader {
   size_t start_ = 0;
   size_t end_ = 0;
   bool ended_ = false;
+  int read_error_ = 0;
 };
 
 // Parses O's flags line: "66", "2 O_RDWR|O_CREAT" (the symbolic flags win

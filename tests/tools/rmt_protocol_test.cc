@@ -211,6 +211,20 @@ TEST(RmtProtocol, HugeCountsAndCutInput) {
   }
 }
 
+TEST(RmtProtocol, AFailedReadIsToldFromAnEnd) {
+  RmtReader reader([](uint8_t*, size_t) -> ssize_t {
+    errno = EIO;
+    return -1;
+  });
+  RmtRequest r;
+  RmtRefusal why;
+  EXPECT_EQ(reader.next(&r, &why), RmtReader::Result::kEnd);
+  EXPECT_EQ(reader.read_error(), EIO);
+  StringReader ended("");
+  EXPECT_EQ(ended.reader.next(&r, &why), RmtReader::Result::kEnd);
+  EXPECT_EQ(ended.reader.read_error(), 0);
+}
+
 TEST(RmtProtocol, LargeRecordPayloadArrivesWhole) {
   std::string record(3 << 20, '\0');
   for (size_t i = 0; i < record.size(); ++i) record[i] = static_cast<char>(i * 7);

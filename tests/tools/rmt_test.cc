@@ -218,6 +218,24 @@ TEST_F(RmtTest, AllowAndReadOnlyLimitWhatOpens) {
   EXPECT_NE(ro.out.find("A0\nE13\nwrite"), std::string::npos) << ro.out;  // the drive's EACCES
 }
 
+TEST_F(RmtTest, AnUnreadableInputGetsAFatalReply) {
+  // Standard input that fails to read (a directory: EISDIR) is no end of
+  // input: F tells the client the session is over.
+  CommandResult r = run_command(server_ + " < " + sq(dir_.path()));
+  EXPECT_EQ(r.out.rfind("F21\nvtape rmt cannot read its input", 0), 0u) << describe(r);
+}
+
+TEST(RmtServedLibrary, ACartridgeOfAServedLibraryIsRefusedWithEbusy) {
+  MountedVtapefs m;
+  ASSERT_TRUE(m.ok()) << m.error();
+  TempDir dir;
+  std::string server = sq(VTAPE_BINARY) + " rmt --library " + sq(m.library());
+  CommandResult r = raw_session(dir, server, "OVOL001\n66 O_RDWR|O_CREAT\n");
+  EXPECT_EQ(r.out.rfind("E16\nopen VOL001: ", 0), 0u) << describe(r);
+  EXPECT_NE(r.out.find("served by a running vtapefs"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(m.library() + "/cartridges/VOL001.cartridge"));
+}
+
 // A real sshd on 127.0.0.1 with its own host key, authorized_keys and port,
 // stopped by its pid.
 class Sshd {
