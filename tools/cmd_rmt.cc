@@ -5,14 +5,13 @@
 // records go through the drive core (CartridgeDoor: st semantics, the
 // filemark after writing at close, the catalog at every filemark).
 //
-// Names a client may open: a cartridge's volume serial (1 to 6 letters and
-// digits), made when O_CREAT is given; nothing else (no path, no drive of
-// a running vtapefs yet), and with --allow only the serials matching one of
-// its patterns.  The session holds the library as the mount would: while a
-// vtapefs serves the library, opening a cartridge is refused.
+// Names a client may open (tools/rmt_tapes.h): a cartridge's volume serial
+// (1 to 6 letters and digits), made when O_CREAT is given, while no vtapefs
+// serves the library; a drive of the vtapefs that serves it (nstN, stN,
+// /dev/nstN); nothing else, and with --allow only the names matching one of
+// its patterns.
 
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -24,11 +23,10 @@
 
 #include <fmt/format.h>
 
-#include "library/cartridge_door.h"
 #include "library/daemon_log.h"
-#include "library/drive_record_sink.h"
 #include "tools/command_spec.h"
 #include "tools/rmt_protocol.h"
+#include "tools/rmt_tapes.h"
 
 namespace vtape {
 namespace {
@@ -38,8 +36,10 @@ constexpr const char* kHelp =
     "tar, cpio, mt-gnu and dump reach the library's cartridges from another machine:\n"
     "  tar -cf host:VOL002 --rsh-command=/usr/bin/ssh --rmt-command='vtape rmt'\n"
     "or as the forced command of a key in authorized_keys.  A name opened is a\n"
-    "cartridge's volume serial, made when the client opens with O_CREAT.  Options:\n"
-    "  --allow PATTERN   only serials matching PATTERN (fnmatch; may be repeated)\n"
+    "cartridge's volume serial (made when the client opens with O_CREAT) while no\n"
+    "vtapefs serves the library, or a drive of the one that does (nst0, st0,\n"
+    "/dev/nst0).  Options:\n"
+    "  --allow PATTERN   only names matching PATTERN (fnmatch; may be repeated)\n"
     "  --read-only       refuse every open for writing (EROFS)\n"
     "  --log FILE        the server's messages go to FILE (appended), not stderr\n"
     "  --status-layout L struct mtget as S sends it: linux-x86-64 (default) or linux-i386\n"
@@ -94,8 +94,7 @@ class RmtSession {
       log(fmt::format("reading the client's commands failed: {}", std::strerror(e)));
       reply(rmt_fatal(e, fmt::format("vtape rmt cannot read its input: {}", std::strerror(e))));
     }
-    Status closed = close_tape();
-    return closed.is_ok() ? kExitOk : kExitFailure;
+    return close_tape().empty() ? kExitOk : kExitFailure;
   }
 
  private:
@@ -104,13 +103,12 @@ class RmtSession {
     log(message);
     return reply(rmt_error(error, message));
   }
-  bool refuse(DriveError e, const std::string& what) {
-    return refuse(to_errno(e), fmt::format("{}: {}", what, describe(e)));
+  bool refuse_errno(int error, const std::string& what) {
+    return refuse(error, fmt::format("{} {}: {}", tape_->name(), what, std::strerror(error)));
   }
   void log(const std::string& text) {
     if (!options_.log_session) return;
-    log_message(LogPriority::kNotice, door_ ? LogFields::of_volume(door_->cartridge().volser) : LogFields{},
-                fmt::format("rmt: {}", text));
+    log_message(LogPriority::kNotice, fmt::format("rmt: {}", text));
   }
 
   // Returns false when the session must end (the client is gone).
@@ -118,16 +116,15 @@ class RmtSession {
     switch (rq.command) {
       case RmtCommand::kOpen: return open_tape(rq);
       case RmtCommand::kClose: {
-        if (!door_) return refuse(EBADF, "close: nothing is open");
-        Status s = close_tape();
-        return s.is_ok() ? reply(rmt_ok(0)) : refuse(EIO, s.message());
+        if (!tape_) return refuse(EBADF, "close: nothing is open");
+        std::string failed = close_tape();
+        return failed.empty() ? reply(rmt_ok(0)) : refuse(EIO, failed);
       }
       case RmtCommand::kVersion: return reply(rmt_ok(kRmtVersion));
       case RmtCommand::kWrite: return write_record(rq, reader);
       default: break;
     }
-    if (!door_) return refuse(EBADF, "no tape is open");
-    TapeDrive& drive = door_->lease().drive();
+    if (!tape_) return refuse(EBADF, "no tape is open");
     switch (rq.command) {
       case RmtCommand::kRead: {
         // More than the limit is never taken: as st with a large buffer,
@@ -135,8 +132,9 @@ class RmtSession {
         size_t want = std::min<uint64_t>(static_cast<uint64_t>(rq.count), kRmtMaxRecord);
         buffer_.resize(want);
         size_t got = 0;
-        DriveError e = drive.read(std::span<uint8_t>(buffer_.data(), want), &got);
-        if (e != DriveError::kNone) return refuse(e, "read");
+        if (int e = tape_->read(std::span<uint8_t>(buffer_.data(), want), &got); e != 0) {
+          return refuse_errno(e, "read");
+        }
         return reply(rmt_ok(static_cast<int64_t>(got))) && write_all(STDOUT_FILENO, buffer_.data(), got);
       }
       case RmtCommand::kLseek:
@@ -148,25 +146,24 @@ class RmtSession {
           v1_ = true;  // RMT V1: I's operations 0..7 are the portable numbers from now on
           return reply(rmt_ok(kRmtVersion));
         }
-        TapeOp op = TapeOp::kUnknown;
-        int count = 0;
-        DriveError e = rmt_tape_operation(rq.command, rq.op, rq.count, v1_, &op, &count);
-        if (e == DriveError::kNone) e = drive.operation(op, count);
-        if (e != DriveError::kNone) return refuse(e, fmt::format("operation {} count {}", rq.op, rq.count));
+        int mt_op = 0;
+        int mt_count = 0;
+        int e = rmt_mt_operation(rq.command, rq.op, rq.count, v1_, &mt_op, &mt_count);
+        if (e == 0) e = tape_->operation(mt_op, mt_count);
+        if (e != 0) return refuse_errno(e, fmt::format("operation {} count {}", rq.op, rq.count));
         return reply(rmt_ok(rq.count));
       }
-      case RmtCommand::kStatus: {
-        drive.flush_buffer();  // as st before it answers MTIOCGET
-        std::vector<uint8_t> bytes = encode_mtget(drive.status(), options_.layout);
-        return reply(rmt_ok(static_cast<int64_t>(bytes.size()))) &&
-               write_all(STDOUT_FILENO, bytes.data(), bytes.size());
-      }
+      case RmtCommand::kStatus:
       case RmtCommand::kStatusField: {
-        drive.flush_buffer();
-        int64_t value = 0;
-        if (!mtget_field(drive.status(), rq.field, &value)) {
-          return refuse(EINVAL, fmt::format("no status field '{}'", rq.field));
+        MtStatus st;
+        if (int e = tape_->status(&st); e != 0) return refuse_errno(e, "status");
+        if (rq.command == RmtCommand::kStatus) {
+          std::vector<uint8_t> bytes = encode_mtget(st, options_.layout);
+          return reply(rmt_ok(static_cast<int64_t>(bytes.size()))) &&
+                 write_all(STDOUT_FILENO, bytes.data(), bytes.size());
         }
+        int64_t value = 0;
+        if (!mtget_field(st, rq.field, &value)) return refuse(EINVAL, fmt::format("no status field '{}'", rq.field));
         return reply(rmt_ok(value));
       }
       default: return refuse(EINVAL, "unknown command");
@@ -184,72 +181,40 @@ class RmtSession {
                       buffer_.size(), rq.count));
       return false;
     }
-    if (!door_) return refuse(EBADF, "no tape is open");
-    DriveError e = door_->lease().drive().write(buffer_);
-    if (e != DriveError::kNone) return refuse(e, "write");
+    if (!tape_) return refuse(EBADF, "no tape is open");
+    if (int e = tape_->write(buffer_); e != 0) return refuse_errno(e, "write");
     return reply(rmt_ok(rq.count));
-  }
-
-  // Why `name` may not be opened; empty when it may.  *volser: the serial.
-  std::string check_name(const std::string& name, std::string* volser) const {
-    // Checked before anything is opened: a path ("../x", "/etc/passwd")
-    // or anything else that is no serial never reaches the file system.
-    std::optional<std::string> v = normalize_volser(name);
-    if (!v) return "only a cartridge's volume serial (1 to 6 letters and digits) may be opened";
-    if (!options_.allow.empty()) {
-      bool allowed = false;
-      for (const auto& pattern : options_.allow) {
-        if (fnmatch(pattern.c_str(), v->c_str(), 0) == 0) allowed = true;
-      }
-      if (!allowed) return "not among the names this server allows (--allow)";
-    }
-    *volser = *v;
-    return "";
   }
 
   bool open_tape(const RmtRequest& rq) {
     // As rmt(8): an open closes what was open before.
-    Status closed = close_tape();
-    if (!closed.is_ok()) return refuse(EIO, closed.message());
-    std::string volser;
-    std::string why = check_name(rq.name, &volser);
-    if (!why.empty()) return refuse(EACCES, fmt::format("open '{}': {}", rq.name, why));
-    if (rq.flags.writable() && options_.read_only) {
-      return refuse(EROFS, fmt::format("open {}: this server is read-only (--read-only)", volser));
-    }
-    DriveOpenMode mode;
-    mode.writable = rq.flags.writable();
-    mode.nonblocking = rq.flags.nonblocking;
-    bool create = rq.flags.create && rq.flags.writable();
-    bool served = false;
-    Status s = CartridgeDoor::open(options_.library_dir, volser, std::nullopt,
-                                   fmt::format("vtape rmt (pid {})", getpid()), &door_, &served, std::nullopt,
-                                   mode, create);
-    if (!s.is_ok()) {
-      door_.reset();
-      int error = served                             ? EBUSY
-                  : s.code() == StatusCode::kNotFound ? ENOENT
-                  : s.sys_errno() != 0               ? s.sys_errno()
-                                                     : EIO;
-      return refuse(error, fmt::format("open {}: {}", volser, s.message()));
-    }
-    log(fmt::format("opened {} for {}{}", volser, mode.writable ? "writing" : "reading",
-                    door_->created() ? " (a new cartridge)" : ""));
+    if (std::string failed = close_tape(); !failed.empty()) return refuse(EIO, failed);
+    RmtOpenRequest open;
+    open.library_dir = options_.library_dir;
+    open.name = rq.name;
+    open.flags = rq.flags;
+    open.allow = options_.allow;
+    open.read_only = options_.read_only;
+    int error = 0;
+    std::string message;
+    tape_ = open_rmt_tape(open, &error, &message);
+    if (!tape_) return refuse(error, message);
+    log(fmt::format("opened {} for {}", tape_->name(), rq.flags.writable() ? "writing" : "reading"));
     return reply(rmt_ok(0));
   }
 
-  // Closes the open cartridge as st's close does (a filemark after
-  // writing); the first error.
-  Status close_tape() {
-    if (!door_) return Status::ok();
-    Status s = door_->finish();
-    if (!s.is_ok()) log(s.message());
-    door_.reset();
-    return s;
+  // Closes what is open as st's close does (a filemark after writing);
+  // empty, or why it failed.
+  std::string close_tape() {
+    if (!tape_) return "";
+    std::string failed = tape_->close();
+    log(failed.empty() ? fmt::format("closed {}", tape_->name()) : failed);
+    tape_.reset();
+    return failed;
   }
 
   RmtOptions options_;
-  std::unique_ptr<CartridgeDoor> door_;
+  std::unique_ptr<RmtTape> tape_;
   std::vector<uint8_t> buffer_;
   bool v1_ = false;
 };

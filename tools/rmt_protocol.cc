@@ -1,6 +1,7 @@
 #include "tools/rmt_protocol.h"
 
 #include <fcntl.h>
+#include <sys/mtio.h>
 
 #include <cerrno>
 #include <charconv>
@@ -16,6 +17,11 @@ namespace {
 
 // MT_ISSCSI2: what st reports as mt_type.
 constexpr int64_t kMtTypeScsi2 = 0x72;
+
+// MTSETDRVBUFFER's options (<linux/mtio.h>; glibc's header lacks them).
+constexpr uint32_t kMtStSetBooleans = 0x30000000;
+constexpr uint32_t kMtStClearBooleans = 0x40000000;
+constexpr uint32_t kMtStBufferWrites = 0x1;
 
 // RMT V1's portable MTIOCTOP numbers (I after I-1) and extended ones (i).
 enum PortableOp { kPWeof = 0, kPFsf, kPBsf, kPFsr, kPBsr, kPRew, kPOffl, kPNop };
@@ -315,43 +321,43 @@ bool parse_lseek(int64_t first, int64_t second, int64_t* offset, int* whence) {
   return false;
 }
 
-DriveError rmt_tape_operation(RmtCommand command, int64_t op, int64_t count, bool v1, TapeOp* tape_op,
-                              int* drive_count) {
-  if (count < std::numeric_limits<int>::min() || count > std::numeric_limits<int>::max()) {
-    return DriveError::kInvalidArgument;
-  }
-  *drive_count = static_cast<int>(count);
+int rmt_mt_operation(RmtCommand command, int64_t op, int64_t count, bool v1, int* mt_op, int* mt_count) {
+  if (count < std::numeric_limits<int>::min() || count > std::numeric_limits<int>::max()) return EINVAL;
+  *mt_count = static_cast<int>(count);
   if (command == RmtCommand::kExtendedIoctl) {
     switch (op) {
-      case kXCache: *tape_op = TapeOp::kSetBufferedWrites; *drive_count = 1; break;
-      case kXNoCache: *tape_op = TapeOp::kSetBufferedWrites; *drive_count = 0; break;
-      case kXReten: *tape_op = TapeOp::kRetension; break;
-      case kXErase: *tape_op = TapeOp::kErase; break;
-      case kXEom: *tape_op = TapeOp::kEndOfData; break;
-      case kXNbsf: *tape_op = TapeOp::kSpaceFilesBackwardToMark; break;
-      default: return DriveError::kInvalidArgument;
+      case kXCache:
+      case kXNoCache:
+        // The drive's write cache is st's buffer-writes option.
+        *mt_op = MTSETDRVBUFFER;
+        *mt_count = static_cast<int>((op == kXCache ? kMtStSetBooleans : kMtStClearBooleans) | kMtStBufferWrites);
+        break;
+      case kXReten: *mt_op = MTRETEN; break;
+      case kXErase: *mt_op = MTERASE; break;
+      case kXEom: *mt_op = MTEOM; break;
+      case kXNbsf: *mt_op = MTBSFM; break;
+      default: return EINVAL;
     }
-    return DriveError::kNone;
+    return 0;
   }
   if (v1 && op >= kPWeof && op <= kPNop) {
-    switch (op) {
-      case kPWeof: *tape_op = TapeOp::kWriteFilemarks; break;
-      case kPFsf: *tape_op = TapeOp::kSpaceFilesForward; break;
-      case kPBsf: *tape_op = TapeOp::kSpaceFilesBackward; break;
-      case kPFsr: *tape_op = TapeOp::kSpaceRecordsForward; break;
-      case kPBsr: *tape_op = TapeOp::kSpaceRecordsBackward; break;
-      case kPRew: *tape_op = TapeOp::kRewind; break;
-      case kPOffl: *tape_op = TapeOp::kUnload; break;
-      default: *tape_op = TapeOp::kNop; break;
-    }
-    return DriveError::kNone;
+    static constexpr int kLinux[] = {MTWEOF, MTFSF, MTBSF, MTFSR, MTBSR, MTREW, MTOFFL, MTNOP};
+    *mt_op = kLinux[op];
+    return 0;
   }
-  if (op < 0 || op > std::numeric_limits<int>::max()) return DriveError::kInvalidArgument;
-  DriveError e = mt_operation_of(static_cast<int>(op), tape_op);
-  if (e != DriveError::kNone) return e;
-  if (*tape_op == TapeOp::kUnknown) return DriveError::kNotSupported;
-  if (*tape_op == TapeOp::kSetDriveBuffer) *tape_op = mt_drive_buffer_operation(*drive_count, drive_count);
-  return DriveError::kNone;
+  if (op < 0 || op > std::numeric_limits<int>::max()) return EINVAL;
+  *mt_op = static_cast<int>(op);
+  return 0;
+}
+
+MtStatus mt_status_of(const DriveStatus& status) {
+  MtStatus s;
+  s.type = kMtTypeScsi2;
+  s.dsreg = mt_dsreg(status);
+  s.gstat = mt_gstat(status);
+  s.fileno = static_cast<int32_t>(status.file);
+  s.blkno = static_cast<int32_t>(status.block);
+  return s;
 }
 
 bool parse_mtget_layout(std::string_view name, MtgetLayout* layout) {
@@ -365,31 +371,31 @@ bool parse_mtget_layout(std::string_view name, MtgetLayout* layout) {
   return true;
 }
 
-std::vector<uint8_t> encode_mtget(const DriveStatus& status, MtgetLayout layout) {
+std::vector<uint8_t> encode_mtget(const MtStatus& status, MtgetLayout layout) {
   // struct mtget: mt_type, mt_resid, mt_dsreg, mt_gstat, mt_erreg (longs),
   // mt_fileno, mt_blkno (ints); little-endian on both layouts.
   size_t word = layout == MtgetLayout::kLinux64 ? 8 : 4;
   std::vector<uint8_t> out;
-  put_word(out, kMtTypeScsi2, word);
-  put_word(out, 0, word);  // st reports the partition here
-  put_word(out, mt_dsreg(status), word);
-  put_word(out, mt_gstat(status), word);
-  put_word(out, 0, word);
-  put_word(out, status.file, 4);
-  put_word(out, status.block, 4);
+  put_word(out, status.type, word);
+  put_word(out, status.resid, word);
+  put_word(out, status.dsreg, word);
+  put_word(out, status.gstat, word);
+  put_word(out, status.erreg, word);
+  put_word(out, status.fileno, 4);
+  put_word(out, status.blkno, 4);
   return out;
 }
 
-bool mtget_field(const DriveStatus& status, char field, int64_t* value) {
+bool mtget_field(const MtStatus& status, char field, int64_t* value) {
   switch (field) {
-    case 'T': *value = kMtTypeScsi2; break;
-    case 'D': *value = mt_dsreg(status); break;
-    case 'E': *value = 0; break;
-    case 'R': *value = 0; break;
-    case 'F': *value = status.file; break;
-    case 'B': *value = status.block; break;
-    case 'f': *value = 0; break;
-    case 'b': *value = 0; break;
+    case 'T': *value = status.type; break;
+    case 'D': *value = status.dsreg; break;
+    case 'E': *value = status.erreg; break;
+    case 'R': *value = status.resid; break;
+    case 'F': *value = status.fileno; break;
+    case 'B': *value = status.blkno; break;
+    case 'f': *value = 0; break;  // no MTF_ flags on Linux
+    case 'b': *value = 0; break;  // no preferred blocking factor
     default: return false;
   }
   return true;

@@ -36,9 +36,7 @@
 #include <string_view>
 #include <vector>
 
-#include "library/drive_error.h"
 #include "library/tape_drive.h"
-#include "library/tape_operation.h"
 
 namespace vtape {
 
@@ -133,22 +131,35 @@ bool parse_open_flags(std::string_view text, RmtOpenFlags* flags, std::string* e
 // offset first).  False when neither can be whence.
 bool parse_lseek(int64_t first, int64_t second, int64_t* offset, int* whence);
 
-// The drive operation an I or i asks for.  `v1`: the client sent I-1, so
-// I's operations 0..7 are RMT V1's portable numbers (0 is a filemark, 5 a
-// rewind) and the rest Linux's; before it, Linux's <sys/mtio.h> numbers.
-// *count is the drive's count (MTSETDRVBUFFER's options decoded).  An
-// error when the number names nothing the drive does.
-DriveError rmt_tape_operation(RmtCommand command, int64_t op, int64_t count, bool v1, TapeOp* tape_op,
-                              int* drive_count);
+// The MTIOCTOP operation (Linux's <sys/mtio.h> number, which every door of
+// the server executes: library/mtio_mapping.h on a cartridge's drive, an
+// ioctl on a drive of the mount) that an I or i asks for.  `v1`: the
+// client sent I-1, so I's operations 0..7 are RMT V1's portable numbers (0
+// is a filemark, 5 a rewind) and the rest Linux's; before it, Linux's.
+// An error (EINVAL) for a number outside int or an unknown i operation.
+int rmt_mt_operation(RmtCommand command, int64_t op, int64_t count, bool v1, int* mt_op, int* mt_count);
+
+// struct mtget's fields, whatever door they come from.
+struct MtStatus {
+  int64_t type = 0;
+  int64_t resid = 0;
+  int64_t dsreg = 0;
+  int64_t gstat = 0;
+  int64_t erreg = 0;
+  int32_t fileno = 0;
+  int32_t blkno = 0;
+};
+// What st's MTIOCGET gives for a drive in this state.
+MtStatus mt_status_of(const DriveStatus& status);
 
 // The layout of struct mtget that S sends: the client's, which the server
 // cannot know (x86-64 Linux unless the server is told otherwise).
 enum class MtgetLayout { kLinux64, kLinux32 };
 bool parse_mtget_layout(std::string_view name, MtgetLayout* layout);
-std::vector<uint8_t> encode_mtget(const DriveStatus& status, MtgetLayout layout);
+std::vector<uint8_t> encode_mtget(const MtStatus& status, MtgetLayout layout);
 // s's fields: T type, D dsreg, E erreg, R resid, F fileno, B blkno,
 // f flags, b blocking factor.  False for another letter.
-bool mtget_field(const DriveStatus& status, char field, int64_t* value);
+bool mtget_field(const MtStatus& status, char field, int64_t* value);
 
 // Replies.  Texts are put on one line (control characters become spaces).
 std::string rmt_ok(int64_t value);

@@ -5,6 +5,7 @@
 #include "tools/rmt_protocol.h"
 
 #include <fcntl.h>
+#include <sys/mtio.h>
 
 #include <cerrno>
 #include <cstring>
@@ -109,36 +110,38 @@ TEST(RmtProtocol, LseekInEitherOrder) {
 }
 
 TEST(RmtProtocol, NoNumberingTurnsAFilemarkIntoARewind) {
-  TapeOp op = TapeOp::kUnknown;
+  int op = -1;
   int count = 0;
-  // Linux's numbers before I-1: 5 is MTWEOF, 6 MTREW.
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kIoctl, 5, 2, false, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kWriteFilemarks);
+  // Linux's numbers before I-1 stay Linux's: 5 is MTWEOF, 6 MTREW.
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 5, 2, false, &op, &count), 0);
+  EXPECT_EQ(op, MTWEOF);
   EXPECT_EQ(count, 2);
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kIoctl, 6, 1, false, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kRewind);
-  // Linux's 0 is MTRESET, which st does not do.
-  EXPECT_EQ(rmt_tape_operation(RmtCommand::kIoctl, 0, 1, false, &op, &count), DriveError::kNotSupported);
-  // RMT V1 after I-1: 0 is a filemark, 5 a rewind, 7 nothing.
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kIoctl, 0, 1, true, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kWriteFilemarks);
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kIoctl, 5, 1, true, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kRewind);
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kIoctl, 7, 1, true, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kNop);
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 6, 1, false, &op, &count), 0);
+  EXPECT_EQ(op, MTREW);
+  // RMT V1 after I-1: 0 is a filemark, 5 a rewind, 6 offline, 7 nothing.
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 0, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTWEOF);
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 5, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTREW);
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 6, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTOFFL);
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 7, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTNOP);
   // Above 7 V1 clients send Linux's numbers: 12 is MTEOM.
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kIoctl, 12, 1, true, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kEndOfData);
-  // i: the extended operations.
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kExtendedIoctl, 4, 1, true, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kEndOfData);
-  ASSERT_EQ(rmt_tape_operation(RmtCommand::kExtendedIoctl, 5, 1, true, &op, &count), DriveError::kNone);
-  EXPECT_EQ(op, TapeOp::kSpaceFilesBackwardToMark);
-  EXPECT_EQ(rmt_tape_operation(RmtCommand::kExtendedIoctl, 6, 1, true, &op, &count), DriveError::kInvalidArgument);
-  // Nothing outside int, no negative operation, no number nobody knows.
-  EXPECT_NE(rmt_tape_operation(RmtCommand::kIoctl, 1, int64_t{1} << 40, false, &op, &count), DriveError::kNone);
-  EXPECT_NE(rmt_tape_operation(RmtCommand::kIoctl, -5, 1, false, &op, &count), DriveError::kNone);
-  EXPECT_NE(rmt_tape_operation(RmtCommand::kIoctl, 9999, 1, false, &op, &count), DriveError::kNone);
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 12, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTEOM);
+  // i: the extended operations, onto the drive's own.
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kExtendedIoctl, 4, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTEOM);
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kExtendedIoctl, 5, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTBSFM);
+  ASSERT_EQ(rmt_mt_operation(RmtCommand::kExtendedIoctl, 1, 1, true, &op, &count), 0);
+  EXPECT_EQ(op, MTSETDRVBUFFER);
+  EXPECT_EQ(static_cast<uint32_t>(count), 0x40000001u);  // MT_ST_CLEARBOOLEANS | MT_ST_BUFFER_WRITES
+  EXPECT_EQ(rmt_mt_operation(RmtCommand::kExtendedIoctl, 6, 1, true, &op, &count), EINVAL);
+  // Nothing outside int, no negative operation.
+  EXPECT_EQ(rmt_mt_operation(RmtCommand::kIoctl, 1, int64_t{1} << 40, false, &op, &count), EINVAL);
+  EXPECT_EQ(rmt_mt_operation(RmtCommand::kIoctl, -5, 1, false, &op, &count), EINVAL);
 }
 
 TEST(RmtProtocol, GarbageGetsRefusalsAndTheStreamStaysInStep) {
@@ -248,19 +251,20 @@ TEST(RmtProtocol, RepliesAndStatus) {
   st.file = 3;
   st.block = 17;
   st.block_size = 512;
-  std::vector<uint8_t> g = encode_mtget(st, MtgetLayout::kLinux64);
+  MtStatus ms = mt_status_of(st);
+  std::vector<uint8_t> g = encode_mtget(ms, MtgetLayout::kLinux64);
   ASSERT_EQ(g.size(), 48u);
   EXPECT_EQ(g[0], 0x72);          // mt_type MT_ISSCSI2
   EXPECT_EQ(g[16] | g[17] << 8, 512);  // mt_dsreg: the block size
   EXPECT_EQ(g[40], 3);            // mt_fileno
   EXPECT_EQ(g[44], 17);           // mt_blkno
-  EXPECT_EQ(encode_mtget(st, MtgetLayout::kLinux32).size(), 28u);
+  EXPECT_EQ(encode_mtget(ms, MtgetLayout::kLinux32).size(), 28u);
   int64_t v = 0;
-  ASSERT_TRUE(mtget_field(st, 'F', &v));
+  ASSERT_TRUE(mtget_field(ms, 'F', &v));
   EXPECT_EQ(v, 3);
-  ASSERT_TRUE(mtget_field(st, 'B', &v));
+  ASSERT_TRUE(mtget_field(ms, 'B', &v));
   EXPECT_EQ(v, 17);
-  EXPECT_FALSE(mtget_field(st, 'Z', &v));
+  EXPECT_FALSE(mtget_field(ms, 'Z', &v));
   MtgetLayout layout;
   EXPECT_TRUE(parse_mtget_layout("linux-i386", &layout));
   EXPECT_EQ(layout, MtgetLayout::kLinux32);

@@ -215,7 +215,7 @@ TEST_F(RmtTest, AllowAndReadOnlyLimitWhatOpens) {
 
   CommandResult ro = raw_session(dir_, server_ + " --read-only", "OVOL001\n2\nOVOL001\n0 O_RDONLY\nW1\nx");
   EXPECT_EQ(ro.out.substr(0, 4), "E30\n") << ro.out;
-  EXPECT_NE(ro.out.find("A0\nE13\nwrite"), std::string::npos) << ro.out;  // the drive's EACCES
+  EXPECT_NE(ro.out.find("A0\nE13\nVOL001 write: Permission denied"), std::string::npos) << ro.out;  // the drive's EACCES
 }
 
 TEST_F(RmtTest, AnUnreadableInputGetsAFatalReply) {
@@ -234,6 +234,39 @@ TEST(RmtServedLibrary, ACartridgeOfAServedLibraryIsRefusedWithEbusy) {
   EXPECT_EQ(r.out.rfind("E16\nopen VOL001: ", 0), 0u) << describe(r);
   EXPECT_NE(r.out.find("served by a running vtapefs"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(m.library() + "/cartridges/VOL001.cartridge"));
+}
+
+TEST(RmtServedLibrary, TarAppendsToADriveOfTheRunningMountAndMtMovesIt) {
+  MountedVtapefs m;
+  ASSERT_TRUE(m.ok()) << m.error();
+  TempDir dir;
+  std::string rsh = dir.file("rsh.sh");
+  write_script(rsh, "exec " + sq(VTAPE_BINARY) + " rmt --library " + sq(m.library()) + "\n");
+  write_text(dir.file("one.txt"), "first archive\n");
+  write_text(dir.file("two.txt"), "second archive\n");
+  std::string via = " --rsh-command=" + sq(rsh);
+  // nst0 keeps its place between sessions (the daemon's drive): the second
+  // tar follows the first's filemark.  /dev/nst0 is the same drive.
+  CommandResult a = run_command("cd " + sq(dir.path()) + " && tar -cf localhost:nst0" + via + " one.txt");
+  ASSERT_EQ(a.exit_code, 0) << describe(a);
+  CommandResult b = run_command("cd " + sq(dir.path()) + " && tar -cf localhost:/dev/nst0" + via + " two.txt");
+  ASSERT_EQ(b.exit_code, 0) << describe(b);
+  std::string mt = "mt-gnu -f localhost:nst0" + via + " ";
+  ASSERT_EQ(run_command(mt + "rewind").exit_code, 0);
+  ASSERT_EQ(run_command(mt + "fsf 1").exit_code, 0);
+  CommandResult t = run_command("tar -tf localhost:nst0" + via);
+  ASSERT_EQ(t.exit_code, 0) << describe(t);
+  EXPECT_EQ(t.out, "two.txt\n");
+  settle_drive(m.drive(0));
+  CommandResult ls = m.vtape("ls SCR001");
+  EXPECT_NE(ls.out.find("\n   1 "), std::string::npos) << ls.out;  // two tape files
+  // Without a mount, a drive name is no way in.
+  TempDir other;
+  std::string lib = other.file("lib");
+  ASSERT_EQ(::mkdir(lib.c_str(), 0700), 0);
+  ASSERT_EQ(run_vtape("new --library " + sq(lib) + " VOL001").exit_code, 0);
+  CommandResult none = raw_session(other, sq(VTAPE_BINARY) + " rmt --library " + sq(lib), "Onst0\n0\n");
+  EXPECT_EQ(none.out.rfind("E6\nopen nst0: no vtapefs serves the library", 0), 0u) << describe(none);
 }
 
 // A real sshd on 127.0.0.1 with its own host key, authorized_keys and port,
