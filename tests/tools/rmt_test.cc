@@ -123,6 +123,36 @@ TEST_F(RmtTest, CpioWithABlockSizeAndMtGnuMoveTheTape) {
   EXPECT_NE(read_text(dir_.file("asked.log")).find("/usr/sbin/rmt"), std::string::npos);
 }
 
+TEST_F(RmtTest, DumpAndRestoreOfAnExt2Image) {
+  for (const char* p : {"dump", "restore", "mke2fs", "losetup"}) ASSERT_TRUE(have_program(p)) << p << " is missing";
+  std::string image = dir_.file("fs.img");
+  CommandResult r = run_command("mke2fs -q -F -t ext2 -d " + sq(src_) + " " + sq(image) + " 16M");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  // dump reads a file system from a block device.
+  r = run_command("losetup -f --show " + sq(image));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  std::string loop = r.out.substr(0, r.out.find('\n'));
+  struct Detach {
+    std::string device;
+    ~Detach() { run_command("losetup -d " + sq(device)); }
+  } detach{loop};
+  // dump and restore find their remote shell in $RSH and ask for /etc/rmt.
+  std::string rsh = "RSH=" + sq(rsh_) + " ";
+  r = run_command(rsh + "dump -0 -f localhost:VOL006 " + sq(loop));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  fs::create_directories(dir_.file("out"));
+  // restore asks which volume to start with and whether to set the owner of '.'.
+  r = run_command("cd " + sq(dir_.file("out")) + " && printf '1\\nn\\n' | " + rsh + "restore -x -f localhost:VOL006");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  CommandResult cmp = run_command("cmp " + sq(src_ + "/big.bin") + " " + sq(dir_.file("out/big.bin")) + " && cmp " +
+                                  sq(src_ + "/sub/notes.txt") + " " + sq(dir_.file("out/sub/notes.txt")));
+  EXPECT_EQ(cmp.exit_code, 0) << describe(cmp);
+  CommandResult ls = run_vtape("ls --library " + sq(lib_) + " VOL006");
+  EXPECT_NE(ls.out.find("dump"), std::string::npos) << ls.out;
+  CommandResult v = run_vtape("verify " + sq(lib_ + "/cartridges/VOL006.tap"));
+  EXPECT_EQ(v.exit_code, 0) << describe(v);
+}
+
 // The raw protocol: what `vtape rmt` answers to `input` on its stdin.
 CommandResult raw_session(const TempDir& dir, const std::string& server, const std::string& input) {
   std::string in = dir.file("in.bin");
