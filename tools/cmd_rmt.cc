@@ -138,8 +138,9 @@ class RmtSession {
         return reply(rmt_ok(static_cast<int64_t>(got))) && write_all(STDOUT_FILENO, buffer_.data(), got);
       }
       case RmtCommand::kLseek:
-        // A tape has no offset: st's lseek changes nothing and gives 0.
-        return reply(rmt_ok(0));
+        // A tape has no offset: st's devices are not seekable (ESPIPE, as
+        // the mount's drives), so that a client reads instead of seeking.
+        return refuse(ESPIPE, fmt::format("{}: lseek: a tape cannot seek (use I operations)", tape_->name()));
       case RmtCommand::kIoctl:
       case RmtCommand::kExtendedIoctl: {
         if (rq.command == RmtCommand::kIoctl && rq.op == -1 && rq.count == 0) {
