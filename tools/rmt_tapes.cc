@@ -158,7 +158,7 @@ std::unique_ptr<RmtTape> open_cartridge(const RmtOpenRequest& rq, const std::str
              : s.sys_errno() != 0                ? s.sys_errno()
                                                  : EIO;
     *message = fmt::format("open {}: {}{}", volser, s.message(),
-                           served ? "; its drives are served as nstN and stN" : "");
+                           served ? "; the drives of a vtapefs are opened as nstN and stN" : "");
     return nullptr;
   }
   return std::make_unique<CartridgeTape>(std::move(door));
