@@ -248,6 +248,26 @@ TEST_F(RmtTest, AllowAndReadOnlyLimitWhatOpens) {
   EXPECT_NE(ro.out.find("A0\nE13\nVOL001 write: Permission denied"), std::string::npos) << ro.out;  // the drive's EACCES
 }
 
+TEST_F(RmtTest, LogGoesToItsOwnFileNeverThroughALink) {
+  std::string log = dir_.file("rmt.log");
+  CommandResult r = raw_session(dir_, server_ + " --log " + sq(log), "OVOL001\n0\nO../x\n0\n");
+  EXPECT_EQ(r.out.substr(0, 7), "A0\nE13\n") << describe(r);
+  EXPECT_EQ(r.err, "");  // nothing for ssh to pass to the client
+  std::string text = read_text(log);
+  EXPECT_NE(text.find("rmt: opened VOL001 for reading"), std::string::npos) << text;
+  EXPECT_NE(text.find("rmt: open '../x'"), std::string::npos) << text;
+  struct stat st {};
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A link planted where the log goes is not followed.
+  write_text(dir_.file("target"), "untouched\n");
+  ASSERT_EQ(::symlink(dir_.file("target").c_str(), dir_.file("link.log").c_str()), 0);
+  CommandResult l = raw_session(dir_, server_ + " --log " + sq(dir_.file("link.log")), "v\n");
+  EXPECT_EQ(l.exit_code, 1) << describe(l);
+  EXPECT_EQ(l.out, "");
+  EXPECT_EQ(read_text(dir_.file("target")), "untouched\n");
+}
+
 TEST_F(RmtTest, AnUnreadableInputGetsAFatalReply) {
   // Standard input that fails to read (a directory: EISDIR) is no end of
   // input: F tells the client the session is over.
