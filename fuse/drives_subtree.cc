@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "fuse/mtio_mapping.h"
+#include "library/mtio_mapping.h"
 #include "fuse/root_subtree.h"
 #include "fuse/vtapefs.h"
 

@@ -12,7 +12,7 @@ namespace vtape {
 
 Status CartridgeDoor::open(const std::string& library_dir, const std::string& volser, std::optional<Format> format,
                            const std::string& door, std::unique_ptr<CartridgeDoor>* out, bool* served,
-                           std::optional<DigestAlgorithm> digest) {
+                           std::optional<DigestAlgorithm> digest, DriveOpenMode mode, bool create_missing) {
   std::unique_ptr<TapeLibrary> library;
   VTAPE_RETURN_IF_ERROR(TapeLibrary::open(library_dir, /*create=*/false, &library));
   if (digest) library->use_digest(*digest);
@@ -43,7 +43,7 @@ Status CartridgeDoor::open(const std::string& library_dir, const std::string& vo
   VTAPE_RETURN_IF_ERROR(d->service_->preflight());
   TapeLibrary& lib = d->service_->library();
   Status s = lib.find(volser, &d->cartridge_);
-  if (s.code() == StatusCode::kNotFound) {
+  if (s.code() == StatusCode::kNotFound && create_missing) {
     VTAPE_RETURN_IF_ERROR(lib.create_cartridge(volser, format.value_or(Format::kSimh), kDefaultCapacity,
                                                &d->cartridge_));
     d->created_ = true;
@@ -61,8 +61,6 @@ Status CartridgeDoor::open(const std::string& library_dir, const std::string& vo
     // "loaded" by a tool.
     VTAPE_RETURN_IF_ERROR(lib.set_loaded(d->drive_, std::nullopt));
   }
-  DriveOpenMode mode;
-  mode.writable = true;
   DriveError e = d->service_->acquire(d->drive_, mode, door, &d->lease_);
   if (e == DriveError::kReadOnlyMedium || e == DriveError::kWriteProtected) {
     return Status::io_error(fmt::format("{} is write-protected ('vtape unprotect {}' allows writing)",

@@ -3,7 +3,8 @@
 // while, to write onto one cartridge.  It runs a DriveService on the
 // library (refused when a vtapefs, or another door, serves it already),
 // loads the cartridge into a free drive (creating the cartridge when it does
-// not exist) and leases that drive for writing.  finish() closes the lease
+// not exist, unless told not to) and leases that drive (for writing, unless
+// told otherwise).  finish() closes the lease
 // as the mount's close does (a filemark after records), unloads what it
 // loaded and stops the service: the library's remembered drives
 // (drives.state) are left as they were, even if the process dies midway.
@@ -27,9 +28,13 @@ class CartridgeDoor {
   // says so and `*served`, if given, is set: that process's drives are the
   // way in.  `digest`: what the tape files written are digested with in the
   // catalog (else the library's setting).
+  // `mode`: how the drive is opened (a reader such as an rmt session opens
+  // it read-only); `create_missing`: false makes a cartridge that does not
+  // exist a kNotFound error instead of a new cartridge.
   static Status open(const std::string& library_dir, const std::string& volser, std::optional<Format> format,
                      const std::string& door, std::unique_ptr<CartridgeDoor>* out, bool* served = nullptr,
-                     std::optional<DigestAlgorithm> digest = std::nullopt);
+                     std::optional<DigestAlgorithm> digest = std::nullopt,
+                     DriveOpenMode mode = DriveOpenMode{.writable = true}, bool create_missing = true);
   ~CartridgeDoor();
 
   DriveLease& lease() { return lease_; }

@@ -1,7 +1,7 @@
 // What any door (the mount's ioctls, an rmt session, a receiver) may ask of
 // a drive besides reading and writing records: the neutral vocabulary
 // TapeDrive::operation() takes.  How a door's own numbers map onto it is
-// the door's business (fuse/mtio_mapping.h for <sys/mtio.h>).
+// the door's business (library/mtio_mapping.h for <sys/mtio.h>: the mount and rmt).
 #pragma once
 
 namespace vtape {

@@ -49,6 +49,7 @@ bool CommandLine::parse(const std::vector<std::string>& args) {
         error_ = name + " needs a value";
         return false;
       }
+      all_values_[name].push_back(values_[name]);
     } else {
       std::vector<std::string> known(flags_.begin(), flags_.end());
       known.insert(known.end(), options_.begin(), options_.end());
@@ -67,6 +68,11 @@ std::optional<std::string> CommandLine::value(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> CommandLine::values(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>() : it->second;
 }
 
 std::optional<uint64_t> parse_size(const std::string& text) {

@@ -22,6 +22,8 @@ class CommandLine {
 
   bool has(const std::string& name) const;
   std::optional<std::string> value(const std::string& name) const;
+  // Every value an option was given, in order (value() is the last).
+  std::vector<std::string> values(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
   const std::string& error() const { return error_; }
 
@@ -30,6 +32,7 @@ class CommandLine {
   std::set<std::string> options_;
   std::set<std::string> seen_flags_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::vector<std::string> positional_;
   std::string error_;
 };

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "fuse/mtio_mapping.h"
+#include "library/mtio_mapping.h"
 #include "library/drive_observer.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"

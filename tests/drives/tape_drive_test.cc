@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "fuse/mtio_mapping.h"
+#include "library/mtio_mapping.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
 #include "tapeformat/tape_image.h"

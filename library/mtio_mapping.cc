@@ -1,4 +1,4 @@
-#include "fuse/mtio_mapping.h"
+#include "library/mtio_mapping.h"
 
 #include <sys/mtio.h>
 

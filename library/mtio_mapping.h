@@ -1,6 +1,7 @@
-// The mount's door onto a drive speaks <sys/mtio.h>: MTIOCTOP's operation
-// numbers become the drive's neutral operations (library/tape_operation.h)
-// and DriveStatus becomes MTIOCGET's packed words, here and nowhere else.
+// The doors onto a drive that speak <sys/mtio.h> (the mount's ioctls, vtape
+// rmt's I and S): MTIOCTOP's operation numbers become the drive's neutral
+// operations (library/tape_operation.h) and DriveStatus becomes MTIOCGET's
+// packed words, here and nowhere else.
 #pragma once
 
 #include <cstdint>
