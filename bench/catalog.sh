@@ -390,7 +390,8 @@ bench_find() {
     args=()
     shown=
     [[ $opts != - ]] && read -r -a args <<< "$opts" && shown=$opts
-    matches=$("$vtape" find --library "$dir/find" "${args[@]}" "$pattern" 2> /dev/null | wc -l)
+    # (vtape find exits 1 when nothing matches, as grep does: 0 matches.)
+    matches=$({ "$vtape" find --library "$dir/find" "${args[@]}" "$pattern" 2> /dev/null || true; } | wc -l)
     read -r wall cpu <<< "$(time_find "$vtape" "$dir/find" "${args[@]}" "$pattern")"
     printf '%-22s %-20s %8s %9s %9s' "$pattern" "$shown" "$matches" "$wall" "$cpu"
     if [[ -n $base ]]; then
