@@ -90,7 +90,9 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 memory=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')
 filesystem=$(df --output=source,fstype "$work" | tail -1 | tr -s ' ')
 commit=$(git -C "$root" rev-parse --short HEAD 2> /dev/null || echo unknown)
-dirty=$(git -C "$root" status --porcelain --untracked-files=no 2> /dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+# (the results files themselves are rewritten by this run: they do not count)
+dirty=$(git -C "$root" status --porcelain --untracked-files=no -- . ':!bench/results.*' 2> /dev/null | grep -q . &&
+  echo " (with uncommitted changes)" || true)
 missing=()
 if ((${#failed[@]})); then missing=(--header "FAILED, their figures are missing: ${failed[*]} (see bench/results.log)"); fi
 python3 "$root/bench/results.py" report "$results" "$root/bench/results.json" "$root/bench/results.md" \
