@@ -307,6 +307,15 @@ TEST(RmtServedLibrary, TarAppendsToADriveOfTheRunningMountAndMtMovesIt) {
   CommandResult t = run_command("tar -tf localhost:nst0" + via);
   ASSERT_EQ(t.exit_code, 0) << describe(t);
   EXPECT_EQ(t.out, "two.txt\n");
+  // Backward: from the end of the data, bsf 2 stops before the first
+  // filemark (st's bsf ends on the beginning-of-tape side), fsf 1 passes it.
+  for (const char* op : {"eom", "bsf 2", "fsf 1"}) {
+    CommandResult r = run_command(mt + op);
+    ASSERT_EQ(r.exit_code, 0) << op << ": " << describe(r);
+  }
+  CommandResult again = run_command("tar -tf localhost:nst0" + via);
+  ASSERT_EQ(again.exit_code, 0) << describe(again);
+  EXPECT_EQ(again.out, "two.txt\n");
   settle_drive(m.drive(0));
   CommandResult ls = m.vtape("ls SCR001");
   EXPECT_NE(ls.out.find("\n   1 "), std::string::npos) << ls.out;  // two tape files
