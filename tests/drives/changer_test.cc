@@ -90,7 +90,8 @@ TEST_F(ChangerTest, RefusesEmptyAndFullSlotsAndUnknownDrives) {
   EXPECT_NE(changer_error("load 1 " + dev() + " 1").find("slot 1 is empty"), std::string::npos);
   EXPECT_NE(changer_error("load 4 " + dev() + " 1").find("slot 4 is empty"), std::string::npos);
   EXPECT_NE(changer_error("load 2 " + dev() + " 0").find("drive 0 is full: SCR001 from slot 1"), std::string::npos);
-  EXPECT_NE(changer_error("load 9 " + dev() + " 1").find("no slot 9 (slots 1 to 4, import/export slot 5)"), std::string::npos);
+  EXPECT_NE(changer_error("load 9 " + dev() + " 1").find("no slot 9 (slots 1 to 4, import/export slot 5)"),
+            std::string::npos);
   EXPECT_NE(changer_error("load 2 " + dev() + " 2").find("no drive 2 (drives 0 to 1)"), std::string::npos);
   EXPECT_NE(changer_error("loaded 0 " + dev() + " 7").find("no drive 7"), std::string::npos);
   EXPECT_NE(changer_error("unload 2 " + dev() + " 0").find("slot 2 is full; SCR001 in drive 0 goes back to its slot 1"),
