@@ -60,9 +60,8 @@ bool ChangerView::in_a_drive(const std::string& volser) const {
 }
 
 std::string ChangerView::in_slot(int slot) const {
-  auto it = slots.volser_at.find(slot);
-  if (it == slots.volser_at.end() || in_a_drive(it->second)) return "";
-  return it->second;
+  std::string volser = slots.home_of(slot);
+  return volser.empty() || in_a_drive(volser) ? "" : volser;
 }
 
 int ChangerView::slot_loaded_in(int drive) const {
@@ -84,8 +83,9 @@ Status check_drive_index(const ChangerView& view, int drive) {
 }
 
 Status check_slot(const ChangerView& view, int slot) {
-  if (slot < 1 || slot > view.slots.count) {
-    return Status::invalid_argument(fmt::format("no slot {} (slots 1 to {})", slot, view.slots.count));
+  if (slot < 1 || slot > view.slots.import_export_slot()) {
+    return Status::invalid_argument(fmt::format("no slot {} (slots 1 to {}, import/export slot {})", slot,
+                                                view.slots.count, view.slots.import_export_slot()));
   }
   return Status::ok();
 }
@@ -113,15 +113,31 @@ Status unload_to_slot(TapeLibrary& library, const ChangerView& view, int drive, 
   int home = view.slot_loaded_in(drive);
   if (slot == 0) slot = home;
   VTAPE_RETURN_IF_ERROR(check_slot(view, slot));
+  bool offline = false;
+  if (slot == view.slots.import_export_slot() && view.slots.home_of(slot).empty()) {
+    // The drive puts the cartridge out into the empty import/export slot, as
+    // a library ejects one for an admin to take: it leaves the storage slots.
+    SlotMap ignored;
+    return update_slot_map(
+        library,
+        [&](SlotMap& map) -> Status {
+          if (slot != map.import_export_slot() || !map.home_of(slot).empty()) {
+            return Status::invalid_argument(fmt::format("slot {} is full", slot));
+          }
+          VTAPE_RETURN_IF_ERROR(unload_drive(library, drive, &offline));
+          map.move_home(in_drive, slot);
+          return Status::ok();
+        },
+        &ignored);
+  }
   if (slot != home) {
     // A cartridge's slot is its home (a transfer moves it); the drive gives
-    // it back there only.
+    // it back there only, or out into the import/export slot.
     std::string other = view.in_slot(slot).empty() ? fmt::format("slot {} is not its slot", slot)
                                                    : fmt::format("slot {} is full", slot);
     return Status::invalid_argument(
         fmt::format("{}; {} in drive {} goes back to its slot {}", other, in_drive, drive, home));
   }
-  bool offline = false;
   return unload_drive(library, drive, &offline);
 }
 
@@ -132,13 +148,12 @@ Status transfer_between_slots(const TapeLibrary& library, const ChangerView& vie
       library,
       [&](SlotMap& map) -> Status {
         VTAPE_RETURN_IF_ERROR(check_slot(view, dest));
-        auto from = map.volser_at.find(slot);
-        if (from == map.volser_at.end() || view.in_a_drive(from->second)) {
+        std::string volser = map.home_of(slot);
+        if (volser.empty() || view.in_a_drive(volser)) {
           return Status::invalid_argument(fmt::format("slot {} is empty", slot));
         }
-        if (map.volser_at.count(dest) != 0) return Status::invalid_argument(fmt::format("slot {} is full", dest));
-        map.volser_at.emplace(dest, from->second);
-        map.volser_at.erase(from);
+        if (!map.home_of(dest).empty()) return Status::invalid_argument(fmt::format("slot {} is full", dest));
+        map.move_home(volser, dest);
         return Status::ok();
       },
       &ignored);

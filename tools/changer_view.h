@@ -1,7 +1,8 @@
 // The media changer that `vtape changer` (Bacula's mtx-changer interface)
 // and `vtape mtx` (the mtx program's, for Amanda's chg-robot) both show:
 // what is in the drives of the running vtapefs and in the slots
-// (tools/changer_slots.h), and the moves a robot makes between them.  A
+// (tools/changer_slots.h: storage slots and one import/export slot), and
+// the moves a robot makes between them.  A
 // cartridge in a drive leaves its slot empty, as a real library shows it;
 // loading goes through the same door as `vtape load` (tools/cartridge_loading.h).
 #pragma once
@@ -34,7 +35,8 @@ std::optional<int> parse_element_number(const std::string& text);
 // runs when none does) and reads the slots.
 Status read_changer_view(const TapeLibrary& library, ChangerView* view);
 
-// "no drive D (drives 0 to N)" / "no slot S (slots 1 to N)" errors.
+// "no drive D (drives 0 to N)" / "no slot S (slots 1 to N, import/export
+// slot N+1)" errors.
 Status check_drive_index(const ChangerView& view, int drive);
 Status check_slot(const ChangerView& view, int slot);
 
@@ -42,7 +44,7 @@ Status check_slot(const ChangerView& view, int slot);
 // the cartridge of `slot` into the empty `drive`;
 Status load_from_slot(TapeLibrary& library, const ChangerView& view, int slot, int drive);
 // the cartridge in `drive` back to `slot`, which must be its home (0: its
-// home; a cartridge has no other place);
+// home) or the empty import/export slot, its home from then on;
 Status unload_to_slot(TapeLibrary& library, const ChangerView& view, int drive, int slot);
 // the cartridge of `slot` to the empty slot `dest`, its home from then on.
 Status transfer_between_slots(const TapeLibrary& library, const ChangerView& view, int slot, int dest);

@@ -2,7 +2,9 @@
 // script (COMMAND SLOT ARCHIVE-DEVICE DRIVE-INDEX), so backup software can
 // load and unload the library's cartridges in the running vtapefs's drives.
 // What the changer shows and the moves it makes are tools/changer_view.h;
-// barcodes are the volsers.
+// barcodes are the volsers.  `list` shows the storage slots only, as
+// mtx-changer's does: a cartridge in the import/export slot is out of the
+// backup software's reach until it is transferred into one.
 
 #include <fmt/format.h>
 
@@ -74,16 +76,19 @@ void print_listall(const CommandContext& ctx, const ChangerView& view) {
     }
   }
   j.end_array().key("slots").begin_array();
-  for (int slot = 1; slot <= view.slots.count; ++slot) {
+  // The storage slots, then the import/export slot (I: lines).
+  for (int slot = 1; slot <= view.slots.import_export_slot(); ++slot) {
     std::string volser = view.in_slot(slot);
+    bool import_export = slot == view.slots.import_export_slot();
     if (ctx.json) {
       j.begin_object().field("slot", slot).field("full", !volser.empty());
       if (!volser.empty()) j.field("barcode", volser);
+      if (import_export) j.field("import_export", true);
       j.end_object();
     } else if (volser.empty()) {
-      fmt::print("S:{}:E\n", slot);
+      fmt::print("{}:{}:E\n", import_export ? 'I' : 'S', slot);
     } else {
-      fmt::print("S:{}:F:{}\n", slot, volser);
+      fmt::print("{}:{}:F:{}\n", import_export ? 'I' : 'S', slot, volser);
     }
   }
   j.end_array().end_object();
@@ -108,10 +113,11 @@ int run_changer(CommandContext& ctx) {
     return kExitOk;
   }
   if (command == "slots") {
+    // All of them, the import/export slot too, as mtx-changer counts them.
     if (ctx.json) {
-      fmt::print("{{\"slots\":{}}}\n", view.slots.count);
+      fmt::print("{{\"slots\":{}}}\n", view.slots.import_export_slot());
     } else {
-      fmt::print("{}\n", view.slots.count);
+      fmt::print("{}\n", view.slots.import_export_slot());
     }
     return kExitOk;
   }

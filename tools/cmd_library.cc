@@ -16,6 +16,7 @@
 #include "tapeformat/format_table.h"
 #include "tools/cartridge_loading.h"
 #include "tools/catalog_support.h"
+#include "tools/changer_slots.h"
 #include "tools/command_spec.h"
 #include "tools/progress.h"
 #include "tools/tool_support.h"
@@ -55,19 +56,33 @@ std::string check_new(const CommandLine& cl) {
 int run_new(CommandContext& ctx) {
   uint64_t capacity = 0;
   (void)capacity_option(ctx.cl, &capacity);  // checked by check_new
+  const bool import_slot = ctx.cl.has("--import-slot");
+  if (import_slot) {
+    if (Status s = check_import_export_slot_free(*ctx.library); !s.is_ok()) return ctx.failure(s.message());
+  }
   Cartridge c;
   Status s = ctx.library->create_cartridge(ctx.positional()[0], ctx.format.value_or(Format::kSimh), capacity, &c);
   if (!s.is_ok()) return ctx.failure(s.message());
+  int slot = 0;
+  if (import_slot) {
+    if (Status placed = put_in_import_export_slot(*ctx.library, c.volser, &slot); !placed.is_ok()) {
+      catalog_new_cartridge(*ctx.library, c);
+      return ctx.failure(fmt::format("{} is made, in a storage slot: {}", c.volser, placed.message()));
+    }
+  }
   if (ctx.json) {
     JsonWriter j;
     j.begin_object().field("volser", c.volser).field("format", format_name(c.format)).field("capacity", c.capacity);
-    j.field("image", c.image_path).end_object();
+    j.field("image", c.image_path);
+    if (import_slot) j.field("import_export_slot", slot);
+    j.end_object();
     fmt::print("{}\n", j.str());
     catalog_new_cartridge(*ctx.library, c);
     return kExitOk;
   }
-  fmt::print("{}: new {} cartridge, capacity {}, image {}\n", c.volser, format_name(c.format),
-             human_bytes(c.capacity), c.image_path);
+  fmt::print("{}: new {} cartridge, capacity {}, image {}{}\n", c.volser, format_name(c.format),
+             human_bytes(c.capacity), c.image_path,
+             import_slot ? fmt::format(", in the changer's import/export slot {}", slot) : "");
   catalog_new_cartridge(*ctx.library, c);
   return kExitOk;
 }
@@ -194,11 +209,13 @@ int run_status(CommandContext& ctx) {
 const CommandSpec kNewCommand{
     .name = "new",
     .summary = "create a cartridge in the library",
-    .usage = "vtape new VOLSER [--format FMT] [--capacity SIZE] [--json] [--library DIR] [--group G]",
+    .usage = "vtape new VOLSER [--format FMT] [--capacity SIZE] [--import-slot] [--json] [--library DIR] [--group G]",
     .help = "Creates an empty cartridge (a tape image) in the library. SIZE takes K, M, G.\n"
             "FMT is any writable format of vtape-formats(5) (`vtape --help` lists them).\n"
-            "A library made here is only its owner's (0700), or shared with group G (02770).\n",
-    .flags = {"--json"},
+            "A library made here is only its owner's (0700), or shared with group G (02770).\n"
+            "--import-slot puts it in the changer's import/export slot, not a storage slot\n"
+            "(vtape-changer(1)).\n",
+    .flags = {"--json", "--import-slot"},
     .options = {"--library", "--format", "--capacity", "--group"},
     .min_positional = 1,
     .max_positional = 1,

@@ -4,8 +4,9 @@
 // prints, as Amanda's chg-robot does (property "mtx" names the program it
 // runs as `MTX -f DEVICE [nobarcode] status|inquiry|load|unload|transfer`).
 // DEVICE is the vtapefs mount (or the library directory).  As mtx, one
-// call may hold several commands ("unload 3 0 load 4 0"), run in order;
-// the library has no import/export element.
+// call may hold several commands ("unload 3 0 load 4 0"), run in order.
+// The library's import/export slot is the storage element after the others,
+// marked IMPORT/EXPORT, as mtx shows a library's mail slot.
 
 #include <fmt/format.h>
 
@@ -73,10 +74,11 @@ int number_or(const MtxStep& step, size_t i, int fallback) {
 }
 
 // What mtx prints for `status`: a summary line, the drives (data transfer
-// elements, numbered from 0), then the slots (storage elements, from 1).
+// elements, numbered from 0), then the slots (storage elements, from 1; mtx
+// counts the import/export one among them and lists it last).
 void print_status(const std::string& device, const ChangerView& view, bool barcodes) {
-  fmt::print("  Storage Changer {}:{} Drives, {} Slots ( 0 Import/Export )\n", device, view.drives.size(),
-             view.slots.count);
+  fmt::print("  Storage Changer {}:{} Drives, {} Slots ( 1 Import/Export )\n", device, view.drives.size(),
+             view.slots.import_export_slot());
   for (size_t d = 0; d < view.drives.size(); ++d) {
     const std::string& volser = view.drives[d];
     if (volser.empty()) {
@@ -87,12 +89,13 @@ void print_status(const std::string& device, const ChangerView& view, bool barco
                view.slot_loaded_in(static_cast<int>(d)));
     fmt::print("{}\n", barcodes ? ":VolumeTag = " + volser : "");
   }
-  for (int slot = 1; slot <= view.slots.count; ++slot) {
+  for (int slot = 1; slot <= view.slots.import_export_slot(); ++slot) {
     std::string volser = view.in_slot(slot);
+    std::string kind = slot == view.slots.import_export_slot() ? " IMPORT/EXPORT" : "";
     if (volser.empty()) {
-      fmt::print("      Storage Element {}:Empty\n", slot);
+      fmt::print("      Storage Element {}{}:Empty\n", slot, kind);
     } else {
-      fmt::print("      Storage Element {}:Full {}\n", slot, barcodes ? ":VolumeTag=" + volser : "");
+      fmt::print("      Storage Element {}{}:Full {}\n", slot, kind, barcodes ? ":VolumeTag=" + volser : "");
     }
   }
 }
@@ -134,10 +137,11 @@ int run_mtx(CommandContext& ctx) {
       s = load_from_slot(lib, view, slot, drive);
       if (s.is_ok()) fmt::print("Loading media from Storage Element {} into drive {}...done\n", slot, drive);
     } else if (s.is_ok() && step.name == "unload") {
-      int drive = number_or(step, 1, 0);
-      s = unload_to_slot(lib, view, drive, number_or(step, 0, 0));
+      int drive = number_or(step, 1, 0), slot = number_or(step, 0, 0);
+      s = unload_to_slot(lib, view, drive, slot);
       if (s.is_ok()) {
-        fmt::print("Unloading drive {} into Storage Element {}...done\n", drive, view.slot_loaded_in(drive));
+        fmt::print("Unloading drive {} into Storage Element {}...done\n", drive,
+                   slot != 0 ? slot : view.slot_loaded_in(drive));
       }
     } else if (s.is_ok()) {
       s = transfer_between_slots(lib, view, step.numbers[0], step.numbers[1]);

@@ -154,13 +154,14 @@ TEST(AmandaChanger, LabelsChecksMovesDumpsAndRestoresThroughVtapeMtx) {
   std::string mtx = q(VTAPE_MTX_BINARY) + " -f " + q(vt.mount_point()) + " ";
   r = run_command(mtx + "status");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(r.out, "  Storage Changer " + vt.mount_point() + ":2 Drives, 4 Slots ( 0 Import/Export )\n"
+  EXPECT_EQ(r.out, "  Storage Changer " + vt.mount_point() + ":2 Drives, 5 Slots ( 1 Import/Export )\n"
                    "Data Transfer Element 0:Full (Storage Element 1 Loaded):VolumeTag = SCR001\n"
                    "Data Transfer Element 1:Empty\n"
                    "      Storage Element 1:Empty\n"
                    "      Storage Element 2:Full :VolumeTag=VT0001\n"
                    "      Storage Element 3:Full :VolumeTag=VT0002\n"
-                   "      Storage Element 4:Empty\n");
+                   "      Storage Element 4:Empty\n"
+                   "      Storage Element 5 IMPORT/EXPORT:Empty\n");
   EXPECT_EQ(mode_of(vt.library() + "/changer.lock"), 0660u);
 
   // amtapetype -p on drive 0 (the blank SCR001): a filemark is passed when
