@@ -49,6 +49,16 @@ bench_size() {
   echo "$bytes"
 }
 
+# bench_seconds COMMAND...: the wall time of COMMAND (its output dropped), in
+# seconds with four decimals.
+bench_seconds() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" > /dev/null
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
+}
+
 bench_dir() {
   if [[ -n ${BENCH_DIR:-} ]]; then
     dir=$BENCH_DIR

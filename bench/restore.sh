@@ -76,23 +76,14 @@ rewinding_drive=$mnt/drives/st1  # opening and closing it rewinds the tape
 bench_start_fuse_null "$root" "$dir" "$null_mnt"
 cat "$image" > /dev/null  # cache-hot from the start
 
-# seconds COMMAND... -> wall time of the command
-seconds() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" > /dev/null
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
-}
-
 run_kind() {
   case $1 in
-    cp) rm -f "$dir/out.cp"; sync; seconds sh -c "cp '$image' '$dir/out.cp' && sync '$dir/out.cp'" ;;
-    to-image) rm -f "$dir/out.tap"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.tap" ;;
-    to-aws) rm -f "$dir/out.aws"; sync; seconds "$vtape" restore SRC001 --to-image "$dir/out.aws" ;;
-    to-drive) sync; seconds "$vtape" restore SRC001 --to-device "$drive" --rewind ;;
-    dd-drive) : < "$rewinding_drive"; sync; seconds dd if=/dev/zero of="$drive" bs=64k count=$((bytes / 65536)) status=none ;;
-    null-fuse) seconds dd if="$image" of="$null_sink" bs=64k status=none ;;
+    cp) rm -f "$dir/out.cp"; sync; bench_seconds sh -c "cp '$image' '$dir/out.cp' && sync '$dir/out.cp'" ;;
+    to-image) rm -f "$dir/out.tap"; sync; bench_seconds "$vtape" restore SRC001 --to-image "$dir/out.tap" ;;
+    to-aws) rm -f "$dir/out.aws"; sync; bench_seconds "$vtape" restore SRC001 --to-image "$dir/out.aws" ;;
+    to-drive) sync; bench_seconds "$vtape" restore SRC001 --to-device "$drive" --rewind ;;
+    dd-drive) : < "$rewinding_drive"; sync; bench_seconds dd if=/dev/zero of="$drive" bs=64k count=$((bytes / 65536)) status=none ;;
+    null-fuse) bench_seconds dd if="$image" of="$null_sink" bs=64k status=none ;;
   esac
 }
 

@@ -63,25 +63,16 @@ printf '#!/bin/sh\nexec %q rmt --library %q\n' "$vtape" "$lib" > "$dir/rsh-vtape
 printf '#!/bin/sh\nexec %q\n' "$system_rmt" > "$dir/rsh-system"
 chmod 0700 "$dir/rsh-vtape" "$dir/rsh-system"
 
-# seconds COMMAND... -> wall time of the command
-seconds() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" > /dev/null
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
-}
-
 # run KIND BLOCKING -> seconds
 run() {
   case $1 in
     system)
       rm -f "$dir/out.tar"; sync
-      seconds sh -c "tar -b $2 -cf localhost:'$dir/out.tar' --rsh-command='$dir/rsh-system' -C '$dir/tree' . &&
+      bench_seconds sh -c "tar -b $2 -cf localhost:'$dir/out.tar' --rsh-command='$dir/rsh-system' -C '$dir/tree' . &&
                      sync '$dir/out.tar'" ;;
     vtape)
       sync
-      seconds tar -b "$2" -cf localhost:VOL001 --rsh-command="$dir/rsh-vtape" -C "$dir/tree" . ;;
+      bench_seconds tar -b "$2" -cf localhost:VOL001 --rsh-command="$dir/rsh-vtape" -C "$dir/tree" . ;;
   esac
 }
 
