@@ -17,6 +17,8 @@ ContentDetector pick_label_detector();   // pick_label_content.cc
 ContentDetector vms_backup_detector();   // vms_backup_content.cc
 ContentDetector bacula_detector();       // bacula_content.cc
 ContentDetector dump_detector();         // dump_content.cc
+ContentDetector amanda_tar_detector();   // amanda_content.cc
+ContentDetector amanda_detector();       // amanda_content.cc
 ContentDetector compressed_detector(const ContentCompression& compression);  // compressed_content.cc
 
 namespace {
@@ -48,7 +50,8 @@ using DetectorList = std::vector<std::shared_ptr<const ContentDetector>>;
 DetectorList builtin_detectors() {
   DetectorList list;
   for (ContentDetector d : {ansi_labels_detector(), ibm_labels_detector(), pick_label_detector(), tar_detector(),
-                            cpio_detector(), vms_backup_detector(), bacula_detector(), dump_detector()}) {
+                            cpio_detector(), vms_backup_detector(), bacula_detector(), dump_detector(),
+                            amanda_tar_detector(), amanda_detector()}) {
     list.push_back(std::make_shared<const ContentDetector>(std::move(d)));
   }
   for (const ContentCompression& c : compressions()) {

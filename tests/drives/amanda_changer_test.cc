@@ -223,6 +223,17 @@ TEST(AmandaChanger, LabelsChecksMovesDumpsAndRestoresThroughVtapeMtx) {
   r = vt.vtape("ls " + volume + " --json");
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   EXPECT_EQ(json_query(r.out, "len(d['files'])"), "2") << r.out;
+  // vtape knows both: the label names the volume, and the uncompressed GNU
+  // tar dump is read for its members (index/amanda_content.cc), so a file
+  // comes back with vtape alone, past Amanda's 32 KiB header.
+  EXPECT_EQ(json_query(r.out, "[(f['file'], f['content'], f['damage']) for f in d['files']]"),
+            "[(0, 'amanda', None), (1, 'amanda-tar', None)]")
+      << r.out;
+  std::string own = dir.file("work/own-restore");
+  fs::create_directories(own);
+  r = vt.vtape("restore " + q(volume + "/1:./sub/data.bin") + " --to-dir " + q(own));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(read_file_bytes(own + "/sub/data.bin"), pattern_bytes(300000, 16));
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
-// The Bacula and dump detectors on hand-made blocks laid out as the
-// formats document them (index/bacula_content.cc, index/dump_content.cc):
+// The Bacula, dump and Amanda detectors on hand-made blocks laid out as the
+// formats document them (index/bacula_content.cc, index/dump_content.cc,
+// index/amanda_content.cc):
 // what they catalog, and damage named with its byte offset, never a crash.
-// The real programs' tapes are tested in tests/drives/backup_programs_test.cc.
+// The real programs' tapes are tested in tests/drives/backup_programs_test.cc
+// and amanda_changer_test.cc.
 #include <cstring>
 
 #include "tests/index/index_test_util.h"
@@ -193,6 +195,79 @@ TEST(DumpContent, HostileCountsAndEntriesDoNotCrash) {
     f[i] ^= 0xa5;
     analyze_records({f});
   }
+}
+
+// ---- Amanda -------------------------------------------------------------------
+
+// An Amanda header block: the text, NUL-padded to 32 KiB as taper writes it.
+std::vector<uint8_t> amanda_header(const std::string& text) {
+  std::vector<uint8_t> b(text.begin(), text.end());
+  b.resize(32768, 0);
+  return b;
+}
+
+TEST(AmandaContent, TapeStartNamesTheLabelAndOtherHeadersAreDescribed) {
+  TapeFileAnalysis start = analyze_records({amanda_header("AMANDA: TAPESTART DATE 20261207101010 TAPE VT0001\n\014\n")});
+  EXPECT_EQ(start.content.name(), "amanda");
+  EXPECT_EQ(start.label_volser, "VT0001");
+  ASSERT_EQ(start.members.size(), 1u);
+  EXPECT_EQ(start.members[0].kind, "amanda-label");
+
+  // A compressed dump, with a quoted disk name: described, not read.
+  TapeFileAnalysis gz = analyze_records(
+      {amanda_header("AMANDA: SPLIT_FILE 20261207101010 db1 \"/srv/my data\" part 1/-1 lev 2 comp .gz program GNUTAR\n"),
+       std::vector<uint8_t>(32768, 0x1f)});
+  EXPECT_EQ(gz.content.name(), "amanda");
+  ASSERT_EQ(gz.members.size(), 1u);
+  EXPECT_EQ(gz.members[0].kind, "amanda-dump");
+  EXPECT_EQ(gz.members[0].path, "db1:/srv/my data level 2 part 1");
+
+  EXPECT_EQ(analyze_records({amanda_header("AMANDA: TAPEEND DATE 20261207101010\n")}).content.name(), "amanda");
+  // Not Amanda's: another first word, or a dump line cut short.
+  EXPECT_EQ(analyze_records({amanda_header("AMANDA: WHATEVER 1 2 3\n")}).content, ContentKind::kUnknown);
+  EXPECT_EQ(analyze_records({amanda_header("AMANDA: FILE 20261207101010 db1 /srv lev\n")}).content,
+            ContentKind::kUnknown);
+  EXPECT_EQ(analyze_records({amanda_header("AMANDA: FILE 20261207 db1 \"/srv lev 0 comp N\n")}).content,
+            ContentKind::kUnknown);
+}
+
+// An uncompressed GNU tar dump is read for its members, with data offsets
+// from the tape file's first byte: the header block's 32 KiB included.
+TEST(AmandaContent, AnUncompressedTarDumpListsItsMembersPastTheHeader) {
+  TempDir dir;
+  ASSERT_TRUE(make_tar_tree(dir.path(), false, false));
+  std::string archive = dir.file("dump.tar");
+  ASSERT_TRUE(run_ok("tar --format=gnu --sort=name -C " + shell_quote(dir.path()) + " -cf " + shell_quote(archive) +
+                     " top"));
+  std::vector<uint8_t> tar = read_file_bytes(archive);
+  ASSERT_FALSE(tar.empty());
+  std::vector<std::vector<uint8_t>> records{
+      amanda_header("AMANDA: SPLIT_FILE 20261207101010 localhost /srv  part 1/-1  lev 0 comp N program /bin/tar\n"
+                    "To restore, position tape at start of file and run:\n\tdd if=<tape> bs=32k skip=1 | "
+                    "/bin/tar -xpGf - ...\n")};
+  for (size_t at = 0; at < tar.size(); at += 32768) {
+    records.emplace_back(tar.begin() + static_cast<ptrdiff_t>(at),
+                         tar.begin() + static_cast<ptrdiff_t>(std::min(tar.size(), at + 32768)));
+  }
+  TapeFileAnalysis a = analyze_records(records);
+  EXPECT_EQ(a.content.name(), "amanda-tar");
+  EXPECT_FALSE(a.damage) << *a.damage;
+  const TapeMember* big = nullptr;
+  for (const TapeMember& m : a.members) {
+    if (m.path == "top/sub/big.bin") big = &m;
+  }
+  ASSERT_NE(big, nullptr);
+  std::vector<uint8_t> expected = read_file_bytes(dir.file("top/sub/big.bin"));
+  ASSERT_EQ(big->size, expected.size());
+  ASSERT_GE(big->data_offset, 32768u);
+  auto in_tar = static_cast<ptrdiff_t>(big->data_offset - 32768);
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), tar.begin() + in_tar));
+
+  // The same dump compressed, or encrypted, is only described.
+  records[0] = amanda_header("AMANDA: FILE 20261207101010 localhost /srv lev 0 comp N program GNUTAR crypt enc\n");
+  EXPECT_EQ(analyze_records(records).content.name(), "amanda");
+  records[0] = amanda_header("AMANDA: FILE 20261207101010 localhost /srv lev 0 comp .gz program GNUTAR\n");
+  EXPECT_EQ(analyze_records(records).content.name(), "amanda");
 }
 
 }  // namespace
