@@ -5,8 +5,8 @@
 #
 #   make_seeds.sh OUT_DIR [VTAPE]
 #
-# OUT_DIR gets one directory per target: simh e11 mtd aws het tpc detect
-# (detect gets every seed).  VTAPE defaults to $VTAPE, then build/tools/vtape.
+# OUT_DIR gets one directory per target: simh e11 mtd aws het tpc detect rmt
+# (detect gets every image seed; rmt gets client conversations).  VTAPE defaults to $VTAPE, then build/tools/vtape.
 # Nothing here is committed: the seeds are made fresh each time.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ fi
 # what this script checks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
-mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect}
+mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect,rmt}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -93,6 +93,12 @@ printf '\x05\x00hello\x00\x00\x00\xff\xff' > "$out/tpc/eom.tpc"
 for d in simh e11 mtd aws het tpc; do
   for f in "$out/$d"/*; do cp "$f" "$out/detect/$d-$(basename "$f")"; done
 done
+
+# --- rmt: what GNU tar, cpio and mt-gnu send vtape rmt (man/vtape-rmt.1) ----
+printf 'O/dev/nst0\n2\nW5\nhelloW3\nabcC/dev/nst0\n' > "$out/rmt/write.txt"
+printf 'OVOL001\nO_RDONLY\nR10240\nR10240\nL0\n0\nC\n' > "$out/rmt/read.txt"
+printf 'I-1\n0\nOnst0\n0\nI6\n1\nI1\n2\ni2\n1\nS\ns0\nsT\nv\n' > "$out/rmt/ioctl.txt"
+printf 'O../../etc/passwd\n66\nW99999999999\nR-1\nL9\nX\n' > "$out/rmt/hostile.txt"
 
 count=$(find "$out" -type f | wc -l)
 echo "make_seeds.sh: $count seed files in $out"
