@@ -645,11 +645,7 @@ DriveError TapeDrive::check_writable() const {
   return DriveError::kNone;
 }
 
-uint64_t TapeDrive::early_warning_offset() const {
-  uint64_t cap = cartridge_->capacity;
-  uint64_t zone = std::clamp<uint64_t>(cap / 32, 16 << 10, 64 << 20);
-  return cap > zone ? cap - zone : 0;
-}
+uint64_t TapeDrive::early_warning_offset() const { return vtape::early_warning_offset(cartridge_->capacity); }
 
 DriveError TapeDrive::write(std::span<const uint8_t> data) {
   std::lock_guard lock(mu_);

@@ -38,6 +38,16 @@
 namespace vtape {
 
 inline constexpr uint64_t kDefaultCapacity = 10ull << 30;  // 10 GiB
+
+// Where a cartridge of `capacity` bytes gives early warning (an image
+// offset): 1/32 of the tape before its end, at least 16 KiB, at most 64 MiB
+// (the zone a real drive keeps for the labels and filemarks of a clean end).
+inline uint64_t early_warning_offset(uint64_t capacity) {
+  uint64_t zone = capacity / 32;
+  if (zone < (16u << 10)) zone = 16u << 10;
+  if (zone > (64u << 20)) zone = 64u << 20;
+  return capacity > zone ? capacity - zone : 0;
+}
 inline constexpr const char* kDefaultScratchVolser = "SCR001";
 
 struct Cartridge {

@@ -1,5 +1,5 @@
 // The library commands against a mounted vtapefs: vtape new, load, unload,
-// protect, unprotect and status, mt offline and mt lock, and what the library
+// protect, unprotect, status and df, mt offline and mt lock, and what the library
 // remembers across an unmount or while no daemon runs.  Each test mounts its
 // own vtapefs on a fresh library (2 drives unless said otherwise; drive 0
 // starts with the scratch cartridge SCR001).
@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -620,6 +621,79 @@ TEST(LibraryCommands, StatusOfADriveThatDoesNotExistFails) {
   r = vt.vtape("status 3");
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_FALSE(fs::exists(vt.drive(3)));
+}
+
+// ---------------------------------------------------------------------------
+// vtape df
+
+// A cartridge written by dd until the drive gave early warning: df counts
+// its image's bytes, marks it, and adds the cartridges up.
+TEST(LibraryCommands, DfShowsWhatEachCartridgeHoldsAndWhichArePastEarlyWarning) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  ASSERT_EQ(vt.vtape("new VOL001 --capacity 1M --format aws").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 1 VOL001").exit_code, 0);
+  // 10 KiB records: one crosses early warning (32 KiB before the end) and
+  // the next gets ENOSPC, as st gives it.
+  CommandResult r = run_command("dd if=/dev/zero of=" + q(vt.drive(1)) + " bs=10k count=200");
+  EXPECT_NE(r.exit_code, 0) << "1 MiB of tape took 2 MiB: " << describe(r);
+  EXPECT_TRUE(contains(r.err, "No space left on device")) << describe(r);
+  r = run_command("tar -cf " + q(vt.drive(0)) + " -C / etc/hostname");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+
+  r = vt.vtape("df --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  uint64_t vol = fs::file_size(vt.library() + "/cartridges/VOL001.aws");
+  uint64_t scr = fs::file_size(vt.library() + "/cartridges/SCR001.tap");
+  EXPECT_GT(vol, 900u << 10);
+  EXPECT_GT(scr, 10240u);
+  EXPECT_EQ(json_query(r.out, "[(c['volser'], c['format'], c['used'], c['capacity'], c['past_early_warning']) "
+                              "for c in d['cartridges']]"),
+            "[('SCR001', 'simh', " + std::to_string(scr) + ", 10737418240, False), ('VOL001', 'aws', " +
+                std::to_string(vol) + ", 1048576, True)]")
+      << r.out;
+  EXPECT_EQ(json_query(r.out, "(d['total']['cartridges'], d['total']['used'], d['total']['capacity'])"),
+            "(2, " + std::to_string(vol + scr) + ", " + std::to_string(10737418240ull + 1048576) + ")")
+      << r.out;
+  EXPECT_EQ(json_query(r.out, "sorted(f['format'] for f in d['formats'])"), "['aws', 'simh']") << r.out;
+  EXPECT_EQ(json_query(r.out, "d['total']['room'] == sum(c['capacity'] - c['used'] for c in d['cartridges'])"),
+            "True")
+      << r.out;
+  EXPECT_EQ(json_query(r.out, "0 < d['file_system']['free'] <= d['file_system']['size']"), "True") << r.out;
+
+  r = vt.vtape("df");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nVOL001 +aws +[0-9.]+ KiB +1.0 MiB +9[0-9]%  past early warning\n")))
+      << r.out;
+  EXPECT_FALSE(contains(r.out, "SCR001 past")) << r.out;
+}
+
+// A library on a 4 MiB file system with a 64 MiB cartridge: df says the file
+// system fills first.
+TEST(LibraryCommands, DfSaysWhenTheCartridgesCanOutgrowTheFileSystem) {
+  TempDir dir;
+  std::string small = dir.file("small");
+  fs::create_directories(small);
+  ASSERT_EQ(run_command("mount -t tmpfs -o size=4m tmpfs " + q(small)).exit_code, 0);
+  struct Unmount {
+    std::string at;
+    ~Unmount() { run_command("umount -l " + shell_quote(at)); }
+  } unmount{small};
+  std::string lib = "--library " + q(small + "/lib");
+  CommandResult r = run_command(q(VTAPE_BINARY) + " new VOL001 --capacity 64M " + lib);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  r = run_command(q(VTAPE_BINARY) + " df --json " + lib);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(json_query(r.out, "(d['overcommitted'], d['file_system']['size'] <= 4 << 20)"), "(True, True)") << r.out;
+  r = run_command(q(VTAPE_BINARY) + " df " + lib);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "the file system fills before they do")) << r.out;
+  // On a roomy file system it does not.
+  TempDir roomy;
+  std::string big = "--library " + q(roomy.file("lib"));
+  ASSERT_EQ(run_command(q(VTAPE_BINARY) + " new VOL001 --capacity 64K " + big).exit_code, 0);
+  r = run_command(q(VTAPE_BINARY) + " df --json " + big);
+  EXPECT_EQ(json_query(r.out, "d['overcommitted']"), "False") << r.out;
 }
 
 }  // namespace
