@@ -19,8 +19,11 @@ void CatalogRecorder::begin(const TapePosition& at) {
   } else {
     analyzer_.start([this](std::vector<TapeMember>& members) { return stream_batch(members); });
   }
-  // And for the writer to put in what the analyzer handed it.
+  // And for the writer to put in what the analyzer handed it (cutting a
+  // catch-up of the names short, which goes on again now, behind the
+  // batches of this file).
   drain_writer();
+  queue_name_catch_up();
   // The workers are idle now: these are ours.
   active_ = true;
   has_objects_ = false;
@@ -57,6 +60,7 @@ bool CatalogRecorder::stream_batch(std::vector<TapeMember>& members) {
   batch.members.clear();
   batch.members.swap(members);
   streamed_ = true;
+  ++batches_waiting_;
   writer_.push(std::move(batch));  // never refused: write_batch does not fail the queue
   return true;
 }
@@ -65,10 +69,12 @@ bool CatalogRecorder::write_batch(MemberBatch& batch) {
   if (batch.catch_up_names) {
     // A failure leaves the names for later: searches stay exact.
     bool caught_up = false;
-    while (!writer_yield_ && catalog_.catch_up_name_index(kNameIndexChunk, &caught_up).is_ok() && !caught_up) {
+    while (!writer_yield_ && batches_waiting_ == 0 &&
+           catalog_.catch_up_name_index(kNameIndexChunk, &caught_up).is_ok() && !caught_up) {
     }
     return true;
   }
+  --batches_waiting_;
   if (!stream_failed_ && !catalog_.stream_members(volser_, batch.row, batch.first, batch.members).is_ok()) {
     stream_failed_ = true;
   }

@@ -75,12 +75,13 @@ class CatalogRecorder {
   Status reindex_volume(uint64_t image_size);
   // A batch of members for the catalog writer, or (catch_up_names) the
   // order to catch the catalog's trigram index up with the names committed
-  // (Catalog::catch_up_name_index), queued after each commit so that
-  // neither the drive's close() nor the streaming of the members waits for
-  // it: the writer does it in chunks while it has nothing else to do, and
-  // stops at the next chunk when it is drained (writer_yield_); the next
-  // commit queues it again, and the catalog's connection finishes it when
-  // it closes.
+  // (Catalog::catch_up_name_index), queued after each commit and each
+  // begin() so that neither the drive's close() nor the streaming of the
+  // members waits for it: the writer does it in chunks while it has nothing
+  // else to do, and stops after the current chunk when a batch of members
+  // waits (batches_waiting_) or the writer is drained (writer_yield_); the
+  // next commit or begin() queues it again, and the catalog's connection
+  // finishes it when it closes.
   struct MemberBatch {
     TapeFileRow row;  // what is known of the file before its end: where it is
     bool first = false;  // the file's first batch: its row goes in with it
@@ -101,7 +102,7 @@ class CatalogRecorder {
   TapeFileAnalysis finish_analysis();
   // Waits for the catalog writer, cutting a catch-up of the names short.
   void drain_writer();
-  // Queues the catch-up of the names (MemberBatch) after a commit.
+  // Queues the catch-up of the names (MemberBatch).
   void queue_name_catch_up();
 
   Catalog& catalog_;
@@ -127,6 +128,7 @@ class CatalogRecorder {
   bool streamed_ = false;
   std::atomic<bool> stream_failed_ = false;
   std::atomic<bool> writer_yield_ = false;  // see MemberBatch
+  std::atomic<int> batches_waiting_ = 0;     // pushed by stream_batch, not yet written
   // Declared before the analyzer, whose worker pushes to it: destroyed after.
   WorkQueue<MemberBatch> writer_;
   BackgroundAnalyzer analyzer_;
