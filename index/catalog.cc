@@ -195,6 +195,15 @@ Status create_catalog_file(const std::string& path) {
 std::string catalog_now() { return utc_now_iso8601(); }
 
 Catalog::~Catalog() {
+  // Whatever the trigram index still lacks goes in now when this
+  // connection put members in (an import, a rebuild, a daemon unmounting),
+  // so that the next search reads them from the index; a failure only
+  // leaves them for the next time.  (A search never writes.)
+  if (db_ != nullptr && names_added_) {
+    bool caught_up = false;
+    while (catch_up_name_index(kNameIndexChunk, &caught_up).is_ok() && !caught_up) {
+    }
+  }
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   for (auto& [sql, stmt] : find_statements_) sqlite3_finalize(stmt);
   if (db_ != nullptr) sqlite3_close(db_);
@@ -389,7 +398,6 @@ Status Catalog::insert_members(const std::string& volser, uint64_t file_number,
   VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertMember, &m));
   sqlite3_stmt* n = nullptr;
   VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertMemberName, &n));
-  int64_t first_id = 0, last_id = 0;
   for (const auto& member : members) {
     {
       StatementScope scope(m);
@@ -407,24 +415,54 @@ Status Catalog::insert_members(const std::string& volser, uint64_t file_number,
       if (sqlite3_step(m) != SQLITE_DONE) return error("recording a member");
     }
     // Its name for searches.
-    last_id = sqlite3_last_insert_rowid(db_);
-    if (first_id == 0) first_id = last_id;
     StatementScope scope(n);
-    bind_int(n, 1, last_id);
+    bind_int(n, 1, sqlite3_last_insert_rowid(db_));
     std::string_view name = member_name(member.path);
     sqlite3_bind_text64(n, 2, name.data(), name.size(), SQLITE_STATIC, SQLITE_UTF8);
     if (sqlite3_step(n) != SQLITE_DONE) return error("recording a member's name");
   }
-  if (members.empty()) return Status::ok();
-  // Into the trigram index in one statement (kIndexMemberNames says why);
-  // the ids are consecutive: each new row gets the highest id + 1, and
-  // nothing else inserts while the catalog's mutex is held.
-  sqlite3_stmt* f = nullptr;
-  VTAPE_RETURN_IF_ERROR(prepare(sql::kIndexMemberNames, &f));
-  StatementScope scope(f);
-  bind_int(f, 1, first_id);
-  bind_int(f, 2, last_id);
-  if (sqlite3_step(f) != SQLITE_DONE) return error("indexing members' names");
+  // The trigram index catches up later (catch_up_name_index).
+  if (!members.empty()) names_added_ = true;
+  return Status::ok();
+}
+
+Status Catalog::catch_up_name_index(uint64_t max_names, bool* caught_up) {
+  std::lock_guard lock(mu_);
+  *caught_up = false;
+  Transaction tx(db_);
+  if (!tx.begun()) return error("starting a transaction");
+  int64_t mark = 0, highest = 0;
+  {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectNameIndexLag, &s));
+    StatementScope scope(s);
+    if (sqlite3_step(s) != SQLITE_ROW) return error("reading the mark of the trigram index");
+    mark = column_int(s, 0);
+    highest = column_int(s, 1);
+  }
+  if (highest <= mark) {
+    *caught_up = true;
+    return Status::ok();
+  }
+  // Ids are dense but for deleted members: up to max_names names.
+  int64_t through = highest - mark <= static_cast<int64_t>(max_names) ? highest : mark + static_cast<int64_t>(max_names);
+  {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kIndexMemberNames, &s));
+    StatementScope scope(s);
+    bind_int(s, 1, mark);
+    bind_int(s, 2, through);
+    if (sqlite3_step(s) != SQLITE_DONE) return error("indexing members' names");
+  }
+  {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSetNamesIndexedThrough, &s));
+    StatementScope scope(s);
+    bind_int(s, 1, through);
+    if (sqlite3_step(s) != SQLITE_DONE) return error("recording the mark of the trigram index");
+  }
+  if (!tx.commit()) return error("committing");
+  *caught_up = through == highest;
   return Status::ok();
 }
 

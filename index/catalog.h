@@ -167,6 +167,15 @@ class Catalog {
   Status find_pattern(const FindRequest& request, std::vector<FoundMember>* out);
   Status find_pattern(const FindRequest& request, const FoundMemberVisitor& visit);
 
+  // Puts up to `max_names` members' names that the trigram index lacks into
+  // it, in one transaction (schema 11: inserting members leaves that for
+  // later; a search is exact meanwhile, only slower for the names not yet
+  // indexed).  *caught_up: the index now has every name.  Destroying a
+  // Catalog that put members in catches the index up completely.
+  Status catch_up_name_index(uint64_t max_names, bool* caught_up);
+  // A good max_names: a transaction of a few tens of milliseconds.
+  static constexpr uint64_t kNameIndexChunk = 20000;
+
   // The algorithm of the digest of each tape file cataloged through this
   // connection from its bytes (a drive's recorder, an indexing of an
   // image): the library's setting, given by whoever opens the catalog for a
@@ -195,6 +204,7 @@ class Catalog {
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool names_added_ = false;  // by this connection: the destructor indexes them
   DigestAlgorithm digest_for_new_files_ = kDefaultDigest;
   std::mutex mu_;
   std::map<const char*, sqlite3_stmt*> statements_;  // prepared once, reused

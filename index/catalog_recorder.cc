@@ -19,8 +19,11 @@ void CatalogRecorder::begin(const TapePosition& at) {
   } else {
     analyzer_.start([this](std::vector<TapeMember>& members) { return stream_batch(members); });
   }
-  // And for the writer to put in what the analyzer handed it.
-  writer_.drain();
+  // And for the writer to put in what the analyzer handed it (cutting a
+  // catch-up of the names short, which goes on again now, behind the
+  // batches of this file).
+  drain_writer();
+  queue_name_catch_up();
   // The workers are idle now: these are ours.
   active_ = true;
   has_objects_ = false;
@@ -53,14 +56,25 @@ bool CatalogRecorder::stream_batch(std::vector<TapeMember>& members) {
   batch.row.image_offset = start_.offset;
   batch.row.written_at = catalog_now();
   batch.first = !streamed_;
+  batch.catch_up_names = false;
   batch.members.clear();
   batch.members.swap(members);
   streamed_ = true;
+  ++batches_waiting_;
   writer_.push(std::move(batch));  // never refused: write_batch does not fail the queue
   return true;
 }
 
 bool CatalogRecorder::write_batch(MemberBatch& batch) {
+  if (batch.catch_up_names) {
+    // A failure leaves the names for later: searches stay exact.
+    bool caught_up = false;
+    while (!writer_yield_ && batches_waiting_ == 0 &&
+           catalog_.catch_up_name_index(kNameIndexChunk, &caught_up).is_ok() && !caught_up) {
+    }
+    return true;
+  }
+  --batches_waiting_;
   if (!stream_failed_ && !catalog_.stream_members(volser_, batch.row, batch.first, batch.members).is_ok()) {
     stream_failed_ = true;
   }
@@ -70,8 +84,14 @@ bool CatalogRecorder::write_batch(MemberBatch& batch) {
 
 TapeFileAnalysis CatalogRecorder::finish_analysis() {
   TapeFileAnalysis analysis = analyzer_.finish();
-  writer_.drain();
+  drain_writer();
   return analysis;
+}
+
+void CatalogRecorder::drain_writer() {
+  writer_yield_ = true;
+  writer_.drain();
+  writer_yield_ = false;
 }
 
 void CatalogRecorder::record(std::span<const uint8_t> data) {
@@ -101,7 +121,15 @@ Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
   // replace_files cleared write_pending with the commit.
   behind_ = false;
   marked_pending_ = false;
+  queue_name_catch_up();
   return Status::ok();
+}
+
+void CatalogRecorder::queue_name_catch_up() {
+  MemberBatch batch = writer_.spare();
+  batch.catch_up_names = true;
+  batch.members.clear();
+  writer_.push(std::move(batch));
 }
 
 Status CatalogRecorder::reindex_volume(uint64_t image_size) {

@@ -48,6 +48,7 @@ class CatalogRecorder {
             [](const MemberBatch& batch) { return batch.members.size(); }),
         analyzer_(catalog.digest_for_new_files()) {}
 
+  ~CatalogRecorder() { writer_yield_ = true; }  // the catalog's connection catches the names up
   bool active() const { return active_; }
   // Writing starts here (before the first record or filemark is written).
   void begin(const TapePosition& at);
@@ -72,12 +73,24 @@ class CatalogRecorder {
   Status record_file(bool closed, uint64_t image_size);
   // After a failed commit: the catalog is indexed anew from the whole image.
   Status reindex_volume(uint64_t image_size);
-  // A batch of members for the catalog writer.
+  // A batch of members for the catalog writer, or (catch_up_names) the
+  // order to catch the catalog's trigram index up with the names committed
+  // (Catalog::catch_up_name_index), queued after each commit and each
+  // begin() so that neither the drive's close() nor the streaming of the
+  // members waits for it: the writer does it in chunks while it has nothing
+  // else to do, and stops after the current chunk when a batch of members
+  // waits (batches_waiting_) or the writer is drained (writer_yield_); the
+  // next commit or begin() queues it again, and the catalog's connection
+  // finishes it when it closes.
   struct MemberBatch {
     TapeFileRow row;  // what is known of the file before its end: where it is
     bool first = false;  // the file's first batch: its row goes in with it
+    bool catch_up_names = false;
     std::vector<TapeMember> members;
   };
+  // The names the catalog writer indexes in one transaction: a drain
+  // waits for one such chunk at most (a few milliseconds).
+  static constexpr uint64_t kNameIndexChunk = 4096;
 
   // On the analyzer's worker: hands the next members of the file being
   // written to the catalog writer (taking them); false when they are to
@@ -87,6 +100,10 @@ class CatalogRecorder {
   bool write_batch(MemberBatch& batch);
   // Waits for both workers; the analysis of the records since begin().
   TapeFileAnalysis finish_analysis();
+  // Waits for the catalog writer, cutting a catch-up of the names short.
+  void drain_writer();
+  // Queues the catch-up of the names (MemberBatch).
+  void queue_name_catch_up();
 
   Catalog& catalog_;
   std::string volser_;
@@ -110,6 +127,8 @@ class CatalogRecorder {
   // (the commit then indexes the image).
   bool streamed_ = false;
   std::atomic<bool> stream_failed_ = false;
+  std::atomic<bool> writer_yield_ = false;  // see MemberBatch
+  std::atomic<int> batches_waiting_ = 0;     // pushed by stream_batch, not yet written
   // Declared before the analyzer, whose worker pushes to it: destroyed after.
   WorkQueue<MemberBatch> writer_;
   BackgroundAnalyzer analyzer_;

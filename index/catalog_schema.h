@@ -4,13 +4,14 @@
 // (5), writes the catalog has not caught up with (6), the compression of a
 // tape file's content (7), the algorithm of each tape file's digest (8),
 // members streamed in while their tape file is written, and finding members
-// by any part of their name (9), without the reversed names of 4 (10).
+// by any part of their name (9), without the reversed names of 4 (10), the
+// trigram index caught up after the inserts instead of with them (11).
 #pragma once
 
 namespace vtape::sql {
 
 inline constexpr int kApplicationId = 0x56544150;  // "VTAP"
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
 
 // Migrations: kMigrations[i] takes the schema from version i to i + 1.
 inline constexpr const char* kMigrations[] = {
@@ -208,6 +209,30 @@ END;
 DROP INDEX members_by_name_rev;
 ALTER TABLE members DROP COLUMN name_rev;
 )sql",
+    // 10 -> 11: the trigram index off the write path.  Feeding it was a
+    // sixth of the cost of inserting a member (bench/catalog_bench.cc
+    // generate), paid while a drive's close() or an import waited.  Now
+    // vtape inserts names into member_names only, and the index is caught
+    // up later (Catalog::catch_up_name_index: after a drive's tape file is
+    // committed, on its catalog writer; when a catalog connection closes).
+    // member_names_indexed.through_id is the high-water mark: every name
+    // with an id up to it is in member_names_fts, none above it is, and a
+    // search reads the index up to the mark and scans member_names above it,
+    // so its results are exact however far the index lags.  A new member's
+    // id is the highest id + 1, so the mark must never exceed the highest
+    // id left: deleting the name at the mark moves the mark down to the
+    // next name below it.  A catalog of 10 had every name indexed.
+    R"sql(
+CREATE TABLE member_names_indexed (through_id INTEGER NOT NULL);
+INSERT INTO member_names_indexed (through_id) SELECT COALESCE(MAX(id), 0) FROM member_names;
+DROP TRIGGER member_names_fts_delete;
+CREATE TRIGGER member_names_fts_delete AFTER DELETE ON member_names
+WHEN old.id <= (SELECT through_id FROM member_names_indexed) BEGIN
+  INSERT INTO member_names_fts (member_names_fts, rowid, name) VALUES ('delete', old.id, old.name);
+  UPDATE member_names_indexed SET through_id = (SELECT COALESCE(MAX(id), 0) FROM member_names WHERE id < old.id)
+  WHERE through_id = old.id;
+END;
+)sql",
 };
 
 inline constexpr const char* kUpsertVolume = R"sql(
@@ -255,9 +280,14 @@ UPDATE tape_files SET first_block = ?3, records = ?4, bytes = ?5, smallest_recor
 WHERE volser = ?1 AND file_number = ?2
 )sql";
 inline constexpr const char* kInsertMemberName = "INSERT INTO member_names (id, name) VALUES (?1, ?2)";
-// The names just inserted (ids ?1 to ?2), into the trigram index at once.
+// Catching the trigram index up (schema 11): the mark and the highest id;
+// the names above the mark up to ?2 into the index in one statement (FTS5
+// flushes its pending terms at every statement); the new mark.
+inline constexpr const char* kSelectNameIndexLag =
+    "SELECT through_id, (SELECT COALESCE(MAX(id), 0) FROM member_names) FROM member_names_indexed";
 inline constexpr const char* kIndexMemberNames =
-    "INSERT INTO member_names_fts (rowid, name) SELECT id, name FROM member_names WHERE id BETWEEN ?1 AND ?2";
+    "INSERT INTO member_names_fts (rowid, name) SELECT id, name FROM member_names WHERE id > ?1 AND id <= ?2";
+inline constexpr const char* kSetNamesIndexedThrough = "UPDATE member_names_indexed SET through_id = ?1";
 inline constexpr const char* kInsertMember = R"sql(
 INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, uid, gid)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -293,10 +323,13 @@ inline constexpr const char* kFindSelect =
 inline constexpr const char* kFindNameGlob = "vtape_name_glob(?, m.path)";
 // Candidates by name (schema 9): the trigram index for a pattern with a
 // literal ASCII run of 3 or more characters (asked for "*RUN*"; each
-// candidate is then matched with the pattern), the compact names-only table
-// scanned for any other.
+// candidate is then matched with the pattern), together with the names
+// above its mark (schema 11), not indexed yet, matched with the same GLOB;
+// the compact names-only table scanned for any other pattern.
 inline constexpr const char* kFindNameTrigram =
-    "m.id IN (SELECT rowid FROM member_names_fts WHERE member_names_fts.name GLOB ?)";
+    "m.id IN (SELECT rowid FROM member_names_fts WHERE member_names_fts.name GLOB ?"
+    " UNION ALL SELECT id FROM member_names WHERE id > (SELECT through_id FROM member_names_indexed)"
+    " AND member_names.name GLOB ?)";
 inline constexpr const char* kFindNameScan = "m.id IN (SELECT id FROM member_names WHERE member_names.name GLOB ?)";
 inline constexpr const char* kFindPathLow = "m.path >= ?";
 inline constexpr const char* kFindPathHigh = "m.path < ?";

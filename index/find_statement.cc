@@ -77,7 +77,8 @@ FindStatement find_statement(const FindPattern& plan, const FindRequest& request
   Conditions where;
   if (plan.index == FindPattern::Index::kNameTrigram) {
     where.add(sql::kFindNameTrigram);
-    where.text(plan.name_glob);
+    where.text(plan.name_glob);  // the index, up to its mark
+    where.text(plan.name_glob);  // the names above it
   } else if (plan.index == FindPattern::Index::kNameScan) {
     where.add(sql::kFindNameScan);
     where.text(plan.name_glob);

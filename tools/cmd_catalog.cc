@@ -338,6 +338,11 @@ int run_find(CommandContext& ctx) {
   (void)find_request(ctx.cl, &request, &limit);  // checked by check_find
   Catalog* catalog = ctx.catalog.get();
   const std::string& pattern = request.pattern;
+  // One search reads each page it needs once: a small page cache recycles
+  // its buffers, where the catalog's usual 64 MiB (for inserts) allocated
+  // and faulted in a new one for every page read (`*.c` on a million
+  // members read 25000 pages: twice the CPU time of the search).
+  (void)catalog->exec("PRAGMA cache_size = -8192");
 
   // One more than the limit, to tell whether it cut the list short.
   request.limit = limit == 0 ? 0 : limit + 1;

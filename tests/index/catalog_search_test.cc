@@ -508,7 +508,7 @@ TEST(CatalogMigration, ASchema9CatalogLosesTheReversedNamesAndFindsTheSame) {
     sqlite3_finalize(s);
     return n;
   };
-  EXPECT_EQ(count("PRAGMA user_version"), 10);
+  EXPECT_EQ(count("PRAGMA user_version"), sql::kSchemaVersion);
   EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = 'name_rev'"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_name_rev'"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_path'"), 1);
@@ -521,6 +521,165 @@ TEST(CatalogMigration, ASchema9CatalogLosesTheReversedNamesAndFindsTheSame) {
   ASSERT_EQ(sqlite3_exec(db, "DELETE FROM members WHERE path GLOB '*.c'", nullptr, nullptr, &err), SQLITE_OK) << err;
   EXPECT_EQ(count("SELECT COUNT(*) FROM member_names"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*ilma*'"), 0);
+  sqlite3_close(db);
+}
+
+// The trigram index behind the names (schema 11: members go in without it,
+// catch_up_name_index adds them later): every pattern finds exactly what
+// matching every member finds, with no name indexed, some, and all.
+TEST_F(CatalogSearchEverywhere, PatternsFindTheSameHoweverFarTheTrigramIndexLags) {
+  auto check_patterns = [&](const char* stage) {
+    std::mt19937 rng(1516);
+    for (int i = 0; i < 150; ++i) {
+      FindRequest r;
+      r.pattern = random_pattern(rng);
+      ASSERT_EQ(found(*catalog_, r), expected(*catalog_, r)) << stage << ": pattern '" << r.pattern << "'";
+    }
+    for (const char* p : {"main*", "*main*", "*abc*", "ma*.c*", "*ain.*"}) {
+      FindRequest r;
+      r.pattern = p;
+      ASSERT_EQ(found(*catalog_, r), expected(*catalog_, r)) << stage << ": pattern '" << p << "'";
+    }
+  };
+  check_patterns("nothing indexed");
+  bool caught_up = true;
+  ASSERT_TRUE(catalog_->catch_up_name_index(1500, &caught_up).is_ok());
+  EXPECT_FALSE(caught_up);
+  check_patterns("some indexed");
+  while (!caught_up) ASSERT_TRUE(catalog_->catch_up_name_index(1500, &caught_up).is_ok());
+  check_patterns("all indexed");
+}
+
+// A name put in member_names as vtape puts it now (not into the trigram
+// index): a pattern the index answers still finds it (it lies above the
+// index's mark), before and after the index catches up.  Deleting members
+// at and below the mark keeps the index consistent with the names (FTS5's
+// own integrity check), and a new member's id is never at or below the
+// mark (the mark follows the deletes down).
+TEST(CatalogNameIndex, NamesNotYetIndexedAreFoundAndTheMarkFollowsDeletes) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  std::unique_ptr<Catalog> c;
+  ASSERT_TRUE(Catalog::open(path, &c).is_ok());
+  ASSERT_TRUE(c->upsert_volume(volume("V0001")).is_ok());
+  ASSERT_TRUE(c->replace_files("V0001", 0, {tape_file(0, {member("src/mailman.c", 1), member("src/other.c", 2)})}, 1,
+                               "")
+                  .is_ok());
+  bool caught_up = false;
+  ASSERT_TRUE(c->catch_up_name_index(100, &caught_up).is_ok());
+  ASSERT_TRUE(caught_up);
+  // Another member, put in by plain SQL as vtape's inserts do now.
+  ASSERT_TRUE(c->exec("INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset) "
+                      "VALUES ('V0001', 0, 'file', 'doc/gmailman.txt', 3, 420, 3, 0);"
+                      "INSERT INTO member_names (id, name) VALUES (last_insert_rowid(), 'gmailman.txt');")
+                  .is_ok());
+  FindRequest r;
+  r.pattern = "*ilma*";  // the trigram index
+  const std::vector<std::string> both = {"V0001:0:file:13:1:src/mailman.c", "V0001:0:file:3:3:doc/gmailman.txt"};
+  EXPECT_EQ(found(*c, r), both);
+  ASSERT_TRUE(c->catch_up_name_index(100, &caught_up).is_ok());
+  EXPECT_EQ(found(*c, r), both);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto sql_ok = [&](const std::string& q) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, q.c_str(), nullptr, nullptr, &err);
+    std::string message = err != nullptr ? err : "";
+    sqlite3_free(err);
+    EXPECT_EQ(rc, SQLITE_OK) << q << ": " << message;
+    return rc == SQLITE_OK;
+  };
+  auto count = [&](const std::string& q) {
+    sqlite3_stmt* s = nullptr;
+    int64_t n = -1;
+    EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr), SQLITE_OK) << q << ": " << sqlite3_errmsg(db);
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  const char* integrity = "INSERT INTO member_names_fts (member_names_fts) VALUES ('integrity-check')";
+  EXPECT_EQ(count("SELECT through_id FROM member_names_indexed"), 3);
+  EXPECT_TRUE(sql_ok(integrity));
+  // The highest member, at the mark, goes: the mark comes down with it.
+  EXPECT_TRUE(sql_ok("DELETE FROM members WHERE path = 'doc/gmailman.txt'"));
+  EXPECT_EQ(count("SELECT through_id FROM member_names_indexed"), 2);
+  EXPECT_TRUE(sql_ok(integrity));
+  sqlite3_close(db);
+  // A new member takes id 3 again: above the mark, so found and indexed.
+  ASSERT_TRUE(c->replace_files("V0001", 1, {tape_file(1, {member("new/hailmary", 4)})}, 1, "").is_ok());
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"V0001:0:file:13:1:src/mailman.c", "V0001:1:file:12:4:new/hailmary"}));
+  // Names above the mark go without touching the index.
+  ASSERT_TRUE(c->replace_files("V0001", 1, {}, 1, "").is_ok());
+  ASSERT_TRUE(c->replace_files("V0001", 1, {tape_file(1, {member("new/snailmail", 5)})}, 1, "").is_ok());
+  ASSERT_TRUE(c->catch_up_name_index(100, &caught_up).is_ok());
+  EXPECT_EQ(found(*c, r), (std::vector<std::string>{"V0001:0:file:13:1:src/mailman.c", "V0001:1:file:13:5:new/snailmail"}));
+  c.reset();
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(count("SELECT through_id FROM member_names_indexed"), 3);
+  EXPECT_TRUE(sql_ok(integrity));
+  sqlite3_close(db);
+}
+
+// A catalog of schema 10 had every name in the trigram index: its mark
+// starts at the highest id, members put in afterwards are found, and
+// closing the catalog indexes them.
+TEST(CatalogMigration, ASchema10CatalogHasEveryNameIndexedUpToItsMark) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(register_catalog_functions(db), SQLITE_OK);
+    std::string old;
+    for (int v = 0; v < 10; ++v) old += sql::kMigrations[v];
+    old += "PRAGMA application_id = 1448362320; PRAGMA user_version = 10;"
+           "INSERT INTO volumes (volser, image_path, format, capacity, created) "
+           "  VALUES ('OLD001', '/x', 'simh', 0, '2024-01-01T00:00:00Z');"
+           "INSERT INTO tape_files (volser, file_number, first_block, records, bytes, smallest_record, largest_record,"
+           "  image_offset, digest, written_at, closed_cleanly, content) "
+           "  VALUES ('OLD001', 0, 0, 1, 1, 1, 1, 0, '', '', 1, 'tar');"
+           "INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset) VALUES"
+           "  ('OLD001', 0, 'file', './src/lib/mailman.c', 7, 420, 6, 512),"
+           "  ('OLD001', 0, 'file', 'doc/archive.tar.gz', 8, 420, 7, 1024);"
+           "INSERT INTO member_names (id, name) SELECT id, vtape_member_name(path) FROM members;"
+           "INSERT INTO member_names_fts (rowid, name) SELECT id, name FROM member_names;";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, old.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Catalog> c;
+  ASSERT_TRUE(Catalog::open(path, &c).is_ok());
+  auto find = [&](const char* pattern) {
+    FindRequest r;
+    r.pattern = pattern;
+    return found(*c, r);
+  };
+  EXPECT_EQ(find("*.tar.gz"), (std::vector<std::string>{"OLD001:0:file:8:7:doc/archive.tar.gz"}));
+  ASSERT_TRUE(c->replace_files("OLD001", 1, {tape_file(1, {member("new/second.tar.gz", 9)})}, 2048, "").is_ok());
+  EXPECT_EQ(find("*.tar.gz"), (std::vector<std::string>{"OLD001:0:file:8:7:doc/archive.tar.gz",
+                                                        "OLD001:1:file:17:9:new/second.tar.gz"}));
+  c.reset();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto count = [&](const std::string& q) {
+    sqlite3_stmt* s = nullptr;
+    int64_t n = -1;
+    EXPECT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &s, nullptr), SQLITE_OK) << q << ": " << sqlite3_errmsg(db);
+    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+  };
+  EXPECT_EQ(count("PRAGMA user_version"), sql::kSchemaVersion);
+  EXPECT_EQ(count("SELECT through_id FROM member_names_indexed"), 3);  // caught up when the catalog closed
+  EXPECT_EQ(count("SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*tar.gz*'"), 2);
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, "INSERT INTO member_names_fts (member_names_fts) VALUES ('integrity-check')", nullptr,
+                         nullptr, &err),
+            SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_free(err);
   sqlite3_close(db);
 }
 

@@ -462,12 +462,12 @@ TEST(CatalogMigration, AVersion4CatalogGetsTheCompressionColumn) {
   }
   {
     RawDb db(path);  // back to version 4, as an older vtape left it
-    // (Version 10's dropped name_rev comes back, version 9's name tables and
-    // tape_files.writing go first, then version 8's digest columns.)
+    // (Version 10's dropped name_rev comes back, version 9's name tables (with
+    // 11's mark) and tape_files.writing go first, then version 8's digest columns.)
     db.exec("ALTER TABLE members ADD COLUMN name_rev BLOB NOT NULL DEFAULT x''; "
             "CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind, path, size, mtime);");
     db.exec("DROP TRIGGER member_names_of_deleted_members; DROP TABLE member_names_fts; DROP TABLE member_names; "
-            "ALTER TABLE tape_files DROP COLUMN writing;");
+            "DROP TABLE member_names_indexed; ALTER TABLE tape_files DROP COLUMN writing;");
     db.exec("ALTER TABLE tape_files DROP COLUMN digest_algorithm; "
             "ALTER TABLE tape_files RENAME COLUMN digest TO sha256; "
             "ALTER TABLE tape_files DROP COLUMN compression; ALTER TABLE volumes DROP COLUMN write_pending; "
@@ -503,12 +503,12 @@ TEST(CatalogMigration, AVersion7CatalogsDigestsStaySha256AndNewOnesNameTheirAlgo
   }
   {
     RawDb db(path);  // back to version 7: the digest was `sha256`, SHA-256 always
-    // (Version 10's dropped name_rev comes back, version 9's name tables and
-    // tape_files.writing go first.)
+    // (Version 10's dropped name_rev comes back, version 9's name tables (with
+    // 11's mark) and tape_files.writing go first.)
     db.exec("ALTER TABLE members ADD COLUMN name_rev BLOB NOT NULL DEFAULT x''; "
             "CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind, path, size, mtime);");
     db.exec("DROP TRIGGER member_names_of_deleted_members; DROP TABLE member_names_fts; DROP TABLE member_names; "
-            "ALTER TABLE tape_files DROP COLUMN writing;");
+            "DROP TABLE member_names_indexed; ALTER TABLE tape_files DROP COLUMN writing;");
     db.exec("ALTER TABLE tape_files DROP COLUMN digest_algorithm; "
             "ALTER TABLE tape_files RENAME COLUMN digest TO sha256; PRAGMA user_version = 7;");
     EXPECT_EQ(db.text("SELECT sha256 FROM tape_files"), old_sha);
