@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <memory>
 #include <sstream>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
@@ -72,20 +74,86 @@ void send_line(int fd, const std::string& line) {
   }
 }
 
-// One feed onto one leased drive, from the answer line to the end of the
-// connection.
-class Feed {
+// Where a feed's frames land.
+class FeedDestination {
  public:
-  Feed(DriveService& service, DriveLease lease, std::string volser, bool unload_after)
+  virtual ~FeedDestination() = default;
+  virtual Status record(std::span<const uint8_t> data) = 0;
+  virtual Status filemark() = 0;
+  virtual Status sync() = 0;
+  // `complete`: as close(2) ends writing (a filemark after records); else
+  // synced as it is, no filemark added, so a resumed stream continues there.
+  virtual Status end(bool complete) = 0;
+};
+
+// feed-cartridge: a drive leased for the feed, loaded for it if
+// `unload_after`, and then given back empty.
+class LeasedCartridge : public FeedDestination {
+ public:
+  LeasedCartridge(DriveService& service, DriveLease lease, std::string volser, bool unload_after)
       : service_(service),
         lease_(std::move(lease)),
         number_(lease_.number()),
         volser_(std::move(volser)),
         unload_after_(unload_after) {}
 
+  Status record(std::span<const uint8_t> data) override {
+    return failed(lease_.drive().write(data), "writing a record to");
+  }
+  Status filemark() override { return failed(lease_.drive().operation(TapeOp::kWriteFilemarks, 1), "writing a filemark to"); }
+  Status sync() override { return failed(lease_.drive().fsync(), "syncing"); }
+  Status end(bool complete) override {
+    Status s;
+    // Zero filemarks: a sync point that ends the writing, so the close adds none.
+    if (!complete) s = failed(lease_.drive().operation(TapeOp::kWriteFilemarks, 0), "syncing");
+    if (Status c = failed(lease_.close(), "closing"); s.is_ok()) s = c;
+    // The library's drives as they were before the feed.
+    if (unload_after_) {
+      if (Status u = service_.drive(number_).unload(); s.is_ok()) s = u;
+    }
+    return s;
+  }
+
+ private:
+  Status failed(DriveError e, const char* doing) const {
+    return drive_error_status(e, fmt::format("{} {} in drive {}", doing, volser_, number_));
+  }
+
+  DriveService& service_;
+  DriveLease lease_;
+  int number_;  // the lease's drive, also after it is closed
+  std::string volser_;
+  bool unload_after_;
+};
+
+// feed-drive: the cartridge in a drive of the mount, written at its end of
+// data beside the drive's reader (TapeDrive::attach_feed).
+class AttachedDrive : public FeedDestination {
+ public:
+  AttachedDrive(TapeDrive& drive, std::string volser) : drive_(drive), volser_(std::move(volser)) {}
+
+  Status record(std::span<const uint8_t> data) override { return failed(drive_.feed_record(data), "writing a record to"); }
+  Status filemark() override { return failed(drive_.feed_filemark(), "writing a filemark to"); }
+  Status sync() override { return failed(drive_.feed_sync(), "syncing"); }
+  Status end(bool complete) override { return failed(drive_.detach_feed(complete), "ending the feed of"); }
+
+ private:
+  Status failed(DriveError e, const char* doing) const {
+    return drive_error_status(e, fmt::format("{} {} in drive {}", doing, volser_, drive_.number()));
+  }
+
+  TapeDrive& drive_;
+  std::string volser_;
+};
+
+// One feed, from the answer line to the end of the connection.
+class Feed {
+ public:
+  Feed(std::unique_ptr<FeedDestination> to, int drive, std::string volser)
+      : to_(std::move(to)), drive_(drive), volser_(std::move(volser)) {}
+
   void run(int fd, std::string early) {
     FrameReader in(fd, std::move(early));
-    DriveRecordSink sink(lease_, volser_);
     std::vector<uint8_t> record;
     for (;;) {
       uint64_t at = in.offset();
@@ -104,22 +172,21 @@ class Feed {
           }
           record.resize(length);
           if (!in.read_exact(record.data(), length)) return end_incomplete(fd, "the feed ended inside a record");
-          s = sink.record(record, false);
+          s = to_->record(record);
           if (s.is_ok()) ++written_;
           break;
         }
         case FeedFrame::kFilemark:
-          s = sink.filemark();
+          s = to_->filemark();
           if (s.is_ok()) ++written_;
           break;
         case FeedFrame::kSync:
-          s = drive_error_status(lease_.drive().fsync(), fmt::format("syncing {} in drive {}", volser_, number_));
+          s = to_->sync();
           if (s.is_ok()) send_line(fd, fmt::format("ok {}\n", written_));
           break;
         case FeedFrame::kEnd:
-          s = drive_error_status(lease_.close(), fmt::format("closing {} in drive {}", volser_, number_));
-          // Given back before the answer: the client may load it at once.
-          unload_if_loaded_here();
+          // Ended before the answer: the client may load the cartridge at once.
+          s = to_->end(/*complete=*/true);
           send_line(fd, s.is_ok() ? fmt::format("ok {}\n", written_) : "error " + s.message() + "\n");
           return;
         default:
@@ -136,42 +203,30 @@ class Feed {
   }
 
  private:
-  // The sender vanished (or erred): what reached the drive is synced and
-  // left as it is, no filemark added, so a resumed stream continues there.
-  // `answered`: the client was sent the error already.
+  // The sender vanished, or erred.  `answered`: the client was sent the
+  // error already.
   void end_incomplete(int fd, const std::string& why, bool answered = false) {
     if (!why.empty()) {
-      log_message(LogPriority::kWarning, LogFields::of_drive(number_, volser_),
+      log_message(LogPriority::kWarning, LogFields::of_drive(drive_, volser_),
                   fmt::format("feed ended incomplete after {} records and filemarks: {}", written_, why));
     }
-    // Zero filemarks: a sync point that ends the writing, so the close
-    // below adds no filemark.
-    Status s = drive_error_status(lease_.drive().operation(TapeOp::kWriteFilemarks, 0),
-                                  fmt::format("syncing {} in drive {}", volser_, number_));
-    if (Status c = drive_error_status(lease_.close(), fmt::format("closing {} in drive {}", volser_, number_));
-        s.is_ok()) {
-      s = c;
-    }
-    if (!s.is_ok()) log_message(LogPriority::kError, LogFields::of_drive(number_, volser_), s.message());
-    unload_if_loaded_here();
+    Status s = to_->end(/*complete=*/false);
+    if (!s.is_ok()) log_message(LogPriority::kError, LogFields::of_drive(drive_, volser_), s.message());
     if (!answered) send_line(fd, s.is_ok() ? fmt::format("ok {}\n", written_) : "error " + s.message() + "\n");
   }
 
-  // The library's drives as they were before the feed.
-  void unload_if_loaded_here() {
-    if (!unload_after_) return;
-    if (Status s = service_.drive(number_).unload(); !s.is_ok()) {
-      log_message(LogPriority::kError, LogFields::of_volume(volser_), "cannot unload after its feed: " + s.message());
-    }
-  }
-
-  DriveService& service_;
-  DriveLease lease_;
-  int number_;  // the lease's drive, also after it is closed
+  std::unique_ptr<FeedDestination> to_;
+  int drive_;
   std::string volser_;
-  bool unload_after_;
   uint64_t written_ = 0;
 };
+
+ControlServer::Session feed_on(std::unique_ptr<FeedDestination> to, int drive, const std::string& volser,
+                               uint64_t objects_before) {
+  auto feed = std::make_shared<Feed>(std::move(to), drive, volser);
+  return ControlServer::Session{fmt::format("ok {} {}\n", objects_before, drive),
+                                [feed](int fd, std::string early) { feed->run(fd, std::move(early)); }};
+}
 
 std::string error_line(const std::string& message) { return "error " + message + "\n"; }
 
@@ -260,9 +315,34 @@ ControlServer::Session feed_cartridge(DriveService& service, const std::string& 
     return give_back(fmt::format("{} holds {} records and filemarks already (overwrite is never)", cartridge.volser,
                                  objects_before));
   }
-  auto feed = std::make_shared<Feed>(service, std::move(lease), cartridge.volser, loaded_here);
-  return ControlServer::Session{fmt::format("ok {} {}\n", objects_before, drive),
-                                [feed](int fd, std::string early) { feed->run(fd, std::move(early)); }};
+  return feed_on(std::make_unique<LeasedCartridge>(service, std::move(lease), cartridge.volser, loaded_here), drive,
+                 cartridge.volser, objects_before);
+}
+
+// "feed-drive DRIVE": the cartridge in that drive, fed at its end of data
+// while the mount's door may read it.
+ControlServer::Session feed_drive(DriveService& service, const std::string& request) {
+  std::istringstream in(request);
+  std::string verb, drive_word, extra;
+  in >> verb >> drive_word >> extra;
+  int drive = -1;
+  auto [end, ec] = std::from_chars(drive_word.data(), drive_word.data() + drive_word.size(), drive);
+  if (drive_word.empty() || !extra.empty() || ec != std::errc() || end != drive_word.data() + drive_word.size()) {
+    return refused("usage: feed-drive DRIVE");
+  }
+  if (drive < 0 || drive >= service.drive_count()) {
+    return refused(fmt::format("no drive '{}' (drives 0 to {})", drive_word, service.drive_count() - 1));
+  }
+  TapeDrive& d = service.drive(drive);
+  std::optional<std::string> volser = d.loaded_volser();
+  if (!volser) return refused(fmt::format("drive {} holds no cartridge", drive));
+  uint64_t objects_before = 0;
+  DriveError e = d.attach_feed(&objects_before);
+  if (e == DriveError::kBusy) {
+    return refused(fmt::format("drive {} is busy: open for writing or fed already", drive));
+  }
+  if (e != DriveError::kNone) return refused(drive_error_status(e, fmt::format("feeding drive {}", drive)).message());
+  return feed_on(std::make_unique<AttachedDrive>(d, *volser), drive, *volser, objects_before);
 }
 
 }  // namespace
@@ -272,6 +352,7 @@ std::optional<ControlServer::Session> feed_session(DriveService& service, const 
   std::string verb;
   in >> verb;
   if (verb == "feed-cartridge") return feed_cartridge(service, request);
+  if (verb == "feed-drive") return feed_drive(service, request);
   return std::nullopt;
 }
 

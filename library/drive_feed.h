@@ -12,10 +12,11 @@
 
 namespace vtape {
 
-// The session of a "feed-cartridge" request (its answer, and the feed that
-// follows on the connection); nullopt when `request` is no feed request.
-// Run under the control socket's one-request-at-a-time lock, so that
-// picking a free drive and loading it is not raced by `load`/`unload`.
+// The session of a "feed-cartridge" or "feed-drive" request (its answer,
+// and the feed that follows on the connection); nullopt when `request` is
+// no feed request.  Run under the control socket's one-request-at-a-time
+// lock, so that picking a free drive and loading it is not raced by
+// `load`/`unload`.
 std::optional<ControlServer::Session> feed_session(DriveService& service, const std::string& request);
 
 }  // namespace vtape

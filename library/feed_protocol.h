@@ -8,6 +8,9 @@
 //       FORMAT: a format name (for a cartridge made here; an existing one
 //       must be in it) or "-"; OVERWRITE: never|always|append; DOOR: the
 //       rest of the line, the name `vtape status` shows for the drive.
+//   "feed-drive DRIVE"
+//       the cartridge already in that drive of the mount, written at its end
+//       of data while the mount's door may read it (TapeDrive::attach_feed).
 // The daemon answers "ok OBJECTS_BEFORE DRIVE\n" (or "error MESSAGE\n" and
 // closes), and from then on the client sends frames:
 //   'R' LENGTH(4 bytes, little-endian, 1 to kMaxFeedRecord) DATA  a record

@@ -5,13 +5,18 @@
 // from the catalog (`vtape ls --json`).
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -283,6 +288,188 @@ TEST(FeedCartridge, HostileFramesGetAClearErrorAndTheDaemonKeepsServing) {
   TapeContents t = load_and_read(vt, 1, "HOST01");
   ASSERT_EQ(t.tail.size(), 1u);
   EXPECT_EQ(std::string(t.tail[0].begin(), t.tail[0].end()), "abcd");
+}
+
+// ---- feed-drive: a drive of the mount fed while a program reads it -------
+
+// A tar archive of a few files (records of 10240 bytes, tar's default).
+std::vector<Record> tar_records(const TempDir& dir, const std::string& name, int files) {
+  std::string src = dir.file(name);
+  std::filesystem::create_directories(src);
+  for (int i = 0; i < files; ++i) {
+    write_file_bytes(src + "/" + name + "_" + std::to_string(i) + ".bin",
+                     pattern_bytes(3000 + static_cast<size_t>(i) * 7000, static_cast<uint32_t>(i) + 9));
+  }
+  CommandResult r = run_command("tar cf " + shell_quote(src + ".tar") + " -C " + shell_quote(src) + " .");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  std::vector<uint8_t> bytes = read_file_bytes(src + ".tar");
+  std::vector<Record> records;
+  for (size_t at = 0; at < bytes.size(); at += 10240) {
+    records.emplace_back(bytes.begin() + static_cast<ptrdiff_t>(at),
+                         bytes.begin() + static_cast<ptrdiff_t>(std::min(bytes.size(), at + 10240)));
+  }
+  return records;
+}
+
+// A program run on its own thread, to be asked whether it has finished.
+class Background {
+ public:
+  explicit Background(const std::string& command)
+      : thread_([this, command] {
+          result_ = run_command(command);
+          done_ = true;
+        }) {}
+  ~Background() { join(); }
+  bool done() const { return done_; }
+  const CommandResult& join() {
+    if (thread_.joinable()) thread_.join();
+    return result_;
+  }
+
+ private:
+  CommandResult result_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+TEST(FeedDrive, RealReadersGetEveryRecordAsItArrivesAndStopAtEachFilemark) {
+  MountedVtapefs vt("--drives 2");
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  ASSERT_EQ(vt.vtape("new FEEDR").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 1 FEEDR").exit_code, 0);
+  TempDir dir;
+  auto first = tar_records(dir, "first", 4);
+  auto second = tar_records(dir, "second", 3);
+  std::unique_ptr<FeedClient> feed;
+  Status s = FeedClient::open_drive(socket_of(vt), 1, &feed);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  EXPECT_EQ(feed->objects_before(), 0u);
+  EXPECT_EQ(feed->drive(), 1);
+
+  // dd reads the empty drive before anything arrived: it waits (without a
+  // feed it would meet blank tape at once).
+  std::string out = dir.file("first.out");
+  Background dd("dd if=" + shell_quote(vt.drive(1)) + " of=" + shell_quote(out) + " bs=65536");
+  pause_ms(300);
+  EXPECT_FALSE(dd.done());
+  for (const auto& r : first) {
+    ASSERT_TRUE(feed->record(r, false).is_ok());
+    pause_ms(30);
+  }
+  // Every record is there, the filemark not yet: dd still waits.
+  pause_ms(300);
+  EXPECT_FALSE(dd.done());
+  ASSERT_TRUE(feed->filemark().is_ok());
+  const CommandResult& d = dd.join();
+  EXPECT_EQ(d.exit_code, 0) << describe(d);
+  EXPECT_NE(d.err.find("0+" + std::to_string(first.size()) + " records in"), std::string::npos) << d.err;
+  std::vector<uint8_t> joined;
+  for (const auto& r : first) joined.insert(joined.end(), r.begin(), r.end());
+  EXPECT_EQ(read_file_bytes(out), joined);
+
+  // tar, started before the next file arrives, lists it.
+  Background tar("tar -tvf " + shell_quote(vt.drive(1)));
+  pause_ms(300);
+  EXPECT_FALSE(tar.done());
+  for (const auto& r : second) {
+    ASSERT_TRUE(feed->record(r, false).is_ok());
+    pause_ms(30);
+  }
+  ASSERT_TRUE(feed->filemark().is_ok());
+  const CommandResult& t = tar.join();
+  EXPECT_EQ(t.exit_code, 0) << describe(t);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(t.out.find("second_" + std::to_string(i) + ".bin"), std::string::npos) << t.out;
+  }
+  EXPECT_EQ(t.out.find("first_"), std::string::npos) << t.out;
+  s = feed->finish(true);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+
+  // With the feed gone the tape ends as any tape does: from the start, both
+  // files, then end of data (no wait).
+  settle_drive(vt.drive(1, /*rewind=*/true));
+  TapeContents all = read_tape(vt.drive(1));
+  ASSERT_EQ(all.files.size(), 2u);
+  EXPECT_EQ(all.files[0], first);
+  EXPECT_EQ(all.files[1], second);
+  EXPECT_EQ(all.error, 0);  // two zero reads: the filemark, then end of data right after it
+  EXPECT_EQ(cataloged_files(vt, "FEEDR"), "[2]");
+}
+
+TEST(FeedDrive, AReaderKilledWhileItWaitsLeavesNoHungRequest) {
+  MountedVtapefs vt("--drives 2");
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  ASSERT_EQ(vt.vtape("new FEEDK").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 1 FEEDK").exit_code, 0);
+  std::unique_ptr<FeedClient> feed;
+  ASSERT_TRUE(FeedClient::open_drive(socket_of(vt), 1, &feed).is_ok());
+  pid_t reader = fork();
+  if (reader == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execlp("dd", "dd", ("if=" + vt.drive(1)).c_str(), "bs=65536", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(reader, 0);
+  pause_ms(300);
+  int status = 0;
+  EXPECT_EQ(waitpid(reader, &status, WNOHANG), 0);  // waiting for the feed
+  kill(reader, SIGKILL);
+  pid_t gone = 0;
+  for (int i = 0; i < 50 && gone == 0; ++i) {
+    gone = waitpid(reader, &status, WNOHANG);
+    if (gone == 0) pause_ms(100);
+  }
+  EXPECT_EQ(gone, reader) << "the killed reader is stuck in its read";
+  if (gone == 0) {
+    (void)feed->finish(false);  // what wakes it without the fix
+    waitpid(reader, &status, 0);
+  }
+  // The drive serves the next reader, which gets what the feed writes next.
+  Record r = pattern_bytes(5000, 3);
+  ASSERT_TRUE(feed->record(r, false).is_ok());
+  ASSERT_TRUE(feed->filemark().is_ok());
+  ASSERT_TRUE(feed->finish(true).is_ok());
+  TapeContents t = read_tape(vt.drive(1));
+  ASSERT_EQ(t.files.size(), 1u);
+  EXPECT_EQ(t.files[0], std::vector<Record>{r});
+}
+
+TEST(FeedDrive, RefusedOnAnEmptyDriveASecondFeedAndAWriterBesideIt) {
+  MountedVtapefs vt("--drives 2");
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  std::unique_ptr<FeedClient> feed, second;
+  Status s = FeedClient::open_drive(socket_of(vt), 1, &feed);
+  EXPECT_EQ(s.message(), "drive 1 holds no cartridge");
+  s = FeedClient::open_drive(socket_of(vt), 7, &feed);
+  EXPECT_EQ(s.message(), "no drive '7' (drives 0 to 1)");
+  ASSERT_EQ(vt.vtape("new FEEDW").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 1 FEEDW").exit_code, 0);
+  ASSERT_TRUE(FeedClient::open_drive(socket_of(vt), 1, &feed).is_ok());
+  s = FeedClient::open_drive(socket_of(vt), 1, &second);
+  EXPECT_EQ(s.message(), "drive 1 is busy: open for writing or fed already");
+  // The feed is the drive's one writer; the cartridge stays in.
+  int fd = ::open(vt.drive(1).c_str(), O_WRONLY);
+  EXPECT_EQ(fd, -1);
+  EXPECT_EQ(errno, EBUSY);
+  if (fd >= 0) ::close(fd);
+  CommandResult u = vt.vtape("unload 1");
+  EXPECT_NE(u.exit_code, 0);
+  EXPECT_NE(u.err.find("being fed"), std::string::npos) << describe(u);
+  // A feed-cartridge to the fed cartridge is refused too.
+  std::unique_ptr<FeedClient> cartridge;
+  s = FeedClient::open_cartridge(socket_of(vt), "FEEDW", std::nullopt, StreamOverwrite::kAppend, "x", &cartridge);
+  EXPECT_FALSE(s.is_ok());
+  // An incomplete end adds no filemark.
+  ASSERT_TRUE(feed->record(pattern_bytes(100, 1), false).is_ok());
+  ASSERT_TRUE(feed->finish(false).is_ok());
+  TapeContents t = read_tape(vt.drive(1));
+  EXPECT_TRUE(t.files.empty());
+  EXPECT_EQ(t.tail.size(), 1u);
+  EXPECT_EQ(t.error, EIO);
 }
 
 }  // namespace
