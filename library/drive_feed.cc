@@ -146,6 +146,13 @@ class AttachedDrive : public FeedDestination {
   std::string volser_;
 };
 
+// A refused frame: "nospace MESSAGE" for the end of the medium or a full
+// disk (the receiver tells its sender as st tells a writer: ENOSPC), else
+// "error MESSAGE".
+std::string refusal_line(const Status& s) {
+  return (s.code() == StatusCode::kNoSpace ? "nospace " : "error ") + s.message() + "\n";
+}
+
 // One feed, from the answer line to the end of the connection.
 class Feed {
  public:
@@ -195,7 +202,7 @@ class Feed {
           break;
       }
       if (!s.is_ok()) {
-        send_line(fd, "error " + s.message() + "\n");
+        send_line(fd, refusal_line(s));
         return end_incomplete(fd, s.message(), /*answered=*/true);
       }
     }
@@ -241,6 +248,10 @@ ControlServer::Session feed_cartridge(DriveService& service, const std::string& 
   std::string door;
   std::getline(in, door);
   door.erase(0, door.find_first_not_of(' '));
+  // Shown by `vtape status` on a terminal: no control characters from a client.
+  for (char& c : door) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
   if (overwrite_word.empty() || door.empty()) return refused("usage: feed-cartridge VOLSER FORMAT|- never|always|append DOOR");
   std::optional<Format> format;
   if (format_word != "-") {

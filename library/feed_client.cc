@@ -120,6 +120,7 @@ Status FeedClient::read_answer(uint64_t* count) {
   std::string line;
   VTAPE_RETURN_IF_ERROR(read_line(&line));
   if (line.rfind("error ", 0) == 0) return Status::io_error(line.substr(6), EIO);
+  if (line.rfind("nospace ", 0) == 0) return Status::no_space(line.substr(8));
   if (line.rfind("ok ", 0) != 0 || !parse_u64(std::string_view(line).substr(3), count)) {
     return Status::io_error(fmt::format("vtapefs answered '{}' in a feed", line), EPROTO);
   }

@@ -34,6 +34,11 @@ class FeedClient : public StreamTarget {
 
   int drive() const { return drive_; }
 
+  // Records are not acknowledged one by one: a record the daemon refused
+  // (kNoSpace at early warning or on a full disk, else an I/O error) is
+  // reported by the next call, and ends the feed; objects_written() counts
+  // what was sent, the tape says how much arrived.
+
   Status record(std::span<const uint8_t> data, bool error_flag) override;
   Status filemark() override;
   uint64_t objects_before() const override { return objects_before_; }

@@ -22,7 +22,10 @@
 // End of file before 'E' (the sender vanished) leaves the tape synced
 // with no filemark added, answered "ok N\n" if the client still listens.
 // Any bad frame or refused write is answered "error MESSAGE\n" (naming the
-// byte offset in the feed) and ends the feed the same way.
+// byte offset in the feed), or "nospace MESSAGE\n" for a record refused at
+// the end of the medium or on a full disk, and ends the feed the same way.
+// Records are not acknowledged one by one: the client learns of a refusal
+// when it next sends or syncs.
 #pragma once
 
 #include <cstdint>
