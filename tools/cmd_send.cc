@@ -185,7 +185,15 @@ class Sender {
 
   // A broken link: reconnect after the delay, or give up.
   void broke(const std::string& why) {
+    bool never_started = !ever_accepted_ && !accepted_;
     disconnect();
+    if (never_started && !retry_refusal_) {
+      // The first connection never got as far as the receiver (ssh refused
+      // the key, no such host, no vtape there): trying again will not help.
+      error_ = Status::invalid_argument(fmt::format("{} before the receiver answered (see the messages above)", why));
+      return;
+    }
+    retry_refusal_ = false;
     if (reconnections_ >= o_.retries) {
       error_ = Status::io_error(fmt::format("{}; gave up after {} reconnections ({} of {} objects acknowledged)", why,
                                             reconnections_, acked_, produced_), EPIPE);
@@ -266,6 +274,7 @@ class Sender {
         bool retry = false;
         std::string m = decode_error(f.payload, &retry);
         if (retry) {
+          retry_refusal_ = true;
           broke("the receiver says: " + m);
         } else {
           error_ = Status::io_error("the receiver refused: " + m, EPROTO);
@@ -346,6 +355,7 @@ class Sender {
   bool ever_accepted_ = false;
   bool end_sent_ = false;
   bool have_summary_ = false;
+  bool retry_refusal_ = false;  // the receiver asked to be tried again
   int reconnections_ = 0;
   Status error_;
 };

@@ -202,6 +202,12 @@ TEST_F(StreamTest, AForcedCommandAllowsItsVolumeSerialsOnly) {
   EXPECT_NE(no.err.find("VOL002 is not among the volume serials this receiver allows"), std::string::npos)
       << describe(no);
   EXPECT_FALSE(fs::exists(image("VOL002")));
+  // A key sshd does not know: ssh's refusal, and no retrying.
+  CommandResult refused = send("- <" + sq(input), "MIG005", "--retry-delay 10", sshd_->ssh_script("host_key"));
+  EXPECT_NE(refused.exit_code, 0) << describe(refused);
+  EXPECT_NE(refused.err.find("Permission denied"), std::string::npos) << describe(refused);
+  EXPECT_NE(refused.err.find("before the receiver answered"), std::string::npos) << describe(refused);
+  EXPECT_FALSE(fs::exists(image("MIG005")));
   CommandResult yes = send("- <" + sq(input), "MIG005", "", forced);
   EXPECT_EQ(yes.exit_code, 0) << describe(yes);
   EXPECT_TRUE(fs::exists(image("MIG005")));
