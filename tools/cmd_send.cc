@@ -200,8 +200,11 @@ class Sender {
       return;
     }
     ++reconnections_;
-    fmt::print(stderr, "vtape send: {}; reconnecting in {}s ({} of {})\n", why, o_.retry_delay, reconnections_,
-               o_.retries);
+    // What a reconnection can resume from: everything not yet acknowledged
+    // is still here (at most --window), so no break loses a record.
+    fmt::print(stderr, "vtape send: {}; {} objects acknowledged, the next {} ({}) kept to send again; "
+               "reconnecting in {}s ({} of {})\n", why, acked_, produced_ - acked_, human_bytes(window_bytes_),
+               o_.retry_delay, reconnections_, o_.retries);
     std::this_thread::sleep_for(std::chrono::duration<double>(o_.retry_delay));
   }
 
