@@ -44,6 +44,9 @@ constexpr const char* kHelp =
     "  command=\"vtape receive --library /srv/tapes --allow 'MIG*'\" ssh-ed25519 ...\n"
     "Options:\n"
     "  --allow PATTERN   only volume serials matching PATTERN (fnmatch; may be repeated)\n"
+    "  --to-drive nstN   into the cartridge in drive N of the vtapefs serving the library,\n"
+    "                    which a program there may read while the stream arrives (the\n"
+    "                    drive must hold the cartridge the sender names)\n"
     "  --debug LEVEL     none (default), brief (each frame on stderr, no data) or\n"
     "                    sensitive (with the first bytes of each record)\n"
     "See vtape-receive(1) and vtape-stream(5).\n";
@@ -104,8 +107,8 @@ std::optional<ReceiveState> load_state(const std::string& path) {
 
 class Receiver {
  public:
-  Receiver(std::string library_dir, std::vector<std::string> allow, Debug debug)
-      : library_dir_(std::move(library_dir)), allow_(std::move(allow)), debug_(debug) {}
+  Receiver(std::string library_dir, std::vector<std::string> allow, Debug debug, std::optional<int> to_drive)
+      : library_dir_(std::move(library_dir)), allow_(std::move(allow)), debug_(debug), to_drive_(to_drive) {}
 
   ~Receiver() {
     if (target_) (void)target_->finish(false);
@@ -257,8 +260,9 @@ class Receiver {
                                 : h.overwrite == 2 ? StreamOverwrite::kAppend
                                                    : StreamOverwrite::kNever;
     bool busy = false;
-    Status s = open_stream_target(library_dir_, volser_, format, overwrite,
-                                  fmt::format("vtape receive (pid {})", getpid()), &target_, &busy);
+    Status s = to_drive_ ? open_drive_stream_target(library_dir_, *to_drive_, volser_, overwrite, &target_)
+                         : open_stream_target(library_dir_, volser_, format, overwrite,
+                                              fmt::format("vtape receive (pid {})", getpid()), &target_, &busy);
     if (!s.is_ok()) {
       target_.reset();
       return refuse(fmt::format("{}: {}", volser_, s.message()), busy);
@@ -339,6 +343,7 @@ class Receiver {
   std::string library_dir_;
   std::vector<std::string> allow_;
   Debug debug_;
+  std::optional<int> to_drive_;  // --to-drive
   FrameParser parser_;
   std::unique_ptr<StreamTarget> target_;
   std::string volser_;
@@ -350,7 +355,22 @@ class Receiver {
   uint64_t bytes_since_ack_ = 0;
 };
 
+// --to-drive's drive: nstN, stN, /dev/nstN, /dev/stN or N (up to 3 digits).
+std::optional<int> parse_drive(std::string name) {
+  if (name.rfind("/dev/", 0) == 0) name = name.substr(5);
+  if (name.rfind("nst", 0) == 0) {
+    name = name.substr(3);
+  } else if (name.rfind("st", 0) == 0) {
+    name = name.substr(2);
+  }
+  if (name.empty() || name.size() > 3 || name.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoi(name);
+}
+
 std::string check(const CommandLine& cl) {
+  if (std::optional<std::string> drive = cl.value("--to-drive"); drive && !parse_drive(*drive)) {
+    return fmt::format("--to-drive {}: a drive of the mount, nstN", *drive);
+  }
   std::optional<std::string> d = cl.value("--debug");
   if (d && *d != "none" && *d != "brief" && *d != "sensitive") {
     return fmt::format("--debug {}: none, brief or sensitive", *d);
@@ -363,7 +383,9 @@ int run(CommandContext& ctx) {
   Debug debug = !d || *d == "none" ? Debug::kNone : *d == "brief" ? Debug::kBrief : Debug::kSensitive;
   // A sender that goes away is an end of input, not a signal.
   ::signal(SIGPIPE, SIG_IGN);
-  Receiver receiver(ctx.library_dir(), ctx.cl.values("--allow"), debug);
+  std::optional<int> to_drive;
+  if (std::optional<std::string> drive = ctx.cl.value("--to-drive")) to_drive = parse_drive(*drive);
+  Receiver receiver(ctx.library_dir(), ctx.cl.values("--allow"), debug, to_drive);
   return receiver.serve();
 }
 
@@ -372,10 +394,10 @@ int run(CommandContext& ctx) {
 const CommandSpec kReceiveCommand{
     .name = "receive",
     .summary = "receive a stream from 'vtape send' onto a cartridge (over ssh)",
-    .usage = "vtape receive [--library DIR] [--allow PATTERN...] [--debug none|brief|sensitive]",
+    .usage = "vtape receive [--library DIR] [--allow PATTERN...] [--to-drive nstN] [--debug none|brief|sensitive]",
     .help = kHelp,
     .flags = {},
-    .options = {"--library", "--allow", "--debug"},
+    .options = {"--library", "--allow", "--debug", "--to-drive"},
     .min_positional = 0,
     .max_positional = 0,
     .positional_error = "takes no arguments",

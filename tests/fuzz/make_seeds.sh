@@ -6,7 +6,8 @@
 #   make_seeds.sh OUT_DIR [VTAPE]
 #
 # OUT_DIR gets one directory per target: simh e11 mtd aws het tpc detect rmt
-# (detect gets every image seed; rmt gets client conversations).  VTAPE defaults to $VTAPE, then build/tools/vtape.
+# stream (detect gets every image seed; rmt client conversations; stream
+# frames).  VTAPE defaults to $VTAPE, then build/tools/vtape.
 # Nothing here is committed: the seeds are made fresh each time.
 set -euo pipefail
 
