@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "library/mtio_mapping.h"
+#include "fuse/request_interrupt.h"
 #include "fuse/root_subtree.h"
 #include "fuse/vtapefs.h"
 
@@ -110,7 +111,9 @@ MountError DrivesSubtree::set_attributes(const MountRequest& r) {
 
 MountError DriveHandle::read(std::span<char> buf, off_t, size_t* done) {
   // Straight into the request's buffer (one record, or blocks).
-  return lease_.drive().read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), buf.size()), done);
+  // A read that waits for a feed gives up when the request is abandoned.
+  return lease_.drive().read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), buf.size()), done, SIZE_MAX,
+                             nullptr, fuse_request_abandoned);
 }
 
 MountError DriveHandle::read_or_extent(std::span<char> buf, off_t, size_t* done, FileExtent* extent) {
@@ -118,7 +121,7 @@ MountError DriveHandle::read_or_extent(std::span<char> buf, off_t, size_t* done,
   constexpr size_t kSpliceMinimum = 64 << 10;
   RecordExtent record;
   DriveError e = lease_.drive().read(std::span<uint8_t>(reinterpret_cast<uint8_t*>(buf.data()), buf.size()), done,
-                                     kSpliceMinimum, &record);
+                                     kSpliceMinimum, &record, fuse_request_abandoned);
   if (e != DriveError::kNone) return e;
   if (record.length > 0) {
     std::lock_guard lock(extent_files_mu_);

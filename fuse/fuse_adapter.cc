@@ -11,10 +11,20 @@
 #include <span>
 #include <string>
 
+#include <fuse3/fuse_lowlevel.h>
+
 #include "fuse/mount_router.h"
+#include "fuse/request_interrupt.h"
 #include "fuse/vtapefs.h"
 
 namespace vtape {
+
+bool fuse_request_abandoned() {
+  if (fuse_interrupted() != 0) return true;
+  fuse_context* c = fuse_get_context();
+  return c != nullptr && c->fuse != nullptr && fuse_session_exited(fuse_get_session(c->fuse)) != 0;
+}
+
 namespace {
 
 VtapeFs& fs() { return *static_cast<VtapeFs*>(fuse_get_context()->private_data); }

@@ -11,7 +11,7 @@
 
 namespace vtape {
 
-Status control_request(const std::string& socket_path, const std::string& request, std::string* payload) {
+Status control_connect(const std::string& socket_path, int* out) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof addr.sun_path) {
@@ -28,6 +28,13 @@ Status control_request(const std::string& socket_path, const std::string& reques
     }
     return Status::io_error(fmt::format("cannot reach vtapefs at {}", socket_path), e);
   }
+  *out = fd;
+  return Status::ok();
+}
+
+Status control_request(const std::string& socket_path, const std::string& request, std::string* payload) {
+  int fd = -1;
+  VTAPE_RETURN_IF_ERROR(control_connect(socket_path, &fd));
   std::string line = request + "\n";
   if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     int e = errno;

@@ -20,9 +20,10 @@
 
 namespace vtape {
 
-Status ControlServer::start(const std::string& socket_path, Handler handler, mode_t mode) {
+Status ControlServer::start(const std::string& socket_path, Handler handler, mode_t mode, SessionHandler sessions) {
   path_ = socket_path;
   handler_ = std::move(handler);
+  sessions_ = std::move(sessions);
   std::string ignored;
   if (control_request(socket_path, "status", &ignored).is_ok()) {
     return Status::invalid_argument(fmt::format("another vtapefs is already serving this library ({})", socket_path));
@@ -62,7 +63,8 @@ int64_t now_ms() {
 
 // Reads up to the first newline, within the deadline.  False (with `why`)
 // when the client sent no whole line in time, too much, or went away.
-bool read_request(int fd, std::string* request, std::string* why) {
+// `*after`: what came after the newline (a feed's first frames).
+bool read_request(int fd, std::string* request, std::string* after, std::string* why) {
   int64_t deadline = now_ms() + kRequestTimeoutMs;
   std::string got;
   char buf[512];
@@ -88,7 +90,9 @@ bool read_request(int fd, std::string* request, std::string* why) {
     }
     got.append(buf, static_cast<size_t>(n));
   }
-  *request = got.substr(0, got.find('\n'));
+  size_t nl = got.find('\n');
+  *request = got.substr(0, nl);
+  *after = got.substr(nl + 1);
   return true;
 }
 
@@ -176,17 +180,19 @@ void ControlServer::run() {
 }
 
 void ControlServer::serve(Connection& c) {
-  std::string request, why;
-  if (!read_request(c.fd, &request, &why)) {
+  std::string request, after, why;
+  if (!read_request(c.fd, &request, &after, &why)) {
     write_answer(c.fd, "error " + why + "\n");
     return;
   }
-  std::string answer;
+  std::optional<Session> session;
   {
     std::lock_guard lock(handler_mu_);
-    answer = handler_(request);
+    if (sessions_) session = sessions_(request);
+    if (!session) session = Session{handler_(request), nullptr};
   }
-  write_answer(c.fd, answer);
+  write_answer(c.fd, session->answer);
+  if (session->serve) session->serve(c.fd, std::move(after));
 }
 
 }  // namespace vtape

@@ -2,7 +2,10 @@
 // that accepts connections, each read on its own thread with a deadline
 // (a client that connects and sends nothing holds up nobody), and hands
 // each request line to a handler, one request at a time.  stop() never
-// waits for a client: it shuts down the sockets still being read.
+// waits for a client: it shuts down the sockets still being read.  A request
+// may keep its connection after the answer (a feed, feed_protocol.h): its
+// session goes on on the connection's thread, outside the one-at-a-time
+// lock, until the client or stop() ends it.
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +15,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -23,12 +27,22 @@ class ControlServer {
  public:
   // Returns the answer to send: "ok\n..." or "error ...\n".
   using Handler = std::function<std::string(const std::string& request)>;
+  // A request that keeps its connection: `answer` is sent as for any
+  // request, then `serve` gets the socket and the bytes the client sent
+  // after its request line (it must not close the socket).
+  struct Session {
+    std::string answer;
+    std::function<void(int fd, std::string early)> serve;
+  };
+  // Asked first, under the same lock as Handler: nullopt when the request is
+  // not one that keeps its connection (Handler answers it then).
+  using SessionHandler = std::function<std::optional<Session>(const std::string& request)>;
 
   ~ControlServer() { stop(); }
   // Binds the socket (refusing when another daemon answers on it) and starts
   // the thread.
   // The socket gets exactly `mode` (the library's file mode) before it listens.
-  Status start(const std::string& socket_path, Handler handler, mode_t mode);
+  Status start(const std::string& socket_path, Handler handler, mode_t mode, SessionHandler sessions = nullptr);
   void stop();
 
  private:
@@ -47,6 +61,7 @@ class ControlServer {
 
   std::string path_;
   Handler handler_;
+  SessionHandler sessions_;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   std::thread thread_;

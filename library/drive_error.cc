@@ -25,6 +25,7 @@ constexpr Entry kTable[] = {
     {DriveError::kNotSupported, ENOSYS, "operation not supported"},
     {DriveError::kBufferTooSmall, ENOMEM, "the buffer is smaller than the record"},
     {DriveError::kRecordTooLarge, EOVERFLOW, "record too large for the image format"},
+    {DriveError::kInterrupted, EINTR, "interrupted while waiting for a feed"},
 };
 
 }  // namespace

@@ -18,6 +18,7 @@ enum class DriveError {
   kNotSupported,      // ENOSYS: MTRESET, MTTELL, unknown operations
   kBufferTooSmall,    // ENOMEM: the read buffer is smaller than the record
   kRecordTooLarge,    // EOVERFLOW: record larger than the image format can hold
+  kInterrupted,       // EINTR: a read waiting for a feed was given up (the reader was interrupted)
 };
 
 int to_errno(DriveError e);

@@ -14,6 +14,7 @@
 #include "library/catalog_observer.h"
 #include "library/catalog_sync.h"
 #include "library/daemon_log.h"
+#include "library/drive_feed.h"
 #include "library/control_protocol.h"
 #include "library/drive_status_json.h"
 #include "library/mount_table.h"
@@ -134,7 +135,8 @@ Status DriveService::start() {
   }
   reconcile_catalog();
   return control_.start(
-      library_->socket_path(), [this](const std::string& r) { return handle_control(r); }, library_->file_mode());
+      library_->socket_path(), [this](const std::string& r) { return handle_control(r); }, library_->file_mode(),
+      [this](const std::string& r) { return feed_session(*this, r); });
 }
 
 void DriveService::reconcile_catalog() {

@@ -87,6 +87,9 @@ std::string TapeDrive::invariants_locked() const {
   require(!provisional_filemark_ || (is_open_ && closed_by_user_ && !writing_),
           "a provisional filemark outside a close of a writing open");
   require(block_buffer_used_ <= block_buffer_.size(), "the fixed-block buffer served more than it holds");
+  require(!feed_attached_ || image_ != nullptr, "a feed attached without a cartridge");
+  require(!feed_attached_ || !is_open_ || !mode_.writable, "a feed beside an open for writing");
+  require(!feed_writing_ || feed_attached_, "feed records without a feed");
   DriveState state = state_locked();
   switch (state) {
     case DriveState::kEmpty:
@@ -97,7 +100,7 @@ std::string TapeDrive::invariants_locked() const {
       break;
     case DriveState::kLoaded:
       require(!writing_, "writing while not open");
-      require(!file_observed_, "a tape file observed while not open");
+      require(!file_observed_ || feed_attached_, "a tape file observed while neither open nor fed");
       require(!mode_.writable, "a writable mode while not open");
       break;
     case DriveState::kOpenIdle:
@@ -268,6 +271,7 @@ Status TapeDrive::load(const Cartridge& cartridge) {
 
 DriveError TapeDrive::unload_locked() {
   if (!cartridge_) return DriveError::kNoMedium;
+  if (feed_attached_) return DriveError::kBusy;  // the feed writes on this tape
   DriveError e = write_filemark_if_writing();
   if (DriveError c = observe_stop(); e == DriveError::kNone) e = c;
   for (auto& o : observers_) o->unloading();
@@ -292,6 +296,7 @@ Status TapeDrive::unload() {
   if (!cartridge_) return Status::not_found(fmt::format("drive {} is empty", number_));
   if (is_open_) return Status::invalid_argument(fmt::format("drive {} is in use (open)", number_));
   if (locked_) return Status::invalid_argument(fmt::format("drive {} is locked (MTLOCK)", number_));
+  if (feed_attached_) return Status::invalid_argument(fmt::format("drive {} is being fed (vtape receive)", number_));
   DriveError e = unload_locked();
   if (e != DriveError::kNone) return Status::io_error(fmt::format("unloading drive {}", number_), to_errno(e));
   return Status::ok();
@@ -321,6 +326,7 @@ DriveError TapeDrive::open(const DriveOpenMode& mode, uint64_t* handle) {
     released_.wait_for(lock, std::chrono::seconds(2), [this] { return !is_open_; });
   }
   if (is_open_) return DriveError::kBusy;
+  if (feed_attached_ && mode.writable) return DriveError::kBusy;  // the feed is the drive's writer
   if (!mode.nonblocking) {
     if (!cartridge_) return DriveError::kNoMedium;
     if (mode.writable && cartridge_->write_protected) return DriveError::kReadOnlyMedium;
@@ -345,7 +351,21 @@ DriveError TapeDrive::open(const DriveOpenMode& mode) {
 DriveError TapeDrive::close_work() {
   if (!usable()) return DriveError::kNone;
   DriveError e = write_filemark_if_writing();
-  if (DriveError c = observe_stop(); e == DriveError::kNone) e = c;
+  // A feed still writing keeps its tape file and the image's guard; it
+  // puts the image at rest when it ends.
+  if (!feed_attached_) {
+    if (DriveError c = observe_stop(); e == DriveError::kNone) e = c;
+    if (DriveError c = put_image_at_rest(); e == DriveError::kNone) e = c;
+  }
+  if (mode_.rewind_on_close) {
+    // The rewind of stN finds the tape's position again, as MTREW does.
+    if (image_->rewind().is_ok()) position_unknown_ = false;
+    forget_read_state();
+  }
+  return e;
+}
+
+DriveError TapeDrive::put_image_at_rest() {
   // Close is a sync point; the guard comes off so the image at rest is a
   // plain image of its format.
   Status s = image_->sync();
@@ -354,14 +374,9 @@ DriveError TapeDrive::close_work() {
   if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   if (!s.is_ok()) {
     log_message(LogPriority::kError, log_fields(errno_of(s)), image_->describe(s));
-    e = DriveError::kIo;
+    return DriveError::kIo;
   }
-  if (mode_.rewind_on_close) {
-    // The rewind of stN finds the tape's position again, as MTREW does.
-    if (image_->rewind().is_ok()) position_unknown_ = false;
-    forget_read_state();
-  }
-  return e;
+  return DriveError::kNone;
 }
 
 DriveError TapeDrive::flush(uint64_t handle) {
@@ -621,15 +636,33 @@ DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length) {
   return read(buffer, length, SIZE_MAX, nullptr);
 }
 
-DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length, size_t min_extent, RecordExtent* extent) {
-  std::lock_guard lock(mu_);
+DriveError TapeDrive::read(std::span<uint8_t> buffer, size_t* length, size_t min_extent, RecordExtent* extent,
+                           const std::function<bool()>& interrupted) {
+  std::unique_lock lock(mu_);
   InvariantCheck check{*this};
   *length = 0;
   if (extent != nullptr) *extent = RecordExtent{};
   if (DriveError e = begin_read(); e != DriveError::kNone) return e;
+  if (DriveError e = wait_for_feed(lock, interrupted); e != DriveError::kNone) return e;
   if (block_size_ != 0) return read_fixed(buffer, length);
   if (image_->records_in_place()) return read_in_place(buffer, length, min_extent, extent);
   return read_one(buffer, length);
+}
+
+DriveError TapeDrive::wait_for_feed(std::unique_lock<std::mutex>& lock, const std::function<bool()>& interrupted) {
+  // The feed's next write, or its end, wakes the wait; the interruption is
+  // asked every so often (the FUSE layer cannot wake a condition variable).
+  constexpr auto kInterruptPoll = std::chrono::milliseconds(100);
+  while (feed_attached_ && usable() && !refuses_work()) {
+    if (block_size_ != 0 && block_buffer_used_ < block_buffer_.size()) return DriveError::kNone;
+    TapeObject next;
+    if (Status s = image_->peek(&next); !s.is_ok()) return fail_io(s);
+    if (next.kind != ObjectKind::kEndOfData) return DriveError::kNone;
+    if (interrupted && interrupted()) return DriveError::kInterrupted;
+    fed_.wait_for(lock, kInterruptPoll);
+  }
+  if (!usable()) return DriveError::kNoMedium;
+  return refuses_work() ? DriveError::kIo : DriveError::kNone;
 }
 
 DriveError TapeDrive::read(size_t size, std::vector<uint8_t>* out) {
@@ -923,6 +956,112 @@ DriveError TapeDrive::operation(TapeOp op, int count) {
     case TapeOp::kLocate: return seek_block(count);
     default: return DriveError::kNotSupported;
   }
+}
+
+// ---- a feed ---------------------------------------------------------------
+
+DriveError TapeDrive::attach_feed(uint64_t* objects_before) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  if (!usable()) return DriveError::kNoMedium;
+  if (feed_attached_ || (is_open_ && mode_.writable)) return DriveError::kBusy;
+  if (cartridge_->write_protected) return DriveError::kWriteProtected;
+  if (refuses_work()) return DriveError::kIo;
+  // Where the tape ends, found from the reader's place, which it keeps.
+  TapePosition reader = image_->position();
+  Status s = image_->seek_end_of_data();
+  TapePosition end = image_->position();
+  image_->set_position(reader);
+  if (!s.is_ok()) return fail_io(s);
+  feed_attached_ = true;
+  feed_writing_ = false;
+  feed_end_ = end;
+  *objects_before = end.object_index;
+  return DriveError::kNone;
+}
+
+DriveError TapeDrive::at_feed_end(const std::function<DriveError()>& write) {
+  if (!feed_attached_) return DriveError::kInvalidArgument;
+  if (!usable()) return DriveError::kNoMedium;
+  if (refuses_work()) return DriveError::kIo;
+  TapePosition reader = image_->position();
+  image_->set_position(feed_end_);
+  DriveError e = write();
+  feed_end_ = image_->position();
+  image_->set_position(reader);
+  fed_.notify_all();
+  return e;
+}
+
+DriveError TapeDrive::feed_record(std::span<const uint8_t> data) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  return at_feed_end([&] {
+    if (cartridge_->write_protected) return DriveError::kWriteProtected;
+    if (data.empty()) return DriveError::kNone;
+    if (data.size() > format_max_record_size(cartridge_->format)) return DriveError::kRecordTooLarge;
+    uint64_t start = image_->position().offset;
+    if (start >= early_warning_offset() ||
+        start + framed_record_size(cartridge_->format, data.size()) > cartridge_->capacity) {
+      return DriveError::kNoSpace;
+    }
+    if (!feed_writing_) {
+      if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
+    }
+    observe_file_begins_if_needed();
+    if (DriveError e = observe_changing(); e != DriveError::kNone) return e;
+    if (Status s = image_->write_record(data); !s.is_ok()) return fail_write(s);
+    for (auto& o : observers_) o->record(data);
+    feed_writing_ = true;
+    return DriveError::kNone;
+  });
+}
+
+// At the feed's place: a filemark, as write_filemarks(1) writes it.
+DriveError TapeDrive::feed_filemark_locked() {
+  if (cartridge_->write_protected) return DriveError::kWriteProtected;
+  if (!feed_writing_) {
+    if (DriveError e = begin_unsynced_change(); e != DriveError::kNone) return e;
+  }
+  observe_file_begins_if_needed();
+  if (DriveError e = observe_changing(); e != DriveError::kNone) return e;
+  if (Status s = image_->write_filemark(); !s.is_ok()) return fail_write(s);
+  if (DriveError e = sync_point(); e != DriveError::kNone) return e;
+  feed_writing_ = false;
+  return observe_filemark();
+}
+
+DriveError TapeDrive::feed_filemark() {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  return at_feed_end([this] { return feed_filemark_locked(); });
+}
+
+DriveError TapeDrive::feed_sync() {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  return at_feed_end([this] { return sync_point(); });
+}
+
+DriveError TapeDrive::detach_feed(bool complete) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  if (!feed_attached_) return DriveError::kNone;
+  DriveError e = DriveError::kNone;
+  if (usable() && !refuses_work()) {
+    // Incomplete: synced as it is, no filemark, so a resumed feed continues there.
+    e = at_feed_end([&] { return complete && feed_writing_ ? feed_filemark_locked() : sync_point(); });
+  }
+  feed_attached_ = false;
+  feed_writing_ = false;
+  // With no open file the feed was the last writer: its tape file ends and
+  // the image goes to rest (else the open file's close does that).
+  if (usable() && !is_open_) {
+    if (DriveError c = observe_stop(); e == DriveError::kNone) e = c;
+    if (DriveError c = put_image_at_rest(); e == DriveError::kNone) e = c;
+  }
+  fed_.notify_all();
+  return e;
 }
 
 DriveStatus TapeDrive::status() const {

@@ -163,7 +163,10 @@ class TapeDrive {
   // is in the image file, and the caller moves it (the mount splices it to
   // the kernel: no copy through the daemon).  Smaller records, and every
   // read elsewhere, fill `buffer` as read() does.
-  DriveError read(std::span<uint8_t> buffer, size_t* length, size_t min_extent, RecordExtent* extent);
+  // `interrupted`, when given, is asked while a read waits for a feed (see
+  // attach_feed): true gives the read up with kInterrupted.
+  DriveError read(std::span<uint8_t> buffer, size_t* length, size_t min_extent, RecordExtent* extent,
+                  const std::function<bool()>& interrupted = {});
   // The same into a vector (resized to what was read).
   DriveError read(size_t size, std::vector<uint8_t>* out);
   DriveError write(std::span<const uint8_t> data);
@@ -185,6 +188,29 @@ class TapeDrive {
   // before it answers a position query (MTIOCGET, MTIOCPOS).  A failure
   // is kept as a deferred error for the next write, filemark or close.
   void flush_buffer();
+
+  // A feed (`vtape receive --to-drive`, issue 18): records and filemarks
+  // that come from outside the open file (a receiver, through the control
+  // socket) are appended at the end of data while the open file (the
+  // mount's door) may read the drive: the one pair of doors that share a
+  // drive, on purpose.  The feed writes where the tape ended when it
+  // attached, and gives the reader its place back after each write.  A read
+  // that meets the end of data while a feed is attached waits for the next
+  // record or filemark, or the feed's end, as a read of a pipe waits.
+  // kBusy when a feed is attached already or the drive is open for writing
+  // (and an open for writing is kBusy while a feed is attached);
+  // `*objects_before`: the records and filemarks before the feed's first.
+  DriveError attach_feed(uint64_t* objects_before);
+  // As write() and MTWEOF 1 at the feed's place; past early warning every
+  // record is kNoSpace (a feed has no next volume to go to).
+  DriveError feed_record(std::span<const uint8_t> data);
+  DriveError feed_filemark();
+  // What the feed wrote is on stable storage.
+  DriveError feed_sync();
+  // The feed ends: `complete` puts a filemark after its records (st's rule
+  // at close), else the tape is synced as it is.  Waiting reads wake up and
+  // find the usual end of data.
+  DriveError detach_feed(bool complete);
 
   DriveState state() const;
   // What is wrong with the drive's state (empty when its invariants hold).
@@ -221,6 +247,14 @@ class TapeDrive {
   std::shared_ptr<const ImageDescriptor> image_descriptor();
   DriveError read_fixed(std::span<uint8_t> buffer, size_t* length);
   DriveError close_work();
+  // The image at rest after the last writer is done: synced, without the
+  // crash guard, the .dirty marker gone.
+  DriveError put_image_at_rest();
+  // While a feed is attached, a read at the end of data waits here.
+  DriveError wait_for_feed(std::unique_lock<std::mutex>& lock, const std::function<bool()>& interrupted);
+  // Runs `write` at the feed's place, then puts the reader's back.
+  DriveError at_feed_end(const std::function<DriveError()>& write);
+  DriveError feed_filemark_locked();
   // What the drive's log lines name: the drive, its cartridge, where the
   // tape is (file and block address), and `sys_errno`.
   LogFields log_fields(int sys_errno = 0) const;
@@ -306,6 +340,13 @@ class TapeDrive {
   // st keeps it in its buffer for the next read.
   std::vector<uint8_t> block_buffer_;
   size_t block_buffer_used_ = 0;
+  // The feed (attach_feed): where it writes next, whether it has written
+  // records since its last filemark (or its start), and the wake-up of the
+  // reads that wait for it.
+  bool feed_attached_ = false;
+  TapePosition feed_end_;
+  bool feed_writing_ = false;
+  std::condition_variable fed_;
 };
 
 }  // namespace vtape

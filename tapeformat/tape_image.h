@@ -83,6 +83,10 @@ class TapeImage {
   // Continues reading at a byte offset (after damage).  File and block
   // counts carry on from where they were; they may be wrong after damage.
   void seek_to_offset(uint64_t offset);
+  // Back to a position this image reported before (position()), with
+  // nothing changed before it since: a drive's feed writes at the end of
+  // data and gives its reader the place it was reading back.
+  void set_position(const TapePosition& position) { pos_ = position; }
 
   Status write_record(std::span<const uint8_t> data, bool error_flag = false);
   Status write_filemark();

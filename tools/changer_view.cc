@@ -30,7 +30,9 @@ std::vector<std::string> parse_drives(const std::string& json) {
   return drives;
 }
 
-Status read_drives(const TapeLibrary& library, std::vector<std::string>* drives) {
+}  // namespace
+
+Status read_loaded_drives(const TapeLibrary& library, std::vector<std::string>* drives) {
   std::string payload;
   bool offline = false;
   VTAPE_RETURN_IF_ERROR(request_or_offline(
@@ -42,8 +44,6 @@ Status read_drives(const TapeLibrary& library, std::vector<std::string>* drives)
   *drives = parse_drives(payload);
   return Status::ok();
 }
-
-}  // namespace
 
 std::optional<int> parse_element_number(const std::string& text) {
   if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -70,7 +70,7 @@ int ChangerView::slot_loaded_in(int drive) const {
 }
 
 Status read_changer_view(const TapeLibrary& library, ChangerView* view) {
-  VTAPE_RETURN_IF_ERROR(read_drives(library, &view->drives));
+  VTAPE_RETURN_IF_ERROR(read_loaded_drives(library, &view->drives));
   return update_slot_map(library, nullptr, &view->slots);
 }
 

@@ -31,6 +31,10 @@ struct ChangerView {
 // A slot or drive number as the changers take them: up to 6 digits.
 std::optional<int> parse_element_number(const std::string& text);
 
+// The volser in each drive of the running vtapefs ("" when empty); an
+// error saying no vtapefs runs when none does.
+Status read_loaded_drives(const TapeLibrary& library, std::vector<std::string>* drives);
+
 // Asks the running vtapefs what its drives hold (an error saying no vtapefs
 // runs when none does) and reads the slots.
 Status read_changer_view(const TapeLibrary& library, ChangerView* view);

@@ -126,7 +126,7 @@ std::span<const CommandSpec* const> all_commands() {
       &kDfCommand,
       &kLoadCommand,  &kUnloadCommand, &kProtectCommand,   &kUnprotectCommand, &kStatusCommand, &kChangerCommand, &kMtxCommand, &kLsCommand,
       &kFindCommand,  &kIndexCommand,  &kImportCommand,    &kRestoreCommand, &kSpoolCommand,
-      &kEventsCommand, &kRmCommand, &kRmtCommand,
+      &kEventsCommand, &kRmCommand, &kRmtCommand, &kSendCommand, &kReceiveCommand,
   };
   return kAll;
 }

@@ -103,7 +103,7 @@ extern const CommandSpec kDfCommand;
 extern const CommandSpec kNewCommand, kLoadCommand, kUnloadCommand, kProtectCommand, kUnprotectCommand,
     kStatusCommand, kChangerCommand, kMtxCommand;
 extern const CommandSpec kLsCommand, kFindCommand, kIndexCommand, kImportCommand, kRestoreCommand,
-    kSpoolCommand, kEventsCommand, kRmCommand, kRmtCommand;
+    kSpoolCommand, kEventsCommand, kRmCommand, kRmtCommand, kSendCommand, kReceiveCommand;
 
 // Lists of option names put together, for a spec's flags and options.
 std::vector<std::string> concat(std::initializer_list<std::vector<std::string>> lists);

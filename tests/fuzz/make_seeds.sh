@@ -6,8 +6,8 @@
 #   make_seeds.sh OUT_DIR [VTAPE]
 #
 # OUT_DIR gets one directory per target: simh e11 mtd aws het tpc detect rmt
-# (detect gets every image seed; rmt gets client conversations).  VTAPE
-# defaults to $VTAPE, then build/tools/vtape.
+# stream (detect gets every image seed; rmt client conversations; stream
+# frames).  VTAPE defaults to $VTAPE, then build/tools/vtape.
 # Nothing here is committed: the seeds are made fresh each time.
 set -euo pipefail
 
@@ -26,7 +26,7 @@ fi
 # what this script checks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
-mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect,rmt}
+mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect,rmt,stream}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -89,6 +89,14 @@ printf '\x05\x00hello\x00\x00\x00\xff\xff' > "$out/tpc/eom.tpc"
   for i in $(seq 1 300); do printf '\x01\x00%s\x00' "$((i % 10))"; done
   printf '\x00\x00'
 } > "$out/tpc/many.tpc"   # > 256 objects: backward motion uses the index
+
+# --- The stream protocol (fuzz_stream): a HELLO, records, a filemark, END --
+# The first byte also sets the size of the pieces the fuzzer feeds.
+hello='H\x00\x00\x00\x2bVTSTREAM\x00\x01''0123456789abcdef''\x00\x00\x00\x00\x28\x00\x06MIG001\x03aws'
+printf "$hello"'R\x00\x00\x00\x03abcF\x00\x00\x00\x00R\x00\x00\x00\x01z' > "$out/stream/records"
+printf "$hello"'E\x00\x00\x00\x1d''\x00\x00\x00\x00\x00\x00\x00\x01''\x00\x00\x00\x00\x00\x00\x00\x00''\x00\x00\x00\x00\x00\x00\x00\x03''\x00\x00\x00\x01\x00' > "$out/stream/end"
+printf 'K\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x09X\x00\x00\x00\x04oops' > "$out/stream/replies"
+printf 'R\xff\xff\xff\xff' > "$out/stream/huge"
 
 # --- Detection gets everything ------------------------------------------------
 for d in simh e11 mtd aws het tpc; do

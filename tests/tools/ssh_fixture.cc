@@ -1,0 +1,84 @@
+#include "tests/tools/ssh_fixture.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace vtape::testing {
+
+Sshd::Sshd(const TempDir& dir, const std::string& forced_command) : dir_(dir) { ok_ = start(forced_command); }
+
+Sshd::~Sshd() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string Sshd::ssh_script(const std::string& key) const {
+  std::string path = dir_.file("ssh-" + key + ".sh");
+  write_text(path, "#!/bin/sh\nexec ssh -F /dev/null -p " + std::to_string(port_) + " -i " +
+                       shell_quote(dir_.file(key)) + " -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=" +
+                       shell_quote(dir_.file("known_hosts")) + " -o StrictHostKeyChecking=accept-new" +
+                       " -o LogLevel=ERROR -l root \"$@\"\n");
+  ::chmod(path.c_str(), 0700);
+  return path;
+}
+
+bool Sshd::fail(const std::string& why) {
+  error_ = why;
+  return false;
+}
+
+bool Sshd::start(const std::string& forced_command) {
+  for (const char* key : {"host_key", "plain_key", "forced_key"}) {
+    CommandResult k = run_command("ssh-keygen -q -t ed25519 -N '' -f " + shell_quote(dir_.file(key)));
+    if (k.exit_code != 0) return fail(describe(k));
+  }
+  // The second key may run only `forced_command`, whatever its client asks.
+  std::string forced = "command=\"" + forced_command + "\",restrict " + read_text(dir_.file("forced_key.pub"));
+  write_text(dir_.file("authorized_keys"), read_text(dir_.file("plain_key.pub")) + forced);
+  ::chmod(dir_.file("authorized_keys").c_str(), 0600);
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(s);
+    return fail("no free port");
+  }
+  port_ = ntohs(a.sin_port);
+  ::close(s);
+  write_text(dir_.file("sshd_config"),
+             "Port " + std::to_string(port_) + "\nListenAddress 127.0.0.1\nHostKey " + dir_.file("host_key") +
+                 "\nAuthorizedKeysFile " + dir_.file("authorized_keys") +
+                 "\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+                 "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nPidFile none\nLogLevel ERROR\n");
+  ::mkdir("/run/sshd", 0755);  // its privilege separation directory
+  std::string log = dir_.file("sshd.log");
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", dir_.file("sshd_config").c_str(), "-E", log.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 100; ++i) {
+    int c = ::socket(AF_INET, SOCK_STREAM, 0);
+    bool up = ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(c);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return fail("sshd did not listen: " + read_text(log));
+}
+
+}  // namespace vtape::testing

@@ -1,0 +1,40 @@
+// A real sshd on 127.0.0.1 with its own host key, authorized_keys and a
+// free port, for the tests of vtape rmt and vtape send/receive: two client
+// keys, one plain and one restricted to a forced command.  Stopped by its
+// pid when the object goes away.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+
+class Sshd {
+ public:
+  Sshd(const TempDir& dir, const std::string& forced_command);
+  ~Sshd();
+  Sshd(const Sshd&) = delete;
+  Sshd& operator=(const Sshd&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  int port() const { return port_; }
+  // A script usable as --rsh-command or --ssh-command: ssh to 127.0.0.1
+  // with `key` ("plain_key" or "forced_key").
+  std::string ssh_script(const std::string& key) const;
+
+ private:
+  bool fail(const std::string& why);
+  bool start(const std::string& forced_command);
+
+  const TempDir& dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool ok_ = false;
+  std::string error_;
+};
+
+}  // namespace vtape::testing

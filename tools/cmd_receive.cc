@@ -1,0 +1,409 @@
+// vtape receive: the receiving end of `vtape send` (issue 18), on standard
+// input and output, started by ssh (or as the forced command of a key).  It
+// reads the stream protocol (library/stream_protocol.h, man/vtape-stream.5),
+// writes the records and filemarks onto a cartridge of the library through
+// a StreamTarget, and acknowledges only what is on stable storage.
+//
+// Everything it reads is untrusted: the volume serial goes through
+// normalize_volser and --allow before anything is opened, every frame's
+// length is checked before it is read, and each refusal is an ERROR frame
+// and a line on stderr.  A connection that breaks leaves the tape synced
+// with no filemark added, and a state file in the library
+// (receive-VOLSER.state: the stream's id and where it started on the tape)
+// lets the same stream resume after what the tape durably holds.
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "index/digest.h"
+#include "library/catalog_sync.h"
+#include "library/stream_protocol.h"
+#include "tools/command_spec.h"
+#include "tools/open_stream_target.h"
+
+namespace vtape {
+namespace {
+
+constexpr const char* kHelp =
+    "Receives a stream from 'vtape send' on standard input (replies on standard\n"
+    "output) and writes it onto a cartridge of the library: started by ssh, or as\n"
+    "the forced command of a key in authorized_keys:\n"
+    "  command=\"vtape receive --library /srv/tapes --allow 'MIG*'\" ssh-ed25519 ...\n"
+    "Options:\n"
+    "  --allow PATTERN   only volume serials matching PATTERN (fnmatch; may be repeated)\n"
+    "  --to-drive nstN   into the cartridge in drive N of the vtapefs serving the library,\n"
+    "                    which a program there may read while the stream arrives (the\n"
+    "                    drive must hold the cartridge the sender names)\n"
+    "  --debug LEVEL     none (default), brief (each frame on stderr, no data) or\n"
+    "                    sensitive (with the first bytes of each record)\n"
+    "See vtape-receive(1) and vtape-stream(5).\n";
+
+// A sync point and an acknowledgement at least this often, at every
+// filemark, and whenever the input pauses.
+constexpr uint64_t kAckBytes = 8u << 20;
+constexpr uint64_t kAckRecords = 1024;
+
+enum class Debug { kNone, kBrief, kSensitive };
+
+bool write_all(int fd, const std::vector<uint8_t>& bytes) {
+  const uint8_t* p = bytes.data();
+  size_t n = bytes.size();
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// A name from the sender, fit for a message: at most 32 characters,
+// nothing that drives a terminal.
+std::string printable(const std::string& s) {
+  std::string out = s.substr(0, 32);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return out;
+}
+
+// The receive state of one cartridge: which stream is writing it and how
+// many objects the tape held before that stream began.
+struct ReceiveState {
+  std::string stream;  // hex id
+  uint64_t start = 0;
+};
+
+std::string state_path(const std::string& library_dir, const std::string& volser) {
+  return library_dir + "/receive-" + volser + ".state";
+}
+
+std::optional<ReceiveState> load_state(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[128] = {};
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  char id[64] = {};
+  unsigned long long start = 0;
+  if (std::sscanf(buf, "stream %40s start %llu", id, &start) != 2) return std::nullopt;
+  return ReceiveState{id, start};
+}
+
+class Receiver {
+ public:
+  Receiver(std::string library_dir, std::vector<std::string> allow, Debug debug, std::optional<int> to_drive)
+      : library_dir_(std::move(library_dir)), allow_(std::move(allow)), debug_(debug), to_drive_(to_drive) {}
+
+  ~Receiver() {
+    if (target_) (void)target_->finish(false);
+  }
+
+  int serve() {
+    std::vector<uint8_t> buffer(1 << 20);
+    for (;;) {
+      // Before waiting for more, what was written is synced and
+      // acknowledged: a sender whose window is full waits for it.
+      if (target_ && objects_ > acked_ && !input_ready()) {
+        if (std::optional<int> done = acknowledge()) return *done;
+      }
+      ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return broken(fmt::format("reading the stream failed: {}", std::strerror(errno)));
+      if (n == 0) {
+        return broken(parser_.mid_frame() ? "the sender went away in the middle of a frame"
+                                          : "the sender went away before the end of the stream");
+      }
+      size_t pos = 0;
+      while (pos < static_cast<size_t>(n)) {
+        pos += parser_.feed(std::span<const uint8_t>(buffer.data() + pos, static_cast<size_t>(n) - pos));
+        if (!parser_.error().is_ok()) {
+          return refuse(fmt::format("the stream is not vtape send's: at byte {}", parser_.error().message()));
+        }
+        Frame frame;
+        while (parser_.take(&frame)) {
+          std::optional<int> done = handle(frame);
+          if (done) return *done;
+        }
+      }
+    }
+  }
+
+ private:
+  static bool input_ready() {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+  void say(const std::string& text) const { fmt::print(stderr, "vtape receive: {}\n", text); }
+
+  // A refusal: ERROR frame, stderr, the tape left consistent; exit 1.
+  int refuse(const std::string& message, bool retry = false) {
+    say(message);
+    write_all(STDOUT_FILENO, encode_error(message, retry));
+    finish_broken();
+    return kExitFailure;
+  }
+  int broken(const std::string& why) {
+    say(fmt::format("{}; {} is kept up to the last acknowledged object ({} of this stream)", why,
+                    volser_.empty() ? "the cartridge" : volser_, acked_));
+    finish_broken();
+    return kExitFailure;
+  }
+  void finish_broken() {
+    if (!target_) return;
+    Status s = target_->finish(false);
+    if (!s.is_ok()) say(s.message());
+    target_.reset();
+  }
+
+  void debug_frame(const char* dir, const Frame& f) const {
+    if (debug_ == Debug::kNone) return;
+    std::string extra;
+    if (f.type == static_cast<uint8_t>(FrameType::kRecord) && debug_ == Debug::kSensitive) {
+      for (size_t i = 0; i < f.payload.size() && i < 16; ++i) extra += fmt::format(" {:02x}", f.payload[i]);
+    }
+    say(fmt::format("{} '{}' {} bytes{}", dir, static_cast<char>(f.type), f.payload.size(), extra));
+  }
+
+  bool allowed(const std::string& volser) const {
+    if (allow_.empty()) return true;
+    for (const auto& p : allow_) {
+      if (fnmatch(p.c_str(), volser.c_str(), 0) == 0) return true;
+    }
+    return false;
+  }
+
+  // nullopt: go on; else the exit status.
+  std::optional<int> handle(const Frame& f) {
+    debug_frame("<-", f);
+    auto type = static_cast<FrameType>(f.type);
+    if (!target_ && type != FrameType::kHello) {
+      return refuse(fmt::format("expected a HELLO frame first, got '{}'", static_cast<char>(f.type)));
+    }
+    switch (type) {
+      case FrameType::kHello:
+        if (target_) return refuse("a second HELLO frame in one stream");
+        return hello(f);
+      case FrameType::kRecord: {
+        Status s = target_->record(f.payload, false);
+        if (!s.is_ok()) return refuse(s.message());
+        ++objects_;
+        bytes_since_ack_ += f.payload.size();
+        if (++records_since_ack_ >= kAckRecords || bytes_since_ack_ >= kAckBytes) return acknowledge();
+        return std::nullopt;
+      }
+      case FrameType::kFilemark: {
+        Status s = target_->filemark();
+        if (!s.is_ok()) return refuse(s.message());
+        ++objects_;
+        return acknowledge();
+      }
+      case FrameType::kEnd: return end(f);
+      default:
+        return refuse(fmt::format("a '{}' frame is one the receiver sends, not the sender", static_cast<char>(f.type)));
+    }
+  }
+
+  std::optional<int> acknowledge() {
+    Status s = target_->sync();
+    if (!s.is_ok()) return refuse(s.message());
+    records_since_ack_ = 0;
+    bytes_since_ack_ = 0;
+    acked_ = objects_;
+    if (!write_all(STDOUT_FILENO, encode_ack(acked_))) return broken("the sender cannot be answered any more");
+    return std::nullopt;
+  }
+
+  std::optional<int> hello(const Frame& f) {
+    StreamHello h;
+    if (Status s = decode_hello(f.payload, &h); !s.is_ok()) return refuse("bad HELLO: at byte " + s.message());
+    std::optional<std::string> volser = normalize_volser(h.volser);
+    if (!volser) {
+      return refuse(fmt::format("'{}' is no volume serial (1 to 6 letters and digits)", printable(h.volser)));
+    }
+    if (!allowed(*volser)) return refuse(fmt::format("{} is not among the volume serials this receiver allows (--allow)", *volser));
+    volser_ = *volser;
+    std::optional<Format> format;
+    if (!h.format.empty()) {
+      format = parse_format(h.format);
+      if (!format) return refuse(fmt::format("unknown format '{}'", printable(h.format)));
+    }
+    std::string id = stream_id_hex(h.id);
+    std::string path = state_path(library_dir_, volser_);
+    std::optional<ReceiveState> state = load_state(path);
+    bool resuming = state && state->stream == id;
+    if (state && !resuming && h.overwrite != 1) {
+      return refuse(fmt::format("{} is being received from another stream ({}) that has not ended; "
+                                "--overwrite=always starts it again", volser_, state->stream));
+    }
+    if (h.resume && !resuming) {
+      return refuse(fmt::format("{} has no interrupted stream {} to resume (it ended, or never began)", volser_, id));
+    }
+    StreamOverwrite overwrite = resuming ? StreamOverwrite::kAppend
+                                : h.overwrite == 1 ? StreamOverwrite::kAlways
+                                : h.overwrite == 2 ? StreamOverwrite::kAppend
+                                                   : StreamOverwrite::kNever;
+    bool busy = false;
+    Status s = to_drive_ ? open_drive_stream_target(library_dir_, *to_drive_, volser_, overwrite, &target_)
+                         : open_stream_target(library_dir_, volser_, format, overwrite,
+                                              fmt::format("vtape receive (pid {})", getpid()), &target_, &busy);
+    if (!s.is_ok()) {
+      target_.reset();
+      return refuse(fmt::format("{}: {}", volser_, s.message()), busy);
+    }
+    uint64_t held = 0;
+    if (resuming) {
+      if (target_->objects_before() < state->start) {
+        return refuse(fmt::format("{} holds {} objects, fewer than when stream {} began ({}): it was changed since",
+                                  volser_, target_->objects_before(), id, state->start));
+      }
+      held = target_->objects_before() - state->start;
+      start_ = state->start;
+    } else {
+      start_ = target_->objects_before();
+      s = write_file_atomically(path, fmt::format("stream {} start {}\n", id, start_), 0600);
+      if (s.is_ok()) {
+        std::unique_ptr<TapeLibrary> lib;
+        if (TapeLibrary::open(library_dir_, false, &lib).is_ok()) s = lib->adopt_file(path);
+      }
+      if (!s.is_ok()) return refuse(fmt::format("cannot keep the receive state of {}: {}", volser_, s.message()));
+    }
+    objects_ = acked_ = held;
+    state_path_ = path;
+    say(fmt::format("{} stream {} onto {}{}", resuming ? "resuming" : "receiving", id, volser_,
+                    resuming ? fmt::format(" after {} objects", held) : ""));
+    if (!write_all(STDOUT_FILENO, encode_accept(StreamAccept{held}))) return broken("the sender cannot be answered");
+    return std::nullopt;
+  }
+
+  std::optional<int> end(const Frame& f) {
+    StreamTotals sent;
+    if (Status s = decode_totals(f.payload, &sent); !s.is_ok()) return refuse("bad END: at byte " + s.message());
+    Status s = target_->finish(true);
+    target_.reset();
+    if (!s.is_ok()) return refuse(s.message());
+    StreamTotals got;
+    if (Status c = catalog_totals(&got); !c.is_ok()) return refuse(c.message());
+    bool same = got.records == sent.records && got.bytes == sent.bytes && got.filemarks == filemarks_on_tape(sent) &&
+                got.digests == sent.digests;
+    if (same) {
+      // Before the SUMMARY: the sender may end the connection once it has it.
+      std::error_code ec;
+      std::filesystem::remove(state_path_, ec);
+    }
+    write_all(STDOUT_FILENO, encode_summary(got));
+    say(fmt::format("{}: {} records, {} filemarks, {} bytes, {} tape files{}", volser_, got.records, got.filemarks,
+                    got.bytes, got.digests.size(),
+                    same ? "" : fmt::format(" -- the sender counted {} records, {} filemarks, {} bytes, {} tape files",
+                                            sent.records, filemarks_on_tape(sent), sent.bytes, sent.digests.size())));
+    if (!same) {
+      say(fmt::format("{} does not hold what was sent; the receive state is kept", volser_));
+      return kExitFailure;
+    }
+    return kExitOk;
+  }
+
+  // The stream's part of the tape as the catalog recorded it: the tape
+  // files from the stream's first object on.
+  Status catalog_totals(StreamTotals* out) {
+    std::unique_ptr<TapeLibrary> lib;
+    VTAPE_RETURN_IF_ERROR(TapeLibrary::open(library_dir_, false, &lib));
+    std::unique_ptr<Catalog> catalog;
+    VTAPE_RETURN_IF_ERROR(open_library_catalog(*lib, &catalog));
+    std::vector<TapeFileRow> rows;
+    VTAPE_RETURN_IF_ERROR(catalog->files(volser_, &rows));
+    uint64_t end = start_;
+    for (const auto& r : rows) {
+      if (r.first_block < start_) continue;
+      out->records += r.records;
+      out->bytes += r.bytes;
+      out->digests.push_back(r.digest);
+      end = r.first_block + r.records + (r.closed_cleanly ? 1 : 0);
+    }
+    out->filemarks = end - start_ - out->records;
+    return Status::ok();
+  }
+
+  std::string library_dir_;
+  std::vector<std::string> allow_;
+  Debug debug_;
+  std::optional<int> to_drive_;  // --to-drive
+  FrameParser parser_;
+  std::unique_ptr<StreamTarget> target_;
+  std::string volser_;
+  std::string state_path_;
+  uint64_t start_ = 0;
+  uint64_t objects_ = 0;  // of this stream on the tape (held at HELLO, plus those written since)
+  uint64_t acked_ = 0;
+  uint64_t records_since_ack_ = 0;
+  uint64_t bytes_since_ack_ = 0;
+};
+
+// --to-drive's drive: nstN, stN, /dev/nstN, /dev/stN or N (up to 3 digits).
+std::optional<int> parse_drive(std::string name) {
+  if (name.rfind("/dev/", 0) == 0) name = name.substr(5);
+  if (name.rfind("nst", 0) == 0) {
+    name = name.substr(3);
+  } else if (name.rfind("st", 0) == 0) {
+    name = name.substr(2);
+  }
+  if (name.empty() || name.size() > 3 || name.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoi(name);
+}
+
+std::string check(const CommandLine& cl) {
+  if (std::optional<std::string> drive = cl.value("--to-drive"); drive && !parse_drive(*drive)) {
+    return fmt::format("--to-drive {}: a drive of the mount, nstN", *drive);
+  }
+  std::optional<std::string> d = cl.value("--debug");
+  if (d && *d != "none" && *d != "brief" && *d != "sensitive") {
+    return fmt::format("--debug {}: none, brief or sensitive", *d);
+  }
+  return "";
+}
+
+int run(CommandContext& ctx) {
+  std::optional<std::string> d = ctx.cl.value("--debug");
+  Debug debug = !d || *d == "none" ? Debug::kNone : *d == "brief" ? Debug::kBrief : Debug::kSensitive;
+  // A sender that goes away is an end of input, not a signal.
+  ::signal(SIGPIPE, SIG_IGN);
+  std::optional<int> to_drive;
+  if (std::optional<std::string> drive = ctx.cl.value("--to-drive")) to_drive = parse_drive(*drive);
+  Receiver receiver(ctx.library_dir(), ctx.cl.values("--allow"), debug, to_drive);
+  return receiver.serve();
+}
+
+}  // namespace
+
+const CommandSpec kReceiveCommand{
+    .name = "receive",
+    .summary = "receive a stream from 'vtape send' onto a cartridge (over ssh)",
+    .usage = "vtape receive [--library DIR] [--allow PATTERN...] [--to-drive nstN] [--debug none|brief|sensitive]",
+    .help = kHelp,
+    .flags = {},
+    .options = {"--library", "--allow", "--debug", "--to-drive"},
+    .min_positional = 0,
+    .max_positional = 0,
+    .positional_error = "takes no arguments",
+    .opens = Opens::kNothing,
+    .check = check,
+    .run = run,
+};
+
+}  // namespace vtape
