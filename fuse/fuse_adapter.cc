@@ -19,13 +19,14 @@
 
 namespace vtape {
 
-bool fuse_request_abandoned() {
+namespace {
+
+// fuse_request_abandoned() for the mount (fuse/request_interrupt.h).
+bool request_abandoned() {
   if (fuse_interrupted() != 0) return true;
   fuse_context* c = fuse_get_context();
   return c != nullptr && c->fuse != nullptr && fuse_session_exited(fuse_get_session(c->fuse)) != 0;
 }
-
-namespace {
 
 VtapeFs& fs() { return *static_cast<VtapeFs*>(fuse_get_context()->private_data); }
 // The open file of fi->fh (null for none: directories are not opened).
@@ -230,6 +231,7 @@ void* vt_init(fuse_conn_info* conn, fuse_config* cfg) {
 }
 
 fuse_operations make_operations() {
+  set_request_abandoned_check(request_abandoned);
   fuse_operations ops{};
   ops.init = vt_init;
   ops.getattr = vt_getattr;
