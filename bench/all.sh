@@ -85,6 +85,7 @@ run catalog-write CATALOG_BENCH_SMALL_FILES=50000 CATALOG_BENCH_BIG_FILES=5 CATA
 run catalog-find CATALOG_BENCH_MEMBERS=1000000 bash "$root/bench/catalog.sh" find
 run catalog-close CATALOG_BENCH_CLOSE_MEMBERS=1000000 bash "$root/bench/catalog.sh" close
 run rmt RMT_BENCH_SIZE=1G bash "$root/bench/rmt.sh"
+run send SEND_BENCH_SIZE=1G SEND_BENCH_DELAY_SIZE=256M bash "$root/bench/send.sh"
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 memory=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')
