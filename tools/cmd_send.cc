@@ -289,8 +289,9 @@ class Sender {
     }
   }
 
-  // Moves bytes both ways; waits for something to happen when `wait`.
-  void pump(bool wait) {
+  // Moves bytes both ways; waits for something to happen when `wait`, or
+  // for `input` (when given) to have something to read: *input_ready.
+  void pump(bool wait, int input = -1, bool* input_ready = nullptr) {
     if (to_ < 0 && from_ < 0) {
       if (Status s = connect(); !s.is_ok()) {
         error_ = s;
@@ -298,12 +299,15 @@ class Sender {
       }
     }
     next_frame();
-    pollfd p[2] = {{from_, POLLIN, 0}, {to_, static_cast<short>(out_pos_ < out_.size() ? POLLOUT : 0), 0}};
-    int r = ::poll(p, 2, wait ? 1000 : 0);
+    pollfd p[3] = {{from_, POLLIN, 0},
+                   {to_, static_cast<short>(out_pos_ < out_.size() ? POLLOUT : 0), 0},
+                   {input, POLLIN, 0}};
+    int r = ::poll(p, input >= 0 ? 3 : 2, wait ? 1000 : 0);
     if (r < 0 && errno != EINTR) {
       error_ = Status::io_error("poll", errno);
       return;
     }
+    if (input_ready != nullptr) *input_ready = input >= 0 && p[2].revents != 0;
     if (p[0].revents != 0) {
       uint8_t buf[65536];
       ssize_t n = ::read(from_, buf, sizeof buf);
@@ -334,6 +338,15 @@ class Sender {
 
  public:
   void done_adding() { done_adding_ = true; }
+  // Keeps the link moving (what was read goes out, acknowledgements come
+  // in) until `fd` has something to read: input that pauses must not hold
+  // back what it already gave, which a reader on the other side (receive
+  // --to-drive) is waiting for.
+  Status wait_for_input(int fd) {
+    bool ready = false;
+    while (error_.is_ok() && !ready) pump(true, fd, &ready);
+    return error_;
+  }
 
  private:
   SendOptions o_;
@@ -371,6 +384,7 @@ Status send_stdin(Sender& s, uint32_t block_size, Progress& progress) {
     obj.data.resize(block_size);
     size_t have = 0;
     while (have < block_size) {
+      VTAPE_RETURN_IF_ERROR(s.wait_for_input(STDIN_FILENO));
       ssize_t n = ::read(STDIN_FILENO, obj.data.data() + have, block_size - have);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Status::io_error("reading standard input", errno);

@@ -145,6 +145,11 @@ TEST_F(StreamThroughDaemon, ToDriveAReaderGetsEveryRecordWhileTheSenderSends) {
   std::string go = dir_.file("go");
   Background sender("python3 -c " + sq(kHoldAfter) + " 30720 " + sq(go) + " < " + sq(archive) + " | " +
                     send("-", "MIG010", "--to-drive nst1"));
+  // However the test ends, the sender gets the rest before it is joined.
+  struct LetGo {
+    std::string path;
+    ~LetGo() { write_text(path, ""); }
+  } let_go{go};
   // The first three records reach the tape (the receiver syncs when its
   // input pauses).
   bool arrived = false;
