@@ -50,11 +50,15 @@ bench_size() {
 }
 
 # bench_seconds COMMAND...: the wall time of COMMAND (its output dropped), in
-# seconds with four decimals.
+# seconds with four decimals; fails, saying so, when COMMAND fails (the time
+# of a failed run is no figure).
 bench_seconds() {
   local start end
   start=$(date +%s.%N)
-  "$@" > /dev/null
+  if ! "$@" > /dev/null; then
+    echo "bench: failed: $*" >&2
+    return 1
+  fi
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }'
 }
