@@ -12,6 +12,7 @@
 
 #include "library/control_protocol.h"
 #include "library/feed_protocol.h"
+#include "tapeformat/base/io_vectors.h"
 
 namespace vtape {
 
@@ -31,24 +32,15 @@ bool parse_u64(std::string_view word, uint64_t* out) {
   return !word.empty() && ec == std::errc() && end == word.data() + word.size();
 }
 
-Status send_all(int fd, iovec* iov, int count) {
+Status send_all(int fd, iovec* iov, size_t count) {
   while (count > 0) {
     msghdr msg{};
     msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(count);
+    msg.msg_iovlen = count;
     ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Status::io_error("sending to vtapefs", errno);
-    size_t left = static_cast<size_t>(n);
-    while (count > 0 && left >= iov->iov_len) {
-      left -= iov->iov_len;
-      ++iov;
-      --count;
-    }
-    if (count > 0) {
-      iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
-      iov->iov_len -= left;
-    }
+    advance_io_vectors(&iov, &count, static_cast<size_t>(n));
   }
   return Status::ok();
 }

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "tapeformat/base/io_vectors.h"
+
 namespace vtape {
 
 ImageFile::~ImageFile() { (void)close(); }
@@ -187,17 +189,7 @@ Status ImageFile::write_all_vectors(uint64_t offset, ::iovec* iov, size_t count)
       return write_failed(errno, offset);
     }
     offset += static_cast<uint64_t>(w);
-    // Step over what was written: whole iovecs, then into a partial one.
-    auto left = static_cast<size_t>(w);
-    while (count > 0 && left >= iov->iov_len) {
-      left -= iov->iov_len;
-      ++iov;
-      --count;
-    }
-    if (count > 0) {
-      iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
-      iov->iov_len -= left;
-    }
+    advance_io_vectors(&iov, &count, static_cast<size_t>(w));
   }
   return Status::ok();
 }

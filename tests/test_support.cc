@@ -363,4 +363,17 @@ std::string bacula_tape_device_settings(const std::string& drive) {
          "  RandomAccess = no\n";
 }
 
+Background::Background(const std::string& command)
+    : thread_([this, command] {
+        result_ = run_command(command);
+        done_ = true;
+      }) {}
+
+const CommandResult& Background::join() {
+  if (thread_.joinable()) thread_.join();
+  return result_;
+}
+
+void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
 }  // namespace vtape::testing

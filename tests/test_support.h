@@ -5,10 +5,12 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace vtape::testing {
@@ -237,5 +239,25 @@ std::string json_query(const std::string& json, const std::string& expression);
 // drive (what btape and bacula-sd need of a tape drive), one "  key = value"
 // line each, for the caller to put inside "Device { Name = ...; ... }".
 std::string bacula_tape_device_settings(const std::string& drive);
+
+// A command run (run_command) on a thread of its own, to be asked whether
+// it has finished: a reader that must be seen waiting.  The destructor
+// waits for it.
+class Background {
+ public:
+  explicit Background(const std::string& command);
+  ~Background() { join(); }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  bool done() const { return done_; }
+  const CommandResult& join();
+
+ private:
+  CommandResult result_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+void pause_ms(int ms);
 
 }  // namespace vtape::testing

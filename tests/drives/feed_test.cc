@@ -311,29 +311,6 @@ std::vector<Record> tar_records(const TempDir& dir, const std::string& name, int
   return records;
 }
 
-// A program run on its own thread, to be asked whether it has finished.
-class Background {
- public:
-  explicit Background(const std::string& command)
-      : thread_([this, command] {
-          result_ = run_command(command);
-          done_ = true;
-        }) {}
-  ~Background() { join(); }
-  bool done() const { return done_; }
-  const CommandResult& join() {
-    if (thread_.joinable()) thread_.join();
-    return result_;
-  }
-
- private:
-  CommandResult result_;
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
-void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
 TEST(FeedDrive, RealReadersGetEveryRecordAsItArrivesAndStopAtEachFilemark) {
   MountedVtapefs vt("--drives 2");
   ASSERT_TRUE(vt.ok()) << vt.error();

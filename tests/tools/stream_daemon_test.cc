@@ -25,29 +25,6 @@ namespace fs = std::filesystem;
 
 std::string sq(const std::string& s) { return shell_quote(s); }
 
-// A command run on its own thread, to be asked whether it has finished.
-class Background {
- public:
-  explicit Background(const std::string& command)
-      : thread_([this, command] {
-          result_ = run_command(command);
-          done_ = true;
-        }) {}
-  ~Background() { join(); }
-  bool done() const { return done_; }
-  const CommandResult& join() {
-    if (thread_.joinable()) thread_.join();
-    return result_;
-  }
-
- private:
-  CommandResult result_;
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
-
-void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
-
 class StreamThroughDaemon : public ::testing::Test {
  protected:
   void start(const std::string& vtapefs_args) {
