@@ -76,7 +76,10 @@ def report(path, json_path, md_path, headers):
             ceiling += f" ({f['ceiling_value']} {f.get('ceiling_unit', unit)})"
         met = {True: "yes", False: "**no**", None: ""}[f["met"]]
         worst = f"{f['worst']} {unit}" if f.get("worst") else ""
-        lines.append(f"| {f.get('figure', f['id'])} | {f['value']} {unit} | {worst} | "
+        # A '|' in a cell (a shell pipeline) would end it.
+        figure = f.get("figure", f["id"]).replace("|", "\\|")
+        ceiling = ceiling.replace("|", "\\|")
+        lines.append(f"| {figure} | {f['value']} {unit} | {worst} | "
                      f"{ceiling} | {f.get('ratio', '')} | {f['target']} | {met} |")
     with open(md_path, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
