@@ -23,11 +23,6 @@ namespace fs = std::filesystem;
 
 std::string sq(const std::string& s) { return shell_quote(s); }
 
-void write_script(const std::string& path, const std::string& body) {
-  write_text(path, "#!/bin/sh\n" + body);
-  ::chmod(path.c_str(), 0700);
-}
-
 // Every path under `dir`, for "nothing else was touched".
 std::set<std::string> tree(const std::string& dir) {
   std::set<std::string> out;

@@ -22,13 +22,17 @@ Sshd::~Sshd() {
   }
 }
 
+void write_script(const std::string& path, const std::string& body) {
+  write_text(path, "#!/bin/sh\n" + body);
+  ::chmod(path.c_str(), 0700);
+}
+
 std::string Sshd::ssh_script(const std::string& key) const {
   std::string path = dir_.file("ssh-" + key + ".sh");
-  write_text(path, "#!/bin/sh\nexec ssh -F /dev/null -p " + std::to_string(port_) + " -i " +
-                       shell_quote(dir_.file(key)) + " -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=" +
-                       shell_quote(dir_.file("known_hosts")) + " -o StrictHostKeyChecking=accept-new" +
-                       " -o LogLevel=ERROR -l root \"$@\"\n");
-  ::chmod(path.c_str(), 0700);
+  write_script(path, "exec ssh -F /dev/null -p " + std::to_string(port_) + " -i " + shell_quote(dir_.file(key)) +
+                         " -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=" +
+                         shell_quote(dir_.file("known_hosts")) + " -o StrictHostKeyChecking=accept-new" +
+                         " -o LogLevel=ERROR -l root \"$@\"\n");
   return path;
 }
 

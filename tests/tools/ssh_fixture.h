@@ -12,6 +12,10 @@
 
 namespace vtape::testing {
 
+// Writes `body` as a shell script at `path`, executable by its owner only
+// (an ssh command, a wrapper that cuts a link).
+void write_script(const std::string& path, const std::string& body);
+
 class Sshd {
  public:
   Sshd(const TempDir& dir, const std::string& forced_command);

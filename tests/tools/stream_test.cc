@@ -25,11 +25,6 @@ namespace fs = std::filesystem;
 
 std::string sq(const std::string& s) { return shell_quote(s); }
 
-void write_script(const std::string& path, const std::string& body) {
-  write_text(path, "#!/bin/sh\n" + body);
-  ::chmod(path.c_str(), 0700);
-}
-
 // The records of a SIMH image, in order, and how many filemarks it holds:
 // read here with python, not with the project's own reader.
 struct SimhContent {
