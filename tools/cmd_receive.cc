@@ -52,9 +52,14 @@ constexpr const char* kHelp =
     "See vtape-receive(1) and vtape-stream(5).\n";
 
 // A sync point and an acknowledgement at least this often, at every
-// filemark, and whenever the input pauses.
+// filemark, and whenever the input pauses for kPauseMs.
 constexpr uint64_t kAckBytes = 8u << 20;
 constexpr uint64_t kAckRecords = 1024;
+// A pipe from ssh runs dry for a moment many times a second while the
+// sender is busy; syncing at each of those (about every MiB) stalled the
+// stream on fdatasync.  A pause this long is the sender waiting for its
+// window or its source, when a sync point is worth its cost.
+constexpr int kPauseMs = 20;
 
 enum class Debug { kNone, kBrief, kSensitive };
 
@@ -119,7 +124,7 @@ class Receiver {
     for (;;) {
       // Before waiting for more, what was written is synced and
       // acknowledged: a sender whose window is full waits for it.
-      if (target_ && objects_ > acked_ && !input_ready()) {
+      if (target_ && objects_ > acked_ && !input_arrives_within(kPauseMs)) {
         if (std::optional<int> done = acknowledge()) return *done;
       }
       ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
@@ -145,9 +150,12 @@ class Receiver {
   }
 
  private:
-  static bool input_ready() {
+  static bool input_arrives_within(int milliseconds) {
     pollfd p{STDIN_FILENO, POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
+    int n;
+    while ((n = ::poll(&p, 1, milliseconds)) < 0 && errno == EINTR) {
+    }
+    return n > 0;
   }
 
   void say(const std::string& text) const { fmt::print(stderr, "vtape receive: {}\n", text); }
