@@ -35,11 +35,12 @@ struct FindPattern {
   // A member matches when its name (kName) or path (kPath) matches one of
   // these GLOB patterns.
   std::vector<std::string> globs;
-  // Where the candidates are: members_by_path (one range per GLOB), the
-  // names that member_names_fts finds for name_glob (it has a literal run
-  // of 3 or more characters: their trigrams), the names of member_names
-  // that match name_glob (a scan of that compact table: any other name
-  // pattern), or everywhere (a path pattern with neither).
+  // Where the candidates are: members_by_file_path (one range per GLOB in
+  // each tape file), the names that member_names_fts finds for name_glob
+  // (it has a literal run of 3 or more characters: their trigrams), the
+  // names of member_names that match name_glob (a scan of that compact
+  // table: any other name pattern), or everywhere (a path pattern with
+  // neither).
   Index index = Index::kNone;
   std::vector<FindRange> ranges;
   // kNameTrigram: the GLOB the trigram index is asked ("*RUN*"); kNameScan:

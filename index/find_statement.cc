@@ -38,8 +38,8 @@ class Conditions {
 };
 
 // The path matches one of the GLOBs: "((range AND GLOB) OR (range AND
-// GLOB))", each alternative with its own range of members_by_path when
-// there is one per GLOB, so that SQLite reads each range on its own.
+// GLOB))", each alternative with its own range of members_by_file_path
+// when there is one per GLOB, so that SQLite reads each range on its own.
 void add_path_match(const FindPattern& plan, Conditions* where) {
   bool ranged = plan.index == FindPattern::Index::kPath;
   std::vector<std::string> alternatives;
@@ -93,8 +93,9 @@ FindStatement find_statement(const FindPattern& plan, const FindRequest& request
   } else {
     add_path_match(plan, &where);
   }
+  bool by_path = plan.index == FindPattern::Index::kPath;
   if (request.volser) {
-    where.add(sql::kFindOnVolume);
+    where.add(by_path ? sql::kFindOnVolumeByPath : sql::kFindOnVolume);
     where.text(*request.volser);
   }
   if (request.since) {
@@ -102,7 +103,7 @@ FindStatement find_statement(const FindPattern& plan, const FindRequest& request
     where.integer(*request.since);
   }
   FindStatement out;
-  out.sql = std::string(sql::kFindSelect) + where.joined();
+  out.sql = std::string(by_path ? sql::kFindSelectByPath : sql::kFindSelect) + where.joined();
   out.parameters = std::move(where.parameters);
   if (request.limit != 0) {
     out.sql += sql::kFindOrderAndLimit;

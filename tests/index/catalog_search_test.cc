@@ -387,6 +387,39 @@ TEST(CatalogSearchPlan, NamePatternsWithNoLiteralEndUseAnIndexNotAScanOfMembers)
   sqlite3_close(db);
 }
 
+// A path pattern with a literal prefix is read as a range of each tape
+// file's part of members_by_file_path (schema 12), with or without
+// --volser: never a scan of members.
+TEST(CatalogSearchPlan, PathPatternsWithALiteralPrefixReadEachTapeFilesRange) {
+  TempDir dir;
+  std::string path = dir.file("catalog.db");
+  {
+    std::unique_ptr<Catalog> c;
+    ASSERT_TRUE(Catalog::open(path, &c).is_ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(register_catalog_functions(db), SQLITE_OK);
+  for (const char* p : {"src/lib/*", "exact/path/name.txt", "./a/b*"}) {
+    for (bool on_volume : {false, true}) {
+      FindRequest r;
+      r.pattern = p;
+      if (on_volume) r.volser = "VOL001";
+      FindStatement st = find_statement(plan_find(p), r);
+      sqlite3_stmt* s = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + st.sql).c_str(), -1, &s, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      std::string plan;
+      while (sqlite3_step(s) == SQLITE_ROW) plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 3))) + "\n";
+      sqlite3_finalize(s);
+      EXPECT_NE(plan.find("SEARCH m USING INDEX members_by_file_path (volser=? AND file_number=? AND path"),
+                std::string::npos) << p << ":\n" << plan;
+      EXPECT_EQ(plan.find("SCAN m"), std::string::npos) << p << ":\n" << plan;
+    }
+  }
+  sqlite3_close(db);
+}
+
 // A catalog of the schema before the name index: opening it fills
 // member_names and builds the trigram index for the members it holds.
 TEST(CatalogMigration, AnOlderCatalogGetsItsNamesIndexedForFind) {
@@ -511,7 +544,8 @@ TEST(CatalogMigration, ASchema9CatalogLosesTheReversedNamesAndFindsTheSame) {
   EXPECT_EQ(count("PRAGMA user_version"), sql::kSchemaVersion);
   EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = 'name_rev'"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_name_rev'"), 0);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_path'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_path'"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_file_path'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'members_by_file'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM members"), 4);
   EXPECT_EQ(count("SELECT COUNT(*) FROM member_names"), 4);

@@ -112,7 +112,9 @@ TEST(CatalogOpen, CreatesTheSchemaWithVersionAndApplicationId) {
               1)
         << table;
   }
-  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_path'"), 1);
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_file_path'"), 1);
+  // Gone since version 12 (members_by_file_path answers path ranges).
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_path'"), 0);
   // Gone since version 10 (member_names and its trigram index answer name patterns).
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='members_by_name_rev'"), 0);
 }
@@ -462,8 +464,10 @@ TEST(CatalogMigration, AVersion4CatalogGetsTheCompressionColumn) {
   }
   {
     RawDb db(path);  // back to version 4, as an older vtape left it
-    // (Version 10's dropped name_rev comes back, version 9's name tables (with
-    // 11's mark) and tape_files.writing go first, then version 8's digest columns.)
+    // (Version 12's members_by_path comes back, version 10's dropped name_rev
+    // too, version 9's name tables (with 11's mark) and tape_files.writing go
+    // first, then version 8's digest columns.)
+    db.exec("DROP INDEX members_by_file_path; CREATE INDEX members_by_path ON members(path);");
     db.exec("ALTER TABLE members ADD COLUMN name_rev BLOB NOT NULL DEFAULT x''; "
             "CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind, path, size, mtime);");
     db.exec("DROP TRIGGER member_names_of_deleted_members; DROP TABLE member_names_fts; DROP TABLE member_names; "
@@ -503,8 +507,10 @@ TEST(CatalogMigration, AVersion7CatalogsDigestsStaySha256AndNewOnesNameTheirAlgo
   }
   {
     RawDb db(path);  // back to version 7: the digest was `sha256`, SHA-256 always
-    // (Version 10's dropped name_rev comes back, version 9's name tables (with
-    // 11's mark) and tape_files.writing go first.)
+    // (Version 12's members_by_path comes back, version 10's dropped name_rev
+    // too, version 9's name tables (with 11's mark) and tape_files.writing go
+    // first.)
+    db.exec("DROP INDEX members_by_file_path; CREATE INDEX members_by_path ON members(path);");
     db.exec("ALTER TABLE members ADD COLUMN name_rev BLOB NOT NULL DEFAULT x''; "
             "CREATE INDEX members_by_name_rev ON members(name_rev, volser, file_number, kind, path, size, mtime);");
     db.exec("DROP TRIGGER member_names_of_deleted_members; DROP TABLE member_names_fts; DROP TABLE member_names; "
