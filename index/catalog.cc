@@ -466,6 +466,65 @@ Status Catalog::catch_up_name_index(uint64_t max_names, bool* caught_up) {
   return Status::ok();
 }
 
+Status Catalog::check_name_index(std::vector<std::string>* problems) {
+  std::lock_guard lock(mu_);
+  problems->clear();
+  auto count = [&](const char* statement, int64_t* n) -> Status {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(statement, &s));
+    StatementScope scope(s);
+    if (sqlite3_step(s) != SQLITE_ROW) return error("checking the names of members");
+    *n = column_int(s, 0);
+    return Status::ok();
+  };
+  int64_t n = 0;
+  VTAPE_RETURN_IF_ERROR(count(sql::kCountMembersWithoutTheirName, &n));
+  if (n != 0) problems->push_back(fmt::format("{} member{} without {} name in member_names", n, n == 1 ? "" : "s",
+                                              n == 1 ? "its" : "their"));
+  VTAPE_RETURN_IF_ERROR(count(sql::kCountNamesWithoutTheirMember, &n));
+  if (n != 0) problems->push_back(fmt::format("{} name{} in member_names without {} member", n, n == 1 ? "" : "s",
+                                              n == 1 ? "its" : "their"));
+  VTAPE_RETURN_IF_ERROR(count(sql::kCountNameIndexMarks, &n));
+  if (n != 1) {
+    problems->push_back(fmt::format("member_names_indexed has {} rows, expected 1 (the trigram index's mark)", n));
+    return Status::ok();  // what is indexed is unknown: nothing more to compare
+  }
+  int64_t mark = 0, highest = 0;
+  {
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kSelectNameIndexLag, &s));
+    StatementScope scope(s);
+    if (sqlite3_step(s) != SQLITE_ROW) return error("reading the mark of the trigram index");
+    mark = column_int(s, 0);
+    highest = column_int(s, 1);
+  }
+  VTAPE_RETURN_IF_ERROR(count(sql::kNameIndexMarkWithinNames, &n));
+  if (n != 1) {
+    problems->push_back(fmt::format("the trigram index's mark is {}, above the highest name's id {}: new members "
+                                    "would count as indexed", mark, highest));
+  }
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kCheckNameIndexStructure, &s));
+  StatementScope scope(s);
+  bind_int(s, 1, mark >= highest ? 1 : 0);
+  if (sqlite3_step(s) != SQLITE_DONE) {
+    problems->push_back(fmt::format("the trigram index (member_names_fts) fails its integrity check: {}",
+                                    sqlite3_errmsg(db_)));
+  }
+  return Status::ok();
+}
+
+Status Catalog::rebuild_name_index() {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (!tx.begun()) return error("starting a transaction");
+  if (sqlite3_exec(db_, sql::kRebuildNameIndex, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return error("remaking the names' index");
+  }
+  if (!tx.commit()) return error("committing");
+  return Status::ok();
+}
+
 Status Catalog::insert_checksums(const std::string& volser, uint64_t file_number, const std::vector<uint32_t>& crcs) {
   if (crcs.empty()) return Status::ok();
   // Little-endian, 4 bytes a record (man/vtape-catalog.5).

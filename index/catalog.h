@@ -176,6 +176,17 @@ class Catalog {
   // A good max_names: a transaction of a few tens of milliseconds.
   static constexpr uint64_t kNameIndexChunk = 20000;
 
+  // What `vtape index check` finds wrong with the names behind vtape find
+  // (member_names and its trigram index), one sentence each; none when they
+  // are right: every member has its name and no name is without its
+  // member, the trigram index's mark is a name's id (or 0) and its
+  // structure is whole, and, when every name is indexed, it holds exactly
+  // the names of member_names.
+  Status check_name_index(std::vector<std::string>* problems);
+  // Remakes member_names from members and the trigram index from
+  // member_names, every name indexed (vtape index rebuild).
+  Status rebuild_name_index();
+
   // The algorithm of the digest of each tape file cataloged through this
   // connection from its bytes (a drive's recorder, an indexing of an
   // image): the library's setting, given by whoever opens the catalog for a

@@ -300,6 +300,34 @@ inline constexpr const char* kSelectNameIndexLag =
 inline constexpr const char* kIndexMemberNames =
     "INSERT INTO member_names_fts (rowid, name) SELECT id, name FROM member_names WHERE id > ?1 AND id <= ?2";
 inline constexpr const char* kSetNamesIndexedThrough = "UPDATE member_names_indexed SET through_id = ?1";
+// vtape index check (Catalog::check_name_index).
+inline constexpr const char* kCountMembersWithoutTheirName =
+    "SELECT COUNT(*) FROM members m WHERE NOT EXISTS "
+    "(SELECT 1 FROM member_names n WHERE n.id = m.id AND n.name = vtape_member_name(m.path))";
+inline constexpr const char* kCountNamesWithoutTheirMember =
+    "SELECT COUNT(*) FROM member_names n WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.id = n.id)";
+inline constexpr const char* kCountNameIndexMarks = "SELECT COUNT(*) FROM member_names_indexed";
+// The mark never exceeds the highest name's id (schema 11: a new member's
+// id is the highest + 1, and must not count as indexed).
+inline constexpr const char* kNameIndexMarkWithinNames =
+    "SELECT through_id <= (SELECT COALESCE(MAX(id), 0) FROM member_names) FROM member_names_indexed";
+// The trigram index's own structure; with rank 1 also its terms against
+// member_names (only right when every name is indexed).
+// vtape index rebuild (Catalog::rebuild_name_index).  The mark goes to 0
+// first: then no delete reaches the trigram index through its trigger,
+// which fails on an index that does not hold what member_names says
+// ("database disk image is malformed").
+inline constexpr const char* kRebuildNameIndex = R"sql(
+UPDATE member_names_indexed SET through_id = 0;
+INSERT INTO member_names_fts (member_names_fts) VALUES ('delete-all');
+DELETE FROM member_names;
+INSERT INTO member_names (id, name) SELECT id, vtape_member_name(path) FROM members;
+INSERT INTO member_names_fts (member_names_fts) VALUES ('rebuild');
+DELETE FROM member_names_indexed;
+INSERT INTO member_names_indexed (through_id) SELECT COALESCE(MAX(id), 0) FROM member_names;
+)sql";
+inline constexpr const char* kCheckNameIndexStructure =
+    "INSERT INTO member_names_fts (member_names_fts, rank) VALUES ('integrity-check', ?1)";
 inline constexpr const char* kInsertMember = R"sql(
 INSERT INTO members (volser, file_number, kind, path, size, mode, mtime, data_offset, link_target, uid, gid)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)

@@ -223,6 +223,11 @@ int run_check(std::unique_ptr<TapeLibrary> lib, bool json) {
     check.volume(volser, "volume", volser, "",
                  fmt::format("in the catalog ({} tape files), but the library has no such cartridge", v->tape_files));
   }
+  // The names vtape find searches are the catalog's own: checked against
+  // its members, not against the images.
+  std::vector<std::string> name_problems;
+  if (Status s = catalog->check_name_index(&name_problems); !s.is_ok()) return failure("index", s.message());
+  for (const auto& p : name_problems) check.add({"", std::nullopt, "name_index", "", "", "name index: " + p});
 
   if (json) {
     JsonWriter j;
@@ -293,6 +298,10 @@ int run_rebuild(std::unique_ptr<TapeLibrary> lib) {
     struct stat st {};
     if (stat(c.image_path.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
   }
+  // The names behind vtape find are remade from the members first,
+  // whatever became of them: replacing a member whose name was changed by
+  // hand would tell the trigram index to forget a name it never had.
+  if (Status s = catalog->rebuild_name_index(); !s.is_ok()) return failure("index", s.message());
   int failed = 0;
   {
     Progress progress("indexing", total);
