@@ -859,8 +859,10 @@ TEST_P(CrashTest, KilledAtRandomMomentsKeepsEveryAcknowledgedRecord) {
       const int delay_us = draw(0, 250000);
       std::string moment = std::string(write_through ? "write-through" : "buffered") + ", kill " +
                            std::to_string(k + 1) + ", " + std::to_string(delay_us) + " us after open, records up to " +
-                           std::to_string(p.max_size) + " bytes, sync every " + std::to_string(p.sync_every) +
-                           (p.sync == SyncKind::kFilemark ? " (filemark)" : " (fsync)");
+                           std::to_string(p.max_size) + " bytes, " +
+                           (p.sync_every == 0 ? std::string("no sync points")
+                                              : "sync every " + std::to_string(p.sync_every) +
+                                                    (p.sync == SyncKind::kFilemark ? " (filemark)" : " (fsync)"));
       SCOPED_TRACE("VTAPE_CRASH_SEED=" + std::to_string(seed) + ": " + moment);
       fresh_mount();
       if (HasFatalFailure()) return;
