@@ -170,13 +170,14 @@ Status detect_format(ImageFile& file, Format* format) {
     return Status::ok();
   }
   // Nothing reads: report the damage as the named (or default) format, read
-  // by the first trial that reads it.
-  const Trial* named = trial_of(format_spec(by_name.value_or(default_format())).read_by.front());
+  // by the first trial that reads it.  The message names the format the
+  // image is judged as (a torn .het is a damaged HET image, though AWS
+  // framing read it).
+  const Format judged = by_name.value_or(default_format());
+  const Trial* named = trial_of(format_spec(judged).read_by.front());
   Status e = named->error;
   if (e.code() == StatusCode::kCorrupt) {
-    return Status::corrupt(e.offset(),
-                           fmt::format("a tape image (read as {}: {})", format_name(named->format),
-                                       e.expected()),
+    return Status::corrupt(e.offset(), fmt::format("a tape image (read as {}: {})", format_name(judged), e.expected()),
                            e.found());
   }
   return e;

@@ -298,5 +298,41 @@ TEST_F(DeferredError, AnIoErrorOfAFullBufferReachesTheWriterAtALaterWrite) {
   EXPECT_EQ(check.exit_code, 0) << describe(check);
 }
 
+// Write-through (mt stclearoptions buffer-writes), the disk failing after
+// 1 MiB: EIO reaches the writer at the write() whose record did not reach
+// the image (dd and tar exit non-zero), every record dd was told was
+// written is in the image and none more, the image verifies, the daemon
+// keeps serving the other drive and the catalog agrees with the images.
+TEST_F(DeferredError, WriteThroughGivesEioAtTheFailingWriteAndKeepsEveryAcknowledgedRecord) {
+  mount_failing_disk(1 << 20);
+  if (HasFatalFailure()) return;
+  auto mt = run_command("mt -f " + shell_quote(vt_.drive(1)) + " stclearoptions buffer-writes");
+  ASSERT_EQ(mt.exit_code, 0) << describe(mt);
+  ASSERT_EQ(write_mode(vt_, 1), "write-through");
+  TempDir src;
+  write_file_bytes(src.file("data"), pattern_bytes(40 * 65536, 8));
+  auto d = run_command("dd if=" + shell_quote(src.file("data")) + " of=" + shell_quote(vt_.drive(1)) + " bs=64k");
+  EXPECT_NE(d.exit_code, 0) << describe(d);
+  EXPECT_NE(d.err.find("Input/output error"), std::string::npos) << describe(d);
+  auto out = d.err.find(" records out");
+  ASSERT_NE(out, std::string::npos) << describe(d);
+  auto start = d.err.rfind('\n', out);
+  uint64_t acknowledged = std::stoull(d.err.substr(start == std::string::npos ? 0 : start + 1));
+  EXPECT_GT(acknowledged, 0u);
+  EXPECT_LT(acknowledged, 40u);
+  auto v = run_vtape("verify " + shell_quote(bad_image()));
+  EXPECT_EQ(v.exit_code, 0) << describe(v);
+  std::vector<uint8_t> back = read_drive_1();
+  EXPECT_EQ(back.size(), acknowledged * 65536) << "write-through: exactly the acknowledged records";
+  std::vector<uint8_t> all = pattern_bytes(40 * 65536, 8);
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), all.begin())) << "the records read back differ";
+  // tar learns of it too, by its exit status.
+  auto t = run_command("tar -cf " + shell_quote(vt_.drive(1)) + " -C " + shell_quote(src.path().string()) + " data");
+  EXPECT_NE(t.exit_code, 0) << describe(t);
+  expect_the_other_drive_works();
+  auto check = vt_.vtape("index check");
+  EXPECT_EQ(check.exit_code, 0) << describe(check);
+}
+
 }  // namespace
 }  // namespace vtape::testing

@@ -6,8 +6,10 @@
 #   make_seeds.sh OUT_DIR [VTAPE]
 #
 # OUT_DIR gets one directory per target: simh e11 mtd aws het tpc detect rmt
-# stream (detect gets every image seed; rmt client conversations; stream
-# frames).  VTAPE defaults to $VTAPE, then build/tools/vtape.
+# stream content spool_header find_pattern (detect gets every image seed;
+# rmt client conversations; stream frames; content tape files as records of
+# a 2-byte little-endian length and data, made with tar, cpio and the
+# compressors; spool header records; find patterns).  VTAPE defaults to $VTAPE, then build/tools/vtape.
 # Nothing here is committed: the seeds are made fresh each time.
 set -euo pipefail
 
@@ -26,7 +28,7 @@ fi
 # what this script checks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
-mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect,rmt,stream}
+mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect,rmt,stream,content,spool_header,find_pattern}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -108,6 +110,55 @@ printf 'O/dev/nst0\n2\nW5\nhelloW3\nabcC/dev/nst0\n' > "$out/rmt/write.txt"
 printf 'OVOL001\nO_RDONLY\nR10240\nR10240\nL0\n0\nC\n' > "$out/rmt/read.txt"
 printf 'I-1\n0\nOnst0\n0\nI6\n1\nI1\n2\ni2\n1\nS\ns0\nsT\nv\n' > "$out/rmt/ioctl.txt"
 printf 'O../../etc/passwd\n66\nW99999999999\nR-1\nL9\nX\n' > "$out/rmt/hostile.txt"
+
+# --- Content (fuzz_content): tape files cut into records ----------------------
+# records.py RECORD_SIZE FILE...: each FILE's bytes as records of at most
+# RECORD_SIZE, each with its 2-byte little-endian length before it.
+cat > "$work/records.py" << 'PY'
+import sys
+size = int(sys.argv[1])
+out = sys.stdout.buffer
+for name in sys.argv[2:]:
+    data = open(name, 'rb').read()
+    for at in range(0, len(data), size):
+        piece = data[at:at + size]
+        out.write(len(piece).to_bytes(2, 'little') + piece)
+PY
+records() { python3 "$work/records.py" "$@"; }
+mkdir -p "$work/tree/sub"
+cp "$work/text" "$work/tree/notes.txt"
+cp "$work/odd" "$work/tree/sub/odd"
+ln -sf notes.txt "$work/tree/link"
+(cd "$work/tree" && tar -cf "$work/a.tar" --format=gnu . && tar -cf "$work/p.tar" --format=pax .)
+(cd "$work/tree" && find . | cpio -o -H newc --quiet > "$work/a.newc" && find . | cpio -o -H odc --quiet > "$work/a.odc")
+records 10240 "$work/a.tar" > "$out/content/gnu.tar"
+records 512 "$work/p.tar" > "$out/content/pax-512.tar"
+records 5120 "$work/a.newc" > "$out/content/newc.cpio"
+records 5120 "$work/a.odc" > "$out/content/odc.cpio"
+for z in gzip bzip2 xz zstd; do
+  if command -v "$z" > /dev/null; then
+    "$z" -c < "$work/a.tar" > "$work/a.tar.$z"
+    records 10240 "$work/a.tar.$z" > "$out/content/tar-$z"
+  fi
+done
+# ANSI labels (VOL1, then HDR1 and HDR2 of a file), 80 bytes each.
+label() { printf '%-80.80s' "$1" > "$work/label"; records 80 "$work/label"; }
+{ label 'VOL1VT0001'; } > "$out/content/vol1"
+{ label 'HDR1DATAFILE         VT000100010001000100 26341 263410000000VTAPE'; label 'HDR2F0800000080'; } > "$out/content/hdr1"
+# An Amanda header block (NUL-padded text) and a Bacula volume label start.
+amanda='AMANDA: FILE 20261207101010 db1 /srv lev 0 comp N program GNUTAR'
+{ printf '%s\n' "$amanda"; head -c $((32768 - ${#amanda} - 1)) /dev/zero; } > "$work/amanda"
+records 32768 "$work/amanda" > "$out/content/amanda"
+{ head -c 24 /dev/zero; printf 'Bacula 1.0 immortal\n'; head -c 200 /dev/zero; } > "$work/bacula"
+records 64512 "$work/bacula" > "$out/content/bacula"
+
+# --- Spool headers and find patterns ------------------------------------------
+{ printf 'VTSPOOLH\x00\x01\x01\x00PRT PRT \x00\x00\x00\x01'; head -c 232 /dev/zero; } > "$out/spool_header/minimal"
+i=0
+for pattern in '*.c' 'src/*' './a/b?c' '[a-z]*run*' '/etc/passwd' 'x' '*' '**/[!a]?*.tar.gz' 'ab[c-' 'déjà*vu'; do
+  printf '%s' "$pattern" > "$out/find_pattern/$i"
+  i=$((i + 1))
+done
 
 count=$(find "$out" -type f | wc -l)
 echo "make_seeds.sh: $count seed files in $out"

@@ -11,7 +11,7 @@
 # and logs stay in the work directory it names.
 #
 # Environment:
-#   FUZZ_TARGETS   targets to run (default: "simh e11 mtd aws het tpc detect rmt stream")
+#   FUZZ_TARGETS   targets to run (default: "simh e11 mtd aws het tpc detect rmt stream content spool_header find_pattern")
 #   FUZZ_JOBS      targets run at the same time (default 1)
 #   FUZZ_WORK_DIR  where corpora, logs and reproducers go (default: a new
 #                  directory under /tmp); an existing corpus there is reused
@@ -32,7 +32,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   exit 2
 fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-read -r -a targets <<< "${FUZZ_TARGETS:-simh e11 mtd aws het tpc detect rmt stream}"
+read -r -a targets <<< "${FUZZ_TARGETS:-simh e11 mtd aws het tpc detect rmt stream content spool_header find_pattern}"
 jobs=${FUZZ_JOBS:-1}
 hang_timeout=${FUZZ_TIMEOUT:-30}
 work=${FUZZ_WORK_DIR:-$(mktemp -d /tmp/vtape-fuzz.XXXXXX)}
@@ -84,7 +84,7 @@ done
 wait
 
 failed=0
-printf '%-8s %6s %10s %8s %8s  %s\n' target exit runs exec/s corpus result
+printf '%-13s %6s %10s %8s %8s  %s\n' target exit runs exec/s corpus result
 for t in "${targets[@]}"; do
   rc=$(cat "$work/status/$t" 2> /dev/null || echo "?")
   log=$work/logs/$t.log
@@ -98,7 +98,7 @@ for t in "${targets[@]}"; do
     reason=$(grep -m1 -E 'ERROR: |broken invariant|SUMMARY: ' "$log" || true)
     result="FAILED: ${reason:-see $log}${artifact:+ (reproducer: $artifact)}"
   fi
-  printf '%-8s %6s %10s %8s %8s  %s\n' "$t" "$rc" "${runs:-?}" "${speed:-?}" "$corpus" "$result"
+  printf '%-13s %6s %10s %8s %8s  %s\n' "$t" "$rc" "${runs:-?}" "${speed:-?}" "$corpus" "$result"
 done
 if ((failed)); then
   echo "fuzzing found problems; logs in $work/logs, reproducers in $work/artifacts" >&2
