@@ -231,9 +231,16 @@ MigrationReport CartridgeMigration::report() {
 }
 
 void CartridgeMigration::remove_partial() {
-  copier_.reset();
+  close_copier();
   ::unlink(target_path_.c_str());
   ::unlink(state_path(library_, cartridge_.volser).c_str());
+}
+
+void CartridgeMigration::close_copier() {
+  if (!copier_) return;
+  std::lock_guard lock(mu_);
+  report_.counts = copier_->counts();
+  copier_.reset();
 }
 
 void CartridgeMigration::run() {
@@ -251,7 +258,7 @@ void CartridgeMigration::run() {
     report_.phase = aborted ? MigrationPhase::kAborted : MigrationPhase::kFailed;
     report_.message = aborted ? fmt::format("aborted; {} stays on {}", cartridge_.volser, cartridge_.image_path)
                               : fmt::format("{}; {} stays on {}", s.message(), cartridge_.volser, cartridge_.image_path);
-    copier_.reset();
+    copier_.reset();  // its counts are in the report already
     ::unlink(target_path_.c_str());
     ::unlink(state_path(library_, cartridge_.volser).c_str());
   } else if (!s.is_ok()) {
@@ -379,7 +386,7 @@ Status CartridgeMigration::finish_offline() {
                                                  cartridge_.volser, target_path_, format_name(target_format_)));
     return Status::ok();
   }
-  copier_.reset();  // closed: the copy is whole and synced
+  close_copier();  // the copy is whole and synced
   if (Status v = verify_copy(); !v.is_ok()) {
     remove_partial();
     // Before the switch here: the original stays.

@@ -95,6 +95,8 @@ class CartridgeMigration {
   Status record_switch();
   Status save_state();
   void remove_partial();
+  // Closes the copy, keeping its counts for the report.
+  void close_copier();
   void fail(MigrationPhase phase, const std::string& message);
   void set_phase(MigrationPhase phase);
   void note_hold(std::chrono::steady_clock::time_point start);

@@ -68,6 +68,12 @@ DriveService::DriveService(std::unique_ptr<TapeLibrary> library, int drives)
       }
     });
   }
+  migrations_ = std::make_unique<MigrationService>(*library_, [this](const std::string& volser) -> TapeDrive* {
+    for (auto& d : drives_) {
+      if (d->loaded_volser() == volser) return d.get();
+    }
+    return nullptr;
+  });
 }
 
 Status DriveService::preflight() {
@@ -148,6 +154,7 @@ void DriveService::reconcile_catalog() {
 
 void DriveService::stop() {
   control_.stop();
+  migrations_->stop();
   for (auto& d : drives_) {
     // Unmounting closes every open file first; what is left is the image.
     d->release();
@@ -234,6 +241,7 @@ std::string DriveService::handle_control(const std::string& request) {
     return error(fmt::format("no drive '{}' (drives 0 to {})", word(i), drive_count() - 1));
   };
   auto arity = [&](size_t lo, size_t hi) { return words.size() >= lo && words.size() <= hi; };
+  if (auto answer = migrations_->handle(words)) return *answer;
   if (verb == "status") {
     if (!arity(1, 3)) return error("usage: status [text|json] [DRIVE]");
     std::string form = word(1);
@@ -275,6 +283,9 @@ std::string DriveService::handle_control(const std::string& request) {
     if (!s.is_ok()) return error(s.message());
     for (const auto& d : drives_) {
       if (d->loaded_volser() == c.volser) return error(fmt::format("{} is already in drive {}", c.volser, d->number()));
+    }
+    if (migrations_->migrating(c.volser)) {
+      return error(fmt::format("{} is being migrated (vtape migrate --abort {} stops it)", c.volser, c.volser));
     }
     s = drives_[static_cast<size_t>(n)]->load(c);
     return s.is_ok() ? "ok\n" : error(s.message());

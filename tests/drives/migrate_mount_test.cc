@@ -1,0 +1,122 @@
+// vtape migrate on a real mount (issue 19): tar writes to a drive, paced
+// and as fast as it can, while the cartridge moves to new storage; the
+// archive then extracts and compares, tar saw no error, and the report
+// shows the passes and the writer's longest pause.  SIMH to HET gives an
+// image hetmap reads; a target that fills leaves the original in use.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+namespace {
+
+// A tree of `files` files of incompressible bytes, `size` each.
+void make_tree(const std::string& dir, int files, size_t size) {
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < files; ++i) {
+    write_file_bytes(dir + "/f" + std::to_string(i), pattern_bytes(size, 100 + static_cast<uint32_t>(i)));
+  }
+}
+
+std::string image_of(const MountedVtapefs& vt, const std::string& volser) {
+  CommandResult r = vt.vtape("df --json");
+  return json_query(r.out, "[c for c in d['cartridges'] if c['volser']=='" + volser + "'][0]['format']");
+}
+
+class MigrateMountTest : public ::testing::Test {
+ protected:
+  // tar (through `pipe`, a command between tar and the drive) writes the
+  // tree to drive 0 while vtape migrate moves SCR001 into `target`.
+  void migrate_while_tar_writes(const std::string& pipe, const std::string& format, int mib) {
+    ASSERT_TRUE(vt_.ok()) << vt_.error();
+    make_tree(dir_.file("src"), mib, 1 << 20);
+    std::string tar = "tar -cf - -C " + shell_quote(dir_.file("src")) + " . | " + pipe + " > " + vt_.drive(0);
+    Background writer(tar);
+    // Migrating once the tape holds a few MiB, while tar goes on.
+    std::string image = vt_.library() + "/cartridges/SCR001.tap";
+    for (int i = 0; i < 500 && !writer.done(); ++i) {
+      std::error_code ec;
+      if (std::filesystem::file_size(image, ec) > (4u << 20)) break;
+      pause_ms(10);
+    }
+    CommandResult m = vt_.vtape("migrate SCR001 --json --to " + shell_quote(dir_.file("new")) +
+                                (format.empty() ? "" : " --format " + format));
+    const CommandResult& w = writer.join();
+    ASSERT_EQ(w.exit_code, 0) << "the writer saw an error: " << describe(w);
+    ASSERT_EQ(m.exit_code, 0) << describe(m);
+    EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+    EXPECT_GE(std::stoi(json_query(m.out, "d['passes']")), 1) << m.out;
+    EXPECT_GT(std::stod(json_query(m.out, "d['longest_hold_ms']")), 0.0) << m.out;
+    EXPECT_GT(std::stoull(json_query(m.out, "d['records_copied']")), 0u) << m.out;
+    // The archive, read back from the drive (now on the new image), is the tree.
+    std::filesystem::create_directories(dir_.file("out"));
+    CommandResult rew = run_command("mt -f " + vt_.drive(0) + " rewind");
+    ASSERT_EQ(rew.exit_code, 0) << describe(rew);
+    CommandResult x = run_command("dd if=" + vt_.drive(0) + " bs=1M status=none | tar -xf - -C " +
+                                  shell_quote(dir_.file("out")));
+    ASSERT_EQ(x.exit_code, 0) << describe(x);
+    CommandResult diff = run_command("diff -r " + shell_quote(dir_.file("src")) + " " + shell_quote(dir_.file("out")));
+    EXPECT_EQ(diff.exit_code, 0) << describe(diff);
+    std::string volser_image = json_query(vt_.vtape("status --json").out, "d['drives'][0]['volser']");
+    EXPECT_EQ(volser_image, "SCR001");
+  }
+
+  TempDir dir_;
+  MountedVtapefs vt_;
+};
+
+TEST_F(MigrateMountTest, TarAsFastAsItCanWhileMigrating) { migrate_while_tar_writes("cat", "", 64); }
+
+TEST_F(MigrateMountTest, TarPacedWhileMigratingToHet) {
+  // 32 KiB (records hetmap can read) every 4 ms: about 8 MiB/s, for the whole migration.
+  std::string paced =
+      "python3 -c 'import sys,time\n"
+      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
+      "while True:\n"
+      "  b=i.read(32768)\n"
+      "  if not b: break\n"
+      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  migrate_while_tar_writes(paced, "het", 32);
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/SCR001.het"));
+  EXPECT_EQ(image_of(vt_, "SCR001"), "het");
+  if (have_program("hetmap")) {
+    CommandResult map = run_command("hetmap " + shell_quote(dir_.file("new") + "/SCR001.het"));
+    EXPECT_EQ(map.exit_code, 0) << describe(map);
+    EXPECT_NE(map.out.find("Files"), std::string::npos) << map.out;
+    EXPECT_EQ(map.out.find("returned"), std::string::npos) << map.out;
+  }
+}
+
+TEST_F(MigrateMountTest, TargetThatFillsLeavesTheOriginalInUse) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  SmallTmpfs small(dir_.file("small"), "1m");
+  if (!small.mounted()) GTEST_SKIP() << small.error();
+  CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=64k count=64 status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  CommandResult m = vt_.vtape("migrate SCR001 --to " + shell_quote(dir_.file("small")));
+  EXPECT_EQ(m.exit_code, 1) << describe(m);
+  EXPECT_NE(m.err.find("No space left"), std::string::npos) << describe(m);
+  EXPECT_NE(m.err.find("stays on"), std::string::npos) << describe(m);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("small") + "/SCR001.tap"));
+  CommandResult more = run_command("dd if=/dev/zero of=" + vt_.drive(0) + " bs=64k count=4 status=none");
+  EXPECT_EQ(more.exit_code, 0) << describe(more);
+  EXPECT_TRUE(std::filesystem::exists(vt_.library() + "/cartridges/SCR001.tap"));
+}
+
+TEST_F(MigrateMountTest, RefusesBadInput) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  CommandResult none = vt_.vtape("migrate NONE01 --to " + shell_quote(dir_.file("new")));
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no cartridge NONE01"), std::string::npos) << describe(none);
+  CommandResult to_file = vt_.vtape("migrate SCR001 --to /etc/hostname");
+  EXPECT_EQ(to_file.exit_code, 1);
+  EXPECT_NE(to_file.err.find("not a directory"), std::string::npos) << describe(to_file);
+  CommandResult no_to = vt_.vtape("migrate SCR001");
+  EXPECT_EQ(no_to.exit_code, 2) << describe(no_to);
+}
+
+}  // namespace
+}  // namespace vtape::testing
