@@ -4,8 +4,10 @@
 // shows the passes and the writer's longest pause.  SIMH to HET gives an
 // image hetmap reads; a target that fills leaves the original in use.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <string>
 
 #include "tests/test_support.h"
@@ -116,6 +118,81 @@ TEST_F(MigrateMountTest, RefusesBadInput) {
   EXPECT_NE(to_file.err.find("not a directory"), std::string::npos) << describe(to_file);
   CommandResult no_to = vt_.vtape("migrate SCR001");
   EXPECT_EQ(no_to.exit_code, 2) << describe(no_to);
+}
+
+}  // namespace
+}  // namespace vtape::testing
+
+namespace vtape::testing {
+namespace {
+
+// The daemon killed (SIGKILL) mid-migration: it comes back with the
+// original in use and the partial copy kept with its state file, which
+// --resume continues and --abort removes.
+class MigrateCrashTest : public ::testing::Test {
+ protected:
+  // Writes 256 MiB to drive 0, starts vtape migrate and kills the daemon
+  // once the copy has begun; false when the migration ended first.
+  bool crash_mid_migration() {
+    EXPECT_TRUE(vt_.ok()) << vt_.error();
+    CommandResult data = run_command("head -c 256M /dev/urandom > " + shell_quote(dir_.file("data")));
+    EXPECT_EQ(data.exit_code, 0) << describe(data);
+    CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
+                                   " bs=256k status=none");
+    EXPECT_EQ(dd.exit_code, 0) << describe(dd);
+    Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + VTAPE_BINARY + " migrate SCR001 --to " +
+                       shell_quote(dir_.file("new")));
+    // Killed once the state file names a checkpoint past BOT.
+    for (int i = 0; i < 10000 && !migrate.done(); ++i) {
+      std::string state = std::filesystem::exists(state_file()) ? read_text(state_file()) : "";
+      if (!state.empty() && state.find("\nsource 0 0 0 0\n") == std::string::npos) break;
+      ::usleep(200);
+    }
+    if (migrate.done()) {
+      std::cerr << "ended: " << describe(migrate.join()) << "\n";
+      return false;
+    }
+    vt_.crash();
+    migrate.join();
+    if (!std::filesystem::exists(state_file())) return false;
+    EXPECT_TRUE(vt_.remount()) << vt_.error();
+    return true;
+  }
+  std::string state_file() const { return vt_.library() + "/cartridges/SCR001.migration"; }
+  // What drive 0 reads from BOT is the data written.
+  void expect_tape_is_data() {
+    CommandResult cmp = run_command("dd if=" + vt_.drive(0, true) + " bs=256k status=none | cmp - " +
+                                    shell_quote(dir_.file("data")));
+    EXPECT_EQ(cmp.exit_code, 0) << describe(cmp);
+  }
+
+  TempDir dir_;
+  MountedVtapefs vt_;
+};
+
+TEST_F(MigrateCrashTest, ResumeAfterTheDaemonWasKilled) {
+  if (!crash_mid_migration()) GTEST_SKIP() << "the migration ended before the daemon could be killed";
+  // The original is in use: the library's record names no other image.
+  EXPECT_EQ(read_text(vt_.library() + "/cartridges/SCR001.cartridge").find("image"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/SCR001.tap"));
+  CommandResult again = vt_.vtape("migrate SCR001 --to " + shell_quote(dir_.file("new")));
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("--resume SCR001"), std::string::npos) << describe(again);
+  CommandResult m = vt_.vtape("migrate --resume SCR001 --json");
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  EXPECT_FALSE(std::filesystem::exists(state_file()));
+  EXPECT_FALSE(std::filesystem::exists(vt_.library() + "/cartridges/SCR001.tap"));
+  expect_tape_is_data();
+}
+
+TEST_F(MigrateCrashTest, AbortAfterTheDaemonWasKilled) {
+  if (!crash_mid_migration()) GTEST_SKIP() << "the migration ended before the daemon could be killed";
+  CommandResult a = vt_.vtape("migrate --abort SCR001");
+  ASSERT_EQ(a.exit_code, 0) << describe(a);
+  EXPECT_FALSE(std::filesystem::exists(state_file()));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/SCR001.tap"));
+  expect_tape_is_data();
 }
 
 }  // namespace
