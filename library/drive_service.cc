@@ -1,5 +1,7 @@
 #include "library/drive_service.h"
 
+#include "library/cartridge_snapshot.h"
+
 #include <charconv>
 #include <map>
 #include <chrono>
@@ -305,6 +307,22 @@ std::string DriveService::handle_control(const std::string& request) {
       if (Status cs = catalog_->upsert_volume(volume_row(c)); !cs.is_ok()) return error(cs.message());
     }
     return "ok\n";
+  }
+  if (verb == "snapshot") {
+    // Done here, one request at a time: the copy of the image holds up
+    // other control requests (not the drive's writer) while it runs.
+    if (!arity(2, 3)) return error("usage: snapshot VOLSER [NEWVOL]");
+    Cartridge c;
+    if (Status s = library_->find(word(1), &c); !s.is_ok()) return error(s.message());
+    TapeDrive* in = nullptr;
+    for (auto& d : drives_) {
+      if (d->loaded_volser() == c.volser) in = d.get();
+    }
+    SnapshotReport r;
+    if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, word(2), in, &r); !s.is_ok()) {
+      return error(s.message());
+    }
+    return "ok\n" + snapshot_report_text(r);
   }
   if (verb == "remove") {
     if (!arity(2, 2)) return error("usage: remove VOLSER");

@@ -197,3 +197,53 @@ TEST_F(MigrateCrashTest, AbortAfterTheDaemonWasKilled) {
 
 }  // namespace
 }  // namespace vtape::testing
+
+namespace vtape::testing {
+namespace {
+
+// vtape snapshot while tar writes: the snapshot verifies, is write-protected
+// and cataloged, and holds a prefix of the tape tar went on to finish.
+TEST(SnapshotMountTest, MidWriteSnapshotIsAPrefixOfTheFinalTape) {
+  TempDir dir;
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  make_tree(dir.file("src"), 24, 1 << 20);
+  std::string paced =
+      "python3 -c 'import sys,time\n"
+      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
+      "while True:\n"
+      "  b=i.read(32768)\n"
+      "  if not b: break\n"
+      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  Background writer("tar -cf - -C " + shell_quote(dir.file("src")) + " . | " + paced + " > " + vt.drive(0));
+  std::string image = vt.library() + "/cartridges/SCR001.tap";
+  for (int i = 0; i < 500 && !writer.done(); ++i) {
+    std::error_code ec;
+    if (std::filesystem::file_size(image, ec) > (4u << 20)) break;
+    pause_ms(10);
+  }
+  CommandResult snap = vt.vtape("snapshot SCR001 --as SNAP01 --json");
+  const CommandResult& w = writer.join();
+  ASSERT_EQ(w.exit_code, 0) << "the writer saw an error: " << describe(w);
+  ASSERT_EQ(snap.exit_code, 0) << describe(snap);
+  EXPECT_GT(std::stoull(json_query(snap.out, "d['records']")), 0u) << snap.out;
+  std::string snapshot = vt.library() + "/cartridges/SNAP01.tap";
+  uint64_t snapshot_size = std::filesystem::file_size(snapshot);
+  EXPECT_LT(snapshot_size, std::filesystem::file_size(image)) << "taken after tar ended: no mid-write snapshot";
+  CommandResult verify = vt.vtape("verify " + shell_quote(snapshot));
+  EXPECT_EQ(verify.exit_code, 0) << describe(verify);
+  CommandResult prefix = run_command("cmp -n " + std::to_string(snapshot_size) + " " + shell_quote(snapshot) + " " +
+                                     shell_quote(image));
+  EXPECT_EQ(prefix.exit_code, 0) << describe(prefix);
+  CommandResult df = vt.vtape("df --json");
+  EXPECT_EQ(json_query(df.out, "[c for c in d['cartridges'] if c['volser']=='SNAP01'][0]['write_protected']"), "True");
+  CommandResult ls = vt.vtape("ls SNAP01 --json");
+  EXPECT_EQ(ls.exit_code, 0) << describe(ls);
+  EXPECT_NE(ls.out.find("digest"), std::string::npos) << ls.out;
+  CommandResult again = vt.vtape("snapshot SCR001 --as SNAP01");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << describe(again);
+}
+
+}  // namespace
+}  // namespace vtape::testing
