@@ -243,5 +243,34 @@ TEST_F(MigrationTest, RefusesASecondTargetAndAMissingCartridge) {
   first.run();
 }
 
+TEST_F(MigrationTest, UnloadDuringTheMigrationStopsItWithTheOriginalInUse) {
+  write(100, 10000, 50, 1);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  ASSERT_TRUE(drive_->unload().is_ok());
+  m.run();
+  MigrationReport r = m.report();
+  EXPECT_EQ(r.phase, MigrationPhase::kFailed);
+  EXPECT_NE(r.message.find("MIG001 was unloaded during the migration"), std::string::npos) << r.message;
+  EXPECT_EQ(image_now(), cart_.image_path);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/MIG001.het"));
+  EXPECT_TRUE(read_image(cart_.image_path) == written_);
+}
+
+TEST_F(MigrationTest, RefusesATargetThatIsNotWritable) {
+  std::string ro = dir_.file("ro");
+  std::filesystem::create_directory(ro);
+  if (::mount("tmpfs", ro.c_str(), "tmpfs", MS_RDONLY, "size=1m") != 0) GTEST_SKIP() << "cannot mount a tmpfs";
+  MigrationRequest req = request(Format::kSimh);
+  req.target_dir = ro;
+  CartridgeMigration m(*lib_, req, drive_.get());
+  Status s = m.prepare();
+  ::umount2(ro.c_str(), MNT_DETACH);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("the target " + ro + " is not writable"), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(CartridgeMigration::state_path(*lib_, "MIG001")));
+}
+
 }  // namespace
 }  // namespace vtape::testing
