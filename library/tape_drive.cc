@@ -393,6 +393,7 @@ Status TapeDrive::replace_image(std::unique_ptr<TapeImage> replacement) {
   image_ = std::move(replacement);
   cartridge_->image_path = new_path;
   cartridge_->format = image_->format();
+  for (auto& o : observers_) o->image_replaced(*cartridge_);
   return Status::ok();
 }
 

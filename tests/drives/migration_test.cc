@@ -272,5 +272,23 @@ TEST_F(MigrationTest, RefusesATargetThatIsNotWritable) {
   EXPECT_FALSE(std::filesystem::exists(CartridgeMigration::state_path(*lib_, "MIG001")));
 }
 
+// The catalog reads a tape file begun mid-file back from the image: after
+// the switch (and the old image's removal) from the copy.
+TEST_F(MigrationTest, TheCatalogReadsTheCopyAfterTheSwitch) {
+  write(10, 1000, 10, 1);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  m.run();
+  ASSERT_EQ(m.report().phase, MigrationPhase::kDone) << m.report().message;
+  ASSERT_EQ(mt_operation(*drive_, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTFSR, 5), DriveError::kNone);
+  ASSERT_EQ(drive_->write(pattern_bytes(700, 5)), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
+  std::vector<TapeFileRow> rows;
+  ASSERT_TRUE(catalog_->files("MIG001", &rows).is_ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].records, 6u);
+}
+
 }  // namespace
 }  // namespace vtape::testing
