@@ -86,6 +86,7 @@ run catalog-find CATALOG_BENCH_MEMBERS=1000000 bash "$root/bench/catalog.sh" fin
 run catalog-close CATALOG_BENCH_CLOSE_MEMBERS=1000000 bash "$root/bench/catalog.sh" close
 run rmt RMT_BENCH_SIZE=1G bash "$root/bench/rmt.sh"
 run send SEND_BENCH_SIZE=1G SEND_BENCH_DELAY_SIZE=256M bash "$root/bench/send.sh"
+run migrate MIGRATE_BENCH_SIZE=1G bash "$root/bench/migrate.sh"
 
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 memory=$(free -g | awk '/^Mem:/ { print $2 " GiB" }')

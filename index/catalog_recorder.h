@@ -50,6 +50,12 @@ class CatalogRecorder {
 
   ~CatalogRecorder() { writer_yield_ = true; }  // the catalog's connection catches the names up
   bool active() const { return active_; }
+  // The volume's image moved (vtape migrate switched the drive to a copy):
+  // what is read back from now on is read there.
+  void moved_to(std::string image_path, Format format) {
+    image_path_ = std::move(image_path);
+    format_ = format;
+  }
   // Writing starts here (before the first record or filemark is written).
   void begin(const TapePosition& at);
   // The drive is about to change the image (a record, a filemark, an
@@ -107,7 +113,7 @@ class CatalogRecorder {
 
   Catalog& catalog_;
   std::string volser_;
-  std::string image_path_;
+  std::string image_path_;  // changed by moved_to()
   Format format_;
   int drive_;
   bool active_ = false;

@@ -17,6 +17,10 @@ void CatalogObserver::loaded(const Cartridge& cartridge) {
   event("load", fmt::format("drive {}", drive_));
 }
 
+void CatalogObserver::image_replaced(const Cartridge& cartridge) {
+  if (recorder_) recorder_->moved_to(cartridge.image_path, cartridge.format);
+}
+
 void CatalogObserver::unloading() {
   event("unload", fmt::format("drive {}", drive_));
   recorder_.reset();

@@ -50,6 +50,11 @@ class DriveObserver {
   // MTERASE at `at`: the image was cut there and the tape now ends there.
   virtual Status erased(const TapePosition& at, uint64_t image_size) = 0;
 
+  // The drive goes on with a copy of its image (vtape migrate): the
+  // cartridge now names the copy's path and format.  The objects are the
+  // same; byte offsets of the old image mean nothing in the new one.
+  virtual void image_replaced(const Cartridge&) {}
+
   // Something worth a line in a log ("error": damage found at load).
   virtual void event(const std::string& kind, const std::string& detail) = 0;
 };

@@ -1,5 +1,7 @@
 #include "library/drive_service.h"
 
+#include "library/cartridge_snapshot.h"
+
 #include <charconv>
 #include <map>
 #include <chrono>
@@ -68,6 +70,12 @@ DriveService::DriveService(std::unique_ptr<TapeLibrary> library, int drives)
       }
     });
   }
+  migrations_ = std::make_unique<MigrationService>(*library_, [this](const std::string& volser) -> TapeDrive* {
+    for (auto& d : drives_) {
+      if (d->loaded_volser() == volser) return d.get();
+    }
+    return nullptr;
+  });
 }
 
 Status DriveService::preflight() {
@@ -148,6 +156,7 @@ void DriveService::reconcile_catalog() {
 
 void DriveService::stop() {
   control_.stop();
+  migrations_->stop();
   for (auto& d : drives_) {
     // Unmounting closes every open file first; what is left is the image.
     d->release();
@@ -234,6 +243,7 @@ std::string DriveService::handle_control(const std::string& request) {
     return error(fmt::format("no drive '{}' (drives 0 to {})", word(i), drive_count() - 1));
   };
   auto arity = [&](size_t lo, size_t hi) { return words.size() >= lo && words.size() <= hi; };
+  if (auto answer = migrations_->handle(words)) return *answer;
   if (verb == "status") {
     if (!arity(1, 3)) return error("usage: status [text|json] [DRIVE]");
     std::string form = word(1);
@@ -276,6 +286,9 @@ std::string DriveService::handle_control(const std::string& request) {
     for (const auto& d : drives_) {
       if (d->loaded_volser() == c.volser) return error(fmt::format("{} is already in drive {}", c.volser, d->number()));
     }
+    if (migrations_->migrating(c.volser)) {
+      return error(fmt::format("{} is being migrated (vtape migrate --abort {} stops it)", c.volser, c.volser));
+    }
     s = drives_[static_cast<size_t>(n)]->load(c);
     return s.is_ok() ? "ok\n" : error(s.message());
   }
@@ -294,6 +307,22 @@ std::string DriveService::handle_control(const std::string& request) {
       if (Status cs = catalog_->upsert_volume(volume_row(c)); !cs.is_ok()) return error(cs.message());
     }
     return "ok\n";
+  }
+  if (verb == "snapshot") {
+    // Done here, one request at a time: the copy of the image holds up
+    // other control requests (not the drive's writer) while it runs.
+    if (!arity(2, 3)) return error("usage: snapshot VOLSER [NEWVOL]");
+    Cartridge c;
+    if (Status s = library_->find(word(1), &c); !s.is_ok()) return error(s.message());
+    TapeDrive* in = nullptr;
+    for (auto& d : drives_) {
+      if (d->loaded_volser() == c.volser) in = d.get();
+    }
+    SnapshotReport r;
+    if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, word(2), in, &r); !s.is_ok()) {
+      return error(s.message());
+    }
+    return "ok\n" + snapshot_report_text(r);
   }
   if (verb == "remove") {
     if (!arity(2, 2)) return error("usage: remove VOLSER");

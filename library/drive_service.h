@@ -18,6 +18,7 @@
 #include "index/catalog.h"
 #include "library/control_server.h"
 #include "library/library_lock.h"
+#include "library/migration_service.h"
 #include "library/spool_store.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
@@ -117,6 +118,8 @@ class DriveService {
   mutable std::mutex holders_mu_;
   std::vector<Holder> holders_;  // per drive; door empty when free
   ControlServer control_;
+  // Last: its threads end before the drives they migrate go.
+  std::unique_ptr<MigrationService> migrations_;
 };
 
 }  // namespace vtape

@@ -146,6 +146,12 @@ void TapeDrive::clear_observers() {
   observers_.clear();
 }
 
+void TapeDrive::remove_observer(const DriveObserver* observer) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  std::erase_if(observers_, [observer](const auto& o) { return o.get() == observer; });
+}
+
 void TapeDrive::observe_file_begins_if_needed() {
   if (file_observed_) return;
   file_observed_ = true;
@@ -312,6 +318,83 @@ void TapeDrive::set_write_protected(bool on) {
   std::lock_guard lock(mu_);
   InvariantCheck check{*this};
   if (cartridge_) cartridge_->write_protected = on;
+}
+
+Status TapeDrive::with_flushed_image(const std::string& volser, const ImageWork& work) {
+  std::lock_guard lock(mu_);
+  InvariantCheck check{*this};
+  if (!cartridge_ || cartridge_->volser != volser) {
+    return Status::not_found(fmt::format("{} is not in drive {} any more", volser, number_));
+  }
+  if (refuses_work()) {
+    return Status::invalid_argument(fmt::format("drive {} lost its position after a failed write", number_));
+  }
+  if (Status s = image_->flush(); !s.is_ok()) {
+    DriveError e = fail_write(s);
+    if (deferred_error_ == DriveError::kNone) deferred_error_ = e;
+    return Status::invalid_argument(image_->describe(s));
+  }
+  std::unique_ptr<TapeImage> replacement;
+  VTAPE_RETURN_IF_ERROR(work(image_->size(), &replacement));
+  if (!replacement) return Status::ok();
+  if (feed_attached_) {
+    return Status::invalid_argument(fmt::format("drive {} is being fed (vtape receive)", number_));
+  }
+  return replace_image(std::move(replacement));
+}
+
+namespace {
+
+// Moves `image` to the object `at` names (a copy of the tape `at` was
+// taken on): forward from where it stands, or from BOT.
+Status move_to_object(TapeImage& image, const TapePosition& at) {
+  if (image.position().object_index > at.object_index) VTAPE_RETURN_IF_ERROR(image.rewind());
+  while (image.position().object_index < at.object_index) {
+    TapeObject obj;
+    VTAPE_RETURN_IF_ERROR(image.read(&obj, nullptr));
+    if (obj.kind == ObjectKind::kEndOfData) {
+      return Status::invalid_argument(
+          fmt::format("{} ends at object {}, before object {} of the tape it copies", image.path(),
+                      image.position().object_index, at.object_index));
+    }
+  }
+  if (at.block < 0) image.mark_block_unknown();
+  return Status::ok();
+}
+
+}  // namespace
+
+// The copy takes the image's place: what the drive keeps of the old
+// image's positions moves to the copy's, the .dirty marker and the crash
+// guard go with the writing, and the old image is closed at rest.
+Status TapeDrive::replace_image(std::unique_ptr<TapeImage> replacement) {
+  TapePosition at = image_->position();
+  VTAPE_RETURN_IF_ERROR(move_to_object(*replacement, at));
+  if (keep_dirty_marker_) return Status::invalid_argument(fmt::format("{} is damaged", cartridge_->volser));
+  const std::string new_path = replacement->path();
+  if (has_dirty_marker(cartridge_->image_path)) {
+    VTAPE_RETURN_IF_ERROR(replacement->sync());
+    VTAPE_RETURN_IF_ERROR(mark_unsynced(new_path, replacement->size()));
+    VTAPE_RETURN_IF_ERROR(replacement->enable_crash_guard());
+  }
+  replacement->set_write_through(!buffered_writes_);
+  replacement->set_early_writeback(true);
+  // Positions of the old image that the drive keeps: offsets change with
+  // the format; the object counts do not.
+  auto moved = [&](TapePosition p) {
+    if (p.object_index == at.object_index) p.offset = replacement->position().offset;
+    return p;
+  };
+  if (end_of_data_) end_of_data_ = moved(*end_of_data_);
+  observed_file_start_ = moved(observed_file_start_);
+  if (Status s = close_image(); !s.is_ok()) {
+    log_message(LogPriority::kError, log_fields(errno_of(s)), "closing the image a migration replaced: " + s.message());
+  }
+  image_ = std::move(replacement);
+  cartridge_->image_path = new_path;
+  cartridge_->format = image_->format();
+  for (auto& o : observers_) o->image_replaced(*cartridge_);
+  return Status::ok();
 }
 
 // ---- open and close -------------------------------------------------------

@@ -132,6 +132,7 @@ class TapeDrive {
   // Given by the drive's owner before cartridges are loaded.
   void add_observer(std::shared_ptr<DriveObserver> observer);
   void clear_observers();
+  void remove_observer(const DriveObserver* observer);
 
   // Cartridge handling (vtape load / unload; MTOFFL).
   Status load(const Cartridge& cartridge);
@@ -212,6 +213,18 @@ class TapeDrive {
   // find the usual end of data.
   DriveError detach_feed(bool complete);
 
+  // For a migration (library/cartridge_migration.h): runs `work` under the
+  // drive's mutex, between two calls, after the drive's buffer went out to
+  // the image (no fsync), so the image file holds every record accepted;
+  // `work` gets its size.  `work` may hand back a replacement: a copy of
+  // the image holding the same objects (in any format), on which the drive
+  // goes on at the same position, the old image closed as at unload and
+  // the cartridge's image path and format now the copy's.  kNotFound when
+  // `volser` is not in the drive; an error when the drive cannot say what
+  // its image holds (kError) or a feed writes to it.
+  using ImageWork = std::function<Status(uint64_t image_size, std::unique_ptr<TapeImage>* replacement)>;
+  Status with_flushed_image(const std::string& volser, const ImageWork& work);
+
   DriveState state() const;
   // What is wrong with the drive's state (empty when its invariants hold).
   // Debug builds check it at the end of every public call and abort.
@@ -284,6 +297,7 @@ class TapeDrive {
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
+  Status replace_image(std::unique_ptr<TapeImage> replacement);
   // Telling the observers (DriveObserver).  A tape file an observer cannot
   // follow (the catalog on a full disk) is an error of the call that ends
   // it, as st reports a failed flush: ENOSPC or EIO, from close() too.  The

@@ -189,6 +189,10 @@ Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<Ta
 Status TapeLibrary::save_cartridge(const Cartridge& c) {
   std::string text = fmt::format("format {}\ncapacity {}\nprotected {}\ncreated {}\n", format_name(c.format),
                                  c.capacity, c.write_protected ? 1 : 0, c.created);
+  // An image somewhere else than cartridges/ (vtape migrate put it there).
+  if (c.image_path != cartridges_dir() + "/" + c.volser + extension_of(c.format)) {
+    text += fmt::format("image {}\n", c.image_path);
+  }
   return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_);
 }
 
@@ -230,6 +234,7 @@ Status TapeLibrary::load_cartridge_file(const std::string& volser, Cartridge* ou
   if (!in) return Status::not_found(fmt::format("no cartridge {} in {}", volser, dir_));
   Cartridge c;
   c.volser = volser;
+  std::string image;
   std::string key;
   while (in >> key) {
     std::string value;
@@ -244,9 +249,12 @@ Status TapeLibrary::load_cartridge_file(const std::string& volser, Cartridge* ou
       c.write_protected = value == "1";
     } else if (key == "created") {
       c.created = value;
+    } else if (key == "image") {
+      if (value.empty() || value[0] != '/') return Status::corrupt(0, "an absolute image path in " + path, "'" + value + "'");
+      image = value;
     }
   }
-  c.image_path = cartridges_dir() + "/" + volser + extension_of(c.format);
+  c.image_path = image.empty() ? cartridges_dir() + "/" + volser + extension_of(c.format) : image;
   *out = c;
   return Status::ok();
 }
@@ -316,6 +324,15 @@ Status TapeLibrary::set_protected(const std::string& volser, bool on) {
   VTAPE_RETURN_IF_ERROR(find(volser, &c));
   std::lock_guard lock(mu_);
   c.write_protected = on;
+  return save_cartridge(c);
+}
+
+Status TapeLibrary::set_image(const std::string& volser, const std::string& image_path, Format format) {
+  std::lock_guard lock(mu_);
+  Cartridge c;
+  VTAPE_RETURN_IF_ERROR(load_cartridge_file(volser, &c));
+  c.image_path = image_path;
+  c.format = format;
   return save_cartridge(c);
 }
 

@@ -5,7 +5,8 @@
 // On disk (documented in man/vtapefs.8, "LIBRARY"):
 //   DIR/cartridges/VOLSER.EXT        the tape image (EXT from the format)
 //   DIR/cartridges/VOLSER.cartridge  "key value" lines: format, capacity,
-//                                    protected, created
+//                                    protected, created, and image (its
+//                                    path, when vtape migrate moved it)
 //   DIR/drives.state                 "DRIVE VOLSER" lines: what is loaded
 //   DIR/vtapefs.sock                 the running daemon's control socket
 //   DIR/catalog.db                   the SQLite catalog (man/vtape-catalog.5)
@@ -87,6 +88,9 @@ class TapeLibrary {
   Status find(const std::string& volser, Cartridge* out) const;
   std::vector<Cartridge> list() const;
   Status set_protected(const std::string& volser, bool on);
+  // The cartridge's image is now `image_path` (absolute), in `format`
+  // (vtape migrate).
+  Status set_image(const std::string& volser, const std::string& image_path, Format format);
 
   // The algorithm of the digest the catalog keeps of each tape file written
   // or indexed from now on (rows made before keep theirs): the library's

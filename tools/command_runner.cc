@@ -123,7 +123,7 @@ int run_one(const CommandSpec& spec, const Args& args, std::string_view name) {
 std::span<const CommandSpec* const> all_commands() {
   static const CommandSpec* const kAll[] = {
       &kInfoCommand,  &kDumpCommand,   &kVerifyCommand,    &kConvertCommand, &kWriteCommand, &kNewCommand,
-      &kDfCommand,
+      &kDfCommand, &kMigrateCommand, &kSnapshotCommand,
       &kLoadCommand,  &kUnloadCommand, &kProtectCommand,   &kUnprotectCommand, &kStatusCommand, &kChangerCommand, &kMtxCommand, &kLsCommand,
       &kFindCommand,  &kIndexCommand,  &kImportCommand,    &kRestoreCommand, &kSpoolCommand,
       &kEventsCommand, &kRmCommand, &kRmtCommand, &kSendCommand, &kReceiveCommand,

@@ -99,7 +99,7 @@ std::span<const CommandSpec* const> all_commands();
 
 // The specs, one per cmd_*.cc file.
 extern const CommandSpec kInfoCommand, kDumpCommand, kVerifyCommand, kConvertCommand, kWriteCommand;
-extern const CommandSpec kDfCommand;
+extern const CommandSpec kDfCommand, kMigrateCommand, kSnapshotCommand;
 extern const CommandSpec kNewCommand, kLoadCommand, kUnloadCommand, kProtectCommand, kUnprotectCommand,
     kStatusCommand, kChangerCommand, kMtxCommand;
 extern const CommandSpec kLsCommand, kFindCommand, kIndexCommand, kImportCommand, kRestoreCommand,

@@ -1,0 +1,479 @@
+#include "library/cartridge_migration.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "index/catalog.h"
+#include "index/digest.h"
+#include "library/catalog_sync.h"
+#include "tapeformat/format_table.h"
+
+namespace vtape {
+namespace {
+
+// The rest of the copy that the synchronous phase starts from: small
+// enough to copy while the writer waits.
+constexpr uint64_t kSmallGap = 4u << 20;
+// Catch-up passes before the synchronous phase even if each shrinks the gap.
+constexpr int kMaxPasses = 8;
+// The copy is synced and the state file written after every so many bytes.
+constexpr uint64_t kStateEvery = 64u << 20;
+
+std::string position_text(const TapePosition& p) {
+  return fmt::format("{} {} {} {}", p.file, p.block, p.object_index, p.offset);
+}
+
+bool parse_position(const std::string& text, TapePosition* out) {
+  std::istringstream in(text);
+  return static_cast<bool>(in >> out->file >> out->block >> out->object_index >> out->offset);
+}
+
+std::map<std::string, std::string> read_state(const std::string& path) {
+  std::map<std::string, std::string> state;
+  std::ifstream in(path);
+  std::string key;
+  while (in >> key) {
+    std::string value;
+    std::getline(in >> std::ws, value);
+    state[key] = value;
+  }
+  return state;
+}
+
+// A directory the migration may write its copy into: made (0700, or
+// 02770 for a library shared with a group, owned as the library) when it
+// is missing, and proven writable by making an unnamed file in it.
+Status prepare_target_dir(const TapeLibrary& library, const std::string& dir) {
+  if (dir.empty() || dir[0] != '/') return Status::invalid_argument(fmt::format("'{}' is not an absolute path", dir));
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Status::io_error(fmt::format("target {}", dir), errno);
+    mode_t mode = library.file_mode() == 0600 ? 0700 : 02770;
+    if (::mkdir(dir.c_str(), mode) != 0) return Status::io_error(fmt::format("cannot make the target {}", dir), errno);
+    if (::chmod(dir.c_str(), mode) != 0 || ::chown(dir.c_str(), library.owner(), library.group()) != 0) {
+      int e = errno;
+      ::rmdir(dir.c_str());
+      return Status::io_error(fmt::format("cannot give the target {} the library's owner and mode", dir), e);
+    }
+  } else if (!S_ISDIR(st.st_mode)) {
+    return Status::invalid_argument(fmt::format("the target {} is not a directory", dir));
+  }
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+    fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && ::access(dir.c_str(), W_OK) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  if (fd < 0) return Status::io_error(fmt::format("the target {} is not writable", dir), errno);
+  ::close(fd);
+  return Status::ok();
+}
+
+}  // namespace
+
+const char* describe(MigrationPhase phase) {
+  switch (phase) {
+    case MigrationPhase::kCopying: return "copying";
+    case MigrationPhase::kSynchronous: return "synchronous";
+    case MigrationPhase::kVerifying: return "verifying";
+    case MigrationPhase::kDone: return "done";
+    case MigrationPhase::kSimulated: return "simulated";
+    case MigrationPhase::kFailed: return "failed";
+    case MigrationPhase::kAborted: return "aborted";
+  }
+  return "?";
+}
+
+CartridgeMigration::CartridgeMigration(TapeLibrary& library, MigrationRequest request, TapeDrive* drive)
+    : library_(library), request_(std::move(request)), drive_(drive) {
+  report_.volser = request_.volser;
+  report_.drive = drive != nullptr ? drive->number() : -1;
+}
+
+CartridgeMigration::~CartridgeMigration() {
+  if (drive_ != nullptr && observer_) drive_->remove_observer(observer_.get());
+}
+
+std::string CartridgeMigration::state_path(const TapeLibrary& library, const std::string& volser) {
+  return library.cartridges_dir() + "/" + volser + ".migration";
+}
+
+Status CartridgeMigration::discard_interrupted(const TapeLibrary& library, const std::string& volser) {
+  std::string path = state_path(library, volser);
+  auto state = read_state(path);
+  if (state.empty()) return Status::not_found(fmt::format("no migration of {} is running or was cut short", volser));
+  if (!state["target"].empty()) ::unlink(state["target"].c_str());
+  ::unlink(path.c_str());
+  return Status::ok();
+}
+
+Status CartridgeMigration::prepare() {
+  VTAPE_RETURN_IF_ERROR(library_.find(request_.volser, &cartridge_));
+  request_.volser = report_.volser = cartridge_.volser;
+  report_.from = cartridge_.image_path;
+  report_.from_format = format_name(cartridge_.format);
+  std::string state_file = state_path(library_, cartridge_.volser);
+  auto state = read_state(state_file);
+  if (request_.resume) {
+    if (state.empty()) return Status::not_found(fmt::format("no migration of {} was cut short", cartridge_.volser));
+    auto format = parse_format(state["format"]);
+    ImageCopier::Checkpoint at;
+    if (!format || !parse_position(state["source"], &at.source) || !parse_position(state["target_at"], &at.target)) {
+      return Status::invalid_argument(fmt::format("{}: not a migration state file", state_file));
+    }
+    at.records = std::strtoull(state["records"].c_str(), nullptr, 10);
+    target_format_ = *format;
+    target_path_ = state["target"];
+    request_.keep_old = state["keep_old"] == "1";
+    request_.target_dir = target_path_.substr(0, target_path_.rfind('/'));
+    struct stat st {};
+    if (::stat(cartridge_.image_path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) < at.source.offset) {
+      return Status::invalid_argument(fmt::format("{} is shorter than the part the interrupted migration copied; "
+                                                  "vtape migrate --abort {} and start again",
+                                                  cartridge_.image_path, cartridge_.volser));
+    }
+    OpenOptions options;
+    options.writable = true;
+    options.format = target_format_;
+    std::unique_ptr<TapeImage> target;
+    VTAPE_RETURN_IF_ERROR(TapeImage::open(target_path_, options, &target));
+    copier_ = std::make_unique<ImageCopier>(cartridge_.image_path, cartridge_.format, std::move(target));
+    copier_->resume_at(at);
+    // What was written after the checkpoint may be torn: it is copied again.
+    VTAPE_RETURN_IF_ERROR(copier_->target().erase_to_end());
+  } else {
+    if (!state.empty()) {
+      return Status::invalid_argument(fmt::format("a migration of {} was cut short: vtape migrate --resume {} or "
+                                                  "vtape migrate --abort {}",
+                                                  cartridge_.volser, cartridge_.volser, cartridge_.volser));
+    }
+    target_format_ = request_.format.value_or(cartridge_.format);
+    if (!format_is_writable(target_format_)) {
+      return Status::invalid_argument(fmt::format("a cartridge cannot be in the read-only {} format",
+                                                  format_name(target_format_)));
+    }
+    VTAPE_RETURN_IF_ERROR(prepare_target_dir(library_, request_.target_dir));
+    std::string dir = request_.target_dir;
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    target_path_ = dir + "/" + cartridge_.volser + std::string(format_spec(target_format_).extensions[0]);
+    if (target_path_ == cartridge_.image_path) {
+      return Status::invalid_argument(fmt::format("{} is there already ({})", cartridge_.volser, target_path_));
+    }
+    std::unique_ptr<TapeImage> target;
+    VTAPE_RETURN_IF_ERROR(TapeImage::create(target_path_, target_format_, WriteOptions{}, /*overwrite=*/false, &target));
+    if (Status s = library_.adopt_file(target_path_); !s.is_ok()) {
+      ::unlink(target_path_.c_str());
+      return s;
+    }
+    copier_ = std::make_unique<ImageCopier>(cartridge_.image_path, cartridge_.format, std::move(target));
+    if (!request_.simulate) {
+      if (Status s = save_state(); !s.is_ok()) {
+        ::unlink(target_path_.c_str());
+        return s;
+      }
+    }
+  }
+  report_.to = target_path_;
+  report_.to_format = format_name(target_format_);
+  if (drive_ != nullptr) {
+    observer_ = std::make_shared<MigrationObserver>();
+    drive_->add_observer(observer_);
+  }
+  return Status::ok();
+}
+
+Status CartridgeMigration::save_state() {
+  const ImageCopier::Checkpoint& at = copier_->position();
+  std::string text = fmt::format("target {}\nformat {}\nkeep_old {}\nsource {}\ntarget_at {}\nrecords {}\n",
+                                 target_path_, format_name(target_format_), request_.keep_old ? 1 : 0,
+                                 position_text(at.source), position_text(at.target), at.records);
+  return write_file_atomically(state_path(library_, cartridge_.volser), text, library_.file_mode());
+}
+
+void CartridgeMigration::set_phase(MigrationPhase phase) {
+  std::lock_guard lock(mu_);
+  report_.phase = phase;
+}
+
+void CartridgeMigration::fail(MigrationPhase phase, const std::string& message) {
+  std::lock_guard lock(mu_);
+  report_.phase = phase;
+  report_.message = message;
+}
+
+void CartridgeMigration::note_hold(std::chrono::steady_clock::time_point start) {
+  std::chrono::duration<double, std::milli> held = std::chrono::steady_clock::now() - start;
+  std::lock_guard lock(mu_);
+  report_.longest_hold_ms = std::max(report_.longest_hold_ms, held.count());
+}
+
+MigrationReport CartridgeMigration::report() {
+  std::lock_guard lock(mu_);
+  MigrationReport r = report_;
+  if (copier_ && !r.finished()) r.counts = copier_->counts();
+  if (observer_) r.longest_hold_ms = std::max(r.longest_hold_ms, observer_->longest_hold_ms());
+  if (!r.finished()) {
+    r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  return r;
+}
+
+void CartridgeMigration::remove_partial() {
+  close_copier();
+  ::unlink(target_path_.c_str());
+  ::unlink(state_path(library_, cartridge_.volser).c_str());
+}
+
+void CartridgeMigration::close_copier() {
+  if (!copier_) return;
+  std::lock_guard lock(mu_);
+  report_.counts = copier_->counts();
+  copier_.reset();
+}
+
+void CartridgeMigration::run() {
+  started_ = std::chrono::steady_clock::now();
+  Status s = copy_passes();
+  if (s.is_ok()) s = drive_ != nullptr ? switch_drive() : finish_offline();
+  if (drive_ != nullptr && observer_) drive_->remove_observer(observer_.get());
+  std::lock_guard lock(mu_);
+  if (copier_) report_.counts = copier_->counts();
+  if (observer_) report_.longest_hold_ms = std::max(report_.longest_hold_ms, observer_->longest_hold_ms());
+  report_.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  if (!s.is_ok() && report_.phase < MigrationPhase::kVerifying) {
+    // Before the switch: the original stays in use, the copy goes.
+    bool aborted = abort_.load();
+    report_.phase = aborted ? MigrationPhase::kAborted : MigrationPhase::kFailed;
+    report_.message = aborted ? fmt::format("aborted; {} stays on {}", cartridge_.volser, cartridge_.image_path)
+                              : fmt::format("{}; {} stays on {}", s.message(), cartridge_.volser, cartridge_.image_path);
+    copier_.reset();  // its counts are in the report already
+    ::unlink(target_path_.c_str());
+    ::unlink(state_path(library_, cartridge_.volser).c_str());
+  } else if (!s.is_ok()) {
+    report_.phase = MigrationPhase::kFailed;
+    report_.message = s.message();
+  }
+}
+
+Status CartridgeMigration::copy_passes() {
+  uint64_t last_gap = UINT64_MAX;
+  for (;;) {
+    if (abort_) return Status::invalid_argument("aborted");
+    if (observer_ && observer_->unloaded()) {
+      return Status::invalid_argument(fmt::format("{} was unloaded during the migration", cartridge_.volser));
+    }
+    uint64_t size = 0;
+    if (drive_ != nullptr) {
+      VTAPE_RETURN_IF_ERROR(drive_->with_flushed_image(cartridge_.volser, [&](uint64_t image_size, auto*) {
+        size = image_size;
+        return Status::ok();
+      }));
+      uint64_t changed = observer_->take_changed_from();
+      if (changed < copier_->objects()) VTAPE_RETURN_IF_ERROR(copier_->cut_at(changed));
+    } else {
+      struct stat st {};
+      if (::stat(cartridge_.image_path.c_str(), &st) != 0) return Status::io_error(cartridge_.image_path, errno);
+      size = static_cast<uint64_t>(st.st_size);
+    }
+    {
+      std::lock_guard lock(mu_);
+      report_.source_size = size;
+    }
+    uint64_t gap = size > copier_->source_offset() ? size - copier_->source_offset() : 0;
+    if (drive_ == nullptr && gap == 0) return copier_->sync();
+    if (drive_ != nullptr && (gap <= kSmallGap || gap >= last_gap || report_.passes >= kMaxPasses)) {
+      // The synchronous phase syncs only what came since.
+      return copier_->sync();
+    }
+    last_gap = gap;
+    while (copier_->source_offset() < size) {
+      uint64_t step = std::min(size, copier_->source_offset() + kStateEvery);
+      Status s = copier_->copy_until(step, &abort_);
+      if (!s.is_ok()) {
+        // A cut while this pass read: the next pass copies again from it.
+        if (observer_ && observer_->changed_below(UINT64_MAX)) break;
+        return s;
+      }
+      VTAPE_RETURN_IF_ERROR(copier_->sync());
+      if (!request_.simulate) VTAPE_RETURN_IF_ERROR(save_state());
+    }
+    std::lock_guard lock(mu_);
+    ++report_.passes;
+  }
+}
+
+Status CartridgeMigration::catch_up_locked(uint64_t image_size) {
+  uint64_t changed = observer_->take_changed_from();
+  if (changed < copier_->objects()) VTAPE_RETURN_IF_ERROR(copier_->cut_at(changed));
+  return copier_->copy_until(image_size);
+}
+
+Status CartridgeMigration::switch_drive() {
+  // The synchronous phase: the copy catches up with the tape while the
+  // writer waits, and from then on takes each record with it.
+  auto start = std::chrono::steady_clock::now();
+  Status s = drive_->with_flushed_image(cartridge_.volser, [&](uint64_t size, auto*) {
+    VTAPE_RETURN_IF_ERROR(catch_up_locked(size));
+    observer_->start_synchronous(copier_.get());
+    return Status::ok();
+  });
+  note_hold(start);
+  if (!s.is_ok()) return s;
+  set_phase(MigrationPhase::kSynchronous);
+  if (abort_) return Status::invalid_argument("aborted");
+  // The switch, between two records.
+  start = std::chrono::steady_clock::now();
+  Cartridge moved = cartridge_;
+  moved.image_path = target_path_;
+  moved.format = target_format_;
+  s = drive_->with_flushed_image(cartridge_.volser, [&](uint64_t size, std::unique_ptr<TapeImage>* replacement) {
+    observer_->stop_synchronous();
+    if (auto failure = observer_->failure()) return *failure;
+    if (observer_->unloaded()) {
+      return Status::invalid_argument(fmt::format("{} was unloaded during the migration", cartridge_.volser));
+    }
+    // A cut ended the synchronous phase: the copy catches up once more.
+    VTAPE_RETURN_IF_ERROR(catch_up_locked(size));
+    VTAPE_RETURN_IF_ERROR(copier_->sync());
+    if (request_.simulate) return Status::ok();
+    // The library's record points at the copy before the writer writes to
+    // it: a crash from now on finds the cartridge where its records are.
+    VTAPE_RETURN_IF_ERROR(library_.set_image(cartridge_.volser, target_path_, target_format_));
+    *replacement = copier_->release_target();
+    return Status::ok();
+  });
+  note_hold(start);
+  if (drive_->status().volser == cartridge_.volser) files_settled_ = static_cast<uint64_t>(drive_->status().file);
+  if (!s.is_ok()) {
+    // The record may point at the copy already if the drive then refused it.
+    if (!request_.simulate) (void)library_.set_image(cartridge_.volser, cartridge_.image_path, cartridge_.format);
+    return s;
+  }
+  if (request_.simulate) {
+    set_phase(MigrationPhase::kVerifying);
+    Status v = verify_copy();
+    remove_partial();
+    if (!v.is_ok()) return v;
+    fail(MigrationPhase::kSimulated,
+         fmt::format("the switch would put {} in drive {} on {} ({}); the copy verified and was removed",
+                     cartridge_.volser, drive_->number(), target_path_, format_name(target_format_)));
+    return Status::ok();
+  }
+  ::unlink(state_path(library_, cartridge_.volser).c_str());
+  set_phase(MigrationPhase::kVerifying);
+  return record_switch();
+}
+
+Status CartridgeMigration::finish_offline() {
+  set_phase(MigrationPhase::kVerifying);
+  if (request_.simulate) {
+    Status v = verify_copy();
+    remove_partial();
+    if (!v.is_ok()) return v;
+    fail(MigrationPhase::kSimulated, fmt::format("the switch would put {} on {} ({}); the copy verified and was removed",
+                                                 cartridge_.volser, target_path_, format_name(target_format_)));
+    return Status::ok();
+  }
+  close_copier();  // the copy is whole and synced
+  if (Status v = verify_copy(); !v.is_ok()) {
+    remove_partial();
+    // Before the switch here: the original stays.
+    std::lock_guard lock(mu_);
+    report_.phase = MigrationPhase::kCopying;
+    return v;
+  }
+  VTAPE_RETURN_IF_ERROR(library_.set_image(cartridge_.volser, target_path_, target_format_));
+  ::unlink(state_path(library_, cartridge_.volser).c_str());
+  return record_switch();
+}
+
+// The copy against the catalog's digests of every tape file the catalog
+// recorded whole (a tape file still being written has none yet).  After a
+// switch the drive may be writing: the tape files from the one it stood in
+// at the switch on, and any it changed since, are not compared (their rows
+// may be those of the tape files they replace).
+Status CartridgeMigration::verify_copy() {
+  std::unique_ptr<Catalog> catalog;
+  if (!Catalog::open_read_only(library_.catalog_path(), &catalog).is_ok()) return Status::ok();
+  std::vector<TapeFileRow> rows;
+  VTAPE_RETURN_IF_ERROR(catalog->files(cartridge_.volser, &rows));
+  std::map<uint64_t, const TapeFileRow*> by_file;
+  for (const auto& r : rows) {
+    if (!r.digest.empty() && !r.writing && parse_digest_name(r.digest_algorithm)) by_file[r.file_number] = &r;
+  }
+  OpenOptions options;
+  options.format = target_format_;
+  std::unique_ptr<TapeImage> image;
+  VTAPE_RETURN_IF_ERROR(TapeImage::open(target_path_, options, &image));
+  uint64_t checked = 0;
+  std::vector<uint8_t> data;
+  while (!by_file.empty() && image->position().file <= by_file.rbegin()->first &&
+         image->position().file < files_settled_) {
+    uint64_t file = image->position().file;
+    auto row = by_file.find(file);
+    std::optional<Digest> digest;
+    if (row != by_file.end()) digest.emplace(*parse_digest_name(row->second->digest_algorithm));
+    TapeObject obj;
+    for (;;) {
+      if (Status s = image->read(&obj, &data); !s.is_ok()) return Status::invalid_argument(image->describe(s));
+      if (obj.kind != ObjectKind::kRecord) break;
+      if (digest) digest->update(data);
+    }
+    if (digest && observer_ && observer_->changed_below(image->position().object_index)) digest.reset();
+    if (digest) {
+      std::string got = digest->hex_digest();
+      if (got != row->second->digest) {
+        return Status::invalid_argument(fmt::format("{}: tape file {} has {} {}, the catalog says {}", target_path_,
+                                                    file, row->second->digest_algorithm, got, row->second->digest));
+      }
+      ++checked;
+    }
+    if (obj.kind == ObjectKind::kEndOfData) break;
+  }
+  std::lock_guard lock(mu_);
+  report_.message = fmt::format("{} tape file{} verified against the catalog", checked, checked == 1 ? "" : "s");
+  return Status::ok();
+}
+
+Status CartridgeMigration::record_switch() {
+  MigrationReport r = report();
+  std::string detail = fmt::format(
+      "migrated from {} ({}) to {} ({}): {} bytes read, {} records copied, {} recopied, {} passes, writer held at "
+      "most {:.1f} ms",
+      cartridge_.image_path, format_name(cartridge_.format), target_path_, format_name(target_format_),
+      r.counts.bytes_read, r.counts.records_copied, r.counts.records_recopied, r.passes, r.longest_hold_ms);
+  std::unique_ptr<Catalog> catalog;
+  Status s = open_library_catalog(library_, &catalog);
+  Cartridge moved;
+  if (s.is_ok()) s = library_.find(cartridge_.volser, &moved);
+  if (s.is_ok()) s = catalog->upsert_volume(volume_row(moved));
+  // Not in a drive: the tape files' offsets are those of the new image now.
+  if (s.is_ok() && drive_ == nullptr && target_format_ != cartridge_.format) {
+    s = sync_volume_to_catalog(*catalog, moved, /*force=*/true);
+  }
+  if (s.is_ok()) s = catalog->add_event(cartridge_.volser, drive_ != nullptr ? drive_->number() : -1, "migrate", detail);
+  if (Status v = drive_ != nullptr ? verify_copy() : Status::ok(); !v.is_ok()) {
+    // Switched, but the copy disagrees with the catalog: the old image is kept.
+    fail(MigrationPhase::kFailed, fmt::format("{}; the old image {} is kept", v.message(), cartridge_.image_path));
+    return Status::ok();
+  }
+  if (!request_.keep_old) ::unlink(cartridge_.image_path.c_str());
+  std::lock_guard lock(mu_);
+  report_.phase = MigrationPhase::kDone;
+  if (!s.is_ok()) report_.message += "; the catalog was not updated: " + s.message();
+  return Status::ok();
+}
+
+}  // namespace vtape

@@ -1,0 +1,57 @@
+// MigrationService: the daemon's migrations (vtape migrate), each on a
+// thread of its own so that it outlives the `vtape` process that asked for
+// it.  Its control requests (control_protocol.h):
+//   "migrate VOLSER DIR FORMAT simulate|switch keep-old|retire new|resume"
+//       (FORMAT "-": the cartridge's own) starts one and answers at once;
+//   "migrate-status VOLSER" answers its report (migration_status_text);
+//   "migrate-abort VOLSER" stops it before the switch, or discards what a
+//       migration cut short by the daemon's end left.
+// A cartridge being migrated outside a drive cannot be loaded meanwhile.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "library/cartridge_migration.h"
+
+namespace vtape {
+
+class MigrationService {
+ public:
+  // `drive_of`: the drive that holds a cartridge, or null.
+  MigrationService(TapeLibrary& library, std::function<TapeDrive*(const std::string& volser)> drive_of)
+      : library_(library), drive_of_(std::move(drive_of)) {}
+  ~MigrationService() { stop(); }
+
+  // The answer to a migrate request; nullopt for any other request.
+  std::optional<std::string> handle(const std::vector<std::string>& words);
+  // Whether a migration of `volser` is running.
+  bool migrating(const std::string& volser);
+  // Aborts every migration still running and waits for them (unmount).
+  void stop();
+
+ private:
+  struct Job {
+    std::shared_ptr<CartridgeMigration> migration;
+    std::thread thread;
+  };
+  std::string start(const std::vector<std::string>& words);
+
+  TapeLibrary& library_;
+  std::function<TapeDrive*(const std::string&)> drive_of_;
+  std::mutex mu_;
+  std::map<std::string, Job> jobs_;  // by volser; finished ones stay for their status
+};
+
+// The report as "key value" lines (the payload of migrate-status), and
+// back.
+std::string migration_status_text(const MigrationReport& report);
+MigrationReport parse_migration_status(const std::string& text);
+
+}  // namespace vtape

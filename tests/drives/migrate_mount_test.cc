@@ -1,0 +1,249 @@
+// vtape migrate on a real mount (issue 19): tar writes to a drive, paced
+// and as fast as it can, while the cartridge moves to new storage; the
+// archive then extracts and compares, tar saw no error, and the report
+// shows the passes and the writer's longest pause.  SIMH to HET gives an
+// image hetmap reads; a target that fills leaves the original in use.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+namespace {
+
+// A tree of `files` files of incompressible bytes, `size` each.
+void make_tree(const std::string& dir, int files, size_t size) {
+  std::filesystem::create_directories(dir);
+  for (int i = 0; i < files; ++i) {
+    write_file_bytes(dir + "/f" + std::to_string(i), pattern_bytes(size, 100 + static_cast<uint32_t>(i)));
+  }
+}
+
+std::string image_of(const MountedVtapefs& vt, const std::string& volser) {
+  CommandResult r = vt.vtape("df --json");
+  return json_query(r.out, "[c for c in d['cartridges'] if c['volser']=='" + volser + "'][0]['format']");
+}
+
+class MigrateMountTest : public ::testing::Test {
+ protected:
+  // tar (through `pipe`, a command between tar and the drive) writes the
+  // tree to drive 0 while vtape migrate moves SCR001 into `target`.
+  void migrate_while_tar_writes(const std::string& pipe, const std::string& format, int mib) {
+    ASSERT_TRUE(vt_.ok()) << vt_.error();
+    make_tree(dir_.file("src"), mib, 1 << 20);
+    std::string tar = "tar -cf - -C " + shell_quote(dir_.file("src")) + " . | " + pipe + " > " + vt_.drive(0);
+    Background writer(tar);
+    // Migrating once the tape holds a few MiB, while tar goes on.
+    std::string image = vt_.library() + "/cartridges/SCR001.tap";
+    for (int i = 0; i < 500 && !writer.done(); ++i) {
+      std::error_code ec;
+      if (std::filesystem::file_size(image, ec) > (4u << 20)) break;
+      pause_ms(10);
+    }
+    CommandResult m = vt_.vtape("migrate SCR001 --json --to " + shell_quote(dir_.file("new")) +
+                                (format.empty() ? "" : " --format " + format));
+    const CommandResult& w = writer.join();
+    ASSERT_EQ(w.exit_code, 0) << "the writer saw an error: " << describe(w);
+    ASSERT_EQ(m.exit_code, 0) << describe(m);
+    EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+    EXPECT_GE(std::stoi(json_query(m.out, "d['passes']")), 1) << m.out;
+    EXPECT_GT(std::stod(json_query(m.out, "d['longest_hold_ms']")), 0.0) << m.out;
+    EXPECT_GT(std::stoull(json_query(m.out, "d['records_copied']")), 0u) << m.out;
+    // The archive, read back from the drive (now on the new image), is the tree.
+    std::filesystem::create_directories(dir_.file("out"));
+    CommandResult rew = run_command("mt -f " + vt_.drive(0) + " rewind");
+    ASSERT_EQ(rew.exit_code, 0) << describe(rew);
+    CommandResult x = run_command("dd if=" + vt_.drive(0) + " bs=1M status=none | tar -xf - -C " +
+                                  shell_quote(dir_.file("out")));
+    ASSERT_EQ(x.exit_code, 0) << describe(x);
+    CommandResult diff = run_command("diff -r " + shell_quote(dir_.file("src")) + " " + shell_quote(dir_.file("out")));
+    EXPECT_EQ(diff.exit_code, 0) << describe(diff);
+    std::string volser_image = json_query(vt_.vtape("status --json").out, "d['drives'][0]['volser']");
+    EXPECT_EQ(volser_image, "SCR001");
+  }
+
+  TempDir dir_;
+  MountedVtapefs vt_;
+};
+
+TEST_F(MigrateMountTest, TarAsFastAsItCanWhileMigrating) { migrate_while_tar_writes("cat", "", 64); }
+
+TEST_F(MigrateMountTest, TarPacedWhileMigratingToHet) {
+  // 32 KiB (records hetmap can read) every 4 ms: about 8 MiB/s, for the whole migration.
+  std::string paced =
+      "python3 -c 'import sys,time\n"
+      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
+      "while True:\n"
+      "  b=i.read(32768)\n"
+      "  if not b: break\n"
+      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  migrate_while_tar_writes(paced, "het", 32);
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/SCR001.het"));
+  EXPECT_EQ(image_of(vt_, "SCR001"), "het");
+  if (have_program("hetmap")) {
+    CommandResult map = run_command("hetmap " + shell_quote(dir_.file("new") + "/SCR001.het"));
+    EXPECT_EQ(map.exit_code, 0) << describe(map);
+    EXPECT_NE(map.out.find("Files"), std::string::npos) << map.out;
+    EXPECT_EQ(map.out.find("returned"), std::string::npos) << map.out;
+  }
+}
+
+TEST_F(MigrateMountTest, TargetThatFillsLeavesTheOriginalInUse) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  SmallTmpfs small(dir_.file("small"), "1m");
+  if (!small.mounted()) GTEST_SKIP() << small.error();
+  CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=64k count=64 status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  CommandResult m = vt_.vtape("migrate SCR001 --to " + shell_quote(dir_.file("small")));
+  EXPECT_EQ(m.exit_code, 1) << describe(m);
+  EXPECT_NE(m.err.find("No space left"), std::string::npos) << describe(m);
+  EXPECT_NE(m.err.find("stays on"), std::string::npos) << describe(m);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("small") + "/SCR001.tap"));
+  CommandResult more = run_command("dd if=/dev/zero of=" + vt_.drive(0) + " bs=64k count=4 status=none");
+  EXPECT_EQ(more.exit_code, 0) << describe(more);
+  EXPECT_TRUE(std::filesystem::exists(vt_.library() + "/cartridges/SCR001.tap"));
+}
+
+TEST_F(MigrateMountTest, RefusesBadInput) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  CommandResult none = vt_.vtape("migrate NONE01 --to " + shell_quote(dir_.file("new")));
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no cartridge NONE01"), std::string::npos) << describe(none);
+  CommandResult to_file = vt_.vtape("migrate SCR001 --to /etc/hostname");
+  EXPECT_EQ(to_file.exit_code, 1);
+  EXPECT_NE(to_file.err.find("not a directory"), std::string::npos) << describe(to_file);
+  CommandResult no_to = vt_.vtape("migrate SCR001");
+  EXPECT_EQ(no_to.exit_code, 2) << describe(no_to);
+}
+
+}  // namespace
+}  // namespace vtape::testing
+
+namespace vtape::testing {
+namespace {
+
+// The daemon killed (SIGKILL) mid-migration: it comes back with the
+// original in use and the partial copy kept with its state file, which
+// --resume continues and --abort removes.
+class MigrateCrashTest : public ::testing::Test {
+ protected:
+  // Writes 256 MiB to drive 0, starts vtape migrate and kills the daemon
+  // once the copy has begun; false when the migration ended first.
+  bool crash_mid_migration() {
+    EXPECT_TRUE(vt_.ok()) << vt_.error();
+    CommandResult data = run_command("head -c 256M /dev/urandom > " + shell_quote(dir_.file("data")));
+    EXPECT_EQ(data.exit_code, 0) << describe(data);
+    CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
+                                   " bs=256k status=none");
+    EXPECT_EQ(dd.exit_code, 0) << describe(dd);
+    Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + VTAPE_BINARY + " migrate SCR001 --to " +
+                       shell_quote(dir_.file("new")));
+    // Killed once the state file names a checkpoint past BOT.
+    for (int i = 0; i < 10000 && !migrate.done(); ++i) {
+      std::string state = std::filesystem::exists(state_file()) ? read_text(state_file()) : "";
+      if (!state.empty() && state.find("\nsource 0 0 0 0\n") == std::string::npos) break;
+      ::usleep(200);
+    }
+    if (migrate.done()) {
+      std::cerr << "ended: " << describe(migrate.join()) << "\n";
+      return false;
+    }
+    vt_.crash();
+    migrate.join();
+    if (!std::filesystem::exists(state_file())) return false;
+    EXPECT_TRUE(vt_.remount()) << vt_.error();
+    return true;
+  }
+  std::string state_file() const { return vt_.library() + "/cartridges/SCR001.migration"; }
+  // What drive 0 reads from BOT is the data written.
+  void expect_tape_is_data() {
+    CommandResult cmp = run_command("dd if=" + vt_.drive(0, true) + " bs=256k status=none | cmp - " +
+                                    shell_quote(dir_.file("data")));
+    EXPECT_EQ(cmp.exit_code, 0) << describe(cmp);
+  }
+
+  TempDir dir_;
+  MountedVtapefs vt_;
+};
+
+TEST_F(MigrateCrashTest, ResumeAfterTheDaemonWasKilled) {
+  if (!crash_mid_migration()) GTEST_SKIP() << "the migration ended before the daemon could be killed";
+  // The original is in use: the library's record names no other image.
+  EXPECT_EQ(read_text(vt_.library() + "/cartridges/SCR001.cartridge").find("image"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/SCR001.tap"));
+  CommandResult again = vt_.vtape("migrate SCR001 --to " + shell_quote(dir_.file("new")));
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("--resume SCR001"), std::string::npos) << describe(again);
+  CommandResult m = vt_.vtape("migrate --resume SCR001 --json");
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  EXPECT_FALSE(std::filesystem::exists(state_file()));
+  EXPECT_FALSE(std::filesystem::exists(vt_.library() + "/cartridges/SCR001.tap"));
+  expect_tape_is_data();
+}
+
+TEST_F(MigrateCrashTest, AbortAfterTheDaemonWasKilled) {
+  if (!crash_mid_migration()) GTEST_SKIP() << "the migration ended before the daemon could be killed";
+  CommandResult a = vt_.vtape("migrate --abort SCR001");
+  ASSERT_EQ(a.exit_code, 0) << describe(a);
+  EXPECT_FALSE(std::filesystem::exists(state_file()));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/SCR001.tap"));
+  expect_tape_is_data();
+}
+
+}  // namespace
+}  // namespace vtape::testing
+
+namespace vtape::testing {
+namespace {
+
+// vtape snapshot while tar writes: the snapshot verifies, is write-protected
+// and cataloged, and holds a prefix of the tape tar went on to finish.
+TEST(SnapshotMountTest, MidWriteSnapshotIsAPrefixOfTheFinalTape) {
+  TempDir dir;
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  make_tree(dir.file("src"), 24, 1 << 20);
+  std::string paced =
+      "python3 -c 'import sys,time\n"
+      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
+      "while True:\n"
+      "  b=i.read(32768)\n"
+      "  if not b: break\n"
+      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  Background writer("tar -cf - -C " + shell_quote(dir.file("src")) + " . | " + paced + " > " + vt.drive(0));
+  std::string image = vt.library() + "/cartridges/SCR001.tap";
+  for (int i = 0; i < 500 && !writer.done(); ++i) {
+    std::error_code ec;
+    if (std::filesystem::file_size(image, ec) > (4u << 20)) break;
+    pause_ms(10);
+  }
+  CommandResult snap = vt.vtape("snapshot SCR001 --as SNAP01 --json");
+  const CommandResult& w = writer.join();
+  ASSERT_EQ(w.exit_code, 0) << "the writer saw an error: " << describe(w);
+  ASSERT_EQ(snap.exit_code, 0) << describe(snap);
+  EXPECT_GT(std::stoull(json_query(snap.out, "d['records']")), 0u) << snap.out;
+  std::string snapshot = vt.library() + "/cartridges/SNAP01.tap";
+  uint64_t snapshot_size = std::filesystem::file_size(snapshot);
+  EXPECT_LT(snapshot_size, std::filesystem::file_size(image)) << "taken after tar ended: no mid-write snapshot";
+  CommandResult verify = vt.vtape("verify " + shell_quote(snapshot));
+  EXPECT_EQ(verify.exit_code, 0) << describe(verify);
+  CommandResult prefix = run_command("cmp -n " + std::to_string(snapshot_size) + " " + shell_quote(snapshot) + " " +
+                                     shell_quote(image));
+  EXPECT_EQ(prefix.exit_code, 0) << describe(prefix);
+  CommandResult df = vt.vtape("df --json");
+  EXPECT_EQ(json_query(df.out, "[c for c in d['cartridges'] if c['volser']=='SNAP01'][0]['write_protected']"), "True");
+  CommandResult ls = vt.vtape("ls SNAP01 --json");
+  EXPECT_EQ(ls.exit_code, 0) << describe(ls);
+  EXPECT_NE(ls.out.find("digest"), std::string::npos) << ls.out;
+  CommandResult again = vt.vtape("snapshot SCR001 --as SNAP01");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << describe(again);
+}
+
+}  // namespace
+}  // namespace vtape::testing

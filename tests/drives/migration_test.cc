@@ -1,0 +1,294 @@
+// CartridgeMigration on a TapeDrive without FUSE (issue 19): the copy
+// follows a writer, a cut and a format change, switches the drive to the
+// copy between two records, and leaves the original in use when it fails.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/mtio.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "library/cartridge_migration.h"
+#include "library/catalog_observer.h"
+#include "library/catalog_sync.h"
+#include "library/mtio_mapping.h"
+#include "library/tape_drive.h"
+#include "library/tape_library.h"
+#include "index/catalog.h"
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+namespace {
+
+constexpr DriveOpenMode kWritable{false, true, false};
+
+// An object of a tape as read back: a record's bytes, or a filemark (empty).
+using TapeObjects = std::vector<std::vector<uint8_t>>;
+
+TapeObjects read_image(const std::string& path) {
+  std::unique_ptr<TapeImage> image;
+  Status s = TapeImage::open(path, OpenOptions{}, &image);
+  EXPECT_TRUE(s.is_ok()) << s.message();
+  TapeObjects out;
+  if (!s.is_ok()) return out;
+  for (;;) {
+    TapeObject obj;
+    std::vector<uint8_t> data;
+    s = image->read(&obj, &data);
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    if (!s.is_ok() || obj.kind == ObjectKind::kEndOfData) break;
+    out.push_back(obj.kind == ObjectKind::kFilemark ? std::vector<uint8_t>{} : data);
+  }
+  return out;
+}
+
+class MigrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Status s = TapeLibrary::open(dir_.file("lib"), true, &lib_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    s = open_library_catalog(*lib_, &catalog_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    s = lib_->create_cartridge("MIG001", Format::kSimh, kDefaultCapacity, &cart_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    drive_ = std::make_unique<TapeDrive>(0);
+    drive_->add_observer(std::make_shared<CatalogObserver>(*catalog_, 0));
+    s = drive_->load(cart_);
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    ASSERT_EQ(drive_->open(kWritable), DriveError::kNone);
+  }
+  void TearDown() override {
+    if (drive_) (void)drive_->release();
+  }
+
+  // Records of `size` bytes, a filemark after every `per_file`.
+  void write(int records, size_t size, int per_file, uint32_t seed) {
+    for (int i = 0; i < records; ++i) {
+      auto r = pattern_bytes(size, seed + static_cast<uint32_t>(i));
+      ASSERT_EQ(drive_->write(r), DriveError::kNone);
+      written_.push_back(r);
+      if ((i + 1) % per_file == 0) {
+        ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
+        written_.push_back({});
+      }
+    }
+  }
+
+  MigrationRequest request(Format format) {
+    MigrationRequest r;
+    r.volser = "MIG001";
+    r.target_dir = dir_.file("new");
+    r.format = format;
+    return r;
+  }
+
+  std::string image_now() {
+    Cartridge c;
+    EXPECT_TRUE(lib_->find("MIG001", &c).is_ok());
+    return c.image_path;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<TapeLibrary> lib_;
+  std::unique_ptr<Catalog> catalog_;
+  Cartridge cart_;
+  std::unique_ptr<TapeDrive> drive_;
+  TapeObjects written_;
+};
+
+TEST_F(MigrationTest, IdleCartridgeMovesToHetAndTheDriveGoesOnThere) {
+  write(300, 10000, 100, 1);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  Status s = m.prepare();
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  m.run();
+  MigrationReport r = m.report();
+  ASSERT_EQ(r.phase, MigrationPhase::kDone) << r.message;
+  EXPECT_EQ(r.counts.records_copied, 300u);
+  EXPECT_EQ(r.counts.filemarks_copied, 3u);
+  EXPECT_NE(r.message.find("3 tape files verified"), std::string::npos) << r.message;
+  EXPECT_EQ(image_now(), dir_.file("new") + "/MIG001.het");
+  EXPECT_FALSE(std::filesystem::exists(cart_.image_path)) << "the old image was not retired";
+  EXPECT_EQ(drive_->status().format, Format::kHet);
+  EXPECT_EQ(std::filesystem::status(dir_.file("new")).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+  // The drive writes on in the copy, where it was.
+  write(5, 3000, 5, 900);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  EXPECT_EQ(read_image(image_now()), written_);
+  std::vector<EventRow> events;
+  ASSERT_TRUE(catalog_->events(0, "", "MIG001", 100, &events).is_ok());
+  bool seen = false;
+  for (const auto& e : events) seen = seen || e.kind == "migrate";
+  EXPECT_TRUE(seen) << "no migrate event";
+}
+
+TEST_F(MigrationTest, WriterNeverSeesAnErrorAndLosesNoRecord) {
+  write(2000, 32768, 500, 1);  // 64 MiB before it starts
+  CartridgeMigration m(*lib_, request(Format::kSimh), drive_.get());
+  Status s = m.prepare();
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; !done || i < 200; ++i) {
+      auto r = pattern_bytes(32768, 50000 + static_cast<uint32_t>(i));
+      DriveError e = drive_->write(r);
+      ASSERT_EQ(e, DriveError::kNone) << "write " << i;
+      written_.push_back(r);
+      if (i % 300 == 299) {
+        ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
+        written_.push_back({});
+      }
+      if (i > 20000) break;
+    }
+  });
+  m.run();
+  done = true;
+  writer.join();
+  MigrationReport r = m.report();
+  ASSERT_EQ(r.phase, MigrationPhase::kDone) << r.message;
+  EXPECT_GE(r.passes, 1);
+  EXPECT_GT(r.longest_hold_ms, 0.0);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  EXPECT_EQ(image_now(), dir_.file("new") + "/MIG001.tap");
+  TapeObjects got = read_image(image_now());
+  ASSERT_EQ(got.size(), written_.size() + 1);  // close's filemark
+  got.pop_back();
+  EXPECT_TRUE(got == written_);
+}
+
+TEST_F(MigrationTest, FollowsACutDuringTheCopy) {
+  write(1200, 32768, 400, 1);
+  CartridgeMigration m(*lib_, request(Format::kAws), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  std::thread cutter([&] {
+    // Back to the second tape file and write it anew: the tape is cut there.
+    ASSERT_EQ(mt_operation(*drive_, MTREW, 1), DriveError::kNone);
+    ASSERT_EQ(mt_operation(*drive_, MTFSF, 1), DriveError::kNone);
+    written_.resize(401);
+    for (int i = 0; i < 100; ++i) {
+      auto rec = pattern_bytes(20000, 7000 + static_cast<uint32_t>(i));
+      ASSERT_EQ(drive_->write(rec), DriveError::kNone);
+      written_.push_back(rec);
+    }
+  });
+  m.run();
+  cutter.join();
+  MigrationReport r = m.report();
+  ASSERT_EQ(r.phase, MigrationPhase::kDone) << r.message;
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  written_.push_back({});
+  EXPECT_TRUE(read_image(image_now()) == written_);
+}
+
+TEST_F(MigrationTest, AbortLeavesTheOriginalAndRemovesTheCopy) {
+  write(100, 10000, 50, 1);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  EXPECT_TRUE(std::filesystem::exists(CartridgeMigration::state_path(*lib_, "MIG001")));
+  m.abort();
+  m.run();
+  EXPECT_EQ(m.report().phase, MigrationPhase::kAborted);
+  EXPECT_EQ(image_now(), cart_.image_path);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/MIG001.het"));
+  EXPECT_FALSE(std::filesystem::exists(CartridgeMigration::state_path(*lib_, "MIG001")));
+  write(5, 100, 5, 77);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  EXPECT_TRUE(read_image(cart_.image_path) == written_);
+}
+
+TEST_F(MigrationTest, FullTargetStopsWithTheOriginalInUse) {
+  std::string small = dir_.file("small");
+  std::filesystem::create_directory(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m") != 0) GTEST_SKIP() << "cannot mount a tmpfs";
+  write(400, 32768, 100, 1);  // 13 MiB
+  MigrationRequest req = request(Format::kSimh);
+  req.target_dir = small;
+  {
+    CartridgeMigration m(*lib_, req, drive_.get());
+    Status s = m.prepare();
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    m.run();
+    MigrationReport r = m.report();
+    EXPECT_EQ(r.phase, MigrationPhase::kFailed);
+    EXPECT_NE(r.message.find("No space left"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("stays on " + cart_.image_path), std::string::npos) << r.message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(small + "/MIG001.tap"));
+  ::umount2(small.c_str(), MNT_DETACH);
+  EXPECT_EQ(image_now(), cart_.image_path);
+  write(5, 100, 5, 77);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  EXPECT_TRUE(read_image(cart_.image_path) == written_);
+}
+
+TEST_F(MigrationTest, RefusesASecondTargetAndAMissingCartridge) {
+  MigrationRequest req = request(Format::kSimh);
+  req.volser = "NONE01";
+  CartridgeMigration missing(*lib_, req, nullptr);
+  Status s = missing.prepare();
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("no cartridge NONE01"), std::string::npos) << s.message();
+  CartridgeMigration first(*lib_, request(Format::kSimh), drive_.get());
+  ASSERT_TRUE(first.prepare().is_ok());
+  CartridgeMigration second(*lib_, request(Format::kHet), drive_.get());
+  s = second.prepare();
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("--resume MIG001"), std::string::npos) << s.message();
+  first.abort();
+  first.run();
+}
+
+TEST_F(MigrationTest, UnloadDuringTheMigrationStopsItWithTheOriginalInUse) {
+  write(100, 10000, 50, 1);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  ASSERT_TRUE(drive_->unload().is_ok());
+  m.run();
+  MigrationReport r = m.report();
+  EXPECT_EQ(r.phase, MigrationPhase::kFailed);
+  EXPECT_NE(r.message.find("MIG001 was unloaded during the migration"), std::string::npos) << r.message;
+  EXPECT_EQ(image_now(), cart_.image_path);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/MIG001.het"));
+  EXPECT_TRUE(read_image(cart_.image_path) == written_);
+}
+
+TEST_F(MigrationTest, RefusesATargetThatIsNotWritable) {
+  std::string ro = dir_.file("ro");
+  std::filesystem::create_directory(ro);
+  if (::mount("tmpfs", ro.c_str(), "tmpfs", MS_RDONLY, "size=1m") != 0) GTEST_SKIP() << "cannot mount a tmpfs";
+  MigrationRequest req = request(Format::kSimh);
+  req.target_dir = ro;
+  CartridgeMigration m(*lib_, req, drive_.get());
+  Status s = m.prepare();
+  ::umount2(ro.c_str(), MNT_DETACH);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("the target " + ro + " is not writable"), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(CartridgeMigration::state_path(*lib_, "MIG001")));
+}
+
+// The catalog reads a tape file begun mid-file back from the image: after
+// the switch (and the old image's removal) from the copy.
+TEST_F(MigrationTest, TheCatalogReadsTheCopyAfterTheSwitch) {
+  write(10, 1000, 10, 1);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  m.run();
+  ASSERT_EQ(m.report().phase, MigrationPhase::kDone) << m.report().message;
+  ASSERT_EQ(mt_operation(*drive_, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTFSR, 5), DriveError::kNone);
+  ASSERT_EQ(drive_->write(pattern_bytes(700, 5)), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
+  std::vector<TapeFileRow> rows;
+  ASSERT_TRUE(catalog_->files("MIG001", &rows).is_ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].records, 6u);
+}
+
+}  // namespace
+}  // namespace vtape::testing
