@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -24,6 +25,7 @@ StreamSender::StreamSender(StreamSenderOptions o) : o_(std::move(o)), digest_(Di
 StreamSender::~StreamSender() { disconnect(); }
 
 Status StreamSender::add(StreamObject obj) {
+  VTAPE_RETURN_IF_ERROR(wait_for_accept());
   if (obj.filemark) {
     ++sent_.filemarks;
     sent_.digests.push_back(digest_.hex_digest());
@@ -44,6 +46,11 @@ Status StreamSender::add(StreamObject obj) {
   while (window_bytes_ > o_.window && error_.is_ok()) pump(true);
   // Keep the link busy without waiting.
   if (error_.is_ok()) pump(false);
+  return error_;
+}
+
+Status StreamSender::wait_for_accept() {
+  while (error_.is_ok() && !ever_accepted_) pump(true);
   return error_;
 }
 
@@ -196,6 +203,17 @@ void StreamSender::on_frame(const Frame& f) {
         error_ = Status::io_error(fmt::format("the receiver holds {} objects of the stream, but {} were acknowledged "
                                               "and {} sent: cannot resume", a.resume_from, acked_, produced_), EPROTO);
         return;
+      }
+      if (!ever_accepted_) {
+        // The receiving library's algorithm; nothing was digested yet.
+        std::optional<DigestAlgorithm> algorithm =
+            a.digest.empty() ? DigestAlgorithm::kXxh3_128 : parse_digest_name(a.digest);
+        if (!algorithm) {
+          error_ = Status::io_error(fmt::format("the receiver's library uses the digest '{}', which this vtape does "
+                                                "not know", a.digest), EPROTO);
+          return;
+        }
+        digest_ = Digest(*algorithm);
       }
       drop_acknowledged(a.resume_from);
       next_send_ = a.resume_from;

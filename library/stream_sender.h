@@ -62,6 +62,8 @@ class StreamSender {
   StreamSender& operator=(const StreamSender&) = delete;
 
   // One more object of the stream: kept in the window until acknowledged.
+  // The first one waits for the receiver's ACCEPT: it names the digest
+  // algorithm the tape files are compared with.
   Status add(StreamObject obj);
   // No more objects: everything sent, END, and the receiver's SUMMARY.
   Status finish();
@@ -82,6 +84,7 @@ class StreamSender {
   bool connected() const { return accepted_; }
 
  private:
+  Status wait_for_accept();
   void disconnect();
   void hang_up();
   Status connect();
