@@ -63,6 +63,13 @@ Status StreamSender::finish() {
   return error_;
 }
 
+Status StreamSender::wait_for_input(int fd, std::chrono::milliseconds most) {
+  auto until = std::chrono::steady_clock::now() + most;
+  bool ready = false;
+  while (error_.is_ok() && !ready && std::chrono::steady_clock::now() < until) pump(true, fd, &ready);
+  return error_;
+}
+
 Status StreamSender::wait_for_input(int fd) {
   bool ready = false;
   while (error_.is_ok() && !ready) pump(true, fd, &ready);
@@ -113,6 +120,7 @@ Status StreamSender::connect() {
   if (pid_ == 0) {
     ::dup2(in[0], STDIN_FILENO);
     ::dup2(out[1], STDOUT_FILENO);
+    ::signal(SIGPIPE, SIG_DFL);  // the sender ignores it; ssh need not
     std::string script = "exec " + o_.ssh_command + " \"$@\"";
     ::execl("/bin/sh", "sh", "-c", script.c_str(), "sh", o_.host.c_str(), o_.receive_command.c_str(),
             static_cast<char*>(nullptr));
@@ -159,7 +167,16 @@ void StreamSender::broke(const std::string& why) {
     o_.on_break(StreamBreak{why, acked_, produced_ - acked_, window_bytes_, o_.retry_delay, reconnections_,
                             o_.retries});
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(o_.retry_delay));
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o_.retry_delay);
+  while (std::chrono::steady_clock::now() < until && !cancelled()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+bool StreamSender::cancelled() {
+  if (o_.cancel == nullptr || !o_.cancel->load()) return false;
+  if (error_.is_ok()) error_ = Status::io_error("cancelled", ECANCELED);
+  return true;
 }
 
 // Fills out_ with the next frame to send, if any.
@@ -255,6 +272,7 @@ void StreamSender::on_frame(const Frame& f) {
 // Moves bytes both ways; waits for something to happen when `wait`, or
 // for `input` (when given) to have something to read: *input_ready.
 void StreamSender::pump(bool wait, int input, bool* input_ready) {
+  if (cancelled()) return;
   if (to_ < 0 && from_ < 0) {
     if (Status s = connect(); !s.is_ok()) {
       error_ = s;

@@ -11,6 +11,8 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -52,6 +54,8 @@ struct StreamSenderOptions {
   uint64_t window = 64u << 20;
   // Told of each break before the wait to reconnect (from the sending thread).
   std::function<void(const StreamBreak&)> on_break;
+  // When set and true, every call gives up soon (ECANCELED): a daemon that stops.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class StreamSender {
@@ -72,6 +76,8 @@ class StreamSender {
   // back what it already gave, which a reader on the other side (receive
   // --to-drive) is waiting for.
   Status wait_for_input(int fd);
+  // The same for at most about `most` (a mirror that updates its status).
+  Status wait_for_input(int fd, std::chrono::milliseconds most);
 
   const StreamTotals& sent() const { return sent_; }
   const StreamTotals& received() const { return received_; }
@@ -92,6 +98,7 @@ class StreamSender {
   void next_frame();
   void drop_acknowledged(uint64_t upto);
   void on_frame(const Frame& f);
+  bool cancelled();  // sets the error when it is
   void pump(bool wait, int input = -1, bool* input_ready = nullptr);
 
   StreamSenderOptions o_;
