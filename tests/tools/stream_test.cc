@@ -108,6 +108,26 @@ TEST_F(StreamTest, SixtyFourMiBFromStandardInputArriveIdenticalAndCataloged) {
   EXPECT_NE(read_text(remote_ + "/receive-MIG001.state").find(" complete "), std::string::npos);
 }
 
+// The identity proof: 1 GiB from standard input; the stream
+// restored from the remote library has the input's SHA-256.
+TEST_F(StreamTest, OneGiBFromStandardInputRestoresToTheInputsDigest) {
+  // 1 GiB that is the same on every run, made twice (AES-128-CTR of zeros).
+  std::string input = "openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f "
+                      "-iv 00000000000000000000000000000000 </dev/zero 2>/dev/null | head -c 1073741824";
+  CommandResult want = run_command(input + " | sha256sum");
+  ASSERT_EQ(want.exit_code, 0) << describe(want);
+  CommandResult r = run_command(input + " | " + sq(VTAPE_BINARY) + " send - 127.0.0.1:MIG100 --json --ssh-command " +
+                                sq(ssh_) + " --receive-command " + sq(receive_));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("\"identical\":true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"bytes\":1073741824"), std::string::npos) << r.out;
+  CommandResult back = run_command(sq(VTAPE_BINARY) + " restore --library " + sq(remote_) +
+                                   " MIG100/0 --to-stdout | sha256sum");
+  ASSERT_EQ(back.exit_code, 0) << describe(back);
+  ASSERT_GE(want.out.size(), 64u);
+  EXPECT_EQ(back.out.substr(0, 64), want.out.substr(0, 64));
+}
+
 TEST_F(StreamTest, AnImageAndATapeFileOfALocalCartridgeArriveWithTheirFilemarks) {
   // Three tape files of different record sizes.
   std::string src = dir_.file("src.tap");
