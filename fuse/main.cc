@@ -36,13 +36,16 @@
 #include <fuse3/fuse_lowlevel.h>
 #include "fuse/vtapefs.h"
 #include "library/daemon_log.h"
+#include "library/drive_mirror.h"
 #include "library/mount_table.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: vtapefs [--library DIR] [--group G] [--drives N] [--digest xxh3-128|sha256]\n"
-    "               [--write-through] [-f] [-d] [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
+    "               [--write-through] [--mirror [USER@]HOST:PREFIX [--mirror-ssh-command CMD]\n"
+    "               [--mirror-retry SECONDS] [--mirror-receive-command CMD]]\n"
+    "               [-f] [-d] [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
     "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
     "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). A new library is\n"
     "only its owner's (0700), or shared with group G (02770). Unmount with\n"
@@ -51,7 +54,8 @@ constexpr const char* kUsage =
     "(buffer-writes); with --write-through every record is in the image before its\n"
     "write() returns. -o takes drives=N, group=G, digest=ALG, write_through and FUSE's\n"
     "mount options, so that mount -t fuse.vtapefs LIBRARY MOUNTPOINT -o drives=4 and\n"
-    "fstab lines work.\n"
+    "fstab lines work. --mirror sends every record and filemark written to a drive to\n"
+    "the cartridge PREFIX+VOLSER of the library on HOST as well (ssh HOST vtape receive).\n"
     "See vtapefs(8).\n";
 
 vtape::VtapeFs* g_fs = nullptr;
@@ -228,6 +232,9 @@ int main(int argc, char** argv) {
   int drives = 2;
   std::optional<vtape::DigestAlgorithm> digest;  // given: becomes the library's setting
   bool write_through = false;
+  std::optional<vtape::MirrorOptions> mirror;
+  std::string mirror_ssh = "ssh", mirror_receive = "vtape receive";
+  double mirror_retry = 5;
   std::vector<std::string> fuse_args = {argv[0]};
   std::vector<std::string> positional;
   // -o words of vtapefs's own (what mount(8) and fstab pass as options),
@@ -288,6 +295,25 @@ int main(int argc, char** argv) {
       if (!digest) return 2;
     } else if (a == "--write-through") {
       write_through = true;
+    } else if (a == "--mirror") {
+      std::string dest = value("--mirror");
+      mirror.emplace();
+      if (!vtape::parse_mirror_destination(dest, &*mirror)) {
+        fmt::print(stderr, "vtapefs: --mirror {}: [USER@]HOST:PREFIX\n", dest);
+        return 2;
+      }
+    } else if (a == "--mirror-ssh-command") {
+      mirror_ssh = value("--mirror-ssh-command");
+    } else if (a == "--mirror-receive-command") {
+      mirror_receive = value("--mirror-receive-command");
+    } else if (a == "--mirror-retry") {
+      std::string v = value("--mirror-retry");
+      char* end = nullptr;
+      mirror_retry = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(mirror_retry > 0) || mirror_retry > 86400) {
+        fmt::print(stderr, "vtapefs: --mirror-retry {}: seconds, more than 0\n", v);
+        return 2;
+      }
     } else if (a == "-f" || a == "-d" || a == "-s") {
       fuse_args.push_back(a);
     } else if (a == "-o") {
@@ -328,6 +354,14 @@ int main(int argc, char** argv) {
   std::string fsname = vtape::vtapefs_fsname_option(library->dir());
   vtape::VtapeFs fs(std::move(library), drives);
   fs.service().set_buffered_writes(!write_through);
+  if (mirror) {
+    // A link that breaks is an error of a write to ssh, not a signal.
+    ::signal(SIGPIPE, SIG_IGN);
+    mirror->ssh_command = mirror_ssh;
+    mirror->receive_command = mirror_receive;
+    mirror->retry_seconds = mirror_retry;
+    fs.service().set_mirror(*mirror);
+  }
   g_fs = &fs;
   if (vtape::Status p = fs.preflight(); !p.is_ok()) {
     fmt::print(stderr, "vtapefs: {}\n", p.message());

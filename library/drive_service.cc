@@ -127,6 +127,12 @@ Status DriveService::start() {
   if (upkeep) {
     for (auto& d : drives_) d->add_observer(std::make_shared<CatalogObserver>(*catalog_, d->number()));
   }
+  if (mirror_) {
+    for (auto& d : drives_) {
+      mirrors_.push_back(std::make_unique<DriveMirror>(d->number(), *mirror_));
+      d->add_observer(mirrors_.back()->observer());
+    }
+  }
   for (const auto& [n, volser] : library_->loaded()) {
     if (n < 0 || n >= drive_count()) {
       log_message(LogPriority::kWarning, LogFields::of_volume(volser),
@@ -157,11 +163,12 @@ void DriveService::reconcile_catalog() {
 void DriveService::stop() {
   control_.stop();
   migrations_->stop();
-  for (auto& d : drives_) {
-    // Unmounting closes every open file first; what is left is the image.
-    d->release();
-    d->clear_observers();
-  }
+  // Unmounting closes every open file first; what is left is the image.
+  for (auto& d : drives_) d->release();
+  // The remote copies get a bounded time to catch up (the filemarks of
+  // those closes included).
+  for (auto& m : mirrors_) m->stop();
+  for (auto& d : drives_) d->clear_observers();
   {
     std::lock_guard lock(holders_mu_);
     for (auto& h : holders_) h = Holder{};
@@ -202,6 +209,9 @@ std::vector<DriveStatus> DriveService::status(int only) const {
     if (st.open) {
       std::lock_guard lock(holders_mu_);
       st.held_by = holders_[static_cast<size_t>(d->number())].door;
+    }
+    if (static_cast<size_t>(d->number()) < mirrors_.size()) {
+      st.mirror = mirrors_[static_cast<size_t>(d->number())]->status();
     }
     list.push_back(std::move(st));
   }

@@ -12,10 +12,12 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "index/catalog.h"
+#include "library/drive_mirror.h"
 #include "library/control_server.h"
 #include "library/library_lock.h"
 #include "library/migration_service.h"
@@ -76,6 +78,9 @@ class DriveService {
   void note_lock_holder() {
     if (lock_) lock_->note_holder();
   }
+  // vtapefs --mirror: every drive's writes also go to a remote library
+  // (DriveMirror); given before start().
+  void set_mirror(MirrorOptions options) { mirror_ = std::move(options); }
   // Opens the catalog and the spool store, loads the cartridges the library
   // remembers, brings the catalog in line and opens the control socket.
   Status start();
@@ -114,6 +119,10 @@ class DriveService {
   std::unique_ptr<LibraryLock> lock_;  // from preflight() on
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<SpoolStore> spool_store_;  // uses catalog_: declared after it
+  std::optional<MirrorOptions> mirror_;
+  // Their observers' wake descriptor is the mirror's: declared before the
+  // drives, so the drives (and their observers) go first.
+  std::vector<std::unique_ptr<DriveMirror>> mirrors_;
   std::vector<std::unique_ptr<TapeDrive>> drives_;
   mutable std::mutex holders_mu_;
   std::vector<Holder> holders_;  // per drive; door empty when free

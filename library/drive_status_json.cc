@@ -34,7 +34,14 @@ void write_drive_status(JsonWriter& j, const DriveStatus& st) {
       .field("max_record", static_cast<uint64_t>(kMaxDriveRecord));
   j.key("status_bits").begin_array();
   for (const auto& n : status_bit_names(st)) j.value(n);
-  j.end_array().end_object();
+  j.end_array();
+  if (st.mirror) {
+    const MirrorLinkStatus& m = *st.mirror;
+    j.key("mirror").begin_object().field("remote", m.remote).field("link", m.link).field("reason", m.reason)
+        .field("objects_behind", m.objects_behind).field("bytes_behind", m.bytes_behind)
+        .field("last_ack", m.last_ack).end_object();
+  }
+  j.end_object();
 }
 
 }  // namespace vtape
@@ -62,6 +69,12 @@ std::string format_drive_status(const DriveStatus& st) {
                      kMaxDriveRecord, st.locked ? ", locked" : "");
   out += fmt::format("  writes: {}\n", write_mode_name(st));
   out += fmt::format("  status bits: {}\n", bits);
+  if (st.mirror) {
+    const MirrorLinkStatus& m = *st.mirror;
+    out += fmt::format("  mirror: {}{}, {} records and filemarks ({} bytes) behind, last acknowledgement {}{}\n",
+                       m.link, m.remote.empty() ? "" : " to " + m.remote, m.objects_behind, m.bytes_behind,
+                       m.last_ack.empty() ? "none yet" : m.last_ack, m.reason.empty() ? "" : " (" + m.reason + ")");
+  }
   return out;
 }
 

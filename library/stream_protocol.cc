@@ -116,7 +116,7 @@ void put_totals(Writer& w, const StreamTotals& t) {
 std::optional<uint32_t> max_payload(uint8_t type) {
   switch (static_cast<FrameType>(type)) {
     case FrameType::kHello: return kMaxHello;
-    case FrameType::kAccept: return 8;
+    case FrameType::kAccept: return 8 + 1 + 255;
     case FrameType::kRecord: return kStreamMaxRecord;
     case FrameType::kFilemark: return 0;
     case FrameType::kAck: return 8;
@@ -136,7 +136,7 @@ std::string stream_id_hex(const StreamId& id) {
 std::vector<uint8_t> encode_hello(const StreamHello& h) {
   Writer w(FrameType::kHello);
   w.bytes(kMagic, sizeof kMagic);
-  w.u16(kStreamVersion);
+  w.u16(h.version);
   w.bytes(h.id.data(), h.id.size());
   w.u8(h.overwrite);
   w.u8(h.resume ? 1 : 0);
@@ -149,6 +149,7 @@ std::vector<uint8_t> encode_hello(const StreamHello& h) {
 std::vector<uint8_t> encode_accept(const StreamAccept& a) {
   Writer w(FrameType::kAccept);
   w.u64(a.resume_from);
+  if (!a.digest.empty()) w.text8(a.digest);
   return w.done();
 }
 
@@ -193,10 +194,10 @@ Status decode_hello(std::span<const uint8_t> payload, StreamHello* out) {
     return Status::corrupt(0, "the magic VTSTREAM at the start of the HELLO frame",
                            "other bytes (not a vtape send stream)");
   }
-  uint16_t version = 0;
-  if (r.u16(&version, "the version") && version != kStreamVersion) {
-    return Status::corrupt(8, fmt::format("stream protocol version {}", kStreamVersion),
-                           fmt::format("version {}", version));
+  if (r.u16(&out->version, "the version") &&
+      (out->version < kStreamOldestVersion || out->version > kStreamVersion)) {
+    return Status::corrupt(8, fmt::format("stream protocol version {} to {}", kStreamOldestVersion, kStreamVersion),
+                           fmt::format("version {}", out->version));
   }
   uint8_t resume = 0;
   r.bytes(out->id.data(), out->id.size(), "the stream id");
@@ -214,6 +215,8 @@ Status decode_hello(std::span<const uint8_t> payload, StreamHello* out) {
 Status decode_accept(std::span<const uint8_t> payload, StreamAccept* out) {
   Reader r(payload, "ACCEPT");
   r.u64(&out->resume_from, "the objects held");
+  out->digest.clear();
+  if (r.pos() < payload.size()) r.text8(&out->digest, "the digest algorithm");
   return r.finish();
 }
 

@@ -24,7 +24,11 @@
 namespace vtape {
 
 inline constexpr uint32_t kStreamMaxRecord = 16u << 20;  // 16 MiB
-inline constexpr uint16_t kStreamVersion = 1;
+// Version 2: ACCEPT names the receiving library's digest algorithm.  A
+// receiver still takes a version 1 HELLO (and answers it with a version 1
+// ACCEPT).
+inline constexpr uint16_t kStreamVersion = 2;
+inline constexpr uint16_t kStreamOldestVersion = 1;
 inline constexpr size_t kStreamFrameHeader = 5;  // type, length
 
 enum class FrameType : uint8_t {
@@ -47,6 +51,7 @@ std::optional<uint32_t> max_payload(uint8_t type);
 using StreamId = std::array<uint8_t, 16>;
 
 struct StreamHello {
+  uint16_t version = kStreamVersion;  // of the sender's protocol
   StreamId id{};           // 128 random bits chosen by the sender, the same on every reconnection
   std::string volser;      // as the sender wrote it (the receiver normalizes and checks it)
   std::string format;      // of a cartridge made for the stream ("" the receiver's default)
@@ -57,6 +62,10 @@ struct StreamHello {
 
 struct StreamAccept {
   uint64_t resume_from = 0;  // objects of this stream the receiver holds already
+  // The digest algorithm of the receiving library ("xxh3-128", "sha256";
+  // index/digest.h), which the tape files' digests in END and SUMMARY use.
+  // Version 2 on; empty (sent as nothing, read as xxh3-128) for version 1.
+  std::string digest;
 };
 
 // The totals of a stream as one side counted them.
@@ -64,8 +73,8 @@ struct StreamTotals {
   uint64_t records = 0;
   uint64_t filemarks = 0;
   uint64_t bytes = 0;
-  // Each tape file's digest (XXH3-128 over its records' bytes, hex, as the
-  // catalog keeps it), in order: a tape file ends at a filemark, and the
+  // Each tape file's digest (of the receiver's algorithm, StreamAccept,
+  // over its records' bytes, hex, as the catalog keeps it), in order: a tape file ends at a filemark, and the
   // records after the last filemark (if any) are one more.
   std::vector<std::string> digests;
 };

@@ -22,6 +22,7 @@
 #include "library/daemon_log.h"
 #include "library/drive_error.h"
 #include "library/drive_observer.h"
+#include "library/mirror_status.h"
 #include "library/tape_operation.h"
 #include "library/tape_library.h"
 #include "tapeformat/tape_image.h"
@@ -71,6 +72,9 @@ struct DriveStatus {
   // The door that holds the drive open ("mount (pid N)", an rmt session);
   // empty when it is not open or nobody said (DriveService fills it in).
   std::string held_by;
+  // vtapefs --mirror: the drive's link to the remote library (DriveService
+  // fills it in).
+  std::optional<MirrorLinkStatus> mirror;
 };
 
 // A descriptor of a cartridge's image file of its own (a dup), shared by

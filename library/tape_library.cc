@@ -127,6 +127,14 @@ Status write_file_atomically(const std::string& path, const std::string& content
     ::unlink(tmp.c_str());
     return Status::io_error(fmt::format("cannot rename {} to {}", tmp, path), e);
   }
+  // The rename itself is durable only once the directory is synced.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Status::io_error(fmt::format("cannot open {}", dir), errno);
+  int rc = fsync(dfd);
+  int e = errno;
+  ::close(dfd);
+  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", dir), e);
   return Status::ok();
 }
 

@@ -122,8 +122,8 @@ class TapeLibrary {
 
 // VOLSER rules: 1 to 6 characters A-Z, 0-9; lower case is taken as upper.
 std::optional<std::string> normalize_volser(const std::string& text);
-// Writes `content` to `path` atomically (temporary file, fsync, rename),
-// the new file with exactly `mode`.
+// Writes `content` to `path` atomically and durably (temporary file, fsync, rename),
+// the new file with exactly `mode`; the directory is synced after the rename.
 Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode);
 
 }  // namespace vtape

@@ -7,10 +7,14 @@
 // Everything it reads is untrusted: the volume serial goes through
 // normalize_volser and --allow before anything is opened, every frame's
 // length is checked before it is read, and each refusal is an ERROR frame
-// and a line on stderr.  A connection that breaks leaves the tape synced
-// with no filemark added, and a state file in the library
+// and a line on stderr (the only lines there unless --debug: through ssh
+// they reach the sender's terminal).  A connection that breaks leaves the
+// tape synced with no filemark added, and a state file in the library
 // (receive-VOLSER.state: the stream's id and where it started on the tape)
-// lets the same stream resume after what the tape durably holds.
+// lets the same stream resume after what the tape durably holds.  The
+// state of a stream that ended is kept, marked complete, until another
+// stream writes the cartridge: a sender whose link broke between END and
+// SUMMARY resumes and is given the summary again.
 
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -20,7 +24,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,11 +90,19 @@ std::string printable(const std::string& s) {
 }
 
 // The receive state of one cartridge: which stream is writing it and how
-// many objects the tape held before that stream began.
+// many objects the tape held before that stream began; once it ended
+// (END), how many objects it wrote.
 struct ReceiveState {
   std::string stream;  // hex id
   uint64_t start = 0;
+  std::optional<uint64_t> complete;
 };
+
+std::string state_text(const ReceiveState& s) {
+  std::string text = fmt::format("stream {} start {}", s.stream, s.start);
+  if (s.complete) text += fmt::format(" complete {}", *s.complete);
+  return text + "\n";
+}
 
 std::string state_path(const std::string& library_dir, const std::string& volser) {
   return library_dir + "/receive-" + volser + ".state";
@@ -105,9 +116,12 @@ std::optional<ReceiveState> load_state(const std::string& path) {
   ::close(fd);
   if (n <= 0) return std::nullopt;
   char id[64] = {};
-  unsigned long long start = 0;
-  if (std::sscanf(buf, "stream %40s start %llu", id, &start) != 2) return std::nullopt;
-  return ReceiveState{id, start};
+  unsigned long long start = 0, complete = 0;
+  int fields = std::sscanf(buf, "stream %40s start %llu complete %llu", id, &start, &complete);
+  if (fields < 2) return std::nullopt;
+  ReceiveState s{id, start, std::nullopt};
+  if (fields == 3) s.complete = complete;
+  return s;
 }
 
 class Receiver {
@@ -158,7 +172,13 @@ class Receiver {
     return n > 0;
   }
 
+  // An error or refusal: always on stderr.
   void say(const std::string& text) const { fmt::print(stderr, "vtape receive: {}\n", text); }
+  // What went well (a stream began, its totals): only with --debug, since
+  // ssh passes stderr on to the sender's terminal.
+  void note(const std::string& text) const {
+    if (debug_ != Debug::kNone) say(text);
+  }
 
   // A refusal: ERROR frame, stderr, the tape left consistent; exit 1.
   int refuse(const std::string& message, bool retry = false) {
@@ -186,7 +206,7 @@ class Receiver {
     if (f.type == static_cast<uint8_t>(FrameType::kRecord) && debug_ == Debug::kSensitive) {
       for (size_t i = 0; i < f.payload.size() && i < 16; ++i) extra += fmt::format(" {:02x}", f.payload[i]);
     }
-    say(fmt::format("{} '{}' {} bytes{}", dir, static_cast<char>(f.type), f.payload.size(), extra));
+    note(fmt::format("{} '{}' {} bytes{}", dir, static_cast<char>(f.type), f.payload.size(), extra));
   }
 
   bool allowed(const std::string& volser) const {
@@ -201,6 +221,12 @@ class Receiver {
   std::optional<int> handle(const Frame& f) {
     debug_frame("<-", f);
     auto type = static_cast<FrameType>(f.type);
+    if (completed_) {
+      // A stream that ended already, resumed for its summary: only END.
+      if (type == FrameType::kEnd) return end(f);
+      return refuse(fmt::format("stream to {} ended already; expected its END again, got '{}'", volser_,
+                                static_cast<char>(f.type)));
+    }
     if (!target_ && type != FrameType::kHello) {
       return refuse(fmt::format("expected a HELLO frame first, got '{}'", static_cast<char>(f.type)));
     }
@@ -256,6 +282,29 @@ class Receiver {
     std::string path = state_path(library_dir_, volser_);
     std::optional<ReceiveState> state = load_state(path);
     bool resuming = state && state->stream == id;
+    std::string digest;
+    if (h.version >= 2) {
+      std::unique_ptr<TapeLibrary> lib;
+      if (Status s = TapeLibrary::open(library_dir_, false, &lib); !s.is_ok()) return refuse(s.message());
+      digest = std::string(digest_name(lib->digest()));
+    }
+    if (resuming && state->complete && h.resume) {
+      // It ended (END came, the cartridge is closed) and the link broke
+      // before the sender had the SUMMARY: the sender sends END again.
+      volser_ = *volser;
+      start_ = state->start;
+      completed_ = true;
+      note(fmt::format("stream {} onto {} ended already; its summary again", id, volser_));
+      if (!write_all(STDOUT_FILENO, encode_accept(StreamAccept{*state->complete, digest}))) {
+        return broken("the sender cannot be answered");
+      }
+      return std::nullopt;
+    }
+    if (state && state->complete) {
+      // A stream that ended holds the cartridge no more.
+      resuming = false;
+      state.reset();
+    }
     if (state && !resuming && h.overwrite != 1) {
       return refuse(fmt::format("{} is being received from another stream ({}) that has not ended; "
                                 "--overwrite=always starts it again", volser_, state->stream));
@@ -285,7 +334,7 @@ class Receiver {
       start_ = state->start;
     } else {
       start_ = target_->objects_before();
-      s = write_file_atomically(path, fmt::format("stream {} start {}\n", id, start_), 0600);
+      s = write_file_atomically(path, state_text(ReceiveState{id, start_, std::nullopt}), 0600);
       if (s.is_ok()) {
         std::unique_ptr<TapeLibrary> lib;
         if (TapeLibrary::open(library_dir_, false, &lib).is_ok()) s = lib->adopt_file(path);
@@ -294,33 +343,41 @@ class Receiver {
     }
     objects_ = acked_ = held;
     state_path_ = path;
-    say(fmt::format("{} stream {} onto {}{}", resuming ? "resuming" : "receiving", id, volser_,
+    stream_ = id;
+    note(fmt::format("{} stream {} onto {}{}", resuming ? "resuming" : "receiving", id, volser_,
                     resuming ? fmt::format(" after {} objects", held) : ""));
-    if (!write_all(STDOUT_FILENO, encode_accept(StreamAccept{held}))) return broken("the sender cannot be answered");
+    if (!write_all(STDOUT_FILENO, encode_accept(StreamAccept{held, digest}))) {
+      return broken("the sender cannot be answered");
+    }
     return std::nullopt;
   }
 
   std::optional<int> end(const Frame& f) {
     StreamTotals sent;
     if (Status s = decode_totals(f.payload, &sent); !s.is_ok()) return refuse("bad END: at byte " + s.message());
-    Status s = target_->finish(true);
-    target_.reset();
-    if (!s.is_ok()) return refuse(s.message());
+    if (!completed_) {
+      Status s = target_->finish(true);
+      target_.reset();
+      if (!s.is_ok()) return refuse(s.message());
+    }
     StreamTotals got;
     if (Status c = catalog_totals(&got); !c.is_ok()) return refuse(c.message());
     bool same = got.records == sent.records && got.bytes == sent.bytes && got.filemarks == filemarks_on_tape(sent) &&
                 got.digests == sent.digests;
-    if (same) {
-      // Before the SUMMARY: the sender may end the connection once it has it.
-      std::error_code ec;
-      std::filesystem::remove(state_path_, ec);
+    if (same && !completed_) {
+      // Before the SUMMARY, which may not reach the sender: a resume of
+      // this stream is given it again.
+      Status k = write_file_atomically(state_path_, state_text(ReceiveState{stream_, start_, objects_}), 0600);
+      if (!k.is_ok()) say(fmt::format("cannot mark the receive state of {} complete: {}", volser_, k.message()));
     }
     write_all(STDOUT_FILENO, encode_summary(got));
-    say(fmt::format("{}: {} records, {} filemarks, {} bytes, {} tape files{}", volser_, got.records, got.filemarks,
-                    got.bytes, got.digests.size(),
-                    same ? "" : fmt::format(" -- the sender counted {} records, {} filemarks, {} bytes, {} tape files",
-                                            sent.records, filemarks_on_tape(sent), sent.bytes, sent.digests.size())));
-    if (!same) {
+    std::string totals = fmt::format("{}: {} records, {} filemarks, {} bytes, {} tape files", volser_, got.records,
+                                     got.filemarks, got.bytes, got.digests.size());
+    if (same) {
+      note(totals);
+    } else {
+      say(fmt::format("{} -- the sender counted {} records, {} filemarks, {} bytes, {} tape files", totals,
+                      sent.records, filemarks_on_tape(sent), sent.bytes, sent.digests.size()));
       say(fmt::format("{} does not hold what was sent; the receive state is kept", volser_));
       return kExitFailure;
     }
@@ -356,6 +413,8 @@ class Receiver {
   std::unique_ptr<StreamTarget> target_;
   std::string volser_;
   std::string state_path_;
+  std::string stream_;     // hex id
+  bool completed_ = false;  // a stream that ended, resumed for its SUMMARY
   uint64_t start_ = 0;
   uint64_t objects_ = 0;  // of this stream on the tape (held at HELLO, plus those written since)
   uint64_t acked_ = 0;

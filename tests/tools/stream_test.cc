@@ -104,8 +104,28 @@ TEST_F(StreamTest, SixtyFourMiBFromStandardInputArriveIdenticalAndCataloged) {
   CommandResult ls = run_vtape("ls --library " + sq(remote_) + " MIG001");
   ASSERT_EQ(ls.exit_code, 0) << describe(ls);
   EXPECT_NE(ls.out.find(std::to_string(c.record_sizes.size())), std::string::npos) << ls.out;
-  // Nothing of the receive is left behind.
-  EXPECT_FALSE(fs::exists(remote_ + "/receive-MIG001.state"));
+  // The receive state says the stream ended (a resume gets its summary).
+  EXPECT_NE(read_text(remote_ + "/receive-MIG001.state").find(" complete "), std::string::npos);
+}
+
+// The identity proof: 1 GiB from standard input; the stream
+// restored from the remote library has the input's SHA-256.
+TEST_F(StreamTest, OneGiBFromStandardInputRestoresToTheInputsDigest) {
+  // 1 GiB that is the same on every run, made twice (AES-128-CTR of zeros).
+  std::string input = "openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f "
+                      "-iv 00000000000000000000000000000000 </dev/zero 2>/dev/null | head -c 1073741824";
+  CommandResult want = run_command(input + " | sha256sum");
+  ASSERT_EQ(want.exit_code, 0) << describe(want);
+  CommandResult r = run_command(input + " | " + sq(VTAPE_BINARY) + " send - 127.0.0.1:MIG100 --json --ssh-command " +
+                                sq(ssh_) + " --receive-command " + sq(receive_));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("\"identical\":true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"bytes\":1073741824"), std::string::npos) << r.out;
+  CommandResult back = run_command(sq(VTAPE_BINARY) + " restore --library " + sq(remote_) +
+                                   " MIG100/0 --to-stdout | sha256sum");
+  ASSERT_EQ(back.exit_code, 0) << describe(back);
+  ASSERT_GE(want.out.size(), 64u);
+  EXPECT_EQ(back.out.substr(0, 64), want.out.substr(0, 64));
 }
 
 TEST_F(StreamTest, AnImageAndATapeFileOfALocalCartridgeArriveWithTheirFilemarks) {
@@ -185,7 +205,83 @@ TEST_F(StreamTest, ALinkCutAtFivePointsResumesWithNothingLostAndNothingTwice) {
   for (size_t i = 0; i + 1 < c.record_sizes.size(); ++i) ASSERT_EQ(c.record_sizes[i], 10240u) << i;
   EXPECT_EQ(c.filemarks, 1u);
   EXPECT_EQ(run_command("cmp " + sq(input) + " " + sq(c.data_file)).exit_code, 0);
-  EXPECT_FALSE(fs::exists(remote_ + "/receive-MIG004.state"));
+  EXPECT_NE(read_text(remote_ + "/receive-MIG004.state").find(" complete "), std::string::npos);
+}
+
+// Passes the receiver's replies on frame by frame, and ends (the link
+// breaks) at the first SUMMARY instead of passing it on.
+constexpr const char* kDropSummary =
+    "import os,struct,sys\n"
+    "def get(n):\n"
+    "  b=b''\n"
+    "  while len(b)<n:\n"
+    "    d=os.read(0,n-len(b))\n"
+    "    if not d: sys.exit(0)\n"
+    "    b+=d\n"
+    "  return b\n"
+    "while True:\n"
+    "  h=get(5); p=get(struct.unpack('>I',h[1:])[0])\n"
+    "  if h[0:1]==b'S': sys.exit(0)\n"
+    "  os.write(1,h+p)\n";
+
+TEST_F(StreamTest, ALinkBrokenBetweenEndAndSummaryResumesForTheSummary) {
+  std::string input = dir_.file("input.bin");
+  write_file_bytes(input, pattern_bytes(3u << 20, 13));
+  // The first connection loses the SUMMARY; the second is plain.
+  std::string count = dir_.file("connections");
+  std::string cut = dir_.file("cut-ssh.sh");
+  write_script(cut, "n=$(cat " + sq(count) + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + sq(count) +
+                        "\n"
+                        "if [ $n -gt 1 ]; then exec " + sq(ssh_) + " \"$@\"; fi\n" + sq(ssh_) +
+                        " \"$@\" | python3 -c " + sq(kDropSummary) + "\n");
+  CommandResult r = send("- <" + sq(input), "MIG007", "--json --retry-delay 0.3", cut);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(read_text(count), "2\n");
+  EXPECT_NE(r.out.find("\"identical\":true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"reconnections\":1"), std::string::npos) << r.out;
+  // Once on the tape, closed by one filemark.
+  SimhContent c = read_simh(image("MIG007"), dir_.file("got.bin"));
+  EXPECT_EQ(c.filemarks, 1u);
+  EXPECT_EQ(run_command("cmp " + sq(input) + " " + sq(c.data_file)).exit_code, 0);
+  // A new stream may write the cartridge (--overwrite as ever).
+  CommandResult again = send("- <" + sq(input), "MIG007", "--overwrite append");
+  EXPECT_EQ(again.exit_code, 0) << describe(again);
+}
+
+TEST_F(StreamTest, ALibraryOfSha256DigestsComparesWithSha256) {
+  write_file_bytes(remote_ + "/settings", std::vector<uint8_t>{'d', 'i', 'g', 'e', 's', 't', ' ', 's', 'h', 'a',
+                                                               '2', '5', '6', '\n'});
+  std::string src = dir_.file("src.tap");
+  write_file_bytes(dir_.file("a"), pattern_bytes(300000, 1));
+  write_file_bytes(dir_.file("b"), pattern_bytes(70001, 2));
+  ASSERT_EQ(run_vtape("write " + sq(src) + " " + sq(dir_.file("a")) + " --record-size 4096").exit_code, 0);
+  ASSERT_EQ(run_vtape("write " + sq(src) + " " + sq(dir_.file("b")) + " --append --record-size 512").exit_code, 0);
+  CommandResult r = send(sq(src), "MIG008", "--json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("\"identical\":true"), std::string::npos) << r.out;
+  // Both tape files' digests are SHA-256 (64 hex digits), the one of the
+  // first file's bytes.
+  CommandResult sum = run_command("sha256sum " + sq(dir_.file("a")));
+  ASSERT_EQ(sum.exit_code, 0);
+  EXPECT_NE(r.out.find("\"sent\":{\"records\":211"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(sum.out.substr(0, 64)), std::string::npos) << r.out;
+}
+
+TEST_F(StreamTest, TheReceiverIsQuietOnTheSendersTerminalUnlessDebugging) {
+  std::string input = dir_.file("small");
+  write_file_bytes(input, pattern_bytes(100000, 5));
+  CommandResult r = send("- <" + sq(input), "MIG009");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.err.find("vtape receive:"), std::string::npos) << r.err;
+  // An error still says so.
+  CommandResult no = send("- <" + sq(input), "MIG009");
+  EXPECT_NE(no.exit_code, 0);
+  EXPECT_NE(no.err.find("MIG009 holds 11 records and filemarks already"), std::string::npos) << no.err;
+  // --debug brief shows the conversation.
+  CommandResult d = run_command(sq(VTAPE_BINARY) + " send - <" + sq(input) + " 127.0.0.1:MIG010 --ssh-command " +
+                                sq(ssh_) + " --receive-command " + sq(receive_ + " --debug brief"));
+  ASSERT_EQ(d.exit_code, 0) << describe(d);
+  EXPECT_NE(d.err.find("vtape receive: receiving stream"), std::string::npos) << d.err;
 }
 
 TEST_F(StreamTest, AForcedCommandAllowsItsVolumeSerialsOnly) {

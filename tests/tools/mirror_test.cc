@@ -1,0 +1,169 @@
+// vtapefs --mirror (issue 18): what tar writes to a drive of a real mount
+// reaches a remote library through a real sshd on 127.0.0.1, identical
+// (the same image, the same digests in both catalogs), also when the link
+// is cut while tar writes, and a rewrite after positioning starts the
+// remote cartridge again; `vtape status` shows the link and the log each
+// break and reconnection.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_support.h"
+#include "tests/tools/ssh_fixture.h"
+
+namespace vtape::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string sq(const std::string& s) { return shell_quote(s); }
+
+class MirrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists("/usr/sbin/sshd")) << "openssh-server (scripts/install_deps.sh)";
+    remote_ = dir_.file("remote");
+    ASSERT_EQ(::mkdir(remote_.c_str(), 0700), 0);
+    ASSERT_EQ(run_vtape("new --library " + sq(remote_) + " SEED01").exit_code, 0);
+    receive_ = std::string(VTAPE_BINARY) + " receive --library " + remote_;
+    sshd_ = std::make_unique<Sshd>(sshdir_, receive_);
+    ASSERT_TRUE(sshd_->ok()) << sshd_->error();
+    ssh_ = sshd_->ssh_script("plain_key");
+  }
+
+  void mount(const std::string& ssh) {
+    vt_ = std::make_unique<MountedVtapefs>("--drives 2 --mirror 127.0.0.1:M --mirror-retry 0.5 --mirror-ssh-command " +
+                                           sq(ssh) + " --mirror-receive-command " + sq(receive_));
+    ASSERT_TRUE(vt_->ok()) << vt_->error();
+    ASSERT_EQ(vt_->vtape("new VOL01").exit_code, 0);
+    ASSERT_EQ(vt_->vtape("load 1 VOL01").exit_code, 0);
+  }
+
+  // A tree of `files` files for tar, of `size` bytes each.
+  std::string tree(const std::string& name, int files, size_t size) {
+    std::string t = dir_.file(name);
+    fs::create_directories(t);
+    for (int i = 0; i < files; ++i) {
+      write_file_bytes(t + "/f" + std::to_string(i), pattern_bytes(size + static_cast<size_t>(i) * 77, 30u + i));
+    }
+    return t;
+  }
+
+  // The local and the remote cartridge: the same image, and the same tape
+  // files (records, bytes, digests) in both catalogs.
+  void expect_identical(const std::string& local_volser, const std::string& remote_volser, size_t files) {
+    std::string local_image = vt_->library() + "/cartridges/" + local_volser + ".tap";
+    std::string remote_image = remote_ + "/cartridges/" + remote_volser + ".tap";
+    CommandResult c = run_command("cmp " + sq(local_image) + " " + sq(remote_image));
+    EXPECT_EQ(c.exit_code, 0) << describe(c) << vt_->log();
+    CommandResult a = vt_->vtape("ls --json " + local_volser);
+    CommandResult b = run_vtape("ls --json --library " + sq(remote_) + " " + remote_volser);
+    ASSERT_EQ(a.exit_code, 0) << describe(a);
+    ASSERT_EQ(b.exit_code, 0) << describe(b);
+    std::string q = "[(f['records'], f['bytes'], f['digest']) for f in d['files']]";
+    EXPECT_EQ(json_query(a.out, q), json_query(b.out, q));
+    EXPECT_EQ(json_query(b.out, "len(d['files'])"), std::to_string(files));
+  }
+
+  TempDir dir_;
+  TempDir sshdir_;
+  std::unique_ptr<Sshd> sshd_;
+  std::unique_ptr<MountedVtapefs> vt_;
+  std::string remote_, receive_, ssh_;
+};
+
+TEST_F(MirrorTest, WhatTarWritesArrivesIdenticalAndStatusShowsTheLink) {
+  mount(ssh_);
+  std::string t = tree("tree", 5, 900000);
+  ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " .").exit_code, 0);
+  ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f1 f2").exit_code, 0);
+  // The link in `vtape status`, caught up once the remote acknowledged all.
+  std::string link;
+  CommandResult st;
+  for (int i = 0; i < 200 && link != "caught up"; ++i) {
+    st = vt_->vtape("status --json");
+    ASSERT_EQ(st.exit_code, 0) << describe(st);
+    link = json_query(st.out, "d['drives'][1]['mirror']['link']");
+    if (link != "caught up") pause_ms(50);
+  }
+  EXPECT_EQ(link, "caught up") << st.out << vt_->log();
+  EXPECT_EQ(json_query(st.out, "d['drives'][1]['mirror']['remote']"), "MVOL01");
+  EXPECT_EQ(json_query(st.out, "d['drives'][1]['mirror']['objects_behind']"), "0");
+  EXPECT_EQ(json_query(st.out, "d['drives'][1]['mirror']['bytes_behind']"), "0");
+  EXPECT_EQ(json_query(st.out, "len(d['drives'][1]['mirror']['last_ack'])"), "20") << st.out;
+  CommandResult text = vt_->vtape("status 1");
+  EXPECT_NE(text.out.find("mirror: caught up to MVOL01"), std::string::npos) << text.out;
+  // The unload ends the remote stream (both sides' digests compared).
+  ASSERT_EQ(vt_->vtape("unload 1").exit_code, 0);
+  EXPECT_NE(vt_->log().find("mirror: MVOL01 holds what VOL01 holds"), std::string::npos) << vt_->log();
+  expect_identical("VOL01", "MVOL01", 2);
+  // A cartridge whose remote name is no volume serial is not mirrored, and
+  // status says why.
+  ASSERT_EQ(vt_->vtape("new VOL001").exit_code, 0);
+  ASSERT_EQ(vt_->vtape("load 1 VOL001").exit_code, 0);
+  ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f1").exit_code, 0);
+  std::string why;
+  for (int i = 0; i < 100 && why != "not mirrored"; ++i) {
+    st = vt_->vtape("status --json");
+    why = json_query(st.out, "d['drives'][1]['mirror']['link']");
+    if (why != "not mirrored") pause_ms(50);
+  }
+  EXPECT_EQ(why, "not mirrored") << st.out;
+  EXPECT_NE(json_query(st.out, "d['drives'][1]['mirror']['reason']").find("'M' + 'VOL001' is no volume serial"),
+            std::string::npos) << st.out;
+  EXPECT_NE(vt_->log().find("mirror: not mirrored: 'M' + 'VOL001'"), std::string::npos) << vt_->log();
+  EXPECT_FALSE(fs::exists(remote_ + "/cartridges/MVOL001.tap"));
+}
+
+// Passes the first argv[1] bytes of standard input on as they come, then
+// ends (the link breaks).
+constexpr const char* kPassBytes =
+    "import os,sys\n"
+    "n=int(sys.argv[1])\n"
+    "while n>0:\n"
+    "  d=os.read(0,min(n,65536))\n"
+    "  if not d: break\n"
+    "  os.write(1,d); n-=len(d)\n";
+
+TEST_F(MirrorTest, ALinkCutWhileTarWritesReconnectsAndCatchesUp) {
+  std::string count = dir_.file("connections");
+  std::string cut = dir_.file("cut-ssh.sh");
+  write_script(cut, "n=$(cat " + sq(count) + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + sq(count) +
+                        "\n"
+                        "case $n in 1) b=2500000;; 2) b=777777;; *) b=0;; esac\n"
+                        "if [ $b = 0 ]; then exec " + sq(ssh_) + " \"$@\"; fi\n"
+                        "python3 -c " + sq(kPassBytes) + " $b | " + sq(ssh_) + " \"$@\"\n");
+  mount(cut);
+  std::string t = tree("tree", 8, 1000000);
+  ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " .").exit_code, 0);
+  ASSERT_EQ(vt_->vtape("unload 1").exit_code, 0);
+  EXPECT_GE(std::stoi(read_text(count)), 3);
+  std::string log = vt_->log();
+  EXPECT_NE(log.find("mirror: the link to MVOL01 broke"), std::string::npos) << log;
+  EXPECT_NE(log.find("mirror: reconnected to MVOL01"), std::string::npos) << log;
+  EXPECT_NE(log.find("mirror: MVOL01 holds what VOL01 holds"), std::string::npos) << log;
+  // Every record once: the same image.
+  expect_identical("VOL01", "MVOL01", 1);
+}
+
+TEST_F(MirrorTest, ARewriteAfterPositioningStartsTheRemoteCartridgeAgain) {
+  mount(ssh_);
+  std::string t = tree("tree", 3, 300000);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f" + std::to_string(i)).exit_code, 0);
+  }
+  ASSERT_EQ(run_command("mt -f " + sq(vt_->drive(1)) + " rewind").exit_code, 0);
+  ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f2").exit_code, 0);
+  ASSERT_EQ(vt_->vtape("unload 1").exit_code, 0);
+  EXPECT_NE(vt_->log().find("starts again from BOT"), std::string::npos) << vt_->log();
+  expect_identical("VOL01", "MVOL01", 1);
+}
+
+}  // namespace
+}  // namespace vtape::testing
