@@ -181,7 +181,8 @@ class Catalog {
   // are right: every member has its name and no name is without its
   // member, the trigram index's mark is a name's id (or 0) and its
   // structure is whole, and, when every name is indexed, it holds exactly
-  // the names of member_names.
+  // the names of member_names (that last part only on a connection that
+  // may write: FTS5 takes the request as an INSERT).
   Status check_name_index(std::vector<std::string>* problems);
   // Remakes member_names from members and the trigram index from
   // member_names, every name indexed (vtape index rebuild).
@@ -201,6 +202,8 @@ class Catalog {
   // The spool tables (spool_catalog.h) share this connection and its mutex.
   friend class SpoolCatalog;
   Catalog() = default;
+  // The trigram index's mark and the highest name's id (mu_ held).
+  Status name_index_lag(int64_t* mark, int64_t* highest);
   Status prepare(const char* sql, sqlite3_stmt** stmt);
   Status error(const char* what);
   Status migrate();
