@@ -1,48 +1,17 @@
 #include "tools/cartridge_restore.h"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "library/cartridge_door.h"
 #include "library/drive_record_sink.h"
+#include "tools/interrupt_guard.h"
 
 namespace vtape {
 namespace {
-
-// Ctrl-C or a TERM while writing: the replay stops at the next record and
-// the drive is closed as after an error (what was written stays, ended by
-// its filemark and cataloged), instead of the process dying with the image
-// past its last sync point.
-std::atomic<bool> g_interrupted{false};
-void on_interrupt(int) { g_interrupted = true; }
-
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted = false;
-    struct sigaction sa{};
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    // A signal ignored from the start (a background job's SIGINT) stays ignored.
-    sigaction(SIGINT, nullptr, &old_int_);
-    sigaction(SIGTERM, nullptr, &old_term_);
-    if (old_int_.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, nullptr);
-    if (old_term_.sa_handler != SIG_IGN) sigaction(SIGTERM, &sa, nullptr);
-  }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_{};
-  struct sigaction old_term_{};
-};
 
 // Where writing starts: the beginning of an empty cartridge; after what a
 // cartridge holds with --append; its beginning with --overwrite (which
@@ -86,7 +55,10 @@ Status restore_to_cartridge(const RestorePlan& plan, const CartridgeRestoreOptio
   Status s = position_for_writing(*door, options);
   if (s.is_ok()) {
     InterruptGuard guard;
-    DriveRecordSink sink(door->lease(), door->cartridge().volser, &g_interrupted);
+    // Ctrl-C or a TERM while writing: the replay stops at the next record
+    // and the drive is closed as after an error (what was written stays,
+    // ended by its filemark and cataloged).
+    DriveRecordSink sink(door->lease(), door->cartridge().volser, &InterruptGuard::interrupted());
     s = replay(plan, sink, replay_options, summary);
     *lost_error_flags = sink.lost_error_flags();
   }

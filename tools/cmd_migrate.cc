@@ -4,9 +4,7 @@
 // it outlives this process, which starts it, shows its progress and its
 // report); without one, this command copies the image itself under the
 // library's lock.  Ctrl-C before the switch aborts it.
-#include <signal.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +19,7 @@
 #include "tapeformat/base/json_writer.h"
 #include "tapeformat/format_table.h"
 #include "tools/command_spec.h"
+#include "tools/interrupt_guard.h"
 #include "tools/progress.h"
 
 namespace vtape {
@@ -39,32 +38,6 @@ constexpr std::string_view kHelp =
     "  --abort         stop the migration of VOLSER (the original stays in use)\n"
     "  --resume        continue a migration cut short (a daemon that died)\n"
     "  --json          the report as one JSON document\n";
-
-std::atomic<bool> g_interrupted{false};
-void on_interrupt(int) { g_interrupted = true; }
-
-// Ctrl-C (and SIGTERM) ask for an abort instead of killing the command.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_interrupted = false;
-    struct sigaction sa {};
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, nullptr, &old_int_);
-    sigaction(SIGTERM, nullptr, &old_term_);
-    if (old_int_.sa_handler != SIG_IGN) sigaction(SIGINT, &sa, nullptr);
-    if (old_term_.sa_handler != SIG_IGN) sigaction(SIGTERM, &sa, nullptr);
-  }
-  ~InterruptGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 std::string check(const CommandLine& cl) {
   if (cl.has("--abort") && (cl.has("--resume") || cl.has("--to"))) return "--abort takes only VOLSER";
@@ -144,7 +117,7 @@ int run_migrate(CommandContext& ctx) {
         std::thread worker([&m] { m.run(); });
         Progress progress(fmt::format("migrating {}", c.volser), m.report().source_size);
         while (!m.report().finished()) {
-          if (g_interrupted) m.abort();
+          if (InterruptGuard::interrupted()) m.abort();
           progress.update(m.report().counts.bytes_read);
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
@@ -161,7 +134,7 @@ int run_migrate(CommandContext& ctx) {
   Progress progress(fmt::format("migrating {}", c.volser), r.source_size);
   bool abort_sent = false;
   while (!r.finished()) {
-    if (g_interrupted && !abort_sent) {
+    if (InterruptGuard::interrupted() && !abort_sent) {
       abort_sent = control_request(lib.socket_path(), "migrate-abort " + c.volser, &payload).is_ok();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
