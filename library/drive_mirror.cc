@@ -106,12 +106,15 @@ class DriveMirror::Run {
   // Object `number` from the local image, below `synced` (the last sync
   // point: the drive wrote everything before it out).  Read in order from
   // BOT, as the mirror asks; opened again when the image has grown past
-  // what it held when it was opened.
+  // what it held when it was opened, where the cartridge's image is now
+  // (vtape migrate may have moved it: the same objects, another file).
   Status read_image(uint64_t number, uint64_t synced, StreamObject* out) {
     if (!image_ || image_next_ > number || number >= image_synced_) {
+      Cartridge now = m_.observer_->view().cartridge;
       OpenOptions o;
-      o.format = cartridge_.format;
-      VTAPE_RETURN_IF_ERROR(TapeImage::open(cartridge_.image_path, o, &image_));
+      o.format = now.format;
+      image_path_ = now.image_path;
+      VTAPE_RETURN_IF_ERROR(TapeImage::open(image_path_, o, &image_));
       image_next_ = 0;
       image_synced_ = synced;
     }
@@ -122,7 +125,7 @@ class DriveMirror::Run {
       if (!st.is_ok()) return Status::io_error(image_->describe(st), EIO);
       if (obj.kind == ObjectKind::kEndOfData) {
         return Status::io_error(fmt::format("{}: the image ends at record {}, before record {} the drive wrote",
-                                            cartridge_.image_path, image_next_, number), EIO);
+                                            image_path_, image_next_, number), EIO);
       }
       if (obj.kind != ObjectKind::kRecord && obj.kind != ObjectKind::kFilemark) continue;
       if (image_next_++ < number) continue;
@@ -179,6 +182,7 @@ class DriveMirror::Run {
   const std::string remote_;
   uint64_t next_ = 0;  // the next object (from BOT) to send
   std::unique_ptr<TapeImage> image_;
+  std::string image_path_;  // the file image_ reads
   uint64_t image_next_ = 0;
   uint64_t image_synced_ = 0;  // the sync point when the image was opened
   uint64_t last_acked_ = 0;

@@ -40,6 +40,11 @@ void MirrorObserver::loaded(const Cartridge& cartridge) {
   wake();
 }
 
+void MirrorObserver::image_replaced(const Cartridge& cartridge) {
+  std::lock_guard lock(mu_);
+  view_.cartridge = cartridge;
+}
+
 void MirrorObserver::unloading() {
   std::unique_lock lock(mu_);
   view_.closing = true;

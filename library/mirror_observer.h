@@ -57,6 +57,9 @@ class MirrorObserver : public DriveObserver {
   Status filemark(const TapePosition& after, uint64_t image_size) override;
   Status stopped(uint64_t image_size) override;
   Status erased(const TapePosition& at, uint64_t image_size) override;
+  // vtape migrate moved the image: the mirror reads the same objects from
+  // the new path and format from now on (View::cartridge).
+  void image_replaced(const Cartridge& cartridge) override;
   void event(const std::string&, const std::string&) override {}
 
   // For the mirror thread.

@@ -165,5 +165,36 @@ TEST_F(MirrorTest, ARewriteAfterPositioningStartsTheRemoteCartridgeAgain) {
   expect_identical("VOL01", "MVOL01", 1);
 }
 
+// vtape migrate moves the local image while the drive is mirrored: a
+// rewrite afterwards starts the remote cartridge again from BOT, read from
+// the image where it now is (the old one is gone), and the remote holds the
+// same tape.
+TEST_F(MirrorTest, AfterAMigrationTheMirrorReadsTheImageWhereItNowIs) {
+  mount(ssh_);
+  std::string t = tree("tree", 3, 300000);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f" + std::to_string(i)).exit_code, 0);
+  }
+  std::string moved = dir_.file("moved");
+  CommandResult m = vt_->vtape("migrate VOL01 --json --to " + sq(moved));
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  ASSERT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  ASSERT_FALSE(fs::exists(vt_->library() + "/cartridges/VOL01.tap"));
+  // Over the second tape file: the remote starts again from the image.
+  ASSERT_EQ(run_command("mt -f " + sq(vt_->drive(1)) + " rewind").exit_code, 0);
+  ASSERT_EQ(run_command("mt -f " + sq(vt_->drive(1)) + " fsf 1").exit_code, 0);
+  ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f0").exit_code, 0);
+  ASSERT_EQ(vt_->vtape("unload 1").exit_code, 0);
+  std::string log = vt_->log();
+  EXPECT_NE(log.find("starts again from BOT"), std::string::npos) << log;
+  EXPECT_NE(log.find("mirror: MVOL01 holds what VOL01 holds"), std::string::npos) << log;
+  EXPECT_EQ(log.find("the stream to MVOL01 failed"), std::string::npos) << log;
+  CommandResult c = run_command("cmp " + sq(moved + "/VOL01.tap") + " " + sq(remote_ + "/cartridges/MVOL01.tap"));
+  EXPECT_EQ(c.exit_code, 0) << describe(c) << log;
+  CommandResult b = run_vtape("ls --json --library " + sq(remote_) + " MVOL01");
+  ASSERT_EQ(b.exit_code, 0) << describe(b);
+  EXPECT_EQ(json_query(b.out, "len(d['files'])"), "2");
+}
+
 }  // namespace
 }  // namespace vtape::testing
