@@ -213,8 +213,12 @@ Status Catalog::error(const char* what) {
   std::string message = fmt::format("{}: {}: {}", path_, what, sqlite3_errmsg(db_));
   // A full disk is ENOSPC for whoever waits on the catalog (a drive's
   // close()); any other failure (a damaged file: SQLITE_CORRUPT, IOERR) EIO.
-  if (sqlite3_errcode(db_) == SQLITE_FULL) return Status::no_space(message);
-  return Status::io_error(message, EIO);
+  int code = sqlite3_errcode(db_);
+  if (code == SQLITE_FULL) return Status::no_space(message);
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    message += " (vtape index rebuild makes a new catalog from the cartridges' images)";
+  }
+  return Status::io_error_described(std::move(message), EIO);
 }
 
 Status Catalog::prepare(const char* sql, sqlite3_stmt** stmt) {

@@ -238,7 +238,8 @@ END;
     // and under a key that begins with their tape file they land in one
     // region of the index instead of at random places across all of it,
     // where each commit rewrote nearly every page (1,000,000 members: 12.6
-    // s to insert, under 9 s under full load with this one; bench/catalog.sh).  A search
+    // s to insert before, 4.1 s with this one on an idle machine;
+    // bench/catalog.sh).  A search
     // by path reads one range per tape file (find_statement: tape_files
     // joined to members), a thousand seeks for a thousand tape files.
     R"sql(

@@ -21,6 +21,12 @@ Status Status::io_error(std::string what, int sys_errno) {
   return s;
 }
 
+Status Status::io_error_described(std::string what, int sys_errno) {
+  Status s(StatusCode::kIoError, std::move(what));
+  s.sys_errno_ = sys_errno;
+  return s;
+}
+
 Status Status::no_space(std::string what) {
   Status s(StatusCode::kNoSpace, fmt::format("{}: {}", what, std::strerror(ENOSPC)));
   s.sys_errno_ = ENOSPC;

@@ -31,6 +31,11 @@ class Status {
   // what the image holds instead.
   static Status corrupt(uint64_t offset, std::string expected, std::string found);
   static Status io_error(std::string what, int sys_errno);
+  // An I/O error whose text already says what went wrong (another
+  // library's own message, e.g. SQLite's "database disk image is
+  // malformed"): sys_errno is kept for the system call that reports it,
+  // but its strerror() is not appended, where it would only mislead.
+  static Status io_error_described(std::string what, int sys_errno);
   static Status no_space(std::string what);
   static Status invalid_argument(std::string what);
   static Status not_supported(std::string what);

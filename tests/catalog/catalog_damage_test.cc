@@ -93,6 +93,10 @@ TEST_P(DamagedCatalog, TheDaemonSurvivesAndARebuildMakesItAnewFromTheImages) {
   auto ls = vt.vtape("ls SCR001");
   EXPECT_EQ(ls.exit_code, 1) << describe(ls);
   EXPECT_NE(ls.err.find("catalog.db"), std::string::npos) << describe(ls);
+  // It says what to do, and no errno text that would send the user looking
+  // for a failing disk.
+  EXPECT_NE(ls.err.find("vtape index rebuild"), std::string::npos) << describe(ls);
+  EXPECT_EQ(ls.err.find("Input/output error"), std::string::npos) << describe(ls);
 
   // A rebuild moves the damaged file aside and makes the catalog anew from
   // the images: both archives, and a clean check.
