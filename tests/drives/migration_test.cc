@@ -284,6 +284,23 @@ TEST_F(MigrationTest, ASourceThatDiffersFromTheCatalogFailsBeforeTheSwitch) {
   EXPECT_EQ(read_image(cart_.image_path).size(), written_.size());
 }
 
+// Hercules' hetmap reads records of one HET chunk (65535 bytes) at most:
+// a migration to HET of a tape with longer ones says so.
+TEST_F(MigrationTest, ToHetWarnsOfRecordsHetmapCannotRead) {
+  write(4, 70000, 2, 1);
+  write(3, 65535, 3, 50);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  m.run();
+  MigrationReport r = m.report();
+  ASSERT_EQ(r.phase, MigrationPhase::kDone) << r.message;
+  EXPECT_NE(r.message.find("warning: 4 records are longer than 65535 bytes, which Hercules' hetmap cannot read"),
+            std::string::npos)
+      << r.message;
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  EXPECT_EQ(read_image(image_now()), written_);
+}
+
 // The catalog reads a tape file begun mid-file back from the image: after
 // the switch (and the old image's removal) from the copy.
 TEST_F(MigrationTest, TheCatalogReadsTheCopyAfterTheSwitch) {
