@@ -128,21 +128,24 @@ std::shared_ptr<SavedTapeFile> SavedView::cached(const std::string& volser, uint
 
 std::shared_ptr<SavedTapeFile> SavedView::tape_file(const std::string& volser, const TapeFileRow& row, int* error) {
   std::lock_guard lock(mu_);
-  auto key = std::make_pair(volser, row.file_number);
-  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-    if (it->first != key) continue;
-    if (same_content(it->second->row, row)) {
-      cache_.splice(cache_.begin(), cache_, it);
-      return cache_.front().second;
-    }
-    cache_.erase(it);  // the tape file was rewritten: open files keep the old view
-    break;
-  }
   Cartridge c;
   Status s = library_.find(volser, &c);
   if (!s.is_ok()) {
     *error = ENOENT;
     return nullptr;
+  }
+  auto key = std::make_pair(volser, row.file_number);
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->first != key) continue;
+    // The same tape file in the same image (vtape migrate moves a tape file
+    // that keeps its row, the first one, to another image).
+    if (same_content(it->second->row, row) && it->second->location.image_path == c.image_path &&
+        it->second->location.format == c.format) {
+      cache_.splice(cache_.begin(), cache_, it);
+      return cache_.front().second;
+    }
+    cache_.erase(it);  // the tape file was rewritten or moved: open files keep the old view
+    break;
   }
   auto f = std::make_shared<SavedTapeFile>();
   f->volser = volser;

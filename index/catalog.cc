@@ -356,6 +356,10 @@ Status Catalog::exec(const std::string& text) {
 
 Status Catalog::upsert_volume(const VolumeRow& v) {
   std::lock_guard lock(mu_);
+  return write_volume_row(v);
+}
+
+Status Catalog::write_volume_row(const VolumeRow& v) {
   sqlite3_stmt* s = nullptr;
   VTAPE_RETURN_IF_ERROR(prepare(sql::kUpsertVolume, &s));
   StatementScope scope(s);
@@ -686,6 +690,32 @@ Status Catalog::set_write_pending(const std::string& volser, bool* was_pending) 
 
 Status Catalog::add_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail) {
   std::lock_guard lock(mu_);
+  return insert_event(volser, drive, kind, detail);
+}
+
+Status Catalog::record_image_move(const VolumeRow& v, const std::vector<MovedTapeFile>& files, int drive,
+                                  const std::string& kind, const std::string& detail) {
+  std::lock_guard lock(mu_);
+  Transaction tx(db_);
+  if (!tx.begun()) return error("starting a transaction");
+  VTAPE_RETURN_IF_ERROR(write_volume_row(v));
+  for (const auto& f : files) {
+    if (f.old_offset == f.new_offset) continue;
+    sqlite3_stmt* s = nullptr;
+    VTAPE_RETURN_IF_ERROR(prepare(sql::kMoveTapeFileOffset, &s));
+    StatementScope scope(s);
+    bind_text(s, 1, v.volser);
+    bind_int(s, 2, static_cast<int64_t>(f.file_number));
+    bind_int(s, 3, static_cast<int64_t>(f.old_offset));
+    bind_int(s, 4, static_cast<int64_t>(f.new_offset));
+    if (sqlite3_step(s) != SQLITE_DONE) return error("recording where a tape file is in its new image");
+  }
+  VTAPE_RETURN_IF_ERROR(insert_event(v.volser, drive, kind, detail));
+  if (!tx.commit()) return error("committing");
+  return Status::ok();
+}
+
+Status Catalog::insert_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail) {
   sqlite3_stmt* s = nullptr;
   VTAPE_RETURN_IF_ERROR(prepare(sql::kInsertEvent, &s));
   StatementScope scope(s);

@@ -142,6 +142,16 @@ class Catalog {
   // already, by a change nobody recorded since.
   Status set_write_pending(const std::string& volser, bool* was_pending);
   Status add_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail);
+  // The volume's image moved (vtape migrate): its row, the offsets of its
+  // tape files in the new image, and the event, in one transaction.  A
+  // tape file's offset changes only where its row still has `old_offset`.
+  struct MovedTapeFile {
+    uint64_t file_number = 0;
+    uint64_t old_offset = 0;
+    uint64_t new_offset = 0;
+  };
+  Status record_image_move(const VolumeRow& v, const std::vector<MovedTapeFile>& files, int drive,
+                           const std::string& kind, const std::string& detail);
   // The events with an id above `after_id` recorded at or after `since`
   // (a catalog time; empty: any), of `volser` when not empty, oldest first,
   // at most `limit` (0: all).
@@ -210,6 +220,8 @@ class Catalog {
   Status insert_file(const std::string& volser, const CatalogedFile& f);
   // Binds a tape file's row to kInsertFile or kCompleteFile and runs it.
   Status write_file_row(const char* statement, const std::string& volser, const TapeFileRow& r);
+  Status write_volume_row(const VolumeRow& v);
+  Status insert_event(const std::string& volser, int drive, const std::string& kind, const std::string& detail);
   Status insert_members(const std::string& volser, uint64_t file_number, const std::vector<TapeMember>& members);
   Status insert_checksums(const std::string& volser, uint64_t file_number, const std::vector<uint32_t>& crcs);
   Status delete_files_from(const std::string& volser, uint64_t from_file);

@@ -335,6 +335,10 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 )sql";
 inline constexpr const char* kInsertEvent =
     "INSERT INTO events (at, volser, drive, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
+// Only a row that still points where the tape file began in the old image:
+// a drive that rewrote it since recorded the new image's offset itself.
+inline constexpr const char* kMoveTapeFileOffset =
+    "UPDATE tape_files SET image_offset = ?4 WHERE volser = ?1 AND file_number = ?2 AND image_offset = ?3";
 inline constexpr const char* kSelectVolumes = R"sql(
 SELECT v.volser, v.image_path, v.format, v.capacity, v.created, COALESCE(v.last_written, ''), v.write_protected,
        COALESCE(v.label_volser, ''), COALESCE(v.label_owner, ''), v.image_size,

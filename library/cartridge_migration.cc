@@ -16,6 +16,8 @@
 #include "index/catalog.h"
 #include "index/digest.h"
 #include "library/catalog_sync.h"
+#include "library/daemon_log.h"
+#include "library/dirty_marker.h"
 #include "tapeformat/format_table.h"
 
 namespace vtape {
@@ -81,6 +83,18 @@ Status prepare_target_dir(const TapeLibrary& library, const std::string& dir) {
   return Status::ok();
 }
 
+// The directory entry of `path` on disk.
+Status sync_directory_of(const std::string& path) {
+  std::string dir = path.substr(0, path.rfind('/'));
+  int fd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", dir), errno);
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", dir), e);
+  return Status::ok();
+}
+
 }  // namespace
 
 const char* describe(MigrationPhase phase) {
@@ -114,7 +128,13 @@ Status CartridgeMigration::discard_interrupted(const TapeLibrary& library, const
   std::string path = state_path(library, volser);
   auto state = read_state(path);
   if (state.empty()) return Status::not_found(fmt::format("no migration of {} is running or was cut short", volser));
-  if (!state["target"].empty()) ::unlink(state["target"].c_str());
+  // Cut short after the switch: the copy is the cartridge's image now.
+  Cartridge c;
+  bool switched = library.find(volser, &c).is_ok() && c.image_path == state["target"];
+  if (!state["target"].empty() && !switched) {
+    remove_dirty_marker(state["target"]);
+    ::unlink(state["target"].c_str());
+  }
   ::unlink(path.c_str());
   return Status::ok();
 }
@@ -136,6 +156,13 @@ Status CartridgeMigration::prepare() {
     at.records = std::strtoull(state["records"].c_str(), nullptr, 10);
     target_format_ = *format;
     target_path_ = state["target"];
+    if (target_path_ == cartridge_.image_path) {
+      // Cut short between the switch and the removal of the state file.
+      ::unlink(state_file.c_str());
+      return Status::invalid_argument(
+          fmt::format("the migration of {} had switched to {} already: nothing is left to do", cartridge_.volser,
+                      target_path_));
+    }
     request_.keep_old = state["keep_old"] == "1";
     request_.target_dir = target_path_.substr(0, target_path_.rfind('/'));
     struct stat st {};
@@ -191,7 +218,27 @@ Status CartridgeMigration::prepare() {
     observer_ = std::make_shared<MigrationObserver>();
     drive_->add_observer(observer_);
   }
+  // Read after the observer is on the drive: a tape file rewritten from now
+  // on is one the observer reports, and the copy forgets its digest.
+  expect_catalog_digests();
   return Status::ok();
+}
+
+// The copy checks each tape file the catalog recorded whole as it copies
+// it (a tape file still being written has no digest yet).
+void CartridgeMigration::expect_catalog_digests() {
+  std::unique_ptr<Catalog> catalog;
+  std::vector<TapeFileRow> rows;
+  if (!Catalog::open_read_only(library_.catalog_path(), &catalog).is_ok() ||
+      !catalog->files(cartridge_.volser, &rows).is_ok()) {
+    return;
+  }
+  std::map<uint64_t, ImageCopier::ExpectedDigest> digests;
+  for (const auto& r : rows) {
+    auto algorithm = parse_digest_name(r.digest_algorithm);
+    if (!r.digest.empty() && !r.writing && algorithm) digests[r.file_number] = {*algorithm, r.digest};
+  }
+  copier_->expect_digests(std::move(digests));
 }
 
 Status CartridgeMigration::save_state() {
@@ -240,6 +287,8 @@ void CartridgeMigration::close_copier() {
   if (!copier_) return;
   std::lock_guard lock(mu_);
   report_.counts = copier_->counts();
+  moved_files_ = copier_->file_starts();
+  verified_files_ = copier_->verified_files();
   copier_.reset();
 }
 
@@ -259,6 +308,7 @@ void CartridgeMigration::run() {
     report_.message = aborted ? fmt::format("aborted; {} stays on {}", cartridge_.volser, cartridge_.image_path)
                               : fmt::format("{}; {} stays on {}", s.message(), cartridge_.volser, cartridge_.image_path);
     copier_.reset();  // its counts are in the report already
+    if (made_marker_) remove_dirty_marker(target_path_);
     ::unlink(target_path_.c_str());
     ::unlink(state_path(library_, cartridge_.volser).c_str());
   } else if (!s.is_ok()) {
@@ -281,7 +331,7 @@ Status CartridgeMigration::copy_passes() {
         return Status::ok();
       }));
       uint64_t changed = observer_->take_changed_from();
-      if (changed < copier_->objects()) VTAPE_RETURN_IF_ERROR(copier_->cut_at(changed));
+      if (changed != MigrationObserver::kNoChange) VTAPE_RETURN_IF_ERROR(copier_->cut_at(changed));
     } else {
       struct stat st {};
       if (::stat(cartridge_.image_path.c_str(), &st) != 0) return Status::io_error(cartridge_.image_path, errno);
@@ -294,8 +344,12 @@ Status CartridgeMigration::copy_passes() {
     uint64_t gap = size > copier_->source_offset() ? size - copier_->source_offset() : 0;
     if (drive_ == nullptr && gap == 0) return copier_->sync();
     if (drive_ != nullptr && (gap <= kSmallGap || gap >= last_gap || report_.passes >= kMaxPasses)) {
-      // The synchronous phase syncs only what came since.
-      return copier_->sync();
+      // The rest is copied and synced here, while the writer goes on: the
+      // synchronous phase begins with what came meanwhile only.
+      Status s = copier_->copy_until(size, &abort_);
+      if (!s.is_ok() && observer_->changed_below(UINT64_MAX)) continue;  // a cut: copied again
+      if (s.is_ok()) s = copier_->sync();
+      return s;
     }
     last_gap = gap;
     while (copier_->source_offset() < size) {
@@ -316,7 +370,7 @@ Status CartridgeMigration::copy_passes() {
 
 Status CartridgeMigration::catch_up_locked(uint64_t image_size) {
   uint64_t changed = observer_->take_changed_from();
-  if (changed < copier_->objects()) VTAPE_RETURN_IF_ERROR(copier_->cut_at(changed));
+  if (changed != MigrationObserver::kNoChange) VTAPE_RETURN_IF_ERROR(copier_->cut_at(changed));
   return copier_->copy_until(image_size);
 }
 
@@ -333,6 +387,17 @@ Status CartridgeMigration::switch_drive() {
   if (!s.is_ok()) return s;
   set_phase(MigrationPhase::kSynchronous);
   if (abort_) return Status::invalid_argument("aborted");
+  // What the copy holds goes to disk now, while the writer goes on: the
+  // switch syncs only the records written since.  So does the copy's name
+  // in its directory, and, when the drive is writing (its image has a
+  // .dirty marker), the copy's marker, which the switch then only updates.
+  uint64_t synced = 0;
+  VTAPE_RETURN_IF_ERROR(observer_->sync_copy(target_path_, &synced));
+  VTAPE_RETURN_IF_ERROR(sync_directory_of(target_path_));
+  if (!request_.simulate && synced > 0 && has_dirty_marker(cartridge_.image_path)) {
+    VTAPE_RETURN_IF_ERROR(mark_unsynced(target_path_, synced));
+    made_marker_ = true;
+  }
   // The switch, between two records.
   start = std::chrono::steady_clock::now();
   Cartridge moved = cartridge_;
@@ -349,17 +414,31 @@ Status CartridgeMigration::switch_drive() {
     VTAPE_RETURN_IF_ERROR(copier_->sync());
     if (request_.simulate) return Status::ok();
     // The library's record points at the copy before the writer writes to
-    // it: a crash from now on finds the cartridge where its records are.
-    VTAPE_RETURN_IF_ERROR(library_.set_image(cartridge_.volser, target_path_, target_format_));
+    // it: a crash from now on finds the cartridge where its records are
+    // (its directory is synced after the switch, for a power loss).
+    VTAPE_RETURN_IF_ERROR(
+        library_.set_image(cartridge_.volser, target_path_, target_format_, DirectorySync::kLater));
+    // The drive not writing after all: the copy needs no marker.
+    if (made_marker_ && !has_dirty_marker(cartridge_.image_path)) remove_dirty_marker(target_path_);
     *replacement = copier_->release_target();
     return Status::ok();
   });
   note_hold(start);
+  if (s.is_ok()) {
+    moved_files_ = copier_->file_starts();
+    verified_files_ = copier_->verified_files();
+  }
   if (drive_->status().volser == cartridge_.volser) files_settled_ = static_cast<uint64_t>(drive_->status().file);
   if (!s.is_ok()) {
     // The record may point at the copy already if the drive then refused it.
     if (!request_.simulate) (void)library_.set_image(cartridge_.volser, cartridge_.image_path, cartridge_.format);
     return s;
+  }
+  if (!request_.simulate) {
+    if (Status d = library_.sync_cartridges_dir(); !d.is_ok()) {
+      log_message(LogPriority::kError, LogFields::of_drive(drive_->number(), cartridge_.volser),
+                  "migrate: " + d.message());
+    }
   }
   if (request_.simulate) {
     set_phase(MigrationPhase::kVerifying);
@@ -409,15 +488,21 @@ Status CartridgeMigration::verify_copy() {
   if (!Catalog::open_read_only(library_.catalog_path(), &catalog).is_ok()) return Status::ok();
   std::vector<TapeFileRow> rows;
   VTAPE_RETURN_IF_ERROR(catalog->files(cartridge_.volser, &rows));
+  // The tape files the copy checked as it copied them are not read again.
+  uint64_t checked = 0;
   std::map<uint64_t, const TapeFileRow*> by_file;
   for (const auto& r : rows) {
-    if (!r.digest.empty() && !r.writing && parse_digest_name(r.digest_algorithm)) by_file[r.file_number] = &r;
+    if (r.digest.empty() || r.writing || !parse_digest_name(r.digest_algorithm)) continue;
+    if (verified_files_.count(r.file_number) != 0) {
+      ++checked;
+    } else {
+      by_file[r.file_number] = &r;
+    }
   }
   OpenOptions options;
   options.format = target_format_;
   std::unique_ptr<TapeImage> image;
-  VTAPE_RETURN_IF_ERROR(TapeImage::open(target_path_, options, &image));
-  uint64_t checked = 0;
+  if (!by_file.empty()) VTAPE_RETURN_IF_ERROR(TapeImage::open(target_path_, options, &image));
   std::vector<uint8_t> data;
   while (!by_file.empty() && image->position().file <= by_file.rbegin()->first &&
          image->position().file < files_settled_) {
@@ -427,7 +512,10 @@ Status CartridgeMigration::verify_copy() {
     if (row != by_file.end()) digest.emplace(*parse_digest_name(row->second->digest_algorithm));
     TapeObject obj;
     for (;;) {
-      if (Status s = image->read(&obj, &data); !s.is_ok()) return Status::invalid_argument(image->describe(s));
+      // A tape file not checked here is stepped over (its data not read).
+      if (Status s = image->read(&obj, digest ? &data : nullptr); !s.is_ok()) {
+        return Status::invalid_argument(image->describe(s));
+      }
       if (obj.kind != ObjectKind::kRecord) break;
       if (digest) digest->update(data);
     }
@@ -458,12 +546,19 @@ Status CartridgeMigration::record_switch() {
   Status s = open_library_catalog(library_, &catalog);
   Cartridge moved;
   if (s.is_ok()) s = library_.find(cartridge_.volser, &moved);
-  if (s.is_ok()) s = catalog->upsert_volume(volume_row(moved));
-  // Not in a drive: the tape files' offsets are those of the new image now.
-  if (s.is_ok() && drive_ == nullptr && target_format_ != cartridge_.format) {
+  // The tape files' offsets are those of the new image now (another
+  // format frames records differently): where the copier wrote each one.
+  std::vector<Catalog::MovedTapeFile> files;
+  for (const auto& f : moved_files_) files.push_back({f.file, f.source_offset, f.target_offset});
+  if (s.is_ok()) {
+    s = catalog->record_image_move(volume_row(moved), files, drive_ != nullptr ? drive_->number() : -1, "migrate",
+                                   detail);
+  }
+  // Not in a drive and resumed (the copier knows the tape files begun since
+  // the resume only): the catalog is indexed anew from the new image.
+  if (s.is_ok() && drive_ == nullptr && target_format_ != cartridge_.format && request_.resume) {
     s = sync_volume_to_catalog(*catalog, moved, /*force=*/true);
   }
-  if (s.is_ok()) s = catalog->add_event(cartridge_.volser, drive_ != nullptr ? drive_->number() : -1, "migrate", detail);
   if (Status v = drive_ != nullptr ? verify_copy() : Status::ok(); !v.is_ok()) {
     // Switched, but the copy disagrees with the catalog: the old image is kept.
     fail(MigrationPhase::kFailed, fmt::format("{}; the old image {} is kept", v.message(), cartridge_.image_path));
@@ -473,7 +568,19 @@ Status CartridgeMigration::record_switch() {
   std::lock_guard lock(mu_);
   report_.phase = MigrationPhase::kDone;
   if (!s.is_ok()) report_.message += "; the catalog was not updated: " + s.message();
+  warn_of_long_het_records(r.counts.records_over_64k);
   return Status::ok();
+}
+
+// Hercules' hetmap reads records of up to one HET chunk only: a migration
+// to HET says so (the report and the log) when the tape has longer ones.
+void CartridgeMigration::warn_of_long_het_records(uint64_t records) {
+  if (target_format_ != Format::kHet || records == 0) return;
+  std::string warning = fmt::format("warning: {} record{} longer than 65535 bytes, which Hercules' hetmap cannot read",
+                                    records, records == 1 ? " is" : "s are");
+  report_.message += "; " + warning;
+  log_message(LogPriority::kWarning, LogFields::of_drive(drive_ != nullptr ? drive_->number() : -1, cartridge_.volser),
+              fmt::format("migrate {} to {}: {}", cartridge_.volser, target_path_, warning));
 }
 
 }  // namespace vtape

@@ -26,7 +26,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "library/image_copier.h"
 #include "library/migration_observer.h"
@@ -91,8 +93,11 @@ class CartridgeMigration {
   Status catch_up_locked(uint64_t image_size);
   Status switch_drive();
   Status finish_offline();
+  void expect_catalog_digests();
   Status verify_copy();
   Status record_switch();
+  // With mu_ held.
+  void warn_of_long_het_records(uint64_t records);
   Status save_state();
   void remove_partial();
   // Closes the copy, keeping its counts for the report.
@@ -112,6 +117,12 @@ class CartridgeMigration {
   std::atomic<bool> abort_{false};
   // Tape files below this one stood still at the switch (verify_copy).
   uint64_t files_settled_ = UINT64_MAX;
+  // Where the copy's tape files begin, for the catalog (record_switch).
+  std::vector<ImageCopier::FileStart> moved_files_;
+  // The tape files the copy checked against the catalog as it copied them.
+  std::set<uint64_t> verified_files_;
+  // The copy got a .dirty marker before the switch (switch_drive).
+  bool made_marker_ = false;
   std::chrono::steady_clock::time_point started_;
   std::mutex mu_;  // report_
   MigrationReport report_;

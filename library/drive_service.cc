@@ -2,6 +2,9 @@
 
 #include "library/cartridge_snapshot.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <charconv>
 #include <map>
 #include <chrono>
@@ -150,7 +153,10 @@ Status DriveService::start() {
   reconcile_catalog();
   return control_.start(
       library_->socket_path(), [this](const std::string& r) { return handle_control(r); }, library_->file_mode(),
-      [this](const std::string& r) { return feed_session(*this, r); });
+      [this](const std::string& r) {
+        if (auto snapshot = snapshot_session(r)) return snapshot;
+        return feed_session(*this, r);
+      });
 }
 
 void DriveService::reconcile_catalog() {
@@ -318,22 +324,6 @@ std::string DriveService::handle_control(const std::string& request) {
     }
     return "ok\n";
   }
-  if (verb == "snapshot") {
-    // Done here, one request at a time: the copy of the image holds up
-    // other control requests (not the drive's writer) while it runs.
-    if (!arity(2, 3)) return error("usage: snapshot VOLSER [NEWVOL]");
-    Cartridge c;
-    if (Status s = library_->find(word(1), &c); !s.is_ok()) return error(s.message());
-    TapeDrive* in = nullptr;
-    for (auto& d : drives_) {
-      if (d->loaded_volser() == c.volser) in = d.get();
-    }
-    SnapshotReport r;
-    if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, word(2), in, &r); !s.is_ok()) {
-      return error(s.message());
-    }
-    return "ok\n" + snapshot_report_text(r);
-  }
   if (verb == "remove") {
     if (!arity(2, 2)) return error("usage: remove VOLSER");
     std::map<int, std::string> loaded;
@@ -346,5 +336,49 @@ std::string DriveService::handle_control(const std::string& request) {
   }
   return error(fmt::format("unknown request '{}'", verb));
 }
+
+namespace {
+
+// The answer to a request that kept its connection, all of it (a client
+// that went away gets nothing).
+void send_all(int fd, const std::string& answer) {
+  size_t done = 0;
+  while (done < answer.size()) {
+    ssize_t n = ::send(fd, answer.data() + done, answer.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+// A snapshot copies a whole image: it runs on its connection's thread,
+// outside the one-request-at-a-time lock, so that other control requests
+// (vtape status, another drive's load) are answered while it copies.  Its
+// answer comes when it is done.
+std::optional<ControlServer::Session> DriveService::snapshot_session(const std::string& request) {
+  std::vector<std::string> words = request_words(request);
+  if (words.empty() || words[0] != "snapshot") return std::nullopt;
+  auto error = [](const std::string& m) { return ControlServer::Session{"error " + m + "\n", nullptr}; };
+  if (words.size() < 2 || words.size() > 3) return error("usage: snapshot VOLSER [NEWVOL]");
+  Cartridge c;
+  if (Status s = library_->find(words[1], &c); !s.is_ok()) return error(s.message());
+  TapeDrive* in = nullptr;
+  for (auto& d : drives_) {
+    if (d->loaded_volser() == c.volser) in = d.get();
+  }
+  std::string as = words.size() == 3 ? words[2] : std::string();
+  // The drives outlive the session: stop() ends the control server first,
+  // which waits for it.
+  return ControlServer::Session{"", [this, volser = c.volser, as, in](int fd, std::string) {
+                                  SnapshotReport r;
+                                  Status s = snapshot_cartridge(*library_, *catalog_, volser, as, in, &r);
+                                  std::string answer = s.is_ok() ? "ok\n" + snapshot_report_text(r)
+                                                                 : "error " + s.message() + "\n";
+                                  send_all(fd, answer);
+                                }};
+}
+
 
 }  // namespace vtape

@@ -1,5 +1,8 @@
 #include "library/image_copier.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -11,6 +14,11 @@ namespace {
 // A checkpoint at least every this many bytes of source, so that a cut
 // copies again at most this much (besides the tape file it falls in).
 constexpr uint64_t kCheckpointBytes = 16u << 20;
+// A raw copy writes this much at a time (and hands it to the disk at once,
+// so that the sync at the end waits for the last piece only).
+constexpr size_t kRawChunk = 8u << 20;
+// The longest record a HET chunk holds (its length is 16 bits).
+constexpr uint64_t kHetChunkMax = 65535;
 
 // The error with the image it concerns named; a full file system stays
 // kNoSpace, so the caller can say that is what went wrong.
@@ -25,6 +33,7 @@ ImageCopier::ImageCopier(std::string source_path, Format source_format, std::uni
     : source_path_(std::move(source_path)), source_format_(source_format), target_(std::move(target)) {
   at_.target = target_->position();
   checkpoints_.push_back(at_);
+  note_file_start(0);
 }
 
 void ImageCopier::resume_at(const Checkpoint& at) {
@@ -32,6 +41,42 @@ void ImageCopier::resume_at(const Checkpoint& at) {
   target_->set_position(at.target);
   checkpoints_.assign(1, at);
   records_high_water_ = at.records;
+  file_starts_.clear();
+  digest_.reset();
+  verified_.clear();
+  if (at.source.block == 0) note_file_start(at.source.offset);
+}
+
+void ImageCopier::note_file_start(uint64_t source_offset) {
+  file_starts_.push_back(FileStart{at_.source.file, source_offset, at_.target.offset});
+}
+
+void ImageCopier::expect_digests(std::map<uint64_t, ExpectedDigest> digests) {
+  expected_ = std::move(digests);
+  start_file_digest();
+}
+
+void ImageCopier::start_file_digest() {
+  digest_.reset();
+  // Only from the start of a tape file (not from a resume point in one).
+  if (at_.source.block != 0) return;
+  auto e = expected_.find(at_.source.file);
+  if (e != expected_.end()) digest_.emplace(e->second.algorithm);
+}
+
+Status ImageCopier::check_file_digest(uint64_t filemark_offset) {
+  if (!digest_) return Status::ok();
+  const ExpectedDigest& want = expected_.at(at_.source.file);
+  std::string got = digest_->hex_digest();
+  digest_.reset();
+  if (got != want.hex) {
+    uint64_t begins = file_starts_.empty() ? 0 : file_starts_.back().source_offset;
+    return Status::invalid_argument(fmt::format(
+        "{}: tape file {} (bytes {} to {}) has {} {}, the catalog says {}", source_path_, at_.source.file, begins,
+        filemark_offset, digest_name(want.algorithm), got, want.hex));
+  }
+  verified_.insert(at_.source.file);
+  return Status::ok();
 }
 
 void ImageCopier::maybe_checkpoint(bool filemark) {
@@ -40,8 +85,8 @@ void ImageCopier::maybe_checkpoint(bool filemark) {
   }
 }
 
-void ImageCopier::note_object(bool filemark, std::optional<uint64_t> source_end) {
-  at_.target = target_->position();
+void ImageCopier::note_object(bool filemark, std::optional<uint64_t> source_end, const TapePosition& target_at) {
+  at_.target = target_at;
   at_.source.object_index += 1;
   if (source_end) at_.source.offset = *source_end;
   if (filemark) {
@@ -56,6 +101,58 @@ void ImageCopier::note_object(bool filemark, std::optional<uint64_t> source_end)
     records_high_water_ = std::max(records_high_water_, at_.records);
   }
   if (source_end) maybe_checkpoint(filemark);
+  if (filemark && source_end) note_file_start(*source_end);
+  if (filemark) start_file_digest();
+}
+
+bool ImageCopier::can_copy_raw() {
+  if (target_->format() != source_format_ || at_.target.offset != at_.source.offset) return false;
+  return target_->flush().is_ok() && target_->size() == at_.target.offset;
+}
+
+Status ImageCopier::take_raw(const TapeObject& obj, uint64_t from, uint64_t to) {
+  // Usually still in the source's read window; whatever the codec stepped
+  // over before the object (a gap) goes too, so that offsets stay alike.
+  std::span<const uint8_t> stored = source_->stored_bytes(obj);
+  size_t had = raw_.size();
+  if (obj.offset == from && stored.size() == to - from) {
+    raw_.insert(raw_.end(), stored.begin(), stored.end());
+  } else {
+    raw_.resize(had + (to - from));
+    if (Status s = source_->read_bytes(from, {raw_.data() + had, to - from}); !s.is_ok()) {
+      raw_.resize(had);
+      return naming(*source_, s);
+    }
+  }
+  return raw_.size() >= kRawChunk ? write_raw() : Status::ok();
+}
+
+Status ImageCopier::write_raw() {
+  size_t done = 0;
+  while (done < raw_.size()) {
+    ssize_t n = ::pwrite(raw_fd_, raw_.data() + done, raw_.size() - done, static_cast<off_t>(raw_at_ + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      if (errno == ENOSPC) return Status::no_space(target_->path());
+      return Status::io_error(fmt::format("cannot write {} at byte {}", target_->path(), raw_at_ + done), errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::sync_file_range(raw_fd_, static_cast<off_t>(raw_at_), static_cast<off_t>(raw_.size()), SYNC_FILE_RANGE_WRITE);
+  raw_at_ += raw_.size();
+  raw_.clear();
+  return Status::ok();
+}
+
+Status ImageCopier::reopen_target() {
+  OpenOptions options;
+  options.writable = true;
+  options.format = target_->format();
+  std::unique_ptr<TapeImage> reopened;
+  VTAPE_RETURN_IF_ERROR(TapeImage::open(target_->path(), options, &reopened));
+  reopened->set_position(at_.target);
+  target_ = std::move(reopened);
+  return Status::ok();
 }
 
 Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
@@ -66,6 +163,15 @@ Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
   options.format = source_format_;
   VTAPE_RETURN_IF_ERROR(TapeImage::open(source_path_, options, &source_));
   source_->set_position(at_.source);
+  bool raw = can_copy_raw();
+  if (raw) {
+    // A descriptor of the target's own: the image's buffers are bypassed,
+    // and the target is opened again at the end.
+    raw_fd_ = ::open(target_->path().c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (raw_fd_ < 0) return Status::io_error(fmt::format("cannot open {}", target_->path()), errno);
+    raw_at_ = at_.target.offset;
+    raw_.reserve(kRawChunk + (1u << 20));
+  }
   Status result = Status::ok();
   while (source_->position().offset < limit) {
     if (stop != nullptr && stop->load()) {
@@ -84,21 +190,59 @@ Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
       break;
     }
     counts_.bytes_read += source_->position().offset - before;
-    Status s = obj.kind == ObjectKind::kFilemark ? target_->write_filemark() : target_->write_record(buffer_);
+    bool filemark = obj.kind == ObjectKind::kFilemark;
+    if (filemark) {
+      if (Status s = check_file_digest(before); !s.is_ok()) {
+        result = s;
+        break;
+      }
+    } else {
+      if (digest_) digest_->update(buffer_);
+      if (obj.length > kHetChunkMax) ++counts_.records_over_64k;
+    }
+    Status s;
+    if (raw) {
+      s = take_raw(obj, before, source_->position().offset);
+    } else {
+      s = filemark ? target_->write_filemark() : target_->write_record(buffer_);
+      if (!s.is_ok()) s = naming(*target_, s);
+    }
     if (!s.is_ok()) {
-      result = naming(*target_, s);
+      result = s;
       break;
     }
-    note_object(obj.kind == ObjectKind::kFilemark, source_->position().offset);
+    note_object(filemark, source_->position().offset, raw ? source_->position() : target_->position());
   }
   source_.reset();
+  if (raw) {
+    // The objects taken so far are whole: they go to the target even when
+    // the copy stopped early.
+    Status s = write_raw();
+    ::close(raw_fd_);
+    raw_fd_ = -1;
+    raw_.clear();
+    raw_.shrink_to_fit();
+    if (s.is_ok()) s = reopen_target();
+    if (!s.is_ok()) return s;
+  }
   return result;
 }
 
 Status ImageCopier::cut_at(uint64_t object_index) {
-  if (object_index >= at_.source.object_index) return Status::ok();
+  if (object_index >= at_.source.object_index) {
+    // Not copied yet, but in the tape file the copy is in or after it:
+    // their rows in the catalog are written anew.
+    expected_.erase(expected_.lower_bound(at_.source.file), expected_.end());
+    digest_.reset();
+    return Status::ok();
+  }
   while (checkpoints_.size() > 1 && checkpoints_.back().source.object_index > object_index) checkpoints_.pop_back();
   at_ = checkpoints_.back();
+  while (!file_starts_.empty() && file_starts_.back().file > at_.source.file) file_starts_.pop_back();
+  // The catalog's rows of these tape files are written anew.
+  expected_.erase(expected_.lower_bound(at_.source.file), expected_.end());
+  verified_.erase(verified_.lower_bound(at_.source.file), verified_.end());
+  digest_.reset();
   VTAPE_RETURN_IF_ERROR(target_->flush());
   target_->set_position(at_.target);
   return target_->erase_to_end();
@@ -106,13 +250,19 @@ Status ImageCopier::cut_at(uint64_t object_index) {
 
 Status ImageCopier::append_record(std::span<const uint8_t> data) {
   if (Status s = target_->write_record(data); !s.is_ok()) return naming(*target_, s);
-  note_object(false, std::nullopt);
+  if (data.size() > kHetChunkMax) ++counts_.records_over_64k;
+  // The writer's records are not checked here (the check after the switch
+  // reads them back).
+  digest_.reset();
+  note_object(false, std::nullopt, target_->position());
   return Status::ok();
 }
 
-Status ImageCopier::append_filemark() {
+Status ImageCopier::append_filemark(uint64_t source_after) {
   if (Status s = target_->write_filemark(); !s.is_ok()) return naming(*target_, s);
-  note_object(true, std::nullopt);
+  digest_.reset();
+  note_object(true, std::nullopt, target_->position());
+  note_file_start(source_after);
   return Status::ok();
 }
 

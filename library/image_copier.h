@@ -8,15 +8,24 @@
 // a cut, going back to the last checkpoint before it (filemarks, and every
 // few MiB) and copying again from there.  No FUSE, no drive: the caller
 // (CartridgeMigration) decides when to copy and what was cut.
+//
+// Between images of the same format the bytes are copied as they are, in
+// large writes (no record is framed or compressed again), while the
+// source's codec finds the objects in the same bytes; given the catalog's
+// digests (expect_digests), each tape file is checked as its filemark is
+// copied, from the bytes read for the copy: one pass reads the source once.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "index/digest.h"
 #include "tapeformat/base/status.h"
 #include "tapeformat/tape_image.h"
 
@@ -27,6 +36,9 @@ struct CopyCounts {
   uint64_t records_copied = 0;   // records written to the target, again after a cut too
   uint64_t records_recopied = 0; // of those, records copied once before and again after a cut
   uint64_t filemarks_copied = 0;
+  // Records longer than a HET chunk (65535 bytes): Hercules' hetmap cannot
+  // read them in a HET image.
+  uint64_t records_over_64k = 0;
 };
 
 class ImageCopier {
@@ -42,13 +54,26 @@ class ImageCopier {
   // Continues a copy (--resume): both images stand at `at`.
   void resume_at(const Checkpoint& at);
 
+  // What the catalog says a tape file of the source holds.
+  struct ExpectedDigest {
+    DigestAlgorithm algorithm = kDefaultDigest;
+    std::string hex;
+  };
+  // From now on each of these tape files copied whole by copy_until() is
+  // checked against its digest; one that differs stops the copy with an
+  // error.  A cut forgets those from the tape file it falls in on (their
+  // rows are rewritten).
+  void expect_digests(std::map<uint64_t, ExpectedDigest> digests);
+  // The tape files checked so far (and not cut since).
+  const std::set<uint64_t>& verified_files() const { return verified_; }
+
   // Copies the source's objects from where the copy stands up to byte
   // `limit` of the source (an object boundary: what was flushed), reading
   // the source through a descriptor of its own.  `stop` set: stops between two
   // objects with an error.
   Status copy_until(uint64_t limit, const std::atomic<bool>* stop = nullptr);
   // The source lost its objects from `object_index` on: the copy goes back
-  // to the last checkpoint at or before it.
+  // to the last checkpoint at or before it (if it copied any of them).
   Status cut_at(uint64_t object_index);
   // One object the source's writer is writing now (the synchronous phase:
   // the writer is held while it goes to the target too).  The copy must
@@ -56,7 +81,20 @@ class ImageCopier {
   // not known here: no checkpoint is made, and the source offset stays
   // where it was (a cut goes back to before these objects).
   Status append_record(std::span<const uint8_t> data);
-  Status append_filemark();
+  // `source_after`: where the source's next tape file begins (the drive
+  // says where its filemark ended).
+  Status append_filemark(uint64_t source_after);
+
+  // Where a tape file of the copy begins in the source and in the target:
+  // the catalog's offsets move with a switch to another format.
+  struct FileStart {
+    uint64_t file = 0;
+    uint64_t source_offset = 0;
+    uint64_t target_offset = 0;
+  };
+  // Ascending; after resume_at() only the tape files begun after the resume
+  // point.
+  const std::vector<FileStart>& file_starts() const { return file_starts_; }
 
   // Objects copied (the object index the copy stands at), and where in the
   // source the next one starts.
@@ -65,7 +103,11 @@ class ImageCopier {
   const Checkpoint& position() const { return at_; }
   // The last checkpoint (the target synced up to it by sync()).
   const Checkpoint& last_checkpoint() const { return checkpoints_.back(); }
-  const CopyCounts& counts() const { return counts_; }
+  // Safe from another thread (a report while the copy runs).
+  CopyCounts counts() const {
+    return CopyCounts{counts_.bytes_read.load(), counts_.records_copied.load(), counts_.records_recopied.load(),
+                      counts_.filemarks_copied.load(), counts_.records_over_64k.load()};
+  }
   TapeImage& target() { return *target_; }
   std::unique_ptr<TapeImage> release_target() { return std::move(target_); }
   // The target written out and on stable storage.
@@ -74,7 +116,22 @@ class ImageCopier {
  private:
   // One object more in the copy; `source_end`: where it ends in the
   // source, when known.
-  void note_object(bool filemark, std::optional<uint64_t> source_end);
+  // `target_at`: where the copy stands after it.
+  void note_object(bool filemark, std::optional<uint64_t> source_end, const TapePosition& target_at);
+  void note_file_start(uint64_t source_offset);
+  // The digest of the tape file the copy now begins, if the catalog has one.
+  void start_file_digest();
+  // At the filemark of the tape file being copied: its digest against the
+  // catalog's.
+  Status check_file_digest(uint64_t filemark_offset);
+  // The same format, and both images alike up to here: bytes are copied.
+  bool can_copy_raw();
+  // Appends the source's bytes [from, to) (the object it read last, `obj`)
+  // to raw_, writing raw_ out when it is large.
+  Status take_raw(const TapeObject& obj, uint64_t from, uint64_t to);
+  Status write_raw();
+  // After raw writes: the target opened again, to stand where the copy ends.
+  Status reopen_target();
   void maybe_checkpoint(bool filemark);
 
   std::string source_path_;
@@ -83,8 +140,20 @@ class ImageCopier {
   std::unique_ptr<TapeImage> source_;  // open while copying up to a limit
   Checkpoint at_;
   std::vector<Checkpoint> checkpoints_;  // ascending; the first is BOT (or the resume point)
+  std::vector<FileStart> file_starts_;
+  std::map<uint64_t, ExpectedDigest> expected_;
+  std::optional<Digest> digest_;  // of the tape file being copied, when expected
+  std::set<uint64_t> verified_;
+  // Raw copying: bytes of whole objects not yet written, from raw_at_ on.
+  std::vector<uint8_t> raw_;
+  uint64_t raw_at_ = 0;
+  int raw_fd_ = -1;  // the target's, while copy_until copies raw
   uint64_t records_high_water_ = 0;      // the most records the copy ever stood after
-  CopyCounts counts_;
+  // CopyCounts, read by report() on another thread while the copy counts.
+  struct {
+    std::atomic<uint64_t> bytes_read{0}, records_copied{0}, records_recopied{0}, filemarks_copied{0},
+        records_over_64k{0};
+  } counts_;
   std::vector<uint8_t> buffer_;
 };
 

@@ -1,7 +1,13 @@
 #include "library/migration_observer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+
+#include <fmt/format.h>
 
 namespace vtape {
 
@@ -39,6 +45,25 @@ void MigrationObserver::start_synchronous(ImageCopier* copier) {
 void MigrationObserver::stop_synchronous() {
   std::lock_guard lock(mu_);
   copier_ = nullptr;
+}
+
+Status MigrationObserver::sync_copy(const std::string& path, uint64_t* synced) {
+  *synced = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (copier_ == nullptr) return Status::ok();  // the phase ended: the switch syncs it all
+    if (Status s = copier_->target().flush(); !s.is_ok()) return s;
+    *synced = copier_->target().size();
+  }
+  // A descriptor of our own: the copy's may be written meanwhile, and
+  // fdatasync(2) syncs the file, whichever descriptor names it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", path), errno);
+  int rc = ::fdatasync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", path), e);
+  return Status::ok();
 }
 
 bool MigrationObserver::synchronous() {
@@ -90,10 +115,10 @@ void MigrationObserver::record(std::span<const uint8_t> data) {
   longest_hold_ms_ = std::max(longest_hold_ms_, held.count());
 }
 
-Status MigrationObserver::filemark(const TapePosition&, uint64_t) {
+Status MigrationObserver::filemark(const TapePosition& after, uint64_t) {
   std::lock_guard lock(mu_);
   if (copier_ == nullptr) return Status::ok();
-  if (Status s = copier_->append_filemark(); !s.is_ok()) {
+  if (Status s = copier_->append_filemark(after.offset); !s.is_ok()) {
     failure_ = s;
     end_synchronous_locked();
   }

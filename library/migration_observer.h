@@ -39,6 +39,11 @@ class MigrationObserver : public DriveObserver {
   // ends and the copy goes back to before where it began).
   void start_synchronous(ImageCopier* copier);
   void stop_synchronous();
+  // In the synchronous phase: the copy (at `path`) on disk up to where it
+  // stands now.  The writer waits only while the copy's buffer goes to the
+  // file, not for the disk.
+  // *synced: the copy's size that is on disk now.
+  Status sync_copy(const std::string& path, uint64_t* synced);
   bool synchronous();
 
   void loaded(const Cartridge&) override {}

@@ -91,7 +91,8 @@ std::optional<std::string> normalize_volser(const std::string& text) {
   return out;
 }
 
-Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode) {
+Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode,
+                             DirectorySync directory) {
   // A name of this writer's own (the daemon and a vtape command, or two
   // threads, may replace the same file at once), and a new file, never one
   // that is there (left over, or planted as a link).
@@ -128,6 +129,7 @@ Status write_file_atomically(const std::string& path, const std::string& content
     return Status::io_error(fmt::format("cannot rename {} to {}", tmp, path), e);
   }
   // The rename itself is durable only once the directory is synced.
+  if (directory == DirectorySync::kLater) return Status::ok();
   std::string dir = std::filesystem::path(path).parent_path().string();
   int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return Status::io_error(fmt::format("cannot open {}", dir), errno);
@@ -194,14 +196,14 @@ Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<Ta
   return Status::ok();
 }
 
-Status TapeLibrary::save_cartridge(const Cartridge& c) {
+Status TapeLibrary::save_cartridge(const Cartridge& c, DirectorySync directory) {
   std::string text = fmt::format("format {}\ncapacity {}\nprotected {}\ncreated {}\n", format_name(c.format),
                                  c.capacity, c.write_protected ? 1 : 0, c.created);
   // An image somewhere else than cartridges/ (vtape migrate put it there).
   if (c.image_path != cartridges_dir() + "/" + c.volser + extension_of(c.format)) {
     text += fmt::format("image {}\n", c.image_path);
   }
-  return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_);
+  return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_, directory);
 }
 
 Status TapeLibrary::load_settings() {
@@ -335,13 +337,24 @@ Status TapeLibrary::set_protected(const std::string& volser, bool on) {
   return save_cartridge(c);
 }
 
-Status TapeLibrary::set_image(const std::string& volser, const std::string& image_path, Format format) {
+Status TapeLibrary::set_image(const std::string& volser, const std::string& image_path, Format format,
+                              DirectorySync directory) {
   std::lock_guard lock(mu_);
   Cartridge c;
   VTAPE_RETURN_IF_ERROR(load_cartridge_file(volser, &c));
   c.image_path = image_path;
   c.format = format;
-  return save_cartridge(c);
+  return save_cartridge(c, directory);
+}
+
+Status TapeLibrary::sync_cartridges_dir() const {
+  int fd = ::open(cartridges_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", cartridges_dir()), errno);
+  int rc = fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", cartridges_dir()), e);
+  return Status::ok();
 }
 
 std::map<int, std::string> TapeLibrary::loaded() const {

@@ -60,6 +60,9 @@ struct Cartridge {
   std::string image_path;  // absolute path of the image file
 };
 
+// Whether a file replaced atomically has its directory synced at once.
+enum class DirectorySync { kNow, kLater };
+
 class TapeLibrary {
  public:
   // Opens (and with create, makes) a library directory.  A library made here
@@ -90,7 +93,12 @@ class TapeLibrary {
   Status set_protected(const std::string& volser, bool on);
   // The cartridge's image is now `image_path` (absolute), in `format`
   // (vtape migrate).
-  Status set_image(const std::string& volser, const std::string& image_path, Format format);
+  // With DirectorySync::kLater the rename is not yet durable against a
+  // power loss (a crash of the process does not undo it) until
+  // sync_cartridges_dir(): a switch under a drive's lock syncs after it.
+  Status set_image(const std::string& volser, const std::string& image_path, Format format,
+                   DirectorySync directory = DirectorySync::kNow);
+  Status sync_cartridges_dir() const;
 
   // The algorithm of the digest the catalog keeps of each tape file written
   // or indexed from now on (rows made before keep theirs): the library's
@@ -107,7 +115,7 @@ class TapeLibrary {
 
  private:
   explicit TapeLibrary(std::string dir) : dir_(std::move(dir)) {}
-  Status save_cartridge(const Cartridge& c);
+  Status save_cartridge(const Cartridge& c, DirectorySync directory = DirectorySync::kNow);
   Status load_cartridge_file(const std::string& volser, Cartridge* out) const;
   std::string settings_path() const { return dir_ + "/settings"; }
   Status load_settings();
@@ -123,7 +131,9 @@ class TapeLibrary {
 // VOLSER rules: 1 to 6 characters A-Z, 0-9; lower case is taken as upper.
 std::optional<std::string> normalize_volser(const std::string& text);
 // Writes `content` to `path` atomically and durably (temporary file, fsync, rename),
-// the new file with exactly `mode`; the directory is synced after the rename.
-Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode);
+// the new file with exactly `mode`; the directory is synced after the rename
+// (unless kLater: the caller syncs it).
+Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode,
+                             DirectorySync directory = DirectorySync::kNow);
 
 }  // namespace vtape

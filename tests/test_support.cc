@@ -15,6 +15,9 @@
 
 #include <gtest/gtest.h>
 
+#include "library/catalog_observer.h"
+#include "library/catalog_sync.h"
+
 namespace vtape::testing {
 
 TempDir::TempDir() {
@@ -375,5 +378,23 @@ const CommandResult& Background::join() {
 }
 
 void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+void DriveOverCatalogTest::SetUp() {
+  Status s = TapeLibrary::open(dir_.file("lib"), true, &lib_);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  s = open_library_catalog(*lib_, &catalog_);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  s = lib_->create_cartridge(volser_, Format::kSimh, kDefaultCapacity, &cart_);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  drive_ = std::make_unique<TapeDrive>(0);
+  drive_->add_observer(std::make_shared<CatalogObserver>(*catalog_, 0));
+  s = drive_->load(cart_);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  ASSERT_EQ(drive_->open(DriveOpenMode{false, true, false}), DriveError::kNone);
+}
+
+void DriveOverCatalogTest::TearDown() {
+  if (drive_) (void)drive_->release();
+}
 
 }  // namespace vtape::testing

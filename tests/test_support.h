@@ -13,6 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "index/catalog.h"
+#include "library/tape_drive.h"
+#include "library/tape_library.h"
+
 namespace vtape::testing {
 
 // A fresh directory under $TMPDIR, removed with everything in it.
@@ -259,5 +265,22 @@ class Background {
 };
 
 void pause_ms(int ms);
+
+// A drive over a catalog, without FUSE: a new library with one SIMH
+// cartridge `volser`, loaded in drive 0 and open for writing, whose
+// catalog (the library's) a CatalogObserver keeps as the drive writes.
+class DriveOverCatalogTest : public ::testing::Test {
+ protected:
+  explicit DriveOverCatalogTest(std::string volser) : volser_(std::move(volser)) {}
+  void SetUp() override;
+  void TearDown() override;
+
+  std::string volser_;
+  TempDir dir_;
+  std::unique_ptr<TapeLibrary> lib_;
+  std::unique_ptr<Catalog> catalog_;
+  Cartridge cart_;
+  std::unique_ptr<TapeDrive> drive_;
+};
 
 }  // namespace vtape::testing

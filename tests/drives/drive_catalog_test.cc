@@ -24,8 +24,6 @@
 namespace vtape::testing {
 namespace {
 
-constexpr DriveOpenMode kWritable{false, true, false};
-
 // What the drive was given, to compare the catalog with.
 struct Written {
   uint64_t records = 0;
@@ -38,25 +36,9 @@ struct Written {
   }
 };
 
-class DriveCatalogTest : public ::testing::Test {
+class DriveCatalogTest : public DriveOverCatalogTest {
  protected:
-  void SetUp() override {
-    Status s = TapeLibrary::open(dir_.file("lib"), true, &lib_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    s = Catalog::open(dir_.file("catalog.db"), &catalog_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    s = lib_->create_cartridge("CAT001", Format::kSimh, kDefaultCapacity, &cart_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    drive_ = std::make_unique<TapeDrive>(0);
-    drive_->add_observer(std::make_shared<CatalogObserver>(*catalog_, 0));
-    s = drive_->load(cart_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    ASSERT_EQ(drive_->open(kWritable), DriveError::kNone);
-  }
-
-  void TearDown() override {
-    if (drive_) (void)drive_->release();
-  }
+  DriveCatalogTest() : DriveOverCatalogTest("CAT001") {}
 
   void write(const std::vector<uint8_t>& record, Written* w) {
     ASSERT_EQ(drive_->write(record), DriveError::kNone);
@@ -89,12 +71,6 @@ class DriveCatalogTest : public ::testing::Test {
     EXPECT_EQ(r[file].digest_algorithm, "xxh3-128");
     EXPECT_EQ(r[file].closed_cleanly, closed);
   }
-
-  TempDir dir_;
-  std::unique_ptr<TapeLibrary> lib_;
-  std::unique_ptr<Catalog> catalog_;
-  Cartridge cart_;
-  std::unique_ptr<TapeDrive> drive_;
 };
 
 TEST_F(DriveCatalogTest, ManySmallRecordsAreInTheCatalogWhenTheFilemarkReturns) {

@@ -108,6 +108,36 @@ TEST_F(MigrateMountTest, TargetThatFillsLeavesTheOriginalInUse) {
   EXPECT_TRUE(std::filesystem::exists(vt_.library() + "/cartridges/SCR001.tap"));
 }
 
+// A live migration to another format frames the records differently: the
+// catalog's offsets of the tape files move with the switch, so saved/
+// reads the new image right away (no remount, no reindex).
+TEST_F(MigrateMountTest, SavedReadsTheNewImageRightAfterALiveFormatChange) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  make_tree(dir_.file("a"), 3, 100'000);
+  make_tree(dir_.file("b"), 2, 300'000);
+  for (const char* tree : {"a", "b"}) {
+    CommandResult tar = run_command("tar -cf " + vt_.drive(0) + " -C " + shell_quote(dir_.file(tree)) + " .");
+    ASSERT_EQ(tar.exit_code, 0) << describe(tar);
+    CommandResult own = run_command("tar -cf " + shell_quote(dir_.file(std::string(tree) + ".tar")) + " -C " +
+                                    shell_quote(dir_.file(tree)) + " .");
+    ASSERT_EQ(own.exit_code, 0) << describe(own);
+  }
+  std::string vol = vt_.mount_point() + "/saved/SCR001";
+  for (int i = 0; i < 500 && !std::filesystem::exists(vol + "/0001/members"); ++i) pause_ms(10);
+  ASSERT_TRUE(std::filesystem::exists(vol + "/0001/members")) << vt_.log();
+  for (const char* format : {"het", "aws"}) {
+    CommandResult m = vt_.vtape("migrate SCR001 --json --to " + shell_quote(dir_.file(std::string("new-") + format)) +
+                                " --format " + format);
+    ASSERT_EQ(m.exit_code, 0) << describe(m);
+    EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+    EXPECT_EQ(image_of(vt_, "SCR001"), format);
+    EXPECT_EQ(read_file_bytes(vol + "/0001/members/f1"), pattern_bytes(300'000, 101)) << format;
+    EXPECT_EQ(read_file_bytes(vol + "/0000/members/f2"), pattern_bytes(100'000, 102)) << format;
+    CommandResult cmp = run_command("cmp " + shell_quote(vol + "/0001/data") + " " + shell_quote(dir_.file("b.tar")));
+    EXPECT_EQ(cmp.exit_code, 0) << format << ": " << describe(cmp);
+  }
+}
+
 TEST_F(MigrateMountTest, RefusesBadInput) {
   ASSERT_TRUE(vt_.ok()) << vt_.error();
   CommandResult none = vt_.vtape("migrate NONE01 --to " + shell_quote(dir_.file("new")));
@@ -243,6 +273,30 @@ TEST(SnapshotMountTest, MidWriteSnapshotIsAPrefixOfTheFinalTape) {
   CommandResult again = vt.vtape("snapshot SCR001 --as SNAP01");
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << describe(again);
+}
+
+// A snapshot copies on its connection's own thread: other control requests
+// (vtape status here) are answered while it runs, not after it.
+TEST(SnapshotMountTest, StatusAnswersWhileASnapshotCopies) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  CommandResult dd = run_command("dd if=/dev/zero of=" + vt.drive(0) + " bs=256k count=1024 status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  Background snap("VTAPE_LIBRARY=" + shell_quote(vt.library()) + " " + shell_quote(VTAPE_BINARY) +
+                  " snapshot SCR001 --as SNAP01");
+  // The snapshot has begun once its cartridge is there.
+  std::string started = vt.library() + "/cartridges/SNAP01.cartridge";
+  for (int i = 0; i < 1000 && !snap.done() && !std::filesystem::exists(started); ++i) pause_ms(2);
+  ASSERT_TRUE(std::filesystem::exists(started)) << describe(snap.join());
+  CommandResult status = vt.vtape("status");
+  // The snapshot is write-protected at its very end: not yet.
+  std::vector<uint8_t> cartridge = read_file_bytes(started);
+  EXPECT_NE(std::string(cartridge.begin(), cartridge.end()).find("protected 0"), std::string::npos)
+      << "vtape status waited for the snapshot";
+  EXPECT_EQ(status.exit_code, 0) << describe(status);
+  EXPECT_NE(status.out.find("SCR001"), std::string::npos) << status.out;
+  const CommandResult& done = snap.join();
+  EXPECT_EQ(done.exit_code, 0) << describe(done);
 }
 
 }  // namespace

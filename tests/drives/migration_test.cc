@@ -24,8 +24,6 @@
 namespace vtape::testing {
 namespace {
 
-constexpr DriveOpenMode kWritable{false, true, false};
-
 // An object of a tape as read back: a record's bytes, or a filemark (empty).
 using TapeObjects = std::vector<std::vector<uint8_t>>;
 
@@ -46,24 +44,9 @@ TapeObjects read_image(const std::string& path) {
   return out;
 }
 
-class MigrationTest : public ::testing::Test {
+class MigrationTest : public DriveOverCatalogTest {
  protected:
-  void SetUp() override {
-    Status s = TapeLibrary::open(dir_.file("lib"), true, &lib_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    s = open_library_catalog(*lib_, &catalog_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    s = lib_->create_cartridge("MIG001", Format::kSimh, kDefaultCapacity, &cart_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    drive_ = std::make_unique<TapeDrive>(0);
-    drive_->add_observer(std::make_shared<CatalogObserver>(*catalog_, 0));
-    s = drive_->load(cart_);
-    ASSERT_TRUE(s.is_ok()) << s.message();
-    ASSERT_EQ(drive_->open(kWritable), DriveError::kNone);
-  }
-  void TearDown() override {
-    if (drive_) (void)drive_->release();
-  }
+  MigrationTest() : DriveOverCatalogTest("MIG001") {}
 
   // Records of `size` bytes, a filemark after every `per_file`.
   void write(int records, size_t size, int per_file, uint32_t seed) {
@@ -92,11 +75,6 @@ class MigrationTest : public ::testing::Test {
     return c.image_path;
   }
 
-  TempDir dir_;
-  std::unique_ptr<TapeLibrary> lib_;
-  std::unique_ptr<Catalog> catalog_;
-  Cartridge cart_;
-  std::unique_ptr<TapeDrive> drive_;
   TapeObjects written_;
 };
 
@@ -270,6 +248,57 @@ TEST_F(MigrationTest, RefusesATargetThatIsNotWritable) {
   EXPECT_FALSE(s.is_ok());
   EXPECT_NE(s.message().find("the target " + ro + " is not writable"), std::string::npos) << s.message();
   EXPECT_FALSE(std::filesystem::exists(CartridgeMigration::state_path(*lib_, "MIG001")));
+}
+
+// The copy is checked against the catalog's digests as it is made: a source
+// whose bytes differ from what the catalog recorded fails the migration
+// before the switch, the original in use.  SIMH to SIMH copies the bytes as
+// they are (the raw copy), SIMH to HET goes through the codecs.
+TEST_F(MigrationTest, ASourceThatDiffersFromTheCatalogFailsBeforeTheSwitch) {
+  write(30, 1000, 10, 1);
+  // A byte of the data of tape file 1's fourth record (SIMH: 4 + 1000 + 4
+  // bytes a record, 4 a filemark).
+  std::vector<uint8_t> image = read_file_bytes(cart_.image_path);
+  size_t at = 10 * 1008 + 4 + 3 * 1008 + 4 + 10;
+  ASSERT_GT(image.size(), at);
+  image[at] ^= 0x55;
+  write_file_bytes(cart_.image_path, image);
+  for (Format format : {Format::kSimh, Format::kHet}) {
+    SCOPED_TRACE(format_name(format));
+    CartridgeMigration m(*lib_, request(format), drive_.get());
+    ASSERT_TRUE(m.prepare().is_ok());
+    m.run();
+    MigrationReport r = m.report();
+    EXPECT_EQ(r.phase, MigrationPhase::kFailed) << r.message;
+    EXPECT_NE(r.message.find(cart_.image_path + ": tape file 1 (bytes 10084 to 20164)"), std::string::npos)
+        << r.message;
+    EXPECT_NE(r.message.find("the catalog says"), std::string::npos) << r.message;
+    EXPECT_EQ(image_now(), cart_.image_path);
+    EXPECT_EQ(drive_->status().format, Format::kSimh);
+    EXPECT_FALSE(std::filesystem::exists(r.to)) << r.to;
+    EXPECT_FALSE(std::filesystem::exists(CartridgeMigration::state_path(*lib_, "MIG001")));
+  }
+  // The drive goes on in the original.
+  write(2, 500, 2, 77);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  EXPECT_EQ(read_image(cart_.image_path).size(), written_.size());
+}
+
+// Hercules' hetmap reads records of one HET chunk (65535 bytes) at most:
+// a migration to HET of a tape with longer ones says so.
+TEST_F(MigrationTest, ToHetWarnsOfRecordsHetmapCannotRead) {
+  write(4, 70000, 2, 1);
+  write(3, 65535, 3, 50);
+  CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  m.run();
+  MigrationReport r = m.report();
+  ASSERT_EQ(r.phase, MigrationPhase::kDone) << r.message;
+  EXPECT_NE(r.message.find("warning: 4 records are longer than 65535 bytes, which Hercules' hetmap cannot read"),
+            std::string::npos)
+      << r.message;
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  EXPECT_EQ(read_image(image_now()), written_);
 }
 
 // The catalog reads a tape file begun mid-file back from the image: after
