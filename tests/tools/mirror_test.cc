@@ -333,11 +333,21 @@ TEST_F(MirrorTest, AnAppendAfterALoadSendsOnlyWhatFollowsWhatTheRemoteHolds) {
   std::string t = tree("tree", 2, 400000);
   ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f0").exit_code, 0);
   ASSERT_EQ(vt_->vtape("unload 1").exit_code, 0);
+  // The first stream ended (a slow machine may need more than the unload's wait).
+  for (int i = 0; i < 1200 && vt_->log().find("mirror: MVOL01 holds what VOL01 holds") == std::string::npos; ++i) {
+    pause_ms(50);
+  }
   ASSERT_NE(vt_->log().find("mirror: MVOL01 holds what VOL01 holds"), std::string::npos) << vt_->log();
   ASSERT_EQ(vt_->vtape("load 1 VOL01").exit_code, 0);
   ASSERT_EQ(run_command("mt -f " + sq(vt_->drive(1)) + " eod").exit_code, 0);
   ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f1").exit_code, 0);
   ASSERT_EQ(vt_->vtape("unload 1").exit_code, 0);
+  auto second_ended = [&] {
+    std::string l = vt_->log();
+    size_t first = l.find("holds the first ");
+    return first != std::string::npos && l.find("mirror: MVOL01 holds what VOL01 holds", first) != std::string::npos;
+  };
+  for (int i = 0; i < 1200 && !second_ended(); ++i) pause_ms(50);
   std::string log = vt_->log();
   EXPECT_NE(log.find("mirror: MVOL01 holds the first "), std::string::npos) << log;
   EXPECT_NE(log.find("of VOL01 (1 tape files) already: sending what follows"), std::string::npos) << log;
