@@ -44,7 +44,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: vtapefs [--library DIR] [--group G] [--drives N] [--digest xxh3-128|sha256]\n"
     "               [--write-through] [--mirror [USER@]HOST:PREFIX [--mirror-ssh-command CMD]\n"
-    "               [--mirror-retry SECONDS] [--mirror-receive-command CMD]]\n"
+    "               [--mirror-retry SECONDS] [--mirror-receive-command CMD]\n"
+    "               [--mirror-unload-wait SECONDS]]\n"
     "               [-f] [-d] [-o OPTIONS] [LIBRARY] MOUNTPOINT\n"
     "Mounts virtual tape drives (drives/nstN, drives/stN) backed by the cartridges of a\n"
     "library (default $VTAPE_LIBRARY, else ~/.local/share/vtapefs). A new library is\n"
@@ -235,6 +236,8 @@ int main(int argc, char** argv) {
   std::optional<vtape::MirrorOptions> mirror;
   std::string mirror_ssh = "ssh", mirror_receive = "vtape receive";
   double mirror_retry = 5;
+  std::optional<double> mirror_unload_wait;
+  std::optional<uint64_t> mirror_queue_bytes;
   std::vector<std::string> fuse_args = {argv[0]};
   std::vector<std::string> positional;
   // -o words of vtapefs's own (what mount(8) and fstab pass as options),
@@ -314,6 +317,25 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "vtapefs: --mirror-retry {}: seconds, more than 0\n", v);
         return 2;
       }
+    } else if (a == "--mirror-unload-wait") {
+      std::string v = value("--mirror-unload-wait");
+      char* end = nullptr;
+      double w = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(w >= 0) || w > 86400) {
+        fmt::print(stderr, "vtapefs: --mirror-unload-wait {}: seconds, 0 or more\n", v);
+        return 2;
+      }
+      mirror_unload_wait = w;
+    } else if (a == "--mirror-queue-bytes") {
+      // Not in the usage: the tests make the queue small to overflow it.
+      std::string v = value("--mirror-queue-bytes");
+      char* end = nullptr;
+      unsigned long long q = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || q == 0) {
+        fmt::print(stderr, "vtapefs: --mirror-queue-bytes {}: bytes, more than 0\n", v);
+        return 2;
+      }
+      mirror_queue_bytes = q;
     } else if (a == "-f" || a == "-d" || a == "-s") {
       fuse_args.push_back(a);
     } else if (a == "-o") {
@@ -360,6 +382,10 @@ int main(int argc, char** argv) {
     mirror->ssh_command = mirror_ssh;
     mirror->receive_command = mirror_receive;
     mirror->retry_seconds = mirror_retry;
+    if (mirror_unload_wait) {
+      mirror->unload_wait = std::chrono::milliseconds(static_cast<int64_t>(*mirror_unload_wait * 1000));
+    }
+    if (mirror_queue_bytes) mirror->queue_bytes = *mirror_queue_bytes;
     fs.service().set_mirror(*mirror);
   }
   g_fs = &fs;

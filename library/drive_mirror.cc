@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "library/catalog_sync.h"
 #include "library/daemon_log.h"
 #include "library/stream_sender.h"
 #include "tapeformat/base/time_format.h"
@@ -29,7 +30,7 @@ bool parse_mirror_destination(const std::string& text, MirrorOptions* out) {
 class DriveMirror::Run {
  public:
   Run(DriveMirror& m, const MirrorObserver::View& v, std::string remote) : m_(m), generation_(v.generation),
-      cartridge_(v.cartridge), remote_(std::move(remote)) {}
+      cartridge_(v.cartridge), remote_(std::move(remote)), v_start_(v.start) {}
 
   // true: the stream ended (or the generation is over); false: it failed
   // and starts again from the image after the retry delay.
@@ -41,6 +42,7 @@ class DriveMirror::Run {
     so.receive_command = m_.options_.receive_command;
     so.format = std::string(format_name(cartridge_.format));
     so.overwrite = 1;  // always: the remote cartridge is this tape from BOT
+    so.prefix = local_prefix(v_start_);
     so.retries = -1;
     so.retry_delay = m_.options_.retry_seconds;
     so.cancel = &m_.cancel_;
@@ -52,6 +54,15 @@ class DriveMirror::Run {
     };
     StreamSender sender(so);
     m_.set_status("connecting");
+    if (so.prefix) {
+      if (Status s = sender.start(); !s.is_ok()) return failed(s);
+      if (sender.kept_prefix()) {
+        next_ = so.prefix->objects;
+        log(LogPriority::kNotice, fmt::format("mirror: {} holds the first {} records and filemarks of {} ({} tape "
+                                              "files) already: sending what follows", remote_, next_,
+                                              cartridge_.volser, so.prefix->totals.digests.size()));
+      }
+    }
     for (;;) {
       if (m_.cancel_) return true;
       MirrorObserver::View v = m_.observer_->view();
@@ -74,6 +85,10 @@ class DriveMirror::Run {
       if (obj) {
         if (Status s = sender.add(std::move(*obj)); !s.is_ok()) return failed(s);
         ++next_;
+        // The acknowledged records' buffers go back to the observer's pool.
+        for (std::vector<uint8_t> b = sender.spare_buffer(); b.capacity() > 0; b = sender.spare_buffer()) {
+          m_.observer_->recycle(std::move(b));
+        }
       } else if (v.closing && next_ == v.end) {
         if (Status s = sender.finish(); !s.is_ok()) return failed(s);
         compare(sender);
@@ -135,6 +150,37 @@ class DriveMirror::Run {
     }
   }
 
+  // What the tape held before the generation began (its first `start`
+  // objects), as the local catalog describes it: whole tape files, each
+  // ended by a filemark.  nullopt when there is none or the catalog does
+  // not describe exactly that (then the remote is written from BOT).
+  std::optional<StreamPrefix> local_prefix(uint64_t start) const {
+    if (start == 0 || m_.options_.library_dir.empty()) return std::nullopt;
+    std::unique_ptr<TapeLibrary> lib;
+    std::unique_ptr<Catalog> catalog;
+    std::vector<TapeFileRow> rows;
+    if (!TapeLibrary::open(m_.options_.library_dir, false, &lib).is_ok() ||
+        !open_library_catalog(*lib, &catalog).is_ok() || !catalog->files(cartridge_.volser, &rows).is_ok()) {
+      return std::nullopt;
+    }
+    StreamPrefix p;
+    uint64_t end = 0;
+    for (const TapeFileRow& r : rows) {
+      if (r.first_block >= start) break;
+      if (!r.closed_cleanly || r.writing || r.first_block != end) return std::nullopt;
+      if (p.digest.empty()) p.digest = r.digest_algorithm;
+      if (r.digest_algorithm != p.digest) return std::nullopt;
+      p.totals.records += r.records;
+      p.totals.bytes += r.bytes;
+      p.totals.filemarks += 1;
+      p.totals.digests.push_back(r.digest);
+      end = r.first_block + r.records + 1;
+    }
+    if (end != start) return std::nullopt;
+    p.objects = start;
+    return p;
+  }
+
   void compare(const StreamSender& sender) const {
     const StreamTotals& a = sender.sent();
     const StreamTotals& b = sender.received();
@@ -180,6 +226,7 @@ class DriveMirror::Run {
   const uint64_t generation_;
   const Cartridge cartridge_;
   const std::string remote_;
+  const uint64_t v_start_;  // where the generation's writing began
   uint64_t next_ = 0;  // the next object (from BOT) to send
   std::unique_ptr<TapeImage> image_;
   std::string image_path_;  // the file image_ reads

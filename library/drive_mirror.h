@@ -5,7 +5,9 @@
 // this thread sends it: from the observer's queue while that holds it, from
 // the local image otherwise (everything before the last sync point is
 // there).  Each generation (mirror_observer.h) is one stream that writes
-// the remote cartridge from BOT with --overwrite=always; a broken link is
+// the remote cartridge from BOT with --overwrite=always, or after what the
+// tape held before the generation began when the remote cartridge holds
+// exactly that already (a tape appended to after a load); a broken link is
 // retried every --mirror-retry seconds and resumes (the sender keeps what
 // was not acknowledged); a stream that fails is started again from the
 // image.  The stream ends (END, SUMMARY, digests compared) at unload or
@@ -33,6 +35,9 @@ struct MirrorOptions {
   double retry_seconds = 5;
   uint64_t queue_bytes = 64u << 20;                // the observer's queue
   std::chrono::milliseconds unload_wait{30000};    // at unload and at stop
+  // The local library, whose catalog describes what a tape held before
+  // writing began (a prefix the remote cartridge may hold already).
+  std::string library_dir;
 };
 
 // "[USER@]HOST:PREFIX" into host and prefix; false when it is not that.

@@ -132,7 +132,9 @@ Status DriveService::start() {
   }
   if (mirror_) {
     for (auto& d : drives_) {
-      mirrors_.push_back(std::make_unique<DriveMirror>(d->number(), *mirror_));
+      MirrorOptions o = *mirror_;
+      o.library_dir = library_->dir();
+      mirrors_.push_back(std::make_unique<DriveMirror>(d->number(), o));
       d->add_observer(mirrors_.back()->observer());
     }
   }
@@ -153,8 +155,9 @@ Status DriveService::start() {
   reconcile_catalog();
   return control_.start(
       library_->socket_path(), [this](const std::string& r) { return handle_control(r); }, library_->file_mode(),
-      [this](const std::string& r) {
+      [this](const std::string& r) -> std::optional<ControlServer::Session> {
         if (auto snapshot = snapshot_session(r)) return snapshot;
+        if (auto unload = mirrored_unload(r)) return unload;
         return feed_session(*this, r);
       });
 }
@@ -243,6 +246,25 @@ std::optional<int> strict_number(const std::string& word) {
 }
 
 }  // namespace
+
+// `unload N` of a mirrored drive: the drive unloads under the control
+// server's lock as for any request, then the answer waits for the mirror
+// (up to --mirror-unload-wait) outside it, holding no lock of the drive or
+// the server: status and every other request are answered meanwhile.
+std::optional<ControlServer::Session> DriveService::mirrored_unload(const std::string& request) {
+  std::vector<std::string> words = request_words(request);
+  if (words.size() != 2 || words[0] != "unload") return std::nullopt;
+  std::optional<int> n = strict_number(words[1]);
+  if (!n || *n < 0 || static_cast<size_t>(*n) >= mirrors_.size()) return std::nullopt;
+  Status s = drives_[static_cast<size_t>(*n)]->unload();
+  if (!s.is_ok()) return ControlServer::Session{"error " + s.message() + "\n", nullptr};
+  std::shared_ptr<MirrorObserver> observer = mirrors_[static_cast<size_t>(*n)]->observer();
+  return ControlServer::Session{"", [observer](int fd, std::string) {
+                                  observer->wait_after_unload();
+                                  static constexpr char kOk[] = "ok\n";
+                                  (void)::send(fd, kOk, sizeof kOk - 1, MSG_NOSIGNAL);
+                                }};
+}
 
 std::string DriveService::handle_control(const std::string& request) {
   std::vector<std::string> words = request_words(request);

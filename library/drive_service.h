@@ -111,6 +111,7 @@ class DriveService {
   void released(int n, uint64_t handle);
   std::string handle_control(const std::string& request);
   std::optional<ControlServer::Session> snapshot_session(const std::string& request);
+  std::optional<ControlServer::Session> mirrored_unload(const std::string& request);
   // Brings the catalog in line with the images: volumes it lacks, and
   // volumes whose image changed since it was last cataloged (a crash, or
   // an image replaced behind our back), are indexed from the image.

@@ -19,7 +19,7 @@ void MirrorObserver::wake() {
 void MirrorObserver::restart(uint64_t at) {
   ++view_.generation;
   view_.writing = true;
-  view_.end = view_.synced = at;
+  view_.start = view_.end = view_.synced = at;
   queue_.clear();
   queue_first_ = at;
   view_.queued_bytes = view_.dropped_bytes = 0;
@@ -46,19 +46,25 @@ void MirrorObserver::image_replaced(const Cartridge& cartridge) {
 }
 
 void MirrorObserver::unloading() {
-  std::unique_lock lock(mu_);
+  std::lock_guard lock(mu_);
   view_.closing = true;
+  // The drive's mutex is held: no waiting here (wait_after_unload() does,
+  // without it).  What is left goes on from the image.
+  unloaded_generation_ = view_.writing ? view_.generation : 0;
   wake();
-  if (!view_.writing) return;
-  uint64_t generation = view_.generation;
-  // Bounded: the drive's mutex is held (the mirror thread never takes it).
-  if (!finished_cv_.wait_for(lock, unload_wait_, [&] { return finished_generation_ >= generation; })) {
-    log_message(LogPriority::kWarning, LogFields::of_drive(drive_, view_.cartridge.volser),
-                fmt::format("mirror: unloaded before the remote copy caught up ({} records and filemarks of {} on "
-                            "this tape, {} bytes queued or to read from the image); it goes on from the image "
-                            "until the next load",
-                            view_.end, view_.cartridge.volser, view_.queued_bytes + view_.dropped_bytes));
-  }
+}
+
+bool MirrorObserver::wait_after_unload() {
+  std::unique_lock lock(mu_);
+  uint64_t generation = unloaded_generation_;
+  if (generation == 0) return true;
+  if (finished_cv_.wait_for(lock, unload_wait_, [&] { return finished_generation_ >= generation; })) return true;
+  log_message(LogPriority::kWarning, LogFields::of_drive(drive_, view_.cartridge.volser),
+              fmt::format("mirror: unloaded before the remote copy caught up ({} records and filemarks of {} on "
+                          "this tape, {} bytes queued or to read from the image); it goes on from the image "
+                          "until the next load",
+                          view_.end, view_.cartridge.volser, view_.queued_bytes + view_.dropped_bytes));
+  return false;
 }
 
 void MirrorObserver::close() {
@@ -84,6 +90,10 @@ void MirrorObserver::record(std::span<const uint8_t> data) {
   if (dropped_ || view_.queued_bytes + data.size() > queue_limit_) {
     if (!dropped_) {
       // Full: the mirror reads these from the image after the next sync point.
+      log_message(LogPriority::kNotice, LogFields::of_drive(drive_, view_.cartridge.volser),
+                  fmt::format("mirror: the queue of {} bytes is full at record {} of {}; the mirror reads what "
+                              "follows from the image after the next sync point", queue_limit_, view_.end - 1,
+                              view_.cartridge.volser));
       dropped_ = true;
       queue_.clear();
       view_.dropped_bytes += view_.queued_bytes;
@@ -93,7 +103,14 @@ void MirrorObserver::record(std::span<const uint8_t> data) {
     return;
   }
   if (queue_.empty()) queue_first_ = view_.end - 1;
-  queue_.push_back(StreamObject{false, std::vector<uint8_t>(data.begin(), data.end())});
+  StreamObject obj;
+  if (!pool_.empty()) {
+    obj.data = std::move(pool_.back());
+    pool_.pop_back();
+    pool_bytes_ -= obj.data.capacity();
+  }
+  obj.data.assign(data.begin(), data.end());  // within the buffer's room: no allocation
+  queue_.push_back(std::move(obj));
   view_.queued_bytes += data.size();
   wake();
 }
@@ -133,6 +150,16 @@ Status MirrorObserver::erased(const TapePosition& at, uint64_t) {
   if (view_.writing && at.object_index < view_.end) restart(at.object_index);
   wake();
   return Status::ok();
+}
+
+void MirrorObserver::recycle(std::vector<uint8_t> buffer) {
+  // Enough for a burst of records between two turns of the mirror thread;
+  // more would only hold memory.
+  constexpr size_t kPoolBytes = 8u << 20;
+  std::lock_guard lock(mu_);
+  if (pool_bytes_ + buffer.capacity() > kPoolBytes) return;
+  pool_bytes_ += buffer.capacity();
+  pool_.push_back(std::move(buffer));
 }
 
 MirrorObserver::View MirrorObserver::view() const {

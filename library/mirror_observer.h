@@ -14,8 +14,9 @@
 // cuts the tape there; the mirror then starts the remote cartridge again
 // from BOT.
 //
-// The one call that waits is unloading(): a bounded time for the mirror to
-// send what is left (the mirror thread never takes the drive's mutex).
+// No call the drive makes waits.  After an unload, wait_after_unload()
+// (called without the drive's mutex, so that status requests are answered
+// meanwhile) waits a bounded time for the mirror to send what is left.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "library/drive_observer.h"
 #include "library/stream_sender.h"
@@ -39,6 +41,7 @@ class MirrorObserver : public DriveObserver {
     bool loaded = false;
     bool writing = false;     // written since the generation began
     Cartridge cartridge;
+    uint64_t start = 0;        // where the generation's writing began (before it: what the tape held)
     uint64_t end = 0;          // objects on the tape (the next write's number)
     uint64_t synced = 0;       // objects surely in the image file
     uint64_t queued_bytes = 0;
@@ -62,7 +65,15 @@ class MirrorObserver : public DriveObserver {
   void image_replaced(const Cartridge& cartridge) override;
   void event(const std::string&, const std::string&) override {}
 
+  // After the drive unloaded (its mutex not held): waits up to the
+  // unload wait for the stream of what was written to end; false (and a
+  // line in the log) when it did not in time.
+  bool wait_after_unload();
+
   // For the mirror thread.
+  // A buffer the mirror is done with (an acknowledged record's): record()
+  // fills it next instead of allocating one under the drive's mutex.
+  void recycle(std::vector<uint8_t> buffer);
   View view() const;
   // Object `number` of `generation` when the queue holds it (everything
   // before it is dropped from the queue).
@@ -88,8 +99,11 @@ class MirrorObserver : public DriveObserver {
   View view_;
   bool loaded_ = false;
   uint64_t finished_generation_ = 0;
+  uint64_t unloaded_generation_ = 0;  // written, then unloaded: wait_after_unload() waits for it
   uint64_t queue_first_ = 0;  // number of queue_.front()
   std::deque<StreamObject> queue_;
+  std::vector<std::vector<uint8_t>> pool_;  // recycle()d buffers for record()
+  uint64_t pool_bytes_ = 0;                 // their room
   bool dropped_ = false;      // the queue was full: nothing is queued until the next sync point
 };
 

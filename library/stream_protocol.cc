@@ -10,9 +10,9 @@ namespace {
 
 constexpr char kMagic[8] = {'V', 'T', 'S', 'T', 'R', 'E', 'A', 'M'};
 constexpr uint32_t kMaxText = 4096;         // an error message
-constexpr uint32_t kMaxHello = 8 + 2 + 16 + 1 + 1 + 4 + 1 + 255 + 1 + 255;
 constexpr uint32_t kMaxDigests = 1u << 16;  // tape files in one END or SUMMARY
 constexpr uint32_t kMaxTotals = 8 * 3 + 4 + kMaxDigests * (1 + 64);
+constexpr uint32_t kMaxHello = 8 + 2 + 16 + 1 + 1 + 4 + 1 + 255 + 1 + 255 + 8 + 1 + 255 + kMaxTotals;
 
 class Writer {
  public:
@@ -143,6 +143,11 @@ std::vector<uint8_t> encode_hello(const StreamHello& h) {
   w.u32(h.block_size);
   w.text8(h.volser);
   w.text8(h.format);
+  if (h.version >= kStreamPrefixVersion) {
+    w.u64(h.prefix_objects);
+    w.text8(h.prefix_digest);
+    put_totals(w, h.prefix);
+  }
   return w.done();
 }
 
@@ -195,20 +200,33 @@ Status decode_hello(std::span<const uint8_t> payload, StreamHello* out) {
                            "other bytes (not a vtape send stream)");
   }
   if (r.u16(&out->version, "the version") &&
-      (out->version < kStreamOldestVersion || out->version > kStreamVersion)) {
-    return Status::corrupt(8, fmt::format("stream protocol version {} to {}", kStreamOldestVersion, kStreamVersion),
+      (out->version < kStreamOldestVersion || out->version > kStreamPrefixVersion)) {
+    return Status::corrupt(8, fmt::format("stream protocol version {} to {}", kStreamOldestVersion,
+                                          kStreamPrefixVersion),
                            fmt::format("version {}", out->version));
   }
   uint8_t resume = 0;
   r.bytes(out->id.data(), out->id.size(), "the stream id");
-  if (r.u8(&out->overwrite, "the overwrite policy") && out->overwrite > 2) {
-    r.fail("an overwrite policy 0, 1 or 2", fmt::format("{}", out->overwrite));
+  uint8_t most = out->version >= kStreamPrefixVersion ? 3 : 2;
+  if (r.u8(&out->overwrite, "the overwrite policy") && out->overwrite > most) {
+    r.fail(most == 3 ? "an overwrite policy 0, 1, 2 or 3" : "an overwrite policy 0, 1 or 2",
+           fmt::format("{}", out->overwrite));
   }
   if (r.u8(&resume, "the resume flag") && resume > 1) r.fail("a resume flag 0 or 1", fmt::format("{}", resume));
   out->resume = resume == 1;
   r.u32(&out->block_size, "the block size");
   r.text8(&out->volser, "the volume serial");
   r.text8(&out->format, "the format");
+  if (out->version >= kStreamPrefixVersion && !r.failed()) {
+    r.u64(&out->prefix_objects, "the prefix's objects");
+    r.text8(&out->prefix_digest, "the prefix's digest algorithm");
+    if (!r.failed()) {
+      size_t at = r.pos();
+      Status s = decode_totals(payload.subspan(at), &out->prefix);
+      if (!s.is_ok()) return Status::corrupt(at + s.offset(), "the prefix's totals in the HELLO frame", s.message());
+      return Status::ok();
+    }
+  }
   return r.finish();
 }
 
@@ -299,6 +317,18 @@ size_t FrameParser::feed(std::span<const uint8_t> data) {
     }
   }
   return used;
+}
+
+size_t FrameParser::take_in_place(std::span<const uint8_t> data, FrameView* out) {
+  if (mid_frame() || ready_ || !error_.is_ok() || data.size() < kStreamFrameHeader) return 0;
+  uint8_t type = data[0];
+  uint32_t length = (uint32_t{data[1]} << 24) | (uint32_t{data[2]} << 16) | (uint32_t{data[3]} << 8) | data[4];
+  std::optional<uint32_t> limit = max_payload(type);
+  if (!limit || length > *limit || data.size() - kStreamFrameHeader < length) return 0;
+  *out = FrameView(type, data.subspan(kStreamFrameHeader, length));
+  frame_start_ = offset_;
+  offset_ += kStreamFrameHeader + length;
+  return kStreamFrameHeader + length;
 }
 
 bool FrameParser::take(Frame* out) {

@@ -26,8 +26,11 @@ namespace vtape {
 inline constexpr uint32_t kStreamMaxRecord = 16u << 20;  // 16 MiB
 // Version 2: ACCEPT names the receiving library's digest algorithm.  A
 // receiver still takes a version 1 HELLO (and answers it with a version 1
-// ACCEPT).
+// ACCEPT).  Version 3: a HELLO may describe a prefix the receiver may hold
+// already (overwrite 3).  A sender says version 3 only then, so a receiver
+// of version 2 still takes its other streams; a receiver takes 1 to 3.
 inline constexpr uint16_t kStreamVersion = 2;
+inline constexpr uint16_t kStreamPrefixVersion = 3;
 inline constexpr uint16_t kStreamOldestVersion = 1;
 inline constexpr size_t kStreamFrameHeader = 5;  // type, length
 
@@ -50,24 +53,6 @@ std::optional<uint32_t> max_payload(uint8_t type);
 // (StreamOverwrite in library/stream_target.h): 0 never, 1 always, 2 append.
 using StreamId = std::array<uint8_t, 16>;
 
-struct StreamHello {
-  uint16_t version = kStreamVersion;  // of the sender's protocol
-  StreamId id{};           // 128 random bits chosen by the sender, the same on every reconnection
-  std::string volser;      // as the sender wrote it (the receiver normalizes and checks it)
-  std::string format;      // of a cartridge made for the stream ("" the receiver's default)
-  uint8_t overwrite = 0;   // 0 never, 1 always, 2 append
-  bool resume = false;     // a reconnection of a stream that started before
-  uint32_t block_size = 0; // the sender's record size for `-` (0: records as they come)
-};
-
-struct StreamAccept {
-  uint64_t resume_from = 0;  // objects of this stream the receiver holds already
-  // The digest algorithm of the receiving library ("xxh3-128", "sha256";
-  // index/digest.h), which the tape files' digests in END and SUMMARY use.
-  // Version 2 on; empty (sent as nothing, read as xxh3-128) for version 1.
-  std::string digest;
-};
-
 // The totals of a stream as one side counted them.
 struct StreamTotals {
   uint64_t records = 0;
@@ -78,6 +63,34 @@ struct StreamTotals {
   // records after the last filemark (if any) are one more.
   std::vector<std::string> digests;
 };
+
+struct StreamHello {
+  uint16_t version = kStreamVersion;  // of the sender's protocol
+  StreamId id{};           // 128 random bits chosen by the sender, the same on every reconnection
+  std::string volser;      // as the sender wrote it (the receiver normalizes and checks it)
+  std::string format;      // of a cartridge made for the stream ("" the receiver's default)
+  uint8_t overwrite = 0;   // 0 never, 1 always, 2 append, 3 keep the prefix (version 3)
+  bool resume = false;     // a reconnection of a stream that started before
+  uint32_t block_size = 0; // the sender's record size for `-` (0: records as they come)
+  // Overwrite 3 (version 3): the stream continues a tape whose first
+  // `prefix_objects` objects, whole tape files each ended by a filemark,
+  // have the totals `prefix` (digests of the algorithm `prefix_digest`).
+  // A receiver whose cartridge holds exactly that (nothing more) appends
+  // after it and its ACCEPT names prefix_objects; otherwise it writes from
+  // BOT (as overwrite 1) and its ACCEPT names 0.
+  uint64_t prefix_objects = 0;
+  std::string prefix_digest;
+  StreamTotals prefix;
+};
+
+struct StreamAccept {
+  uint64_t resume_from = 0;  // objects of this stream the receiver holds already
+  // The digest algorithm of the receiving library ("xxh3-128", "sha256";
+  // index/digest.h), which the tape files' digests in END and SUMMARY use.
+  // Version 2 on; empty (sent as nothing, read as xxh3-128) for version 1.
+  std::string digest;
+};
+
 
 std::string stream_id_hex(const StreamId& id);
 
@@ -112,6 +125,16 @@ struct Frame {
   std::vector<uint8_t> payload;
 };
 
+// A frame whose payload is read where it lies (in the reader's buffer, or
+// in a Frame).
+struct FrameView {
+  uint8_t type = 0;
+  std::span<const uint8_t> payload;
+  FrameView() = default;
+  FrameView(uint8_t t, std::span<const uint8_t> p) : type(t), payload(p) {}
+  FrameView(const Frame& f) : type(f.type), payload(f.payload) {}  // NOLINT: a Frame is a view of itself
+};
+
 // Cuts a byte stream into frames as the bytes arrive, checking each
 // header before its payload is taken in.  `stream_offset` in its errors is
 // the byte of the whole stream where the bad frame starts.
@@ -122,6 +145,13 @@ class FrameParser {
   size_t feed(std::span<const uint8_t> data);
   // A whole frame is ready: moved into *out, and the parser goes on.
   bool take(Frame* out);
+  // The frame at the start of `data` without copying its payload, when
+  // the parser is between frames, no frame is waiting to be taken, `data`
+  // holds all of that frame and its header is valid: *out points into
+  // `data`; returns the bytes it spans (header included), counted as
+  // taken.  0 otherwise: feed() then takes the bytes (and reports a bad
+  // header).  A receiver of large records copies each one once less.
+  size_t take_in_place(std::span<const uint8_t> data, FrameView* out);
   // The stream is not a sequence of frames (an unknown type, a length over
   // the type's limit): the error, naming the byte offset and what was
   // expected; nothing more is taken after it.

@@ -141,6 +141,13 @@ Status StreamSender::connect() {
   h.overwrite = o_.overwrite;
   h.resume = ever_accepted_;
   h.block_size = o_.block_size;
+  if (o_.prefix && !ever_accepted_ && !prefix_declined_) {
+    h.version = kStreamPrefixVersion;
+    h.overwrite = 3;
+    h.prefix_objects = o_.prefix->objects;
+    h.prefix_digest = o_.prefix->digest;
+    h.prefix = o_.prefix->totals;
+  }
   out_ = encode_hello(h);
   out_pos_ = 0;
   next_send_ = acked_;
@@ -206,9 +213,22 @@ void StreamSender::next_frame() {
   }
 }
 
+std::vector<uint8_t> StreamSender::spare_buffer() {
+  if (spare_.empty()) return {};
+  std::vector<uint8_t> b = std::move(spare_.back());
+  spare_.pop_back();
+  b.clear();
+  return b;
+}
+
 void StreamSender::drop_acknowledged(uint64_t upto) {
+  // A few buffers are kept for spare_buffer(); the rest are freed.
+  constexpr size_t kSpareBuffers = 64;
   while (window_first_ < upto && !window_.empty()) {
     window_bytes_ -= window_.front().data.size() + kStreamFrameHeader;
+    if (spare_.size() < kSpareBuffers && window_.front().data.capacity() > 0) {
+      spare_.push_back(std::move(window_.front().data));
+    }
     window_.pop_front();
     ++window_first_;
   }
@@ -222,6 +242,14 @@ void StreamSender::on_frame(const Frame& f) {
       if (Status s = decode_accept(f.payload, &a); !s.is_ok()) {
         error_ = Status::io_error("the receiver's ACCEPT: " + s.message(), EPROTO);
         return;
+      }
+      if (!ever_accepted_ && o_.prefix && !prefix_declined_ && a.resume_from != 0 &&
+          a.resume_from == o_.prefix->objects && a.digest == o_.prefix->digest) {
+        // The receiver holds the prefix: the stream goes on after it, and
+        // its totals are part of this stream's.
+        kept_prefix_ = true;
+        produced_ = acked_ = window_first_ = next_send_ = a.resume_from;
+        sent_ = o_.prefix->totals;
       }
       if (a.resume_from < acked_ || a.resume_from > produced_) {
         error_ = Status::io_error(fmt::format("the receiver holds {} objects of the stream, but {} were acknowledged "
@@ -263,7 +291,13 @@ void StreamSender::on_frame(const Frame& f) {
     case FrameType::kError: {
       bool retry = false;
       std::string m = decode_error(f.payload, &retry);
-      if (retry) {
+      if (!retry && !ever_accepted_ && o_.prefix && !prefix_declined_) {
+        // Maybe a receiver of version 2, which knows no prefix: once more
+        // with a HELLO it knows (the stream then writes from BOT).
+        prefix_declined_ = true;
+        retry_refusal_ = true;
+        broke("the receiver refused the HELLO with a prefix: " + m);
+      } else if (retry) {
         retry_refusal_ = true;
         broke("the receiver says: " + m);
       } else {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,15 @@ struct StreamBreak {
   int retries = 0;            // how many are allowed (-1: no limit)
 };
 
+// The tape a stream continues (HELLO's prefix, man/vtape-stream.5): its
+// first `objects` objects from BOT, whole tape files of these totals
+// (digests of the algorithm `digest`).
+struct StreamPrefix {
+  uint64_t objects = 0;
+  std::string digest;
+  StreamTotals totals;
+};
+
 struct StreamSenderOptions {
   std::string host;
   std::string volser;
@@ -52,6 +62,9 @@ struct StreamSenderOptions {
   int retries = 5;             // -1: reconnect for ever
   double retry_delay = 5;
   uint64_t window = 64u << 20;
+  // Set: the receiver need not be sent these objects when its cartridge
+  // holds exactly them (kept_prefix()); else the stream writes from BOT.
+  std::optional<StreamPrefix> prefix;
   // Told of each break before the wait to reconnect (from the sending thread).
   std::function<void(const StreamBreak&)> on_break;
   // When set and true, every call gives up soon (ECANCELED): a daemon that stops.
@@ -69,6 +82,12 @@ class StreamSender {
   // The first one waits for the receiver's ACCEPT: it names the digest
   // algorithm the tape files are compared with.
   Status add(StreamObject obj);
+  // Waits for the receiver's first ACCEPT (add() does too): then
+  // kept_prefix() says where the stream starts.
+  Status start() { return wait_for_accept(); }
+  // The receiver holds options.prefix: the objects given to add() are
+  // those after it, and the totals of END count it too.
+  bool kept_prefix() const { return kept_prefix_; }
   // No more objects: everything sent, END, and the receiver's SUMMARY.
   Status finish();
   // Keeps the link moving (what was added goes out, acknowledgements come
@@ -78,6 +97,11 @@ class StreamSender {
   Status wait_for_input(int fd);
   // The same for at most about `most` (a mirror that updates its status).
   Status wait_for_input(int fd, std::chrono::milliseconds most);
+
+  // An empty buffer for the next object's data, with the room of one
+  // acknowledged before when there is one: a source that fills it and
+  // hands it to add() does not allocate per record.
+  std::vector<uint8_t> spare_buffer();
 
   const StreamTotals& sent() const { return sent_; }
   const StreamTotals& received() const { return received_; }
@@ -109,6 +133,7 @@ class StreamSender {
   bool open_file_ = false;
   bool done_adding_ = false;
   std::deque<StreamObject> window_;
+  std::vector<std::vector<uint8_t>> spare_;  // buffers of acknowledged objects, for spare_buffer()
   uint64_t window_first_ = 0;  // stream number of window_.front()
   uint64_t window_bytes_ = 0;
   uint64_t produced_ = 0;
@@ -124,6 +149,8 @@ class StreamSender {
   bool end_sent_ = false;
   bool have_summary_ = false;
   bool retry_refusal_ = false;  // the receiver asked to be tried again
+  bool kept_prefix_ = false;
+  bool prefix_declined_ = false;  // a receiver of version 2 refused the prefix's HELLO
   int reconnections_ = 0;
   Status error_;
 };

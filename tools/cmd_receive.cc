@@ -150,7 +150,16 @@ class Receiver {
       }
       size_t pos = 0;
       while (pos < static_cast<size_t>(n)) {
-        pos += parser_.feed(std::span<const uint8_t>(buffer.data() + pos, static_cast<size_t>(n) - pos));
+        // A frame wholly in the buffer is handled where it lies; only one
+        // cut by the end of a read is gathered by the parser.
+        std::span<const uint8_t> rest(buffer.data() + pos, static_cast<size_t>(n) - pos);
+        FrameView view;
+        if (size_t used = parser_.take_in_place(rest, &view); used > 0) {
+          pos += used;
+          if (std::optional<int> done = handle(view)) return *done;
+          continue;
+        }
+        pos += parser_.feed(rest);
         if (!parser_.error().is_ok()) {
           return refuse(fmt::format("the stream is not vtape send's: at byte {}", parser_.error().message()));
         }
@@ -200,7 +209,7 @@ class Receiver {
     target_.reset();
   }
 
-  void debug_frame(const char* dir, const Frame& f) const {
+  void debug_frame(const char* dir, const FrameView& f) const {
     if (debug_ == Debug::kNone) return;
     std::string extra;
     if (f.type == static_cast<uint8_t>(FrameType::kRecord) && debug_ == Debug::kSensitive) {
@@ -218,7 +227,7 @@ class Receiver {
   }
 
   // nullopt: go on; else the exit status.
-  std::optional<int> handle(const Frame& f) {
+  std::optional<int> handle(const FrameView& f) {
     debug_frame("<-", f);
     auto type = static_cast<FrameType>(f.type);
     if (completed_) {
@@ -264,7 +273,7 @@ class Receiver {
     return std::nullopt;
   }
 
-  std::optional<int> hello(const Frame& f) {
+  std::optional<int> hello(const FrameView& f) {
     StreamHello h;
     if (Status s = decode_hello(f.payload, &h); !s.is_ok()) return refuse("bad HELLO: at byte " + s.message());
     std::optional<std::string> volser = normalize_volser(h.volser);
@@ -305,21 +314,34 @@ class Receiver {
       resuming = false;
       state.reset();
     }
-    if (state && !resuming && h.overwrite != 1) {
+    if (state && !resuming && h.overwrite != 1 && h.overwrite != 3) {
       return refuse(fmt::format("{} is being received from another stream ({}) that has not ended; "
                                 "--overwrite=always starts it again", volser_, state->stream));
     }
     if (h.resume && !resuming) {
       return refuse(fmt::format("{} has no interrupted stream {} to resume (it ended, or never began)", volser_, id));
     }
-    StreamOverwrite overwrite = resuming ? StreamOverwrite::kAppend
-                                : h.overwrite == 1 ? StreamOverwrite::kAlways
+    // Overwrite 3: after the prefix when the cartridge holds exactly it
+    // (and its end of data is there), else from BOT.
+    bool keep_prefix = !resuming && h.overwrite == 3 && holds_exactly(h, digest);
+    StreamOverwrite overwrite = resuming || keep_prefix ? StreamOverwrite::kAppend
+                                : h.overwrite == 1 || h.overwrite == 3 ? StreamOverwrite::kAlways
                                 : h.overwrite == 2 ? StreamOverwrite::kAppend
                                                    : StreamOverwrite::kNever;
     bool busy = false;
-    Status s = to_drive_ ? open_drive_stream_target(library_dir_, *to_drive_, volser_, overwrite, &target_)
-                         : open_stream_target(library_dir_, volser_, format, overwrite,
-                                              fmt::format("vtape receive (pid {})", getpid()), &target_, &busy);
+    auto open_target = [&](StreamOverwrite how) {
+      return to_drive_ ? open_drive_stream_target(library_dir_, *to_drive_, volser_, how, &target_)
+                       : open_stream_target(library_dir_, volser_, format, how,
+                                            fmt::format("vtape receive (pid {})", getpid()), &target_, &busy);
+    };
+    Status s = open_target(overwrite);
+    if (s.is_ok() && keep_prefix && target_->objects_before() != h.prefix_objects) {
+      // The catalog said so, the tape does not: from BOT after all.
+      s = target_->finish(false);
+      target_.reset();
+      keep_prefix = false;
+      if (s.is_ok()) s = open_target(StreamOverwrite::kAlways);
+    }
     if (!s.is_ok()) {
       target_.reset();
       return refuse(fmt::format("{}: {}", volser_, s.message()), busy);
@@ -333,7 +355,9 @@ class Receiver {
       held = target_->objects_before() - state->start;
       start_ = state->start;
     } else {
-      start_ = target_->objects_before();
+      // A kept prefix is part of this stream (its totals at the end count it).
+      start_ = keep_prefix ? 0 : target_->objects_before();
+      held = keep_prefix ? h.prefix_objects : 0;
       s = write_file_atomically(path, state_text(ReceiveState{id, start_, std::nullopt}), 0600);
       if (s.is_ok()) {
         std::unique_ptr<TapeLibrary> lib;
@@ -345,14 +369,14 @@ class Receiver {
     state_path_ = path;
     stream_ = id;
     note(fmt::format("{} stream {} onto {}{}", resuming ? "resuming" : "receiving", id, volser_,
-                    resuming ? fmt::format(" after {} objects", held) : ""));
+                    resuming || keep_prefix ? fmt::format(" after {} objects", held) : ""));
     if (!write_all(STDOUT_FILENO, encode_accept(StreamAccept{held, digest}))) {
       return broken("the sender cannot be answered");
     }
     return std::nullopt;
   }
 
-  std::optional<int> end(const Frame& f) {
+  std::optional<int> end(const FrameView& f) {
     StreamTotals sent;
     if (Status s = decode_totals(f.payload, &sent); !s.is_ok()) return refuse("bad END: at byte " + s.message());
     if (!completed_) {
@@ -382,6 +406,34 @@ class Receiver {
       return kExitFailure;
     }
     return kExitOk;
+  }
+
+  // Whether volser_ holds exactly the prefix HELLO describes: the
+  // catalog's tape files from BOT, each ended by a filemark, of the same
+  // records, bytes and digests (of this library's algorithm), and nothing
+  // after them.
+  bool holds_exactly(const StreamHello& h, const std::string& digest) const {
+    if (h.prefix_objects == 0 || h.prefix_digest != digest) return false;
+    std::unique_ptr<TapeLibrary> lib;
+    std::unique_ptr<Catalog> catalog;
+    std::vector<TapeFileRow> rows;
+    if (!TapeLibrary::open(library_dir_, false, &lib).is_ok() || !open_library_catalog(*lib, &catalog).is_ok() ||
+        !catalog->files(volser_, &rows).is_ok() || rows.size() != h.prefix.digests.size()) {
+      return false;
+    }
+    uint64_t records = 0, bytes = 0, end = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const TapeFileRow& r = rows[i];
+      if (!r.closed_cleanly || r.writing || r.first_block != end || r.digest_algorithm != digest ||
+          r.digest != h.prefix.digests[i]) {
+        return false;
+      }
+      records += r.records;
+      bytes += r.bytes;
+      end = r.first_block + r.records + 1;
+    }
+    return records == h.prefix.records && bytes == h.prefix.bytes && h.prefix.filemarks == rows.size() &&
+           end == h.prefix_objects;
   }
 
   // The stream's part of the tape as the catalog recorded it: the tape

@@ -69,6 +69,7 @@ Status send_stdin(StreamSender& s, uint32_t block_size, Progress& progress) {
     while (have - at >= block_size || (eof && have > at)) {
       size_t length = std::min<size_t>(block_size, have - at);
       StreamObject obj;
+      obj.data = s.spare_buffer();
       obj.data.assign(buf.begin() + static_cast<std::ptrdiff_t>(at),
                       buf.begin() + static_cast<std::ptrdiff_t>(at + length));
       at += length;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 namespace vtape::testing {
@@ -83,6 +84,30 @@ bool Sshd::start(const std::string& forced_command) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return fail("sshd did not listen: " + read_text(log));
+}
+
+RemoteLibrary::RemoteLibrary(const std::string& forced_options) {
+  if (!std::filesystem::exists("/usr/sbin/sshd")) {
+    error_ = "no /usr/sbin/sshd: openssh-server (scripts/install_deps.sh)";
+    return;
+  }
+  library_ = dir_.file("remote");
+  if (::mkdir(library_.c_str(), 0700) != 0) {
+    error_ = "cannot make " + library_;
+    return;
+  }
+  CommandResult made = run_vtape("new --library " + shell_quote(library_) + " SEED01");
+  if (made.exit_code != 0) {
+    error_ = describe(made);
+    return;
+  }
+  receive_ = std::string(VTAPE_BINARY) + " receive --library " + library_;
+  sshd_ = std::make_unique<Sshd>(sshdir_, receive_ + forced_options);
+  if (!sshd_->ok()) {
+    error_ = sshd_->error();
+    return;
+  }
+  ssh_ = sshd_->ssh_script("plain_key");
 }
 
 }  // namespace vtape::testing

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 
 #include "tests/test_support.h"
@@ -39,6 +40,31 @@ class Sshd {
   pid_t pid_ = -1;
   bool ok_ = false;
   std::string error_;
+};
+
+// The remote side of vtape send and vtape --mirror: a library of its own
+// (with one cartridge, SEED01, so that it exists) behind a real sshd whose
+// forced key runs `vtape receive --library LIBRARY` + `forced_options`.
+class RemoteLibrary {
+ public:
+  explicit RemoteLibrary(const std::string& forced_options = "");
+  RemoteLibrary(const RemoteLibrary&) = delete;
+  RemoteLibrary& operator=(const RemoteLibrary&) = delete;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const std::string& library() const { return library_; }
+  // `vtape receive --library LIBRARY`: what a sender runs there.
+  const std::string& receive_command() const { return receive_; }
+  // ssh to it with the plain key (--ssh-command).
+  const std::string& ssh() const { return ssh_; }
+  const Sshd& sshd() const { return *sshd_; }
+
+ private:
+  TempDir dir_;
+  TempDir sshdir_;
+  std::unique_ptr<Sshd> sshd_;
+  std::string library_, receive_, ssh_, error_;
 };
 
 }  // namespace vtape::testing

@@ -28,6 +28,56 @@ std::vector<Frame> parse_all(const std::vector<uint8_t>& bytes, FrameParser& p, 
 
 void append(std::vector<uint8_t>& to, const std::vector<uint8_t>& bytes) { to.insert(to.end(), bytes.begin(), bytes.end()); }
 
+// Frames taken in place where a read holds them whole, and fed to the
+// parser where a read cuts them (as vtape receive does): the same frames
+// and the same byte offsets whatever the chunking, and a bad header is
+// left to feed() to report.
+TEST(StreamProtocol, FramesTakenInPlaceAreTheFramesFeedGives) {
+  std::vector<uint8_t> bytes = encode_record_header(5);
+  append(bytes, {'h', 'e', 'l', 'l', 'o'});
+  append(bytes, encode_filemark());
+  append(bytes, encode_record_header(3));
+  append(bytes, {'a', 'b', 'c'});
+  append(bytes, encode_ack(9));
+  for (size_t chunk : {size_t{1}, size_t{4}, size_t{9}, bytes.size()}) {
+    FrameParser p;
+    std::vector<std::pair<uint8_t, std::vector<uint8_t>>> got;
+    size_t in_place = 0;
+    for (size_t at = 0; at < bytes.size(); at += chunk) {
+      std::span<const uint8_t> read(bytes.data() + at, std::min(chunk, bytes.size() - at));
+      size_t pos = 0;
+      while (pos < read.size()) {
+        FrameView v;
+        if (size_t used = p.take_in_place(read.subspan(pos), &v); used > 0) {
+          got.emplace_back(v.type, std::vector<uint8_t>(v.payload.begin(), v.payload.end()));
+          pos += used;
+          ++in_place;
+          continue;
+        }
+        pos += p.feed(read.subspan(pos));
+        Frame f;
+        while (p.take(&f)) got.emplace_back(f.type, f.payload);
+      }
+    }
+    ASSERT_TRUE(p.error().is_ok()) << chunk;
+    ASSERT_EQ(got.size(), 4u) << chunk;
+    EXPECT_EQ(got[0].second, (std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'}));
+    EXPECT_EQ(got[1].first, static_cast<uint8_t>(FrameType::kFilemark));
+    EXPECT_EQ(got[2].second, (std::vector<uint8_t>{'a', 'b', 'c'}));
+    EXPECT_EQ(got[3].first, static_cast<uint8_t>(FrameType::kAck));
+    EXPECT_EQ(p.offset(), bytes.size());
+    if (chunk == bytes.size()) {
+      EXPECT_EQ(in_place, 4u);
+    }
+  }
+  FrameParser bad;
+  std::vector<uint8_t> junk = {'Z', 0, 0, 0, 0};
+  FrameView v;
+  EXPECT_EQ(bad.take_in_place(junk, &v), 0u);
+  bad.feed(junk);
+  EXPECT_FALSE(bad.error().is_ok());
+}
+
 TEST(StreamProtocol, AConversationRoundTripsWhateverTheChunking) {
   StreamHello h;
   for (size_t i = 0; i < h.id.size(); ++i) h.id[i] = static_cast<uint8_t>(i * 7);

@@ -63,14 +63,11 @@ SimhContent read_simh(const std::string& image, const std::string& data_out) {
 class StreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists("/usr/sbin/sshd")) << "openssh-server (scripts/install_deps.sh)";
-    remote_ = dir_.file("remote");
-    ASSERT_EQ(::mkdir(remote_.c_str(), 0700), 0);
-    ASSERT_EQ(run_vtape("new --library " + sq(remote_) + " SEED01").exit_code, 0);
-    receive_ = std::string(VTAPE_BINARY) + " receive --library " + remote_;
-    sshd_ = std::make_unique<Sshd>(sshdir_, receive_ + " --allow 'MIG*'");
-    ASSERT_TRUE(sshd_->ok()) << sshd_->error();
-    ssh_ = sshd_->ssh_script("plain_key");
+    remote_lib_ = std::make_unique<RemoteLibrary>(" --allow 'MIG*'");
+    ASSERT_TRUE(remote_lib_->ok()) << remote_lib_->error();
+    remote_ = remote_lib_->library();
+    receive_ = remote_lib_->receive_command();
+    ssh_ = remote_lib_->ssh();
   }
 
   // vtape send with the plain key, naming the receiver as a test must.
@@ -82,8 +79,7 @@ class StreamTest : public ::testing::Test {
   std::string image(const std::string& volser) const { return remote_ + "/cartridges/" + volser + ".tap"; }
 
   TempDir dir_;
-  TempDir sshdir_;
-  std::unique_ptr<Sshd> sshd_;
+  std::unique_ptr<RemoteLibrary> remote_lib_;
   std::string remote_, receive_, ssh_;
 };
 
@@ -285,7 +281,7 @@ TEST_F(StreamTest, TheReceiverIsQuietOnTheSendersTerminalUnlessDebugging) {
 }
 
 TEST_F(StreamTest, AForcedCommandAllowsItsVolumeSerialsOnly) {
-  std::string forced = sshd_->ssh_script("forced_key");
+  std::string forced = remote_lib_->sshd().ssh_script("forced_key");
   std::string input = dir_.file("small");
   write_file_bytes(input, pattern_bytes(100000, 5));
   CommandResult no = send("- <" + sq(input), "VOL002", "", forced);
@@ -294,7 +290,8 @@ TEST_F(StreamTest, AForcedCommandAllowsItsVolumeSerialsOnly) {
       << describe(no);
   EXPECT_FALSE(fs::exists(image("VOL002")));
   // A key sshd does not know: ssh's refusal, and no retrying.
-  CommandResult refused = send("- <" + sq(input), "MIG005", "--retry-delay 10", sshd_->ssh_script("host_key"));
+  CommandResult refused =
+      send("- <" + sq(input), "MIG005", "--retry-delay 10", remote_lib_->sshd().ssh_script("host_key"));
   EXPECT_NE(refused.exit_code, 0) << describe(refused);
   EXPECT_NE(refused.err.find("Permission denied"), std::string::npos) << describe(refused);
   EXPECT_NE(refused.err.find("before the receiver answered"), std::string::npos) << describe(refused);
