@@ -52,8 +52,12 @@ namespace {
 // says nothing (or too little) is dropped.
 constexpr int kRequestTimeoutMs = 3000;
 constexpr size_t kMaxRequestBytes = 4096;
-// Connections served at once; more are refused (answered at once).
+// Connections served at once; one more waits for a place (wait_for_place)
+// and is refused when none comes.
 constexpr size_t kMaxConnections = 16;
+// When all those places are taken, a client silent for longer than this is
+// dropped for a new one (a real client sends its line at once).
+constexpr int64_t kSilentDropMs = 200;
 
 int64_t now_ms() {
   timespec ts{};
@@ -158,8 +162,8 @@ void ControlServer::run() {
     if (fds[1].revents != 0) return;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    std::lock_guard lock(conn_mu_);
-    if (reap_locked() >= kMaxConnections) {
+    std::unique_lock lock(conn_mu_);
+    if (!wait_for_place(lock)) {
       write_answer(fd, fmt::format("error vtapefs is serving {} control connections already; try again\n",
                                    kMaxConnections));
       close(fd);
@@ -167,6 +171,7 @@ void ControlServer::run() {
     }
     auto conn = std::make_unique<Connection>();
     conn->fd = fd;
+    conn->accepted_ms = now_ms();
     Connection* c = conn.get();
     connections_.push_back(std::move(conn));
     c->thread = std::thread([this, c] {
@@ -179,12 +184,41 @@ void ControlServer::run() {
   }
 }
 
+bool ControlServer::wait_for_place(std::unique_lock<std::mutex>& conn_lock) {
+  int64_t give_up = now_ms() + kRequestTimeoutMs;
+  for (;;) {
+    if (reap_locked() < kMaxConnections) return true;
+    // A client that sent its line at once is not dropped for one that
+    // connected a moment later: only one silent for this long is.
+    Connection* silent = nullptr;
+    int64_t now = now_ms();
+    for (auto& conn : connections_) {
+      if (conn->has_request || conn->dropped || conn->done || now - conn->accepted_ms < kSilentDropMs) continue;
+      if (silent == nullptr || conn->accepted_ms < silent->accepted_ms) silent = conn.get();
+    }
+    if (silent != nullptr) {
+      silent->dropped = true;
+      // Its reader sees end-of-file and answers why it was dropped.
+      shutdown(silent->fd, SHUT_RD);
+    } else if (now >= give_up) {
+      return false;
+    }
+    conn_lock.unlock();
+    pollfd stop{stop_pipe_[0], POLLIN, 0};
+    int stopping = poll(&stop, 1, 10);
+    conn_lock.lock();
+    if (stopping > 0) return false;
+  }
+}
+
 void ControlServer::serve(Connection& c) {
   std::string request, after, why;
   if (!read_request(c.fd, &request, &after, &why)) {
+    if (c.dropped) why = "no request line while other clients waited for the control socket";
     write_answer(c.fd, "error " + why + "\n");
     return;
   }
+  c.has_request = true;
   std::optional<Session> session;
   {
     std::lock_guard lock(handler_mu_);

@@ -1,6 +1,7 @@
 // The daemon's side of the control socket (control_protocol.h): a thread
 // that accepts connections, each read on its own thread with a deadline
-// (a client that connects and sends nothing holds up nobody), and hands
+// (a client that connects and sends nothing holds up nobody: when all the
+// places are taken, the one silent longest is dropped for a new client), and hands
 // each request line to a handler, one request at a time.  stop() never
 // waits for a client: it shuts down the sockets still being read.  A request
 // may keep its connection after the answer (a feed, feed_protocol.h): its
@@ -11,6 +12,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
@@ -52,12 +54,20 @@ class ControlServer {
     int fd = -1;
     std::thread thread;
     std::atomic<bool> done{false};
+    int64_t accepted_ms = 0;              // when it was accepted (CLOCK_MONOTONIC)
+    std::atomic<bool> has_request{false};  // its request line came whole
+    std::atomic<bool> dropped{false};      // shut for a client that waited
   };
   void run();
   void serve(Connection& c);
   // Joins the threads of the connections that are done; returns how many
   // are still being served.  Under conn_mu_.
   size_t reap_locked();
+  // Makes room for one more connection when every place is taken: the
+  // client that has been silent longest (longer than a moment) is dropped
+  // for the one waiting; when none is, waits for a place, at most as long
+  // as a silent client may stay.  False when no place came (or stop()).
+  bool wait_for_place(std::unique_lock<std::mutex>& conn_lock);
 
   std::string path_;
   Handler handler_;

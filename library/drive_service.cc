@@ -5,12 +5,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <charconv>
 #include <map>
 #include <chrono>
 #include <cstdlib>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,6 +19,7 @@
 #include "library/daemon_log.h"
 #include "library/drive_feed.h"
 #include "library/control_protocol.h"
+#include "library/control_request.h"
 #include "library/drive_status_json.h"
 #include "library/mount_table.h"
 
@@ -227,38 +226,19 @@ std::vector<DriveStatus> DriveService::status(int only) const {
   return list;
 }
 
-namespace {
-
-// The words of a control request, split at blanks.
-std::vector<std::string> request_words(const std::string& request) {
-  std::istringstream in(request);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
-}
-
-// A decimal number that is the whole word and fits; nothing else.
-std::optional<int> strict_number(const std::string& word) {
-  int n = 0;
-  auto [end, ec] = std::from_chars(word.data(), word.data() + word.size(), n);
-  if (word.empty() || ec != std::errc() || end != word.data() + word.size()) return std::nullopt;
-  return n;
-}
-
-}  // namespace
-
 // `unload N` of a mirrored drive: the drive unloads under the control
 // server's lock as for any request, then the answer waits for the mirror
 // (up to --mirror-unload-wait) outside it, holding no lock of the drive or
 // the server: status and every other request are answered meanwhile.
-std::optional<ControlServer::Session> DriveService::mirrored_unload(const std::string& request) {
-  std::vector<std::string> words = request_words(request);
-  if (words.size() != 2 || words[0] != "unload") return std::nullopt;
-  std::optional<int> n = strict_number(words[1]);
-  if (!n || *n < 0 || static_cast<size_t>(*n) >= mirrors_.size()) return std::nullopt;
-  Status s = drives_[static_cast<size_t>(*n)]->unload();
+std::optional<ControlServer::Session> DriveService::mirrored_unload(const std::string& line) {
+  ControlRequest request;
+  if (!parse_control_request(line, drive_count(), &request).is_ok()) return std::nullopt;
+  if (request.verb != ControlVerb::kUnload || static_cast<size_t>(request.drive) >= mirrors_.size()) {
+    return std::nullopt;
+  }
+  Status s = drives_[static_cast<size_t>(request.drive)]->unload();
   if (!s.is_ok()) return ControlServer::Session{"error " + s.message() + "\n", nullptr};
-  std::shared_ptr<MirrorObserver> observer = mirrors_[static_cast<size_t>(*n)]->observer();
+  std::shared_ptr<MirrorObserver> observer = mirrors_[static_cast<size_t>(request.drive)]->observer();
   return ControlServer::Session{"", [observer](int fd, std::string) {
                                   observer->wait_after_unload();
                                   static constexpr char kOk[] = "ok\n";
@@ -266,97 +246,91 @@ std::optional<ControlServer::Session> DriveService::mirrored_unload(const std::s
                                 }};
 }
 
-std::string DriveService::handle_control(const std::string& request) {
-  std::vector<std::string> words = request_words(request);
-  std::string verb = words.empty() ? "" : words[0];
+std::string DriveService::handle_control(const std::string& line) {
   auto error = [](const std::string& m) { return "error " + m + "\n"; };
-  auto word = [&](size_t i) { return i < words.size() ? words[i] : std::string(); };
-  // A drive number: strictly decimal and one of this mount's drives.
-  auto drive_arg = [&](size_t i) -> std::optional<int> {
-    auto n = strict_number(word(i));
-    if (!n || *n < 0 || *n >= drive_count()) return std::nullopt;
-    return n;
-  };
-  auto no_drive = [&](size_t i) {
-    return error(fmt::format("no drive '{}' (drives 0 to {})", word(i), drive_count() - 1));
-  };
-  auto arity = [&](size_t lo, size_t hi) { return words.size() >= lo && words.size() <= hi; };
-  if (auto answer = migrations_->handle(words)) return *answer;
-  if (verb == "status") {
-    if (!arity(1, 3)) return error("usage: status [text|json] [DRIVE]");
-    std::string form = word(1);
-    if (!form.empty() && form != "text" && form != "json") {
-      return error(fmt::format("status takes 'text' or 'json', not '{}'", form));
-    }
-    int only = -1;
-    if (words.size() == 3) {
-      auto n = drive_arg(2);
-      if (!n) return no_drive(2);
-      only = *n;
-    }
-    std::vector<DriveStatus> list = status(only);
-    if (form == "json") {
-      JsonWriter j;
-      j.begin_object().field("library", library_->dir()).key("drives").begin_array();
-      for (const auto& st : list) write_drive_status(j, st);
-      j.end_array().end_object();
-      return "ok\n" + j.str() + "\n";
-    }
-    std::string text;
-    for (const auto& st : list) text += format_drive_status(st);
-    return "ok\n" + text;
-  }
-  if (verb == "load" || verb == "unload") {
-    if (!arity(verb == "load" ? 3 : 2, verb == "load" ? 3 : 2)) {
-      return error(verb == "load" ? "usage: load DRIVE VOLSER" : "usage: unload DRIVE");
-    }
-    auto drive = drive_arg(1);
-    if (!drive) return no_drive(1);
-    int n = *drive;
-    if (verb == "unload") {
-      Status s = drives_[static_cast<size_t>(n)]->unload();
+  ControlRequest request;
+  if (Status s = parse_control_request(line, drive_count(), &request); !s.is_ok()) return error(s.message());
+  switch (request.verb) {
+    case ControlVerb::kMigration: return migrations_->handle(request.words).value_or(error("unknown request"));
+    case ControlVerb::kStatus: return control_status(request);
+    case ControlVerb::kLoad: return control_load(request.drive, request.volser);
+    case ControlVerb::kUnload: {
+      Status s = drives_[static_cast<size_t>(request.drive)]->unload();
       return s.is_ok() ? "ok\n" : error(s.message());
     }
-    std::string volser = word(2);
-    Cartridge c;
-    Status s = library_->find(volser, &c);
-    if (!s.is_ok()) return error(s.message());
-    for (const auto& d : drives_) {
-      if (d->loaded_volser() == c.volser) return error(fmt::format("{} is already in drive {}", c.volser, d->number()));
+    case ControlVerb::kProtect: {
+      Status s = set_protected(request.volser, request.protect);
+      return s.is_ok() ? "ok\n" : error(s.message());
     }
-    if (migrations_->migrating(c.volser)) {
-      return error(fmt::format("{} is being migrated (vtape migrate --abort {} stops it)", c.volser, c.volser));
+    case ControlVerb::kSnapshot: return control_snapshot(request.volser, request.new_volser);
+    case ControlVerb::kRemove: {
+      std::map<int, std::string> loaded;
+      for (const auto& d : drives_) {
+        if (auto v = d->loaded_volser()) loaded[d->number()] = *v;
+      }
+      Status s = remove_cartridge(*library_, catalog_.get(), request.volser, loaded,
+                                  spool_store_ ? spool_store_->volser() : SpoolStore::default_volser());
+      return s.is_ok() ? "ok\n" : error(s.message());
     }
-    s = drives_[static_cast<size_t>(n)]->load(c);
-    return s.is_ok() ? "ok\n" : error(s.message());
   }
-  if (verb == "protect") {
-    if (!arity(3, 3) || (word(2) != "0" && word(2) != "1")) return error("usage: protect VOLSER 0|1");
-    std::string volser = word(1);
-    bool on = word(2) == "1";
-    Status s = library_->set_protected(volser, on);
-    if (!s.is_ok()) return error(s.message());
-    Cartridge c;
-    (void)library_->find(volser, &c);
-    for (const auto& d : drives_) {
-      if (d->loaded_volser() == c.volser) d->set_write_protected(on);
-    }
-    if (catalog_) {
-      if (Status cs = catalog_->upsert_volume(volume_row(c)); !cs.is_ok()) return error(cs.message());
-    }
-    return "ok\n";
+  return error("unknown request");
+}
+
+std::string DriveService::control_status(const ControlRequest& request) const {
+  std::vector<DriveStatus> list = status(request.drive);
+  if (request.status_form == "json") {
+    JsonWriter j;
+    j.begin_object().field("library", library_->dir()).key("drives").begin_array();
+    for (const auto& st : list) write_drive_status(j, st);
+    j.end_array().end_object();
+    return "ok\n" + j.str() + "\n";
   }
-  if (verb == "remove") {
-    if (!arity(2, 2)) return error("usage: remove VOLSER");
-    std::map<int, std::string> loaded;
-    for (const auto& d : drives_) {
-      if (auto v = d->loaded_volser()) loaded[d->number()] = *v;
-    }
-    Status s = remove_cartridge(*library_, catalog_.get(), word(1), loaded,
-                                spool_store_ ? spool_store_->volser() : SpoolStore::default_volser());
-    return s.is_ok() ? "ok\n" : error(s.message());
+  std::string text;
+  for (const auto& st : list) text += format_drive_status(st);
+  return "ok\n" + text;
+}
+
+std::string DriveService::control_load(int drive, const std::string& volser) {
+  auto error = [](const std::string& m) { return "error " + m + "\n"; };
+  Cartridge c;
+  Status s = library_->find(volser, &c);
+  if (!s.is_ok()) return error(s.message());
+  for (const auto& d : drives_) {
+    if (d->loaded_volser() == c.volser) return error(fmt::format("{} is already in drive {}", c.volser, d->number()));
   }
-  return error(fmt::format("unknown request '{}'", verb));
+  if (migrations_->migrating(c.volser)) {
+    return error(fmt::format("{} is being migrated (vtape migrate --abort {} stops it)", c.volser, c.volser));
+  }
+  s = drives_[static_cast<size_t>(drive)]->load(c);
+  return s.is_ok() ? "ok\n" : error(s.message());
+}
+
+Status DriveService::set_protected(const std::string& volser, bool on) {
+  VTAPE_RETURN_IF_ERROR(library_->set_protected(volser, on));
+  Cartridge c;
+  (void)library_->find(volser, &c);
+  for (const auto& d : drives_) {
+    if (d->loaded_volser() == c.volser) d->set_write_protected(on);
+  }
+  if (catalog_) VTAPE_RETURN_IF_ERROR(catalog_->upsert_volume(volume_row(c)));
+  return Status::ok();
+}
+
+// The snapshot's answer; snapshot_session runs it on its connection's
+// thread, so the copy of the image holds up no other control request.
+std::string DriveService::control_snapshot(const std::string& volser, const std::string& new_volser) {
+  auto error = [](const std::string& m) { return "error " + m + "\n"; };
+  Cartridge c;
+  if (Status s = library_->find(volser, &c); !s.is_ok()) return error(s.message());
+  TapeDrive* in = nullptr;
+  for (auto& d : drives_) {
+    if (d->loaded_volser() == c.volser) in = d.get();
+  }
+  SnapshotReport r;
+  if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, new_volser, in, &r); !s.is_ok()) {
+    return error(s.message());
+  }
+  return "ok\n" + snapshot_report_text(r);
 }
 
 namespace {
@@ -379,26 +353,15 @@ void send_all(int fd, const std::string& answer) {
 // outside the one-request-at-a-time lock, so that other control requests
 // (vtape status, another drive's load) are answered while it copies.  Its
 // answer comes when it is done.
-std::optional<ControlServer::Session> DriveService::snapshot_session(const std::string& request) {
-  std::vector<std::string> words = request_words(request);
-  if (words.empty() || words[0] != "snapshot") return std::nullopt;
-  auto error = [](const std::string& m) { return ControlServer::Session{"error " + m + "\n", nullptr}; };
-  if (words.size() < 2 || words.size() > 3) return error("usage: snapshot VOLSER [NEWVOL]");
-  Cartridge c;
-  if (Status s = library_->find(words[1], &c); !s.is_ok()) return error(s.message());
-  TapeDrive* in = nullptr;
-  for (auto& d : drives_) {
-    if (d->loaded_volser() == c.volser) in = d.get();
+std::optional<ControlServer::Session> DriveService::snapshot_session(const std::string& line) {
+  ControlRequest request;
+  if (!parse_control_request(line, drive_count(), &request).is_ok() || request.verb != ControlVerb::kSnapshot) {
+    return std::nullopt;  // handle_control answers it (a malformed request: its error)
   }
-  std::string as = words.size() == 3 ? words[2] : std::string();
   // The drives outlive the session: stop() ends the control server first,
   // which waits for it.
-  return ControlServer::Session{"", [this, volser = c.volser, as, in](int fd, std::string) {
-                                  SnapshotReport r;
-                                  Status s = snapshot_cartridge(*library_, *catalog_, volser, as, in, &r);
-                                  std::string answer = s.is_ok() ? "ok\n" + snapshot_report_text(r)
-                                                                 : "error " + s.message() + "\n";
-                                  send_all(fd, answer);
+  return ControlServer::Session{"", [this, request](int fd, std::string) {
+                                  send_all(fd, control_snapshot(request.volser, request.new_volser));
                                 }};
 }
 

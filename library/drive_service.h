@@ -18,6 +18,7 @@
 
 #include "index/catalog.h"
 #include "library/drive_mirror.h"
+#include "library/control_request.h"
 #include "library/control_server.h"
 #include "library/library_lock.h"
 #include "library/migration_service.h"
@@ -109,9 +110,18 @@ class DriveService {
     uint64_t handle = 0;  // the drive's handle of that open
   };
   void released(int n, uint64_t handle);
-  std::string handle_control(const std::string& request);
-  std::optional<ControlServer::Session> snapshot_session(const std::string& request);
-  std::optional<ControlServer::Session> mirrored_unload(const std::string& request);
+  // Answers one control request line: parse_control_request reads it, the
+  // control_* functions below carry it out.
+  std::string handle_control(const std::string& line);
+  std::string control_status(const ControlRequest& request) const;
+  std::string control_load(int drive, const std::string& volser);
+  std::string control_snapshot(const std::string& volser, const std::string& new_volser);
+  // The cartridge's write protection, in the library, its drive and the catalog.
+  Status set_protected(const std::string& volser, bool on);
+  // Requests answered on their connection's thread, outside the control
+  // server's one-request-at-a-time lock (nullopt: any other request).
+  std::optional<ControlServer::Session> snapshot_session(const std::string& line);
+  std::optional<ControlServer::Session> mirrored_unload(const std::string& line);
   // Brings the catalog in line with the images: volumes it lacks, and
   // volumes whose image changed since it was last cataloged (a crash, or
   // an image replaced behind our back), are indexed from the image.

@@ -6,8 +6,8 @@
 #   make_seeds.sh OUT_DIR [VTAPE]
 #
 # OUT_DIR gets one directory per target: simh e11 mtd aws het tpc detect rmt
-# stream content spool_header find_pattern (detect gets every image seed;
-# rmt client conversations; stream frames; content tape files as records of
+# stream control content spool_header find_pattern (detect gets every image seed;
+# rmt client conversations; stream frames; control request lines; content tape files as records of
 # a 2-byte little-endian length and data, made with tar, cpio and the
 # compressors; spool header records; find patterns).  VTAPE defaults to $VTAPE, then build/tools/vtape.
 # Nothing here is committed: the seeds are made fresh each time.
@@ -28,7 +28,7 @@ fi
 # what this script checks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 
-mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect,rmt,stream,content,spool_header,find_pattern}
+mkdir -p "$out"/{simh,e11,mtd,aws,het,tpc,detect,rmt,stream,control,content,spool_header,find_pattern}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -110,6 +110,17 @@ printf 'O/dev/nst0\n2\nW5\nhelloW3\nabcC/dev/nst0\n' > "$out/rmt/write.txt"
 printf 'OVOL001\nO_RDONLY\nR10240\nR10240\nL0\n0\nC\n' > "$out/rmt/read.txt"
 printf 'I-1\n0\nOnst0\n0\nI6\n1\nI1\n2\ni2\n1\nS\ns0\nsT\nv\n' > "$out/rmt/ioctl.txt"
 printf 'O../../etc/passwd\n66\nW99999999999\nR-1\nL9\nX\n' > "$out/rmt/hostile.txt"
+
+# --- control: the request lines vtape sends the daemon (control_protocol.h) --
+i=0
+for line in 'status' 'status json' 'status text 1' 'load 0 SCR001' 'unload 1' 'protect SCR001 1' \
+  'snapshot SCR001 SNAP01' 'remove SCR001' 'migrate SCR001 /srv/new aws switch retire new' \
+  'migrate-status SCR001' 'migrate-abort SCR001' 'status json 99999999999' 'load +1 SCR001' \
+  'unload 0x1' 'protect SCR001 2' 'snapshot ../../etc/x' ''; do
+  i=$((i + 1))
+  printf '%s\n' "$line" > "$out/control/$i"
+done
+printf 'status\x00json\xff\t1\r\n' > "$out/control/binary"
 
 # --- Content (fuzz_content): tape files cut into records ----------------------
 # records.py RECORD_SIZE FILE...: each FILE's bytes as records of at most

@@ -11,7 +11,7 @@
 # and logs stay in the work directory it names.
 #
 # Environment:
-#   FUZZ_TARGETS   targets to run (default: "simh e11 mtd aws het tpc detect rmt stream content spool_header find_pattern")
+#   FUZZ_TARGETS   targets to run (default: "simh e11 mtd aws het tpc detect rmt stream control content spool_header find_pattern")
 #   FUZZ_JOBS      targets run at the same time (default 1)
 #   FUZZ_WORK_DIR  where corpora, logs and reproducers go (default: a new
 #                  directory under /tmp); an existing corpus there is reused
@@ -32,7 +32,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds < 1)); then
   exit 2
 fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-read -r -a targets <<< "${FUZZ_TARGETS:-simh e11 mtd aws het tpc detect rmt stream content spool_header find_pattern}"
+read -r -a targets <<< "${FUZZ_TARGETS:-simh e11 mtd aws het tpc detect rmt stream control content spool_header find_pattern}"
 jobs=${FUZZ_JOBS:-1}
 hang_timeout=${FUZZ_TIMEOUT:-30}
 work=${FUZZ_WORK_DIR:-$(mktemp -d /tmp/vtape-fuzz.XXXXXX)}

@@ -1,0 +1,267 @@
+// Hostile clients of the control socket (DIR/vtapefs.sock), gathered in one
+// place, on a real mount, each with what it must not achieve:
+//  - clients that connect and say nothing, or half a line, as many as the
+//    daemon has places for: `vtape status` is still answered at once, and
+//    the drives keep writing;
+//  - garbage, a huge line, binary, NUL bytes, a half line then a close,
+//    names that climb out of the library: each an error line or a dropped
+//    connection, the daemon survives, nothing is created outside the library;
+//  - many clients at once: every one gets its answer.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/test_support.h"
+
+namespace vtape::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A client socket connected to the daemon's control socket; -1 on failure.
+int connect_control(const MountedVtapefs& vt) {
+  std::string path = vt.library() + "/vtapefs.sock";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Everything the daemon sends until it closes, waiting at most `limit_s`.
+std::string read_answer(int fd, double limit_s) {
+  std::string out;
+  auto start = Clock::now();
+  char buf[4096];
+  while (seconds_since(start) < limit_s) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// Sends `bytes` as they are (no newline added), then reads the answer.
+// `close_after`: shuts the sending side, as a client that gives up.
+std::string send_raw(const MountedVtapefs& vt, const std::string& bytes, bool close_after = false) {
+  int fd = connect_control(vt);
+  if (fd < 0) return "cannot connect: " + std::string(std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the daemon stopped reading (a line too long): fine
+    done += static_cast<size_t>(n);
+  }
+  if (close_after) shutdown(fd, SHUT_WR);
+  std::string answer = read_answer(fd, 8);
+  close(fd);
+  return answer;
+}
+
+// vtape status through the real client, and how long it took.
+CommandResult timed_status(const MountedVtapefs& vt, double* took) {
+  auto t = Clock::now();
+  CommandResult r = run_command("timeout 10 env VTAPE_LIBRARY=" + shell_quote(vt.library()) + " " +
+                                shell_quote(VTAPE_BINARY) + " status");
+  *took = seconds_since(t);
+  return r;
+}
+
+// dd of `blocks` 10 KiB records onto `device`, and how long it took.
+CommandResult timed_write(const std::string& device, int blocks, double* took) {
+  auto t = Clock::now();
+  CommandResult r = run_command("timeout 20 dd if=/dev/urandom of=" + shell_quote(device) +
+                                " bs=10240 count=" + std::to_string(blocks) + " status=none");
+  *took = seconds_since(t);
+  return r;
+}
+
+// Every path under `dir` (recursively), for a before/after comparison.
+std::set<std::string> tree_of(const std::string& dir) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    out.insert(it->path().string());
+  }
+  return out;
+}
+
+// vtape verify of the cartridge's image.
+CommandResult verify_cartridge(const MountedVtapefs& vt, const std::string& volser) {
+  return run_vtape("verify " + shell_quote(vt.library() + "/cartridges/" + volser + ".tap"));
+}
+
+bool daemon_alive(const MountedVtapefs& vt) { return vt.pid() > 0 && kill(vt.pid(), 0) == 0; }
+
+TEST(HostileControl, SilentClientsFillingEveryPlaceHoldUpNeitherStatusNorTheDrives) {
+  MountedVtapefs vt("--drives 2");
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  ASSERT_EQ(vt.vtape("new SILENT").exit_code, 0);
+  ASSERT_EQ(vt.vtape("load 1 SILENT").exit_code, 0);
+  // More silent clients than the daemon serves at once (16); some send half
+  // a request and stop.
+  std::vector<int> silent;
+  for (int i = 0; i < 20; ++i) {
+    int fd = connect_control(vt);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    if (i % 3 == 0) {
+      ASSERT_EQ(write(fd, "sta", 3), 3);
+    }
+    silent.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // A real client is answered at once (it used to be refused: "serving 16
+  // control connections already"), and again while they stay connected.
+  for (int round = 0; round < 3; ++round) {
+    double took = 0;
+    CommandResult r = timed_status(vt, &took);
+    EXPECT_EQ(r.exit_code, 0) << "round " << round << ": " << describe(r);
+    EXPECT_NE(r.out.find("SILENT"), std::string::npos) << describe(r);
+    EXPECT_LT(took, 2.0) << "vtape status waited behind silent clients";
+  }
+  // Both drives write meanwhile, in bounded time.
+  for (int d = 0; d < 2; ++d) {
+    double took = 0;
+    CommandResult w = timed_write(vt.drive(d), 50, &took);
+    EXPECT_EQ(w.exit_code, 0) << "drive " << d << ": " << describe(w);
+    EXPECT_LT(took, 5.0) << "drive " << d;
+  }
+  // A silent client gets an error line when it is dropped, never an answer.
+  for (int fd : silent) {
+    std::string answer = read_answer(fd, 6);
+    EXPECT_TRUE(answer.empty() || answer.rfind("error ", 0) == 0) << "'" << answer << "'";
+    close(fd);
+  }
+  EXPECT_TRUE(daemon_alive(vt));
+  CommandResult v = verify_cartridge(vt, "SILENT");
+  EXPECT_EQ(v.exit_code, 0) << describe(v);
+}
+
+TEST(HostileControl, GarbageHugeBinaryAndHalfLinesAreErrorsAndChangeNothing) {
+  MountedVtapefs vt("--drives 2");
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  // The TempDir that holds the library and the mount point: nothing may
+  // appear there, nor in the library but what the daemon keeps.
+  std::string parent = fs::path(vt.library()).parent_path().string();
+  std::set<std::string> before;
+  for (const auto& p : tree_of(parent)) {
+    if (p.rfind(vt.mount_point(), 0) != 0) before.insert(p);
+  }
+  std::mt19937 rng(20);
+  std::string binary(64 * 1024, '\0');
+  for (auto& c : binary) c = static_cast<char>(rng());
+  struct Case {
+    std::string name, bytes;
+    bool close_after;
+  };
+  std::vector<Case> cases = {
+      {"garbage words", "frobnicate the tapes please\n", false},
+      {"a huge line", std::string(1 << 20, 'A') + "\n", false},
+      {"a huge word after a verb", "status " + std::string(8000, '9') + "\n", false},
+      {"binary", binary, false},
+      {"NUL bytes", std::string("status\0json\0\0\n", 15), false},
+      {"half a line, then a close", "load 0 SCR0", true},
+      {"nothing, then a close", "", true},
+      {"a drive number that overflows", "unload 99999999999999999999999\n", false},
+      {"a negative drive", "load -1 SCR001\n", false},
+      {"a volume path climbing out", "load 1 ../../../etc/passwd\n", false},
+      {"a snapshot name climbing out", "snapshot SCR001 ../../escape\n", false},
+      {"a snapshot to an absolute path", "snapshot SCR001 /tmp/vtape-hostile-escape\n", false},
+      {"protect a path", "protect ../catalog.db 1\n", false},
+      {"remove the catalog", "remove ../catalog.db\n", false},
+      {"migrate-abort a path", "migrate-abort ../../x\n", false},
+  };
+  for (const auto& c : cases) {
+    std::string answer = send_raw(vt, c.bytes, c.close_after);
+    // An error line, or (a line too long) the connection dropped.
+    EXPECT_TRUE(answer.empty() || answer.rfind("error ", 0) == 0) << c.name << ": '" << answer.substr(0, 200) << "'";
+    EXPECT_EQ(answer.rfind("ok", 0), std::string::npos) << c.name;
+    ASSERT_TRUE(daemon_alive(vt)) << "the daemon died on " << c.name << ": " << vt.log();
+  }
+  EXPECT_FALSE(fs::exists("/tmp/vtape-hostile-escape"));
+  std::set<std::string> after;
+  for (const auto& p : tree_of(parent)) {
+    if (p.rfind(vt.mount_point(), 0) != 0 && p.find("vtapefs.sock") == std::string::npos) after.insert(p);
+  }
+  for (const auto& p : after) EXPECT_TRUE(before.count(p)) << "created by a hostile request: " << p;
+  // The daemon serves on: the cartridge is in its drive, writable, and the
+  // library reads as before.
+  double took = 0;
+  CommandResult s = timed_status(vt, &took);
+  EXPECT_EQ(s.exit_code, 0) << describe(s);
+  EXPECT_NE(s.out.find("SCR001"), std::string::npos) << describe(s);
+  CommandResult w = timed_write(vt.drive(0), 20, &took);
+  EXPECT_EQ(w.exit_code, 0) << describe(w);
+  CommandResult v = verify_cartridge(vt, "SCR001");
+  EXPECT_EQ(v.exit_code, 0) << describe(v);
+}
+
+TEST(HostileControl, ManyClientsAtOnceAreAllAnswered) {
+  MountedVtapefs vt("--drives 2");
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  // Fourteen silent clients hold places, then 48 clients come at once, three
+  // times the places the daemon has: each asks for the status and must get
+  // it (none is refused: the silent ones make room, the others are served
+  // in turn).
+  std::vector<int> silent;
+  for (int i = 0; i < 14; ++i) {
+    int fd = connect_control(vt);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    silent.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  constexpr int kClients = 48;
+  std::vector<std::string> answers(kClients);
+  std::vector<std::thread> threads;
+  std::atomic<bool> go{false};
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go) std::this_thread::yield();
+      answers[static_cast<size_t>(i)] = send_raw(vt, "status json\n");
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  int ok = 0;
+  for (const auto& a : answers) {
+    if (a.rfind("ok\n", 0) == 0 && a.find("SCR001") != std::string::npos) ++ok;
+  }
+  std::string refused;
+  for (const auto& a : answers) {
+    if (a.rfind("ok\n", 0) != 0) refused = a;
+  }
+  EXPECT_EQ(ok, kClients) << "e.g. '" << refused.substr(0, 200) << "'";
+  for (int fd : silent) close(fd);
+  EXPECT_TRUE(daemon_alive(vt));
+  double took = 0;
+  CommandResult w = timed_write(vt.drive(0), 20, &took);
+  EXPECT_EQ(w.exit_code, 0) << describe(w);
+}
+
+}  // namespace
+}  // namespace vtape::testing
