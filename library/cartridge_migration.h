@@ -112,7 +112,7 @@ class CartridgeMigration {
   std::atomic<bool> abort_{false};
   // Tape files below this one stood still at the switch (verify_copy).
   uint64_t files_settled_ = UINT64_MAX;
-  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point started_;  // under mu_: report() reads it
   std::mutex mu_;  // report_
   MigrationReport report_;
 };

@@ -40,6 +40,15 @@ void ImageCopier::maybe_checkpoint(bool filemark) {
   }
 }
 
+CopyCounts ImageCopier::counts() const {
+  CopyCounts c;
+  c.bytes_read = counts_.bytes_read.load(std::memory_order_relaxed);
+  c.records_copied = counts_.records_copied.load(std::memory_order_relaxed);
+  c.records_recopied = counts_.records_recopied.load(std::memory_order_relaxed);
+  c.filemarks_copied = counts_.filemarks_copied.load(std::memory_order_relaxed);
+  return c;
+}
+
 void ImageCopier::note_object(bool filemark, std::optional<uint64_t> source_end) {
   at_.target = target_->position();
   at_.source.object_index += 1;
@@ -47,12 +56,12 @@ void ImageCopier::note_object(bool filemark, std::optional<uint64_t> source_end)
   if (filemark) {
     ++at_.source.file;
     at_.source.block = 0;
-    ++counts_.filemarks_copied;
+    counts_.filemarks_copied.fetch_add(1, std::memory_order_relaxed);
   } else {
     if (at_.source.block >= 0) ++at_.source.block;
     ++at_.records;
-    ++counts_.records_copied;
-    if (at_.records <= records_high_water_) ++counts_.records_recopied;
+    counts_.records_copied.fetch_add(1, std::memory_order_relaxed);
+    if (at_.records <= records_high_water_) counts_.records_recopied.fetch_add(1, std::memory_order_relaxed);
     records_high_water_ = std::max(records_high_water_, at_.records);
   }
   if (source_end) maybe_checkpoint(filemark);
@@ -83,7 +92,7 @@ Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
                                            source_path_, before, limit));
       break;
     }
-    counts_.bytes_read += source_->position().offset - before;
+    counts_.bytes_read.fetch_add(source_->position().offset - before, std::memory_order_relaxed);
     Status s = obj.kind == ObjectKind::kFilemark ? target_->write_filemark() : target_->write_record(buffer_);
     if (!s.is_ok()) {
       result = naming(*target_, s);

@@ -65,7 +65,9 @@ class ImageCopier {
   const Checkpoint& position() const { return at_; }
   // The last checkpoint (the target synced up to it by sync()).
   const Checkpoint& last_checkpoint() const { return checkpoints_.back(); }
-  const CopyCounts& counts() const { return counts_; }
+  // The counts so far.  Another thread may ask while the copy runs (a
+  // migration's progress report on the control socket).
+  CopyCounts counts() const;
   TapeImage& target() { return *target_; }
   std::unique_ptr<TapeImage> release_target() { return std::move(target_); }
   // The target written out and on stable storage.
@@ -84,7 +86,15 @@ class ImageCopier {
   Checkpoint at_;
   std::vector<Checkpoint> checkpoints_;  // ascending; the first is BOT (or the resume point)
   uint64_t records_high_water_ = 0;      // the most records the copy ever stood after
-  CopyCounts counts_;
+  // CopyCounts as atomics: counts() reads them on another thread while the
+  // copy adds to them (relaxed: each is a progress figure of its own).
+  struct AtomicCounts {
+    std::atomic<uint64_t> bytes_read{0};
+    std::atomic<uint64_t> records_copied{0};
+    std::atomic<uint64_t> records_recopied{0};
+    std::atomic<uint64_t> filemarks_copied{0};
+  };
+  AtomicCounts counts_;
   std::vector<uint8_t> buffer_;
 };
 
