@@ -23,7 +23,7 @@ cmake --build "$BUILD" -j"$(nproc)" --target vtape vtapefs drives_test index_tes
 # snapshot, mirror and stream threads, and the soak (four drives at once).
 # Single-threaded command tests (LibraryCommands, ChangerTest, the
 # exhaustive DriveStates) stay out: they add minutes and no thread.
-TESTS='^(TapeDriveTest|TapeDriveFormats|DriveObservers|DriveServiceTest|DeferredError|WriteMode'
+TESTS='^([A-Za-z]+/)?(TapeDriveTest|TapeDriveFormats|DriveObservers|DriveServiceTest|DeferredError|WriteMode'
 TESTS+='|DriveCatalogTest|DriveCatalogEndings|ControlSocket|FeedDrive|FeedCartridge|MigrationTest'
 TESTS+='|MigrateMountTest|SnapshotMountTest|MountSmoke|Soak'
 TESTS+='|BackgroundAnalyzer|RecorderTest|CatalogWriter|MirrorTest|StreamThroughDaemon)\.'
