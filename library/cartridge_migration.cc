@@ -293,7 +293,11 @@ void CartridgeMigration::close_copier() {
 }
 
 void CartridgeMigration::run() {
-  started_ = std::chrono::steady_clock::now();
+  {
+    // report() reads it on the control socket's thread.
+    std::lock_guard lock(mu_);
+    started_ = std::chrono::steady_clock::now();
+  }
   Status s = copy_passes();
   if (s.is_ok()) s = drive_ != nullptr ? switch_drive() : finish_offline();
   if (drive_ != nullptr && observer_) drive_->remove_observer(observer_.get());

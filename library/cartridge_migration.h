@@ -123,7 +123,7 @@ class CartridgeMigration {
   std::set<uint64_t> verified_files_;
   // The copy got a .dirty marker before the switch (switch_drive).
   bool made_marker_ = false;
-  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point started_;  // under mu_: report() reads it
   std::mutex mu_;  // report_
   MigrationReport report_;
 };

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Installs what is missing, builds vtapefs with AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs every test under CTest.  Before that,
-# every image reader gets a short libFuzzer run (clang build, 15 s each).
+# every image reader gets a short libFuzzer run (clang build, 15 s each);
+# after it, the daemon's threaded tests run again under ThreadSanitizer
+# (scripts/tsan_tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
@@ -17,5 +19,7 @@ FUZZ_JOBS=2 bash tests/fuzz/run_fuzz_smoke.sh build-fuzz "${VTAPE_FUZZ_SECONDS:-
 echo "== build and test"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DVTAPE_SANITIZE=ON >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
-cd "$BUILD"
-ctest -j"$(nproc)" --output-on-failure
+(cd "$BUILD" && ctest -j"$(nproc)" --output-on-failure)
+
+echo "== ThreadSanitizer: the daemon's threaded tests"
+bash scripts/tsan_tests.sh "${VTAPE_TSAN_BUILD:-build-tsan}"

@@ -173,6 +173,11 @@ CommandResult MountedVtapefs::vtape(const std::string& arguments) const {
 std::string MountedVtapefs::log() const { return slurp(log_); }
 
 void MountedVtapefs::unmount() {
+  stop_daemon();
+  expect_no_race_report();
+}
+
+void MountedVtapefs::stop_daemon() {
   if (pid_ <= 0) {
     run_command("fusermount3 -u -z " + shell_quote(mount_));
     return;
@@ -192,6 +197,18 @@ void MountedVtapefs::unmount() {
   run_command("fusermount3 -u -z " + shell_quote(mount_));
 }
 
+// A ThreadSanitizer build of the daemon writes its reports to stderr (our
+// log) and, with halt_on_error, stops; the test may not notice either, so
+// a report fails the test here, once, with the log that shows it.
+void MountedVtapefs::expect_no_race_report() {
+  if (race_reported_) return;
+  std::string text = log();
+  if (text.find("WARNING: ThreadSanitizer") != std::string::npos) {
+    race_reported_ = true;
+    ADD_FAILURE() << "ThreadSanitizer reported in the vtapefs daemon:\n" << text;
+  }
+}
+
 void MountedVtapefs::crash() {
   if (pid_ > 0) {
     // The shell exec'd vtapefs, so the child pid is the daemon's.
@@ -200,6 +217,7 @@ void MountedVtapefs::crash() {
     pid_ = -1;
   }
   run_command("fusermount3 -u -z " + shell_quote(mount_));
+  expect_no_race_report();
 }
 
 bool MountedVtapefs::remount(const std::string& extra_args) {

@@ -131,10 +131,14 @@ class MountedVtapefs {
 
  private:
   bool start(const std::string& extra_args);
+  void stop_daemon();
+  // Fails the test when the daemon's log has a ThreadSanitizer report.
+  void expect_no_race_report();
   TempDir dir_;
   std::string library_, mount_, log_;
   pid_t pid_ = -1;
   std::string error_;
+  bool race_reported_ = false;
 };
 
 // Writes `text` to a new or truncated file at `path`.
