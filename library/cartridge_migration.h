@@ -104,6 +104,7 @@ class CartridgeMigration {
   void close_copier();
   void fail(MigrationPhase phase, const std::string& message);
   void set_phase(MigrationPhase phase);
+  void end_report_locked(MigrationPhase phase);
   void note_hold(std::chrono::steady_clock::time_point start);
 
   TapeLibrary& library_;

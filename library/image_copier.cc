@@ -1,6 +1,7 @@
 #include "library/image_copier.h"
 
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,37 +111,83 @@ bool ImageCopier::can_copy_raw() {
   return target_->flush().is_ok() && target_->size() == at_.target.offset;
 }
 
-Status ImageCopier::take_raw(const TapeObject& obj, uint64_t from, uint64_t to) {
-  // Usually still in the source's read window; whatever the codec stepped
-  // over before the object (a gap) goes too, so that offsets stay alike.
-  std::span<const uint8_t> stored = source_->stored_bytes(obj);
-  size_t had = raw_.size();
-  if (obj.offset == from && stored.size() == to - from) {
-    raw_.insert(raw_.end(), stored.begin(), stored.end());
-  } else {
-    raw_.resize(had + (to - from));
-    if (Status s = source_->read_bytes(from, {raw_.data() + had, to - from}); !s.is_ok()) {
-      raw_.resize(had);
-      return naming(*source_, s);
-    }
+Status ImageCopier::take_raw(uint64_t from, uint64_t to) {
+  // The reader reads on from where it stood, so the range stays whole;
+  // whatever the codec stepped over before an object (a gap) goes too, so
+  // that offsets stay alike.
+  if (from != raw_end_) {
+    VTAPE_RETURN_IF_ERROR(write_raw());
+    raw_at_ = raw_end_ = from;
   }
-  return raw_.size() >= kRawChunk ? write_raw() : Status::ok();
+  raw_end_ = to;
+  return raw_end_ - raw_at_ >= kRawChunk ? write_raw() : Status::ok();
+}
+
+Status ImageCopier::copy_range_through_buffer(uint64_t from, uint64_t length) {
+  std::vector<uint8_t> chunk(std::min<uint64_t>(length, 1u << 20));
+  while (length > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(length, chunk.size()));
+    ssize_t got = ::pread(raw_source_fd_, chunk.data(), n, static_cast<off_t>(from));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return Status::io_error(fmt::format("cannot read {} at byte {}", source_path_, from), got < 0 ? errno : EIO);
+    }
+    size_t done = 0;
+    while (done < static_cast<size_t>(got)) {
+      ssize_t w = ::pwrite(raw_fd_, chunk.data() + done, static_cast<size_t>(got) - done,
+                           static_cast<off_t>(from + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == ENOSPC) return Status::no_space(target_->path());
+      if (w < 0) return Status::io_error(fmt::format("cannot write {} at byte {}", target_->path(), from + done), errno);
+      done += static_cast<size_t>(w);
+    }
+    from += static_cast<uint64_t>(got);
+    length -= static_cast<uint64_t>(got);
+  }
+  return Status::ok();
 }
 
 Status ImageCopier::write_raw() {
-  size_t done = 0;
-  while (done < raw_.size()) {
-    ssize_t n = ::pwrite(raw_fd_, raw_.data() + done, raw_.size() - done, static_cast<off_t>(raw_at_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      if (errno == ENOSPC) return Status::no_space(target_->path());
-      return Status::io_error(fmt::format("cannot write {} at byte {}", target_->path(), raw_at_ + done), errno);
+  uint64_t start = raw_at_;
+  while (raw_at_ < raw_end_) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(raw_end_ - raw_at_, 1u << 30));
+    ssize_t n = -1;
+    if (raw_method_ == 0) {
+      loff_t in = static_cast<loff_t>(raw_at_), out = static_cast<loff_t>(raw_at_);
+      n = ::copy_file_range(raw_source_fd_, &in, raw_fd_, &out, want, 0);
+      if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+        raw_method_ = 1;  // across file systems: the kernel's splice
+        continue;
+      }
+    } else if (raw_method_ == 1) {
+      off_t in = static_cast<off_t>(raw_at_);
+      if (::lseek(raw_fd_, static_cast<off_t>(raw_at_), SEEK_SET) < 0) return Status::io_error(target_->path(), errno);
+      n = ::sendfile(raw_fd_, raw_source_fd_, &in, want);
+      if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+        raw_method_ = 2;
+        continue;
+      }
+    } else {
+      VTAPE_RETURN_IF_ERROR(copy_range_through_buffer(raw_at_, want));
+      n = static_cast<ssize_t>(want);
     }
-    done += static_cast<size_t>(n);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == ENOSPC) return Status::no_space(target_->path());
+    if (n < 0) {
+      return Status::io_error(fmt::format("cannot copy {} to {} at byte {}", source_path_, target_->path(), raw_at_),
+                              errno);
+    }
+    if (n == 0) {
+      return Status::io_error(
+          fmt::format("{} ends before byte {} that the copy read", source_path_, raw_end_), EIO);
+    }
+    raw_at_ += static_cast<uint64_t>(n);
   }
-  ::sync_file_range(raw_fd_, static_cast<off_t>(raw_at_), static_cast<off_t>(raw_.size()), SYNC_FILE_RANGE_WRITE);
-  raw_at_ += raw_.size();
-  raw_.clear();
+  // Written back as the copy goes, so that the sync before the switch has
+  // little left to do.
+  if (raw_at_ > start) {
+    ::sync_file_range(raw_fd_, static_cast<off_t>(start), static_cast<off_t>(raw_at_ - start), SYNC_FILE_RANGE_WRITE);
+  }
   return Status::ok();
 }
 
@@ -169,8 +216,14 @@ Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
     // and the target is opened again at the end.
     raw_fd_ = ::open(target_->path().c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (raw_fd_ < 0) return Status::io_error(fmt::format("cannot open {}", target_->path()), errno);
-    raw_at_ = at_.target.offset;
-    raw_.reserve(kRawChunk + (1u << 20));
+    raw_source_fd_ = ::open(source_path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (raw_source_fd_ < 0) {
+      int e = errno;
+      ::close(raw_fd_);
+      raw_fd_ = -1;
+      return Status::io_error(fmt::format("cannot open {}", source_path_), e);
+    }
+    raw_at_ = raw_end_ = at_.target.offset;
   }
   Status result = Status::ok();
   while (source_->position().offset < limit) {
@@ -202,7 +255,7 @@ Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
     }
     Status s;
     if (raw) {
-      s = take_raw(obj, before, source_->position().offset);
+      s = take_raw(before, source_->position().offset);
     } else {
       s = filemark ? target_->write_filemark() : target_->write_record(buffer_);
       if (!s.is_ok()) s = naming(*target_, s);
@@ -219,9 +272,8 @@ Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
     // the copy stopped early.
     Status s = write_raw();
     ::close(raw_fd_);
-    raw_fd_ = -1;
-    raw_.clear();
-    raw_.shrink_to_fit();
+    ::close(raw_source_fd_);
+    raw_fd_ = raw_source_fd_ = -1;
     if (s.is_ok()) s = reopen_target();
     if (!s.is_ok()) return s;
   }

@@ -126,10 +126,14 @@ class ImageCopier {
   Status check_file_digest(uint64_t filemark_offset);
   // The same format, and both images alike up to here: bytes are copied.
   bool can_copy_raw();
-  // Appends the source's bytes [from, to) (the object it read last, `obj`)
-  // to raw_, writing raw_ out when it is large.
-  Status take_raw(const TapeObject& obj, uint64_t from, uint64_t to);
+  // Adds the source's bytes [from, to) (the object it read last) to the
+  // range still to copy, copying the range when it is large.
+  Status take_raw(uint64_t from, uint64_t to);
+  // Copies the pending range from the source's file to the target's at the
+  // same offset, in the kernel (copy_file_range, or sendfile across file
+  // systems), as cp does: no copy through user space.
   Status write_raw();
+  Status copy_range_through_buffer(uint64_t from, uint64_t length);
   // After raw writes: the target opened again, to stand where the copy ends.
   Status reopen_target();
   void maybe_checkpoint(bool filemark);
@@ -144,10 +148,15 @@ class ImageCopier {
   std::map<uint64_t, ExpectedDigest> expected_;
   std::optional<Digest> digest_;  // of the tape file being copied, when expected
   std::set<uint64_t> verified_;
-  // Raw copying: bytes of whole objects not yet written, from raw_at_ on.
-  std::vector<uint8_t> raw_;
+  // Raw copying: the source's bytes [raw_at_, raw_end_), whole objects
+  // the copy has read and checked, not copied yet (they go to the same
+  // offsets of the target).
   uint64_t raw_at_ = 0;
-  int raw_fd_ = -1;  // the target's, while copy_until copies raw
+  uint64_t raw_end_ = 0;
+  int raw_fd_ = -1;         // the target's, while copy_until copies raw
+  int raw_source_fd_ = -1;  // the source's, likewise
+  // 0: copy_file_range; 1: sendfile (another file system); 2: read and write.
+  int raw_method_ = 0;
   uint64_t records_high_water_ = 0;      // the most records the copy ever stood after
   // CopyCounts, read by report() on another thread while the copy counts.
   struct {
