@@ -335,6 +335,7 @@ void CartridgeMigration::run() {
 }
 
 Status CartridgeMigration::copy_passes() {
+  copier_->set_max_rate(request_.max_rate);
   uint64_t last_gap = UINT64_MAX;
   int settling_rounds = 0;
   for (;;) {
@@ -402,7 +403,9 @@ Status CartridgeMigration::catch_up_locked(uint64_t image_size) {
 
 Status CartridgeMigration::switch_drive() {
   // The synchronous phase: the copy catches up with the tape while the
-  // writer waits, and from then on takes each record with it.
+  // writer waits, and from then on takes each record with it: at full
+  // speed, whatever --max-rate said.
+  copier_->set_max_rate(0);
   auto start = std::chrono::steady_clock::now();
   Status s = drive_->with_flushed_image(cartridge_.volser, [&](uint64_t size, auto*) {
     VTAPE_RETURN_IF_ERROR(catch_up_locked(size));

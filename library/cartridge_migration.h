@@ -44,6 +44,7 @@ struct MigrationRequest {
   bool simulate = false;           // copy and check, then remove the copy: no switch
   bool keep_old = false;           // the old image stays after the switch
   bool resume = false;             // continue the copy a state file describes
+  uint64_t max_rate = 0;           // bytes a second the copy reads at most while the writer runs (0: no limit)
 };
 
 enum class MigrationPhase { kCopying, kSynchronous, kVerifying, kDone, kSimulated, kFailed, kAborted };

@@ -71,7 +71,10 @@ Status copy_point_in_time(const Cartridge& source, TapeDrive* drive, ImageCopier
       out->followed_cut = true;
       VTAPE_RETURN_IF_ERROR(copier.cut_at(changed));
       point = size;
-      if (pass >= 3) return copier.copy_until(size);
+      if (pass >= 3) {
+        copier.set_max_rate(0);  // the writer waits for this one
+        return copier.copy_until(size);
+      }
       again = true;
       return Status::ok();
     });
@@ -84,7 +87,7 @@ Status copy_point_in_time(const Cartridge& source, TapeDrive* drive, ImageCopier
 }  // namespace
 
 Status snapshot_cartridge(TapeLibrary& library, Catalog& catalog, const std::string& volser,
-                          const std::string& new_volser, TapeDrive* drive, SnapshotReport* out) {
+                          const std::string& new_volser, uint64_t max_rate, TapeDrive* drive, SnapshotReport* out) {
   Cartridge source;
   VTAPE_RETURN_IF_ERROR(library.find(volser, &source));
   VTAPE_RETURN_IF_ERROR(pick_volser(library, new_volser, &out->volser));
@@ -101,6 +104,7 @@ Status snapshot_cartridge(TapeLibrary& library, Catalog& catalog, const std::str
   std::unique_ptr<TapeImage> target;
   if (Status s = TapeImage::open(snap.image_path, options, &target); !s.is_ok()) return discard(s);
   ImageCopier copier(source.image_path, source.format, std::move(target));
+  copier.set_max_rate(max_rate);
   if (Status s = copy_point_in_time(source, drive, copier, out); !s.is_ok()) return discard(s);
   if (Status s = copier.sync(); !s.is_ok()) return discard(s);
   out->counts = copier.counts();

@@ -27,10 +27,12 @@ struct SnapshotReport {
   double longest_hold_ms = 0;
 };
 
-// `new_volser` empty: the first free of SN0001 to SN9999.  `drive`: the
-// drive that holds `volser`, or null.  `catalog`: the library's catalog.
+// `new_volser` empty: the first free of SN0001 to SN9999.  `max_rate`:
+// bytes a second the copy reads at most (0: no limit; the short copies
+// under the drive's mutex are never held back).  `drive`: the drive that
+// holds `volser`, or null.  `catalog`: the library's catalog.
 Status snapshot_cartridge(TapeLibrary& library, Catalog& catalog, const std::string& volser,
-                          const std::string& new_volser, TapeDrive* drive, SnapshotReport* out);
+                          const std::string& new_volser, uint64_t max_rate, TapeDrive* drive, SnapshotReport* out);
 
 // The report as "key value" lines (the daemon's answer), and back.
 std::string snapshot_report_text(const SnapshotReport& report);

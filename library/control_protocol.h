@@ -7,7 +7,7 @@
 //             mount; a word that is not one, or a word too many, is an error)
 //             | "feed-cartridge VOLSER FORMAT OVERWRITE DOOR" | "feed-drive DRIVE"  (feed_protocol.h)
 //             | "migrate ..." | "migrate-status VOLSER" | "migrate-abort VOLSER"  (migration_service.h)
-//             | "snapshot VOLSER [NEWVOL]"  (cartridge_snapshot.h)
+//             | "snapshot VOLSER [NEWVOL] [max-rate=BYTES]"  (cartridge_snapshot.h)
 //   answer:   "ok\n" followed by a payload (status json: one JSON document),
 //             or "error MESSAGE\n"
 // A feed request keeps its connection: after its answer line come the

@@ -32,6 +32,19 @@ bool is_migration_verb(const std::string& verb) {
 
 }  // namespace
 
+std::optional<uint64_t> parse_max_rate_word(const std::string& word, std::string* error) {
+  constexpr std::string_view kKey = "max-rate=";
+  if (word.rfind(kKey, 0) != 0) return std::nullopt;
+  std::string digits = word.substr(kKey.size());
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n == 0) {
+    *error = fmt::format("'{}': max-rate= takes a decimal number of bytes a second, 1 or more", word);
+    return std::nullopt;
+  }
+  return n;
+}
+
 Status parse_control_request(const std::string& line, int drive_count, ControlRequest* request) {
   ControlRequest r;
   r.words = request_words(line);
@@ -76,9 +89,21 @@ Status parse_control_request(const std::string& line, int drive_count, ControlRe
     r.protect = word(2) == "1";
   } else if (verb == "snapshot") {
     r.verb = ControlVerb::kSnapshot;
-    if (!arity(2, 3)) return usage("snapshot VOLSER [NEWVOL]");
+    if (!arity(2, 4)) return usage("snapshot VOLSER [NEWVOL] [max-rate=BYTES]");
     r.volser = word(1);
-    r.new_volser = word(2);
+    for (size_t i = 2; i < words.size(); ++i) {
+      std::string bad;
+      if (auto rate = parse_max_rate_word(words[i], &bad)) {
+        if (r.max_rate != 0) return usage("snapshot VOLSER [NEWVOL] [max-rate=BYTES]");
+        r.max_rate = *rate;
+      } else if (!bad.empty()) {
+        return Status::invalid_argument(bad);
+      } else if (r.new_volser.empty() && r.max_rate == 0) {
+        r.new_volser = words[i];
+      } else {
+        return usage("snapshot VOLSER [NEWVOL] [max-rate=BYTES]");
+      }
+    }
   } else if (verb == "remove") {
     r.verb = ControlVerb::kRemove;
     if (!arity(2, 2)) return usage("remove VOLSER");

@@ -9,6 +9,8 @@
 // here (their words go to MigrationService::handle, which reads them).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,7 @@ struct ControlRequest {
   int drive = -1;           // status (-1: every drive), load, unload: a drive of the mount
   std::string volser;       // load, protect, snapshot, remove: as the client wrote it
   std::string new_volser;   // snapshot: empty when not given
+  uint64_t max_rate = 0;    // snapshot: bytes a second at most, 0 when not given
   bool protect = false;     // protect: 1 sets, 0 clears
   std::vector<std::string> words;  // the request's words (a migration request: all it has)
 };
@@ -33,5 +36,10 @@ struct ControlRequest {
 // answers after "error " (it names the word that is wrong and what was
 // expected); `*request` is then unspecified.
 Status parse_control_request(const std::string& line, int drive_count, ControlRequest* request);
+
+// "max-rate=BYTES" (snapshot and migrate): BYTES a decimal number of bytes
+// a second, 1 or more.  nullopt: the word is not one (`*error` says why
+// when it begins with "max-rate=").
+std::optional<uint64_t> parse_max_rate_word(const std::string& word, std::string* error);
 
 }  // namespace vtape

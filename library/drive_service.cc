@@ -262,7 +262,7 @@ std::string DriveService::handle_control(const std::string& line) {
       Status s = set_protected(request.volser, request.protect);
       return s.is_ok() ? "ok\n" : error(s.message());
     }
-    case ControlVerb::kSnapshot: return control_snapshot(request.volser, request.new_volser);
+    case ControlVerb::kSnapshot: return control_snapshot(request.volser, request.new_volser, request.max_rate);
     case ControlVerb::kRemove: {
       std::map<int, std::string> loaded;
       for (const auto& d : drives_) {
@@ -318,7 +318,8 @@ Status DriveService::set_protected(const std::string& volser, bool on) {
 
 // The snapshot's answer; snapshot_session runs it on its connection's
 // thread, so the copy of the image holds up no other control request.
-std::string DriveService::control_snapshot(const std::string& volser, const std::string& new_volser) {
+std::string DriveService::control_snapshot(const std::string& volser, const std::string& new_volser,
+                                           uint64_t max_rate) {
   auto error = [](const std::string& m) { return "error " + m + "\n"; };
   Cartridge c;
   if (Status s = library_->find(volser, &c); !s.is_ok()) return error(s.message());
@@ -327,7 +328,7 @@ std::string DriveService::control_snapshot(const std::string& volser, const std:
     if (d->loaded_volser() == c.volser) in = d.get();
   }
   SnapshotReport r;
-  if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, new_volser, in, &r); !s.is_ok()) {
+  if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, new_volser, max_rate, in, &r); !s.is_ok()) {
     return error(s.message());
   }
   return "ok\n" + snapshot_report_text(r);
@@ -361,7 +362,7 @@ std::optional<ControlServer::Session> DriveService::snapshot_session(const std::
   // The drives outlive the session: stop() ends the control server first,
   // which waits for it.
   return ControlServer::Session{"", [this, request](int fd, std::string) {
-                                  send_all(fd, control_snapshot(request.volser, request.new_volser));
+                                  send_all(fd, control_snapshot(request.volser, request.new_volser, request.max_rate));
                                 }};
 }
 

@@ -115,7 +115,7 @@ class DriveService {
   std::string handle_control(const std::string& line);
   std::string control_status(const ControlRequest& request) const;
   std::string control_load(int drive, const std::string& volser);
-  std::string control_snapshot(const std::string& volser, const std::string& new_volser);
+  std::string control_snapshot(const std::string& volser, const std::string& new_volser, uint64_t max_rate);
   // The cartridge's write protection, in the library, its drive and the catalog.
   Status set_protected(const std::string& volser, bool on);
   // Requests answered on their connection's thread, outside the control

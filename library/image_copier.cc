@@ -243,6 +243,7 @@ Status ImageCopier::copy_until(uint64_t limit, const std::atomic<bool>* stop) {
       break;
     }
     counts_.bytes_read += source_->position().offset - before;
+    pace_.after(source_->position().offset - before, stop);
     bool filemark = obj.kind == ObjectKind::kFilemark;
     if (filemark) {
       if (Status s = check_file_digest(before); !s.is_ok()) {

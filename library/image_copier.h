@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "index/digest.h"
+#include "library/copy_pace.h"
 #include "tapeformat/base/status.h"
 #include "tapeformat/tape_image.h"
 
@@ -72,6 +73,9 @@ class ImageCopier {
   // the source through a descriptor of its own.  `stop` set: stops between two
   // objects with an error.
   Status copy_until(uint64_t limit, const std::atomic<bool>* stop = nullptr);
+  // copy_until() from now on reads at most this many bytes a second (0:
+  // as fast as it can); see copy_pace.h.
+  void set_max_rate(uint64_t bytes_per_second) { pace_ = CopyPace(bytes_per_second); }
   // The source lost its objects from `object_index` on: the copy goes back
   // to the last checkpoint at or before it (if it copied any of them).
   Status cut_at(uint64_t object_index);
@@ -164,6 +168,7 @@ class ImageCopier {
         records_over_64k{0};
   } counts_;
   std::vector<uint8_t> buffer_;
+  CopyPace pace_;
 };
 
 }  // namespace vtape

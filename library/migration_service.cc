@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "library/control_request.h"
 #include "tapeformat/format_table.h"
 
 namespace vtape {
@@ -33,9 +34,9 @@ std::optional<std::string> MigrationService::handle(const std::vector<std::strin
 
 std::string MigrationService::start(const std::vector<std::string>& words) {
   auto error = [](const std::string& m) { return "error " + m + "\n"; };
-  if (words.size() != 7 || (words[4] != "simulate" && words[4] != "switch") ||
+  if ((words.size() != 7 && words.size() != 8) || (words[4] != "simulate" && words[4] != "switch") ||
       (words[5] != "keep-old" && words[5] != "retire") || (words[6] != "new" && words[6] != "resume")) {
-    return error("usage: migrate VOLSER DIR FORMAT|- simulate|switch keep-old|retire new|resume");
+    return error("usage: migrate VOLSER DIR FORMAT|- simulate|switch keep-old|retire new|resume [max-rate=BYTES]");
   }
   MigrationRequest request;
   auto volser = normalize_volser(words[1]);
@@ -49,6 +50,12 @@ std::string MigrationService::start(const std::vector<std::string>& words) {
   request.simulate = words[4] == "simulate";
   request.keep_old = words[5] == "keep-old";
   request.resume = words[6] == "resume";
+  if (words.size() == 8) {
+    std::string bad;
+    auto rate = parse_max_rate_word(words[7], &bad);
+    if (!rate) return error(bad.empty() ? fmt::format("'{}': expected max-rate=BYTES", words[7]) : bad);
+    request.max_rate = *rate;
+  }
   std::lock_guard lock(mu_);
   auto old = jobs_.find(request.volser);
   if (old != jobs_.end()) {

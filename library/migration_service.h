@@ -1,7 +1,7 @@
 // MigrationService: the daemon's migrations (vtape migrate), each on a
 // thread of its own so that it outlives the `vtape` process that asked for
 // it.  Its control requests (control_protocol.h):
-//   "migrate VOLSER DIR FORMAT simulate|switch keep-old|retire new|resume"
+//   "migrate VOLSER DIR FORMAT simulate|switch keep-old|retire new|resume [max-rate=BYTES]"
 //       (FORMAT "-": the cartridge's own) starts one and answers at once;
 //   "migrate-status VOLSER" answers its report (migration_status_text);
 //   "migrate-abort VOLSER" stops it before the switch, or discards what a

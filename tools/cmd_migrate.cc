@@ -37,9 +37,11 @@ constexpr std::string_view kHelp =
     "  --simulate      copy and check into DIR, report, remove the copy: no switch\n"
     "  --abort         stop the migration of VOLSER (the original stays in use)\n"
     "  --resume        continue a migration cut short (a daemon that died)\n"
+    "  --max-rate RATE read at most RATE bytes a second while the writer runs (50M)\n"
     "  --json          the report as one JSON document\n";
 
 std::string check(const CommandLine& cl) {
+  if (std::string bad = max_rate_error(cl); !bad.empty()) return bad;
   if (cl.has("--abort") && (cl.has("--resume") || cl.has("--to"))) return "--abort takes only VOLSER";
   if (!cl.has("--abort") && !cl.has("--resume") && !cl.has("--to")) return "--to DIR is required";
   if (cl.has("--resume") && cl.has("--to")) return "--resume continues where the migration was going: no --to";
@@ -106,6 +108,8 @@ int run_migrate(CommandContext& ctx) {
                                  request.format ? format_name(*request.format) : "-",
                                  request.simulate ? "simulate" : "switch", request.keep_old ? "keep-old" : "retire",
                                  request.resume ? "resume" : "new");
+  request.max_rate = max_rate_of(ctx.cl);
+  if (request.max_rate != 0) line += fmt::format(" max-rate={}", request.max_rate);
   InterruptGuard guard;
   MigrationReport done;
   Status s = request_or_offline(
@@ -154,11 +158,12 @@ int run_migrate(CommandContext& ctx) {
 const CommandSpec kMigrateCommand{
     .name = "migrate",
     .summary = "move a cartridge's image to new storage, even while it is written",
-    .usage = "vtape migrate VOLSER --to DIR [--format FMT] [--keep-old] [--simulate] [--json] [--library DIR]\n"
-             "       vtape migrate --abort VOLSER | --resume VOLSER",
+    .usage = "vtape migrate VOLSER --to DIR [--format FMT] [--keep-old] [--simulate] [--max-rate RATE] [--json]\n"
+             "       [--library DIR]\n"
+             "       vtape migrate --abort VOLSER | --resume VOLSER [--max-rate RATE]",
     .help = kHelp,
     .flags = {"--json", "--keep-old", "--simulate", "--abort", "--resume"},
-    .options = {"--library", "--to", "--format"},
+    .options = {"--library", "--to", "--format", "--max-rate"},
     .min_positional = 1,
     .max_positional = 1,
     .positional_error = "one VOLSER is needed",

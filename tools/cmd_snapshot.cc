@@ -21,6 +21,7 @@ constexpr std::string_view kHelp =
     "cartridge, write-protected and cataloged with its tape files' digests.\n"
     "  --as NEWVOL  the new cartridge's volume serial (default: the first free\n"
     "               of SN0001 to SN9999)\n"
+    "  --max-rate RATE  read at most RATE bytes a second (50M: 50 MiB/s)\n"
     "  --json       the report as one JSON document\n";
 
 int run_snapshot(CommandContext& ctx) {
@@ -31,15 +32,19 @@ int run_snapshot(CommandContext& ctx) {
   if (!as.empty() && !normalize_volser(as)) {
     return ctx.usage_error(fmt::format("'{}' is not a volume serial (1 to 6 letters or digits)", as));
   }
+  uint64_t max_rate = max_rate_of(ctx.cl);
+  std::string request = fmt::format("snapshot {}", c.volser);
+  if (!as.empty()) request += " " + as;
+  if (max_rate != 0) request += fmt::format(" max-rate={}", max_rate);
   std::string payload;
   bool offline = false;
   SnapshotReport r;
   Status s = request_or_offline(
-      lib, fmt::format("snapshot {}{}{}", c.volser, as.empty() ? "" : " ", as), &payload,
+      lib, request, &payload,
       [&]() -> Status {
         std::unique_ptr<Catalog> catalog;
         VTAPE_RETURN_IF_ERROR(open_library_catalog(lib, &catalog));
-        return snapshot_cartridge(lib, *catalog, c.volser, as, nullptr, &r);
+        return snapshot_cartridge(lib, *catalog, c.volser, as, max_rate, nullptr, &r);
       },
       &offline);
   if (!s.is_ok()) return ctx.failure(s.message());
@@ -64,14 +69,15 @@ int run_snapshot(CommandContext& ctx) {
 const CommandSpec kSnapshotCommand{
     .name = "snapshot",
     .summary = "a point-in-time copy of a cartridge, even while it is written",
-    .usage = "vtape snapshot VOLSER [--as NEWVOL] [--json] [--library DIR]",
+    .usage = "vtape snapshot VOLSER [--as NEWVOL] [--max-rate RATE] [--json] [--library DIR]",
     .help = kHelp,
     .flags = {"--json"},
-    .options = {"--library", "--as"},
+    .options = {"--library", "--as", "--max-rate"},
     .min_positional = 1,
     .max_positional = 1,
     .positional_error = "one VOLSER is needed",
     .opens = Opens::kLibrary,
+    .check = max_rate_error,
     .run = run_snapshot,
 };
 

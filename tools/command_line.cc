@@ -100,4 +100,17 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   return n * mult;
 }
 
+std::string max_rate_error(const CommandLine& cl) {
+  auto text = cl.value("--max-rate");
+  if (!text) return "";
+  auto rate = parse_size(*text);
+  if (!rate || *rate == 0) return "--max-rate takes bytes a second of 1 or more, such as 50M, not '" + *text + "'";
+  return "";
+}
+
+uint64_t max_rate_of(const CommandLine& cl) {
+  auto text = cl.value("--max-rate");
+  return text ? parse_size(*text).value_or(0) : 0;
+}
+
 }  // namespace vtape

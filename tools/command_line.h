@@ -40,4 +40,10 @@ class CommandLine {
 // "64K", "1M", "10240": a size in bytes with an optional K/M/G (binary) suffix.
 std::optional<uint64_t> parse_size(const std::string& text);
 
+// --max-rate RATE (vtape snapshot, vtape migrate): bytes a second, written
+// as parse_size reads a size ("50M"); 0 when not given.  The usage error
+// when RATE is not one of 1 or more, else empty.
+std::string max_rate_error(const CommandLine& cl);
+uint64_t max_rate_of(const CommandLine& cl);
+
 }  // namespace vtape

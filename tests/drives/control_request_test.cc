@@ -1,6 +1,7 @@
 // The control request parser (library/control_request.h) on its own: every
 // request the protocol knows read into its arguments, and every malformed
 // one an error that names the word that is wrong and what was expected.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -44,6 +45,13 @@ TEST(ControlRequest, ReadsEveryRequestIntoItsArguments) {
   EXPECT_EQ(r.new_volser, "");
   ASSERT_TRUE(parse_control_request("snapshot VOL001 SNAP01", 2, &r).is_ok());
   EXPECT_EQ(r.new_volser, "SNAP01");
+  EXPECT_EQ(r.max_rate, 0u);
+  ASSERT_TRUE(parse_control_request("snapshot VOL001 SNAP01 max-rate=52428800", 2, &r).is_ok());
+  EXPECT_EQ(r.new_volser, "SNAP01");
+  EXPECT_EQ(r.max_rate, 52428800u);
+  ASSERT_TRUE(parse_control_request("snapshot VOL001 max-rate=1", 2, &r).is_ok());
+  EXPECT_EQ(r.new_volser, "");
+  EXPECT_EQ(r.max_rate, 1u);
   ASSERT_TRUE(parse_control_request("remove VOL001", 2, &r).is_ok());
   EXPECT_EQ(r.verb, ControlVerb::kRemove);
   EXPECT_EQ(r.volser, "VOL001");
@@ -77,8 +85,14 @@ TEST(ControlRequest, WrongWordsAndCountsNameWhatWasExpected) {
   EXPECT_EQ(parse_error("unload 0 0"), "usage: unload DRIVE");
   EXPECT_EQ(parse_error("protect VOL001"), "usage: protect VOLSER 0|1");
   EXPECT_EQ(parse_error("protect VOL001 yes"), "usage: protect VOLSER 0|1");
-  EXPECT_EQ(parse_error("snapshot"), "usage: snapshot VOLSER [NEWVOL]");
-  EXPECT_EQ(parse_error("snapshot A B C"), "usage: snapshot VOLSER [NEWVOL]");
+  EXPECT_EQ(parse_error("snapshot"), "usage: snapshot VOLSER [NEWVOL] [max-rate=BYTES]");
+  EXPECT_EQ(parse_error("snapshot A B C"), "usage: snapshot VOLSER [NEWVOL] [max-rate=BYTES]");
+  EXPECT_EQ(parse_error("snapshot A max-rate=5 B"), "usage: snapshot VOLSER [NEWVOL] [max-rate=BYTES]");
+  EXPECT_EQ(parse_error("snapshot A max-rate=5 max-rate=6"), "usage: snapshot VOLSER [NEWVOL] [max-rate=BYTES]");
+  for (const char* bad : {"max-rate=0", "max-rate=", "max-rate=5M", "max-rate=-1", "max-rate=99999999999999999999"}) {
+    EXPECT_EQ(parse_error(std::string("snapshot A ") + bad),
+              fmt::format("'{}': max-rate= takes a decimal number of bytes a second, 1 or more", bad));
+  }
   EXPECT_EQ(parse_error("remove"), "usage: remove VOLSER");
   EXPECT_EQ(parse_error("remove A B"), "usage: remove VOLSER");
 }

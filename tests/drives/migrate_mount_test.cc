@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -162,7 +163,8 @@ namespace {
 class MigrateCrashTest : public ::testing::Test {
  protected:
   // Writes 256 MiB to drive 0, starts vtape migrate and kills the daemon
-  // once the copy has begun; false when the migration ended first.
+  // once the copy has begun; false (a failure) when the migration ended
+  // first.
   bool crash_mid_migration() {
     EXPECT_TRUE(vt_.ok()) << vt_.error();
     CommandResult data = run_command("head -c 256M /dev/urandom > " + shell_quote(dir_.file("data")));
@@ -170,8 +172,9 @@ class MigrateCrashTest : public ::testing::Test {
     CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
                                    " bs=256k status=none");
     EXPECT_EQ(dd.exit_code, 0) << describe(dd);
-    Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + VTAPE_BINARY + " migrate SCR001 --to " +
-                       shell_quote(dir_.file("new")));
+    // At 64 MiB a second the copy takes 4 s: the kill lands in it.
+    Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + VTAPE_BINARY +
+                       " migrate SCR001 --max-rate 64M --to " + shell_quote(dir_.file("new")));
     // Killed once the state file names a checkpoint past BOT.
     for (int i = 0; i < 10000 && !migrate.done(); ++i) {
       std::string state = std::filesystem::exists(state_file()) ? read_text(state_file()) : "";
@@ -201,7 +204,7 @@ class MigrateCrashTest : public ::testing::Test {
 };
 
 TEST_F(MigrateCrashTest, ResumeAfterTheDaemonWasKilled) {
-  if (!crash_mid_migration()) GTEST_SKIP() << "the migration ended before the daemon could be killed";
+  ASSERT_TRUE(crash_mid_migration()) << "the migration ended before the daemon could be killed";
   // The original is in use: the library's record names no other image.
   EXPECT_EQ(read_text(vt_.library() + "/cartridges/SCR001.cartridge").find("image"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/SCR001.tap"));
@@ -217,7 +220,7 @@ TEST_F(MigrateCrashTest, ResumeAfterTheDaemonWasKilled) {
 }
 
 TEST_F(MigrateCrashTest, AbortAfterTheDaemonWasKilled) {
-  if (!crash_mid_migration()) GTEST_SKIP() << "the migration ended before the daemon could be killed";
+  ASSERT_TRUE(crash_mid_migration()) << "the migration ended before the daemon could be killed";
   CommandResult a = vt_.vtape("migrate --abort SCR001");
   ASSERT_EQ(a.exit_code, 0) << describe(a);
   EXPECT_FALSE(std::filesystem::exists(state_file()));
@@ -282,10 +285,13 @@ TEST(SnapshotMountTest, StatusAnswersWhileASnapshotCopies) {
   ASSERT_TRUE(vt.ok()) << vt.error();
   CommandResult dd = run_command("dd if=/dev/zero of=" + vt.drive(0) + " bs=256k count=1024 status=none");
   ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  // At 64 MiB a second the copy of 256 MiB takes 4 s: long enough for
+  // vtape status to be answered in the middle of it.
   Background snap("VTAPE_LIBRARY=" + shell_quote(vt.library()) + " " + shell_quote(VTAPE_BINARY) +
-                  " snapshot SCR001 --as SNAP01");
+                  " snapshot SCR001 --as SNAP01 --max-rate 64M");
   // The snapshot has begun once its cartridge is there.
   std::string started = vt.library() + "/cartridges/SNAP01.cartridge";
+  auto begun = std::chrono::steady_clock::now();
   for (int i = 0; i < 1000 && !snap.done() && !std::filesystem::exists(started); ++i) pause_ms(2);
   ASSERT_TRUE(std::filesystem::exists(started)) << describe(snap.join());
   CommandResult status = vt.vtape("status");
@@ -297,6 +303,35 @@ TEST(SnapshotMountTest, StatusAnswersWhileASnapshotCopies) {
   EXPECT_NE(status.out.find("SCR001"), std::string::npos) << status.out;
   const CommandResult& done = snap.join();
   EXPECT_EQ(done.exit_code, 0) << describe(done);
+  // --max-rate held the copy back: 256 MiB at 64 MiB a second.
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - begun;
+  EXPECT_GE(took.count(), 3.8);
+  EXPECT_EQ(std::filesystem::file_size(vt.library() + "/cartridges/SNAP01.tap"),
+            std::filesystem::file_size(vt.library() + "/cartridges/SCR001.tap"));
+}
+
+// --max-rate of vtape migrate: the daemon's copy reads no faster than the
+// rate (a lower bound on the time, which no machine can undercut), and the
+// migration is whole; a rate that is not one is a usage error.
+TEST_F(MigrateMountTest, MaxRateHoldsTheCopyBack) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=256k count=256 status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  for (const char* bad : {"0", "fast", "5T"}) {
+    CommandResult r = vt_.vtape(std::string("migrate SCR001 --to ") + shell_quote(dir_.file("new")) + " --max-rate " + bad);
+    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    EXPECT_NE(r.err.find("--max-rate"), std::string::npos) << describe(r);
+  }
+  auto start = std::chrono::steady_clock::now();
+  CommandResult m = vt_.vtape("migrate SCR001 --json --max-rate 32M --to " + shell_quote(dir_.file("new")));
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  // 64 MiB at 32 MiB a second; the first record is read before the clock starts.
+  EXPECT_GE(took.count(), 1.9) << m.out;
+  EXPECT_GE(std::stod(json_query(m.out, "d['elapsed_s']")), 1.9) << m.out;
+  CommandResult verify = vt_.vtape("verify " + shell_quote(dir_.file("new") + "/SCR001.tap"));
+  EXPECT_EQ(verify.exit_code, 0) << describe(verify);
 }
 
 }  // namespace
