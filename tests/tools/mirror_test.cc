@@ -252,10 +252,6 @@ std::string gated_ssh(const TempDir& dir, const std::string& ssh, const std::str
   return gate;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 // While `vtape unload` waits for a mirror whose link is down, `vtape
 // status` of that drive answers at once (the wait holds no lock of the
 // drive); once the link is back the unload ends with the remote identical.
