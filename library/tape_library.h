@@ -135,5 +135,14 @@ std::optional<std::string> normalize_volser(const std::string& text);
 // (unless kLater: the caller syncs it).
 Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode,
                              DirectorySync directory = DirectorySync::kNow);
+// fdatasync(2) of the file at `path` through a descriptor of its own (not
+// through a link in its last part): its data is on disk when this returns,
+// whichever descriptor wrote it.  "cannot open PATH" / "cannot sync PATH".
+Status sync_file_at(const std::string& path);
+// fsync(2) of the directory `dir`: the names made, renamed or removed in it
+// are on disk.  "cannot open DIR" / "cannot sync DIR".
+Status sync_directory_at(const std::string& dir);
+// sync_directory_at() of the directory that holds `path` ("." for a bare name).
+Status sync_directory_of(const std::string& path);
 
 }  // namespace vtape
