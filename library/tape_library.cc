@@ -220,7 +220,11 @@ Status TapeLibrary::save_cartridge(const Cartridge& c, DirectorySync directory) 
   if (c.image_path != cartridges_dir() + "/" + c.volser + extension_of(c.format)) {
     text += fmt::format("image {}\n", c.image_path);
   }
-  return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_, directory);
+  Status s = write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_, directory);
+  // After the write (even a failed one, which may have renamed already): a
+  // reader that saw the count before it reads the description again.
+  cartridges_changed_.fetch_add(1, std::memory_order_release);
+  return s;
 }
 
 Status TapeLibrary::load_settings() {
