@@ -126,14 +126,31 @@ std::shared_ptr<SavedTapeFile> SavedView::cached(const std::string& volser, uint
   return nullptr;
 }
 
+const Cartridge* SavedView::cartridge_locked(const std::string& volser) {
+  // Read before the description: a change that lands meanwhile bumps the
+  // count after it, and the next lookup reads the description again.
+  uint64_t changes = library_.cartridges_changed();
+  if (changes != cartridges_changes_) {
+    cartridges_.clear();
+    cartridges_changes_ = changes;
+  }
+  auto it = cartridges_.find(volser);
+  if (it == cartridges_.end()) {
+    Cartridge c;
+    if (!library_.find(volser, &c).is_ok()) return nullptr;
+    it = cartridges_.emplace(volser, std::move(c)).first;
+  }
+  return &it->second;
+}
+
 std::shared_ptr<SavedTapeFile> SavedView::tape_file(const std::string& volser, const TapeFileRow& row, int* error) {
   std::lock_guard lock(mu_);
-  Cartridge c;
-  Status s = library_.find(volser, &c);
-  if (!s.is_ok()) {
+  const Cartridge* found = cartridge_locked(volser);
+  if (found == nullptr) {
     *error = ENOENT;
     return nullptr;
   }
+  const Cartridge& c = *found;
   auto key = std::make_pair(volser, row.file_number);
   for (auto it = cache_.begin(); it != cache_.end(); ++it) {
     if (it->first != key) continue;

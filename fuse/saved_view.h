@@ -102,6 +102,11 @@ class SavedView {
   };
   int resolve(const std::string& path, Target* out);
   std::shared_ptr<SavedTapeFile> tape_file(const std::string& volser, const TapeFileRow& row, int* error);
+  // The library's description of `volser` (where its image is, in which
+  // format), or null when there is none.  Kept until the library's
+  // descriptions change (TapeLibrary::cartridges_changed(): a migration's
+  // image switch, live or of an unloaded cartridge), not read per lookup.
+  const Cartridge* cartridge_locked(const std::string& volser);
   int member_tree(SavedTapeFile& f, std::shared_ptr<const MemberTree>* out);
   void stat_of(const Target& t, struct stat* st) const;
   void stat_node(const SavedTapeFile& f, const MemberNode& n, struct stat* st) const;
@@ -116,6 +121,9 @@ class SavedView {
   std::mutex mu_;
   // Most recently used first.
   std::list<std::pair<std::pair<std::string, uint64_t>, std::shared_ptr<SavedTapeFile>>> cache_;
+  // cartridge_locked()'s, as of the library's change count cartridges_changes_.
+  std::map<std::string, Cartridge> cartridges_;
+  uint64_t cartridges_changes_ = 0;
 };
 
 // The shown name of a tape file: "0007", "12345".

@@ -86,18 +86,6 @@ Status prepare_target_dir(const TapeLibrary& library, const std::string& dir) {
   return Status::ok();
 }
 
-// The directory entry of `path` on disk.
-Status sync_directory_of(const std::string& path) {
-  std::string dir = path.substr(0, path.rfind('/'));
-  int fd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", dir), errno);
-  int rc = ::fsync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", dir), e);
-  return Status::ok();
-}
-
 }  // namespace
 
 const char* describe(MigrationPhase phase) {

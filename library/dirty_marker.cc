@@ -5,10 +5,10 @@
 
 #include <cerrno>
 #include <charconv>
-#include <filesystem>
 
 #include <fmt/format.h>
 
+#include "library/tape_library.h"
 #include "tapeformat/image_scan.h"
 
 namespace vtape {
@@ -28,17 +28,6 @@ Status write_error(const std::string& what, const std::string& path, int err) {
 Status write_text(int fd, const std::string& path, const std::string& text) {
   ssize_t n = pwrite(fd, text.data(), text.size(), 0);
   if (n != static_cast<ssize_t>(text.size())) return write_error("write", path, n < 0 ? errno : EIO);
-  return Status::ok();
-}
-
-Status sync_directory_of(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", dir), errno);
-  int rc = fsync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", dir), e);
   return Status::ok();
 }
 

@@ -1,13 +1,9 @@
 #include "library/migration_observer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 
-#include <fmt/format.h>
+#include "library/tape_library.h"
 
 namespace vtape {
 
@@ -55,15 +51,8 @@ Status MigrationObserver::sync_copy(const std::string& path, uint64_t* synced) {
     if (Status s = copier_->target().flush(); !s.is_ok()) return s;
     *synced = copier_->target().size();
   }
-  // A descriptor of our own: the copy's may be written meanwhile, and
-  // fdatasync(2) syncs the file, whichever descriptor names it.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", path), errno);
-  int rc = ::fdatasync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", path), e);
-  return Status::ok();
+  // A descriptor of our own: the copy's may be written meanwhile.
+  return sync_file_at(path);
 }
 
 bool MigrationObserver::synchronous() {

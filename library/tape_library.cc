@@ -130,14 +130,31 @@ Status write_file_atomically(const std::string& path, const std::string& content
   }
   // The rename itself is durable only once the directory is synced.
   if (directory == DirectorySync::kLater) return Status::ok();
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Status::io_error(fmt::format("cannot open {}", dir), errno);
-  int rc = fsync(dfd);
+  return sync_directory_of(path);
+}
+
+namespace {
+
+// Opens `path` (O_RDONLY and `flags`) only to sync it with `sync_call`.
+Status open_and_sync(const std::string& path, int flags, int (*sync_call)(int)) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", path), errno);
+  int rc = sync_call(fd);
   int e = errno;
-  ::close(dfd);
-  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", dir), e);
+  ::close(fd);
+  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", path), e);
   return Status::ok();
+}
+
+}  // namespace
+
+Status sync_file_at(const std::string& path) { return open_and_sync(path, O_NOFOLLOW, ::fdatasync); }
+
+Status sync_directory_at(const std::string& dir) { return open_and_sync(dir, O_DIRECTORY, ::fsync); }
+
+Status sync_directory_of(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return sync_directory_at(dir.empty() ? "." : dir);
 }
 
 std::string TapeLibrary::default_dir() {
@@ -203,7 +220,11 @@ Status TapeLibrary::save_cartridge(const Cartridge& c, DirectorySync directory) 
   if (c.image_path != cartridges_dir() + "/" + c.volser + extension_of(c.format)) {
     text += fmt::format("image {}\n", c.image_path);
   }
-  return write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_, directory);
+  Status s = write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_, directory);
+  // After the write (even a failed one, which may have renamed already): a
+  // reader that saw the count before it reads the description again.
+  cartridges_changed_.fetch_add(1, std::memory_order_release);
+  return s;
 }
 
 Status TapeLibrary::load_settings() {
@@ -347,15 +368,7 @@ Status TapeLibrary::set_image(const std::string& volser, const std::string& imag
   return save_cartridge(c, directory);
 }
 
-Status TapeLibrary::sync_cartridges_dir() const {
-  int fd = ::open(cartridges_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(fmt::format("cannot open {}", cartridges_dir()), errno);
-  int rc = fsync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::io_error(fmt::format("cannot sync {}", cartridges_dir()), e);
-  return Status::ok();
-}
+Status TapeLibrary::sync_cartridges_dir() const { return sync_directory_at(cartridges_dir()); }
 
 std::map<int, std::string> TapeLibrary::loaded() const {
   std::lock_guard lock(mu_);

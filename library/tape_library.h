@@ -24,6 +24,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -99,6 +100,11 @@ class TapeLibrary {
   Status set_image(const std::string& volser, const std::string& image_path, Format format,
                    DirectorySync directory = DirectorySync::kNow);
   Status sync_cartridges_dir() const;
+  // How many times this object wrote a cartridge's description (made it,
+  // moved its image, protected it): who keeps what find() said asks again
+  // once this moved.  The daemon writes every description of its library
+  // through its one TapeLibrary (the library's lock keeps commands out).
+  uint64_t cartridges_changed() const { return cartridges_changed_.load(std::memory_order_acquire); }
 
   // The algorithm of the digest the catalog keeps of each tape file written
   // or indexed from now on (rows made before keep theirs): the library's
@@ -126,6 +132,7 @@ class TapeLibrary {
   mode_t file_mode_ = 0600;
   DigestAlgorithm digest_ = kDefaultDigest;
   mutable std::mutex mu_;  // serialises metadata file updates within one process
+  std::atomic<uint64_t> cartridges_changed_{0};
 };
 
 // VOLSER rules: 1 to 6 characters A-Z, 0-9; lower case is taken as upper.
@@ -135,5 +142,14 @@ std::optional<std::string> normalize_volser(const std::string& text);
 // (unless kLater: the caller syncs it).
 Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode,
                              DirectorySync directory = DirectorySync::kNow);
+// fdatasync(2) of the file at `path` through a descriptor of its own (not
+// through a link in its last part): its data is on disk when this returns,
+// whichever descriptor wrote it.  "cannot open PATH" / "cannot sync PATH".
+Status sync_file_at(const std::string& path);
+// fsync(2) of the directory `dir`: the names made, renamed or removed in it
+// are on disk.  "cannot open DIR" / "cannot sync DIR".
+Status sync_directory_at(const std::string& dir);
+// sync_directory_at() of the directory that holds `path` ("." for a bare name).
+Status sync_directory_of(const std::string& path);
 
 }  // namespace vtape

@@ -397,6 +397,10 @@ const CommandResult& Background::join() {
 
 void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 void DriveOverCatalogTest::SetUp() {
   Status s = TapeLibrary::open(dir_.file("lib"), true, &lib_);
   ASSERT_TRUE(s.is_ok()) << s.message();

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -269,6 +270,8 @@ class Background {
 };
 
 void pause_ms(int ms);
+// Seconds from `t` to now, for the tests' waits and their generous bounds.
+double seconds_since(std::chrono::steady_clock::time_point t);
 
 // A drive over a catalog, without FUSE: a new library with one SIMH
 // cartridge `volser`, loaded in drive 0 and open for writing, whose

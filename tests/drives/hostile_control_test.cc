@@ -7,15 +7,13 @@
 //    names that climb out of the library: each an error line or a dropped
 //    connection, the daemon survives, nothing is created outside the library;
 //  - many clients at once: every one gets its answer.
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -26,70 +24,13 @@
 #include <vector>
 
 #include "tests/test_support.h"
+#include "tests/test_support/control_client_helpers.h"
 
 namespace vtape::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// A client socket connected to the daemon's control socket; -1 on failure.
-int connect_control(const MountedVtapefs& vt) {
-  std::string path = vt.library() + "/vtapefs.sock";
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Everything the daemon sends until it closes, waiting at most `limit_s`.
-std::string read_answer(int fd, double limit_s) {
-  std::string out;
-  auto start = Clock::now();
-  char buf[4096];
-  while (seconds_since(start) < limit_s) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-// Sends `bytes` as they are (no newline added), then reads the answer.
-// `close_after`: shuts the sending side, as a client that gives up.
-std::string send_raw(const MountedVtapefs& vt, const std::string& bytes, bool close_after = false) {
-  int fd = connect_control(vt);
-  if (fd < 0) return "cannot connect: " + std::string(std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the daemon stopped reading (a line too long): fine
-    done += static_cast<size_t>(n);
-  }
-  if (close_after) shutdown(fd, SHUT_WR);
-  std::string answer = read_answer(fd, 8);
-  close(fd);
-  return answer;
-}
-
-// vtape status through the real client, and how long it took.
-CommandResult timed_status(const MountedVtapefs& vt, double* took) {
-  auto t = Clock::now();
-  CommandResult r = run_command("timeout 10 env VTAPE_LIBRARY=" + shell_quote(vt.library()) + " " +
-                                shell_quote(VTAPE_BINARY) + " status");
-  *took = seconds_since(t);
-  return r;
-}
 
 // dd of `blocks` 10 KiB records onto `device`, and how long it took.
 CommandResult timed_write(const std::string& device, int blocks, double* took) {

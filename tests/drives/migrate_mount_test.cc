@@ -139,6 +139,34 @@ TEST_F(MigrateMountTest, SavedReadsTheNewImageRightAfterALiveFormatChange) {
   }
 }
 
+// An unloaded cartridge moves to another directory in the same format:
+// its catalog rows stay as they were and no drive switches images, yet
+// saved/, which has read the tape file before, reads it from the new image
+// (the old one is gone).
+TEST_F(MigrateMountTest, SavedReadsTheMovedImageOfAnUnloadedCartridge) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  make_tree(dir_.file("a"), 2, 200'000);
+  CommandResult tar = run_command("tar -cf " + vt_.drive(0) + " -C " + shell_quote(dir_.file("a")) + " .");
+  ASSERT_EQ(tar.exit_code, 0) << describe(tar);
+  std::string vol = vt_.mount_point() + "/saved/SCR001";
+  for (int i = 0; i < 500 && !std::filesystem::exists(vol + "/0000/members"); ++i) pause_ms(10);
+  ASSERT_TRUE(std::filesystem::exists(vol + "/0000/members")) << vt_.log();
+  EXPECT_EQ(read_file_bytes(vol + "/0000/members/f1"), pattern_bytes(200'000, 101));
+  ASSERT_EQ(vt_.vtape("unload 0").exit_code, 0);
+  CommandResult m = vt_.vtape("migrate SCR001 --json --to " + shell_quote(dir_.file("moved")));
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  ASSERT_FALSE(std::filesystem::exists(vt_.library() + "/cartridges/SCR001.tap"));
+  // Neither read before (the kernel has none of their pages): the daemon
+  // opens the image for them.
+  EXPECT_EQ(read_file_bytes(vol + "/0000/members/f0"), pattern_bytes(200'000, 100));
+  CommandResult own = run_command("tar -cf " + shell_quote(dir_.file("a.tar")) + " -C " + shell_quote(dir_.file("a")) +
+                                  " .");
+  ASSERT_EQ(own.exit_code, 0) << describe(own);
+  CommandResult cmp = run_command("cmp " + shell_quote(vol + "/0000/data") + " " + shell_quote(dir_.file("a.tar")));
+  EXPECT_EQ(cmp.exit_code, 0) << describe(cmp) << vt_.log();
+}
+
 TEST_F(MigrateMountTest, RefusesBadInput) {
   ASSERT_TRUE(vt_.ok()) << vt_.error();
   CommandResult none = vt_.vtape("migrate NONE01 --to " + shell_quote(dir_.file("new")));
