@@ -10,15 +10,12 @@
 #include <thread>
 
 #include "library/copy_pace.h"
+#include "tests/test_support.h"
 
 namespace vtape::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 TEST(CopyPace, HoldsACopyToTheRate) {
   CopyPace pace(4u << 20);  // 4 MiB a second
