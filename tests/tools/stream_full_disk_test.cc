@@ -43,6 +43,10 @@ TEST(StreamFullDisk, AReceiverOnAFullDiskStopsAtARecordAndTheSenderGetsTheError)
                                 sq(std::string(VTAPE_BINARY) + " receive --library " + library) + " --retries 0");
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_NE(r.err.find("space"), std::string::npos) << "the sender is not told the disk is full: " << describe(r);
+  // Only the refusal reaches the sender's terminal from the receiver, not
+  // the drive core's messages (vtape-receive(1): nothing else on standard
+  // error unless --debug).
+  EXPECT_EQ(r.err.find("vtape: drive"), std::string::npos) << describe(r);
 
   // The image verifies and holds a whole prefix.
   std::string image = library + "/cartridges/FULL01.tap";
