@@ -36,10 +36,19 @@ Status control_request(const std::string& socket_path, const std::string& reques
   int fd = -1;
   VTAPE_RETURN_IF_ERROR(control_connect(socket_path, &fd));
   std::string line = request + "\n";
-  if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    int e = errno;
-    close(fd);
-    return Status::io_error("writing to vtapefs", e);
+  // send(MSG_NOSIGNAL), not write(): a daemon that refuses a client (all its
+  // places taken) answers and closes, maybe before the request is sent, and
+  // SIGPIPE would kill the caller before it could print why.  Its answer is
+  // still read after a failed send.
+  int send_errno = 0;
+  for (size_t done = 0; done < line.size();) {
+    ssize_t n = send(fd, line.data() + done, line.size() - done, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      send_errno = errno;
+      break;
+    }
+    done += static_cast<size_t>(n);
   }
   std::string answer;
   char buf[4096];
@@ -57,6 +66,11 @@ Status control_request(const std::string& socket_path, const std::string& reques
     return Status::ok();
   }
   if (head.rfind("error ", 0) == 0) return Status::invalid_argument(head.substr(6));
+  if (send_errno != 0) {
+    return Status::io_error(fmt::format("vtapefs at {} closed the connection before taking the request '{}'",
+                                        socket_path, request),
+                            send_errno);
+  }
   return Status::io_error(fmt::format("vtapefs gave no answer to '{}'", request), EPROTO);
 }
 

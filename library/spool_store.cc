@@ -83,9 +83,45 @@ Status SpoolStore::open_at_end(const Cartridge& c, std::unique_ptr<TapeImage>* o
     VTAPE_RETURN_IF_ERROR(image->step_back(&obj));
     if (obj.kind != ObjectKind::kRecord) break;
   }
+  VTAPE_RETURN_IF_ERROR(cut_uncataloged_tape_file(c, *image));
   // Also cuts what an end guard hid (bytes of a write cut short).
   VTAPE_RETURN_IF_ERROR(image->erase_to_end());
   *out = std::move(image);
+  return Status::ok();
+}
+
+// A writer killed after its spool file's filemark was on disk but before
+// the catalog recorded the tape file (a killed `vtape spool load`) leaves a
+// whole tape file that nothing refers to, which every later spool file would
+// keep behind it (and `vtape index check` report).  Only the one last tape
+// file, and only when neither the catalog's tape files nor a spool file row
+// name it: a catalog that lags further (an old catalog.db put back) is not
+// a killed writer's, and nothing is cut for it.
+Status SpoolStore::cut_uncataloged_tape_file(const Cartridge& c, TapeImage& image) {
+  std::vector<TapeFileRow> cataloged;
+  VTAPE_RETURN_IF_ERROR(catalog_.files(c.volser, &cataloged));
+  if (image.position().block != 0 || image.position().file != cataloged.size() + 1) return Status::ok();
+  SpoolCriteria everything;
+  everything.include_purged = true;
+  std::vector<SpoolFileRow> rows;
+  VTAPE_RETURN_IF_ERROR(spool_catalog_.select(everything, &rows));
+  for (const auto& r : rows) {
+    if (r.volser == c.volser && r.file_number >= cataloged.size()) return Status::ok();
+  }
+  TapeObject obj;
+  VTAPE_RETURN_IF_ERROR(image.step_back(&obj));  // its filemark
+  while (!image.position().at_bot()) {
+    VTAPE_RETURN_IF_ERROR(image.step_back(&obj));
+    if (obj.kind == ObjectKind::kFilemark) {
+      // The end of the tape file before it, which stays.
+      std::vector<uint8_t> none;
+      VTAPE_RETURN_IF_ERROR(image.read(&obj, &none));
+      break;
+    }
+  }
+  log_event("spool", fmt::format("cut an uncataloged tape file off {} at byte {} (after the {} the catalog "
+                                 "has): its writer was killed before the catalog recorded it",
+                                 c.volser, image.position().offset, cataloged.size()));
   return Status::ok();
 }
 

@@ -90,6 +90,8 @@ class SpoolStore {
   Status append_locked(const SpoolMetadata& meta, const SpoolRecordSource& records, uint64_t* file_number,
                        uint64_t* offset);
   Status open_at_end(const Cartridge& c, std::unique_ptr<TapeImage>* out);
+  // Called by open_at_end, at the end of the image's last whole tape file.
+  Status cut_uncataloged_tape_file(const Cartridge& c, TapeImage& image);
 
   TapeLibrary& library_;
   Catalog& catalog_;

@@ -15,6 +15,7 @@ PACKAGES=(
   hercules simh mt-st cpio tar sqlite3 attr python3 gzip bzip2 xz-utils zstd   # the real programs the tests drive
   openssh-server                              # vtape rmt's tests run tar, cpio and mt-gnu through a real sshd
   openssl                                     # the 1 GiB stream test makes its input with openssl enc
+  strace                                      # the kill tests: SIGKILL at the Nth write, a client delayed after connect
   bacula-sd dump e2fsprogs mount              # btape, dump(8) of an ext2 image (mke2fs, debugfs, losetup)
   bacula-director bacula-director-sqlite3 bacula-fd bacula-console   # a real Bacula backup through vtape changer (postinst only starts them under systemd)
   amanda-server amanda-client                 # a real Amanda (chg-robot) through vtape-mtx (pulls in openbsd-inetd, enabled for amandad on tcp 10080 under systemd)

@@ -33,6 +33,7 @@
 
 #include "index/digest.h"
 #include "library/catalog_sync.h"
+#include "library/daemon_log.h"
 #include "library/stream_protocol.h"
 #include "tools/command_spec.h"
 #include "tools/open_stream_target.h"
@@ -500,6 +501,11 @@ std::string check(const CommandLine& cl) {
 int run(CommandContext& ctx) {
   std::optional<std::string> d = ctx.cl.value("--debug");
   Debug debug = !d || *d == "none" ? Debug::kNone : *d == "brief" ? Debug::kBrief : Debug::kSensitive;
+  // The drive core's and the catalog's own messages (a full disk: the
+  // bytes lost, the failed commit) go to the journal, not to standard error:
+  // through ssh that is the sender's terminal, which gets the refusal only
+  // (the man page's promise), unless --debug.
+  if (debug == Debug::kNone) set_log_sink(LogSink::kJournal, "vtape-receive");
   // A sender that goes away is an end of input, not a signal.
   ::signal(SIGPIPE, SIG_IGN);
   // A larger pipe from ssh lets it hand over a MiB between two of our

@@ -381,6 +381,9 @@ TEST(SpoolCrash, KilledDuringSpoolWritesThenRemountedLeavesNoHalfSpoolFile) {
   ASSERT_EQ(run_command("echo after > " + shell_quote(prt + "/after.txt")).exit_code, 0);
   Json after = spool_list(vt);
   EXPECT_NE(find_file(after, "after", "txt"), nullptr);
+  // The catalog agrees with the images without a rebuild.
+  auto check = vt.vtape("index check");
+  EXPECT_EQ(check.exit_code, 0) << describe(check);
 }
 
 // The daemon's peak resident memory (VmHWM of /proc/PID/status), in kB.
