@@ -310,10 +310,10 @@ TEST_F(MigrateCrashTest, ResumeAfterTheDaemonWasKilled) {
 // every member and the catalog agrees with the image.
 TEST_F(MigrateCrashTest, ResumeToAnotherFormatInADriveKeepsEveryTapeFileReadable) {
   ASSERT_TRUE(vt_.ok()) << vt_.error();
-  // Six tape files of 40 MiB: the first checkpoint (64 MiB) is past the
-  // start of tape file 1.
-  constexpr int kTapeFiles = 6, kMembers = 4;
-  constexpr size_t kMemberSize = 10u << 20;
+  // Five tape files of 24 MiB: the first checkpoint (64 MiB) is past the
+  // starts of tape files 1 and 2.
+  constexpr int kTapeFiles = 5, kMembers = 3;
+  constexpr size_t kMemberSize = 8u << 20;
   auto seed = [](int file, int member) { return static_cast<uint32_t>(1000 + file * 10 + member); };
   for (int f = 0; f < kTapeFiles; ++f) {
     std::string tree = dir_.file("t" + std::to_string(f));
