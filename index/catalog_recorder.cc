@@ -27,7 +27,10 @@ void CatalogRecorder::begin(const TapePosition& at) {
   // The workers are idle now: these are ours.
   active_ = true;
   has_objects_ = false;
-  start_ = at;
+  {
+    std::lock_guard lock(moved_mu_);
+    start_ = at;
+  }
   mid_file_ = mid_file;
   streamed_ = false;
   stream_failed_ = false;
@@ -43,17 +46,24 @@ bool CatalogRecorder::stream_batch(std::vector<TapeMember>& members) {
   // rather than take the space the records still being written need.  A
   // failed commit then loses nothing (the image is whole and is indexed
   // again); a write that fails for want of space would cut the archive.
+  std::string image_path;
+  TapePosition start;
+  {
+    std::lock_guard lock(moved_mu_);
+    image_path = image_path_;
+    start = start_;
+  }
   struct statvfs fs {};
-  if (statvfs(image_path_.c_str(), &fs) == 0 &&
+  if (statvfs(image_path.c_str(), &fs) == 0 &&
       static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kStreamingNeedsFreeBytes) {
     return false;
   }
   MemberBatch batch = writer_.spare();
   // Only what is known before the end: where the file is.
   batch.row = TapeFileRow();
-  batch.row.file_number = start_.file;
-  batch.row.first_block = start_.object_index;
-  batch.row.image_offset = start_.offset;
+  batch.row.file_number = start.file;
+  batch.row.first_block = start.object_index;
+  batch.row.image_offset = start.offset;
   batch.row.written_at = catalog_now();
   batch.first = !streamed_;
   batch.catch_up_names = false;
@@ -63,6 +73,21 @@ bool CatalogRecorder::stream_batch(std::vector<TapeMember>& members) {
   ++batches_waiting_;
   writer_.push(std::move(batch));  // never refused: write_batch does not fail the queue
   return true;
+}
+
+void CatalogRecorder::moved_to(std::string image_path, Format format, const std::map<uint64_t, uint64_t>& file_offsets) {
+  std::lock_guard lock(moved_mu_);
+  image_path_ = std::move(image_path);
+  format_ = format;
+  // A tape file begun in the middle (mid_file_) is read back by its number
+  // at its commit: its offset in the old image is never used.
+  if (!active_ || mid_file_) return;
+  auto begins = file_offsets.find(start_.file);
+  if (begins != file_offsets.end()) {
+    start_.offset = begins->second;
+  } else {
+    behind_ = true;  // where it begins is found by indexing the new image
+  }
 }
 
 bool CatalogRecorder::write_batch(MemberBatch& batch) {

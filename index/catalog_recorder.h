@@ -19,6 +19,8 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -51,11 +53,11 @@ class CatalogRecorder {
   ~CatalogRecorder() { writer_yield_ = true; }  // the catalog's connection catches the names up
   bool active() const { return active_; }
   // The volume's image moved (vtape migrate switched the drive to a copy):
-  // what is read back from now on is read there.
-  void moved_to(std::string image_path, Format format) {
-    image_path_ = std::move(image_path);
-    format_ = format;
-  }
+  // what is read back from now on is read there, and the tape file being
+  // written (begun in the old image, perhaps in another format) begins
+  // where `file_offsets` (file number -> byte offset in the new image)
+  // says.  Without its offset there, the next commit indexes the new image.
+  void moved_to(std::string image_path, Format format, const std::map<uint64_t, uint64_t>& file_offsets);
   // Writing starts here (before the first record or filemark is written).
   void begin(const TapePosition& at);
   // The drive is about to change the image (a record, a filemark, an
@@ -113,6 +115,10 @@ class CatalogRecorder {
 
   Catalog& catalog_;
   std::string volser_;
+  // image_path_ and start_ are read by stream_batch on the analyzer's
+  // worker while moved_to() may change them (a migration's switch): under
+  // moved_mu_ there, and wherever they change.
+  std::mutex moved_mu_;
   std::string image_path_;  // changed by moved_to()
   Format format_;
   int drive_;

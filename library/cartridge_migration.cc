@@ -18,6 +18,7 @@
 #include "library/catalog_sync.h"
 #include "library/daemon_log.h"
 #include "library/dirty_marker.h"
+#include "library/resume_checkpoints.h"
 #include "tapeformat/format_table.h"
 
 namespace vtape {
@@ -162,13 +163,22 @@ Status CartridgeMigration::prepare() {
                                                   "vtape migrate --abort {} and start again",
                                                   cartridge_.image_path, cartridge_.volser));
     }
+    // Where the tape files the copy holds already begin in both images
+    // (the catalog's offsets move to the new image's at the switch).
+    std::vector<ImageCopier::Checkpoint> earlier;
+    if (Status s = find_resume_checkpoints(cartridge_.image_path, cartridge_.format, target_path_, target_format_, at,
+                                           &earlier);
+        !s.is_ok()) {
+      return Status::invalid_argument(
+          fmt::format("{}; vtape migrate --abort {} and start again", s.message(), cartridge_.volser));
+    }
     OpenOptions options;
     options.writable = true;
     options.format = target_format_;
     std::unique_ptr<TapeImage> target;
     VTAPE_RETURN_IF_ERROR(TapeImage::open(target_path_, options, &target));
     copier_ = std::make_unique<ImageCopier>(cartridge_.image_path, cartridge_.format, std::move(target));
-    copier_->resume_at(at);
+    copier_->resume_at(at, earlier);
     // What was written after the checkpoint may be torn: it is copied again.
     VTAPE_RETURN_IF_ERROR(copier_->target().erase_to_end());
   } else {
@@ -420,7 +430,7 @@ Status CartridgeMigration::switch_drive() {
   Cartridge moved = cartridge_;
   moved.image_path = target_path_;
   moved.format = target_format_;
-  s = drive_->with_flushed_image(cartridge_.volser, [&](uint64_t size, std::unique_ptr<TapeImage>* replacement) {
+  s = drive_->with_flushed_image(cartridge_.volser, [&](uint64_t size, TapeDrive::ImageReplacement* replacement) {
     observer_->stop_synchronous();
     if (auto failure = observer_->failure()) return *failure;
     if (observer_->unloaded()) {
@@ -437,7 +447,10 @@ Status CartridgeMigration::switch_drive() {
         library_.set_image(cartridge_.volser, target_path_, target_format_, DirectorySync::kLater));
     // The drive not writing after all: the copy needs no marker.
     if (made_marker_ && !has_dirty_marker(cartridge_.image_path)) remove_dirty_marker(target_path_);
-    *replacement = copier_->release_target();
+    // A tape file being written goes on in the copy: the drive and the
+    // catalog's recorder learn where it (and every other) begins there.
+    for (const auto& f : copier_->file_starts()) replacement->file_offsets[f.file] = f.target_offset;
+    replacement->image = copier_->release_target();
     return Status::ok();
   });
   note_hold(start);
@@ -570,11 +583,6 @@ Status CartridgeMigration::record_switch() {
   if (s.is_ok()) {
     s = catalog->record_image_move(volume_row(moved), files, drive_ != nullptr ? drive_->number() : -1, "migrate",
                                    detail);
-  }
-  // Not in a drive and resumed (the copier knows the tape files begun since
-  // the resume only): the catalog is indexed anew from the new image.
-  if (s.is_ok() && drive_ == nullptr && target_format_ != cartridge_.format && request_.resume) {
-    s = sync_volume_to_catalog(*catalog, moved, /*force=*/true);
   }
   if (Status v = drive_ != nullptr ? verify_copy() : Status::ok(); !v.is_ok()) {
     // Switched, but the copy disagrees with the catalog: the old image is kept.

@@ -17,8 +17,8 @@ void CatalogObserver::loaded(const Cartridge& cartridge) {
   event("load", fmt::format("drive {}", drive_));
 }
 
-void CatalogObserver::image_replaced(const Cartridge& cartridge) {
-  if (recorder_) recorder_->moved_to(cartridge.image_path, cartridge.format);
+void CatalogObserver::image_replaced(const Cartridge& cartridge, const TapeFileOffsets& file_offsets) {
+  if (recorder_) recorder_->moved_to(cartridge.image_path, cartridge.format, file_offsets);
 }
 
 void CatalogObserver::unloading() {

@@ -28,7 +28,7 @@ class CatalogObserver : public DriveObserver {
   Status filemark(const TapePosition& after, uint64_t image_size) override;
   Status stopped(uint64_t image_size) override;
   Status erased(const TapePosition& at, uint64_t image_size) override;
-  void image_replaced(const Cartridge& cartridge) override;
+  void image_replaced(const Cartridge& cartridge, const TapeFileOffsets& file_offsets) override;
   void event(const std::string& kind, const std::string& detail) override;
 
  private:

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 
@@ -19,6 +20,9 @@
 #include "tapeformat/tape_object.h"
 
 namespace vtape {
+
+// Where each tape file of an image begins: file number -> byte offset.
+using TapeFileOffsets = std::map<uint64_t, uint64_t>;
 
 class DriveObserver {
  public:
@@ -52,8 +56,10 @@ class DriveObserver {
 
   // The drive goes on with a copy of its image (vtape migrate): the
   // cartridge now names the copy's path and format.  The objects are the
-  // same; byte offsets of the old image mean nothing in the new one.
-  virtual void image_replaced(const Cartridge&) {}
+  // same; byte offsets of the old image mean nothing in the new one:
+  // `file_offsets` says where each tape file begins in the copy (a tape
+  // file being written across the switch began in the old image).
+  virtual void image_replaced(const Cartridge&, const TapeFileOffsets& /*file_offsets*/) {}
 
   // Something worth a line in a log ("error": damage found at load).
   virtual void event(const std::string& kind, const std::string& detail) = 0;

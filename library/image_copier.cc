@@ -37,12 +37,18 @@ ImageCopier::ImageCopier(std::string source_path, Format source_format, std::uni
   note_file_start(0);
 }
 
-void ImageCopier::resume_at(const Checkpoint& at) {
+void ImageCopier::resume_at(const Checkpoint& at, const std::vector<Checkpoint>& earlier) {
   at_ = at;
   target_->set_position(at.target);
-  checkpoints_.assign(1, at);
-  records_high_water_ = at.records;
+  checkpoints_.clear();
   file_starts_.clear();
+  for (const Checkpoint& c : earlier) {
+    if (c.source.object_index >= at.source.object_index) break;
+    checkpoints_.push_back(c);
+    if (c.source.block == 0) file_starts_.push_back(FileStart{c.source.file, c.source.offset, c.target.offset});
+  }
+  checkpoints_.push_back(at);
+  records_high_water_ = at.records;
   digest_.reset();
   verified_.clear();
   if (at.source.block == 0) note_file_start(at.source.offset);

@@ -52,8 +52,11 @@ class ImageCopier {
   };
 
   ImageCopier(std::string source_path, Format source_format, std::unique_ptr<TapeImage> target);
-  // Continues a copy (--resume): both images stand at `at`.
-  void resume_at(const Checkpoint& at);
+  // Continues a copy (--resume): both images stand at `at`.  `earlier`:
+  // the checkpoints below it, BOT and each tape file's start
+  // (find_resume_checkpoints), so that file_starts() names every tape file
+  // and a cut below `at` goes back to one of them.
+  void resume_at(const Checkpoint& at, const std::vector<Checkpoint>& earlier);
 
   // What the catalog says a tape file of the source holds.
   struct ExpectedDigest {
@@ -96,8 +99,7 @@ class ImageCopier {
     uint64_t source_offset = 0;
     uint64_t target_offset = 0;
   };
-  // Ascending; after resume_at() only the tape files begun after the resume
-  // point.
+  // Ascending.
   const std::vector<FileStart>& file_starts() const { return file_starts_; }
 
   // Objects copied (the object index the copy stands at), and where in the

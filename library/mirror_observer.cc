@@ -40,7 +40,7 @@ void MirrorObserver::loaded(const Cartridge& cartridge) {
   wake();
 }
 
-void MirrorObserver::image_replaced(const Cartridge& cartridge) {
+void MirrorObserver::image_replaced(const Cartridge& cartridge, const TapeFileOffsets&) {
   std::lock_guard lock(mu_);
   view_.cartridge = cartridge;
 }

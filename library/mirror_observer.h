@@ -62,7 +62,7 @@ class MirrorObserver : public DriveObserver {
   Status erased(const TapePosition& at, uint64_t image_size) override;
   // vtape migrate moved the image: the mirror reads the same objects from
   // the new path and format from now on (View::cartridge).
-  void image_replaced(const Cartridge& cartridge) override;
+  void image_replaced(const Cartridge& cartridge, const TapeFileOffsets& file_offsets) override;
   void event(const std::string&, const std::string&) override {}
 
   // After the drive unloaded (its mutex not held): waits up to the

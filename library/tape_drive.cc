@@ -334,9 +334,9 @@ Status TapeDrive::with_flushed_image(const std::string& volser, const ImageWork&
     if (deferred_error_ == DriveError::kNone) deferred_error_ = e;
     return Status::invalid_argument(image_->describe(s));
   }
-  std::unique_ptr<TapeImage> replacement;
+  ImageReplacement replacement;
   VTAPE_RETURN_IF_ERROR(work(image_->size(), &replacement));
-  if (!replacement) return Status::ok();
+  if (!replacement.image) return Status::ok();
   if (feed_attached_) {
     return Status::invalid_argument(fmt::format("drive {} is being fed (vtape receive)", number_));
   }
@@ -367,22 +367,30 @@ Status move_to_object(TapeImage& image, const TapePosition& at) {
 // The copy takes the image's place: what the drive keeps of the old
 // image's positions moves to the copy's, the .dirty marker and the crash
 // guard go with the writing, and the old image is closed at rest.
-Status TapeDrive::replace_image(std::unique_ptr<TapeImage> replacement) {
+Status TapeDrive::replace_image(ImageReplacement replacement) {
+  std::unique_ptr<TapeImage> copy = std::move(replacement.image);
+  const TapeFileOffsets& file_offsets = replacement.file_offsets;
   TapePosition at = image_->position();
-  VTAPE_RETURN_IF_ERROR(move_to_object(*replacement, at));
+  VTAPE_RETURN_IF_ERROR(move_to_object(*copy, at));
   if (keep_dirty_marker_) return Status::invalid_argument(fmt::format("{} is damaged", cartridge_->volser));
-  const std::string new_path = replacement->path();
+  const std::string new_path = copy->path();
   if (has_dirty_marker(cartridge_->image_path)) {
-    VTAPE_RETURN_IF_ERROR(replacement->sync());
-    VTAPE_RETURN_IF_ERROR(mark_unsynced(new_path, replacement->size()));
-    VTAPE_RETURN_IF_ERROR(replacement->enable_crash_guard());
+    VTAPE_RETURN_IF_ERROR(copy->sync());
+    VTAPE_RETURN_IF_ERROR(mark_unsynced(new_path, copy->size()));
+    VTAPE_RETURN_IF_ERROR(copy->enable_crash_guard());
   }
-  replacement->set_write_through(!buffered_writes_);
-  replacement->set_early_writeback(true);
+  copy->set_write_through(!buffered_writes_);
+  copy->set_early_writeback(true);
   // Positions of the old image that the drive keeps: offsets change with
-  // the format; the object counts do not.
+  // the format; the object counts do not.  The start of a tape file is
+  // where the copy says that file begins.
   auto moved = [&](TapePosition p) {
-    if (p.object_index == at.object_index) p.offset = replacement->position().offset;
+    auto begins = file_offsets.find(p.file);
+    if (p.object_index == at.object_index) {
+      p.offset = copy->position().offset;
+    } else if (p.block == 0 && begins != file_offsets.end()) {
+      p.offset = begins->second;
+    }
     return p;
   };
   if (end_of_data_) end_of_data_ = moved(*end_of_data_);
@@ -390,10 +398,10 @@ Status TapeDrive::replace_image(std::unique_ptr<TapeImage> replacement) {
   if (Status s = close_image(); !s.is_ok()) {
     log_message(LogPriority::kError, log_fields(errno_of(s)), "closing the image a migration replaced: " + s.message());
   }
-  image_ = std::move(replacement);
+  image_ = std::move(copy);
   cartridge_->image_path = new_path;
   cartridge_->format = image_->format();
-  for (auto& o : observers_) o->image_replaced(*cartridge_);
+  for (auto& o : observers_) o->image_replaced(*cartridge_, file_offsets);
   return Status::ok();
 }
 

@@ -223,10 +223,16 @@ class TapeDrive {
   // `work` gets its size.  `work` may hand back a replacement: a copy of
   // the image holding the same objects (in any format), on which the drive
   // goes on at the same position, the old image closed as at unload and
-  // the cartridge's image path and format now the copy's.  kNotFound when
-  // `volser` is not in the drive; an error when the drive cannot say what
-  // its image holds (kError) or a feed writes to it.
-  using ImageWork = std::function<Status(uint64_t image_size, std::unique_ptr<TapeImage>* replacement)>;
+  // the cartridge's image path and format now the copy's; with it, where
+  // each tape file begins in the copy, for what the drive and its
+  // observers keep in the old image's offsets.  kNotFound when `volser` is
+  // not in the drive; an error when the drive cannot say what its image
+  // holds (kError) or a feed writes to it.
+  struct ImageReplacement {
+    std::unique_ptr<TapeImage> image;
+    TapeFileOffsets file_offsets;
+  };
+  using ImageWork = std::function<Status(uint64_t image_size, ImageReplacement* replacement)>;
   Status with_flushed_image(const std::string& volser, const ImageWork& work);
 
   DriveState state() const;
@@ -301,7 +307,7 @@ class TapeDrive {
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
-  Status replace_image(std::unique_ptr<TapeImage> replacement);
+  Status replace_image(ImageReplacement replacement);
   // Telling the observers (DriveObserver).  A tape file an observer cannot
   // follow (the catalog on a full disk) is an error of the call that ends
   // it, as st reports a failed flush: ENOSPC or EIO, from close() too.  The

@@ -167,6 +167,57 @@ TEST_F(MigrateMountTest, SavedReadsTheMovedImageOfAnUnloadedCartridge) {
   EXPECT_EQ(cmp.exit_code, 0) << describe(cmp) << vt_.log();
 }
 
+// A tape file that tar is writing when a migration to another format
+// switches the drive began in the old image: the catalog records where it
+// begins in the new one, so saved/ reads its members and the catalog
+// agrees with the image (vtape index check).
+TEST_F(MigrateMountTest, ATapeFileWrittenAcrossAFormatChangeReadsBackFromSaved) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  // Tape file 0, so that tape file 1 begins past BOT (where every format
+  // puts a different offset).
+  make_tree(dir_.file("a"), 2, 100'000);
+  CommandResult first = run_command("tar -cf " + vt_.drive(0) + " -C " + shell_quote(dir_.file("a")) + " .");
+  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  make_tree(dir_.file("src"), 32, 1 << 20);
+  // 32 KiB every 4 ms (about 8 MiB/s, 4 s for the tree): tar is still in
+  // tape file 1 when the migration switches.
+  std::string paced =
+      "python3 -c 'import sys,time\n"
+      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
+      "while True:\n"
+      "  b=i.read(32768)\n"
+      "  if not b: break\n"
+      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  std::string image = vt_.library() + "/cartridges/SCR001.tap";
+  uint64_t file_1_begins = std::filesystem::file_size(image);
+  Background writer("tar -cf - -C " + shell_quote(dir_.file("src")) + " . | " + paced + " > " + vt_.drive(0));
+  for (int i = 0; i < 500 && !writer.done(); ++i) {
+    std::error_code ec;
+    if (std::filesystem::file_size(image, ec) > file_1_begins + (2u << 20)) break;
+    pause_ms(10);
+  }
+  CommandResult m = vt_.vtape("migrate SCR001 --json --format het --to " + shell_quote(dir_.file("new")));
+  bool switched_mid_file = !writer.done();
+  const CommandResult& w = writer.join();
+  ASSERT_EQ(w.exit_code, 0) << "the writer saw an error: " << describe(w);
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  ASSERT_TRUE(switched_mid_file) << "tar ended before the migration did: nothing was written across the switch";
+  EXPECT_EQ(image_of(vt_, "SCR001"), "het");
+  std::string vol = vt_.mount_point() + "/saved/SCR001";
+  for (int i = 0; i < 500 && !std::filesystem::exists(vol + "/0001/members/f31"); ++i) pause_ms(10);
+  for (int i : {0, 7, 31}) {
+    EXPECT_TRUE(read_file_bytes(vol + "/0001/members/f" + std::to_string(i)) ==
+                pattern_bytes(1 << 20, 100 + static_cast<uint32_t>(i)))
+        << "member f" << i << " of tape file 1";
+  }
+  EXPECT_EQ(read_file_bytes(vol + "/0000/members/f1"), pattern_bytes(100'000, 101));
+  CommandResult check = vt_.vtape("index check");
+  EXPECT_EQ(check.exit_code, 0) << describe(check);
+  CommandResult verify = vt_.vtape("verify " + shell_quote(dir_.file("new") + "/SCR001.het"));
+  EXPECT_EQ(verify.exit_code, 0) << describe(verify);
+}
+
 TEST_F(MigrateMountTest, RefusesBadInput) {
   ASSERT_TRUE(vt_.ok()) << vt_.error();
   CommandResult none = vt_.vtape("migrate NONE01 --to " + shell_quote(dir_.file("new")));
@@ -200,9 +251,15 @@ class MigrateCrashTest : public ::testing::Test {
     CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
                                    " bs=256k status=none");
     EXPECT_EQ(dd.exit_code, 0) << describe(dd);
-    // At 64 MiB a second the copy takes 4 s: the kill lands in it.
+    return kill_mid_migration("");
+  }
+  // Starts vtape migrate of what SCR001 holds (`options` added) and kills
+  // the daemon once the copy has begun; false (a failure) when the
+  // migration ended first.
+  bool kill_mid_migration(const std::string& options) {
+    // At 64 MiB a second the copy takes seconds: the kill lands in it.
     Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + VTAPE_BINARY +
-                       " migrate SCR001 --max-rate 64M --to " + shell_quote(dir_.file("new")));
+                       " migrate SCR001 --max-rate 64M --to " + shell_quote(dir_.file("new")) + " " + options);
     // Killed once the state file names a checkpoint past BOT.
     for (int i = 0; i < 10000 && !migrate.done(); ++i) {
       std::string state = std::filesystem::exists(state_file()) ? read_text(state_file()) : "";
@@ -244,6 +301,78 @@ TEST_F(MigrateCrashTest, ResumeAfterTheDaemonWasKilled) {
   EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
   EXPECT_FALSE(std::filesystem::exists(state_file()));
   EXPECT_FALSE(std::filesystem::exists(vt_.library() + "/cartridges/SCR001.tap"));
+  expect_tape_is_data();
+}
+
+// A migration to another format killed past several tape files and
+// resumed with the cartridge in a drive: the tape files the copy held
+// before the resume move to the new image's offsets too, so saved/ reads
+// every member and the catalog agrees with the image.
+TEST_F(MigrateCrashTest, ResumeToAnotherFormatInADriveKeepsEveryTapeFileReadable) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  // Five tape files of 24 MiB: the first checkpoint (64 MiB) is past the
+  // starts of tape files 1 and 2.
+  constexpr int kTapeFiles = 5, kMembers = 3;
+  constexpr size_t kMemberSize = 8u << 20;
+  auto seed = [](int file, int member) { return static_cast<uint32_t>(1000 + file * 10 + member); };
+  for (int f = 0; f < kTapeFiles; ++f) {
+    std::string tree = dir_.file("t" + std::to_string(f));
+    std::filesystem::create_directories(tree);
+    for (int j = 0; j < kMembers; ++j) {
+      write_file_bytes(tree + "/m" + std::to_string(j), pattern_bytes(kMemberSize, seed(f, j)));
+    }
+    CommandResult tar = run_command("tar -cf " + vt_.drive(0) + " -C " + shell_quote(tree) + " .");
+    ASSERT_EQ(tar.exit_code, 0) << describe(tar);
+    std::filesystem::remove_all(tree);
+  }
+  ASSERT_TRUE(kill_mid_migration("--format het")) << "the migration ended before the daemon could be killed";
+  EXPECT_EQ(read_text(state_file()).find("\nsource 0 "), std::string::npos) << "resumed in tape file 0";
+  // The cartridge is in drive 0 again: the resume switches the drive.
+  ASSERT_EQ(json_query(vt_.vtape("status --json").out, "d['drives'][0]['volser']"), "SCR001");
+  CommandResult m = vt_.vtape("migrate --resume SCR001 --json");
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  EXPECT_EQ(json_query(m.out, "d['drive']"), "0") << m.out;
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/SCR001.het"));
+  std::string vol = vt_.mount_point() + "/saved/SCR001";
+  for (int f = 0; f < kTapeFiles; ++f) {
+    for (int j = 0; j < kMembers; ++j) {
+      std::string member = vol + "/000" + std::to_string(f) + "/members/m" + std::to_string(j);
+      EXPECT_TRUE(read_file_bytes(member) == pattern_bytes(kMemberSize, seed(f, j))) << member;
+    }
+  }
+  CommandResult check = vt_.vtape("index check");
+  EXPECT_EQ(check.exit_code, 0) << describe(check);
+}
+
+// A daemon killed between the switch and the removal of the state file
+// leaves a state file whose target is the cartridge's image now (written
+// here as that daemon would have left it): --abort and --resume then
+// remove the state file only, never the image in use.
+TEST_F(MigrateCrashTest, AStateFileLeftAfterTheSwitchNeverCostsTheLiveImage) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  CommandResult data = run_command("head -c 4M /dev/urandom > " + shell_quote(dir_.file("data")));
+  ASSERT_EQ(data.exit_code, 0) << describe(data);
+  CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
+                                 " bs=256k status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  CommandResult m = vt_.vtape("migrate SCR001 --format het --to " + shell_quote(dir_.file("new")));
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  std::string live = dir_.file("new") + "/SCR001.het";
+  ASSERT_TRUE(std::filesystem::exists(live));
+  std::string left = "target " + live + "\nformat het\nkeep_old 0\nsource 0 0 0 0\ntarget_at 0 0 0 0\nrecords 0\n";
+  write_text(state_file(), left);
+  CommandResult abort = vt_.vtape("migrate --abort SCR001");
+  EXPECT_EQ(abort.exit_code, 0) << describe(abort);
+  EXPECT_FALSE(std::filesystem::exists(state_file()));
+  EXPECT_TRUE(std::filesystem::exists(live)) << "--abort deleted the image in use";
+  expect_tape_is_data();
+  write_text(state_file(), left);
+  CommandResult resume = vt_.vtape("migrate --resume SCR001");
+  EXPECT_EQ(resume.exit_code, 1) << describe(resume);
+  EXPECT_NE(resume.err.find("switched to " + live + " already"), std::string::npos) << describe(resume);
+  EXPECT_FALSE(std::filesystem::exists(state_file()));
+  EXPECT_TRUE(std::filesystem::exists(live)) << "--resume deleted the image in use";
   expect_tape_is_data();
 }
 

@@ -15,6 +15,7 @@
 #include "library/cartridge_migration.h"
 #include "library/catalog_observer.h"
 #include "library/catalog_sync.h"
+#include "library/image_copier.h"
 #include "library/mtio_mapping.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
@@ -299,6 +300,95 @@ TEST_F(MigrationTest, ToHetWarnsOfRecordsHetmapCannotRead) {
       << r.message;
   ASSERT_EQ(drive_->release(), DriveError::kNone);
   EXPECT_EQ(read_image(image_now()), written_);
+}
+
+// What a daemon killed mid-migration leaves: a copy to HET of MIG001 up
+// to a checkpoint at `fraction` of the image, synced, and the state file
+// naming it.
+void leave_interrupted_migration(TapeLibrary& lib, const Cartridge& cart, const std::string& dir, double fraction) {
+  std::filesystem::create_directories(dir);
+  std::string target_path = dir + "/MIG001.het";
+  std::unique_ptr<TapeImage> target;
+  Status s = TapeImage::create(target_path, Format::kHet, WriteOptions{}, /*overwrite=*/false, &target);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  ImageCopier copier(cart.image_path, cart.format, std::move(target));
+  auto limit = static_cast<uint64_t>(static_cast<double>(std::filesystem::file_size(cart.image_path)) * fraction);
+  s = copier.copy_until(limit);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  ASSERT_TRUE(copier.sync().is_ok());
+  const ImageCopier::Checkpoint& at = copier.position();
+  auto text = [](const TapePosition& p) {
+    return std::to_string(p.file) + " " + std::to_string(p.block) + " " + std::to_string(p.object_index) + " " +
+           std::to_string(p.offset);
+  };
+  write_text(CartridgeMigration::state_path(lib, "MIG001"),
+             "target " + target_path + "\nformat het\nkeep_old 0\nsource " + text(at.source) + "\ntarget_at " +
+                 text(at.target) + "\nrecords " + std::to_string(at.records) + "\n");
+}
+
+// Where each tape file of an image begins.
+std::vector<uint64_t> tape_file_offsets(const std::string& path) {
+  std::unique_ptr<TapeImage> image;
+  EXPECT_TRUE(TapeImage::open(path, OpenOptions{}, &image).is_ok());
+  std::vector<uint64_t> out{image->position().offset};
+  for (;;) {
+    TapeObject obj;
+    if (!image->read(&obj, nullptr).is_ok() || obj.kind == ObjectKind::kEndOfData) break;
+    if (obj.kind == ObjectKind::kFilemark) out.push_back(image->position().offset);
+  }
+  out.pop_back();  // after the last filemark: no tape file
+  return out;
+}
+
+// A resumed migration to another format of a cartridge in no drive: the
+// tape files copied before the resume point move to the new image's
+// offsets in the catalog too (found from both images' headers).
+TEST_F(MigrationTest, OfflineResumeToHetMovesEveryTapeFilesOffset) {
+  write(300, 10000, 100, 1);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  ASSERT_TRUE(drive_->unload().is_ok());
+  leave_interrupted_migration(*lib_, cart_, dir_.file("new"), 0.8);
+  MigrationRequest req;
+  req.volser = "MIG001";
+  req.resume = true;
+  CartridgeMigration m(*lib_, req, nullptr);
+  Status s = m.prepare();
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  m.run();
+  ASSERT_EQ(m.report().phase, MigrationPhase::kDone) << m.report().message;
+  ASSERT_EQ(image_now(), dir_.file("new") + "/MIG001.het");
+  EXPECT_EQ(read_image(image_now()), written_);
+  std::vector<TapeFileRow> rows;
+  ASSERT_TRUE(catalog_->files("MIG001", &rows).is_ok());
+  std::vector<uint64_t> cataloged;
+  for (const auto& r : rows) cataloged.push_back(r.image_offset);
+  EXPECT_EQ(cataloged, tape_file_offsets(image_now()));
+}
+
+// A tape rewritten below the checkpoint while the daemon was down: the
+// resume is refused, naming both images, and the original stays in use.
+TEST_F(MigrationTest, ResumeRefusesATapeChangedBelowItsCheckpoint) {
+  write(300, 10000, 100, 1);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  leave_interrupted_migration(*lib_, cart_, dir_.file("new"), 0.8);
+  // Tape file 1 on, written again with records of another size.
+  ASSERT_EQ(drive_->open(DriveOpenMode{false, true, false}), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTREW, 1), DriveError::kNone);
+  ASSERT_EQ(mt_operation(*drive_, MTFSF, 1), DriveError::kNone);
+  written_.resize(101);
+  write(500, 7000, 250, 50);
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  MigrationRequest req;
+  req.volser = "MIG001";
+  req.resume = true;
+  CartridgeMigration m(*lib_, req, drive_.get());
+  Status s = m.prepare();
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("changed since the interrupted migration"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(cart_.image_path), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("vtape migrate --abort MIG001"), std::string::npos) << s.message();
+  EXPECT_EQ(image_now(), cart_.image_path);
+  EXPECT_EQ(read_image(cart_.image_path), written_);
 }
 
 // The catalog reads a tape file begun mid-file back from the image: after
