@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -32,8 +33,12 @@ constexpr int kMaxPasses = 8;
 // Rounds of copying what came during the last copy and its sync, before
 // the synchronous phase takes the rest with the writer held.
 constexpr int kSettlingRounds = 6;
-// The copy is synced and the state file written after every so many bytes.
+// The copy goes in steps of so many bytes (a stop or a cut is seen between
+// two), and is synced and the state file written after a step at most
+// this often: a sync waits for the disk, and one every 64 MiB took 0.7 s
+// of an idle gibibyte's 1.8 s; a resume copies again at most this much.
 constexpr uint64_t kStateEvery = 64u << 20;
+constexpr std::chrono::milliseconds kCheckpointEvery{1000};
 
 std::string position_text(const TapePosition& p) {
   return fmt::format("{} {} {} {}", p.file, p.block, p.object_index, p.offset);
@@ -377,6 +382,7 @@ Status CartridgeMigration::copy_passes() {
       return s;
     }
     last_gap = gap;
+    auto last_checkpoint = std::chrono::steady_clock::now();
     while (copier_->source_offset() < size) {
       uint64_t step = std::min(size, copier_->source_offset() + kStateEvery);
       Status s = copier_->copy_until(step, &abort_);
@@ -385,8 +391,13 @@ Status CartridgeMigration::copy_passes() {
         if (observer_ && observer_->changed_below(UINT64_MAX)) break;
         return s;
       }
-      VTAPE_RETURN_IF_ERROR(copier_->sync());
-      if (!request_.simulate) VTAPE_RETURN_IF_ERROR(save_state());
+      // The end of the pass needs none: the last round syncs.
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_checkpoint >= kCheckpointEvery && copier_->source_offset() < size) {
+        VTAPE_RETURN_IF_ERROR(copier_->sync());
+        if (!request_.simulate) VTAPE_RETURN_IF_ERROR(save_state());
+        last_checkpoint = now;
+      }
     }
     std::lock_guard lock(mu_);
     ++report_.passes;

@@ -24,6 +24,17 @@ void make_tree(const std::string& dir, int files, size_t size) {
   }
 }
 
+// A pipe stage that passes 32 KiB every 4 ms (about 8 MiB/s): a writer
+// slow enough to be mid-write when a migration or snapshot looks.
+std::string paced_pipe() {
+  return "python3 -c 'import sys,time\n"
+         "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
+         "while True:\n"
+         "  b=i.read(32768)\n"
+         "  if not b: break\n"
+         "  o.write(b); o.flush(); time.sleep(0.004)'";
+}
+
 std::string image_of(const MountedVtapefs& vt, const std::string& volser) {
   CommandResult r = vt.vtape("df --json");
   return json_query(r.out, "[c for c in d['cartridges'] if c['volser']=='" + volser + "'][0]['format']");
@@ -75,13 +86,7 @@ TEST_F(MigrateMountTest, TarAsFastAsItCanWhileMigrating) { migrate_while_tar_wri
 
 TEST_F(MigrateMountTest, TarPacedWhileMigratingToHet) {
   // 32 KiB (records hetmap can read) every 4 ms: about 8 MiB/s, for the whole migration.
-  std::string paced =
-      "python3 -c 'import sys,time\n"
-      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
-      "while True:\n"
-      "  b=i.read(32768)\n"
-      "  if not b: break\n"
-      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  std::string paced = paced_pipe();
   migrate_while_tar_writes(paced, "het", 32);
   EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/SCR001.het"));
   EXPECT_EQ(image_of(vt_, "SCR001"), "het");
@@ -181,13 +186,7 @@ TEST_F(MigrateMountTest, ATapeFileWrittenAcrossAFormatChangeReadsBackFromSaved) 
   make_tree(dir_.file("src"), 32, 1 << 20);
   // 32 KiB every 4 ms (about 8 MiB/s, 4 s for the tree): tar is still in
   // tape file 1 when the migration switches.
-  std::string paced =
-      "python3 -c 'import sys,time\n"
-      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
-      "while True:\n"
-      "  b=i.read(32768)\n"
-      "  if not b: break\n"
-      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  std::string paced = paced_pipe();
   std::string image = vt_.library() + "/cartridges/SCR001.tap";
   uint64_t file_1_begins = std::filesystem::file_size(image);
   Background writer("tar -cf - -C " + shell_quote(dir_.file("src")) + " . | " + paced + " > " + vt_.drive(0));
@@ -257,9 +256,11 @@ class MigrateCrashTest : public ::testing::Test {
   // the daemon once the copy has begun; false (a failure) when the
   // migration ended first.
   bool kill_mid_migration(const std::string& options) {
-    // At 64 MiB a second the copy takes seconds: the kill lands in it.
+    // At 32 MiB a second the copy takes seconds, and its first checkpoint
+    // (after 64 MiB, once a second has passed) comes after two: the kill
+    // lands in it.
     Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + VTAPE_BINARY +
-                       " migrate SCR001 --max-rate 64M --to " + shell_quote(dir_.file("new")) + " " + options);
+                       " migrate SCR001 --max-rate 32M --to " + shell_quote(dir_.file("new")) + " " + options);
     // Killed once the state file names a checkpoint past BOT.
     for (int i = 0; i < 10000 && !migrate.done(); ++i) {
       std::string state = std::filesystem::exists(state_file()) ? read_text(state_file()) : "";
@@ -398,13 +399,7 @@ TEST(SnapshotMountTest, MidWriteSnapshotIsAPrefixOfTheFinalTape) {
   MountedVtapefs vt;
   ASSERT_TRUE(vt.ok()) << vt.error();
   make_tree(dir.file("src"), 24, 1 << 20);
-  std::string paced =
-      "python3 -c 'import sys,time\n"
-      "i=sys.stdin.buffer; o=sys.stdout.buffer\n"
-      "while True:\n"
-      "  b=i.read(32768)\n"
-      "  if not b: break\n"
-      "  o.write(b); o.flush(); time.sleep(0.004)'";
+  std::string paced = paced_pipe();
   Background writer("tar -cf - -C " + shell_quote(dir.file("src")) + " . | " + paced + " > " + vt.drive(0));
   std::string image = vt.library() + "/cartridges/SCR001.tap";
   for (int i = 0; i < 500 && !writer.done(); ++i) {
