@@ -34,6 +34,10 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+std::string strace_command(const std::string& arguments) {
+  return "ASAN_OPTIONS=detect_leaks=0 strace " + arguments;
+}
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {

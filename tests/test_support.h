@@ -55,6 +55,10 @@ CommandResult run_vtape(const std::string& arguments);
 std::string shell_quote(const std::string& s);
 // True when a program is on PATH.
 bool have_program(const std::string& name);
+// "strace ARGUMENTS" as a command line, with LeakSanitizer off for the
+// traced program: it cannot work under ptrace, and in a sanitizer build
+// would end the program with an error of its own.
+std::string strace_command(const std::string& arguments);
 
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);

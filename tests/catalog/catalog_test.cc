@@ -1076,6 +1076,9 @@ class CatalogWriteLock {
  public:
   explicit CatalogWriteLock(const std::string& db) {
     if (sqlite3_open_v2(db.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+      // The daemon may be in a commit of its own (the members stream in as
+      // they are written): wait for it rather than fail at once.
+      sqlite3_busy_timeout(db_, 10000);
       held_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
     }
   }

@@ -40,9 +40,9 @@ TEST(RefusedControlClient, VtapeRefusedBeforeItSendsPrintsTheDaemonsErrorAndExit
   }
   // The daemon waits 3 s for a place, then refuses; the client sends 6 s
   // after its connect returned.
-  CommandResult r = run_command("env VTAPE_LIBRARY=" + shell_quote(vt.library()) +
-                                " strace -qq -o /dev/null -e trace=connect -e inject=connect:delay_exit=6000000 " +
-                                shell_quote(VTAPE_BINARY) + " status");
+  CommandResult r = run_command("VTAPE_LIBRARY=" + shell_quote(vt.library()) + " " +
+                                strace_command("-qq -o /dev/null -e trace=connect -e inject=connect:delay_exit=6000000 " +
+                                               shell_quote(VTAPE_BINARY) + " status"));
   EXPECT_EQ(r.exit_code, 1) << "141 is death by SIGPIPE; " << describe(r);
   EXPECT_NE(r.err.find("serving 16 control connections already"), std::string::npos) << describe(r);
   for (auto& f : feeds) {

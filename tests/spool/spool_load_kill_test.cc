@@ -148,8 +148,8 @@ TEST_F(SpoolLoadKill, KilledAtEveryStageListsOnlyWholeFilesAndARerunLoadsTheRest
   // How many write calls a whole load makes, to spread the kills over it.
   std::string counted = new_library("counted");
   std::string trace = dir_.file("trace");
-  CommandResult whole = run_command("strace -f -qq -o " + shell_quote(trace) + " -e trace=" + kWriteCalls + " " +
-                                    load_command(counted));
+  CommandResult whole = run_command(strace_command("-f -qq -o " + shell_quote(trace) + " -e trace=" + kWriteCalls + " " +
+                                                   load_command(counted)));
   ASSERT_EQ(whole.exit_code, 0) << describe(whole);
   CommandResult lines = run_command("grep -c . " + shell_quote(trace));
   int calls = std::stoi(lines.out);
@@ -161,9 +161,9 @@ TEST_F(SpoolLoadKill, KilledAtEveryStageListsOnlyWholeFilesAndARerunLoadsTheRest
     if (k < 1 || k >= calls) continue;
     std::string why = "killed at write call " + std::to_string(k) + " of " + std::to_string(calls) + ": ";
     std::string library = new_library("lib" + std::to_string(k));
-    CommandResult killed = run_command("strace -f -qq -o /dev/null -e trace=" + std::string(kWriteCalls) +
-                                       " -e inject=" + kWriteCalls + ":signal=SIGKILL:when=" + std::to_string(k) +
-                                       " " + load_command(library));
+    CommandResult killed = run_command(strace_command("-f -qq -o /dev/null -e trace=" + std::string(kWriteCalls) +
+                                                      " -e inject=" + kWriteCalls + ":signal=SIGKILL:when=" +
+                                                      std::to_string(k) + " " + load_command(library)));
     // The last few calls may not come in every run (how often the
     // progress or the catalog writes varies): the load then ends whole.
     if (killed.exit_code == 0) {
