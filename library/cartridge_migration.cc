@@ -284,6 +284,16 @@ void CartridgeMigration::note_hold(std::chrono::steady_clock::time_point start) 
 
 MigrationReport CartridgeMigration::report() {
   std::lock_guard lock(mu_);
+  return report_locked();
+}
+
+MigrationReport CartridgeMigration::wait_report(std::chrono::milliseconds most) {
+  std::unique_lock lock(mu_);
+  ended_.wait_for(lock, most, [this] { return report_.finished(); });
+  return report_locked();
+}
+
+MigrationReport CartridgeMigration::report_locked() {
   MigrationReport r = report_;
   if (copier_ && !r.finished()) r.counts = copier_->counts();
   if (observer_) r.longest_hold_ms = std::max(r.longest_hold_ms, observer_->longest_hold_ms());
@@ -317,6 +327,12 @@ void CartridgeMigration::run() {
   Status s = copy_passes();
   if (s.is_ok()) s = drive_ != nullptr ? switch_drive() : finish_offline();
   if (drive_ != nullptr && observer_) drive_->remove_observer(observer_.get());
+  end_run(s);
+  // Whoever waits for the end (wait_report) hears of it now.
+  ended_.notify_all();
+}
+
+void CartridgeMigration::end_run(const Status& s) {
   std::lock_guard lock(mu_);
   if (copier_) report_.counts = copier_->counts();
   if (observer_) report_.longest_hold_ms = std::max(report_.longest_hold_ms, observer_->longest_hold_ms());
@@ -600,7 +616,13 @@ Status CartridgeMigration::record_switch() {
     fail(MigrationPhase::kFailed, fmt::format("{}; the old image {} is kept", v.message(), cartridge_.image_path));
     return Status::ok();
   }
-  if (!request_.keep_old) ::unlink(cartridge_.image_path.c_str());
+  if (!request_.keep_old) {
+    if (retirer_ != nullptr) {
+      retirer_->retire(cartridge_.image_path);
+    } else {
+      ::unlink(cartridge_.image_path.c_str());
+    }
+  }
   std::lock_guard lock(mu_);
   end_report_locked(MigrationPhase::kDone);
   if (!s.is_ok()) report_.message += "; the catalog was not updated: " + s.message();

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "library/image_copier.h"
+#include "library/image_retirer.h"
 #include "library/migration_observer.h"
 #include "library/tape_drive.h"
 #include "library/tape_library.h"
@@ -81,7 +83,13 @@ class CartridgeMigration {
   // Stops it before the switch (a no-op after): the original stays in use,
   // the partial copy and the state file are removed.
   void abort() { abort_ = true; }
+  // The old image, once retired, goes through `retirer` (which deletes it
+  // on a thread of its own) instead of being deleted before the end is
+  // reported.  Before run().
+  void set_retirer(ImageRetirer* retirer) { retirer_ = retirer; }
   MigrationReport report();
+  // The report once the migration has ended, or after `most` if it has not.
+  MigrationReport wait_report(std::chrono::milliseconds most);
 
   // The state file of a migration of `volser` cut short, if any.
   static std::string state_path(const TapeLibrary& library, const std::string& volser);
@@ -90,6 +98,10 @@ class CartridgeMigration {
   static Status discard_interrupted(const TapeLibrary& library, const std::string& volser);
 
  private:
+  // The report's last figures and, when it failed before the switch, the
+  // partial copy removed.
+  void end_run(const Status& s);
+  MigrationReport report_locked();
   Status copy_passes();
   Status catch_up_locked(uint64_t image_size);
   Status switch_drive();
@@ -126,7 +138,9 @@ class CartridgeMigration {
   // The copy got a .dirty marker before the switch (switch_drive).
   bool made_marker_ = false;
   std::chrono::steady_clock::time_point started_;  // under mu_: report() reads it
+  ImageRetirer* retirer_ = nullptr;
   std::mutex mu_;  // report_
+  std::condition_variable ended_;  // run() returned
   MigrationReport report_;
 };
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <map>
 #include <chrono>
 #include <cstdlib>
@@ -152,13 +153,26 @@ Status DriveService::start() {
     }
   }
   reconcile_catalog();
+  remove_retired_images();
   return control_.start(
       library_->socket_path(), [this](const std::string& r) { return handle_control(r); }, library_->file_mode(),
       [this](const std::string& r) -> std::optional<ControlServer::Session> {
         if (auto snapshot = snapshot_session(r)) return snapshot;
+        if (auto wait = migration_wait_session(r)) return wait;
         if (auto unload = mirrored_unload(r)) return unload;
         return feed_session(*this, r);
       });
+}
+
+// A daemon that ended right after a migration may have left the old image
+// under its hidden name (ImageRetirer), beside the library's images or
+// where a cartridge's image was moved to.
+void DriveService::remove_retired_images() {
+  std::vector<std::string> dirs{library_->cartridges_dir()};
+  for (const auto& c : library_->list()) {
+    dirs.push_back(std::filesystem::path(c.image_path).parent_path().string());
+  }
+  ImageRetirer::remove_leftovers(dirs);
 }
 
 void DriveService::reconcile_catalog() {
@@ -366,5 +380,17 @@ std::optional<ControlServer::Session> DriveService::snapshot_session(const std::
                                 }};
 }
 
+// "migrate-status VOLSER wait=MS" waits (for the migration's end, at most
+// MS) on its connection's thread, outside the one-request-at-a-time lock:
+// `vtape migrate` hears of the end at once instead of polling for it.
+std::optional<ControlServer::Session> DriveService::migration_wait_session(const std::string& line) {
+  ControlRequest request;
+  if (!parse_control_request(line, drive_count(), &request).is_ok() || request.verb != ControlVerb::kMigration) {
+    return std::nullopt;
+  }
+  auto answer = migrations_->status_waiter(request.words);
+  if (!answer) return std::nullopt;
+  return ControlServer::Session{"", [answer = std::move(*answer)](int fd, std::string) { send_all(fd, answer()); }};
+}
 
 }  // namespace vtape

@@ -122,6 +122,9 @@ class DriveService {
   // server's one-request-at-a-time lock (nullopt: any other request).
   std::optional<ControlServer::Session> snapshot_session(const std::string& line);
   std::optional<ControlServer::Session> mirrored_unload(const std::string& line);
+  std::optional<ControlServer::Session> migration_wait_session(const std::string& line);
+  // Deletes old images a migration retired that a daemon's end left behind.
+  void remove_retired_images();
   // Brings the catalog in line with the images: volumes it lacks, and
   // volumes whose image changed since it was last cataloged (a crash, or
   // an image replaced behind our back), are indexed from the image.

@@ -1,6 +1,8 @@
 #include "library/migration_service.h"
 
+#include <charconv>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -15,7 +17,13 @@ std::optional<std::string> MigrationService::handle(const std::vector<std::strin
   auto error = [](const std::string& m) { return "error " + m + "\n"; };
   if (verb == "migrate") return start(words);
   if (verb != "migrate-status" && verb != "migrate-abort") return std::nullopt;
-  if (words.size() != 2) return error(fmt::format("usage: {} VOLSER", verb));
+  // migrate-status's wait=MS is waited for on a session (status_waiter);
+  // here (no such migration) the answer is at once.
+  bool status_wait = verb == "migrate-status" && words.size() == 3 && wait_milliseconds(words[2]).has_value();
+  if (words.size() != 2 && !status_wait) {
+    return error(verb == "migrate-status" ? "usage: migrate-status VOLSER [wait=MILLISECONDS]"
+                                          : "usage: migrate-abort VOLSER");
+  }
   auto volser = normalize_volser(words[1]);
   if (!volser) return error(fmt::format("'{}' is not a volume serial", words[1]));
   std::lock_guard lock(mu_);
@@ -30,6 +38,31 @@ std::optional<std::string> MigrationService::handle(const std::vector<std::strin
   }
   Status s = CartridgeMigration::discard_interrupted(library_, *volser);
   return s.is_ok() ? "ok\n" : error(s.message());
+}
+
+std::optional<uint64_t> MigrationService::wait_milliseconds(const std::string& word) {
+  constexpr std::string_view kKey = "wait=";
+  if (word.rfind(kKey, 0) != 0) return std::nullopt;
+  uint64_t ms = 0;
+  const char* first = word.data() + kKey.size();
+  const char* last = word.data() + word.size();
+  auto [end, ec] = std::from_chars(first, last, ms);
+  if (first == last || ec != std::errc() || end != last || ms > kMaxStatusWaitMs) return std::nullopt;
+  return ms;
+}
+
+std::optional<std::function<std::string()>> MigrationService::status_waiter(const std::vector<std::string>& words) {
+  if (words.size() != 3 || words[0] != "migrate-status") return std::nullopt;
+  auto ms = wait_milliseconds(words[2]);
+  auto volser = normalize_volser(words[1]);
+  if (!ms || !volser) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto job = jobs_.find(*volser);
+  if (job == jobs_.end()) return std::nullopt;
+  std::shared_ptr<CartridgeMigration> migration = job->second.migration;
+  return [migration, ms = *ms] {
+    return "ok\n" + migration_status_text(migration->wait_report(std::chrono::milliseconds(ms)));
+  };
 }
 
 std::string MigrationService::start(const std::vector<std::string>& words) {
@@ -67,6 +100,7 @@ std::string MigrationService::start(const std::vector<std::string>& words) {
     jobs_.erase(old);
   }
   auto migration = std::make_shared<CartridgeMigration>(library_, request, drive_of_(request.volser));
+  migration->set_retirer(&retirer_);
   if (Status s = migration->prepare(); !s.is_ok()) return error(s.message());
   Job& job = jobs_[request.volser];
   job.migration = migration;

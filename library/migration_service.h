@@ -3,7 +3,9 @@
 // it.  Its control requests (control_protocol.h):
 //   "migrate VOLSER DIR FORMAT simulate|switch keep-old|retire new|resume [max-rate=BYTES]"
 //       (FORMAT "-": the cartridge's own) starts one and answers at once;
-//   "migrate-status VOLSER" answers its report (migration_status_text);
+//   "migrate-status VOLSER [wait=MS]" answers its report
+//       (migration_status_text); with wait=, once it has ended or after MS
+//       milliseconds (at most kMaxStatusWaitMs), whichever comes first;
 //   "migrate-abort VOLSER" stops it before the switch, or discards what a
 //       migration cut short by the daemon's end left.
 // A cartridge being migrated outside a drive cannot be loaded meanwhile.
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "library/cartridge_migration.h"
+#include "library/image_retirer.h"
 
 namespace vtape {
 
@@ -31,6 +34,10 @@ class MigrationService {
 
   // The answer to a migrate request; nullopt for any other request.
   std::optional<std::string> handle(const std::vector<std::string>& words);
+  // For "migrate-status VOLSER wait=MS" of a migration there is: what
+  // answers it, to be called outside the control socket's one-at-a-time
+  // lock (it waits).  nullopt for anything else (handle() answers it).
+  std::optional<std::function<std::string()>> status_waiter(const std::vector<std::string>& words);
   // Whether a migration of `volser` is running.
   bool migrating(const std::string& volser);
   // Aborts every migration still running and waits for them (unmount).
@@ -41,10 +48,16 @@ class MigrationService {
     std::shared_ptr<CartridgeMigration> migration;
     std::thread thread;
   };
+  static constexpr uint64_t kMaxStatusWaitMs = 1000;
   std::string start(const std::vector<std::string>& words);
+  // MS of a "wait=MS" word, nullopt when it is not one.
+  static std::optional<uint64_t> wait_milliseconds(const std::string& word);
 
   TapeLibrary& library_;
   std::function<TapeDrive*(const std::string&)> drive_of_;
+  // Old images of switched cartridges, deleted on its thread (so that a
+  // migration reports its end without waiting for it).  Outlives the jobs.
+  ImageRetirer retirer_;
   std::mutex mu_;
   std::map<std::string, Job> jobs_;  // by volser; finished ones stay for their status
 };

@@ -141,8 +141,10 @@ int run_migrate(CommandContext& ctx) {
     if (InterruptGuard::interrupted() && !abort_sent) {
       abort_sent = control_request(lib.socket_path(), "migrate-abort " + c.volser, &payload).is_ok();
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (Status q = control_request(lib.socket_path(), "migrate-status " + c.volser, &payload); !q.is_ok()) {
+    // The daemon answers once the migration has ended, or after 100 ms for
+    // the progress line: the end is heard of at once, not at the next poll.
+    if (Status q = control_request(lib.socket_path(), "migrate-status " + c.volser + " wait=100", &payload);
+        !q.is_ok()) {
       return ctx.failure(fmt::format("lost the daemon while it migrated {}: {} (vtape migrate --resume {} goes on)",
                                      c.volser, q.message(), c.volser));
     }

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "tests/test_support.h"
+#include "tests/test_support/control_client_helpers.h"
 
 namespace vtape::testing {
 namespace {
@@ -481,6 +483,89 @@ TEST_F(MigrateMountTest, MaxRateHoldsTheCopyBack) {
   // 64 MiB at 32 MiB a second; the first record is read before the clock starts.
   EXPECT_GE(took, 1.9) << m.out;
   EXPECT_GE(std::stod(json_query(m.out, "d['elapsed_s']")), 1.9) << m.out;
+  CommandResult verify = vt_.vtape("verify " + shell_quote(dir_.file("new") + "/SCR001.tap"));
+  EXPECT_EQ(verify.exit_code, 0) << describe(verify);
+}
+
+// migrate-status VOLSER wait=MS (what vtape migrate asks instead of polling):
+// the answer comes when the migration ends, or after MS while it copies,
+// and the wait holds up no other control request; a wait that is not one
+// (not a number, over 1000 ms) is a usage error.
+TEST_F(MigrateMountTest, StatusWaitAnswersAtTheEndOrAfterItsTimeAndHoldsUpNobody) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=256k count=256 status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  for (const char* bad : {"wait=abc", "wait=5000", "wait="}) {
+    std::string answer = send_raw(vt_, std::string("migrate-status SCR001 ") + bad + "\n");
+    EXPECT_NE(answer.find("usage: migrate-status VOLSER [wait=MILLISECONDS]"), std::string::npos) << answer;
+  }
+  // 64 MiB at 16 MiB a second: about 4 s of copying.
+  Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + shell_quote(VTAPE_BINARY) +
+                     " migrate SCR001 --json --max-rate 16M --to " + shell_quote(dir_.file("new")));
+  std::string running;
+  for (int i = 0; i < 1000 && !migrate.done(); ++i) {
+    running = send_raw(vt_, "migrate-status SCR001\n");
+    if (running.find("phase copying") != std::string::npos) break;
+    pause_ms(5);
+  }
+  ASSERT_NE(running.find("phase copying"), std::string::npos) << running << describe(migrate.join());
+  std::string waited;
+  double wait_took = 0;
+  std::chrono::steady_clock::time_point wait_ended;
+  std::thread waiter([&] {
+    auto start = std::chrono::steady_clock::now();
+    waited = send_raw(vt_, "migrate-status SCR001 wait=1000\n");
+    wait_ended = std::chrono::steady_clock::now();
+    wait_took = std::chrono::duration<double>(wait_ended - start).count();
+  });
+  double status_took = 0;
+  CommandResult status = timed_status(vt_, &status_took);
+  auto status_ended = std::chrono::steady_clock::now();
+  waiter.join();
+  EXPECT_EQ(status.exit_code, 0) << describe(status);
+  EXPECT_EQ(waited.rfind("ok\n", 0), 0u) << waited;
+  EXPECT_NE(waited.find("phase copying"), std::string::npos) << waited;
+  EXPECT_GE(wait_took, 0.95) << waited;
+  EXPECT_LT(status_ended, wait_ended) << "vtape status waited for the migrate-status wait (" << status_took << " s)";
+  const CommandResult& m = migrate.join();
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  EXPECT_EQ(json_query(m.out, "d['result']"), "done") << m.out;
+  // Ended: answered at once, however long the wait.
+  auto start = std::chrono::steady_clock::now();
+  std::string ended = send_raw(vt_, "migrate-status SCR001 wait=1000\n");
+  EXPECT_NE(ended.find("phase done"), std::string::npos) << ended;
+  EXPECT_LT(seconds_since(start), 0.9) << ended;
+}
+
+// The old image of a switched cartridge is renamed to .retired-NAME beside
+// itself and deleted on a thread of the daemon's (vtape migrate reports the
+// end without waiting for the delete); a daemon killed before the delete
+// leaves the hidden file, which the next start deletes, and nothing else.
+TEST_F(MigrateMountTest, ARetiredImageLeftByAKilledDaemonIsDeletedAtTheNextStart) {
+  ASSERT_TRUE(vt_.ok()) << vt_.error();
+  CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=256k count=8 status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  CommandResult m = vt_.vtape("migrate SCR001 --json --to " + shell_quote(dir_.file("new")));
+  ASSERT_EQ(m.exit_code, 0) << describe(m);
+  std::string cartridges = vt_.library() + "/cartridges";
+  EXPECT_FALSE(std::filesystem::exists(cartridges + "/SCR001.tap"));
+  bool deleted = false;
+  for (int i = 0; i < 1000 && !deleted; ++i) {
+    deleted = !std::filesystem::exists(cartridges + "/.retired-SCR001.tap");
+    if (!deleted) pause_ms(5);
+  }
+  EXPECT_TRUE(deleted) << "the retired image is still there";
+  // What a daemon killed between the rename and the delete leaves, beside
+  // the library's images and beside the moved image; and a file that only
+  // looks alike, which stays.
+  write_text(cartridges + "/.retired-OLD001.tap", "old image");
+  write_text(dir_.file("new") + "/.retired-OLD002.het", "old image");
+  write_text(dir_.file("new") + "/retired-SCR001.tap", "not hidden");
+  vt_.crash();
+  ASSERT_TRUE(vt_.remount()) << vt_.error();
+  EXPECT_FALSE(std::filesystem::exists(cartridges + "/.retired-OLD001.tap"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/.retired-OLD002.het"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/retired-SCR001.tap"));
   CommandResult verify = vt_.vtape("verify " + shell_quote(dir_.file("new") + "/SCR001.tap"));
   EXPECT_EQ(verify.exit_code, 0) << describe(verify);
 }
