@@ -33,13 +33,15 @@ Status pick_volser(const TapeLibrary& library, const std::string& asked, std::st
 
 // Copies the cartridge's image up to the point in time, then follows
 // any cut until a look under the drive's mutex finds none.
-Status copy_point_in_time(const Cartridge& source, TapeDrive* drive, ImageCopier& copier, SnapshotReport* out) {
+// `stop` set: the copy ends early with an error.
+Status copy_point_in_time(const Cartridge& source, TapeDrive* drive, ImageCopier& copier, SnapshotReport* out,
+                          const std::atomic<bool>* stop) {
   if (drive == nullptr) {
     std::unique_ptr<TapeImage> image;
     OpenOptions options;
     options.format = source.format;
     VTAPE_RETURN_IF_ERROR(TapeImage::open(source.image_path, options, &image));
-    return copier.copy_until(image->size());
+    return copier.copy_until(image->size(), stop);
   }
   auto observer = std::make_shared<MigrationObserver>();
   drive->add_observer(observer);
@@ -56,8 +58,9 @@ Status copy_point_in_time(const Cartridge& source, TapeDrive* drive, ImageCopier
     return Status::ok();
   });
   for (int pass = 0; s.is_ok(); ++pass) {
-    Status copied = copier.copy_until(point);
-    if (!copied.is_ok() && !observer->changed_below(UINT64_MAX)) {
+    Status copied = copier.copy_until(point, stop);
+    bool stopped = stop != nullptr && stop->load();
+    if (!copied.is_ok() && (stopped || !observer->changed_below(UINT64_MAX))) {
       s = copied;
       break;
     }
@@ -73,7 +76,7 @@ Status copy_point_in_time(const Cartridge& source, TapeDrive* drive, ImageCopier
       point = size;
       if (pass >= 3) {
         copier.set_max_rate(0);  // the writer waits for this one
-        return copier.copy_until(size);
+        return copier.copy_until(size, stop);
       }
       again = true;
       return Status::ok();
@@ -87,7 +90,8 @@ Status copy_point_in_time(const Cartridge& source, TapeDrive* drive, ImageCopier
 }  // namespace
 
 Status snapshot_cartridge(TapeLibrary& library, Catalog& catalog, const std::string& volser,
-                          const std::string& new_volser, uint64_t max_rate, TapeDrive* drive, SnapshotReport* out) {
+                          const std::string& new_volser, uint64_t max_rate, TapeDrive* drive, SnapshotReport* out,
+                          const std::atomic<bool>* stop) {
   Cartridge source;
   VTAPE_RETURN_IF_ERROR(library.find(volser, &source));
   VTAPE_RETURN_IF_ERROR(pick_volser(library, new_volser, &out->volser));
@@ -105,7 +109,14 @@ Status snapshot_cartridge(TapeLibrary& library, Catalog& catalog, const std::str
   if (Status s = TapeImage::open(snap.image_path, options, &target); !s.is_ok()) return discard(s);
   ImageCopier copier(source.image_path, source.format, std::move(target));
   copier.set_max_rate(max_rate);
-  if (Status s = copy_point_in_time(source, drive, copier, out); !s.is_ok()) return discard(s);
+  if (Status s = copy_point_in_time(source, drive, copier, out, stop); !s.is_ok()) {
+    if (stop != nullptr && stop->load()) {
+      return discard(Status::invalid_argument(
+          fmt::format("snapshot {} of {} stopped: its client hung up; the partial copy is removed", snap.volser,
+                      source.volser)));
+    }
+    return discard(s);
+  }
   if (Status s = copier.sync(); !s.is_ok()) return discard(s);
   out->counts = copier.counts();
   out->image_path = snap.image_path;

@@ -9,6 +9,7 @@
 // files' digests.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "index/catalog.h"
@@ -30,9 +31,12 @@ struct SnapshotReport {
 // `new_volser` empty: the first free of SN0001 to SN9999.  `max_rate`:
 // bytes a second the copy reads at most (0: no limit; the short copies
 // under the drive's mutex are never held back).  `drive`: the drive that
-// holds `volser`, or null.  `catalog`: the library's catalog.
+// holds `volser`, or null.  `catalog`: the library's catalog.  `stop`
+// set (the daemon's client hung up, client_hangup_watch.h): the copy
+// stops and the half-made snapshot is removed, image and cartridge.
 Status snapshot_cartridge(TapeLibrary& library, Catalog& catalog, const std::string& volser,
-                          const std::string& new_volser, uint64_t max_rate, TapeDrive* drive, SnapshotReport* out);
+                          const std::string& new_volser, uint64_t max_rate, TapeDrive* drive, SnapshotReport* out,
+                          const std::atomic<bool>* stop = nullptr);
 
 // The report as "key value" lines (the daemon's answer), and back.
 std::string snapshot_report_text(const SnapshotReport& report);

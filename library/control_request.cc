@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "library/copy_pace.h"
+
 namespace vtape {
 
 namespace {
@@ -38,8 +40,13 @@ std::optional<uint64_t> parse_max_rate_word(const std::string& word, std::string
   std::string digits = word.substr(kKey.size());
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n == 0) {
-    *error = fmt::format("'{}': max-rate= takes a decimal number of bytes a second, 1 or more", word);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+    *error = fmt::format("'{}': max-rate= takes a decimal number of bytes a second, {} (1 MiB/s) or more", word,
+                         kMinCopyRate);
+    return std::nullopt;
+  }
+  if (n < kMinCopyRate) {
+    *error = fmt::format("'{}': max-rate= is at least {} bytes a second (1 MiB/s)", word, kMinCopyRate);
     return std::nullopt;
   }
   return n;

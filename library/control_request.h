@@ -38,7 +38,7 @@ struct ControlRequest {
 Status parse_control_request(const std::string& line, int drive_count, ControlRequest* request);
 
 // "max-rate=BYTES" (snapshot and migrate): BYTES a decimal number of bytes
-// a second, 1 or more.  nullopt: the word is not one (`*error` says why
+// a second, kMinCopyRate (1 MiB/s, copy_pace.h) or more.  nullopt: the word is not one (`*error` says why
 // when it begins with "max-rate=").
 std::optional<uint64_t> parse_max_rate_word(const std::string& word, std::string* error);
 

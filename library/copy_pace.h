@@ -12,6 +12,13 @@
 
 namespace vtape {
 
+// The lowest rate a user may ask of a copy (max-rate= of the control
+// requests, vtape snapshot and vtape migrate --max-rate): 1 MiB a second.
+// A copy at a crawl holds its cartridge, a control connection and (a
+// snapshot) a half-made cartridge for hours or days; at this rate a GiB
+// takes 17 minutes.
+constexpr uint64_t kMinCopyRate = 1u << 20;
+
 class CopyPace {
  public:
   // 0: no limit.

@@ -17,6 +17,7 @@
 #include "library/cartridge_removal.h"
 #include "library/catalog_observer.h"
 #include "library/catalog_sync.h"
+#include "library/client_hangup_watch.h"
 #include "library/daemon_log.h"
 #include "library/drive_feed.h"
 #include "library/control_protocol.h"
@@ -276,7 +277,8 @@ std::string DriveService::handle_control(const std::string& line) {
       Status s = set_protected(request.volser, request.protect);
       return s.is_ok() ? "ok\n" : error(s.message());
     }
-    case ControlVerb::kSnapshot: return control_snapshot(request.volser, request.new_volser, request.max_rate);
+    case ControlVerb::kSnapshot:
+      return control_snapshot(request.volser, request.new_volser, request.max_rate, nullptr);
     case ControlVerb::kRemove: {
       std::map<int, std::string> loaded;
       for (const auto& d : drives_) {
@@ -333,7 +335,7 @@ Status DriveService::set_protected(const std::string& volser, bool on) {
 // The snapshot's answer; snapshot_session runs it on its connection's
 // thread, so the copy of the image holds up no other control request.
 std::string DriveService::control_snapshot(const std::string& volser, const std::string& new_volser,
-                                           uint64_t max_rate) {
+                                           uint64_t max_rate, const std::atomic<bool>* client_gone) {
   auto error = [](const std::string& m) { return "error " + m + "\n"; };
   Cartridge c;
   if (Status s = library_->find(volser, &c); !s.is_ok()) return error(s.message());
@@ -342,7 +344,12 @@ std::string DriveService::control_snapshot(const std::string& volser, const std:
     if (d->loaded_volser() == c.volser) in = d.get();
   }
   SnapshotReport r;
-  if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, new_volser, max_rate, in, &r); !s.is_ok()) {
+  if (Status s = snapshot_cartridge(*library_, *catalog_, c.volser, new_volser, max_rate, in, &r, client_gone);
+      !s.is_ok()) {
+    // Nobody reads the answer of a client that hung up: the log says it.
+    if (client_gone != nullptr && client_gone->load()) {
+      log_message(LogPriority::kNotice, LogFields::of_volume(c.volser), s.message());
+    }
     return error(s.message());
   }
   return "ok\n" + snapshot_report_text(r);
@@ -367,7 +374,9 @@ void send_all(int fd, const std::string& answer) {
 // A snapshot copies a whole image: it runs on its connection's thread,
 // outside the one-request-at-a-time lock, so that other control requests
 // (vtape status, another drive's load) are answered while it copies.  Its
-// answer comes when it is done.
+// answer comes when it is done.  A client that hangs up before then stops
+// the copy (its place on the control socket and the half-made cartridge
+// are not kept for nobody); so does stop(), which shuts the socket.
 std::optional<ControlServer::Session> DriveService::snapshot_session(const std::string& line) {
   ControlRequest request;
   if (!parse_control_request(line, drive_count(), &request).is_ok() || request.verb != ControlVerb::kSnapshot) {
@@ -376,7 +385,9 @@ std::optional<ControlServer::Session> DriveService::snapshot_session(const std::
   // The drives outlive the session: stop() ends the control server first,
   // which waits for it.
   return ControlServer::Session{"", [this, request](int fd, std::string) {
-                                  send_all(fd, control_snapshot(request.volser, request.new_volser, request.max_rate));
+                                  ClientHangupWatch client(fd);
+                                  send_all(fd, control_snapshot(request.volser, request.new_volser, request.max_rate,
+                                                                client.hung_up()));
                                 }};
 }
 

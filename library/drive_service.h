@@ -9,6 +9,7 @@
 // service's own mutex (who holds which drive) is taken with no drive's.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -115,7 +116,9 @@ class DriveService {
   std::string handle_control(const std::string& line);
   std::string control_status(const ControlRequest& request) const;
   std::string control_load(int drive, const std::string& volser);
-  std::string control_snapshot(const std::string& volser, const std::string& new_volser, uint64_t max_rate);
+  // `client_gone` (null: no client to watch) set: the snapshot stops and is removed.
+  std::string control_snapshot(const std::string& volser, const std::string& new_volser, uint64_t max_rate,
+                               const std::atomic<bool>* client_gone);
   // The cartridge's write protection, in the library, its drive and the catalog.
   Status set_protected(const std::string& volser, bool on);
   // Requests answered on their connection's thread, outside the control

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "library/copy_pace.h"
 #include "tools/did_you_mean.h"
 
 namespace vtape {
@@ -104,7 +105,8 @@ std::string max_rate_error(const CommandLine& cl) {
   auto text = cl.value("--max-rate");
   if (!text) return "";
   auto rate = parse_size(*text);
-  if (!rate || *rate == 0) return "--max-rate takes bytes a second of 1 or more, such as 50M, not '" + *text + "'";
+  if (!rate) return "--max-rate takes bytes a second, such as 50M, not '" + *text + "'";
+  if (*rate < kMinCopyRate) return "--max-rate is at least 1M (1 MiB a second), not '" + *text + "'";
   return "";
 }
 

@@ -42,7 +42,8 @@ std::optional<uint64_t> parse_size(const std::string& text);
 
 // --max-rate RATE (vtape snapshot, vtape migrate): bytes a second, written
 // as parse_size reads a size ("50M"); 0 when not given.  The usage error
-// when RATE is not one of 1 or more, else empty.
+// when RATE is not one or is under the floor of 1M (kMinCopyRate), else
+// empty.
 std::string max_rate_error(const CommandLine& cl);
 uint64_t max_rate_of(const CommandLine& cl);
 

@@ -6,8 +6,12 @@
 //  - garbage, a huge line, binary, NUL bytes, a half line then a close,
 //    names that climb out of the library: each an error line or a dropped
 //    connection, the daemon survives, nothing is created outside the library;
-//  - many clients at once: every one gets its answer.
+//  - many clients at once: every one gets its answer;
+//  - a snapshot or migration at a crawl (max-rate=1): refused, naming the
+//    floor; a snapshot whose client hangs up mid-copy: stopped, its
+//    half-made cartridge removed, its place on the socket free again.
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -202,6 +206,78 @@ TEST(HostileControl, ManyClientsAtOnceAreAllAnswered) {
   double took = 0;
   CommandResult w = timed_write(vt.drive(0), 20, &took);
   EXPECT_EQ(w.exit_code, 0) << describe(w);
+}
+
+// A copy at a crawl would hold a control connection and (a snapshot) a
+// half-made cartridge for days: a rate under 1 MiB/s is refused, by the
+// daemon and by the vtape command line, with the floor named, and nothing
+// is created.
+TEST(HostileControl, ACopyRateUnderTheFloorIsRefusedNamingIt) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  TempDir dir;
+  for (const std::string& request :
+       {std::string("snapshot SCR001 max-rate=1\n"), std::string("snapshot SCR001 SLOW01 max-rate=1048575\n"),
+        "migrate SCR001 " + dir.file("new") + " - switch keep-old new max-rate=1\n"}) {
+    std::string answer = send_raw(vt, request);
+    EXPECT_EQ(answer.rfind("error ", 0), 0u) << request << answer;
+    EXPECT_NE(answer.find("at least 1048576 bytes a second (1 MiB/s)"), std::string::npos) << request << answer;
+  }
+  for (const std::string& command :
+       {std::string("snapshot SCR001 --max-rate 1"), std::string("snapshot SCR001 --max-rate 1023K"),
+        "migrate SCR001 --max-rate 1000 --to " + shell_quote(dir.file("new"))}) {
+    CommandResult r = vt.vtape(command);
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << describe(r);
+    EXPECT_NE(r.err.find("--max-rate is at least 1M (1 MiB a second)"), std::string::npos)
+        << command << ": " << describe(r);
+  }
+  // The floor itself is a rate.
+  CommandResult floor = vt.vtape("snapshot SCR001 --as FLOOR1 --max-rate 1M");
+  EXPECT_EQ(floor.exit_code, 0) << describe(floor);
+  EXPECT_FALSE(fs::exists(vt.library() + "/cartridges/SN0001.cartridge"));
+  EXPECT_FALSE(fs::exists(vt.library() + "/cartridges/SLOW01.cartridge"));
+  EXPECT_FALSE(fs::exists(dir.file("new")));
+}
+
+// A snapshot client that hangs up mid-copy: the copy stops, the half-made
+// cartridge goes (its image, its record, nothing in the catalog), and the
+// control socket serves the next client.  The copy of 64 MiB at 1 MiB/s
+// would take a minute: the client hangs up once the cartridge is there.
+TEST(HostileControl, ASnapshotWhoseClientHangsUpIsStoppedAndRemoved) {
+  MountedVtapefs vt;
+  ASSERT_TRUE(vt.ok()) << vt.error();
+  CommandResult dd = run_command("dd if=/dev/zero of=" + vt.drive(0) + " bs=256k count=256 status=none");
+  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  std::string cartridge = vt.library() + "/cartridges/SNHUP1.cartridge";
+  std::string image = vt.library() + "/cartridges/SNHUP1.tap";
+  int fd = connect_control(vt);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  std::string request = "snapshot SCR001 SNHUP1 max-rate=1048576\n";
+  ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  // The copy has begun once the snapshot's cartridge is there (made just
+  // before it).
+  for (int i = 0; i < 2000 && !fs::exists(cartridge); ++i) pause_ms(5);
+  ASSERT_TRUE(fs::exists(cartridge)) << vt.log();
+  close(fd);
+  // Gone within seconds (a finished copy would take a minute and stay).
+  for (int i = 0; i < 2000 && (fs::exists(cartridge) || fs::exists(image)); ++i) pause_ms(10);
+  EXPECT_FALSE(fs::exists(cartridge)) << "the half-made snapshot's cartridge stayed";
+  EXPECT_FALSE(fs::exists(image)) << "the half-made snapshot's image stayed";
+  CommandResult ls = vt.vtape("ls SNHUP1");
+  EXPECT_NE(ls.exit_code, 0) << describe(ls);
+  CommandResult df = vt.vtape("df");
+  EXPECT_EQ(df.out.find("SNHUP1"), std::string::npos) << df.out;
+  EXPECT_NE(vt.log().find("client hung up"), std::string::npos) << vt.log();
+  // The socket serves the next client, and the name is free again: a
+  // client that shuts only its sending side still reads its answer.
+  std::string again = send_raw(vt, "snapshot SCR001 SNHUP1\n", /*close_after=*/true, 60);
+  EXPECT_EQ(again.rfind("ok\n", 0), 0u) << again;
+  double took = 0;
+  CommandResult status = timed_status(vt, &took);
+  EXPECT_EQ(status.exit_code, 0) << describe(status);
+  CommandResult v = verify_cartridge(vt, "SNHUP1");
+  EXPECT_EQ(v.exit_code, 0) << describe(v);
+  EXPECT_TRUE(daemon_alive(vt));
 }
 
 }  // namespace

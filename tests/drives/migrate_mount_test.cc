@@ -42,7 +42,33 @@ std::string image_of(const MountedVtapefs& vt, const std::string& volser) {
   return json_query(r.out, "[c for c in d['cartridges'] if c['volser']=='" + volser + "'][0]['format']");
 }
 
-class MigrateMountTest : public ::testing::Test {
+// A mounted library whose drive 0 the test fills; what it wrote stays in
+// dir_/data to compare the tape with.
+class MountedTapeTest : public ::testing::Test {
+ protected:
+  // `size` random bytes (a head -c size: 4M, 256M) written from BOT to
+  // drive 0 in 256 KiB records: incompressible, so a copy of them takes
+  // the time its rate says.
+  void write_random_tape(const std::string& size) {
+    ASSERT_TRUE(vt_.ok()) << vt_.error();
+    CommandResult data = run_command("head -c " + size + " /dev/urandom > " + shell_quote(dir_.file("data")));
+    ASSERT_EQ(data.exit_code, 0) << describe(data);
+    CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
+                                   " bs=256k status=none");
+    ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  }
+  // What drive 0 reads from BOT is what write_random_tape wrote.
+  void expect_tape_is_data() {
+    CommandResult cmp = run_command("dd if=" + vt_.drive(0, true) + " bs=256k status=none | cmp - " +
+                                    shell_quote(dir_.file("data")));
+    EXPECT_EQ(cmp.exit_code, 0) << describe(cmp);
+  }
+
+  TempDir dir_;
+  MountedVtapefs vt_;
+};
+
+class MigrateMountTest : public MountedTapeTest {
  protected:
   // tar (through `pipe`, a command between tar and the drive) writes the
   // tree to drive 0 while vtape migrate moves SCR001 into `target`.
@@ -79,9 +105,6 @@ class MigrateMountTest : public ::testing::Test {
     std::string volser_image = json_query(vt_.vtape("status --json").out, "d['drives'][0]['volser']");
     EXPECT_EQ(volser_image, "SCR001");
   }
-
-  TempDir dir_;
-  MountedVtapefs vt_;
 };
 
 TEST_F(MigrateMountTest, TarAsFastAsItCanWhileMigrating) { migrate_while_tar_writes("cat", "", 64); }
@@ -104,8 +127,7 @@ TEST_F(MigrateMountTest, TargetThatFillsLeavesTheOriginalInUse) {
   ASSERT_TRUE(vt_.ok()) << vt_.error();
   SmallTmpfs small(dir_.file("small"), "1m");
   if (!small.mounted()) GTEST_SKIP() << small.error();
-  CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=64k count=64 status=none");
-  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  ASSERT_NO_FATAL_FAILURE(write_random_tape("4M"));
   CommandResult m = vt_.vtape("migrate SCR001 --to " + shell_quote(dir_.file("small")));
   EXPECT_EQ(m.exit_code, 1) << describe(m);
   EXPECT_NE(m.err.find("No space left"), std::string::npos) << describe(m);
@@ -240,18 +262,14 @@ namespace {
 // The daemon killed (SIGKILL) mid-migration: it comes back with the
 // original in use and the partial copy kept with its state file, which
 // --resume continues and --abort removes.
-class MigrateCrashTest : public ::testing::Test {
+class MigrateCrashTest : public MountedTapeTest {
  protected:
   // Writes 256 MiB to drive 0, starts vtape migrate and kills the daemon
-  // once the copy has begun; false (a failure) when the migration ended
-  // first.
+  // once the copy has begun; false (a failure) when the tape could not be
+  // written or the migration ended first.
   bool crash_mid_migration() {
-    EXPECT_TRUE(vt_.ok()) << vt_.error();
-    CommandResult data = run_command("head -c 256M /dev/urandom > " + shell_quote(dir_.file("data")));
-    EXPECT_EQ(data.exit_code, 0) << describe(data);
-    CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
-                                   " bs=256k status=none");
-    EXPECT_EQ(dd.exit_code, 0) << describe(dd);
+    write_random_tape("256M");
+    if (::testing::Test::HasFatalFailure()) return false;
     return kill_mid_migration("");
   }
   // Starts vtape migrate of what SCR001 holds (`options` added) and kills
@@ -280,15 +298,6 @@ class MigrateCrashTest : public ::testing::Test {
     return true;
   }
   std::string state_file() const { return vt_.library() + "/cartridges/SCR001.migration"; }
-  // What drive 0 reads from BOT is the data written.
-  void expect_tape_is_data() {
-    CommandResult cmp = run_command("dd if=" + vt_.drive(0, true) + " bs=256k status=none | cmp - " +
-                                    shell_quote(dir_.file("data")));
-    EXPECT_EQ(cmp.exit_code, 0) << describe(cmp);
-  }
-
-  TempDir dir_;
-  MountedVtapefs vt_;
 };
 
 TEST_F(MigrateCrashTest, ResumeAfterTheDaemonWasKilled) {
@@ -353,12 +362,7 @@ TEST_F(MigrateCrashTest, ResumeToAnotherFormatInADriveKeepsEveryTapeFileReadable
 // here as that daemon would have left it): --abort and --resume then
 // remove the state file only, never the image in use.
 TEST_F(MigrateCrashTest, AStateFileLeftAfterTheSwitchNeverCostsTheLiveImage) {
-  ASSERT_TRUE(vt_.ok()) << vt_.error();
-  CommandResult data = run_command("head -c 4M /dev/urandom > " + shell_quote(dir_.file("data")));
-  ASSERT_EQ(data.exit_code, 0) << describe(data);
-  CommandResult dd = run_command("dd if=" + shell_quote(dir_.file("data")) + " of=" + vt_.drive(0, true) +
-                                 " bs=256k status=none");
-  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  ASSERT_NO_FATAL_FAILURE(write_random_tape("4M"));
   CommandResult m = vt_.vtape("migrate SCR001 --format het --to " + shell_quote(dir_.file("new")));
   ASSERT_EQ(m.exit_code, 0) << describe(m);
   std::string live = dir_.file("new") + "/SCR001.het";
@@ -467,9 +471,7 @@ TEST(SnapshotMountTest, StatusAnswersWhileASnapshotCopies) {
 // rate (a lower bound on the time, which no machine can undercut), and the
 // migration is whole; a rate that is not one is a usage error.
 TEST_F(MigrateMountTest, MaxRateHoldsTheCopyBack) {
-  ASSERT_TRUE(vt_.ok()) << vt_.error();
-  CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=256k count=256 status=none");
-  ASSERT_EQ(dd.exit_code, 0) << describe(dd);
+  ASSERT_NO_FATAL_FAILURE(write_random_tape("64M"));
   for (const char* bad : {"0", "fast", "5T"}) {
     CommandResult r = vt_.vtape(std::string("migrate SCR001 --to ") + shell_quote(dir_.file("new")) + " --max-rate " + bad);
     EXPECT_EQ(r.exit_code, 2) << describe(r);

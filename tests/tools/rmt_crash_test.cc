@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "tests/test_support.h"
-#include "tests/tools/ssh_fixture.h"
+#include "tests/tools/rmt_shell.h"
 
 namespace vtape::testing {
 namespace {
@@ -31,9 +31,7 @@ TEST(RmtCrash, DaemonKilledWhileTarWritesOverRmtLeavesAVerifiedImageAndACleanCat
   MountedVtapefs m;
   ASSERT_TRUE(m.ok()) << m.error();
   TempDir dir;
-  std::string rsh = dir.file("rsh.sh");
-  write_script(rsh, "exec " + sq(VTAPE_BINARY) + " rmt --library " + sq(m.library()) + "\n");
-  std::string via = " --rsh-command=" + sq(rsh);
+  std::string via = write_rmt_shell(dir.file("rsh.sh"), m.library());
   write_text(dir.file("first.txt"), "the archive before the crash\n");
   CommandResult a = run_command("cd " + sq(dir.path()) + " && tar -cf localhost:nst0" + via + " first.txt");
   ASSERT_EQ(a.exit_code, 0) << describe(a);

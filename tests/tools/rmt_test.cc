@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_support.h"
+#include "tests/tools/rmt_shell.h"
 #include "tests/tools/ssh_fixture.h"
 
 namespace vtape::testing {
@@ -37,12 +38,12 @@ class RmtTest : public ::testing::Test {
     ASSERT_EQ(::mkdir(lib_.c_str(), 0700), 0);
     CommandResult r = run_vtape("new --library " + sq(lib_) + " VOL001");
     ASSERT_EQ(r.exit_code, 0) << describe(r);
-    server_ = sq(VTAPE_BINARY) + " rmt --library " + sq(lib_);
+    server_ = rmt_server_command(lib_);
     // What ssh does with a forced command: whatever the client asks to run
     // (tar's --rmt-command, cpio's and mt-gnu's /usr/sbin/rmt), the
     // server runs vtape rmt.
     rsh_ = dir_.file("rsh.sh");
-    write_script(rsh_, "echo \"$*\" >> " + sq(dir_.file("asked.log")) + "\nexec " + server_ + "\n");
+    write_rmt_shell(rsh_, lib_, "echo \"$*\" >> " + sq(dir_.file("asked.log")) + "\n");
     src_ = dir_.file("src");
     fs::create_directories(src_ + "/sub");
     write_file_bytes(src_ + "/big.bin", pattern_bytes(5 << 20, 17));
@@ -268,8 +269,7 @@ TEST(RmtServedLibrary, ACartridgeOfAServedLibraryIsRefusedWithEbusy) {
   MountedVtapefs m;
   ASSERT_TRUE(m.ok()) << m.error();
   TempDir dir;
-  std::string server = sq(VTAPE_BINARY) + " rmt --library " + sq(m.library());
-  CommandResult r = raw_session(dir, server, "OVOL001\n66 O_RDWR|O_CREAT\n");
+  CommandResult r = raw_session(dir, rmt_server_command(m.library()), "OVOL001\n66 O_RDWR|O_CREAT\n");
   EXPECT_EQ(r.out.rfind("E16\nopen VOL001: ", 0), 0u) << describe(r);
   EXPECT_NE(r.out.find("served by a running vtapefs"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(m.library() + "/cartridges/VOL001.cartridge"));
@@ -279,11 +279,9 @@ TEST(RmtServedLibrary, TarAppendsToADriveOfTheRunningMountAndMtMovesIt) {
   MountedVtapefs m;
   ASSERT_TRUE(m.ok()) << m.error();
   TempDir dir;
-  std::string rsh = dir.file("rsh.sh");
-  write_script(rsh, "exec " + sq(VTAPE_BINARY) + " rmt --library " + sq(m.library()) + "\n");
+  std::string via = write_rmt_shell(dir.file("rsh.sh"), m.library());
   write_text(dir.file("one.txt"), "first archive\n");
   write_text(dir.file("two.txt"), "second archive\n");
-  std::string via = " --rsh-command=" + sq(rsh);
   // nst0 keeps its place between sessions (the daemon's drive): the second
   // tar follows the first's filemark.  /dev/nst0 is the same drive.
   CommandResult a = run_command("cd " + sq(dir.path()) + " && tar -cf localhost:nst0" + via + " one.txt");
@@ -313,14 +311,14 @@ TEST(RmtServedLibrary, TarAppendsToADriveOfTheRunningMountAndMtMovesIt) {
   std::string lib = other.file("lib");
   ASSERT_EQ(::mkdir(lib.c_str(), 0700), 0);
   ASSERT_EQ(run_vtape("new --library " + sq(lib) + " VOL001").exit_code, 0);
-  CommandResult none = raw_session(other, sq(VTAPE_BINARY) + " rmt --library " + sq(lib), "Onst0\n0\n");
+  CommandResult none = raw_session(other, rmt_server_command(lib), "Onst0\n0\n");
   EXPECT_EQ(none.out.rfind("E6\nopen nst0: no vtapefs serves the library", 0), 0u) << describe(none);
 }
 
 TEST_F(RmtTest, TarAndMtOverARealSshd) {
   ASSERT_TRUE(fs::exists("/usr/sbin/sshd")) << "openssh-server (scripts/install_deps.sh)";
   TempDir sshdir;
-  Sshd sshd(sshdir, std::string(VTAPE_BINARY) + " rmt --library " + lib_);
+  Sshd sshd(sshdir, rmt_server_command(lib_));
   ASSERT_TRUE(sshd.ok()) << sshd.error();
   // A key without a forced command: tar names the server with --rmt-command.
   std::string plain = sshd.ssh_script("plain_key");
