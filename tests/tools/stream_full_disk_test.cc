@@ -43,6 +43,11 @@ TEST(StreamFullDisk, AReceiverOnAFullDiskStopsAtARecordAndTheSenderGetsTheError)
                                 sq(std::string(VTAPE_BINARY) + " receive --library " + library) + " --retries 0");
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_NE(r.err.find("space"), std::string::npos) << "the sender is not told the disk is full: " << describe(r);
+  // ... in words that say which disk and which cartridge, not ENOSPC's
+  // errno text nor the EPROTO of the refusal ("Protocol error").
+  EXPECT_NE(r.err.find("the file system of the receiving library"), std::string::npos) << describe(r);
+  EXPECT_NE(r.err.find("FULL01"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.err.find("Protocol error"), std::string::npos) << describe(r);
   // Only the refusal reaches the sender's terminal from the receiver, not
   // the drive core's messages (vtape-receive(1): nothing else on standard
   // error unless --debug).
