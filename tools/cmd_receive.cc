@@ -250,7 +250,7 @@ class Receiver {
         return hello(f);
       case FrameType::kRecord: {
         Status s = target_->record(f.payload, false);
-        if (!s.is_ok()) return refuse(write_failure(s, f.payload.size()));
+        if (!s.is_ok()) return refuse(write_failure(s, f.payload.size()), target_lost(s));
         ++objects_;
         bytes_since_ack_ += f.payload.size();
         if (++records_since_ack_ >= kAckRecords || bytes_since_ack_ >= kAckBytes) return acknowledge();
@@ -258,7 +258,7 @@ class Receiver {
       }
       case FrameType::kFilemark: {
         Status s = target_->filemark();
-        if (!s.is_ok()) return refuse(write_failure(s, 0));
+        if (!s.is_ok()) return refuse(write_failure(s, 0), target_lost(s));
         ++objects_;
         return acknowledge();
       }
@@ -266,6 +266,15 @@ class Receiver {
       default:
         return refuse(fmt::format("a '{}' frame is one the receiver sends, not the sender", static_cast<char>(f.type)));
     }
+  }
+
+  // Whether a failed write or sync lost the way to the tape rather than
+  // failed on it: the vtapefs a feed goes through died or stopped (its
+  // socket closed).  What the tape durably holds stays, so the refusal
+  // asks the sender to try again: its resumed stream continues after that
+  // once the daemon is back (or from this process, if none comes).
+  static bool target_lost(const Status& s) {
+    return s.code() == StatusCode::kIoError && (s.sys_errno() == EPIPE || s.sys_errno() == ECONNRESET);
   }
 
   // What the sender is told when a write or sync fails.  ENOSPC alone
@@ -286,7 +295,7 @@ class Receiver {
 
   std::optional<int> acknowledge() {
     Status s = target_->sync();
-    if (!s.is_ok()) return refuse(write_failure(s, 0));
+    if (!s.is_ok()) return refuse(write_failure(s, 0), target_lost(s));
     records_since_ack_ = 0;
     bytes_since_ack_ = 0;
     acked_ = objects_;
