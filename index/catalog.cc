@@ -807,6 +807,17 @@ Status Catalog::volume(const std::string& volser, VolumeRow* out, bool* found) {
   return Status::ok();
 }
 
+Status Catalog::file_count(const std::string& volser, uint64_t* out) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* s = nullptr;
+  VTAPE_RETURN_IF_ERROR(prepare(sql::kCountFiles, &s));
+  StatementScope scope(s);
+  bind_text(s, 1, volser);
+  if (sqlite3_step(s) != SQLITE_ROW) return error("counting tape files");
+  *out = static_cast<uint64_t>(column_int(s, 0));
+  return Status::ok();
+}
+
 Status Catalog::files(const std::string& volser, std::vector<TapeFileRow>* out) {
   std::lock_guard lock(mu_);
   out->clear();

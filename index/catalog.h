@@ -163,6 +163,8 @@ class Catalog {
   // One volume; *found is false when the catalog does not have it.
   Status volume(const std::string& volser, VolumeRow* out, bool* found);
   Status files(const std::string& volser, std::vector<TapeFileRow>* out);
+  // The number of tape files `volser` has in the catalog (0 for an unknown volume).
+  Status file_count(const std::string& volser, uint64_t* out);
   Status members(const std::string& volser, uint64_t file, std::vector<TapeMember>* out);
   // The CRC-32C of every record of a tape file, in order; empty when the
   // catalog has none for it.

@@ -348,6 +348,11 @@ SELECT v.volser, v.image_path, v.format, v.capacity, v.created, COALESCE(v.last_
        (SELECT COALESCE(MAX(file_number) + 1, 0) FROM tape_files f WHERE f.volser = v.volser)
 FROM volumes v ORDER BY v.volser
 )sql";
+// How many tape files a volume has, without reading their rows (a spool
+// write asks on every file it adds).
+inline constexpr const char* kCountFiles = R"sql(
+SELECT COUNT(*) FROM tape_files WHERE volser = ?1
+)sql";
 inline constexpr const char* kSelectFiles = R"sql(
 SELECT file_number, first_block, records, bytes, smallest_record, largest_record, image_offset, digest,
        written_at, closed_cleanly, content, COALESCE(damage, ''),

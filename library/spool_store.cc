@@ -98,15 +98,15 @@ Status SpoolStore::open_at_end(const Cartridge& c, std::unique_ptr<TapeImage>* o
 // name it: a catalog that lags further (an old catalog.db put back) is not
 // a killed writer's, and nothing is cut for it.
 Status SpoolStore::cut_uncataloged_tape_file(const Cartridge& c, TapeImage& image) {
-  std::vector<TapeFileRow> cataloged;
-  VTAPE_RETURN_IF_ERROR(catalog_.files(c.volser, &cataloged));
-  if (image.position().block != 0 || image.position().file != cataloged.size() + 1) return Status::ok();
+  uint64_t cataloged = 0;
+  VTAPE_RETURN_IF_ERROR(catalog_.file_count(c.volser, &cataloged));
+  if (image.position().block != 0 || image.position().file != cataloged + 1) return Status::ok();
   SpoolCriteria everything;
   everything.include_purged = true;
   std::vector<SpoolFileRow> rows;
   VTAPE_RETURN_IF_ERROR(spool_catalog_.select(everything, &rows));
   for (const auto& r : rows) {
-    if (r.volser == c.volser && r.file_number >= cataloged.size()) return Status::ok();
+    if (r.volser == c.volser && r.file_number >= cataloged) return Status::ok();
   }
   TapeObject obj;
   VTAPE_RETURN_IF_ERROR(image.step_back(&obj));  // its filemark
@@ -121,7 +121,7 @@ Status SpoolStore::cut_uncataloged_tape_file(const Cartridge& c, TapeImage& imag
   }
   log_event("spool", fmt::format("cut an uncataloged tape file off {} at byte {} (after the {} the catalog "
                                  "has): its writer was killed before the catalog recorded it",
-                                 c.volser, image.position().offset, cataloged.size()));
+                                 c.volser, image.position().offset, cataloged));
   return Status::ok();
 }
 

@@ -301,7 +301,10 @@ void StreamSender::on_frame(const Frame& f) {
         retry_refusal_ = true;
         broke("the receiver says: " + m);
       } else {
-        error_ = Status::io_error("the receiver refused: " + m, EPROTO);
+        // The receiver's words say what happened; strerror(EPROTO) after
+        // them ("Protocol error") would only mislead.
+        error_ = Status::io_error_described(
+            fmt::format("the receiver refused after {} objects acknowledged: {}", acked_, m), EPROTO);
       }
       return;
     }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "library/catalog_sync.h"
+#include "library/library_lock.h"
 #include "library/tape_library.h"
 #include "index/catalog.h"
 #include "index/volume_indexer.h"
@@ -151,7 +152,36 @@ Status index_as_cataloged(TapeImage& image, const std::vector<TapeFileRow>& rows
   return Status::ok();
 }
 
+// The crash repair a mount does (DriveService::reconcile_catalog) for the
+// volumes a writer left write-pending when it died (a killed vtape receive,
+// restore or vtapefs, a commit that met a full disk): done by check too, so
+// that it does not report what any next opening of the library repairs
+// anyway, from the image alone.  Only while nobody serves the library (its
+// lock is free): the pending write of a living writer is its own to finish.
+// A catalog that cannot be opened is left to the check to report.
+void repair_interrupted_writes(const TapeLibrary& lib) {
+  std::unique_ptr<LibraryLock> lock;
+  bool held_by_other = false;
+  if (!LibraryLock::try_acquire(lib, &lock, &held_by_other).is_ok() || held_by_other) return;
+  std::unique_ptr<Catalog> catalog;
+  std::vector<VolumeRow> volumes;
+  if (!open_library_catalog(lib, &catalog).is_ok() || !catalog->volumes(&volumes).is_ok()) return;
+  for (const auto& c : lib.list()) {
+    auto v = std::find_if(volumes.begin(), volumes.end(), [&](const VolumeRow& r) { return r.volser == c.volser; });
+    if (v == volumes.end() || !v->write_pending) continue;
+    Status s = sync_volume_to_catalog(*catalog, c, /*force=*/true);
+    if (s.is_ok()) {
+      fmt::print(stderr, "vtape index: {}: its writer stopped before the catalog recorded its last write; "
+                         "cataloged from the image (the repair a mount does)\n", c.volser);
+    } else {
+      fmt::print(stderr, "vtape index: {}: its writer stopped before the catalog recorded its last write, and "
+                         "the repair failed: {}\n", c.volser, s.message());
+    }
+  }
+}
+
 int run_check(std::unique_ptr<TapeLibrary> lib, bool json) {
+  repair_interrupted_writes(*lib);
   std::unique_ptr<Catalog> catalog;
   if (!open_existing_catalog("index", lib->dir(), &catalog)) return kExitFailure;
   std::vector<VolumeRow> volumes;

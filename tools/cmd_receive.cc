@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
+#include <sys/statvfs.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -64,6 +65,9 @@ constexpr uint64_t kAckRecords = 1024;
 // stream on fdatasync.  A pause this long is the sender waiting for its
 // window or its source, when a sync point is worth its cost.
 constexpr int kPauseMs = 20;
+// Free bytes below which a failed write is put down to a full file system
+// (the image's framing and the file system's own blocks take some).
+constexpr uint64_t kFullDiskSlack = 64u << 10;
 
 enum class Debug { kNone, kBrief, kSensitive };
 
@@ -246,7 +250,7 @@ class Receiver {
         return hello(f);
       case FrameType::kRecord: {
         Status s = target_->record(f.payload, false);
-        if (!s.is_ok()) return refuse(s.message());
+        if (!s.is_ok()) return refuse(write_failure(s, f.payload.size()), target_lost(s));
         ++objects_;
         bytes_since_ack_ += f.payload.size();
         if (++records_since_ack_ >= kAckRecords || bytes_since_ack_ >= kAckBytes) return acknowledge();
@@ -254,7 +258,7 @@ class Receiver {
       }
       case FrameType::kFilemark: {
         Status s = target_->filemark();
-        if (!s.is_ok()) return refuse(s.message());
+        if (!s.is_ok()) return refuse(write_failure(s, 0), target_lost(s));
         ++objects_;
         return acknowledge();
       }
@@ -264,9 +268,34 @@ class Receiver {
     }
   }
 
+  // Whether a failed write or sync lost the way to the tape rather than
+  // failed on it: the vtapefs a feed goes through died or stopped (its
+  // socket closed).  What the tape durably holds stays, so the refusal
+  // asks the sender to try again: its resumed stream continues after that
+  // once the daemon is back (or from this process, if none comes).
+  static bool target_lost(const Status& s) {
+    return s.code() == StatusCode::kIoError && (s.sys_errno() == EPIPE || s.sys_errno() == ECONNRESET);
+  }
+
+  // What the sender is told when a write or sync fails.  ENOSPC alone
+  // says neither which end nor why: a cartridge at its end of medium and
+  // a full file system under the library look alike to the drive, so the
+  // file system is asked.
+  std::string write_failure(const Status& s, size_t record_bytes) const {
+    if (s.code() != StatusCode::kNoSpace) return s.message();
+    struct statvfs fs {};
+    bool disk_full = ::statvfs(library_dir_.c_str(), &fs) == 0 &&
+                     static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < record_bytes + kFullDiskSlack;
+    std::string why = disk_full ? fmt::format("the file system of the receiving library ({}) has no space left",
+                                              library_dir_)
+                                : fmt::format("{} is at its end of medium (no space left on the cartridge)", volser_);
+    return fmt::format("{}: {}; the tape holds this stream's objects up to number {} ({} acknowledged) ({})", volser_,
+                       why, objects_, acked_, s.message());
+  }
+
   std::optional<int> acknowledge() {
     Status s = target_->sync();
-    if (!s.is_ok()) return refuse(s.message());
+    if (!s.is_ok()) return refuse(write_failure(s, 0), target_lost(s));
     records_since_ack_ = 0;
     bytes_since_ack_ = 0;
     acked_ = objects_;

@@ -336,6 +336,22 @@ TEST_F(CatalogWithVolumes, ReplaceFilesFromAFileDropsItAndEveryLaterFile) {
   EXPECT_TRUE(find("*", std::string("V0001")).empty());
 }
 
+TEST_F(CatalogWithVolumes, FileCountCountsOneVolumesTapeFiles) {
+  uint64_t n = 99;
+  ASSERT_TRUE(catalog_->file_count("V0001", &n).is_ok());
+  EXPECT_EQ(n, 0u);
+  std::vector<CatalogedFile> files;
+  for (uint64_t i = 0; i < 3; ++i) files.push_back(tape_file(i, {member("f" + std::to_string(i))}));
+  ASSERT_TRUE(catalog_->replace_files("V0001", 0, files, 3000, "").is_ok());
+  ASSERT_TRUE(catalog_->replace_files("V0002", 0, {files[0]}, 1000, "").is_ok());
+  ASSERT_TRUE(catalog_->file_count("V0001", &n).is_ok());
+  EXPECT_EQ(n, 3u);
+  ASSERT_TRUE(catalog_->file_count("V0002", &n).is_ok());
+  EXPECT_EQ(n, 1u);
+  ASSERT_TRUE(catalog_->file_count("NOSUCH", &n).is_ok());
+  EXPECT_EQ(n, 0u);
+}
+
 TEST_F(CatalogWithVolumes, ReplaceFilesIsOneTransaction) {
   ASSERT_TRUE(catalog_->replace_files("V0001", 0, {tape_file(0, {member("keep")})}, 1, "").is_ok());
   // File 1 twice violates the primary key: nothing of the call may stay.

@@ -43,6 +43,11 @@ TEST(StreamFullDisk, AReceiverOnAFullDiskStopsAtARecordAndTheSenderGetsTheError)
                                 sq(std::string(VTAPE_BINARY) + " receive --library " + library) + " --retries 0");
   EXPECT_EQ(r.exit_code, 1) << describe(r);
   EXPECT_NE(r.err.find("space"), std::string::npos) << "the sender is not told the disk is full: " << describe(r);
+  // ... in words that say which disk and which cartridge, not ENOSPC's
+  // errno text nor the EPROTO of the refusal ("Protocol error").
+  EXPECT_NE(r.err.find("the file system of the receiving library"), std::string::npos) << describe(r);
+  EXPECT_NE(r.err.find("FULL01"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.err.find("Protocol error"), std::string::npos) << describe(r);
   // Only the refusal reaches the sender's terminal from the receiver, not
   // the drive core's messages (vtape-receive(1): nothing else on standard
   // error unless --debug).
@@ -70,6 +75,22 @@ TEST(StreamFullDisk, AReceiverOnAFullDiskStopsAtARecordAndTheSenderGetsTheError)
   // commit met the full disk too); KEEP01's rows are untouched.
   CommandResult check = run_vtape("index check --library " + sq(library));
   EXPECT_EQ(check.out.find("KEEP01"), std::string::npos) << describe(check);
+
+  // Space again: a check (as a mount would) catalogs FULL01 as the image
+  // holds it, up to its last whole record, and is clean.  (The check above
+  // may have made that repair already, if the record cut at the full disk
+  // left the catalog room enough.)
+  CommandResult grown = run_command("mount -o remount,size=16m " + sq(disk.path()));
+  ASSERT_EQ(grown.exit_code, 0) << describe(grown);
+  CommandResult repaired = run_vtape("index check --library " + sq(library));
+  EXPECT_EQ(repaired.exit_code, 0) << describe(repaired);
+  EXPECT_NE((check.err + repaired.err).find("FULL01: its writer stopped"), std::string::npos)
+      << "the repair is not told: " << describe(check) << describe(repaired);
+  CommandResult listed = run_vtape("ls FULL01 --json --library " + sq(library));
+  ASSERT_EQ(listed.exit_code, 0) << describe(listed);
+  EXPECT_EQ(json_query(listed.out, "[f['records'] for f in d['files']]"),
+            "[" + std::to_string(c.record_sizes.size()) + "]")
+      << listed.out;
 }
 
 }  // namespace
