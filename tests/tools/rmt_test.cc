@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_support.h"
-#include "tests/tools/ssh_fixture.h"
+#include "tests/test_support/ssh_fixture.h"
 
 namespace vtape::testing {
 namespace {
