@@ -16,7 +16,7 @@ BUILD=${1:-build-tsan}
 # Only what these tests run is built: the TSan build of everything would
 # double the step's time.
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DVTAPE_TSAN=ON >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" --target vtape vtapefs drives_test index_test tools_test
+cmake --build "$BUILD" -j"$(nproc)" --target vtape vtapefs drives_test soak_test index_test tools_test
 
 # The tests where threads meet: drives and their write buffers, the
 # catalog and analyzer threads, the control socket, feeds, migration,

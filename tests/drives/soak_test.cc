@@ -1,8 +1,11 @@
 // The soak: one vtapefs with four drives written and read at once by tar,
-// dd, cpio and a GNU tar over rmt, the spool printing, and `vtape find` and
-// `vtape restore` looping, for a bounded time (VTAPE_SOAK_SECONDS, 60 s by
-// default; an hour by hand).  Afterwards no client has failed, every image
-// verifies, the catalog check is clean and the daemon's memory stayed flat.
+// dd, cpio and a GNU tar over rmt, the spool printing, `vtape find` and
+// `vtape restore` looping, and every drive mirrored (--mirror) to a second
+// library through a real sshd on 127.0.0.1, for a bounded time
+// (VTAPE_SOAK_SECONDS, 60 s by default; an hour by hand).  Afterwards no
+// client has failed, every image verifies, the catalog check is clean, every
+// cartridge is on the remote side identical, `vtape status` showed the
+// links and the daemon's memory stayed flat.
 
 #include <pwd.h>
 #include <sys/stat.h>
@@ -16,7 +19,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_support.h"
+#include "tests/test_support/ssh_fixture.h"
 
 namespace vtape::testing {
 namespace {
@@ -67,6 +74,11 @@ constexpr bool kJudgeMemory = false;
 constexpr bool kJudgeMemory = true;
 #endif
 
+// Each drive's mirror link in `vtape status --json`, "REMOTE: LINK", one line per drive.
+constexpr const char* kLinks =
+    "'\\n'.join(m.get('remote', '-') + ': ' + m.get('link', 'no mirror') for m in "
+    "(x.get('mirror', {}) for x in d['drives']))";
+
 // The first failure of each client, for the test's verdict.
 class Failures {
  public:
@@ -96,7 +108,19 @@ class Soak : public ::testing::Test {
            (std::string(asan != nullptr ? asan : "") + ":quarantine_size_mb=8:thread_local_quarantine_size_kb=256").c_str(),
            1);
 #endif
-    vt_ = std::make_unique<MountedVtapefs>("--drives 4");
+    // The second library, behind sshd and served by a vtapefs of its own,
+    // so that the four drives' streams are received at once (SCR001 stays
+    // in its drive 0, the mirror of SCR001 goes there).  The remote
+    // cartridges have the local names (an empty prefix: SCR001 and SOAK0n
+    // are six characters, the most a volser has).  A queue of 1 MiB per
+    // drive (not 64): what it holds is the daemon's memory, which must stay
+    // under 64 MiB; the records past it are read from the image, which the
+    // soak exercises too.
+    remote_ = std::make_unique<RemoteLibrary>("", "--drives 5");
+    ASSERT_TRUE(remote_->ok()) << remote_->error();
+    vt_ = std::make_unique<MountedVtapefs>(
+        "--drives 4 --mirror root@127.0.0.1: --mirror-retry 1 --mirror-queue-bytes 1048576 --mirror-ssh-command " +
+        q(remote_->ssh()) + " --mirror-receive-command " + q(remote_->receive_command()));
     ASSERT_TRUE(vt_->ok()) << vt_->error();
     src_ = work_.file("src");
     fs::create_directories(src_ + "/sub");
@@ -143,6 +167,8 @@ class Soak : public ::testing::Test {
   }
 
   TempDir work_;
+  // Declared before vt_: the unmount waits for the mirror, then sshd stops.
+  std::unique_ptr<RemoteLibrary> remote_;
   std::unique_ptr<MountedVtapefs> vt_;
   std::string src_, rsh_;
   Clock::time_point deadline_;
@@ -203,6 +229,23 @@ TEST_F(Soak, FourDrivesTheSpoolFindAndRestoreAtOnceStayCorrectAndFlat) {
                        " restore SCR001/0 --to-stdout 2>/dev/null | tar -df - -C " + q(work));
   });
 
+  // Each drive's mirror link as `vtape status` shows it ("REMOTE: LINK"),
+  // about once a second (not a client: its rounds are not counted).
+  std::map<int, std::set<std::string>> links;  // read after the join
+  threads_.emplace_back([&] {
+    while (Clock::now() < deadline_) {
+      pause_ms(1000);
+      CommandResult st = vt_->vtape("status --json");
+      if (st.exit_code != 0) {
+        failures_.add("vtape status", st);
+        return;
+      }
+      std::istringstream each(json_query(st.out, kLinks));
+      std::string line;
+      for (int d = 0; d < 4 && std::getline(each, line); ++d) links[d].insert(line);
+    }
+  });
+
   // The daemon's memory, once a second.
   std::vector<long> rss;
   while (Clock::now() < deadline_) {
@@ -210,20 +253,76 @@ TEST_F(Soak, FourDrivesTheSpoolFindAndRestoreAtOnceStayCorrectAndFlat) {
     pause_ms(1000);
   }
   for (auto& t : threads_) t.join();
+  const Clock::time_point stopped = Clock::now();
 
   for (const auto& f : failures_.list()) ADD_FAILURE() << f;
   EXPECT_GT(rounds_.load(), 6) << "the clients hardly ran";
 
-  // Every image verifies and the catalog matches them.
+  // While the clients ran, `vtape status` showed each drive's link to the
+  // remote cartridge of the same name.  (Mostly "connecting": every round
+  // writes from BOT again, which starts the remote cartridge again, faster
+  // than ssh connects on a loaded machine.)
+  std::string seen;
+  for (int d = 0; d < 4; ++d) {
+    std::string vol = "SOAK0" + std::to_string(d);
+    bool named = false;
+    for (const auto& l : links[d]) {
+      named = named || l.rfind(vol + ": ", 0) == 0;
+      seen += "[" + l + "] ";
+    }
+    EXPECT_TRUE(named) << "drive " << d << " showed only " << seen;
+  }
+  // Once the writing stops, each link catches up and status says so.
   for (int d = 0; d < 4; ++d) settle_drive(vt_->drive(d));
+  const std::string all_caught_up = "SOAK00: caught up\nSOAK01: caught up\nSOAK02: caught up\nSOAK03: caught up";
+  std::string now;
+  while (now != all_caught_up && seconds_since(stopped) < 180) {  // a bound only a broken mirror reaches
+    CommandResult st = vt_->vtape("status --json");
+    ASSERT_EQ(st.exit_code, 0) << describe(st);
+    now = json_query(st.out, kLinks);
+    if (now != all_caught_up) pause_ms(100);
+  }
+  EXPECT_EQ(now, all_caught_up) << vt_->log();
+
+  // The unloads end the mirror streams, each with both sides' records,
+  // filemarks, bytes and digests compared (and the log says so).
+  for (int d = 0; d < 4; ++d) {
+    CommandResult u = vt_->vtape("unload " + std::to_string(d));
+    EXPECT_EQ(u.exit_code, 0) << describe(u);
+  }
+  std::string log = vt_->log();
+  auto ended = [&log](const std::string& vol) {
+    return log.find("mirror: " + vol + " holds what " + vol + " holds") != std::string::npos;
+  };
+  const Clock::time_point unloaded = Clock::now();
+  while (!(ended("SOAK00") && ended("SOAK01") && ended("SOAK02") && ended("SOAK03")) && seconds_since(unloaded) < 60) {
+    pause_ms(50);
+    log = vt_->log();
+  }
+  for (const char* bad : {"does not hold what", "mirror: the stream to", "mirror: the link to", "mirror: not mirrored"}) {
+    EXPECT_EQ(log.find(bad), std::string::npos) << "'" << bad << "' in the log:\n" << log;
+  }
+
+  // Every image verifies and the catalog matches them.
+  std::map<std::string, std::string> images;  // volser -> image
   for (const auto& e : fs::directory_iterator(vt_->library() + "/cartridges")) {
     std::string ext = e.path().extension().string();
     if (ext == ".cartridge" || !e.is_regular_file()) continue;
     CommandResult v = vt_->vtape("verify " + q(e.path().string()));
     EXPECT_EQ(v.exit_code, 0) << e.path() << ": " << describe(v);
+    images[e.path().stem().string()] = e.path().string();
+  }
+  // Every cartridge a drive wrote is on the remote side the same tape (the
+  // spool's cartridge is written by no drive, so not mirrored).
+  for (const char* vol : {"SCR001", "SOAK00", "SOAK01", "SOAK02", "SOAK03"}) {
+    EXPECT_TRUE(ended(vol)) << vol << " was not mirrored to the end:\n" << log;
+    ASSERT_EQ(images.count(vol), 1u) << vol;
+    EXPECT_GT(remote_->expect_mirror_of(*vt_, vol, images[vol], vol), 0) << vol;
   }
   CommandResult check = vt_->vtape("index check");
   EXPECT_EQ(check.exit_code, 0) << describe(check);
+  CommandResult remote_check = run_vtape("index check --library " + q(remote_->library()));
+  EXPECT_EQ(remote_check.exit_code, 0) << describe(remote_check);
 
   // Flat: the last quarter's peak is within 8 MiB of the first quarter's.
   ASSERT_GE(rss.size(), 8u);
@@ -239,8 +338,12 @@ TEST_F(Soak, FourDrivesTheSpoolFindAndRestoreAtOnceStayCorrectAndFlat) {
   if (kJudgeMemory) {
     EXPECT_LT(last, 64 * 1024) << "RSS MiB per second: " << samples;
   }
+  size_t restarts = 0;
+  for (size_t at = 0; (at = log.find("starts again from BOT", at)) != std::string::npos; ++at) ++restarts;
   std::cout << "soak: " << seconds << " s, " << rounds_.load() << " client rounds, daemon RSS MiB " << first / 1024
-            << " (first quarter peak) -> " << last / 1024 << " (last quarter peak)\n";
+            << " (first quarter peak) -> " << last / 1024 << " (last quarter peak); the mirror started "
+            << restarts << " remote cartridges again from BOT; status showed " << seen << "; the checks took "
+            << static_cast<int>(seconds_since(stopped)) << " s\n";
 }
 
 }  // namespace

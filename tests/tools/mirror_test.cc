@@ -17,7 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/test_support.h"
-#include "tests/tools/ssh_fixture.h"
+#include "tests/test_support/ssh_fixture.h"
 
 namespace vtape::testing {
 namespace {
@@ -54,22 +54,13 @@ class MirrorTest : public ::testing::Test {
     return t;
   }
 
-  // The local and the remote cartridge: the same image, and the same tape
-  // files (records, bytes, digests) in both catalogs.  `local_image`: where
-  // a migration put the local image (else the library's cartridges/).
+  // The local and the remote cartridge: the same tape, of `files` tape
+  // files.  `local_image`: where a migration put the local image (else the
+  // library's cartridges/).
   void expect_remote_identical(const std::string& local_volser, const std::string& remote_volser, size_t files,
                                std::string local_image = "") {
     if (local_image.empty()) local_image = vt_->library() + "/cartridges/" + local_volser + ".tap";
-    std::string remote_image = remote_ + "/cartridges/" + remote_volser + ".tap";
-    CommandResult c = run_command("cmp " + sq(local_image) + " " + sq(remote_image));
-    EXPECT_EQ(c.exit_code, 0) << describe(c) << vt_->log();
-    CommandResult a = vt_->vtape("ls --json " + local_volser);
-    CommandResult b = run_vtape("ls --json --library " + sq(remote_) + " " + remote_volser);
-    ASSERT_EQ(a.exit_code, 0) << describe(a);
-    ASSERT_EQ(b.exit_code, 0) << describe(b);
-    std::string q = "[(f['records'], f['bytes'], f['digest']) for f in d['files']]";
-    EXPECT_EQ(json_query(a.out, q), json_query(b.out, q));
-    EXPECT_EQ(json_query(b.out, "len(d['files'])"), std::to_string(files));
+    EXPECT_EQ(remote_lib_->expect_mirror_of(*vt_, local_volser, local_image, remote_volser), static_cast<int>(files));
   }
 
   // Waits until `vtape status` shows drive 1's mirror caught up.

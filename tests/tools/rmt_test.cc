@@ -15,7 +15,7 @@
 
 #include "tests/test_support.h"
 #include "tests/tools/rmt_shell.h"
-#include "tests/tools/ssh_fixture.h"
+#include "tests/test_support/ssh_fixture.h"
 
 namespace vtape::testing {
 namespace {

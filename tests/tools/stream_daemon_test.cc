@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tests/test_support.h"
-#include "tests/tools/ssh_fixture.h"
+#include "tests/test_support/ssh_fixture.h"
 
 namespace vtape::testing {
 namespace {

@@ -17,7 +17,7 @@
 #include "library/stream_protocol.h"
 #include "tests/test_support.h"
 #include "tests/tools/simh_content.h"
-#include "tests/tools/ssh_fixture.h"
+#include "tests/test_support/ssh_fixture.h"
 
 namespace vtape::testing {
 namespace {

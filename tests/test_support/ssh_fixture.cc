@@ -1,4 +1,4 @@
-#include "tests/tools/ssh_fixture.h"
+#include "tests/test_support/ssh_fixture.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace vtape::testing {
 
@@ -86,20 +89,29 @@ bool Sshd::start(const std::string& forced_command) {
   return fail("sshd did not listen: " + read_text(log));
 }
 
-RemoteLibrary::RemoteLibrary(const std::string& forced_options) {
+RemoteLibrary::RemoteLibrary(const std::string& forced_options, const std::string& vtapefs_args) {
   if (!std::filesystem::exists("/usr/sbin/sshd")) {
     error_ = "no /usr/sbin/sshd: openssh-server (scripts/install_deps.sh)";
     return;
   }
-  library_ = dir_.file("remote");
-  if (::mkdir(library_.c_str(), 0700) != 0) {
-    error_ = "cannot make " + library_;
-    return;
-  }
-  CommandResult made = run_vtape("new --library " + shell_quote(library_) + " SEED01");
-  if (made.exit_code != 0) {
-    error_ = describe(made);
-    return;
+  if (!vtapefs_args.empty()) {
+    served_by_ = std::make_unique<MountedVtapefs>(vtapefs_args);
+    if (!served_by_->ok()) {
+      error_ = "the remote vtapefs: " + served_by_->error();
+      return;
+    }
+    library_ = served_by_->library();
+  } else {
+    library_ = dir_.file("remote");
+    if (::mkdir(library_.c_str(), 0700) != 0) {
+      error_ = "cannot make " + library_;
+      return;
+    }
+    CommandResult made = run_vtape("new --library " + shell_quote(library_) + " SEED01");
+    if (made.exit_code != 0) {
+      error_ = describe(made);
+      return;
+    }
   }
   receive_ = std::string(VTAPE_BINARY) + " receive --library " + library_;
   sshd_ = std::make_unique<Sshd>(sshdir_, receive_ + forced_options);
@@ -108,6 +120,22 @@ RemoteLibrary::RemoteLibrary(const std::string& forced_options) {
     return;
   }
   ssh_ = sshd_->ssh_script("plain_key");
+}
+
+int RemoteLibrary::expect_mirror_of(const MountedVtapefs& vt, const std::string& local_volser,
+                                    const std::string& local_image, const std::string& remote_volser) const {
+  std::string remote_image =
+      library_ + "/cartridges/" + remote_volser + std::filesystem::path(local_image).extension().string();
+  CommandResult c = run_command("cmp " + shell_quote(local_image) + " " + shell_quote(remote_image));
+  EXPECT_EQ(c.exit_code, 0) << describe(c) << vt.log();
+  CommandResult a = vt.vtape("ls --json " + local_volser);
+  CommandResult b = run_vtape("ls --json --library " + shell_quote(library_) + " " + remote_volser);
+  EXPECT_EQ(a.exit_code, 0) << describe(a);
+  EXPECT_EQ(b.exit_code, 0) << describe(b);
+  if (a.exit_code != 0 || b.exit_code != 0) return -1;
+  std::string files = "[(f['records'], f['bytes'], f['digest']) for f in d['files']]";
+  EXPECT_EQ(json_query(a.out, files), json_query(b.out, files)) << local_volser << " and " << remote_volser;
+  return std::atoi(json_query(b.out, "len(d['files'])").c_str());
 }
 
 }  // namespace vtape::testing
