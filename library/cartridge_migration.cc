@@ -445,8 +445,16 @@ Status CartridgeMigration::switch_drive() {
   // switch syncs only the records written since.  So does the copy's name
   // in its directory, and, when the drive is writing (its image has a
   // .dirty marker), the copy's marker, which the switch then only updates.
+  // The writer goes on meanwhile, so each sync leaves what it wrote during
+  // it for the next: a few rounds, until a round had little to do, leave
+  // the switch (under the drive's lock) a few MiB at most, not the
+  // hundreds a fast writer adds during the first sync.
   uint64_t synced = 0;
-  VTAPE_RETURN_IF_ERROR(observer_->sync_copy(target_path_, &synced));
+  for (int round = 0; round < kSyncRounds; ++round) {
+    uint64_t before = synced;
+    VTAPE_RETURN_IF_ERROR(observer_->sync_copy(target_path_, &synced));
+    if (synced == 0 || (round > 0 && synced - before < kSmallSync)) break;
+  }
   VTAPE_RETURN_IF_ERROR(sync_directory_of(target_path_));
   if (!request_.simulate && synced > 0 && has_dirty_marker(cartridge_.image_path)) {
     VTAPE_RETURN_IF_ERROR(mark_unsynced(target_path_, synced));

@@ -102,6 +102,10 @@ class CartridgeMigration {
   // partial copy removed.
   void end_run(const Status& s);
   MigrationReport report_locked();
+  // Syncs of the copy before the switch: at most this many, ending when
+  // one synced less than kSmallSync (switch_drive).
+  static constexpr int kSyncRounds = 4;
+  static constexpr uint64_t kSmallSync = 8u << 20;
   Status copy_passes();
   Status catch_up_locked(uint64_t image_size);
   Status switch_drive();
