@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "tests/test_support.h"
+#include "tests/tools/paused_stream.h"
 #include "tests/tools/simh_content.h"
 #include "tests/test_support/ssh_fixture.h"
 
@@ -29,36 +30,6 @@ namespace vtape::testing {
 namespace {
 
 std::string sq(const std::string& s) { return shell_quote(s); }
-
-constexpr size_t kBlock = 10240;
-constexpr size_t kFirstRecords = 600;
-constexpr size_t kAllRecords = 1200;
-constexpr uint64_t kSimhRecordBytes = kBlock + 8;  // a SIMH record: its length word before and after
-
-// Writes argv[1]'s first argv[2] bytes, then waits for the file argv[3],
-// then writes the rest: a producer that pauses where the test wants.
-constexpr const char* kPausingCat =
-    "import os,sys,time\n"
-    "d=open(sys.argv[1],'rb').read(); n=int(sys.argv[2])\n"
-    "o=sys.stdout.buffer; o.write(d[:n]); o.flush()\n"
-    "while not os.path.exists(sys.argv[3]): time.sleep(0.02)\n"
-    "o.write(d[n:]); o.flush()\n";
-
-uint64_t file_size(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
-
-// Waits (a bound far beyond need: the pace of a loaded CI machine) until
-// `done` says so.
-template <typename F>
-bool wait_for(F done) {
-  for (int i = 0; i < 1200; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 // Creates the files the paused producer and the gated ssh wait for, also
 // when the test fails early: the sender then ends and its join returns.
@@ -85,11 +56,7 @@ TEST(StreamDaemonKill, ADaemonKilledDuringAReceiveLeavesAWholePrefixAndTheSendFi
   // the daemon is back.
   std::string count = dir.file("connections");
   std::string gated = dir.file("gated-ssh.sh");
-  write_script(gated, "n=$(cat " + sq(count) + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + sq(count) +
-                          "\n"
-                          "if [ $n -gt 1 ]; then while [ ! -e " + sq(dir.file("reconnect")) +
-                          " ]; do sleep 0.02; done; fi\n"
-                          "exec " + sq(sshd.ssh_script("plain_key")) + " \"$@\"\n");
+  write_gated_ssh(gated, count, dir.file("reconnect"), sshd.ssh_script("plain_key"));
   Background sender("python3 -c " + sq(kPausingCat) + " " + sq(input) + " " + std::to_string(kFirstRecords * kBlock) +
                     " " + sq(dir.file("go-on")) + " | " + sq(VTAPE_BINARY) + " send - 127.0.0.1:MIGD01 --ssh-command " +
                     sq(gated) + " --receive-command " + sq(receive) + " --retries 3 --retry-delay 0.2 --window 8");

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "tests/test_support.h"
+#include "tests/tools/paused_stream.h"
 #include "tests/tools/simh_content.h"
 #include "tests/test_support/ssh_fixture.h"
 
@@ -27,37 +28,6 @@ namespace vtape::testing {
 namespace {
 
 std::string sq(const std::string& s) { return shell_quote(s); }
-
-constexpr size_t kBlock = 10240;
-constexpr size_t kFirstRecords = 600;
-constexpr size_t kAllRecords = 1200;
-// A SIMH record: its length word before and after.
-constexpr uint64_t kSimhRecordBytes = kBlock + 8;
-
-// Writes argv[1]'s first argv[2] bytes, then waits for the file argv[3],
-// then writes the rest: a producer that pauses where the test wants.
-constexpr const char* kPausingCat =
-    "import os,sys,time\n"
-    "d=open(sys.argv[1],'rb').read(); n=int(sys.argv[2])\n"
-    "o=sys.stdout.buffer; o.write(d[:n]); o.flush()\n"
-    "while not os.path.exists(sys.argv[3]): time.sleep(0.02)\n"
-    "o.write(d[n:]); o.flush()\n";
-
-uint64_t file_size(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-}
-
-// Waits (a bound far beyond need: the pace of a loaded CI machine) until
-// `done` says so.
-template <typename F>
-bool wait_for(F done) {
-  for (int i = 0; i < 1200; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 class StreamKillTest : public ::testing::Test {
  protected:
@@ -121,11 +91,7 @@ TEST_F(StreamKillTest, AReceiverKilledMidwayLeavesAWholePrefixAndTheSenderResume
   // has looked at what the killed receiver left.
   std::string count = dir_.file("connections");
   std::string gated = dir_.file("gated-ssh.sh");
-  write_script(gated, "n=$(cat " + sq(count) + " 2>/dev/null || echo 0); n=$((n+1)); echo $n > " + sq(count) +
-                          "\n"
-                          "if [ $n -gt 1 ]; then while [ ! -e " + sq(dir_.file("reconnect")) +
-                          " ]; do sleep 0.02; done; fi\n"
-                          "exec " + sq(remote_->ssh()) + " \"$@\"\n");
+  write_gated_ssh(gated, count, dir_.file("reconnect"), remote_->ssh());
   Background sender(send_command("MIGK01", gated, "--retries 3 --retry-delay 0.2 --window 8"));
   ASSERT_TRUE(wait_for([&] { return first_records_written("MIGK01"); })) << "the receiver wrote nothing";
   long pid = std::stol(read_text(dir_.file("receiver.pid")));
