@@ -207,9 +207,10 @@ TEST_F(MigrateMountTest, ATapeFileWrittenAcrossAFormatChangeReadsBackFromSaved) 
   make_tree(dir_.file("a"), 2, 100'000);
   CommandResult first = run_command("tar -cf " + vt_.drive(0) + " -C " + shell_quote(dir_.file("a")) + " .");
   ASSERT_EQ(first.exit_code, 0) << describe(first);
-  make_tree(dir_.file("src"), 32, 1 << 20);
-  // 32 KiB every 4 ms (about 8 MiB/s, 4 s for the tree): tar is still in
-  // tape file 1 when the migration switches.
+  make_tree(dir_.file("src"), 96, 1 << 20);
+  // 32 KiB every 4 ms (about 8 MiB/s, 12 s for the tree): tar is still in
+  // tape file 1 when the migration has ended, switch, check and catalog
+  // (4 s were too few under ThreadSanitizer beside another test).
   std::string paced = paced_pipe();
   std::string image = vt_.library() + "/cartridges/SCR001.tap";
   uint64_t file_1_begins = std::filesystem::file_size(image);
