@@ -466,7 +466,9 @@ Status CartridgeMigration::switch_drive() {
   moved.image_path = target_path_;
   moved.format = target_format_;
   s = drive_->with_flushed_image(cartridge_.volser, [&](uint64_t size, TapeDrive::ImageReplacement* replacement) {
-    observer_->stop_synchronous();
+    // The records the writer wrote in the synchronous phase are in the
+    // copy already: the source offset they end at is the tape's end now.
+    if (observer_->stop_synchronous()) copier_->appended_up_to(size);
     if (auto failure = observer_->failure()) return *failure;
     if (observer_->unloaded()) {
       return Status::invalid_argument(fmt::format("{} was unloaded during the migration", cartridge_.volser));

@@ -16,6 +16,7 @@
 // copied, from the bytes read for the copy: one pass reads the source once.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -91,6 +92,10 @@ class ImageCopier {
   // `source_after`: where the source's next tape file begins (the drive
   // says where its filemark ended).
   Status append_filemark(uint64_t source_after);
+  // The objects appended since the last copied one end at `source_end` in
+  // the source (the drive's image size when the synchronous phase ends
+  // unbroken): a copy from here on starts there, not again at them.
+  void appended_up_to(uint64_t source_end) { at_.source.offset = std::max(at_.source.offset, source_end); }
 
   // Where a tape file of the copy begins in the source and in the target:
   // the catalog's offsets move with a switch to another format.

@@ -38,9 +38,9 @@ void MigrationObserver::start_synchronous(ImageCopier* copier) {
   synchronous_from_ = copier->objects();
 }
 
-void MigrationObserver::stop_synchronous() {
+bool MigrationObserver::stop_synchronous() {
   std::lock_guard lock(mu_);
-  copier_ = nullptr;
+  return std::exchange(copier_, nullptr) != nullptr;
 }
 
 Status MigrationObserver::sync_copy(const std::string& path, uint64_t* synced) {

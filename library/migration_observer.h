@@ -38,7 +38,9 @@ class MigrationObserver : public DriveObserver {
   // goes to it too, until the tape is cut below its end (then the phase
   // ends and the copy goes back to before where it began).
   void start_synchronous(ImageCopier* copier);
-  void stop_synchronous();
+  // Whether the phase ran unbroken until now: every object the drive wrote
+  // since it began is in the copy, which then stands at the tape's end.
+  bool stop_synchronous();
   // In the synchronous phase: the copy (at `path`) on disk up to where it
   // stands now.  The writer waits only while the copy's buffer goes to the
   // file, not for the disk.

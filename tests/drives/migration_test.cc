@@ -164,6 +164,35 @@ TEST_F(MigrationTest, FollowsACutDuringTheCopy) {
   EXPECT_TRUE(read_image(image_now()) == written_);
 }
 
+// A writer that writes a few records, its filemark and rewinds while the
+// copy is synced before the switch (64 MiB take a while): those objects
+// went to the copy as they were written, and the switch must not copy them
+// again from the old image (it did: the copy ended in a phantom tape file).
+TEST_F(MigrationTest, RecordsWrittenInTheSynchronousPhaseAreCopiedOnce) {
+  write(2000, 32768, 2000, 1);
+  CartridgeMigration m(*lib_, request(Format::kSimh), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  std::thread writer([&] {
+    while (m.report().phase == MigrationPhase::kCopying) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    for (int i = 0; i < 3; ++i) {
+      auto r = pattern_bytes(32768, 90000 + static_cast<uint32_t>(i));
+      ASSERT_EQ(drive_->write(r), DriveError::kNone);
+      written_.push_back(r);
+    }
+    ASSERT_EQ(mt_operation(*drive_, MTWEOF, 1), DriveError::kNone);
+    written_.push_back({});
+    ASSERT_EQ(mt_operation(*drive_, MTREW, 1), DriveError::kNone);
+  });
+  m.run();
+  writer.join();
+  MigrationReport r = m.report();
+  ASSERT_EQ(r.phase, MigrationPhase::kDone) << r.message;
+  ASSERT_EQ(drive_->release(), DriveError::kNone);
+  TapeObjects got = read_image(image_now());
+  EXPECT_EQ(got.size(), written_.size());
+  EXPECT_TRUE(got == written_);
+}
+
 TEST_F(MigrationTest, AbortLeavesTheOriginalAndRemovesTheCopy) {
   write(100, 10000, 50, 1);
   CartridgeMigration m(*lib_, request(Format::kHet), drive_.get());
