@@ -276,10 +276,10 @@ void CartridgeMigration::end_report_locked(MigrationPhase phase) {
   report_.phase = phase;
 }
 
-void CartridgeMigration::note_hold(std::chrono::steady_clock::time_point start) {
-  std::chrono::duration<double, std::milli> held = std::chrono::steady_clock::now() - start;
+void CartridgeMigration::note_hold(std::chrono::steady_clock::duration held) {
+  std::chrono::duration<double, std::milli> ms = held;
   std::lock_guard lock(mu_);
-  report_.longest_hold_ms = std::max(report_.longest_hold_ms, held.count());
+  report_.longest_hold_ms = std::max(report_.longest_hold_ms, ms.count());
 }
 
 MigrationReport CartridgeMigration::report() {
@@ -431,13 +431,16 @@ Status CartridgeMigration::switch_drive() {
   // writer waits, and from then on takes each record with it: at full
   // speed, whatever --max-rate said.
   copier_->set_max_rate(0);
-  auto start = std::chrono::steady_clock::now();
-  Status s = drive_->with_flushed_image(cartridge_.volser, [&](uint64_t size, auto*) {
-    VTAPE_RETURN_IF_ERROR(catch_up_locked(size));
-    observer_->start_synchronous(copier_.get());
-    return Status::ok();
-  });
-  note_hold(start);
+  std::chrono::steady_clock::duration held{};
+  Status s = drive_->with_flushed_image(
+      cartridge_.volser,
+      [&](uint64_t size, auto*) {
+        VTAPE_RETURN_IF_ERROR(catch_up_locked(size));
+        observer_->start_synchronous(copier_.get());
+        return Status::ok();
+      },
+      &held);
+  note_hold(held);
   if (!s.is_ok()) return s;
   set_phase(MigrationPhase::kSynchronous);
   if (abort_) return Status::invalid_argument("aborted");
@@ -460,8 +463,13 @@ Status CartridgeMigration::switch_drive() {
     VTAPE_RETURN_IF_ERROR(mark_unsynced(target_path_, synced));
     made_marker_ = true;
   }
+  // The library's record of the cartridge, naming the copy, written and
+  // synced now: the switch only renames it into place.
+  StagedImage description;
+  if (!request_.simulate) {
+    VTAPE_RETURN_IF_ERROR(library_.stage_image(cartridge_.volser, target_path_, target_format_, &description));
+  }
   // The switch, between two records.
-  start = std::chrono::steady_clock::now();
   Cartridge moved = cartridge_;
   moved.image_path = target_path_;
   moved.format = target_format_;
@@ -480,8 +488,7 @@ Status CartridgeMigration::switch_drive() {
     // The library's record points at the copy before the writer writes to
     // it: a crash from now on finds the cartridge where its records are
     // (its directory is synced after the switch, for a power loss).
-    VTAPE_RETURN_IF_ERROR(
-        library_.set_image(cartridge_.volser, target_path_, target_format_, DirectorySync::kLater));
+    VTAPE_RETURN_IF_ERROR(library_.install_image(&description));
     // The drive not writing after all: the copy needs no marker.
     if (made_marker_ && !has_dirty_marker(cartridge_.image_path)) remove_dirty_marker(target_path_);
     // A tape file being written goes on in the copy: the drive and the
@@ -489,8 +496,8 @@ Status CartridgeMigration::switch_drive() {
     for (const auto& f : copier_->file_starts()) replacement->file_offsets[f.file] = f.target_offset;
     replacement->image = copier_->release_target();
     return Status::ok();
-  });
-  note_hold(start);
+  }, &held);
+  note_hold(held);
   if (s.is_ok()) {
     moved_files_ = copier_->file_starts();
     verified_files_ = copier_->verified_files();

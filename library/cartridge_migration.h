@@ -122,7 +122,8 @@ class CartridgeMigration {
   void fail(MigrationPhase phase, const std::string& message);
   void set_phase(MigrationPhase phase);
   void end_report_locked(MigrationPhase phase);
-  void note_hold(std::chrono::steady_clock::time_point start);
+  // The writer waited `held` for the drive's mutex (a switch's hold).
+  void note_hold(std::chrono::steady_clock::duration held);
 
   TapeLibrary& library_;
   MigrationRequest request_;

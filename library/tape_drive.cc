@@ -320,27 +320,41 @@ void TapeDrive::set_write_protected(bool on) {
   if (cartridge_) cartridge_->write_protected = on;
 }
 
-Status TapeDrive::with_flushed_image(const std::string& volser, const ImageWork& work) {
-  std::lock_guard lock(mu_);
-  InvariantCheck check{*this};
-  if (!cartridge_ || cartridge_->volser != volser) {
-    return Status::not_found(fmt::format("{} is not in drive {} any more", volser, number_));
-  }
-  if (refuses_work()) {
-    return Status::invalid_argument(fmt::format("drive {} lost its position after a failed write", number_));
-  }
-  if (Status s = image_->flush(); !s.is_ok()) {
-    DriveError e = fail_write(s);
-    if (deferred_error_ == DriveError::kNone) deferred_error_ = e;
-    return Status::invalid_argument(image_->describe(s));
-  }
-  ImageReplacement replacement;
-  VTAPE_RETURN_IF_ERROR(work(image_->size(), &replacement));
-  if (!replacement.image) return Status::ok();
-  if (feed_attached_) {
-    return Status::invalid_argument(fmt::format("drive {} is being fed (vtape receive)", number_));
-  }
-  return replace_image(std::move(replacement));
+Status TapeDrive::with_flushed_image(const std::string& volser, const ImageWork& work,
+                                     std::chrono::steady_clock::duration* held) {
+  std::unique_ptr<TapeImage> replaced;
+  Status s = [&] {
+    std::lock_guard lock(mu_);
+    // Destroyed after `check` and before the lock: the whole hold.
+    struct HoldTimer {
+      std::chrono::steady_clock::duration* out;
+      std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+      ~HoldTimer() {
+        if (out != nullptr) *out = std::chrono::steady_clock::now() - start;
+      }
+    } timer{held};
+    InvariantCheck check{*this};
+    if (!cartridge_ || cartridge_->volser != volser) {
+      return Status::not_found(fmt::format("{} is not in drive {} any more", volser, number_));
+    }
+    if (refuses_work()) {
+      return Status::invalid_argument(fmt::format("drive {} lost its position after a failed write", number_));
+    }
+    if (Status f = image_->flush(); !f.is_ok()) {
+      DriveError e = fail_write(f);
+      if (deferred_error_ == DriveError::kNone) deferred_error_ = e;
+      return Status::invalid_argument(image_->describe(f));
+    }
+    ImageReplacement replacement;
+    VTAPE_RETURN_IF_ERROR(work(image_->size(), &replacement));
+    if (!replacement.image) return Status::ok();
+    if (feed_attached_) {
+      return Status::invalid_argument(fmt::format("drive {} is being fed (vtape receive)", number_));
+    }
+    return replace_image(std::move(replacement), &replaced);
+  }();
+  if (replaced) close_replaced_image(std::move(replaced), volser);
+  return s;
 }
 
 namespace {
@@ -367,7 +381,7 @@ Status move_to_object(TapeImage& image, const TapePosition& at) {
 // The copy takes the image's place: what the drive keeps of the old
 // image's positions moves to the copy's, the .dirty marker and the crash
 // guard go with the writing, and the old image is closed at rest.
-Status TapeDrive::replace_image(ImageReplacement replacement) {
+Status TapeDrive::replace_image(ImageReplacement replacement, std::unique_ptr<TapeImage>* replaced) {
   std::unique_ptr<TapeImage> copy = std::move(replacement.image);
   const TapeFileOffsets& file_offsets = replacement.file_offsets;
   TapePosition at = image_->position();
@@ -395,14 +409,29 @@ Status TapeDrive::replace_image(ImageReplacement replacement) {
   };
   if (end_of_data_) end_of_data_ = moved(*end_of_data_);
   observed_file_start_ = moved(observed_file_start_);
-  if (Status s = close_image(); !s.is_ok()) {
-    log_message(LogPriority::kError, log_fields(errno_of(s)), "closing the image a migration replaced: " + s.message());
-  }
+  // The old image keeps its dirty marker until it is closed, after the
+  // mutex: a crash before then finds it marked, as a drive's image is.
+  *replaced = std::move(image_);
+  image_descriptor_.reset();
   image_ = std::move(copy);
   cartridge_->image_path = new_path;
   cartridge_->format = image_->format();
   for (auto& o : observers_) o->image_replaced(*cartridge_, file_offsets);
   return Status::ok();
+}
+
+void TapeDrive::close_replaced_image(std::unique_ptr<TapeImage> image, const std::string& volser) {
+  std::string path = image->path();
+  Status s = image->sync();
+  if (s.is_ok()) s = image->disable_crash_guard();
+  if (s.is_ok()) s = image->sync();
+  if (s.is_ok()) s = image->close();
+  if (s.is_ok()) {
+    remove_dirty_marker(path);
+  } else {
+    log_message(LogPriority::kError, LogFields::of_drive(number_, volser),
+                "closing the image a migration replaced: " + s.message());
+  }
 }
 
 // ---- open and close -------------------------------------------------------

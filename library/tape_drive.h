@@ -8,6 +8,7 @@
 // handling may come from other threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -222,18 +223,21 @@ class TapeDrive {
   // the image (no fsync), so the image file holds every record accepted;
   // `work` gets its size.  `work` may hand back a replacement: a copy of
   // the image holding the same objects (in any format), on which the drive
-  // goes on at the same position, the old image closed as at unload and
-  // the cartridge's image path and format now the copy's; with it, where
+  // goes on at the same position, the cartridge's image path and format
+  // now the copy's, and the old image closed as at unload once the mutex
+  // is released (its syncs hold up no writer); with it, where
   // each tape file begins in the copy, for what the drive and its
   // observers keep in the old image's offsets.  kNotFound when `volser` is
   // not in the drive; an error when the drive cannot say what its image
-  // holds (kError) or a feed writes to it.
+  // holds (kError) or a feed writes to it.  `held`, if given, gets how
+  // long the mutex was held (the pause of a writer waiting for it).
   struct ImageReplacement {
     std::unique_ptr<TapeImage> image;
     TapeFileOffsets file_offsets;
   };
   using ImageWork = std::function<Status(uint64_t image_size, ImageReplacement* replacement)>;
-  Status with_flushed_image(const std::string& volser, const ImageWork& work);
+  Status with_flushed_image(const std::string& volser, const ImageWork& work,
+                            std::chrono::steady_clock::duration* held = nullptr);
 
   DriveState state() const;
   // What is wrong with the drive's state (empty when its invariants hold).
@@ -307,7 +311,11 @@ class TapeDrive {
   uint64_t early_warning_offset() const;
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
-  Status replace_image(ImageReplacement replacement);
+  // The drive goes on in the copy; the old image goes to `replaced`.
+  Status replace_image(ImageReplacement replacement, std::unique_ptr<TapeImage>* replaced);
+  // Closes an image replace_image() took out of use, as close_image() does
+  // at unload: synced, its crash guard and dirty marker gone.
+  void close_replaced_image(std::unique_ptr<TapeImage> image, const std::string& volser);
   // Telling the observers (DriveObserver).  A tape file an observer cannot
   // follow (the catalog on a full disk) is an error of the call that ends
   // it, as st reports a failed flush: ENOSPC or EIO, from close() too.  The

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -91,8 +92,40 @@ std::optional<std::string> normalize_volser(const std::string& text) {
   return out;
 }
 
+StagedFile& StagedFile::operator=(StagedFile&& other) noexcept {
+  if (this != &other) {
+    if (staged()) ::unlink(temporary_.c_str());
+    temporary_ = std::exchange(other.temporary_, {});
+    path_ = std::exchange(other.path_, {});
+  }
+  return *this;
+}
+
+StagedFile::~StagedFile() {
+  if (staged()) ::unlink(temporary_.c_str());
+}
+
+Status StagedFile::install(DirectorySync directory) {
+  if (!staged()) return Status::invalid_argument(fmt::format("nothing staged for {}", path_));
+  std::string tmp = std::exchange(temporary_, {});
+  if (rename(tmp.c_str(), path_.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return Status::io_error(fmt::format("cannot rename {} to {}", tmp, path_), e);
+  }
+  // The rename itself is durable only once the directory is synced.
+  if (directory == DirectorySync::kLater) return Status::ok();
+  return sync_directory_of(path_);
+}
+
 Status write_file_atomically(const std::string& path, const std::string& content, mode_t mode,
                              DirectorySync directory) {
+  StagedFile staged;
+  VTAPE_RETURN_IF_ERROR(StagedFile::stage(path, content, mode, &staged));
+  return staged.install(directory);
+}
+
+Status StagedFile::stage(const std::string& path, const std::string& content, mode_t mode, StagedFile* out) {
   // A name of this writer's own (the daemon and a vtape command, or two
   // threads, may replace the same file at once), and a new file, never one
   // that is there (left over, or planted as a link).
@@ -123,14 +156,10 @@ Status write_file_atomically(const std::string& path, const std::string& content
     ::unlink(tmp.c_str());
     return Status::io_error(fmt::format("cannot sync {}", tmp), e);
   }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Status::io_error(fmt::format("cannot rename {} to {}", tmp, path), e);
-  }
-  // The rename itself is durable only once the directory is synced.
-  if (directory == DirectorySync::kLater) return Status::ok();
-  return sync_directory_of(path);
+  *out = StagedFile();
+  out->temporary_ = std::move(tmp);
+  out->path_ = path;
+  return Status::ok();
 }
 
 namespace {
@@ -213,14 +242,22 @@ Status TapeLibrary::open(const std::string& dir, bool create, std::unique_ptr<Ta
   return Status::ok();
 }
 
-Status TapeLibrary::save_cartridge(const Cartridge& c, DirectorySync directory) {
+std::string TapeLibrary::description_text(const Cartridge& c) const {
   std::string text = fmt::format("format {}\ncapacity {}\nprotected {}\ncreated {}\n", format_name(c.format),
                                  c.capacity, c.write_protected ? 1 : 0, c.created);
   // An image somewhere else than cartridges/ (vtape migrate put it there).
   if (c.image_path != cartridges_dir() + "/" + c.volser + extension_of(c.format)) {
     text += fmt::format("image {}\n", c.image_path);
   }
-  Status s = write_file_atomically(cartridges_dir() + "/" + c.volser + ".cartridge", text, file_mode_, directory);
+  return text;
+}
+
+std::string TapeLibrary::description_path(const std::string& volser) const {
+  return cartridges_dir() + "/" + volser + ".cartridge";
+}
+
+Status TapeLibrary::save_cartridge(const Cartridge& c, DirectorySync directory) {
+  Status s = write_file_atomically(description_path(c.volser), description_text(c), file_mode_, directory);
   // After the write (even a failed one, which may have renamed already): a
   // reader that saw the count before it reads the description again.
   cartridges_changed_.fetch_add(1, std::memory_order_release);
@@ -366,6 +403,34 @@ Status TapeLibrary::set_image(const std::string& volser, const std::string& imag
   c.image_path = image_path;
   c.format = format;
   return save_cartridge(c, directory);
+}
+
+Status TapeLibrary::stage_image(const std::string& volser, const std::string& image_path, Format format,
+                                StagedImage* out) {
+  std::lock_guard lock(mu_);
+  Cartridge c;
+  VTAPE_RETURN_IF_ERROR(load_cartridge_file(volser, &c));
+  c.image_path = image_path;
+  c.format = format;
+  out->volser = volser;
+  out->image_path = image_path;
+  out->format = format;
+  out->changes_seen = cartridges_changed();
+  return StagedFile::stage(description_path(volser), description_text(c), file_mode_, &out->description);
+}
+
+Status TapeLibrary::install_image(StagedImage* staged) {
+  std::unique_lock lock(mu_);
+  if (cartridges_changed() != staged->changes_seen || !staged->description.staged()) {
+    // Some description changed since (write protection, say): written
+    // anew from what is on disk now, the slow way.
+    lock.unlock();
+    staged->description = StagedFile();  // its temporary file goes
+    return set_image(staged->volser, staged->image_path, staged->format, DirectorySync::kLater);
+  }
+  Status s = staged->description.install(DirectorySync::kLater);
+  cartridges_changed_.fetch_add(1, std::memory_order_release);
+  return s;
 }
 
 Status TapeLibrary::sync_cartridges_dir() const { return sync_directory_at(cartridges_dir()); }

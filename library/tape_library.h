@@ -64,6 +64,39 @@ struct Cartridge {
 // Whether a file replaced atomically has its directory synced at once.
 enum class DirectorySync { kNow, kLater };
 
+// A file written and synced under a temporary name beside `path`, which
+// install() renames over `path`: the slow half (the write and its fsync)
+// can be done before a lock, the rename under it.  The temporary file is
+// removed unless it was installed.
+class StagedFile {
+ public:
+  StagedFile() = default;
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+  StagedFile(StagedFile&& other) noexcept { *this = std::move(other); }
+  StagedFile& operator=(StagedFile&& other) noexcept;
+  ~StagedFile();
+
+  // Writes `content` (the new file with exactly `mode`) and syncs it.
+  static Status stage(const std::string& path, const std::string& content, mode_t mode, StagedFile* out);
+  // The rename; the directory is synced after it unless kLater.
+  Status install(DirectorySync directory);
+  bool staged() const { return !temporary_.empty(); }
+
+ private:
+  std::string temporary_;
+  std::string path_;
+};
+
+// A cartridge's new image, its description staged (TapeLibrary::stage_image).
+struct StagedImage {
+  std::string volser;
+  std::string image_path;
+  Format format = Format::kSimh;
+  uint64_t changes_seen = 0;  // cartridges_changed() when it was staged
+  StagedFile description;
+};
+
 class TapeLibrary {
  public:
   // Opens (and with create, makes) a library directory.  A library made here
@@ -100,6 +133,12 @@ class TapeLibrary {
   Status set_image(const std::string& volser, const std::string& image_path, Format format,
                    DirectorySync directory = DirectorySync::kNow);
   Status sync_cartridges_dir() const;
+  // set_image() in two halves, for a switch under a drive's lock: stage
+  // writes and syncs the new description (before the lock), install puts
+  // it in place (a rename; the directory is synced by sync_cartridges_dir()
+  // after the lock).  A description changed in between is written anew.
+  Status stage_image(const std::string& volser, const std::string& image_path, Format format, StagedImage* out);
+  Status install_image(StagedImage* staged);
   // How many times this object wrote a cartridge's description (made it,
   // moved its image, protected it): who keeps what find() said asks again
   // once this moved.  The daemon writes every description of its library
@@ -122,6 +161,8 @@ class TapeLibrary {
  private:
   explicit TapeLibrary(std::string dir) : dir_(std::move(dir)) {}
   Status save_cartridge(const Cartridge& c, DirectorySync directory = DirectorySync::kNow);
+  std::string description_text(const Cartridge& c) const;
+  std::string description_path(const std::string& volser) const;
   Status load_cartridge_file(const std::string& volser, Cartridge* out) const;
   std::string settings_path() const { return dir_ + "/settings"; }
   Status load_settings();
