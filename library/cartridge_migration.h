@@ -104,10 +104,13 @@ class CartridgeMigration {
   MigrationReport report_locked();
   // Syncs of the copy before the switch: at most this many, ending when
   // one synced less than kSmallSync (switch_drive).
-  static constexpr int kSyncRounds = 4;
+  static constexpr int kSyncRounds = 8;
   static constexpr uint64_t kSmallSync = 8u << 20;
   Status copy_passes();
   Status catch_up_locked(uint64_t image_size);
+  // Copies (unsynced) what the writer added meanwhile, in a few rounds,
+  // until one had little to copy: the switch's first hold copies the rest.
+  Status close_in();
   Status switch_drive();
   Status finish_offline();
   void expect_catalog_digests();

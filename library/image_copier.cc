@@ -35,6 +35,10 @@ ImageCopier::ImageCopier(std::string source_path, Format source_format, std::uni
   at_.target = target_->position();
   checkpoints_.push_back(at_);
   note_file_start(0);
+  // The copy's pages head for the disk as they are written: few dirty
+  // pages keep the kernel from throttling the writes (the writer's among
+  // them, in the synchronous phase), and each sync has little left to do.
+  target_->set_early_writeback(true);
 }
 
 void ImageCopier::resume_at(const Checkpoint& at, const std::vector<Checkpoint>& earlier) {
@@ -204,6 +208,7 @@ Status ImageCopier::reopen_target() {
   std::unique_ptr<TapeImage> reopened;
   VTAPE_RETURN_IF_ERROR(TapeImage::open(target_->path(), options, &reopened));
   reopened->set_position(at_.target);
+  reopened->set_early_writeback(true);
   target_ = std::move(reopened);
   return Status::ok();
 }
@@ -323,6 +328,11 @@ Status ImageCopier::append_filemark(uint64_t source_after) {
   note_object(true, std::nullopt, target_->position());
   note_file_start(source_after);
   return Status::ok();
+}
+
+Status ImageCopier::flush() {
+  Status s = target_->flush();
+  return s.is_ok() ? s : naming(*target_, s);
 }
 
 Status ImageCopier::sync() {

@@ -123,6 +123,8 @@ class ImageCopier {
   std::unique_ptr<TapeImage> release_target() { return std::move(target_); }
   // The target written out and on stable storage.
   Status sync();
+  // The target written out (to the kernel, not yet the disk).
+  Status flush();
 
  private:
   // One object more in the copy; `source_end`: where it ends in the

@@ -207,9 +207,9 @@ DriveError TapeDrive::observe_erased() {
 
 Status TapeDrive::close_image() {
   if (!image_) return Status::ok();
-  Status s = image_->sync();
+  Status s = sync_image();
   if (s.is_ok()) s = image_->disable_crash_guard();
-  if (s.is_ok()) s = image_->sync();
+  if (s.is_ok()) s = sync_image();
   if (s.is_ok()) s = image_->close();
   if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   image_.reset();
@@ -389,8 +389,13 @@ Status TapeDrive::replace_image(ImageReplacement replacement, std::unique_ptr<Ta
   if (keep_dirty_marker_) return Status::invalid_argument(fmt::format("{} is damaged", cartridge_->volser));
   const std::string new_path = copy->path();
   if (has_dirty_marker(cartridge_->image_path)) {
-    VTAPE_RETURN_IF_ERROR(copy->sync());
-    VTAPE_RETURN_IF_ERROR(mark_unsynced(new_path, copy->size()));
+    uint64_t synced = copy->size();
+    if (replacement.synced_size) {
+      synced = *replacement.synced_size;
+    } else {
+      VTAPE_RETURN_IF_ERROR(copy->sync());
+    }
+    VTAPE_RETURN_IF_ERROR(mark_unsynced(new_path, synced));
     VTAPE_RETURN_IF_ERROR(copy->enable_crash_guard());
   }
   copy->set_write_through(!buffered_writes_);
@@ -488,9 +493,9 @@ DriveError TapeDrive::close_work() {
 DriveError TapeDrive::put_image_at_rest() {
   // Close is a sync point; the guard comes off so the image at rest is a
   // plain image of its format.
-  Status s = image_->sync();
+  Status s = sync_image();
   if (s.is_ok()) s = image_->disable_crash_guard();
-  if (s.is_ok()) s = image_->sync();
+  if (s.is_ok()) s = sync_image();
   if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   if (!s.is_ok()) {
     log_message(LogPriority::kError, log_fields(errno_of(s)), image_->describe(s));
@@ -746,7 +751,7 @@ DriveError TapeDrive::begin_read() {
   provisional_filemark_ = false;
   if (writing_) {
     writing_ = false;
-    if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
+    if (Status s = sync_image(); !s.is_ok()) return fail_write(s);
     if (DriveError e = observe_stop(); e != DriveError::kNone) return e;
   }
   return DriveError::kNone;
@@ -874,10 +879,16 @@ DriveError TapeDrive::begin_unsynced_change() {
   return DriveError::kNone;
 }
 
+Status TapeDrive::sync_image() {
+  Status s = image_->sync();
+  image_syncs_.fetch_add(1, std::memory_order_release);
+  return s;
+}
+
 // Everything written is on disk; the marker (if writing made one) learns
 // that the repair after a crash may cut nothing before here.
 DriveError TapeDrive::sync_point() {
-  if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
+  if (Status s = sync_image(); !s.is_ok()) return fail_write(s);
   if (cartridge_) {
     if (Status s = advance_sync_point(cartridge_->image_path, image_->size()); !s.is_ok()) return fail_io(s);
   }
@@ -1025,7 +1036,7 @@ DriveError TapeDrive::operation(TapeOp op, int count) {
   bool writes_filemarks = op == TapeOp::kWriteFilemarks || op == TapeOp::kWriteFilemarksImmediate;
   if (!keeps_writing) {
     if (writing_) {
-      if (Status s = image_->sync(); !s.is_ok()) return fail_write(s);
+      if (Status s = sync_image(); !s.is_ok()) return fail_write(s);
     }
     writing_ = false;
     if (!writes_filemarks) {

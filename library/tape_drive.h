@@ -8,6 +8,7 @@
 // handling may come from other threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -231,11 +232,19 @@ class TapeDrive {
   // not in the drive; an error when the drive cannot say what its image
   // holds (kError) or a feed writes to it.  `held`, if given, gets how
   // long the mutex was held (the pause of a writer waiting for it).
+  // `synced_size`: how much of the copy the caller knows is on disk; the
+  // drive then takes it as the copy's last sync point instead of syncing
+  // the copy itself under the mutex.
   struct ImageReplacement {
     std::unique_ptr<TapeImage> image;
     TapeFileOffsets file_offsets;
+    std::optional<uint64_t> synced_size;
   };
   using ImageWork = std::function<Status(uint64_t image_size, ImageReplacement* replacement)>;
+  // How many times the drive has synced its image (its sync points, a
+  // close): a migration's copy synced before the count moved holds all
+  // that the image promises.  Without the mutex, so also inside `work`.
+  uint64_t image_syncs() const { return image_syncs_.load(std::memory_order_acquire); }
   Status with_flushed_image(const std::string& volser, const ImageWork& work,
                             std::chrono::steady_clock::duration* held = nullptr);
 
@@ -309,6 +318,8 @@ class TapeDrive {
     end_of_data_.reset();
   }
   uint64_t early_warning_offset() const;
+  // image_->sync(), counted (image_syncs()).
+  Status sync_image();
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
   // The drive goes on in the copy; the old image goes to `replaced`.
@@ -365,6 +376,7 @@ class TapeDrive {
   uint8_t density_ = 0;
   bool locked_ = false;
   bool compression_ = false;
+  std::atomic<uint64_t> image_syncs_{0};
   bool buffered_writes_ = true;
   DriveError deferred_error_ = DriveError::kNone;
   std::vector<uint8_t> record_;      // reused read buffer
