@@ -543,7 +543,8 @@ TEST_F(MigrateMountTest, StatusWaitAnswersAtTheEndOrAfterItsTimeAndHoldsUpNobody
 // The old image of a switched cartridge is renamed to .retired-NAME beside
 // itself and deleted on a thread of the daemon's (vtape migrate reports the
 // end without waiting for the delete); a daemon killed before the delete
-// leaves the hidden file, which the next start deletes, and nothing else.
+// leaves the hidden file, which the next start deletes, and nothing else:
+// not a user's file whose name starts with .retired- too.
 TEST_F(MigrateMountTest, ARetiredImageLeftByAKilledDaemonIsDeletedAtTheNextStart) {
   ASSERT_TRUE(vt_.ok()) << vt_.error();
   CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=256k count=8 status=none");
@@ -559,16 +560,26 @@ TEST_F(MigrateMountTest, ARetiredImageLeftByAKilledDaemonIsDeletedAtTheNextStart
   }
   EXPECT_TRUE(deleted) << "the retired image is still there";
   // What a daemon killed between the rename and the delete leaves, beside
-  // the library's images and beside the moved image; and a file that only
-  // looks alike, which stays.
-  write_text(cartridges + "/.retired-OLD001.tap", "old image");
-  write_text(dir_.file("new") + "/.retired-OLD002.het", "old image");
+  // the library's images (a move of SCR001.tap, or a change of its format
+  // from HET) and beside the moved image (a move of it again); and files
+  // that only look alike, which stay: not hidden, or hidden but of no image
+  // of this library (a user's own file).
+  write_text(cartridges + "/.retired-SCR001.tap", "old image");
+  write_text(cartridges + "/.retired-SCR001.het", "old image");
+  write_text(dir_.file("new") + "/.retired-SCR001.tap", "old image");
   write_text(dir_.file("new") + "/retired-SCR001.tap", "not hidden");
+  write_text(cartridges + "/.retired-unrelated", "a user's");
+  write_text(dir_.file("new") + "/.retired-unrelated", "a user's");
+  write_text(cartridges + "/.retired-OLD001.tap", "a user's");
   vt_.crash();
   ASSERT_TRUE(vt_.remount()) << vt_.error();
-  EXPECT_FALSE(std::filesystem::exists(cartridges + "/.retired-OLD001.tap"));
-  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/.retired-OLD002.het"));
+  EXPECT_FALSE(std::filesystem::exists(cartridges + "/.retired-SCR001.tap"));
+  EXPECT_FALSE(std::filesystem::exists(cartridges + "/.retired-SCR001.het"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/.retired-SCR001.tap"));
   EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/retired-SCR001.tap"));
+  EXPECT_TRUE(std::filesystem::exists(cartridges + "/.retired-unrelated"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/.retired-unrelated"));
+  EXPECT_TRUE(std::filesystem::exists(cartridges + "/.retired-OLD001.tap"));
   CommandResult verify = vt_.vtape("verify " + shell_quote(dir_.file("new") + "/SCR001.tap"));
   EXPECT_EQ(verify.exit_code, 0) << describe(verify);
 }
