@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,7 +24,9 @@
 #include "library/control_protocol.h"
 #include "library/control_request.h"
 #include "library/drive_status_json.h"
+#include "library/image_retirer.h"
 #include "library/mount_table.h"
+#include "tapeformat/tape_format.h"
 
 namespace vtape {
 
@@ -167,13 +170,22 @@ Status DriveService::start() {
 
 // A daemon that ended right after a migration may have left the old image
 // under its hidden name (ImageRetirer), beside the library's images or
-// where a cartridge's image was moved to.
+// where a cartridge's image was moved to.  The old image's name is no
+// longer in the library after the switch; it was the current image's name
+// (a move to another folder) or VOLSER plus the extension vtape gives a
+// format (a change of format: vtape names every image it makes so).  An
+// imported image with a name of its own that a killed daemon was retiring
+// stays: better a leftover than a user's file deleted.
 void DriveService::remove_retired_images() {
   std::vector<std::string> dirs{library_->cartridges_dir()};
+  std::set<std::string> image_names;
   for (const auto& c : library_->list()) {
-    dirs.push_back(std::filesystem::path(c.image_path).parent_path().string());
+    std::filesystem::path image(c.image_path);
+    dirs.push_back(image.parent_path().string());
+    image_names.insert(image.filename().string());
+    for (Format f : all_formats()) image_names.insert(c.volser + std::string(format_extension(f)));
   }
-  ImageRetirer::remove_leftovers(dirs);
+  ImageRetirer::remove_leftovers(dirs, image_names);
 }
 
 void DriveService::reconcile_catalog() {

@@ -62,13 +62,15 @@ void ImageRetirer::run() {
   }
 }
 
-void ImageRetirer::remove_leftovers(const std::vector<std::string>& dirs) {
+void ImageRetirer::remove_leftovers(const std::vector<std::string>& dirs, const std::set<std::string>& image_names) {
+  const std::string prefix = kHiddenPrefix;
   std::set<std::string> seen;
   for (const auto& dir : dirs) {
     if (!seen.insert(dir).second) continue;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().filename().string().rfind(kHiddenPrefix, 0) != 0) continue;
+      std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0 || image_names.count(name.substr(prefix.size())) == 0) continue;
       std::error_code ignored;
       if (entry.is_regular_file(ignored)) ::unlink(entry.path().c_str());
     }

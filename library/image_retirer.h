@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,8 +35,11 @@ class ImageRetirer {
 
   // DIR/.retired-NAME for DIR/NAME.
   static std::string hidden_name(const std::string& path);
-  // Deletes the hidden files a process that ended too soon left in `dirs`.
-  static void remove_leftovers(const std::vector<std::string>& dirs);
+  // Deletes the hidden files a process that ended too soon left in `dirs`:
+  // only ".retired-NAME" with NAME in `image_names` (the file names the
+  // library's images have or had), so that a user's own file that happens
+  // to start with ".retired-" is never deleted.
+  static void remove_leftovers(const std::vector<std::string>& dirs, const std::set<std::string>& image_names);
 
  private:
   void run();

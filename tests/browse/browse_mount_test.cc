@@ -36,7 +36,7 @@ bool have_programs(std::initializer_list<const char*> names) {
 
 // The catalog is written when the drive writes the filemark, which FUSE's
 // release does after the writing program has exited.
-bool wait_for(const std::function<bool()>& ready, int seconds = 20) {
+bool wait_for(const std::function<bool()>& ready, int seconds = 60) {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < until) {
     if (ready()) return true;

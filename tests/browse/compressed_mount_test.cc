@@ -23,7 +23,7 @@ std::string q(const std::string& s) { return shell_quote(s); }
 // The catalog is written when the drive writes the filemark, after the
 // writing program has exited.
 bool wait_for_path(const std::string& path) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   struct stat st {};
   while (std::chrono::steady_clock::now() < until) {
     if (::lstat(path.c_str(), &st) == 0) return true;

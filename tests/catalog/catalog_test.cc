@@ -456,7 +456,7 @@ TEST(CatalogCommands, MembersAreCatalogedWhileTarStillWritesAndMatchAReindexAfte
   send(0, kFirst);
   // tar has the FIFO still open: it has not finished, the drive is not closed.
   size_t seen = 0;
-  for (int tries = 0; tries < 300 && seen < 4096; ++tries) {
+  for (int tries = 0; tries < 600 && seen < 4096; ++tries) {
     CommandResult r = vt.vtape("find 'm*' --volser SCR001");
     seen = r.exit_code == 0 ? std::count(r.out.begin(), r.out.end(), '\n') : 0;
     if (seen < 4096) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -1217,7 +1217,7 @@ TEST(CatalogCommands, TheNamesIndexCatchesUpAfterTheCommitOnItsOwn) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 111) << r.out;  // member59 and member59NN (x.txt and x)
   std::string db = q(vt.library() + "/catalog.db");
   std::string lag = "sqlite3 " + db + " \"SELECT (SELECT MAX(id) FROM member_names) - through_id FROM member_names_indexed\"";
-  for (int tries = 0; tries < 100; ++tries) {
+  for (int tries = 0; tries < 600; ++tries) {
     r = run_command(lag);
     if (r.exit_code == 0 && r.out == "0\n") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

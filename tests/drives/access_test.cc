@@ -181,7 +181,7 @@ TEST(LibraryAccess, GroupMembersShareTheLockAndReadOnlyReadersReadTheCatalog) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   r = run_command("tar -cf " + q(mnt + "/drives/nst1") + " -C /etc hostname && fusermount3 -u " + q(mnt));
   ASSERT_EQ(r.exit_code, 0) << describe(r);
-  for (int i = 0; i < 100 && fs::exists(lib + "/catalog.db-wal"); ++i) usleep(50000);
+  for (int i = 0; i < 1200 && fs::exists(lib + "/catalog.db-wal"); ++i) usleep(50000);
   ASSERT_FALSE(fs::exists(lib + "/catalog.db-wal"));
 
   // The group may now only read the library and its catalog.

@@ -203,7 +203,7 @@ class WriterChild {
     return n;
   }
   // Waits for a note that satisfies `want`; false after timeout_ms.
-  bool wait_for(const std::function<bool(const Note&)>& want, int timeout_ms = 20000) {
+  bool wait_for(const std::function<bool(const Note&)>& want, int timeout_ms = 60000) {
     auto deadline = Clock::now() + milliseconds(timeout_ms);
     while (Clock::now() < deadline) {
       int left = static_cast<int>(std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
@@ -226,10 +226,10 @@ class WriterChild {
     }
   }
   // Waits for the child to end (it does once the mount is gone); kills it
-  // after 20 s.
+  // after 60 s.
   void reap() {
     if (pid_ <= 0) return;
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < 6000; ++i) {
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
         pid_ = -1;
         drain();
@@ -409,7 +409,7 @@ int drive_ioctl_op(const std::string& device, short op, int count, int flags = O
 // The drive is free again once the daemon has handled the release of the
 // last close (FUSE sends it after close(2) has returned).
 bool wait_until_closed(const std::string& device) {
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < 6000; ++i) {
     int fd = open(device.c_str(), O_RDONLY | O_NONBLOCK);
     if (fd >= 0) {
       close(fd);
@@ -426,7 +426,7 @@ bool wait_until_closed(const std::string& device) {
 // until every thread is stopped.
 bool all_threads_stopped(pid_t pid) {
   std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < 12000; ++i) {
     bool all = true;
     std::error_code ec;
     for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {

@@ -396,7 +396,7 @@ TEST(FeedDrive, AReaderKilledWhileItWaitsLeavesNoHungRequest) {
   EXPECT_EQ(waitpid(reader, &status, WNOHANG), 0);  // waiting for the feed
   kill(reader, SIGKILL);
   pid_t gone = 0;
-  for (int i = 0; i < 50 && gone == 0; ++i) {
+  for (int i = 0; i < 600 && gone == 0; ++i) {
     gone = waitpid(reader, &status, WNOHANG);
     if (gone == 0) pause_ms(100);
   }

@@ -256,7 +256,7 @@ TEST(HostileControl, ASnapshotWhoseClientHangsUpIsStoppedAndRemoved) {
   ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
   // The copy has begun once the snapshot's cartridge is there (made just
   // before it).
-  for (int i = 0; i < 2000 && !fs::exists(cartridge); ++i) pause_ms(5);
+  for (int i = 0; i < 12000 && !fs::exists(cartridge); ++i) pause_ms(5);
   ASSERT_TRUE(fs::exists(cartridge)) << vt.log();
   close(fd);
   // Gone within seconds (a finished copy would take a minute and stay).

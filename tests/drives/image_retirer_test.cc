@@ -1,7 +1,8 @@
 // ImageRetirer (library/image_retirer.h) on its own: a retired image leaves
 // its name at once and is deleted after; what is still waiting is deleted
 // before the retirer ends; remove_leftovers deletes the hidden files a
-// process that ended too soon left, and nothing else.
+// process that ended too soon left, of the images it is told of, and
+// nothing else.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -59,13 +60,19 @@ TEST(ImageRetirer, LeftoversAreDeletedAndNothingElse) {
   write_text(a.file("SCR001.tap"), "in use");
   write_text(a.file("retired-SCR002.tap"), "not hidden");
   write_text(a.file(".retiredSCR003.tap"), "not ours");
+  // Hidden names of no image of the library: a user's own files.
+  write_text(a.file(".retired-unrelated"), "a user's");
+  write_text(b.file(".retired-OTHER1.tap"), "a user's");
   fs::create_directory(a.file(".retired-dir"));
-  ImageRetirer::remove_leftovers({a.path().string(), b.path().string(), a.path().string(), a.file("missing")});
+  ImageRetirer::remove_leftovers({a.path().string(), b.path().string(), a.path().string(), a.file("missing")},
+                                 {"OLD001.tap", "OLD002.het", "SCR001.tap", "SCR002.tap", "SCR003.tap", "dir"});
   EXPECT_FALSE(fs::exists(a.file(".retired-OLD001.tap")));
   EXPECT_FALSE(fs::exists(b.file(".retired-OLD002.het")));
   EXPECT_TRUE(fs::exists(a.file("SCR001.tap")));
   EXPECT_TRUE(fs::exists(a.file("retired-SCR002.tap")));
   EXPECT_TRUE(fs::exists(a.file(".retiredSCR003.tap")));
+  EXPECT_TRUE(fs::exists(a.file(".retired-unrelated")));
+  EXPECT_TRUE(fs::exists(b.file(".retired-OTHER1.tap")));
   EXPECT_TRUE(fs::is_directory(a.file(".retired-dir")));
 }
 

@@ -146,7 +146,7 @@ TEST(Events, VtapeEventsListsFiltersAndFollowsTheLibrarysHistory) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(vt.vtape("load 1 VOL002").exit_code, 0);
   std::string seen;
-  for (int i = 0; i < 100 && seen.find("\"drive\":1,\"kind\":\"load\"") == std::string::npos; ++i) {
+  for (int i = 0; i < 1200 && seen.find("\"drive\":1,\"kind\":\"load\"") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     seen = read_text(follow_out);
   }

@@ -79,7 +79,7 @@ class MigrateMountTest : public MountedTapeTest {
     Background writer(tar);
     // Migrating once the tape holds a few MiB, while tar goes on.
     std::string image = vt_.library() + "/cartridges/SCR001.tap";
-    for (int i = 0; i < 500 && !writer.done(); ++i) {
+    for (int i = 0; i < 6000 && !writer.done(); ++i) {
       std::error_code ec;
       if (std::filesystem::file_size(image, ec) > (4u << 20)) break;
       pause_ms(10);
@@ -153,7 +153,7 @@ TEST_F(MigrateMountTest, SavedReadsTheNewImageRightAfterALiveFormatChange) {
     ASSERT_EQ(own.exit_code, 0) << describe(own);
   }
   std::string vol = vt_.mount_point() + "/saved/SCR001";
-  for (int i = 0; i < 500 && !std::filesystem::exists(vol + "/0001/members"); ++i) pause_ms(10);
+  for (int i = 0; i < 6000 && !std::filesystem::exists(vol + "/0001/members"); ++i) pause_ms(10);
   ASSERT_TRUE(std::filesystem::exists(vol + "/0001/members")) << vt_.log();
   for (const char* format : {"het", "aws"}) {
     CommandResult m = vt_.vtape("migrate SCR001 --json --to " + shell_quote(dir_.file(std::string("new-") + format)) +
@@ -178,7 +178,7 @@ TEST_F(MigrateMountTest, SavedReadsTheMovedImageOfAnUnloadedCartridge) {
   CommandResult tar = run_command("tar -cf " + vt_.drive(0) + " -C " + shell_quote(dir_.file("a")) + " .");
   ASSERT_EQ(tar.exit_code, 0) << describe(tar);
   std::string vol = vt_.mount_point() + "/saved/SCR001";
-  for (int i = 0; i < 500 && !std::filesystem::exists(vol + "/0000/members"); ++i) pause_ms(10);
+  for (int i = 0; i < 6000 && !std::filesystem::exists(vol + "/0000/members"); ++i) pause_ms(10);
   ASSERT_TRUE(std::filesystem::exists(vol + "/0000/members")) << vt_.log();
   EXPECT_EQ(read_file_bytes(vol + "/0000/members/f1"), pattern_bytes(200'000, 101));
   ASSERT_EQ(vt_.vtape("unload 0").exit_code, 0);
@@ -215,7 +215,7 @@ TEST_F(MigrateMountTest, ATapeFileWrittenAcrossAFormatChangeReadsBackFromSaved) 
   std::string image = vt_.library() + "/cartridges/SCR001.tap";
   uint64_t file_1_begins = std::filesystem::file_size(image);
   Background writer("tar -cf - -C " + shell_quote(dir_.file("src")) + " . | " + paced + " > " + vt_.drive(0));
-  for (int i = 0; i < 500 && !writer.done(); ++i) {
+  for (int i = 0; i < 6000 && !writer.done(); ++i) {
     std::error_code ec;
     if (std::filesystem::file_size(image, ec) > file_1_begins + (2u << 20)) break;
     pause_ms(10);
@@ -229,7 +229,7 @@ TEST_F(MigrateMountTest, ATapeFileWrittenAcrossAFormatChangeReadsBackFromSaved) 
   ASSERT_TRUE(switched_mid_file) << "tar ended before the migration did: nothing was written across the switch";
   EXPECT_EQ(image_of(vt_, "SCR001"), "het");
   std::string vol = vt_.mount_point() + "/saved/SCR001";
-  for (int i = 0; i < 500 && !std::filesystem::exists(vol + "/0001/members/f31"); ++i) pause_ms(10);
+  for (int i = 0; i < 6000 && !std::filesystem::exists(vol + "/0001/members/f31"); ++i) pause_ms(10);
   for (int i : {0, 7, 31}) {
     EXPECT_TRUE(read_file_bytes(vol + "/0001/members/f" + std::to_string(i)) ==
                 pattern_bytes(1 << 20, 100 + static_cast<uint32_t>(i)))
@@ -409,7 +409,7 @@ TEST(SnapshotMountTest, MidWriteSnapshotIsAPrefixOfTheFinalTape) {
   std::string paced = paced_pipe();
   Background writer("tar -cf - -C " + shell_quote(dir.file("src")) + " . | " + paced + " > " + vt.drive(0));
   std::string image = vt.library() + "/cartridges/SCR001.tap";
-  for (int i = 0; i < 500 && !writer.done(); ++i) {
+  for (int i = 0; i < 6000 && !writer.done(); ++i) {
     std::error_code ec;
     if (std::filesystem::file_size(image, ec) > (4u << 20)) break;
     pause_ms(10);
@@ -451,7 +451,7 @@ TEST(SnapshotMountTest, StatusAnswersWhileASnapshotCopies) {
   // The snapshot has begun once its cartridge is there.
   std::string started = vt.library() + "/cartridges/SNAP01.cartridge";
   auto begun = std::chrono::steady_clock::now();
-  for (int i = 0; i < 1000 && !snap.done() && !std::filesystem::exists(started); ++i) pause_ms(2);
+  for (int i = 0; i < 30000 && !snap.done() && !std::filesystem::exists(started); ++i) pause_ms(2);
   ASSERT_TRUE(std::filesystem::exists(started)) << describe(snap.join());
   CommandResult status = vt.vtape("status");
   // The snapshot is write-protected at its very end: not yet.
@@ -506,7 +506,7 @@ TEST_F(MigrateMountTest, StatusWaitAnswersAtTheEndOrAfterItsTimeAndHoldsUpNobody
   Background migrate("VTAPE_LIBRARY=" + shell_quote(vt_.library()) + " " + shell_quote(VTAPE_BINARY) +
                      " migrate SCR001 --json --max-rate 16M --to " + shell_quote(dir_.file("new")));
   std::string running;
-  for (int i = 0; i < 1000 && !migrate.done(); ++i) {
+  for (int i = 0; i < 12000 && !migrate.done(); ++i) {
     running = send_raw(vt_, "migrate-status SCR001\n");
     if (running.find("phase copying") != std::string::npos) break;
     pause_ms(5);
@@ -543,7 +543,8 @@ TEST_F(MigrateMountTest, StatusWaitAnswersAtTheEndOrAfterItsTimeAndHoldsUpNobody
 // The old image of a switched cartridge is renamed to .retired-NAME beside
 // itself and deleted on a thread of the daemon's (vtape migrate reports the
 // end without waiting for the delete); a daemon killed before the delete
-// leaves the hidden file, which the next start deletes, and nothing else.
+// leaves the hidden file, which the next start deletes, and nothing else:
+// not a user's file whose name starts with .retired- too.
 TEST_F(MigrateMountTest, ARetiredImageLeftByAKilledDaemonIsDeletedAtTheNextStart) {
   ASSERT_TRUE(vt_.ok()) << vt_.error();
   CommandResult dd = run_command("dd if=/dev/urandom of=" + vt_.drive(0) + " bs=256k count=8 status=none");
@@ -553,22 +554,32 @@ TEST_F(MigrateMountTest, ARetiredImageLeftByAKilledDaemonIsDeletedAtTheNextStart
   std::string cartridges = vt_.library() + "/cartridges";
   EXPECT_FALSE(std::filesystem::exists(cartridges + "/SCR001.tap"));
   bool deleted = false;
-  for (int i = 0; i < 1000 && !deleted; ++i) {
+  for (int i = 0; i < 12000 && !deleted; ++i) {
     deleted = !std::filesystem::exists(cartridges + "/.retired-SCR001.tap");
     if (!deleted) pause_ms(5);
   }
   EXPECT_TRUE(deleted) << "the retired image is still there";
   // What a daemon killed between the rename and the delete leaves, beside
-  // the library's images and beside the moved image; and a file that only
-  // looks alike, which stays.
-  write_text(cartridges + "/.retired-OLD001.tap", "old image");
-  write_text(dir_.file("new") + "/.retired-OLD002.het", "old image");
+  // the library's images (a move of SCR001.tap, or a change of its format
+  // from HET) and beside the moved image (a move of it again); and files
+  // that only look alike, which stay: not hidden, or hidden but of no image
+  // of this library (a user's own file).
+  write_text(cartridges + "/.retired-SCR001.tap", "old image");
+  write_text(cartridges + "/.retired-SCR001.het", "old image");
+  write_text(dir_.file("new") + "/.retired-SCR001.tap", "old image");
   write_text(dir_.file("new") + "/retired-SCR001.tap", "not hidden");
+  write_text(cartridges + "/.retired-unrelated", "a user's");
+  write_text(dir_.file("new") + "/.retired-unrelated", "a user's");
+  write_text(cartridges + "/.retired-OLD001.tap", "a user's");
   vt_.crash();
   ASSERT_TRUE(vt_.remount()) << vt_.error();
-  EXPECT_FALSE(std::filesystem::exists(cartridges + "/.retired-OLD001.tap"));
-  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/.retired-OLD002.het"));
+  EXPECT_FALSE(std::filesystem::exists(cartridges + "/.retired-SCR001.tap"));
+  EXPECT_FALSE(std::filesystem::exists(cartridges + "/.retired-SCR001.het"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("new") + "/.retired-SCR001.tap"));
   EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/retired-SCR001.tap"));
+  EXPECT_TRUE(std::filesystem::exists(cartridges + "/.retired-unrelated"));
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("new") + "/.retired-unrelated"));
+  EXPECT_TRUE(std::filesystem::exists(cartridges + "/.retired-OLD001.tap"));
   CommandResult verify = vt_.vtape("verify " + shell_quote(dir_.file("new") + "/SCR001.tap"));
   EXPECT_EQ(verify.exit_code, 0) << describe(verify);
 }

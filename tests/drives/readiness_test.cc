@@ -107,7 +107,7 @@ TEST(Readiness, ForegroundDaemonSaysReadyToSystemdOnceItServes) {
     execl(VTAPEFS_BINARY, VTAPEFS_BINARY, "-f", "--library", lib.c_str(), mnt.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::string message = listener.receive(10);
+  std::string message = listener.receive(60);
   // At this moment, not later: the mount and the control socket serve.
   bool drives = std::filesystem::exists(mnt + "/drives/nst0");
   struct stat st {};
@@ -122,7 +122,7 @@ TEST(Readiness, ForegroundDaemonSaysReadyToSystemdOnceItServes) {
       waitpid(pid, &status, 0);
     }
   }
-  ASSERT_FALSE(message.empty()) << "no READY=1 within 10 s";
+  ASSERT_FALSE(message.empty()) << "no READY=1 within 60 s";
   EXPECT_NE(message.find("READY=1"), std::string::npos) << message;
   EXPECT_TRUE(drives);
   EXPECT_TRUE(control);

@@ -140,11 +140,13 @@ class FailingDisk {
       execl(FAILING_FS_BINARY, "failing_fs", "-f", "-o", options.c_str(), mount_point.c_str(), nullptr);
       _exit(127);
     }
-    for (int i = 0; i < 500 && !mounted(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 6000 && !mounted(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ~FailingDisk() {
     (void)run_command("fusermount3 -u -z " + shell_quote(mount_point_) + " 2>/dev/null");
     if (pid_ <= 0) return;
+    // Not longer: while the daemon (unmounted after this) holds an image
+    // open, the lazily unmounted file system cannot end, and is killed.
     for (int i = 0; i < 500; ++i) {
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

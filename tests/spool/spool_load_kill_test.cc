@@ -124,8 +124,8 @@ class SpoolLoadKill : public ::testing::Test {
   // The spool cartridge verifies; `catalog_too`: the catalog agrees with
   // the images.  Not straight after the kill: a load killed between making
   // the spool cartridge or writing a tape file and cataloging it leaves that
-  // for the next spool write to settle, as a killed vtapefs's drive is
-  // repaired at its remount.
+  // for the next spool write or the next mount to settle, as a killed
+  // vtapefs's drive is repaired at its remount.
   void expect_consistent(const std::string& library, const std::string& why, bool catalog_too) {
     // Killed before the spool cartridge was made: there is none to verify.
     std::string spool = library + "/cartridges/SPOOL1.tap";
@@ -182,6 +182,46 @@ TEST_F(SpoolLoadKill, KilledAtEveryStageListsOnlyWholeFilesAndARerunLoadsTheRest
     for (const auto& [name, n] : records_) EXPECT_EQ(after.count(name), 1u) << why << name;
     expect_consistent(library, why + "after the rerun: ", /*catalog_too=*/true);
   }
+}
+
+// Killed right after it made the spool cartridge SPOOL1 (its description
+// renamed into place, the cartridges folder not yet synced), before the
+// catalog recorded SPOOL1 and before any record: the next mount's
+// reconcile catalogs it, so nothing is left for a later spool write to
+// settle.  strace -P keeps only the calls on the cartridges folder, whose
+// first fsync in the load is the one after SPOOL1's description.
+TEST_F(SpoolLoadKill, KilledRightAfterMakingTheSpoolCartridgeIsCatalogedAtTheNextMount) {
+  MountedVtapefs m;
+  ASSERT_TRUE(m.ok()) << m.error();
+  m.unmount();  // a library as vtapefs leaves one, SCR001 cataloged
+  std::string cartridges = m.library() + "/cartridges";
+  CommandResult killed =
+      run_command(strace_command("-f -qq -o /dev/null -P " + shell_quote(cartridges) +
+                                 " -e trace=fsync -e inject=fsync:signal=SIGKILL:when=1 " + load_command(m.library())));
+  ASSERT_NE(killed.exit_code, 0) << "the kill did not come: " << describe(killed);
+  // The moment the test is about: SPOOL1 made, empty, the catalog without it.
+  ASSERT_TRUE(std::filesystem::exists(cartridges + "/SPOOL1.cartridge")) << describe(killed);
+  ASSERT_EQ(std::filesystem::file_size(cartridges + "/SPOOL1.tap"), 0u);
+  std::string volumes = "sqlite3 " + shell_quote(m.library() + "/catalog.db") + " 'SELECT volser FROM volumes'";
+  CommandResult before = run_command(volumes);
+  ASSERT_EQ(before.exit_code, 0) << describe(before);
+  ASSERT_EQ(before.out.find("SPOOL1"), std::string::npos) << "the kill came after the catalog recorded SPOOL1";
+
+  ASSERT_TRUE(m.remount()) << m.error();
+  CommandResult check = m.vtape("index check");
+  EXPECT_EQ(check.exit_code, 0) << describe(check);
+  CommandResult ls = m.vtape("ls");
+  EXPECT_EQ(ls.exit_code, 0) << describe(ls);
+  EXPECT_NE(ls.out.find("SPOOL1"), std::string::npos) << ls.out;
+  CommandResult after = run_command(volumes);
+  EXPECT_NE(after.out.find("SPOOL1"), std::string::npos) << describe(after);
+  // And the spool goes on: the rerun loads every file onto that cartridge.
+  m.unmount();
+  CommandResult rerun = run_command(load_command(m.library(), " --nodup"));
+  EXPECT_EQ(rerun.exit_code, 0) << describe(rerun);
+  std::multiset<std::string> loaded = listed_and_whole(m.library(), "after the rerun: ");
+  EXPECT_EQ(loaded.size(), static_cast<size_t>(kFiles));
+  expect_consistent(m.library(), "after the rerun: ", /*catalog_too=*/true);
 }
 
 }  // namespace

@@ -348,7 +348,7 @@ TEST(SpoolCrash, KilledDuringSpoolWritesThenRemountedLeavesNoHalfSpoolFile) {
   }
   // Kill it while it spools: once the first copy is archived, a moment
   // into the next ones.
-  for (int i = 0; i < 400 && spool_list(vt).size() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 1200 && spool_list(vt).size() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   vt.crash();
   int status = 0;

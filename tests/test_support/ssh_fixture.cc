@@ -79,7 +79,7 @@ bool Sshd::start(const std::string& forced_command) {
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 1200; ++i) {
     int c = ::socket(AF_INET, SOCK_STREAM, 0);
     bool up = ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(c);

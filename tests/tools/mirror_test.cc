@@ -67,7 +67,7 @@ class MirrorTest : public ::testing::Test {
   void wait_caught_up() {
     std::string link;
     CommandResult st;
-    for (int i = 0; i < 300 && link != "caught up"; ++i) {
+    for (int i = 0; i < 1200 && link != "caught up"; ++i) {
       st = vt_->vtape("status --json");
       link = json_query(st.out, "d['drives'][1]['mirror']['link']");
       if (link != "caught up") pause_ms(50);
@@ -89,7 +89,7 @@ TEST_F(MirrorTest, WhatTarWritesArrivesIdenticalAndStatusShowsTheLink) {
   // The link in `vtape status`, caught up once the remote acknowledged all.
   std::string link;
   CommandResult st;
-  for (int i = 0; i < 200 && link != "caught up"; ++i) {
+  for (int i = 0; i < 1200 && link != "caught up"; ++i) {
     st = vt_->vtape("status --json");
     ASSERT_EQ(st.exit_code, 0) << describe(st);
     link = json_query(st.out, "d['drives'][1]['mirror']['link']");
@@ -112,7 +112,7 @@ TEST_F(MirrorTest, WhatTarWritesArrivesIdenticalAndStatusShowsTheLink) {
   ASSERT_EQ(vt_->vtape("load 1 VOL001").exit_code, 0);
   ASSERT_EQ(run_command("tar -cf " + sq(vt_->drive(1)) + " -C " + sq(t) + " f1").exit_code, 0);
   std::string why;
-  for (int i = 0; i < 100 && why != "not mirrored"; ++i) {
+  for (int i = 0; i < 1200 && why != "not mirrored"; ++i) {
     st = vt_->vtape("status --json");
     why = json_query(st.out, "d['drives'][1]['mirror']['link']");
     if (why != "not mirrored") pause_ms(50);
@@ -287,7 +287,7 @@ TEST_F(MirrorTest, AnUnloadWaitOfZeroDoesNotWaitAndTheRestFollowsFromTheImage) {
   EXPECT_NE(vt_->log().find("mirror: unloaded before the remote copy caught up"), std::string::npos) << vt_->log();
   ::unlink(down.c_str());
   std::string log;
-  for (int i = 0; i < 300 && log.find("mirror: MVOL01 holds what VOL01 holds") == std::string::npos; ++i) {
+  for (int i = 0; i < 1200 && log.find("mirror: MVOL01 holds what VOL01 holds") == std::string::npos; ++i) {
     pause_ms(50);
     log = vt_->log();
   }

@@ -131,7 +131,7 @@ TEST_F(StreamThroughDaemon, ToDriveAReaderGetsEveryRecordWhileTheSenderSends) {
   // The first three records reach the tape (the receiver syncs when its
   // input pauses).
   bool arrived = false;
-  for (int i = 0; i < 200 && !arrived; ++i) {
+  for (int i = 0; i < 1200 && !arrived; ++i) {
     std::error_code ec;
     arrived = fs::file_size(image("MIG010"), ec) >= 30720;
     if (!arrived) pause_ms(50);
