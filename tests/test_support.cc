@@ -127,6 +127,7 @@ void put_simh_record(std::vector<uint8_t>& v, const std::vector<uint8_t>& data, 
 #include <sys/vfs.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 namespace vtape::testing {
@@ -400,6 +401,27 @@ Background::Background(const std::string& command)
 const CommandResult& Background::join() {
   if (thread_.joinable()) thread_.join();
   return result_;
+}
+
+// SIGSTOP takes effect thread by thread, and on a busy machine some threads
+// of the daemon may still run for a while after kill(2) has returned: waits
+// until every thread is stopped (up to 60 s).
+bool all_threads_stopped(pid_t pid) {
+  std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (int i = 0; i < 12000; ++i) {
+    bool all = true;
+    std::error_code ec;
+    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream in(t.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto paren = stat.rfind(')');
+      if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'T') all = false;
+    }
+    if (ec) return false;
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
 }
 
 void pause_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }

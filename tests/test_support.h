@@ -273,6 +273,9 @@ class Background {
   std::thread thread_;
 };
 
+// Whether every thread of process `pid` is stopped (SIGSTOP takes effect
+// thread by thread; this waits up to a few seconds for the last).
+bool all_threads_stopped(pid_t pid);
 void pause_ms(int ms);
 // Seconds from `t` to now, for the tests' waits and their generous bounds.
 double seconds_since(std::chrono::steady_clock::time_point t);

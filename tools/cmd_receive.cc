@@ -18,7 +18,6 @@
 
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <poll.h>
 #include <sys/statvfs.h>
 #include <signal.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +38,7 @@
 #include "library/stream_protocol.h"
 #include "tools/command_spec.h"
 #include "tools/open_stream_target.h"
+#include "tools/read_ahead.h"
 
 namespace vtape {
 namespace {
@@ -65,6 +66,12 @@ constexpr uint64_t kAckRecords = 1024;
 // stream on fdatasync.  A pause this long is the sender waiting for its
 // window or its source, when a sync point is worth its cost.
 constexpr int kPauseMs = 20;
+// Standard input is read in chunks of up to a MiB (as much as the pipe
+// from ssh holds, see run()), and at most this many are read ahead of the
+// writing: enough to go on through a sync of kAckBytes, bounded whatever
+// the sender's window.
+constexpr size_t kReadChunk = 1u << 20;
+constexpr size_t kReadAheadChunks = 32;
 // Free bytes below which a failed write is put down to a full file system
 // (the image's framing and the file system's own blocks take some).
 constexpr uint64_t kFullDiskSlack = 64u << 10;
@@ -139,51 +146,54 @@ class Receiver {
   }
 
   int serve() {
-    std::vector<uint8_t> buffer(1 << 20);
+    // Read on a thread of its own, so that ssh and the sender go on while
+    // a sync before an acknowledgement waits for the disk.
+    ReadAhead input(STDIN_FILENO, kReadChunk, kReadAheadChunks);
     for (;;) {
       // Before waiting for more, what was written is synced and
       // acknowledged: a sender whose window is full waits for it.
-      if (target_ && objects_ > acked_ && !input_arrives_within(kPauseMs)) {
+      if (target_ && objects_ > acked_ && !input.wait(kPauseMs)) {
         if (std::optional<int> done = acknowledge()) return *done;
       }
-      ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return broken(fmt::format("reading the stream failed: {}", std::strerror(errno)));
-      if (n == 0) {
-        return broken(parser_.mid_frame() ? "the sender went away in the middle of a frame"
-                                          : "the sender went away before the end of the stream");
+      ReadAhead::Chunk chunk;
+      int error = 0;
+      switch (input.next(&chunk, &error)) {
+        case ReadAhead::Result::kData: break;
+        case ReadAhead::Result::kError:
+          return broken(fmt::format("reading the stream failed: {}", std::strerror(error)));
+        case ReadAhead::Result::kEnd:
+          return broken(parser_.mid_frame() ? "the sender went away in the middle of a frame"
+                                            : "the sender went away before the end of the stream");
       }
-      size_t pos = 0;
-      while (pos < static_cast<size_t>(n)) {
-        // A frame wholly in the buffer is handled where it lies; only one
-        // cut by the end of a read is gathered by the parser.
-        std::span<const uint8_t> rest(buffer.data() + pos, static_cast<size_t>(n) - pos);
-        FrameView view;
-        if (size_t used = parser_.take_in_place(rest, &view); used > 0) {
-          pos += used;
-          if (std::optional<int> done = handle(view)) return *done;
-          continue;
-        }
-        pos += parser_.feed(rest);
-        if (!parser_.error().is_ok()) {
-          return refuse(fmt::format("the stream is not vtape send's: at byte {}", parser_.error().message()));
-        }
-        Frame frame;
-        while (parser_.take(&frame)) {
-          std::optional<int> done = handle(frame);
-          if (done) return *done;
-        }
-      }
+      if (std::optional<int> done = handle_input(chunk.bytes())) return *done;
+      input.give_back(std::move(chunk));
     }
   }
 
  private:
-  static bool input_arrives_within(int milliseconds) {
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    int n;
-    while ((n = ::poll(&p, 1, milliseconds)) < 0 && errno == EINTR) {
+  // nullopt: go on; else the exit status.
+  std::optional<int> handle_input(std::span<const uint8_t> input) {
+    size_t pos = 0;
+    while (pos < input.size()) {
+      // A frame wholly in the chunk is handled where it lies; only one
+      // cut by the end of a read is gathered by the parser.
+      std::span<const uint8_t> rest = input.subspan(pos);
+      FrameView view;
+      if (size_t used = parser_.take_in_place(rest, &view); used > 0) {
+        pos += used;
+        if (std::optional<int> done = handle(view)) return done;
+        continue;
+      }
+      pos += parser_.feed(rest);
+      if (!parser_.error().is_ok()) {
+        return refuse(fmt::format("the stream is not vtape send's: at byte {}", parser_.error().message()));
+      }
+      Frame frame;
+      while (parser_.take(&frame)) {
+        if (std::optional<int> done = handle(frame)) return done;
+      }
     }
-    return n > 0;
+    return std::nullopt;
   }
 
   // An error or refusal: always on stderr.

@@ -421,27 +421,6 @@ bool wait_until_closed(const std::string& device) {
   return false;
 }
 
-// SIGSTOP takes effect thread by thread, and on a busy machine some threads
-// of the daemon may still run for a while after kill(2) has returned: waits
-// until every thread is stopped.
-bool all_threads_stopped(pid_t pid) {
-  std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  for (int i = 0; i < 12000; ++i) {
-    bool all = true;
-    std::error_code ec;
-    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
-      std::ifstream in(t.path() / "stat");
-      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      auto paren = stat.rfind(')');
-      if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'T') all = false;
-    }
-    if (ec) return false;
-    if (all) return true;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-  return false;
-}
-
 // Appends a tar archive after whatever is on the tape and reads it back.
 void expect_tar_round_trip(const std::string& device) {
   ASSERT_TRUE(wait_until_closed(device));
