@@ -81,7 +81,10 @@ size_t ImageFile::fill_size(uint64_t offset, size_t want) const {
 
 Status ImageFile::fill_window(uint64_t offset, size_t want) {
   size_t size = fill_size(offset, want);
-  if (window_.size() < size) window_.resize(size);
+  if (window_capacity_ < size) {
+    window_.reset(new uint8_t[size]);  // not zeroed: pread fills what is used
+    window_capacity_ = size;
+  }
   // Reading backwards (offset before the window) keeps the bytes before
   // `offset` in the window, so the next backward step is served from memory.
   uint64_t start = offset;
@@ -91,7 +94,7 @@ Status ImageFile::fill_window(uint64_t offset, size_t want) {
   }
   size_t got = 0;
   while (got < size) {
-    ssize_t n = pread(fd_, window_.data() + got, size - got, static_cast<off_t>(start + got));
+    ssize_t n = pread(fd_, window_.get() + got, size - got, static_cast<off_t>(start + got));
     ++reads_;
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -137,7 +140,7 @@ Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
   if (offset < window_start_) return Status::ok();
   uint64_t avail = window_start_ + window_len_ > offset ? window_start_ + window_len_ - offset : 0;
   size_t take = static_cast<size_t>(std::min<uint64_t>(n, avail));
-  std::memcpy(out, window_.data() + (offset - window_start_), take);
+  std::memcpy(out, window_.get() + (offset - window_start_), take);
   window_served_ += take;
   last_read_end_ = offset + take;
   *got = take;
@@ -146,10 +149,10 @@ Status ImageFile::read_some(uint64_t offset, void* dst, size_t n, size_t* got) {
 
 std::span<const uint8_t> ImageFile::cached(uint64_t offset, size_t n) const {
   if (window_len_ == 0 || offset < window_start_ || offset + n > window_start_ + window_len_) return {};
-  return {window_.data() + (offset - window_start_), n};
+  return {window_.get() + (offset - window_start_), n};
 }
 
-Status ImageFile::read_exact(uint64_t offset, void* dst, size_t n, const char* what) {
+Status ImageFile::read_exact_outside_window(uint64_t offset, void* dst, size_t n, const char* what) {
   size_t got = 0;
   VTAPE_RETURN_IF_ERROR(read_some(offset, dst, n, &got));
   if (got != n) {
@@ -329,7 +332,10 @@ void ImageFile::cut_after_last_object() {
   (void)ftruncate(fd_, static_cast<off_t>(durable_end_ + (guard_enabled_ ? sizeof guard_ : 0)));
 }
 
-Status ImageFile::append_copied_object(int source_fd, uint64_t offset, uint64_t size, const std::string& source_name) {
+Status ImageFile::append_copied_objects(int source_fd, uint64_t offset, std::span<const uint64_t> ends,
+                                        const std::string& source_name) {
+  if (ends.empty()) return Status::ok();
+  uint64_t size = ends.back();
   if (!writable_) return Status::not_supported(fmt::format("{} is open read-only", path_));
   if (guard_enabled_) return Status::not_supported(fmt::format("{}: no copied objects behind an end guard", path_));
   VTAPE_RETURN_IF_ERROR(flush());
@@ -345,9 +351,10 @@ Status ImageFile::append_copied_object(int source_fd, uint64_t offset, uint64_t 
       if (buffer.empty()) buffer.resize(1u << 20);
       n = pread(source_fd, buffer.data(), std::min<uint64_t>(left, buffer.size()), from);
       if (n > 0) {
-        s = write_all(static_cast<uint64_t>(to), buffer.data(), static_cast<size_t>(n));
-        from += n;
-        to += n;
+        size_t written = 0;  // all of it, unless the write failed part way
+        s = write_all(static_cast<uint64_t>(to), buffer.data(), static_cast<size_t>(n), &written);
+        from += static_cast<loff_t>(written);
+        to += static_cast<loff_t>(written);
       }
     }
     if (!s.is_ok()) break;
@@ -358,6 +365,12 @@ Status ImageFile::append_copied_object(int source_fd, uint64_t offset, uint64_t 
     else left -= static_cast<uint64_t>(n);
   }
   if (!s.is_ok()) {
+    // A full disk: the objects that did fit stay (nothing handed over is
+    // dropped that the disk could hold), the torn one is cut off.
+    uint64_t copied = static_cast<uint64_t>(to) - durable_end_;
+    auto fitted = std::upper_bound(ends.begin(), ends.end(), copied);
+    if (fitted != ends.begin()) durable_end_ += *(fitted - 1);
+    size_ = durable_end_;
     cut_after_last_object();
     return s;
   }

@@ -349,7 +349,7 @@ int run_restore(CommandContext& ctx) {
     if (raw_copy_possible(plan, format, cl)) {
       std::unique_ptr<RawImageSink> sink;
       s = RawImageSink::open(plan.image_path, target.path, &sink);
-      if (s.is_ok()) s = replay(plan, *sink, ro, &o.summary);  // on this thread: it takes bytes from the reader
+      if (s.is_ok()) s = replay(plan, *sink, ro, &o.summary);  // on this thread: it copies as the reader goes
       if (s.is_ok()) s = sink->commit();
       if (sink) partial = sink->partial_path();
     } else {

@@ -217,20 +217,35 @@ Status RawImageSink::open(const std::string& source_path, const std::string& out
 }
 
 RawImageSink::~RawImageSink() {
+  (void)copy_run();  // what was delivered before a stop stays in the partial image
   (void)out_.close();
   if (source_fd_ >= 0) ::close(source_fd_);
 }
 
-Status RawImageSink::source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t> stored) {
-  if (stored.size() == stored_size) {
-    const std::span<const uint8_t> pieces[] = {stored};
-    return out_.append_object(pieces);
+Status RawImageSink::source_object(uint64_t offset, uint64_t stored_size, std::span<const uint8_t>) {
+  // Objects that follow each other in the source are copied together, by
+  // the kernel (as cp copies), in runs of up to kRunSize: no copy through
+  // this process's memory, and a system call per run, not per record.
+  bool follows = !run_ends_.empty() && run_start_ + run_ends_.back() == offset;
+  if (!follows || run_ends_.back() >= kRunSize) {
+    VTAPE_RETURN_IF_ERROR(copy_run());
+    run_start_ = offset;
   }
-  // Not read into memory (a large object): copied from the source file.
-  return out_.append_copied_object(source_fd_, offset, stored_size, source_);
+  run_ends_.push_back((run_ends_.empty() ? 0 : run_ends_.back()) + stored_size);
+  return Status::ok();
+}
+
+Status RawImageSink::copy_run() {
+  if (run_ends_.empty()) return Status::ok();
+  // A copy that fails (a full disk) keeps the objects that fit whole: the
+  // partial image still ends after a whole object.
+  Status s = out_.append_copied_objects(source_fd_, run_start_, run_ends_, source_);
+  run_ends_.clear();
+  return s;
 }
 
 Status RawImageSink::commit() {
+  VTAPE_RETURN_IF_ERROR(copy_run());
   VTAPE_RETURN_IF_ERROR(out_.sync());
   VTAPE_RETURN_IF_ERROR(out_.close());
   if (::rename(partial_.c_str(), out_path_.c_str()) != 0) {

@@ -320,5 +320,39 @@ TEST(ImageFileFullDisk, ACopiedObjectThatDoesNotFitIsCutOffAfterTheLastWholeObje
   EXPECT_TRUE(std::equal(back.begin() + 80000, back.end(), source_bytes.begin() + 1000));
 }
 
+// A run of objects copied together (a raw image restore copies the objects
+// that follow each other in the source in one go, as cp does) that does not
+// fit keeps the objects that were copied whole: the image ends after the
+// last of them, none is torn, and none that fitted is dropped.
+TEST(ImageFileFullDisk, ARunOfCopiedObjectsKeepsEveryObjectThatFitWhole) {
+  SmallDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mounting a small tmpfs needs root: " << std::strerror(errno);
+  TempDir dir;
+  constexpr uint64_t kObject = 40000;
+  std::vector<uint8_t> source_bytes = pattern_bytes(10 * kObject, 9);
+  write_file_bytes(dir.file("source"), source_bytes);
+  int source = ::open(dir.file("source").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(source, 0);
+  std::vector<uint64_t> ends;
+  for (uint64_t i = 1; i <= 10; ++i) ends.push_back(i * kObject);
+  std::string p = disk.file("t.img");
+  uint64_t kept = 0;
+  {
+    ImageFile f;
+    ASSERT_TRUE(f.create(p, false).is_ok());
+    Status s = f.append_copied_objects(source, 0, ends, "source");
+    EXPECT_EQ(s.code(), StatusCode::kNoSpace) << s.message();
+    kept = f.size();
+    EXPECT_EQ(kept % kObject, 0u) << "a torn object was kept";
+    // 256 KiB hold six objects of 40000 bytes; the file system may take one.
+    EXPECT_GE(kept, 5 * kObject) << "objects that fitted were dropped";
+    ASSERT_TRUE(f.close().is_ok());
+  }
+  ::close(source);
+  std::vector<uint8_t> back = read_file_bytes(p);
+  ASSERT_EQ(back.size(), kept);
+  EXPECT_TRUE(std::equal(back.begin(), back.end(), source_bytes.begin()));
+}
+
 }  // namespace
 }  // namespace vtape::testing
