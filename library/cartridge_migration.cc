@@ -466,6 +466,7 @@ Status CartridgeMigration::switch_drive() {
   note_hold(held);
   if (!s.is_ok()) return s;
   set_phase(MigrationPhase::kSynchronous);
+  if (in_synchronous_phase_) in_synchronous_phase_();
   if (abort_) return Status::invalid_argument("aborted");
   // What the copy holds goes to disk now, while the writer goes on: the
   // switch syncs only the records written since.  So does the copy's name

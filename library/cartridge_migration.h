@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -87,6 +88,10 @@ class CartridgeMigration {
   // on a thread of its own) instead of being deleted before the end is
   // reported.  Before run().
   void set_retirer(ImageRetirer* retirer) { retirer_ = retirer; }
+  // For tests: runs on the migration's thread once the synchronous phase
+  // has begun, before the copy's syncs and the switch (a writer's records
+  // then surely fall in the phase).  Before run().
+  void set_in_synchronous_phase(std::function<void()> hook) { in_synchronous_phase_ = std::move(hook); }
   MigrationReport report();
   // The report once the migration has ended, or after `most` if it has not.
   MigrationReport wait_report(std::chrono::milliseconds most);
@@ -147,6 +152,7 @@ class CartridgeMigration {
   bool made_marker_ = false;
   std::chrono::steady_clock::time_point started_;  // under mu_: report() reads it
   ImageRetirer* retirer_ = nullptr;
+  std::function<void()> in_synchronous_phase_;
   std::mutex mu_;  // report_
   std::condition_variable ended_;  // run() returned
   MigrationReport report_;

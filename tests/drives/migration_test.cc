@@ -15,6 +15,7 @@
 #include "library/cartridge_migration.h"
 #include "library/catalog_observer.h"
 #include "library/catalog_sync.h"
+#include "library/dirty_marker.h"
 #include "library/image_copier.h"
 #include "library/mtio_mapping.h"
 #include "library/tape_drive.h"
@@ -164,16 +165,15 @@ TEST_F(MigrationTest, FollowsACutDuringTheCopy) {
   EXPECT_TRUE(read_image(image_now()) == written_);
 }
 
-// A writer that writes a few records, its filemark and rewinds while the
-// copy is synced before the switch (64 MiB take a while): those objects
+// A writer that writes a few records, its filemark and rewinds in the
+// synchronous phase, before the switch: those objects
 // went to the copy as they were written, and the switch must not copy them
 // again from the old image (it did: the copy ended in a phantom tape file).
 TEST_F(MigrationTest, RecordsWrittenInTheSynchronousPhaseAreCopiedOnce) {
   write(2000, 32768, 2000, 1);
   CartridgeMigration m(*lib_, request(Format::kSimh), drive_.get());
   ASSERT_TRUE(m.prepare().is_ok());
-  std::thread writer([&] {
-    while (m.report().phase == MigrationPhase::kCopying) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  m.set_in_synchronous_phase([&] {
     for (int i = 0; i < 3; ++i) {
       auto r = pattern_bytes(32768, 90000 + static_cast<uint32_t>(i));
       ASSERT_EQ(drive_->write(r), DriveError::kNone);
@@ -184,13 +184,39 @@ TEST_F(MigrationTest, RecordsWrittenInTheSynchronousPhaseAreCopiedOnce) {
     ASSERT_EQ(mt_operation(*drive_, MTREW, 1), DriveError::kNone);
   });
   m.run();
-  writer.join();
   MigrationReport r = m.report();
   ASSERT_EQ(r.phase, MigrationPhase::kDone) << r.message;
   ASSERT_EQ(drive_->release(), DriveError::kNone);
   TapeObjects got = read_image(image_now());
   EXPECT_EQ(got.size(), written_.size());
   EXPECT_TRUE(got == written_);
+}
+
+// Records written in the synchronous phase with no sync point after them
+// go to the kernel at the switch, not to the disk (that waits until after
+// the writer is let go): a daemon killed right after the switch leaves a
+// copy with every one of them in it, and marked for repair at the next load.
+TEST_F(MigrationTest, ADaemonKilledRightAfterTheSwitchLosesNoRecordWrittenInTheSynchronousPhase) {
+  write(2000, 32768, 2000, 1);
+  CartridgeMigration m(*lib_, request(Format::kSimh), drive_.get());
+  ASSERT_TRUE(m.prepare().is_ok());
+  m.set_in_synchronous_phase([&] {
+    for (int i = 0; i < 3; ++i) {
+      auto r = pattern_bytes(32768, 70000 + static_cast<uint32_t>(i));
+      ASSERT_EQ(drive_->write(r), DriveError::kNone);
+      written_.push_back(r);
+    }
+  });
+  m.run();
+  ASSERT_EQ(m.report().phase, MigrationPhase::kDone) << m.report().message;
+  // What the next load finds (the drive still holds the copy open, as a
+  // killed daemon would have left it).
+  std::string copy = image_now();
+  ASSERT_EQ(copy, dir_.file("new") + "/MIG001.tap");
+  // The marker that makes the next load repair the copy's tail, and in
+  // the file every record the writer was told was written.
+  EXPECT_TRUE(has_dirty_marker(copy)) << "the copy being written has no marker";
+  EXPECT_TRUE(read_image(copy) == written_);
 }
 
 TEST_F(MigrationTest, AbortLeavesTheOriginalAndRemovesTheCopy) {
