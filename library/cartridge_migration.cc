@@ -519,8 +519,10 @@ Status CartridgeMigration::switch_drive() {
     // disk the old image lacks too, the copy's marker says where its disk
     // ends, and its sync waits until after the switch (under this lock a
     // sync waits for the journal, and so for every file's data: 60 ms).
+    // Asked once: a stat under the drive's lock.
+    const bool image_marked = has_dirty_marker(cartridge_.image_path);
     bool sync_now = request_.simulate || !unbroken || !made_marker_ || drive_->image_syncs() != drive_syncs ||
-                    !has_dirty_marker(cartridge_.image_path);
+                    !image_marked;
     VTAPE_RETURN_IF_ERROR(sync_now ? copier_->sync() : copier_->flush());
     if (!sync_now) {
       replacement->synced_size = synced;
@@ -532,7 +534,8 @@ Status CartridgeMigration::switch_drive() {
     // (its directory is synced after the switch, for a power loss).
     VTAPE_RETURN_IF_ERROR(library_.install_image(&description));
     // The drive not writing after all: the copy needs no marker.
-    if (made_marker_ && !has_dirty_marker(cartridge_.image_path)) remove_dirty_marker(target_path_);
+    if (made_marker_ && !image_marked) remove_dirty_marker(target_path_);
+    replacement->image_marked = image_marked;
     // A tape file being written goes on in the copy: the drive and the
     // catalog's recorder learn where it (and every other) begins there.
     for (const auto& f : copier_->file_starts()) replacement->file_offsets[f.file] = f.target_offset;

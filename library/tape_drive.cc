@@ -205,11 +205,29 @@ DriveError TapeDrive::observe_erased() {
 
 // ---- cartridges -----------------------------------------------------------
 
+namespace {
+
+// Close is a sync point; the guard comes off so the image at rest is a
+// plain image of its format.
+Status settle(TapeImage& image) {
+  Status s = image.sync();
+  if (s.is_ok()) s = image.disable_crash_guard();
+  if (s.is_ok()) s = image.sync();
+  return s;
+}
+
+}  // namespace
+
+// settle() of the drive's image, counted (image_syncs()).
+Status TapeDrive::settle_image() {
+  Status s = settle(*image_);
+  image_syncs_.fetch_add(1, std::memory_order_release);
+  return s;
+}
+
 Status TapeDrive::close_image() {
   if (!image_) return Status::ok();
-  Status s = sync_image();
-  if (s.is_ok()) s = image_->disable_crash_guard();
-  if (s.is_ok()) s = sync_image();
+  Status s = settle_image();
   if (s.is_ok()) s = image_->close();
   if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   image_.reset();
@@ -388,7 +406,7 @@ Status TapeDrive::replace_image(ImageReplacement replacement, std::unique_ptr<Ta
   VTAPE_RETURN_IF_ERROR(move_to_object(*copy, at));
   if (keep_dirty_marker_) return Status::invalid_argument(fmt::format("{} is damaged", cartridge_->volser));
   const std::string new_path = copy->path();
-  if (has_dirty_marker(cartridge_->image_path)) {
+  if (replacement.image_marked) {
     uint64_t synced = copy->size();
     if (replacement.synced_size) {
       synced = *replacement.synced_size;
@@ -427,9 +445,7 @@ Status TapeDrive::replace_image(ImageReplacement replacement, std::unique_ptr<Ta
 
 void TapeDrive::close_replaced_image(std::unique_ptr<TapeImage> image, const std::string& volser) {
   std::string path = image->path();
-  Status s = image->sync();
-  if (s.is_ok()) s = image->disable_crash_guard();
-  if (s.is_ok()) s = image->sync();
+  Status s = settle(*image);
   if (s.is_ok()) s = image->close();
   if (s.is_ok()) {
     remove_dirty_marker(path);
@@ -491,11 +507,7 @@ DriveError TapeDrive::close_work() {
 }
 
 DriveError TapeDrive::put_image_at_rest() {
-  // Close is a sync point; the guard comes off so the image at rest is a
-  // plain image of its format.
-  Status s = sync_image();
-  if (s.is_ok()) s = image_->disable_crash_guard();
-  if (s.is_ok()) s = sync_image();
+  Status s = settle_image();
   if (s.is_ok() && cartridge_ && !keep_dirty_marker_) remove_dirty_marker(cartridge_->image_path);
   if (!s.is_ok()) {
     log_message(LogPriority::kError, log_fields(errno_of(s)), image_->describe(s));

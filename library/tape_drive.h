@@ -239,6 +239,9 @@ class TapeDrive {
     std::unique_ptr<TapeImage> image;
     TapeFileOffsets file_offsets;
     std::optional<uint64_t> synced_size;
+    // Whether the drive's image has its .dirty marker (the work asked
+    // once): the copy then gets one too.
+    bool image_marked = false;
   };
   using ImageWork = std::function<Status(uint64_t image_size, ImageReplacement* replacement)>;
   // How many times the drive has synced its image (its sync points, a
@@ -320,6 +323,8 @@ class TapeDrive {
   uint64_t early_warning_offset() const;
   // image_->sync(), counted (image_syncs()).
   Status sync_image();
+  // Synced, its crash guard off, synced again: at rest (counted too).
+  Status settle_image();
   Status load_locked(const Cartridge& cartridge);
   Status close_image();
   // The drive goes on in the copy; the old image goes to `replaced`.

@@ -260,6 +260,7 @@ Status TapeLibrary::save_cartridge(const Cartridge& c, DirectorySync directory) 
   Status s = write_file_atomically(description_path(c.volser), description_text(c), file_mode_, directory);
   // After the write (even a failed one, which may have renamed already): a
   // reader that saw the count before it reads the description again.
+  ++descriptions_written_[c.volser];
   cartridges_changed_.fetch_add(1, std::memory_order_release);
   return s;
 }
@@ -415,20 +416,21 @@ Status TapeLibrary::stage_image(const std::string& volser, const std::string& im
   out->volser = volser;
   out->image_path = image_path;
   out->format = format;
-  out->changes_seen = cartridges_changed();
+  out->writes_seen = descriptions_written_[volser];
   return StagedFile::stage(description_path(volser), description_text(c), file_mode_, &out->description);
 }
 
 Status TapeLibrary::install_image(StagedImage* staged) {
   std::unique_lock lock(mu_);
-  if (cartridges_changed() != staged->changes_seen || !staged->description.staged()) {
-    // Some description changed since (write protection, say): written
+  if (descriptions_written_[staged->volser] != staged->writes_seen || !staged->description.staged()) {
+    // The description changed since (write protection, say): written
     // anew from what is on disk now, the slow way.
     lock.unlock();
     staged->description = StagedFile();  // its temporary file goes
     return set_image(staged->volser, staged->image_path, staged->format, DirectorySync::kLater);
   }
   Status s = staged->description.install(DirectorySync::kLater);
+  ++descriptions_written_[staged->volser];
   cartridges_changed_.fetch_add(1, std::memory_order_release);
   return s;
 }

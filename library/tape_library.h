@@ -93,7 +93,7 @@ struct StagedImage {
   std::string volser;
   std::string image_path;
   Format format = Format::kSimh;
-  uint64_t changes_seen = 0;  // cartridges_changed() when it was staged
+  uint64_t writes_seen = 0;  // how often its description had been written when it was staged
   StagedFile description;
 };
 
@@ -174,6 +174,9 @@ class TapeLibrary {
   DigestAlgorithm digest_ = kDefaultDigest;
   mutable std::mutex mu_;  // serialises metadata file updates within one process
   std::atomic<uint64_t> cartridges_changed_{0};
+  // How often each cartridge's description was written (under mu_): a
+  // staged description is stale once its cartridge's count moved.
+  std::map<std::string, uint64_t> descriptions_written_;
 };
 
 // VOLSER rules: 1 to 6 characters A-Z, 0-9; lower case is taken as upper.

@@ -23,6 +23,11 @@ std::string read_text(const std::string& path) {
   return text.str();
 }
 
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
 // The files in `dir` whose names start with `prefix`.
 int files_named(const std::string& dir, const std::string& prefix) {
   int n = 0;
@@ -85,6 +90,39 @@ TEST(StagedImage, InstallsTheNewImageAndKeepsAChangeMadeSinceItWasStaged) {
   EXPECT_EQ(c.format, Format::kSimh);
   EXPECT_TRUE(c.write_protected) << "the install undid a change made after the stage";
   EXPECT_EQ(files_named(lib->cartridges_dir(), "MIG001.cartridge.tmp."), 0);
+}
+
+// The inode of the one file in `dir` whose name starts with `prefix`.
+ino_t inode_of_file_named(const std::string& dir, const std::string& prefix) {
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0) return inode_of(e.path().string());
+  }
+  return 0;
+}
+
+TEST(StagedImage, AChangeToAnotherCartridgeLeavesTheStagedDescriptionToBeInstalled) {
+  TempDir dir;
+  std::unique_ptr<TapeLibrary> lib;
+  ASSERT_TRUE(TapeLibrary::open(dir.file("lib"), true, &lib).is_ok());
+  Cartridge c;
+  ASSERT_TRUE(lib->create_cartridge("MIG001", Format::kSimh, 1 << 20, &c).is_ok());
+  ASSERT_TRUE(lib->create_cartridge("OTHER1", Format::kSimh, 1 << 20, &c).is_ok());
+  std::string moved = dir.file("elsewhere") + "/MIG001.het";
+
+  StagedImage staged;
+  ASSERT_TRUE(lib->stage_image("MIG001", moved, Format::kHet, &staged).is_ok());
+  ino_t staged_inode = inode_of_file_named(lib->cartridges_dir(), "MIG001.cartridge.tmp.");
+  ASSERT_NE(staged_inode, 0u);
+  ASSERT_TRUE(lib->set_protected("OTHER1", true).is_ok());
+  ASSERT_TRUE(lib->install_image(&staged).is_ok());
+  // The staged file renamed into place, not the description written anew
+  // under the drive's lock (the slow way).
+  EXPECT_EQ(inode_of(lib->cartridges_dir() + "/MIG001.cartridge"), staged_inode);
+  ASSERT_TRUE(lib->find("MIG001", &c).is_ok());
+  EXPECT_EQ(c.image_path, moved);
+  EXPECT_FALSE(c.write_protected);
+  ASSERT_TRUE(lib->find("OTHER1", &c).is_ok());
+  EXPECT_TRUE(c.write_protected);
 }
 
 }  // namespace
