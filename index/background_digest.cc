@@ -4,6 +4,7 @@ namespace vtape {
 
 BackgroundDigest::BackgroundDigest(DigestAlgorithm algorithm, size_t max_bytes)
     : digest_(algorithm),
+      inline_(algorithm == DigestAlgorithm::kXxh3_128),
       queue_(
           max_bytes,
           [this](std::vector<uint8_t>& chunk) {
@@ -13,6 +14,10 @@ BackgroundDigest::BackgroundDigest(DigestAlgorithm algorithm, size_t max_bytes)
           [](const std::vector<uint8_t>& chunk) { return chunk.size(); }) {}
 
 void BackgroundDigest::update(std::span<const uint8_t> data) {
+  if (inline_) {
+    digest_.update(data);
+    return;
+  }
   filling_.insert(filling_.end(), data.begin(), data.end());
   if (filling_.size() >= kChunk) hand_off();
 }
@@ -24,6 +29,7 @@ void BackgroundDigest::hand_off() {
 }
 
 std::string BackgroundDigest::hex_digest() {
+  if (inline_) return digest_.hex_digest();
   if (!filling_.empty()) hand_off();
   queue_.drain();
   return digest_.hex_digest();

@@ -4,7 +4,10 @@
 // beside it (SHA-256 costs about 0.6 s of CPU per GiB; XXH3-128 far less,
 // but still a pass over every byte).  Records are gathered into chunks of
 // 1 MiB (so the worker wakes once a chunk, not once a record), at most
-// `max_bytes` in flight, in reused buffers.
+// `max_bytes` in flight, in reused buffers.  XXH3-128 is computed on the
+// caller's thread instead: it runs faster than the copy into a chunk that
+// handing it over costs (a restore to an image spent as much CPU on that
+// copy as on the digest).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,7 @@ class BackgroundDigest {
 
   static constexpr size_t kChunk = 1u << 20;
   Digest digest_;  // used by the worker only, and by hex_digest() once it is idle
+  const bool inline_;  // computed by update() itself, no worker involved
   std::vector<uint8_t> filling_;  // the caller's side: records not queued yet
   WorkQueue<std::vector<uint8_t>> queue_;  // declared last: stopped first
 };

@@ -1,5 +1,6 @@
 #include "library/daemon_log.h"
 
+#include <dlfcn.h>
 #include <sys/uio.h>
 #include <syslog.h>
 
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <systemd/sd-journal.h>
+#include <systemd/sd-journal.h>  // for the type of sd_journal_sendv only
 
 namespace vtape {
 namespace {
@@ -18,6 +19,22 @@ std::mutex g_mu;
 LogSink g_sink = LogSink::kStderr;
 std::string g_identifier = "vtapefs";
 bool g_syslog_open = false;
+
+// libsystemd is loaded the first time a line goes to the journal, not when
+// the program starts: it and the libraries it needs cost every run of the
+// vtape tool (a verify, a status) more start-up time than the work itself,
+// and only a background daemon writes to the journal.  Without it (not
+// installed, not loadable) the journal is as unreachable as a stopped
+// journald, and the line goes to syslog.  Under g_mu.
+using JournalSendv = decltype(&sd_journal_sendv);
+JournalSendv journal_sendv() {
+  static const JournalSendv fn = []() -> JournalSendv {
+    void* handle = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) return nullptr;
+    return reinterpret_cast<JournalSendv>(dlsym(handle, "sd_journal_sendv"));
+  }();
+  return fn;
+}
 
 // The journal, or syslog when the journal does not take it.  Under g_mu.
 void send_to_journal(LogPriority priority, const LogFields& f, const std::string& line) {
@@ -33,7 +50,8 @@ void send_to_journal(LogPriority priority, const LogFields& f, const std::string
   if (f.sys_errno != 0) fields.push_back(fmt::format("ERRNO={}", f.sys_errno));
   std::vector<iovec> iov;
   for (auto& s : fields) iov.push_back(iovec{s.data(), s.size()});
-  if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
+  JournalSendv sendv = journal_sendv();
+  if (sendv != nullptr && sendv(iov.data(), static_cast<int>(iov.size())) >= 0) return;
   if (!g_syslog_open) {
     openlog(g_identifier.c_str(), LOG_PID, LOG_DAEMON);
     g_syslog_open = true;

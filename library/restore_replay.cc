@@ -124,6 +124,33 @@ class FileCheck {
   uint64_t first_offset_ = 0;
 };
 
+// The next object; a record's data is left where it is in the image's read
+// window where the format allows (SIMH), and only copied into `buffer`
+// otherwise: a restore to an image of 64 KiB records spent a fifth of its
+// time copying each record out before the checks.  `data` is valid until
+// the next read.
+Status read_next(TapeImage& image, TapeObject* obj, std::vector<uint8_t>* buffer, std::span<const uint8_t>* data) {
+  *data = {};
+  if (!image.records_in_place()) {
+    VTAPE_RETURN_IF_ERROR(image.read(obj, buffer));
+    *data = *buffer;
+    return Status::ok();
+  }
+  uint64_t at = 0;
+  VTAPE_RETURN_IF_ERROR(image.read_in_place(obj, &at));
+  if (obj->kind != ObjectKind::kRecord) return Status::ok();
+  // The data lies inside the record's stored bytes, after its length word.
+  std::span<const uint8_t> stored = image.stored_bytes(*obj);
+  if (stored.size() == obj->stored_size && at - obj->offset + obj->length <= stored.size()) {
+    *data = stored.subspan(static_cast<size_t>(at - obj->offset), obj->length);
+  } else {
+    buffer->resize(obj->length);
+    VTAPE_RETURN_IF_ERROR(image.read_bytes(at, *buffer));
+    *data = *buffer;
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::string describe_mismatch(const RestorePlan& plan, const ChecksumMismatch& m) {
@@ -147,7 +174,8 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
     }
   }
 
-  std::vector<uint8_t> data;
+  std::vector<uint8_t> buffer;
+  std::span<const uint8_t> data;
   uint64_t file = plan.only_file.value_or(0);
   bool file_started = false;
   std::optional<FileCheck> check;
@@ -169,7 +197,7 @@ Status replay(const RestorePlan& plan, RecordSink& sink, const ReplayOptions& op
 
   for (;;) {
     TapeObject obj;
-    Status s = image->read(&obj, &data);
+    Status s = read_next(*image, &obj, &buffer, &data);
     VTAPE_RETURN_IF_ERROR(s);  // damage: the caller names the image and the offset
     if (obj.kind == ObjectKind::kEndOfData) {
       if (file_started) VTAPE_RETURN_IF_ERROR(end_file(false));

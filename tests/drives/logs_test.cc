@@ -110,6 +110,17 @@ TEST(Logs, ANameWithANewlineCannotForgeALogLine) {
   EXPECT_EQ(log.find("\nFORGED"), std::string::npos) << log;
 }
 
+// libsystemd (and what it needs) is loaded by the first log line that goes
+// to the journal, not when a program starts: the vtape tool, which never
+// logs there, does not load it (the journal test above shows the daemon
+// still logs to the journal through it).
+TEST(Logs, TheVtapeToolDoesNotLoadLibsystemdAtStart) {
+  auto loaded = run_command("LD_DEBUG=files " + q(VTAPE_BINARY) + " --version");
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  EXPECT_NE(loaded.err.find("libstdc++"), std::string::npos) << "LD_DEBUG shows no loaded library: " << loaded.err;
+  EXPECT_EQ(loaded.err.find("libsystemd"), std::string::npos) << loaded.err;
+}
+
 // vtape events lists the library's history oldest first, filters it by
 // time and volume, and with --follow prints events as they are recorded.
 TEST(Events, VtapeEventsListsFiltersAndFollowsTheLibrarysHistory) {
