@@ -10,8 +10,6 @@
 
 namespace vtape {
 
-std::atomic<int> CatalogRecorder::tape_files_being_written = 0;
-
 void CatalogRecorder::begin(const TapePosition& at) {
   bool mid_file = at.block != 0;  // past some records, or not known where in the file
   // start() first: it waits for the worker to finish what it has of an
@@ -29,7 +27,6 @@ void CatalogRecorder::begin(const TapePosition& at) {
   // The workers are idle now: these are ours.
   active_ = true;
   has_objects_ = false;
-  set_writing(false);
   {
     std::lock_guard lock(moved_mu_);
     start_ = at;
@@ -97,7 +94,7 @@ bool CatalogRecorder::write_batch(MemberBatch& batch) {
   if (batch.catch_up_names) {
     // A failure leaves the names for later: searches stay exact.
     bool caught_up = false;
-    while (!writer_yield_ && batches_waiting_ == 0 && tape_files_being_written == 0 &&
+    while (!writer_yield_ && batches_waiting_ == 0 &&
            catalog_.catch_up_name_index(kNameIndexChunk, &caught_up).is_ok() && !caught_up) {
     }
     return true;
@@ -124,10 +121,7 @@ void CatalogRecorder::drain_writer() {
 
 void CatalogRecorder::record(std::span<const uint8_t> data) {
   if (!active_) return;
-  if (!has_objects_) {
-    has_objects_ = true;
-    set_writing(true);
-  }
+  has_objects_ = true;
   if (!mid_file_) analyzer_.add_record(data);
 }
 
@@ -144,7 +138,6 @@ Status CatalogRecorder::changing() {
 }
 
 Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
-  set_writing(false);  // the tape file's records are all in: the names may catch up after it
   Status s = behind_ ? reindex_volume(image_size) : record_file(closed, image_size);
   if (!s.is_ok()) {
     behind_ = true;
@@ -155,12 +148,6 @@ Status CatalogRecorder::commit(bool closed, uint64_t image_size) {
   marked_pending_ = false;
   queue_name_catch_up();
   return Status::ok();
-}
-
-void CatalogRecorder::set_writing(bool writing) {
-  if (writing == writing_) return;
-  writing_ = writing;
-  tape_files_being_written += writing ? 1 : -1;
 }
 
 void CatalogRecorder::queue_name_catch_up() {
@@ -264,7 +251,6 @@ namespace vtape {
 
 Status CatalogRecorder::erased(const TapePosition& at, uint64_t image_size) {
   active_ = false;
-  set_writing(false);
   if (at.block == 0) {
     // Nothing of file `at.file` is left: it and everything after it are gone
     // (members of it still on their way to the catalog go in first).

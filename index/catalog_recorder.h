@@ -50,10 +50,7 @@ class CatalogRecorder {
             [](const MemberBatch& batch) { return batch.members.size(); }),
         analyzer_(catalog.digest_for_new_files()) {}
 
-  ~CatalogRecorder() {
-    writer_yield_ = true;  // the catalog's connection catches the names up
-    set_writing(false);
-  }
+  ~CatalogRecorder() { writer_yield_ = true; }  // the catalog's connection catches the names up
   bool active() const { return active_; }
   // The volume's image moved (vtape migrate switched the drive to a copy):
   // what is read back from now on is read there, and the tape file being
@@ -89,14 +86,10 @@ class CatalogRecorder {
   // (Catalog::catch_up_name_index), queued after each commit and each
   // begin() so that neither the drive's close() nor the streaming of the
   // members waits for it: the writer does it in chunks while it has nothing
-  // else to do and no drive of the process is writing a tape file, and
-  // stops after the current chunk when a batch of members waits
-  // (batches_waiting_), a drive writes (tape_files_being_written: on 2
-  // CPUs the index's upkeep, more CPU per name than the name's insert,
-  // took a fifth of the speed of a tar of small files from the writes
-  // beside it) or the writer is drained (writer_yield_); the next commit
-  // or begin() queues it again, and the catalog's connection finishes it
-  // when it closes.
+  // else to do, and stops after the current chunk when a batch of members
+  // waits (batches_waiting_) or the writer is drained (writer_yield_); the
+  // next commit or begin() queues it again, and the catalog's connection
+  // finishes it when it closes.
   struct MemberBatch {
     TapeFileRow row;  // what is known of the file before its end: where it is
     bool first = false;  // the file's first batch: its row goes in with it
@@ -119,13 +112,6 @@ class CatalogRecorder {
   void drain_writer();
   // Queues the catch-up of the names (MemberBatch).
   void queue_name_catch_up();
-  // Records came since begin() (true) or the tape file is committed,
-  // stopped or erased (false): counted in tape_files_being_written.
-  void set_writing(bool writing);
-  // The recorders of this process (a daemon's drives, one library) with a
-  // tape file being written: the CPU the index's catch-up would take is
-  // theirs while any is.
-  static std::atomic<int> tape_files_being_written;
 
   Catalog& catalog_;
   std::string volser_;
@@ -154,7 +140,6 @@ class CatalogRecorder {
   bool streamed_ = false;
   std::atomic<bool> stream_failed_ = false;
   std::atomic<bool> writer_yield_ = false;  // see MemberBatch
-  bool writing_ = false;  // see set_writing
   std::atomic<int> batches_waiting_ = 0;     // pushed by stream_batch, not yet written
   // Declared before the analyzer, whose worker pushes to it: destroyed after.
   WorkQueue<MemberBatch> writer_;

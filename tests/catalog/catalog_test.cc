@@ -1229,54 +1229,5 @@ TEST(CatalogCommands, TheNamesIndexCatchesUpAfterTheCommitOnItsOwn) {
   EXPECT_EQ(r.exit_code, 0) << describe(r);
 }
 
-
-// The catch-up of the trigram index waits while any drive writes a tape
-// file (it costs more CPU per name than recording the name, and took it
-// from the writes: a fifth of the speed of a tar of small files on 2 CPUs).
-// Drive 1 holds a tape file open with a record in it while tar writes
-// 6000 names to drive 0: after tar no name is indexed, while vtape find is
-// exact; when drive 1's tape file ends, the index catches up on its own.
-TEST(CatalogCommands, TheNamesIndexWaitsWhileADriveWritesATapeFile) {
-  if (!have_program("sqlite3")) GTEST_SKIP() << "no sqlite3";
-  MountedVtapefs vt("--drives 2");
-  ASSERT_TRUE(vt.ok()) << vt.error();
-  ASSERT_EQ(vt.vtape("new NAM002").exit_code, 0);
-  ASSERT_EQ(vt.vtape("load 1 NAM002").exit_code, 0);
-  int fd = ::open(vt.drive(1).c_str(), O_WRONLY);
-  ASSERT_GE(fd, 0) << std::strerror(errno);
-  std::vector<uint8_t> block(10240, 7);
-  ASSERT_EQ(::write(fd, block.data(), block.size()), 10240) << std::strerror(errno);
-
-  TempDir dir;
-  std::string tree = dir.file("tree");
-  ASSERT_TRUE(fs::create_directory(tree));
-  constexpr int kMembers = 6000;
-  for (int i = 0; i < kMembers; ++i) write_text(tree + "/member" + std::to_string(i) + ".txt", "");
-  CommandResult r = run_command("tar -b 20 -cf " + q(vt.drive(0)) + " -C " + q(tree) + " .");
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
-  std::string db = q(vt.library() + "/catalog.db");
-  std::string lag = "sqlite3 " + db + " \"SELECT (SELECT MAX(id) FROM member_names) - through_id FROM member_names_indexed\"";
-  // Three seconds in which, before, drive 0's catalog writer indexed them all.
-  for (int tries = 0; tries < 30; ++tries) {
-    r = run_command(lag);
-    if (r.exit_code == 0 && r.out == "0\n") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(r.out, std::to_string(kMembers + 1) + "\n") << describe(r);  // and "./"
-  r = vt.vtape("find '*ember59*'");
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 111) << r.out;
-
-  ASSERT_EQ(::close(fd), 0) << std::strerror(errno);
-  for (int tries = 0; tries < 600; ++tries) {
-    r = run_command(lag);
-    if (r.exit_code == 0 && r.out == "0\n") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(r.out, "0\n") << describe(r) << vt.log();
-  r = run_command("sqlite3 " + db + " \"SELECT COUNT(*) FROM member_names_fts WHERE name GLOB '*ember59*'\"");
-  EXPECT_EQ(r.out, "111\n") << describe(r);
-}
-
 }  // namespace
 }  // namespace vtape::testing
