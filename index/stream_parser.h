@@ -38,7 +38,8 @@ class StreamParser {
   virtual void finish() = 0;
 
  protected:
-  // The next `n` bytes go to on_bytes() in one piece.
+  // The next `n` bytes go to on_bytes() in one piece (a view valid only
+  // during the call: often the caller's record itself).
   void expect(size_t n) { want_ = n; }
   void skip(uint64_t n) { skip_ = n; }
   virtual void on_bytes(std::span<const uint8_t> bytes) = 0;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -139,7 +140,7 @@ void TarParser::on_header(std::span<const uint8_t> h) {
   if (!pax_path_.empty()) name = pax_path_;
   if (!long_name_.empty()) name = long_name_;
   TapeMember m;
-  m.path = name;
+  m.path = std::move(name);
   m.size = pax_size_.value_or(size);
   m.mode = static_cast<uint32_t>(numeric_field(h.subspan(100, 8)) & 07777);
   m.mtime = pax_mtime_.value_or(static_cast<int64_t>(numeric_field(h.subspan(136, 12))));
@@ -156,7 +157,7 @@ void TarParser::on_header(std::span<const uint8_t> h) {
     default: m.kind = "other"; break;
   }
   // v7 tar marks directories only by a trailing slash.
-  if (m.kind == "file" && !name.empty() && name.back() == '/') m.kind = "directory";
+  if (m.kind == "file" && !m.path.empty() && m.path.back() == '/') m.kind = "directory";
   uint64_t data_size = m.size;
   if (!m.kind.empty()) members_.push_back(std::move(m));
   long_name_.clear();
