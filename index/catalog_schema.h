@@ -388,6 +388,22 @@ inline constexpr const char* kFindNameTrigram =
     " UNION ALL SELECT id FROM member_names WHERE id > (SELECT through_id FROM member_names_indexed)"
     " AND member_names.name GLOB ?)";
 inline constexpr const char* kFindNameScan = "m.id IN (SELECT id FROM member_names WHERE member_names.name GLOB ?)";
+// The same scan of member_names as the outer loop, each match's member
+// read by its id: no temporary table of the matching ids (100000 of them
+// for "*.c") built and read back first.  Only without --volser, which
+// SQLite may rather answer from that volume's part of members_by_file.
+inline constexpr const char* kFindSelectByNameScan =
+    "SELECT m.volser, m.file_number, m.kind, m.path, m.size, m.mtime, m.id FROM member_names n CROSS JOIN members m "
+    "WHERE m.id = n.id AND ";
+inline constexpr const char* kFindNameScanJoined = "n.name GLOB ?";
+// The trigram index's candidates (and the names above its mark) the same
+// way, each read by its id as it comes; the two parameters of
+// kFindNameTrigram come first.
+inline constexpr const char* kFindSelectByNameTrigram =
+    "SELECT m.volser, m.file_number, m.kind, m.path, m.size, m.mtime, m.id FROM "
+    "(SELECT rowid AS id FROM member_names_fts WHERE member_names_fts.name GLOB ?"
+    " UNION ALL SELECT id FROM member_names WHERE id > (SELECT through_id FROM member_names_indexed)"
+    " AND member_names.name GLOB ?) c CROSS JOIN members m WHERE m.id = c.id AND ";
 inline constexpr const char* kFindPathLow = "m.path >= ?";
 inline constexpr const char* kFindPathHigh = "m.path < ?";
 inline constexpr const char* kFindPathGlob = "m.path GLOB ?";

@@ -75,12 +75,15 @@ void add_path_match(const FindPattern& plan, Conditions* where) {
 
 FindStatement find_statement(const FindPattern& plan, const FindRequest& request) {
   Conditions where;
+  // The candidates by name as the outer loop (catalog_schema.h): unless
+  // --volser, which SQLite may rather answer from the volume's members.
+  bool names_outer = !request.volser;
   if (plan.index == FindPattern::Index::kNameTrigram) {
-    where.add(sql::kFindNameTrigram);
+    if (!names_outer) where.add(sql::kFindNameTrigram);
     where.text(plan.name_glob);  // the index, up to its mark
     where.text(plan.name_glob);  // the names above it
   } else if (plan.index == FindPattern::Index::kNameScan) {
-    where.add(sql::kFindNameScan);
+    where.add(names_outer ? sql::kFindNameScanJoined : sql::kFindNameScan);
     where.text(plan.name_glob);
   }
   // What the candidates' names matched need not be matched again.
@@ -103,7 +106,15 @@ FindStatement find_statement(const FindPattern& plan, const FindRequest& request
     where.integer(*request.since);
   }
   FindStatement out;
-  out.sql = std::string(by_path ? sql::kFindSelectByPath : sql::kFindSelect) + where.joined();
+  const char* select = sql::kFindSelect;
+  if (by_path) {
+    select = sql::kFindSelectByPath;
+  } else if (names_outer && plan.index == FindPattern::Index::kNameScan) {
+    select = sql::kFindSelectByNameScan;
+  } else if (names_outer && plan.index == FindPattern::Index::kNameTrigram) {
+    select = sql::kFindSelectByNameTrigram;
+  }
+  out.sql = std::string(select) + where.joined();
   out.parameters = std::move(where.parameters);
   if (request.limit != 0) {
     out.sql += sql::kFindOrderAndLimit;
