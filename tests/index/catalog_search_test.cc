@@ -419,7 +419,9 @@ TEST(CatalogSearchPlan, NameCandidatesAreReadAsTheyComeWithoutATemporaryList) {
         plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 3))) + "\n";
       }
       sqlite3_finalize(s);
-      if (scan) EXPECT_EQ(plan.rfind("SCAN n\n", 0), 0u) << p << ":\n" << plan;
+      if (scan) {
+        EXPECT_EQ(plan.rfind("SCAN n\n", 0), 0u) << p << ":\n" << plan;
+      }
       EXPECT_NE(plan.find("SEARCH m USING INTEGER PRIMARY KEY"), std::string::npos) << p << ":\n" << plan;
       EXPECT_EQ(plan.find("LIST SUBQUERY"), std::string::npos) << p << ":\n" << plan;
     }
